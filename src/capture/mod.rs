@@ -1,0 +1,1 @@
+//! Timed capture windows (issue 5).

@@ -1,0 +1,48 @@
+//! The command line. Each sub-command's arguments are defined beside its code in
+//! `commands::<name>`; this file only lists them.
+
+use crate::commands;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jira-patrol",
+    version,
+    about = "Find out which Jira personal access token made which request",
+    long_about = "Find out which Jira personal access token (PAT) made which request.\n\n\
+        jira-patrol raises Jira's PAT logging for a timed window and always puts it back,\n\
+        keeps log rotation large enough, and reports per token: owner, name, expiry,\n\
+        requests, first/last seen, source IPs, endpoints and failures.\n\n\
+        Credentials come from JIRA_URL, JIRA_TOKEN (a PAT) or JIRA_USER/JIRA_PASSWORD,\n\
+        a --token-file, or a prompt; never from the command line."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarise PAT usage from existing atlassian-jira.log files (rotated, gzipped)
+    Summarize(commands::summarize::SummarizeArgs),
+    /// Print the 12-digit token id a PAT encodes (PAT read from stdin or JIRA_TOKEN)
+    TokenId(commands::token_id::TokenIdArgs),
+    /// Apply a profile for a timed window, follow the logs, restore, and summarise
+    Capture(commands::capture::CaptureArgs),
+    /// Run the whole job against a built-in simulated Jira
+    Demo(commands::demo::DemoArgs),
+    /// Check that Jira is reachable and that we may change log levels
+    Check(commands::check::CheckArgs),
+    /// Read, set, persist or unpersist logger levels
+    Level(commands::level::LevelArgs),
+    /// List, show, apply and revert verbosity profiles
+    Profile(commands::profile::ProfileArgs),
+    /// Put back every level recorded in the journal
+    Restore(commands::restore::RestoreArgs),
+    /// Show, set or plan log4j rotation (max file size, backups)
+    Rotation(commands::config::RotationArgs),
+    /// Guided interactive setup, from nothing to a finished capture
+    Setup(commands::setup::SetupArgs),
+    /// Run the simulated Jira (for demos and tests)
+    Sim(commands::sim::SimArgs),
+}

@@ -1,0 +1,68 @@
+//! The edge between the person at the terminal and the library: every sub-command
+//! lives in its own module with its arguments and a `run` returning `anyhow::Result`.
+//! Errors are printed here, once, as one line: `error: what happened: why`.
+
+pub mod capture;
+pub mod check;
+pub mod config;
+pub mod conn;
+pub mod demo;
+pub mod level;
+pub mod profile;
+pub mod restore;
+pub mod setup;
+pub mod sim;
+pub mod summarize;
+pub mod token_id;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// An error whose message was already shown (or needs none): exit with this code.
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+pub fn main(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Summarize(a) => summarize::run(a),
+        Command::TokenId(a) => token_id::run(a),
+        Command::Capture(a) => capture::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Level(a) => level::run(a),
+        Command::Profile(a) => profile::run(a),
+        Command::Restore(a) => restore::run(a),
+        Command::Rotation(a) => config::run_rotation(a),
+        Command::Setup(a) => setup::run(a),
+        Command::Sim(a) => sim::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            if is_broken_pipe(&e) {
+                // `jira-patrol summarize | head` is not an error.
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

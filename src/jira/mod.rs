@@ -1,0 +1,1 @@
+//! Jira HTTP client.

@@ -1,0 +1,23 @@
+//! jira-patrol: find out which Jira personal access token (PAT) made which request.
+//!
+//! One module per concern; the binary (`main.rs`) only parses arguments and calls
+//! [`commands::main`]. Library modules return typed errors where callers branch on
+//! them; `commands` is the edge where they become one-line messages for a person.
+
+pub mod capture; // timed capture windows: apply a profile, follow logs, always restore
+pub mod cli; // every clap definition lives here or in the `commands` module that owns it
+pub mod commands; // the edge: one module per sub-command, anyhow with context
+pub mod format; // output formats shared by every report (table, json, csv, jsonl)
+pub mod jira; // HTTP client for Jira's admin actions (logging page, websudo, XSRF)
+pub mod journal; // crash-safe record of levels changed, replayed by `restore`
+pub mod level; // log4j level names, validated (Jira turns unknown names into DEBUG)
+pub mod log4j; // format-preserving editors for log4j.properties and log4j2.xml
+pub mod paths; // XDG config/state locations and private (0600) file writes
+pub mod profiles; // verbosity profiles (TOML): which loggers at which level
+pub mod report; // renderers of a summary: table, json, csv, jsonl, sql
+pub mod scan; // streaming byte-level log scanner and PAT request correlator
+pub mod secret; // a string type that never shows its value
+pub mod sim; // the simulated Jira used by tests and the demo
+pub mod summary; // per-token aggregation of correlated requests
+pub mod token; // what can be computed offline from a PAT (its token id)
+pub mod wizard; // guided interactive setup

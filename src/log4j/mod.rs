@@ -1,0 +1,1 @@
+//! log4j configuration editing.

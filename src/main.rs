@@ -1,0 +1,7 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = jira_patrol::cli::Cli::parse();
+    jira_patrol::commands::main(cli)
+}

@@ -1,0 +1,1 @@
+//! Verbosity profiles.
