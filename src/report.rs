@@ -1,1 +1,295 @@
-//! Summary renderers.
+//! Renderers of a PAT summary: a table for people, JSON (the stable schema), CSV (one row
+//! per token), JSONL (one event per request, for Splunk/Elasticsearch/OpenSearch) and
+//! SQL (the support article's look-up of the seen token ids). Hashed tokens never reach
+//! any of them: the scanner does not keep them.
+
+use crate::scan::{Outcome, Request};
+use crate::summary::Report;
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Dialect {
+    #[default]
+    Postgres,
+    Mysql,
+    Sqlserver,
+    Oracle,
+}
+
+pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, r)?;
+    writeln!(out)
+}
+
+pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "token_id",
+        "name",
+        "user_key",
+        "username",
+        "created_at",
+        "expires_at",
+        "requests",
+        "failures",
+        "first_seen",
+        "last_seen",
+        "ips",
+        "paths",
+    ])?;
+    for t in &r.tokens {
+        let ips: Vec<String> = t
+            .ips
+            .iter()
+            .map(|c| format!("{}={}", c.ip, c.requests))
+            .collect();
+        let paths: Vec<String> = t
+            .paths
+            .iter()
+            .map(|c| format!("{}={}", c.path, c.requests))
+            .collect();
+        w.write_record([
+            t.token_id.as_str(),
+            t.name.as_deref().unwrap_or(""),
+            t.user_key.as_deref().unwrap_or(""),
+            t.username.as_deref().unwrap_or(""),
+            t.created_at.as_deref().unwrap_or(""),
+            t.expires_at
+                .as_deref()
+                .unwrap_or(if t.expires == "never" { "never" } else { "" }),
+            &t.requests.to_string(),
+            &t.failures.to_string(),
+            t.first_seen.as_deref().unwrap_or(""),
+            t.last_seen.as_deref().unwrap_or(""),
+            &ips.join(";"),
+            &paths.join(";"),
+        ])?;
+    }
+    w.flush()
+}
+
+/// One JSON object per request, written as the scanner finds them.
+pub fn jsonl_event(r: &Request, out: &mut dyn Write) -> io::Result<()> {
+    let ev = serde_json::json!({
+        "time": r.ts.rfc3339(),
+        "outcome": r.outcome.unwrap_or(Outcome::Failure),
+        "token_id": r.token_id,
+        "name": r.info.as_ref().map(|i| i.name.as_str()).filter(|n| !n.is_empty()),
+        "user_key": r.user_key,
+        "username": r.username,
+        "ip": r.ip,
+        "path": r.path,
+        "reason": r.reason,
+    });
+    serde_json::to_writer(&mut *out, &ev)?;
+    writeln!(out)
+}
+
+pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> {
+    let q = |name: &str| match dialect {
+        Dialect::Postgres | Dialect::Oracle => format!("\"{name}\""),
+        Dialect::Mysql => format!("`{name}`"),
+        Dialect::Sqlserver => format!("[{name}]"),
+    };
+    let mut ids: Vec<&str> = r
+        .tokens
+        .iter()
+        .map(|t| t.token_id.as_str())
+        .chain(r.failed_token_ids.iter().map(|t| t.token_id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    writeln!(
+        out,
+        "-- Personal access tokens seen in the logs (jira-patrol). HASHED_TOKEN is not selected."
+    )?;
+    if ids.is_empty() {
+        return writeln!(out, "-- No token ids were seen: nothing to look up.");
+    }
+    let cols = [
+        "ID",
+        "NAME",
+        "TOKEN_ID",
+        "USER_KEY",
+        "CREATED_AT",
+        "LAST_ACCESSED_AT",
+        "EXPIRING_AT",
+    ]
+    .map(q)
+    .join(", ");
+    // Oracle accepts at most 1000 expressions in one IN list.
+    let lists: Vec<String> = ids
+        .chunks(1000)
+        .map(|c| {
+            // Token ids are digits only (checked by the scanner): safe as literals.
+            format!("{} IN ({})", q("TOKEN_ID"), c.join(", "))
+        })
+        .collect();
+    writeln!(
+        out,
+        "SELECT {cols}\nFROM {}\nWHERE {};",
+        q("AO_81F455_PERSONAL_TOKEN"),
+        lists.join("\n   OR ")
+    )
+}
+
+fn short_time(t: &Option<String>) -> String {
+    // RFC 3339 → `2022-10-11 15:04:09` (the log's own offset) for narrow tables.
+    t.as_deref()
+        .map(|s| s.get(..19).unwrap_or(s).replace('T', " "))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64)) -> String {
+    let mut s: Vec<String> = items
+        .iter()
+        .take(3)
+        .map(|i| {
+            let (k, n) = f(i);
+            format!("{k} ({n})")
+        })
+        .collect();
+    if items.len() > 3 {
+        s.push(format!("+{} more", items.len() - 3));
+    }
+    s.join(", ")
+}
+
+pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
+    if r.tokens.is_empty() {
+        writeln!(out, "No token-authenticated requests found.")?;
+    } else {
+        let rows: Vec<Vec<String>> = r
+            .tokens
+            .iter()
+            .map(|t| {
+                let owner = match (&t.username, &t.user_key) {
+                    (Some(u), Some(k)) if u != k => format!("{u} ({k})"),
+                    (Some(u), _) => u.clone(),
+                    (None, Some(k)) => k.clone(),
+                    (None, None) => "-".into(),
+                };
+                let expires = match t.expires.as_str() {
+                    "never" => "never".to_string(),
+                    _ => t
+                        .expires_at
+                        .as_deref()
+                        .map_or("-".into(), |e| e.get(..10).unwrap_or(e).to_string()),
+                };
+                vec![
+                    t.token_id.clone(),
+                    t.name.clone().unwrap_or_else(|| "-".into()),
+                    owner,
+                    t.requests.to_string(),
+                    t.failures.to_string(),
+                    short_time(&t.first_seen),
+                    short_time(&t.last_seen),
+                    expires,
+                    top(&t.ips, |c| (c.ip.clone(), c.requests)),
+                    top(&t.paths, |c| (c.path.clone(), c.requests)),
+                ]
+            })
+            .collect();
+        crate::format::write_table(
+            out,
+            &[
+                "TOKEN ID",
+                "NAME",
+                "OWNER",
+                "REQUESTS",
+                "FAILURES",
+                "FIRST SEEN",
+                "LAST SEEN",
+                "EXPIRES",
+                "IPS",
+                "PATHS",
+            ],
+            &rows,
+            width,
+        )?;
+    }
+    if !r.unidentified.is_empty() {
+        writeln!(
+            out,
+            "\nRequests by user whose token the log does not name (DEBUG lines only):"
+        )?;
+        let rows: Vec<Vec<String>> = r
+            .unidentified
+            .iter()
+            .map(|u| vec![u.user_key.clone(), u.requests.to_string()])
+            .collect();
+        crate::format::write_table(out, &["USER KEY", "REQUESTS"], &rows, width)?;
+    }
+    if !r.failed_token_ids.is_empty() {
+        writeln!(
+            out,
+            "\nToken ids presented that did not authenticate (unknown, expired or revoked):"
+        )?;
+        let rows: Vec<Vec<String>> = r
+            .failed_token_ids
+            .iter()
+            .map(|f| {
+                vec![
+                    f.token_id.clone(),
+                    f.requests.to_string(),
+                    f.failure_reasons
+                        .first()
+                        .map(|c| c.reason.clone())
+                        .unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        crate::format::write_table(out, &["TOKEN ID", "ATTEMPTS", "REASON"], &rows, width)?;
+    }
+    if r.unattributed_failures > 0 {
+        writeln!(
+            out,
+            "\n{} failed token authentication(s) did not name a token id.",
+            r.unattributed_failures
+        )?;
+    }
+    if !r.nodes.is_empty() {
+        writeln!(out)?;
+        let rows: Vec<Vec<String>> = r
+            .nodes
+            .iter()
+            .map(|n| {
+                vec![
+                    n.log.clone(),
+                    n.requests.to_string(),
+                    n.pat_lines.to_string(),
+                    n.bytes.to_string(),
+                ]
+            })
+            .collect();
+        crate::format::write_table(
+            out,
+            &["LOG (NODE)", "REQUESTS", "PAT LINES", "BYTES"],
+            &rows,
+            width,
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{} file(s), {} lines, {}, {} PAT lines.",
+        r.files.len(),
+        r.lines,
+        human_bytes(r.bytes),
+        r.pat_lines
+    )
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,1 +1,395 @@
-//! Per-token summary.
+//! Per-token aggregation of correlated requests, and the report it yields (whose JSON
+//! form is the stable `--format json` schema). Plain data in, plain data out: the
+//! renderers live in `report`.
+
+use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Distinct IPs or paths kept per token; the rest are counted under `(other)` so memory
+/// does not grow with the log.
+const MAX_DISTINCT: usize = 500;
+const OTHER: &str = "(other)";
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// User keys or login names (case-insensitive).
+    pub users: Vec<String>,
+    pub tokens: Vec<String>,
+}
+
+impl Filter {
+    pub fn accepts(&self, r: &Request) -> bool {
+        if self.since_ms.is_some_and(|s| r.ts.ms < s) || self.until_ms.is_some_and(|u| r.ts.ms >= u)
+        {
+            return false;
+        }
+        if !self.users.is_empty() {
+            let hit = |v: &Option<String>| {
+                v.as_deref()
+                    .is_some_and(|v| self.users.iter().any(|u| u.eq_ignore_ascii_case(v)))
+            };
+            if !hit(&r.user_key) && !hit(&r.username) {
+                return false;
+            }
+        }
+        if !self.tokens.is_empty()
+            && !r
+                .token_id
+                .as_deref()
+                .is_some_and(|t| self.tokens.iter().any(|f| f == t))
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// Keys with their counts, most frequent first.
+type Ranked = Vec<(String, u64)>;
+
+#[derive(Debug, Default)]
+struct Counter(HashMap<String, u64>);
+
+impl Counter {
+    fn add(&mut self, key: &str) {
+        if let Some(n) = self.0.get_mut(key) {
+            *n += 1;
+        } else if self.0.len() < MAX_DISTINCT {
+            self.0.insert(key.to_string(), 1);
+        } else {
+            *self.0.entry(OTHER.to_string()).or_default() += 1;
+        }
+    }
+
+    fn sorted(&self) -> Ranked {
+        let mut v: Vec<_> = self.0.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+}
+
+#[derive(Debug, Default)]
+struct TokenStats {
+    name: Option<String>,
+    user_key: Option<String>,
+    username: Option<String>,
+    created_at: Option<Ts>,
+    expiry: Expiry,
+    requests: u64,
+    failures: u64,
+    first_seen: Option<Ts>,
+    last_seen: Option<Ts>,
+    ips: Counter,
+    paths: Counter,
+    reasons: Counter,
+}
+
+impl TokenStats {
+    fn seen(&mut self, ts: Ts) {
+        if self.first_seen.is_none_or(|f| ts < f) {
+            self.first_seen = Some(ts);
+        }
+        if self.last_seen.is_none_or(|l| ts > l) {
+            self.last_seen = Some(ts);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    tokens: HashMap<String, TokenStats>,
+    unidentified: HashMap<String, u64>,
+    failed: HashMap<String, (u64, Counter)>,
+    unattributed_failures: u64,
+    requests: u64,
+}
+
+impl Summary {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests added so far (for live status).
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    pub fn tokens_seen(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn add(&mut self, r: &Request) {
+        self.requests += 1;
+        match r.outcome {
+            Some(Outcome::Success) => {
+                let Some(id) = &r.token_id else { return };
+                let t = self.token(id, r);
+                t.requests += 1;
+                t.seen(r.ts);
+                t.ips.add(&r.ip);
+                t.paths.add(&r.path);
+            }
+            Some(Outcome::Failure) => match &r.token_id {
+                // Identified by its TokenDTO (e.g. the owner was deactivated): the token
+                // is known, its use failed.
+                Some(id) if r.info.is_some() || self.tokens.contains_key(id) => {
+                    let t = self.token(id, r);
+                    t.failures += 1;
+                    t.seen(r.ts);
+                    t.ips.add(&r.ip);
+                    t.paths.add(&r.path);
+                    if let Some(reason) = &r.reason {
+                        t.reasons.add(reason);
+                    }
+                }
+                Some(id) => {
+                    let f = self.failed.entry(id.clone()).or_default();
+                    f.0 += 1;
+                    if let Some(reason) = &r.reason {
+                        f.1.add(reason);
+                    }
+                }
+                None => self.unattributed_failures += 1,
+            },
+            Some(Outcome::Unidentified) | None => {
+                if let Some(k) = &r.user_key {
+                    *self.unidentified.entry(k.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+
+    fn token(&mut self, id: &str, r: &Request) -> &mut TokenStats {
+        let t = self.tokens.entry(id.to_string()).or_default();
+        if let Some(info) = &r.info {
+            if !info.name.is_empty() {
+                t.name = Some(info.name.clone());
+            }
+            if info.created_at.is_some() {
+                t.created_at = info.created_at;
+            }
+            if info.expiry != Expiry::Unknown {
+                t.expiry = info.expiry;
+            }
+        }
+        if let Some(k) = &r.user_key {
+            t.user_key = Some(k.clone());
+        }
+        if let Some(u) = &r.username {
+            t.username = Some(u.clone());
+        }
+        t
+    }
+
+    pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
+        let mut failed: HashMap<&str, (u64, Ranked)> = HashMap::new();
+        for (id, (n, reasons)) in &self.failed {
+            failed.insert(id.as_str(), (*n, reasons.sorted()));
+        }
+        let mut tokens: Vec<TokenReport> = self
+            .tokens
+            .iter()
+            .map(|(id, t)| {
+                // A token id that failed before it was known is the same token.
+                let (extra, extra_reasons) = failed.remove(id.as_str()).unwrap_or_default();
+                let mut reasons = t.reasons.sorted();
+                reasons.extend(extra_reasons);
+                TokenReport {
+                    token_id: id.clone(),
+                    name: t.name.clone(),
+                    user_key: t.user_key.clone(),
+                    username: t.username.clone(),
+                    created_at: t.created_at.map(Ts::rfc3339),
+                    expires_at: match t.expiry {
+                        Expiry::At(ts) => Some(ts.rfc3339()),
+                        _ => None,
+                    },
+                    expires: match t.expiry {
+                        Expiry::At(_) => "date".to_string(),
+                        Expiry::Never => "never".to_string(),
+                        Expiry::Unknown => "unknown".to_string(),
+                    },
+                    requests: t.requests,
+                    failures: t.failures + extra,
+                    first_seen: t.first_seen.map(Ts::rfc3339),
+                    last_seen: t.last_seen.map(Ts::rfc3339),
+                    ips: t
+                        .ips
+                        .sorted()
+                        .into_iter()
+                        .map(|(ip, requests)| IpCount { ip, requests })
+                        .collect(),
+                    paths: t
+                        .paths
+                        .sorted()
+                        .into_iter()
+                        .map(|(path, requests)| PathCount { path, requests })
+                        .collect(),
+                    failure_reasons: reasons
+                        .into_iter()
+                        .map(|(reason, requests)| ReasonCount { reason, requests })
+                        .collect(),
+                }
+            })
+            .collect();
+        tokens.sort_by(|a, b| {
+            (b.requests + b.failures)
+                .cmp(&(a.requests + a.failures))
+                .then_with(|| a.token_id.cmp(&b.token_id))
+        });
+        let mut unidentified: Vec<UserCount> = self
+            .unidentified
+            .iter()
+            .map(|(k, n)| UserCount {
+                user_key: k.clone(),
+                requests: *n,
+            })
+            .collect();
+        unidentified.sort_by(|a, b| {
+            b.requests
+                .cmp(&a.requests)
+                .then_with(|| a.user_key.cmp(&b.user_key))
+        });
+        let mut failed_token_ids: Vec<FailedToken> = failed
+            .into_iter()
+            .map(|(id, (n, reasons))| FailedToken {
+                token_id: id.to_string(),
+                requests: n,
+                failure_reasons: reasons
+                    .into_iter()
+                    .map(|(reason, requests)| ReasonCount { reason, requests })
+                    .collect(),
+            })
+            .collect();
+        failed_token_ids.sort_by(|a, b| {
+            b.requests
+                .cmp(&a.requests)
+                .then_with(|| a.token_id.cmp(&b.token_id))
+        });
+        let seconds = match (stats.first_pat_ms, stats.last_pat_ms) {
+            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1000.0),
+            _ => None,
+        };
+        Report {
+            files,
+            lines: stats.lines,
+            bytes: stats.bytes,
+            pat_lines: stats.pat_lines,
+            tokens,
+            unidentified,
+            failed_token_ids,
+            unattributed_failures: self.unattributed_failures,
+            volume: Volume {
+                pat_lines: stats.pat_lines,
+                pat_bytes: stats.pat_bytes,
+                seconds,
+                pat_bytes_per_hour: seconds
+                    .filter(|s| *s >= 1.0)
+                    .map(|s| (stats.pat_bytes as f64 * 3600.0 / s) as u64),
+                log_bytes_per_hour: None,
+            },
+            nodes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Report {
+    pub files: Vec<String>,
+    pub lines: u64,
+    pub bytes: u64,
+    pub pat_lines: u64,
+    pub tokens: Vec<TokenReport>,
+    pub unidentified: Vec<UserCount>,
+    pub failed_token_ids: Vec<FailedToken>,
+    /// Failed token authentications whose token id the log does not name.
+    pub unattributed_failures: u64,
+    pub volume: Volume,
+    /// Per Data Center node (one per followed log) in a capture; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeCount>,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+            && self.unidentified.is_empty()
+            && self.failed_token_ids.is_empty()
+            && self.unattributed_failures == 0
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct TokenReport {
+    pub token_id: String,
+    pub name: Option<String>,
+    pub user_key: Option<String>,
+    pub username: Option<String>,
+    pub created_at: Option<String>,
+    /// `null` when the token never expires or the log does not say; see `expires`.
+    pub expires_at: Option<String>,
+    /// `date`, `never` or `unknown`.
+    pub expires: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub ips: Vec<IpCount>,
+    pub paths: Vec<PathCount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failure_reasons: Vec<ReasonCount>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct IpCount {
+    pub ip: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct PathCount {
+    pub path: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct UserCount {
+    pub user_key: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct FailedToken {
+    pub token_id: String,
+    pub requests: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failure_reasons: Vec<ReasonCount>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Volume {
+    pub pat_lines: u64,
+    pub pat_bytes: u64,
+    /// Time between the first and last PAT line.
+    pub seconds: Option<f64>,
+    pub pat_bytes_per_hour: Option<u64>,
+    /// Growth of the whole log (PAT lines included), measured by a capture.
+    pub log_bytes_per_hour: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct NodeCount {
+    pub log: String,
+    pub requests: u64,
+    pub pat_lines: u64,
+    pub bytes: u64,
+}

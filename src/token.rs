@@ -1,1 +1,74 @@
-//! PAT token ids.
+//! What can be computed offline from a personal access token: its token id. A PAT is the
+//! Base64 of 33 bytes, 12 ASCII digits (the `TOKEN_ID` column) + `:` + 20 random bytes
+//! (jira-facts §5), so a script's owner can learn which id to look for in a report
+//! without anyone querying the database.
+
+use base64::Engine;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("no token given: pipe it on standard input or set JIRA_TOKEN")]
+    Empty,
+    #[error("this is not a Jira personal access token: it is not Base64 (copy the whole token, 44 characters)")]
+    NotBase64,
+    #[error("this is not a Jira personal access token: it decodes to {0} bytes, not 33 (copy the whole token, 44 characters)")]
+    WrongLength(usize),
+    #[error("this is not a Jira personal access token: it does not start with a 12-digit token id and ':'")]
+    NoTokenId,
+}
+
+/// The 12-digit token id a PAT encodes. The error never repeats the token.
+pub fn token_id(pat: &str) -> Result<String, TokenError> {
+    let pat = pat.trim();
+    let pat = pat.strip_prefix("Bearer ").unwrap_or(pat).trim();
+    if pat.is_empty() {
+        return Err(TokenError::Empty);
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(pat)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(pat))
+        .map_err(|_| TokenError::NotBase64)?;
+    if raw.len() != 33 {
+        return Err(TokenError::WrongLength(raw.len()));
+    }
+    if raw[12] != b':' || !raw[..12].iter().all(u8::is_ascii_digit) {
+        return Err(TokenError::NoTokenId);
+    }
+    Ok(String::from_utf8_lossy(&raw[..12]).into_owned())
+}
+
+/// Build a PAT string for a token id (the simulated Jira issues these).
+pub fn encode(token_id: &str, secret: &[u8; 20]) -> String {
+    let mut raw = Vec::with_capacity(33);
+    raw.extend_from_slice(token_id.as_bytes());
+    raw.push(b':');
+    raw.extend_from_slice(secret);
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_keeps_leading_zeros() {
+        let pat = encode("012345678901", &[7u8; 20]);
+        assert_eq!(pat.len(), 44);
+        assert_eq!(token_id(&pat).unwrap(), "012345678901");
+        assert_eq!(
+            token_id(&format!("  Bearer {pat}\n")).unwrap(),
+            "012345678901"
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_get_clear_errors_without_echoing_them() {
+        assert_eq!(token_id(""), Err(TokenError::Empty));
+        assert_eq!(token_id("not base64!!"), Err(TokenError::NotBase64));
+        assert_eq!(token_id("aGVsbG8="), Err(TokenError::WrongLength(5)));
+        let bad = base64::engine::general_purpose::STANDARD.encode([b'a'; 33]);
+        let e = token_id(&bad).unwrap_err();
+        assert_eq!(e, TokenError::NoTokenId);
+        assert!(!e.to_string().contains(&bad));
+    }
+}

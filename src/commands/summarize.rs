@@ -1,8 +1,137 @@
-//! `jira-patrol summarize`.
+//! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
+
+use crate::report::{self, Dialect};
+use crate::scan::input::{discover, scan_streams};
+use crate::scan::{Scanner, Zone};
+use crate::summary::{Filter, Summary};
+use anyhow::{Context, Result};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Aligned columns for people (default)
+    #[default]
+    Table,
+    /// The stable JSON schema
+    Json,
+    /// One row per token
+    Csv,
+    /// One event per request (for Splunk, Elasticsearch, OpenSearch)
+    Jsonl,
+    /// The SELECT that fetches the seen tokens' database rows
+    Sql,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only requests at or after this time (RFC 3339, or '2024-05-01 14:30' in --tz)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only requests before this time
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this user (user key or login name); repeatable
+    #[arg(long = "user", value_name = "USER")]
+    pub users: Vec<String>,
+    /// Only this token id; repeatable
+    #[arg(long = "token", value_name = "TOKEN_ID")]
+    pub tokens: Vec<String>,
+    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
+    #[arg(long)]
+    pub tz: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn zone(&self) -> Result<Zone> {
+        match &self.tz {
+            None => Ok(Zone::local()),
+            Some(name) => jiff::tz::TimeZone::get(name).map(Zone::new).map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown time zone '{name}': use an IANA name such as Europe/Paris or UTC"
+                )
+            }),
+        }
+    }
+
+    pub fn filter(&self, zone: &Zone) -> Result<Filter> {
+        let bound = |v: &Option<String>, flag: &str| -> Result<Option<i64>> {
+            v.as_deref()
+                .map(|s| crate::scan::time::parse_bound(s, zone.timezone()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+        };
+        for t in &self.tokens {
+            if !crate::scan::pat::is_token_id(t.as_bytes()) {
+                anyhow::bail!("--token {t}: a token id is digits only (e.g. 355510638677); `jira-patrol token-id` computes it from a PAT");
+            }
+        }
+        Ok(Filter {
+            since_ms: bound(&self.since, "--since")?,
+            until_ms: bound(&self.until, "--until")?,
+            users: self.users.clone(),
+            tokens: self.tokens.clone(),
+        })
+    }
+}
 
 #[derive(Debug, clap::Args)]
-pub struct SummarizeArgs {}
+pub struct SummarizeArgs {
+    /// Log files, directories holding atlassian-jira.log*, or '-' for standard input
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SummaryFormat,
+    /// SQL quoting for --format sql
+    #[arg(long, value_enum, default_value_t)]
+    pub dialect: Dialect,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
 
-pub fn run(_args: SummarizeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("'summarize' is not implemented yet")
+pub fn run(args: SummarizeArgs) -> Result<()> {
+    let zone = args.filter.zone()?;
+    let filter = args.filter.filter(&zone)?;
+    let streams = discover(&args.paths)?;
+    let mut scanner = Scanner::new(zone);
+    let mut summary = Summary::new();
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut write_err: Option<io::Error> = None;
+    let jsonl = args.format == SummaryFormat::Jsonl;
+    let run = scan_streams(&streams, &mut scanner, true, &mut |r| {
+        if !filter.accepts(&r) {
+            return;
+        }
+        if jsonl {
+            if write_err.is_none() {
+                if let Err(e) = report::jsonl_event(&r, &mut out) {
+                    write_err = Some(e);
+                }
+            }
+        } else {
+            summary.add(&r);
+        }
+    })?;
+    if let Some(e) = write_err {
+        return Err(e).context("writing the report");
+    }
+    for w in &run.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rep = summary.report(run.files, scanner.stats());
+    match args.format {
+        SummaryFormat::Table => report::table(&rep, &mut out, crate::format::terminal_width())?,
+        SummaryFormat::Json => report::json(&rep, &mut out)?,
+        SummaryFormat::Csv => report::csv(&rep, &mut out)?,
+        SummaryFormat::Sql => report::sql(&rep, args.dialect, &mut out)?,
+        SummaryFormat::Jsonl => {}
+    }
+    out.flush().context("writing the report")?;
+    if rep.is_empty() && rep.pat_lines == 0 && args.format == SummaryFormat::Table {
+        eprintln!(
+            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window."
+        );
+    }
+    Ok(())
 }

@@ -1,1 +1,282 @@
-//! Log scanner.
+//! The streaming log scanner. Bytes go in (any chunking: whole files, pipes, the tail of
+//! a followed log); [`Request`]s come out. Scanning, matching and reporting are apart:
+//! - [`Scanner`] counts lines and finds candidate lines with a literal prefilter
+//!   (aho-corasick over the whole chunk), so an uninteresting line costs a newline count
+//!   and nothing else: no parsing, no allocation;
+//! - [`line`] splits a candidate into fields, [`pat`] recognises the PAT message,
+//! - [`correlate`] groups the lines of one request.
+//!
+//! Memory: one carried partial line (capped at [`MAX_LINE`]) plus requests in flight.
+
+pub mod correlate;
+pub mod input;
+pub mod line;
+pub mod pat;
+pub mod time;
+
+pub use correlate::{Expiry, Outcome, Request, TokenInfo};
+pub use time::{Ts, Zone};
+
+use aho_corasick::AhoCorasick;
+
+/// Longest line prefix kept; the rest of a longer line is counted and skipped. PAT lines
+/// are a few hundred bytes, so nothing of interest is lost.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Lines probed at the start of each file to tell whether it is a Jira log at all.
+const PROBE_LINES: u32 = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub lines: u64,
+    pub bytes: u64,
+    pub pat_lines: u64,
+    pub pat_bytes: u64,
+    /// First and last timestamp of a PAT line (for rates).
+    #[serde(skip)]
+    pub first_pat_ms: Option<i64>,
+    #[serde(skip)]
+    pub last_pat_ms: Option<i64>,
+}
+
+pub struct Scanner {
+    prefilter: AhoCorasick,
+    zone: Zone,
+    correlator: correlate::Correlator,
+    stats: Stats,
+    carry: Vec<u8>,
+    carry_truncated: bool,
+    probe_left: u32,
+    probe_hit: bool,
+}
+
+impl Scanner {
+    pub fn new(zone: Zone) -> Self {
+        let prefilter = AhoCorasick::new([
+            &b"pats."[..],
+            b"TokenBasedAuthenticationFilter",
+            b"LastAccessedTimeBatcher",
+        ])
+        .expect("static patterns");
+        Scanner {
+            prefilter,
+            zone,
+            correlator: correlate::Correlator::new(),
+            stats: Stats::default(),
+            carry: Vec::new(),
+            carry_truncated: false,
+            probe_left: PROBE_LINES,
+            probe_hit: false,
+        }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// Requests seen but not yet complete (for live status).
+    pub fn in_flight(&self) -> usize {
+        self.correlator.in_flight()
+    }
+
+    /// Start of a new file: the probe that tells a Jira log from something else restarts.
+    pub fn begin_file(&mut self) {
+        self.probe_left = PROBE_LINES;
+        self.probe_hit = false;
+    }
+
+    /// Whether any of the probed first lines of the current file was a Jira log entry
+    /// (`None` while nothing was probed yet).
+    pub fn looks_like_jira_log(&self) -> Option<bool> {
+        if self.probe_hit {
+            Some(true)
+        } else if self.probe_left == PROBE_LINES {
+            None
+        } else {
+            Some(false)
+        }
+    }
+
+    /// Feed the next bytes of the current file.
+    pub fn feed(&mut self, mut data: &[u8], out: &mut dyn FnMut(Request)) {
+        self.stats.bytes += data.len() as u64;
+        if !self.carry.is_empty() || self.carry_truncated {
+            match memchr::memchr(b'\n', data) {
+                None => {
+                    self.extend_carry(data);
+                    return;
+                }
+                Some(i) => {
+                    self.extend_carry(&data[..i]);
+                    self.flush_carry(out);
+                    data = &data[i + 1..];
+                }
+            }
+        }
+        match memchr::memrchr(b'\n', data) {
+            None => self.extend_carry(data),
+            Some(last) => {
+                self.complete_lines(&data[..=last], out);
+                self.extend_carry(&data[last + 1..]);
+            }
+        }
+    }
+
+    /// End of the current file: a last line without a newline still counts.
+    pub fn end_file(&mut self, out: &mut dyn FnMut(Request)) {
+        if !self.carry.is_empty() || self.carry_truncated {
+            self.flush_carry(out);
+        }
+    }
+
+    /// End of one log stream (a rotated set, one node): finalise requests in flight.
+    pub fn end_stream(&mut self, out: &mut dyn FnMut(Request)) {
+        self.end_file(out);
+        self.correlator.finish(out);
+    }
+
+    fn extend_carry(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let room = MAX_LINE.saturating_sub(self.carry.len());
+        if data.len() > room {
+            self.carry.extend_from_slice(&data[..room]);
+            self.carry_truncated = true;
+        } else {
+            self.carry.extend_from_slice(data);
+        }
+    }
+
+    fn flush_carry(&mut self, out: &mut dyn FnMut(Request)) {
+        let line = std::mem::take(&mut self.carry);
+        self.stats.lines += 1;
+        self.probe(&line);
+        self.line(&line, out);
+        self.carry = line;
+        self.carry.clear();
+        self.carry_truncated = false;
+    }
+
+    /// `region` ends with a newline.
+    fn complete_lines(&mut self, region: &[u8], out: &mut dyn FnMut(Request)) {
+        self.stats.lines += memchr::memchr_iter(b'\n', region).count() as u64;
+        if self.probe_left > 0 {
+            for l in region.split(|&c| c == b'\n').take(self.probe_left as usize) {
+                self.probe(l);
+            }
+        }
+        let mut pos = 0;
+        while let Some(m) = self.prefilter.find(&region[pos..]) {
+            let at = pos + m.start();
+            let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
+            let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
+            let line = &region[start..end.min(start + MAX_LINE)];
+            self.line(line, out);
+            pos = end + 1;
+            if pos >= region.len() {
+                break;
+            }
+        }
+    }
+
+    fn probe(&mut self, l: &[u8]) {
+        if self.probe_left == 0 {
+            return;
+        }
+        self.probe_left -= 1;
+        if !self.probe_hit && line::parse(l, &mut self.zone).is_some() {
+            self.probe_hit = true;
+            self.probe_left = 0;
+        }
+    }
+
+    fn line(&mut self, raw: &[u8], out: &mut dyn FnMut(Request)) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Some(l) = line::parse(raw, &mut self.zone) else {
+            return;
+        };
+        if !pat::is_pat_category(l.category) {
+            return;
+        }
+        self.stats.pat_lines += 1;
+        self.stats.pat_bytes += raw.len() as u64 + 1;
+        self.stats.first_pat_ms.get_or_insert(l.ts.ms);
+        self.stats.last_pat_ms = Some(l.ts.ms);
+        let from_filter = l.category.ends_with(b"TokenBasedAuthenticationFilter");
+        let msg = pat::classify(l.message);
+        self.correlator.line(&l, msg, from_filter, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::TimeZone;
+
+    const KB: &str = include_str!("../../tests/fixtures/logs/kb-pat-trace-snippet.log");
+
+    fn scan_chunks(data: &[u8], chunk: usize) -> (Vec<Request>, Stats) {
+        let mut s = Scanner::new(Zone::new(TimeZone::UTC));
+        let mut reqs = Vec::new();
+        let mut out = |r: Request| reqs.push(r);
+        s.begin_file();
+        for c in data.chunks(chunk) {
+            s.feed(c, &mut out);
+        }
+        s.end_stream(&mut out);
+        let st = s.stats().clone();
+        (reqs, st)
+    }
+
+    #[test]
+    fn the_kb_request_is_one_success_whatever_the_chunking() {
+        for chunk in [1, 7, 100, 4096, 1 << 20] {
+            let (reqs, st) = scan_chunks(KB.as_bytes(), chunk);
+            assert_eq!(st.lines, 10);
+            assert_eq!(st.pat_lines, 10);
+            assert_eq!(reqs.len(), 1, "chunk {chunk}");
+            let r = &reqs[0];
+            assert_eq!(r.outcome, Some(Outcome::Success));
+            assert_eq!(r.token_id.as_deref(), Some("355510638677"));
+            assert_eq!(r.user_key.as_deref(), Some("admin"));
+            assert_eq!(r.username.as_deref(), Some("admin"));
+            assert_eq!(r.info.as_ref().unwrap().name, "test");
+            assert_eq!(r.ip, "192.168.0.1");
+            assert_eq!(r.path, "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19");
+        }
+    }
+
+    #[test]
+    fn crlf_and_missing_final_newline() {
+        let crlf = KB.replace('\n', "\r\n");
+        let (reqs, st) = scan_chunks(crlf.trim_end().as_bytes(), 13);
+        assert_eq!(st.lines, 10);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].path, "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19");
+        assert_eq!(reqs[0].username.as_deref(), Some("admin"));
+    }
+
+    #[test]
+    fn a_huge_line_is_counted_and_skipped_in_bounded_memory() {
+        let mut data = Vec::new();
+        data.extend_from_slice(b"2022-10-11 15:04:09,100+0000 main INFO      [c.a.Foo] ");
+        data.extend(std::iter::repeat_n(b'x', 10 << 20));
+        data.push(b'\n');
+        data.extend_from_slice(KB.as_bytes());
+        let mut s = Scanner::new(Zone::new(TimeZone::UTC));
+        let mut n = 0;
+        s.begin_file();
+        for c in data.chunks(1 << 20) {
+            s.feed(c, &mut |_| n += 1);
+            assert!(s.carry.capacity() <= 2 * MAX_LINE);
+        }
+        s.end_stream(&mut |_| n += 1);
+        assert_eq!(s.stats().lines, 11);
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,352 @@
+//! Correlate the PAT lines of one HTTP request into one [`Request`]. Requests interleave
+//! across threads, so lines are grouped by the thread's base name plus the request id
+//! (`904x1468x1`), never by adjacency.
+//!
+//! What each profile leaves in the log decides when a request is complete:
+//! - full TRACE: `>>>`, `Got tokenId`, `TokenDTO`, `Auth SUCCESS`|`Auth failure`, `<<<`
+//!   — complete at `<<<` (the login name shows up on the lines after success);
+//! - service TRACE only: `Got tokenId`, `TokenDTO` — no filter lines, so `TokenDTO` is
+//!   the success and a token id that never reaches it is a failure;
+//! - DEBUG only: `Looking for Jira user with key` — a user, no token.
+//!
+//! Requests that never complete (truncated logs) are finalised when they go quiet, so
+//! memory stays bounded by the requests in flight, not by the log's size.
+
+use super::line::LogLine;
+use super::pat::{is_token_id, PatMessage, TokenDto};
+use super::time::Ts;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Authenticated by the token.
+    Success,
+    /// A token was presented and did not authenticate the request.
+    Failure,
+    /// A user authenticated by some token, but the log does not say which (DEBUG only).
+    Unidentified,
+}
+
+/// What the TokenDTO line tells about a token (database fields, as logged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub name: String,
+    pub created_at: Option<Ts>,
+    pub last_accessed_at: Option<Ts>,
+    pub expiry: Expiry,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Expiry {
+    #[default]
+    Unknown,
+    Never,
+    At(Ts),
+}
+
+impl Expiry {
+    fn parse(raw: &[u8], offset_min: i16) -> Expiry {
+        let s = String::from_utf8_lossy(raw);
+        if s.starts_with("9999-") {
+            return Expiry::Never;
+        }
+        super::time::parse_db_time(&s, offset_min).map_or(Expiry::Unknown, Expiry::At)
+    }
+}
+
+/// One token-authenticated (or attempted) request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub ts: Ts,
+    pub last_ms: i64,
+    pub token_id: Option<String>,
+    pub info: Option<TokenInfo>,
+    pub user_key: Option<String>,
+    pub username: Option<String>,
+    pub ip: String,
+    pub path: String,
+    pub outcome: Option<Outcome>,
+    pub reason: Option<String>,
+}
+
+/// Requests not heard of for this long (log time) are finalised as they stand.
+const QUIET_MS: i64 = 120_000;
+/// Filter lines seen this recently mean the filter logs at TRACE right now.
+const FILTER_ACTIVE_MS: i64 = 60_000;
+/// A bound on requests in flight, against logs that never complete their requests.
+const MAX_PENDING: usize = 20_000;
+
+#[derive(Default)]
+pub struct Correlator {
+    pending: HashMap<Vec<u8>, Request>,
+    key: Vec<u8>,
+    filter_last_ms: Option<i64>,
+    next_sweep_ms: i64,
+}
+
+impl Correlator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Feed one PAT line; completed requests go to `out`.
+    pub fn line(
+        &mut self,
+        l: &LogLine<'_>,
+        msg: PatMessage<'_>,
+        from_filter: bool,
+        out: &mut dyn FnMut(Request),
+    ) {
+        let now = l.ts.ms;
+        if from_filter {
+            self.filter_last_ms = Some(now);
+        }
+        if now >= self.next_sweep_ms || self.pending.len() > MAX_PENDING {
+            self.sweep(now, out);
+        }
+        self.key.clear();
+        self.key.extend_from_slice(l.thread_base());
+        self.key.push(0);
+        self.key.extend_from_slice(l.request_id);
+        match msg {
+            PatMessage::GotTokenId(id) => {
+                let r = self.entry(l);
+                r.token_id = Some(lossy(id));
+            }
+            PatMessage::TokenDto(d) => {
+                let filter_active = self.filter_active(now);
+                let r = self.entry(l);
+                apply_dto(r, &d, l.ts.offset_min);
+                if !filter_active {
+                    r.outcome = Some(Outcome::Success);
+                    self.complete(out);
+                }
+            }
+            PatMessage::AuthSuccess {
+                user_key,
+                token_id,
+                expiry,
+            } => {
+                let r = self.entry(l);
+                r.token_id = Some(lossy(token_id));
+                r.user_key.get_or_insert_with(|| lossy(user_key));
+                let info = r.info.get_or_insert_with(TokenInfo::default);
+                if info.expiry == Expiry::Unknown {
+                    info.expiry = Expiry::parse(expiry, l.ts.offset_min);
+                }
+                r.outcome = Some(Outcome::Success);
+            }
+            PatMessage::AuthFailure(reason) => {
+                let r = self.entry(l);
+                r.outcome = Some(Outcome::Failure);
+                let reason = sanitize_reason(reason);
+                if r.token_id.is_none() {
+                    r.token_id = token_id_in(&reason);
+                }
+                r.reason = Some(reason);
+                self.complete(out);
+            }
+            PatMessage::InvalidPassword => {
+                let filter_active = self.filter_active(now);
+                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                    r.outcome = Some(Outcome::Failure);
+                    r.reason = Some("the token did not match its stored hash".into());
+                    if !filter_active {
+                        self.complete(out);
+                    }
+                }
+            }
+            PatMessage::LookingForUser(key) => match self.pending.get_mut(self.key.as_slice()) {
+                Some(r) => {
+                    r.user_key.get_or_insert_with(|| lossy(key));
+                    r.last_ms = now;
+                }
+                None => {
+                    // `Got tokenId` always precedes this line when TRACE is on, so with no
+                    // request in flight all the log can say is "this user, some token".
+                    let mut r = new_request(l);
+                    r.user_key = Some(lossy(key));
+                    r.outcome = Some(Outcome::Unidentified);
+                    out(r);
+                }
+            },
+            PatMessage::FilterEnd => {
+                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                    note_username(r, l);
+                    self.complete(out);
+                }
+            }
+            PatMessage::Other => {
+                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                    note_username(r, l);
+                    r.last_ms = now;
+                }
+            }
+        }
+    }
+
+    /// End of one log stream (a rotated set): finalise everything in flight.
+    pub fn finish(&mut self, out: &mut dyn FnMut(Request)) {
+        let filter_active = self.filter_last_ms.is_some();
+        let mut rest: Vec<Request> = self.pending.drain().map(|(_, r)| r).collect();
+        rest.sort_by_key(|r| r.ts);
+        for r in rest {
+            out(finalise(r, filter_active));
+        }
+        self.filter_last_ms = None;
+        self.next_sweep_ms = 0;
+    }
+
+    fn filter_active(&self, now: i64) -> bool {
+        self.filter_last_ms
+            .is_some_and(|t| now - t <= FILTER_ACTIVE_MS)
+    }
+
+    fn entry(&mut self, l: &LogLine<'_>) -> &mut Request {
+        let r = self
+            .pending
+            .entry(self.key.clone())
+            .or_insert_with(|| new_request(l));
+        r.last_ms = r.last_ms.max(l.ts.ms);
+        note_username(r, l);
+        r
+    }
+
+    fn complete(&mut self, out: &mut dyn FnMut(Request)) {
+        if let Some(r) = self.pending.remove(self.key.as_slice()) {
+            let filter_active = self.filter_active(r.last_ms);
+            out(finalise(r, filter_active));
+        }
+    }
+
+    fn sweep(&mut self, now: i64, out: &mut dyn FnMut(Request)) {
+        self.next_sweep_ms = now + QUIET_MS / 4;
+        let cutoff = if self.pending.len() > MAX_PENDING {
+            now - 5_000
+        } else {
+            now - QUIET_MS
+        };
+        let stale: Vec<Vec<u8>> = self
+            .pending
+            .iter()
+            .filter(|(_, r)| r.last_ms < cutoff)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(r) = self.pending.remove(&k) {
+                let filter_active = self.filter_active(r.last_ms);
+                out(finalise(r, filter_active));
+            }
+        }
+    }
+}
+
+fn new_request(l: &LogLine<'_>) -> Request {
+    let url = match memchr::memchr(b'?', l.url) {
+        Some(i) => &l.url[..i],
+        None => l.url,
+    };
+    Request {
+        ts: l.ts,
+        last_ms: l.ts.ms,
+        token_id: None,
+        info: None,
+        user_key: None,
+        username: None,
+        ip: lossy(l.ip),
+        path: lossy(url),
+        outcome: None,
+        reason: None,
+    }
+}
+
+fn apply_dto(r: &mut Request, d: &TokenDto<'_>, offset_min: i16) {
+    r.token_id = Some(lossy(d.token_id));
+    r.user_key = Some(lossy(d.user_key));
+    let db_time = |b: &[u8]| super::time::parse_db_time(&String::from_utf8_lossy(b), offset_min);
+    r.info = Some(TokenInfo {
+        name: lossy(d.name),
+        created_at: db_time(d.created_at),
+        last_accessed_at: db_time(d.last_accessed_at),
+        expiry: Expiry::parse(d.expiring_at, offset_min),
+    });
+}
+
+/// Once the token authenticated the request, Jira's USERNAME column shows the login.
+fn note_username(r: &mut Request, l: &LogLine<'_>) {
+    let u = l.username;
+    if !u.is_empty() && u != b"-" && u != b"anonymous" && r.username.is_none() {
+        r.username = Some(lossy(u));
+    }
+}
+
+/// Decide what a request that ended without an explicit verdict was.
+fn finalise(mut r: Request, filter_active: bool) -> Request {
+    if r.outcome.is_none() {
+        r.outcome = Some(match (&r.token_id, &r.info) {
+            // Only the service logs: the TokenDTO line is the success.
+            (Some(_), Some(_)) if !filter_active => Outcome::Success,
+            (Some(_), _) => {
+                r.reason.get_or_insert_with(|| {
+                    "the token was read but no successful authentication was logged".into()
+                });
+                Outcome::Failure
+            }
+            (None, _) if r.user_key.is_some() => Outcome::Unidentified,
+            (None, _) => Outcome::Failure,
+        });
+    }
+    if r.outcome != Some(Outcome::Success) {
+        r.username = None;
+    }
+    r
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Failure texts are exception messages; keep them, but never a password hash.
+fn sanitize_reason(b: &[u8]) -> String {
+    let s = lossy(b);
+    match s.find("{PKCS5S2}") {
+        Some(i) => {
+            let end = s[i..].find([' ', ']', ',']).map_or(s.len(), |e| i + e);
+            format!("{}<hash>{}", &s[..i], &s[end..])
+        }
+        None => s,
+    }
+}
+
+/// The first run of exactly twelve digits in a failure text (it names the token id).
+fn token_id_in(s: &str) -> Option<String> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 12 && is_token_id(w.as_bytes()))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_never_keep_hashes_and_name_token_ids() {
+        assert_eq!(
+            sanitize_reason(b"mismatch {PKCS5S2}abc/def= for user admin"),
+            "mismatch <hash> for user admin"
+        );
+        assert_eq!(
+            token_id_in("Authentication failed for token with ID 012345678901"),
+            Some("012345678901".into())
+        );
+        assert_eq!(
+            token_id_in("Unable to locate active user: JIRAUSER10100"),
+            None
+        );
+    }
+}

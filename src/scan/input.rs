@@ -1,0 +1,335 @@
+//! Which files to read and in what order. Rotated sets (`atlassian-jira.log`, `.1`, `.2`,
+//! …, any of them gzipped) are read oldest first (`.N` is the oldest, the live file the
+//! newest) as one stream, whatever order they were given in, so a request cut across
+//! two files counts once. Gzip is recognised by its magic bytes, not the name.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Request, Scanner};
+
+pub const LOG_NAME: &str = "atlassian-jira.log";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn display(&self) -> String {
+        match self {
+            Source::Stdin => "-".into(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{0}: no such file or directory: check the path")]
+    Missing(PathBuf),
+    #[error(
+        "{0}: this directory holds no {LOG_NAME}* files: point at JIRA_HOME/log or at the files"
+    )]
+    NoLogs(PathBuf),
+    #[error("{path}: cannot read it: {source}")]
+    Unreadable { path: PathBuf, source: io::Error },
+    #[error("{path}: not a readable gzip file ({source}): is it complete?")]
+    BadGzip { path: PathBuf, source: io::Error },
+    #[error("no log given: name files or directories, or '-' for standard input")]
+    Nothing,
+}
+
+/// Expand the arguments into streams: each a list of sources, oldest first.
+pub fn discover(args: &[PathBuf]) -> Result<Vec<Vec<Source>>, InputError> {
+    if args.is_empty() {
+        return Err(InputError::Nothing);
+    }
+    let mut files: Vec<Source> = Vec::new();
+    for a in args {
+        if a.as_os_str() == "-" {
+            files.push(Source::Stdin);
+            continue;
+        }
+        let meta = std::fs::metadata(a).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => InputError::Missing(a.clone()),
+            _ => InputError::Unreadable {
+                path: a.clone(),
+                source: e,
+            },
+        })?;
+        if meta.is_dir() {
+            let rd = std::fs::read_dir(a).map_err(|e| InputError::Unreadable {
+                path: a.clone(),
+                source: e,
+            })?;
+            let mut found: Vec<PathBuf> = rd
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(LOG_NAME))
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+                .map(|e| e.path())
+                .collect();
+            if found.is_empty() {
+                return Err(InputError::NoLogs(a.clone()));
+            }
+            found.sort();
+            files.extend(found.into_iter().map(Source::File));
+        } else {
+            files.push(Source::File(a.clone()));
+        }
+    }
+    Ok(group(files))
+}
+
+/// Group files by (directory, base name) and order each group oldest first. Groups keep
+/// the order in which they were first named.
+fn group(files: Vec<Source>) -> Vec<Vec<Source>> {
+    let mut order: Vec<(PathBuf, String)> = Vec::new();
+    let mut groups: BTreeMap<(PathBuf, String), Vec<(RotationKey, Source)>> = BTreeMap::new();
+    let mut stdin_groups = Vec::new();
+    for f in files {
+        let Source::File(p) = &f else {
+            stdin_groups.push(vec![f]);
+            continue;
+        };
+        let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (base, key) = rotation_key(&name);
+        let gk = (dir, base);
+        if !groups.contains_key(&gk) {
+            order.push(gk.clone());
+        }
+        let g = groups.entry(gk).or_default();
+        if !g.iter().any(|(_, s)| s == &f) {
+            g.push((key, f));
+        }
+    }
+    let mut out: Vec<Vec<Source>> = order
+        .into_iter()
+        .map(|k| {
+            let mut g = groups.remove(&k).unwrap_or_default();
+            g.sort_by(|a, b| a.0.cmp(&b.0));
+            g.into_iter().map(|(_, s)| s).collect()
+        })
+        .collect();
+    out.extend(stdin_groups);
+    out
+}
+
+/// Sorts oldest first: numbered backups by descending number, then other suffixes by
+/// name, then the live file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum RotationKey {
+    Numbered(std::cmp::Reverse<u64>),
+    Other(String),
+    Live,
+}
+
+fn rotation_key(name: &str) -> (String, RotationKey) {
+    let stem = name.strip_suffix(".gz").unwrap_or(name);
+    if let Some((base, n)) = stem.rsplit_once('.') {
+        if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) {
+            if let Ok(n) = n.parse() {
+                return (
+                    base.to_string(),
+                    RotationKey::Numbered(std::cmp::Reverse(n)),
+                );
+            }
+        }
+    }
+    if let Some(rest) = stem.strip_prefix(LOG_NAME) {
+        if rest.is_empty() {
+            return (LOG_NAME.to_string(), RotationKey::Live);
+        }
+        return (LOG_NAME.to_string(), RotationKey::Other(rest.to_string()));
+    }
+    (stem.to_string(), RotationKey::Live)
+}
+
+/// Open a source for reading, decompressing gzip (several members allowed) when the
+/// content starts with gzip's magic bytes.
+pub fn open(src: &Source, progress: Option<&ProgressBar>) -> Result<Box<dyn Read>, InputError> {
+    let path = PathBuf::from(src.display());
+    let mut raw: Box<dyn Read> = match src {
+        Source::Stdin => Box::new(io::stdin().lock()),
+        Source::File(p) => Box::new(File::open(p).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => InputError::Missing(p.clone()),
+            _ => InputError::Unreadable {
+                path: p.clone(),
+                source: e,
+            },
+        })?),
+    };
+    if let Some(pb) = progress {
+        raw = Box::new(pb.wrap_read(raw));
+    }
+    let mut br = BufReader::with_capacity(1 << 16, raw);
+    let head = br.fill_buf().map_err(|e| InputError::Unreadable {
+        path: path.clone(),
+        source: e,
+    })?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(GzReader {
+            inner: flate2::bufread::MultiGzDecoder::new(br),
+            path,
+        }))
+    } else {
+        Ok(Box::new(br))
+    }
+}
+
+/// What a scan read, for the report and for warnings.
+#[derive(Debug, Default)]
+pub struct ScanRun {
+    pub files: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Read every stream through `scanner`. A progress bar (compressed bytes of all files)
+/// is drawn on stderr only when `progress` is set and stderr is a terminal.
+pub fn scan_streams(
+    streams: &[Vec<Source>],
+    scanner: &mut Scanner,
+    progress: bool,
+    out: &mut dyn FnMut(Request),
+) -> Result<ScanRun, InputError> {
+    let total: u64 = streams
+        .iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::Stdin => None,
+        })
+        .sum();
+    let pb = (progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec} {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    });
+    let mut run = ScanRun::default();
+    let mut buf = vec![0u8; 1 << 20];
+    for stream in streams {
+        for src in stream {
+            let name = src.display();
+            if let Some(pb) = &pb {
+                pb.set_message(name.clone());
+            }
+            let mut r = open(src, pb.as_ref())?;
+            scanner.begin_file();
+            loop {
+                let n = match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(read_error(e, &name)),
+                };
+                scanner.feed(&buf[..n], out);
+            }
+            scanner.end_file(out);
+            if scanner.looks_like_jira_log() == Some(false) {
+                run.warnings.push(format!(
+                    "{name}: no line in the first lines looks like atlassian-jira.log (date, thread, level, [category]); is this a Jira log?"
+                ));
+            }
+            run.files.push(name);
+        }
+        scanner.end_stream(out);
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok(run)
+}
+
+fn read_error(e: io::Error, name: &str) -> InputError {
+    if e.get_ref().is_some_and(|r| r.is::<InputError>()) {
+        if let Some(Ok(ie)) = e.into_inner().map(|b| b.downcast::<InputError>()) {
+            return *ie;
+        }
+        unreachable!("checked above");
+    }
+    InputError::Unreadable {
+        path: PathBuf::from(name),
+        source: e,
+    }
+}
+
+/// Turns decoder errors into [`InputError::BadGzip`] naming the file.
+struct GzReader<R: BufRead> {
+    inner: flate2::bufread::MultiGzDecoder<R>,
+    path: PathBuf,
+}
+
+impl<R: BufRead> Read for GzReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            io::Error::other(InputError::BadGzip {
+                path: self.path.clone(),
+                source: e,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(g: &[Source]) -> Vec<String> {
+        g.iter()
+            .map(|s| match s {
+                Source::File(p) => p.file_name().unwrap().to_string_lossy().into_owned(),
+                Source::Stdin => "-".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rotated_sets_are_ordered_oldest_first_whatever_the_order_given() {
+        let given = [
+            "atlassian-jira.log",
+            "atlassian-jira.log.1.gz",
+            "atlassian-jira.log.10",
+            "atlassian-jira.log.2",
+        ]
+        .map(|n| Source::File(PathBuf::from("/x").join(n)));
+        let g = group(given.to_vec());
+        assert_eq!(g.len(), 1);
+        assert_eq!(
+            names(&g[0]),
+            [
+                "atlassian-jira.log.10",
+                "atlassian-jira.log.2",
+                "atlassian-jira.log.1.gz",
+                "atlassian-jira.log"
+            ]
+        );
+    }
+
+    #[test]
+    fn nodes_in_different_directories_are_separate_streams() {
+        let given = [
+            Source::File("/n2/atlassian-jira.log".into()),
+            Source::File("/n1/atlassian-jira.log.1".into()),
+            Source::File("/n1/atlassian-jira.log".into()),
+            Source::File("/n2/atlassian-jira.log".into()),
+        ];
+        let g = group(given.to_vec());
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[0].len(), 1, "duplicates are read once");
+        assert_eq!(names(&g[1]), ["atlassian-jira.log.1", "atlassian-jira.log"]);
+    }
+}
