@@ -97,10 +97,10 @@ pub struct SetArgs {
     #[command(flatten)]
     pub location: Location,
     /// Maximum size of each file (log4j spellings: 100MB, 20480KB, 1 GB)
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_negative_numbers = true)]
     pub max_size: Option<u64>,
     /// Number of rotated files to keep
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub backups: Option<u32>,
     /// The appender to change (default: the one writing atlassian-jira.log)
     #[arg(long, value_name = "NAME")]
