@@ -498,3 +498,61 @@ fn format_comes_from_content_not_name() {
     let e = Config::parse("a.xml", b"<log4j:configuration/>".to_vec()).unwrap_err();
     assert!(e.to_string().contains("log4j 1.x XML"), "{e}");
 }
+
+#[test]
+fn persist_in_xml_follows_the_com_atlassian_logger_not_the_console() {
+    let src = r#"<Configuration>
+    <Appenders>
+        <Console name="console"/>
+        <RollingFile name="filelog" fileName="${sys:jira.home}/log/atlassian-jira.log" filePattern="x.%i">
+            <SizeBasedTriggeringPolicy size="20MB"/>
+        </RollingFile>
+    </Appenders>
+    <Loggers>
+        <Root level="WARN">
+            <AppenderRef ref="console"/>
+            <AppenderRef ref="filelog"/>
+        </Root>
+        <Logger name="com.atlassian" level="WARN" additivity="false">
+            <AppenderRef ref="filelog"/>
+        </Logger>
+        <Logger name="com.atlassian.pats.service" level="DEBUG"/>
+    </Loggers>
+</Configuration>
+"#;
+    let mut c = xml(src);
+    assert_eq!(
+        c.appender(None).unwrap().name,
+        "filelog",
+        "found by file, not name"
+    );
+    c.persist_logger("com.atlassian.pats", Level::Trace, None)
+        .unwrap();
+    assert_eq!(
+        text(&c),
+        src.replace(
+            "        <Logger name=\"com.atlassian.pats.service\" level=\"DEBUG\"/>\n",
+            "        <Logger name=\"com.atlassian.pats.service\" level=\"DEBUG\"/>\n        <Logger name=\"com.atlassian.pats\" level=\"TRACE\" additivity=\"false\">\n            <AppenderRef ref=\"filelog\"/>\n        </Logger>\n"
+        )
+    );
+    // The narrower logger that already exists is updated in place.
+    let mut c = xml(src);
+    c.persist_logger("com.atlassian.pats.service", Level::Trace, None)
+        .unwrap();
+    assert_eq!(
+        text(&c),
+        src.replace(
+            "pats.service\" level=\"DEBUG\"",
+            "pats.service\" level=\"TRACE\""
+        )
+    );
+    let mut c = xml(src);
+    c.unpersist_logger("com.atlassian.pats.service").unwrap();
+    assert_eq!(
+        text(&c),
+        src.replace(
+            "        <Logger name=\"com.atlassian.pats.service\" level=\"DEBUG\"/>\n",
+            ""
+        )
+    );
+}

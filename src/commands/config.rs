@@ -271,6 +271,20 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let target = cfg.appender(args.appender.as_deref())?;
     let changes = cfg.set_rotation(Some(&target.name), args.max_size, args.backups)?;
+    if let (Some(size), Some(n), false) = (
+        cfg.appender(Some(&target.name))?.max_size_bytes,
+        cfg.appender(Some(&target.name))?.backups,
+        args.dry_run,
+    ) {
+        if cfg.is_changed() {
+            eprintln!(
+                "{} keeps {n} files of {} after the current one: up to {} on disk",
+                target.file,
+                size::human_exact(size),
+                size::Approx(size.saturating_mul(n as u64 + 1))
+            );
+        }
+    }
     finish(
         &cfg,
         &format!("appender '{}' ({})", target.name, target.file),

@@ -163,6 +163,6 @@ pub fn diff(path: &Path, old: &[u8], new: &[u8]) -> String {
     similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .header(&name, &name)
         .to_string()
 }

@@ -89,7 +89,21 @@ impl Document {
                 message,
             }
         };
-        let mut reader = Reader::from_reader(raw);
+        // quick-xml reads UTF-8 only. A file in a single-byte encoding (ISO-8859-1 is
+        // legal XML) is parsed from a copy with every non-ASCII byte replaced by `?`:
+        // same length, so every position still points into the original bytes, which
+        // are what gets written back.
+        let masked: Vec<u8>;
+        let scan: &[u8] = if std::str::from_utf8(raw).is_ok() {
+            raw
+        } else {
+            masked = raw
+                .iter()
+                .map(|&b| if b.is_ascii() { b } else { b'?' })
+                .collect();
+            &masked
+        };
+        let mut reader = Reader::from_reader(scan);
         reader.config_mut().check_end_names = true;
         let mut elements: Vec<Element> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -104,7 +118,7 @@ impl Document {
             match ev {
                 Event::Start(ref s) | Event::Empty(ref s) => {
                     let empty = matches!(ev, Event::Empty(_));
-                    let attrs = read_attrs(raw, s).map_err(|m| err(before, m))?;
+                    let attrs = read_attrs(scan, s).map_err(|m| err(before, m))?;
                     let idx = elements.len();
                     let parent = stack.last().copied();
                     elements.push(Element {
@@ -363,6 +377,19 @@ mod tests {
         assert_eq!(e.line, 3, "{e:?}");
         let e = Document::parse(b"<a>\n  <b x=\"1\">\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 3), "{e:?}");
+    }
+
+    #[test]
+    fn a_latin1_file_is_read_and_its_bytes_kept() {
+        let src =
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!-- caf\xe9 -->\n<a x=\"1\"/>\n";
+        let d = Document::parse(src).unwrap();
+        let a = d.root().unwrap();
+        assert_eq!(&src[a.attrs[0].value_span.clone()], b"1");
+        let out = super::super::apply(src, &[d.set_attr(d.root.unwrap(), "x", "2")]);
+        let expected: &[u8] =
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!-- caf\xe9 -->\n<a x=\"2\"/>\n";
+        assert_eq!(out, expected);
     }
 
     #[test]
