@@ -135,6 +135,10 @@ impl Document {
     /// A splice that replaces the value of entry `idx` with `value` (already escaped).
     pub fn set_value(&self, idx: usize, escaped: &str) -> Option<Splice> {
         let p = self.pair(idx)?;
+        if p.sep_span.is_empty() {
+            // A bare key: without a separator the new value would join the key.
+            return Some(Splice::new(p.value_span.clone(), &format!("={escaped}")));
+        }
         Some(Splice::new(p.value_span.clone(), escaped))
     }
 
@@ -434,6 +438,70 @@ mod tests {
         assert_eq!(&src[d.pair(0).unwrap().value_span.clone()], "1");
         assert_eq!(d.pair(1).unwrap().value, "2 ");
         assert_eq!(&src[d.pair(1).unwrap().value_span.clone()], "2\\ ");
+    }
+
+    /// Pseudo-random files built from awkward pieces: entries must tile the input, and
+    /// replacing any value must change that value only.
+    #[test]
+    fn generated_files_tile_and_edit_one_value_at_a_time() {
+        let pieces = [
+            "# comment",
+            "! bang",
+            "",
+            "   ",
+            "a=1",
+            "b = 2",
+            "c:3",
+            "d 4",
+            "\tindented\t=\tx",
+            "cont = one \\",
+            "   two",
+            "k\\u0041y=v",
+            "esc\\ key = v\\\\",
+            "empty=",
+            "trail = v \t",
+            "colon\\:in\\=key = z",
+        ];
+        let eols = ["\n", "\r\n", "\r"];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let mut src = String::new();
+            for _ in 0..next(12) {
+                src.push_str(pieces[next(pieces.len())]);
+                src.push_str(eols[next(eols.len())]);
+            }
+            if next(2) == 0 {
+                src.push_str(pieces[next(pieces.len())]);
+            }
+            let d = Document::parse(src.as_bytes());
+            let mut pos = 0;
+            for e in &d.entries {
+                assert_eq!(e.span.start, pos, "{src:?}");
+                pos = e.span.end;
+            }
+            assert_eq!(pos, src.len(), "{src:?}");
+            let keys: Vec<String> = d.pairs().map(|(_, p)| p.key.clone()).collect();
+            let idxs: Vec<usize> = d.pairs().map(|(i, _)| i).collect();
+            for (n, &i) in idxs.iter().enumerate() {
+                let edited = super::super::apply(src.as_bytes(), &[d.set_value(i, "NEW").unwrap()]);
+                let d2 = Document::parse(&edited);
+                let keys2: Vec<String> = d2.pairs().map(|(_, p)| p.key.clone()).collect();
+                assert_eq!(keys, keys2, "{src:?}");
+                for (m, (_, p)) in d2.pairs().enumerate() {
+                    if m == n {
+                        assert_eq!(p.value, "NEW", "{src:?}");
+                    } else {
+                        assert_eq!(p.value, d.pairs().nth(m).unwrap().1.value, "{src:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
