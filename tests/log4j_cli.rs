@@ -312,6 +312,13 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("no such file"));
+    // Unreadable (a directory where a file was expected).
+    bin()
+        .args(["rotation", "show", "--config"])
+        .arg(d.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot read"));
     // No location at all.
     bin()
         .args(["rotation", "show"])

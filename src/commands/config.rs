@@ -271,26 +271,26 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let target = cfg.appender(args.appender.as_deref())?;
     let changes = cfg.set_rotation(Some(&target.name), args.max_size, args.backups)?;
-    if let (Some(size), Some(n), false) = (
-        cfg.appender(Some(&target.name))?.max_size_bytes,
-        cfg.appender(Some(&target.name))?.backups,
-        args.dry_run,
-    ) {
-        if cfg.is_changed() {
-            eprintln!(
-                "{} keeps {n} files of {} after the current one: up to {} on disk",
-                target.file,
-                size::human_exact(size),
-                size::Approx(size.saturating_mul(n as u64 + 1))
-            );
-        }
-    }
     finish(
         &cfg,
         &format!("appender '{}' ({})", target.name, target.file),
         &changes,
         args.dry_run,
-    )
+    )?;
+    let after = cfg.appender(Some(&target.name))?;
+    if let (Some(size), Some(n)) = (after.max_size_bytes, after.backups) {
+        eprintln!(
+            "{} rotates at {} and keeps {n} old files: up to {} on disk",
+            after.file,
+            size::human_exact(size),
+            size::Approx(size.saturating_mul(n as u64 + 1))
+        );
+    }
+    // What was not asked may still be wrong (an invalid size log4j ignores, say).
+    for note in cfg.notes(&after) {
+        eprintln!("note: {note}");
+    }
+    Ok(())
 }
 
 pub fn run_persist(args: PersistArgs) -> anyhow::Result<()> {
@@ -338,7 +338,10 @@ fn finish(cfg: &Config, what: &str, changes: &[String], dry_run: bool) -> anyhow
     if dry_run {
         write!(out, "{}", cfg.diff())?;
         out.flush()?;
-        eprintln!("dry run: nothing written");
+        eprintln!(
+            "dry run: nothing written; once written: {}",
+            cfg.reload_note()
+        );
         return Ok(());
     }
     let saved = cfg
