@@ -179,12 +179,6 @@ impl Config {
                 source: e,
             },
         })?;
-        if path.is_dir() {
-            return Err(Log4jError::Unsupported {
-                path: path.into(),
-                what: "is a directory; give the configuration file".into(),
-            });
-        }
         Config::parse(path, bytes)
     }
 

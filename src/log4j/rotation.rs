@@ -308,8 +308,7 @@ pub(crate) fn notes(doc: &Doc, a: &Appender) -> Vec<String> {
                 Some(s) if !s.is("DefaultRolloverStrategy") => {
                     out.push(format!("{} is not supported", s.name))
                 }
-                Some(s) if a.backups.is_none() => {
-                    let _ = s;
+                Some(_) if a.backups.is_none() => {
                     out.push("fileIndex=\"nomax\": no limit on backups".into())
                 }
                 Some(s) if s.attr("max").is_none() => {
