@@ -86,7 +86,7 @@ pub enum Log4jError {
     },
     #[error("no appender writes atlassian-jira.log in {}; pick one with --appender (file appenders: {})", path.display(), list(present))]
     NoMainAppender { path: PathBuf, present: Vec<String> },
-    #[error("appenders {} all write '{file}' in {}: log4j would rotate the file from several places; fix that by hand first", appenders.join(" and "), path.display())]
+    #[error("appenders {} write the same file '{file}' in {}: log4j would rotate it from several places; fix that by hand first", appenders.join(" and "), path.display())]
     SharedFile {
         path: PathBuf,
         file: String,
