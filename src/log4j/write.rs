@@ -1,0 +1,168 @@
+//! Putting an edited configuration in place without ever leaving Jira with a broken or
+//! half-written file: refuse when the file changed since it was read, copy the old bytes
+//! to `<name>.<timestamp>.bak` beside it, write a temp file in the same directory with the
+//! original mode and owner, fsync, rename over the original, fsync the directory.
+
+use super::Log4jError;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// What `save` did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub backup: PathBuf,
+}
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Log4jError + 'a {
+    move |source| Log4jError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn not_writable(path: &Path, why: String) -> Log4jError {
+    Log4jError::NotWritable {
+        path: path.to_path_buf(),
+        why,
+    }
+}
+
+pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jError> {
+    // Edit the real file, not a symlink to it (a rename would replace the link).
+    let real = fs::canonicalize(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Log4jError::NotFound(path.to_path_buf()),
+        _ => Log4jError::Unreadable {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    let meta = fs::metadata(&real).map_err(io("cannot inspect", &real))?;
+    let on_disk = fs::read(&real).map_err(|e| Log4jError::Unreadable {
+        path: real.clone(),
+        source: e,
+    })?;
+    if on_disk != original {
+        return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o222 == 0 {
+        return Err(not_writable(
+            &real,
+            format!("the file is read-only (mode {mode:04o}); make it writable (chmod u+w) if you mean to change it"),
+        ));
+    }
+    // Opening for writing (without truncating) changes nothing but tells whether we may.
+    OpenOptions::new().write(true).open(&real).map_err(|e| {
+        not_writable(
+            &real,
+            format!("{e}; run as the user that owns it (often 'jira') or root"),
+        )
+    })?;
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "log4j".into());
+
+    let backup = backup_path(dir, &name);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| not_writable(dir, format!("cannot create a file in the directory: {e}")))?;
+    keep_owner(tmp.as_file(), &meta, &real)?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io("cannot set the mode of a temporary file for", &real))?;
+    tmp.write_all(new)
+        .map_err(io("cannot write a temporary file for", &real))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(io("cannot sync a temporary file for", &real))?;
+
+    write_backup(&backup, original, mode, &meta)?;
+
+    // Last look before the rename narrows the window in which an edit by someone else
+    // could be lost.
+    if fs::read(&real).ok().as_deref() != Some(original) {
+        let _ = fs::remove_file(&backup);
+        return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
+    }
+    tmp.persist(&real)
+        .map_err(|e| not_writable(&real, format!("cannot replace the file: {}", e.error)))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(Saved { path: real, backup })
+}
+
+fn keep_owner(file: &File, meta: &fs::Metadata, real: &Path) -> Result<(), Log4jError> {
+    let tmeta = file
+        .metadata()
+        .map_err(io("cannot inspect a temporary file for", real))?;
+    if tmeta.uid() == meta.uid() && tmeta.gid() == meta.gid() {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
+        not_writable(
+            real,
+            format!(
+                "cannot keep its owner {}:{} ({e}); run as that user or root",
+                meta.uid(),
+                meta.gid()
+            ),
+        )
+    })
+}
+
+fn backup_path(dir: &Path, name: &str) -> PathBuf {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let first = dir.join(format!("{name}.{stamp}.bak"));
+    if !first.exists() {
+        return first;
+    }
+    (1..)
+        .map(|n| dir.join(format!("{name}.{stamp}-{n}.bak")))
+        .find(|p| !p.exists())
+        .expect("some suffix is free")
+}
+
+fn write_backup(
+    backup: &Path,
+    original: &[u8],
+    mode: u32,
+    meta: &fs::Metadata,
+) -> Result<(), Log4jError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(backup)
+        .map_err(|e| not_writable(backup, format!("cannot create the backup: {e}")))?;
+    let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
+    f.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io("cannot set the mode of", backup))?;
+    f.write_all(original).map_err(io("cannot write", backup))?;
+    f.sync_all().map_err(io("cannot sync", backup))?;
+    Ok(())
+}
+
+/// A unified diff with three lines of context; empty when nothing changed.
+pub fn diff(path: &Path, old: &[u8], new: &[u8]) -> String {
+    if old == new {
+        return String::new();
+    }
+    let old = String::from_utf8_lossy(old);
+    let new = String::from_utf8_lossy(new);
+    let name = path.display().to_string();
+    similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header(&name, &name)
+        .to_string()
+}
