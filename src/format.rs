@@ -223,7 +223,11 @@ mod tests {
 
     fn sample() -> Records {
         let mut r = Records::new("loggers", &["logger", "level", "explicit"]);
-        r.push(vec!["com.atlassian.pats".into(), "TRACE".into(), true.into()]);
+        r.push(vec![
+            "com.atlassian.pats".into(),
+            "TRACE".into(),
+            true.into(),
+        ]);
         r.push(vec!["root".into(), "WARN".into(), Cell::Null]);
         r
     }
@@ -245,7 +249,10 @@ mod tests {
         assert_eq!(j["loggers"][1]["explicit"], serde_json::Value::Null);
         assert_eq!(render(OutputFormat::Jsonl).lines().count(), 2);
         let t = render(OutputFormat::Table);
-        assert!(t.starts_with("logger              level  explicit\n"), "{t}");
+        assert!(
+            t.starts_with("logger              level  explicit\n"),
+            "{t}"
+        );
     }
 
     #[test]

@@ -14,12 +14,14 @@ fn xdg_dir(var: &str, fallback: &str) -> io::Result<PathBuf> {
             return Ok(p.join("jira-patrol"));
         }
     }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("neither {var} nor HOME is set: set one of them"),
-        )
-    })?;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("neither {var} nor HOME is set: set one of them"),
+            )
+        })?;
     Ok(PathBuf::from(home).join(fallback).join("jira-patrol"))
 }
 
