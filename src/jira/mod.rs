@@ -327,7 +327,7 @@ impl Client {
         let ok_redirect =
             a.is_redirect() && a.location().is_some_and(|l| l.contains("ViewLogging.jspa"));
         if !ok_redirect {
-            if a.status.is_success() && page::is_xsrf_error(&a.body) {
+            if page::is_xsrf_error(&a.body) {
                 return Err(JiraError::XsrfRejected {
                     path: CONFIGURE_LOGGING.into(),
                 });
@@ -478,7 +478,9 @@ impl Client {
                 return Verdict::Login;
             }
         }
-        if a.status == StatusCode::UNAUTHORIZED || a.status == StatusCode::FORBIDDEN {
+        if (a.status == StatusCode::UNAUTHORIZED || a.status == StatusCode::FORBIDDEN)
+            && !page::is_xsrf_error(&a.body)
+        {
             return Verdict::Login;
         }
         Verdict::Page(a)

@@ -159,8 +159,12 @@ pub fn xsrf_token(html: &str) -> Option<String> {
 
 /// True when an HTML error page is Jira's XSRF check failure.
 pub fn is_xsrf_error(html: &str) -> bool {
+    // Every page carries an atl_token, so look for the error page's own words
+    // ("XSRF Security Token Missing", "... due to a missing form token").
     let lower = html.to_ascii_lowercase();
-    lower.contains("xsrf") || lower.contains("atl_token")
+    lower.contains("xsrf security token")
+        || lower.contains("xsrf check failed")
+        || (lower.contains("form token") && (lower.contains("missing") || lower.contains("invalid")))
 }
 
 #[cfg(test)]
@@ -237,6 +241,8 @@ mod tests {
         assert!(is_xsrf_error(
             "<p>XSRF Security Token Missing</p><p>Jira could not complete this action</p>"
         ));
-        assert!(!is_xsrf_error("<p>Permission denied</p>"));
+        assert!(!is_xsrf_error(
+            r#"<meta name="atlassian-token" content="t"><input name="atl_token"><p>Permission Violation</p>"#
+        ));
     }
 }
