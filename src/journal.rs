@@ -51,11 +51,10 @@ pub enum JournalError {
     #[error(transparent)]
     Jira(#[from] JiraError),
 
-    #[error("cannot use the level journal {}: {source}", path.display())]
+    #[error("cannot use the level journal {}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error("the level journal {} is unreadable: {why}\nlook at it (it lists the levels to put back), then fix or delete it", path.display())]
@@ -67,22 +66,20 @@ pub enum JournalError {
     #[error("'{logger}' is not a logger name: use a dotted package or class name such as com.atlassian.pats, or root")]
     BadLogger { logger: String },
 
-    #[error("changed {done} of {total} loggers, then {logger} failed: {source}\nrun `jira-patrol restore` to put the changed ones back")]
+    #[error("changed {done} of {total} loggers, then {logger} failed: {cause}\nrun `jira-patrol restore` to put the changed ones back")]
     Partial {
         done: usize,
         total: usize,
         logger: String,
-        #[source]
-        source: JiraError,
+        cause: JiraError,
     },
 
-    #[error("restored {done} of {total} loggers, then {logger} failed: {source}\nthe journal is kept: run `jira-patrol restore` again")]
+    #[error("restored {done} of {total} loggers, then {logger} failed: {cause}\nthe journal is kept: run `jira-patrol restore` again")]
     RestoreIncomplete {
         done: usize,
         total: usize,
         logger: String,
-        #[source]
-        source: JiraError,
+        cause: JiraError,
     },
 
     #[error("after restoring, {logger} reads back as {got}, not {want}\nthe journal is kept: run `jira-patrol restore` again, or set it by hand")]
@@ -159,9 +156,9 @@ pub struct RestoreReport {
 pub fn path() -> Result<PathBuf, JournalError> {
     crate::paths::state_dir()
         .map(|d| d.join(FILE))
-        .map_err(|source| JournalError::Io {
+        .map_err(|cause| JournalError::Io {
             path: PathBuf::from("$XDG_STATE_HOME/jira-patrol").join(FILE),
-            source,
+            cause,
         })
 }
 
@@ -171,7 +168,7 @@ pub fn pending() -> Result<Option<JournalEntry>, JournalError> {
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(JournalError::Io { path: p, source }),
+        Err(cause) => return Err(JournalError::Io { path: p, cause }),
     };
     let entry: JournalEntry = serde_json::from_str(&text).map_err(|e| JournalError::Corrupt {
         path: p.clone(),
@@ -193,9 +190,9 @@ fn write(entry: &JournalEntry) -> Result<PathBuf, JournalError> {
     let p = path()?;
     let mut bytes = serde_json::to_vec_pretty(entry).expect("journal serialises");
     bytes.push(b'\n');
-    crate::paths::write_private(&p, &bytes).map_err(|source| JournalError::Io {
+    crate::paths::write_private(&p, &bytes).map_err(|cause| JournalError::Io {
         path: p.clone(),
-        source,
+        cause,
     })?;
     Ok(p)
 }
@@ -205,7 +202,7 @@ fn remove() -> Result<PathBuf, JournalError> {
     match std::fs::remove_file(&p) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(JournalError::Io { path: p, source }),
+        Err(cause) => return Err(JournalError::Io { path: p, cause }),
     }
     if let Some(dir) = p.parent().and_then(|d| std::fs::File::open(d).ok()) {
         let _ = dir.sync_all();
@@ -236,6 +233,14 @@ pub fn apply(
                 logger: logger.clone(),
             });
         }
+    }
+    if changes.is_empty() {
+        return Ok(Applied {
+            jira_url: client.base_url().to_string(),
+            node: client.node(),
+            changes: Vec::new(),
+            journal: path()?,
+        });
     }
     let before_journal = pending()?;
     if let Some(j) = &before_journal {
@@ -306,7 +311,7 @@ pub fn apply(
                 done: i,
                 total: changes.len(),
                 logger: logger.clone(),
-                source: e,
+                cause: e,
             });
         }
     }
@@ -366,12 +371,12 @@ pub fn restore(client: &Client) -> Result<RestoreReport, JournalError> {
         let action = if is_restored(&page, l) {
             Action::AlreadyRestored
         } else {
-            client.set_level(&l.logger, l.previous).map_err(|source| {
+            client.set_level(&l.logger, l.previous).map_err(|cause| {
                 JournalError::RestoreIncomplete {
                     done: i,
                     total,
                     logger: l.logger.clone(),
-                    source,
+                    cause,
                 }
             })?;
             if l.previous_explicit {

@@ -95,11 +95,10 @@ pub enum ProfileError {
     #[error("no profile named '{name}' (known: {})\nsee `jira-patrol profile list`", known.join(", "))]
     NotFound { name: String, known: Vec<String> },
 
-    #[error("cannot read profile {}: {source}", path.display())]
+    #[error("cannot read profile {}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error("profile {origin} is not valid TOML: {message}")]
@@ -257,9 +256,9 @@ pub fn load(name: &str, extra_dir: Option<&Path>) -> Result<Profile, ProfileErro
 }
 
 fn load_file(path: &Path) -> Result<Profile, ProfileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+    let text = std::fs::read_to_string(path).map_err(|cause| ProfileError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     let stem = path
         .file_stem()
@@ -280,7 +279,7 @@ pub fn list(extra_dir: Option<&Path>) -> Result<Vec<Profile>, ProfileError> {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(ProfileError::Io { path: dir, source }),
+            Err(cause) => return Err(ProfileError::Io { path: dir, cause }),
         };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
