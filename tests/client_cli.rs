@@ -101,25 +101,51 @@ fn token(sim: &SimJira, name: &str) -> String {
 
 /// The secret appears nowhere the tool writes: stdout, stderr, the journal.
 fn assert_secret_absent(secret: &str, r: &Run, homes: &Homes) {
-    assert!(!r.stdout.contains(secret), "secret in stdout:\n{}", r.stdout);
-    assert!(!r.stderr.contains(secret), "secret in stderr:\n{}", r.stderr);
+    assert!(
+        !r.stdout.contains(secret),
+        "secret in stdout:\n{}",
+        r.stdout
+    );
+    assert!(
+        !r.stderr.contains(secret),
+        "secret in stderr:\n{}",
+        r.stderr
+    );
     if let Some(j) = homes.journal_text() {
         assert!(!j.contains(secret), "secret in journal:\n{j}");
     }
 }
 
 /// A bad case: non-zero exit, one `error:` message saying `what`, Jira unchanged, no journal.
-fn assert_refused(r: &Run, what: &str, sim: &SimJira, before: &std::collections::BTreeMap<String, Level>, homes: &Homes) {
-    assert!(!r.ok, "expected failure, got success:\n{}{}", r.stdout, r.stderr);
+fn assert_refused(
+    r: &Run,
+    what: &str,
+    sim: &SimJira,
+    before: &std::collections::BTreeMap<String, Level>,
+    homes: &Homes,
+) {
+    assert!(
+        !r.ok,
+        "expected failure, got success:\n{}{}",
+        r.stdout, r.stderr
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
-    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
     assert_eq!(errors.len(), 1, "one error line expected:\n{}", r.stderr);
     assert!(
         r.stderr.contains(what),
         "expected '{what}' in:\n{}",
         r.stderr
     );
-    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("{ "), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("{ "),
+        "{}",
+        r.stderr
+    );
     assert_eq!(&sim.levels(), before, "Jira's levels changed");
     assert!(homes.journal_text().is_none(), "a journal was left behind");
 }
@@ -148,7 +174,12 @@ fn pat_set_get_restore_when_jira_exempts_pats_from_websudo() {
     assert!(!before.contains_key(PATS), "precondition: {PATS} inherits");
     let inherited = sim.effective_level(PATS);
 
-    let r = run(&url, &homes, Auth::Token(&pat), &["level", "set", PATS, "trace"]);
+    let r = run(
+        &url,
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "trace"],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
     assert_secret_absent(&pat, &r, &homes);
@@ -161,9 +192,17 @@ fn pat_set_get_restore_when_jira_exempts_pats_from_websudo() {
     #[cfg(unix)]
     assert_eq!(mode(&homes.journal()), 0o600);
 
-    let r = run(&url, &homes, Auth::Token(&pat), &["level", "get", PATS, "--format", "csv"]);
+    let r = run(
+        &url,
+        &homes,
+        Auth::Token(&pat),
+        &["level", "get", PATS, "--format", "csv"],
+    );
     assert!(r.ok, "{}", r.stderr);
-    assert_eq!(r.stdout.lines().nth(1), Some("com.atlassian.pats,TRACE,explicit,-,-"));
+    assert_eq!(
+        r.stdout.lines().nth(1),
+        Some("com.atlassian.pats,TRACE,explicit,-,-")
+    );
 
     let r = run(&url, &homes, Auth::Token(&pat), &["restore"]);
     assert!(r.ok, "{}", r.stderr);
@@ -172,7 +211,10 @@ fn pat_set_get_restore_when_jira_exempts_pats_from_websudo() {
     assert_eq!(sim.levels().get(PATS), Some(&inherited));
     assert!(r.stderr.contains("no \"unset\""), "{}", r.stderr);
     assert!(r.stdout.contains("restored (now explicit)"), "{}", r.stdout);
-    assert!(homes.journal_text().is_none(), "journal removed after restore");
+    assert!(
+        homes.journal_text().is_none(),
+        "journal removed after restore"
+    );
 
     // Idempotent: a second restore has nothing to do and says so.
     let r = run(&url, &homes, Auth::Token(&pat), &["restore"]);
@@ -210,9 +252,17 @@ fn a_pat_with_a_password_falls_back_to_a_session_for_websudo() {
     let homes = Homes::new();
     let pat = token(&sim, "test");
     let auth = Auth::Both(&pat, "admin", "admin");
-    let r = run(&sim.url(), &homes, auth, &["level", "set", "com.atlassian.pats.service", "DEBUG"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        auth,
+        &["level", "set", "com.atlassian.pats.service", "DEBUG"],
+    );
     assert!(r.ok, "{}", r.stderr);
-    assert_eq!(sim.levels().get("com.atlassian.pats.service"), Some(&Level::Debug));
+    assert_eq!(
+        sim.levels().get("com.atlassian.pats.service"),
+        Some(&Level::Debug)
+    );
     assert_secret_absent(&pat, &r, &homes);
     let r = run(&sim.url(), &homes, auth, &["restore"]);
     assert!(r.ok, "{}", r.stderr);
@@ -227,9 +277,17 @@ fn websudo_disabled_lets_a_pat_alone_change_levels() {
     });
     let homes = Homes::new();
     let pat = token(&sim, "test");
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["profile", "apply", "pats-filter-trace"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["profile", "apply", "pats-filter-trace"],
+    );
     assert!(r.ok, "{}", r.stderr);
-    assert_eq!(sim.levels().get("com.atlassian.pats.web.filter"), Some(&Level::Trace));
+    assert_eq!(
+        sim.levels().get("com.atlassian.pats.web.filter"),
+        Some(&Level::Trace)
+    );
     let r = run(&sim.url(), &homes, Auth::Token(&pat), &["restore"]);
     assert!(r.ok, "{}", r.stderr);
 }
@@ -240,7 +298,12 @@ fn a_pat_alone_facing_websudo_is_told_to_give_a_password() {
     let homes = Homes::new();
     let pat = token(&sim, "test");
     let before = sim.levels();
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "set", PATS, "TRACE"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "TRACE"],
+    );
     assert_refused(&r, "websudo", &sim, &before, &homes);
     assert!(r.stderr.contains("JIRA_PASSWORD"), "{}", r.stderr);
     assert_secret_absent(&pat, &r, &homes);
@@ -252,8 +315,19 @@ fn a_wrong_password_is_refused_and_never_shown() {
     let homes = Homes::new();
     let before = sim.levels();
     let wrong = "Wr0ng-pa55word-zq";
-    let r = run(&sim.url(), &homes, Auth::Password("admin", wrong), &["level", "set", PATS, "TRACE"]);
-    assert_refused(&r, "rejected the user name or password", &sim, &before, &homes);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Password("admin", wrong),
+        &["level", "set", PATS, "TRACE"],
+    );
+    assert_refused(
+        &r,
+        "rejected the user name or password",
+        &sim,
+        &before,
+        &homes,
+    );
     assert_secret_absent(wrong, &r, &homes);
 }
 
@@ -265,7 +339,12 @@ fn a_non_admin_is_refused_with_either_credential() {
     });
     let homes = Homes::new();
     let before = sim.levels();
-    let r = run(&sim.url(), &homes, Auth::Password("jdoe", "jdoe"), &["profile", "apply", "pats-debug"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Password("jdoe", "jdoe"),
+        &["profile", "apply", "pats-debug"],
+    );
     assert_refused(&r, "not a Jira System Administrator", &sim, &before, &homes);
     let jdoe_pat = sim
         .accounts()
@@ -274,7 +353,12 @@ fn a_non_admin_is_refused_with_either_credential() {
         .unwrap()
         .raw
         .clone();
-    let r = run(&sim.url(), &homes, Auth::Token(&jdoe_pat), &["level", "set", PATS, "TRACE"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&jdoe_pat),
+        &["level", "set", PATS, "TRACE"],
+    );
     assert_refused(&r, "not a Jira System Administrator", &sim, &before, &homes);
     assert_secret_absent(&jdoe_pat, &r, &homes);
 }
@@ -288,14 +372,30 @@ fn expired_and_unknown_pats_are_refused() {
     let homes = Homes::new();
     let before = sim.levels();
     let expired = token(&sim, "old laptop");
-    let r = run(&sim.url(), &homes, Auth::Token(&expired), &["level", "set", PATS, "TRACE"]);
-    assert_refused(&r, "did not accept the personal access token", &sim, &before, &homes);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&expired),
+        &["level", "set", PATS, "TRACE"],
+    );
+    assert_refused(
+        &r,
+        "did not accept the personal access token",
+        &sim,
+        &before,
+        &homes,
+    );
     assert_secret_absent(&expired, &r, &homes);
     // Well-formed (12 digits + ':' + 20 bytes, Base64) but unknown to Jira.
     let unknown = "MTExMTExMTExMTExOkFBQUFBQUFBQUFBQUFBQUFBQUFB";
     let r = run(&sim.url(), &homes, Auth::Token(unknown), &["level", "get"]);
     assert!(!r.ok);
-    assert!(r.stderr.contains("did not accept the personal access token"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("did not accept the personal access token"),
+        "{}",
+        r.stderr
+    );
     assert_secret_absent(unknown, &r, &homes);
 }
 
@@ -309,7 +409,12 @@ fn an_unreachable_jira_fails_fast_with_one_message() {
     let homes = Homes::new();
     let url = format!("http://127.0.0.1:{port}");
     let started = std::time::Instant::now();
-    let r = run(&url, &homes, Auth::Token("MTExMTExMTExMTExOkFBQUFBQUFBQUFBQUFBQUFBQUFB"), &["level", "set", PATS, "TRACE"]);
+    let r = run(
+        &url,
+        &homes,
+        Auth::Token("MTExMTExMTExMTExOkFBQUFBQUFBQUFBQUFBQUFBQUFB"),
+        &["level", "set", PATS, "TRACE"],
+    );
     assert!(!r.ok);
     assert!(r.stderr.contains("cannot reach Jira"), "{}", r.stderr);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -327,17 +432,32 @@ fn an_untrusted_certificate_is_refused_and_ca_cert_trusts_it() {
     let homes = Homes::new();
     let pat = token(&sim, "test");
     let before = sim.levels();
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "set", PATS, "TRACE"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "TRACE"],
+    );
     assert_refused(&r, "not trusted", &sim, &before, &homes);
     assert!(r.stderr.contains("--ca-cert"), "{}", r.stderr);
 
     let ca = homes.dir.path().join("ca.pem");
     std::fs::write(&ca, TlsIdentity::test_ca_pem()).unwrap();
     let ca = ca.to_str().unwrap();
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "set", PATS, "TRACE", "--ca-cert", ca]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "TRACE", "--ca-cert", ca],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["restore", "--ca-cert", ca]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["restore", "--ca-cert", ca],
+    );
     assert!(r.ok, "{}", r.stderr);
 }
 
@@ -350,7 +470,12 @@ fn a_server_answering_500_then_200_is_retried() {
     let homes = Homes::new();
     let pat = token(&sim, "test");
     sim.fail_next(2);
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "set", PATS, "DEBUG"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "DEBUG"],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert_eq!(sim.levels().get(PATS), Some(&Level::Debug));
     run(&sim.url(), &homes, Auth::Token(&pat), &["restore"]);
@@ -358,7 +483,12 @@ fn a_server_answering_500_then_200_is_retried() {
     // A server that keeps failing: bounded retries, then one message, nothing changed.
     let before = sim.levels();
     sim.fail_next(50);
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "set", PATS, "TRACE"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "TRACE"],
+    );
     assert_refused(&r, "HTTP 500", &sim, &before, &homes);
     sim.fail_next(0);
 }
@@ -373,9 +503,19 @@ fn a_second_apply_keeps_the_earliest_previous_level() {
     let pat = token(&sim, "test");
     sim.set_level(PATS, Level::Error);
     let url = sim.url();
-    let r = run(&url, &homes, Auth::Token(&pat), &["level", "set", PATS, "DEBUG"]);
+    let r = run(
+        &url,
+        &homes,
+        Auth::Token(&pat),
+        &["level", "set", PATS, "DEBUG"],
+    );
     assert!(r.ok, "{}", r.stderr);
-    let r = run(&url, &homes, Auth::Token(&pat), &["profile", "apply", "pats-trace", "--format", "json"]);
+    let r = run(
+        &url,
+        &homes,
+        Auth::Token(&pat),
+        &["profile", "apply", "pats-trace", "--format", "json"],
+    );
     assert!(r.ok, "{}", r.stderr);
     let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(out["changes"][0]["before"], "DEBUG");
@@ -399,7 +539,18 @@ fn level_get_shows_inheritance_and_the_data_center_node() {
     let homes = Homes::new();
     let pat = token(&sim, "test");
     sim.set_level(PATS, Level::Info);
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "get", "com.atlassian.pats.service.X", "--format", "json"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &[
+            "level",
+            "get",
+            "com.atlassian.pats.service.X",
+            "--format",
+            "json",
+        ],
+    );
     assert!(r.ok, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let row = &v["loggers"][0];
@@ -409,7 +560,12 @@ fn level_get_shows_inheritance_and_the_data_center_node() {
     assert_eq!(row["node"], "node-b");
 
     // Without a logger: root first, then every explicit level Jira holds.
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["level", "get", "--format", "csv"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["level", "get", "--format", "csv"],
+    );
     assert!(r.ok, "{}", r.stderr);
     let expected = sim.levels();
     assert_eq!(r.stdout.lines().count(), 1 + expected.len(), "{}", r.stdout);
@@ -426,7 +582,12 @@ fn check_gives_verdicts_and_fails_when_levels_cannot_change() {
     let pat = token(&sim, "test");
     let before = sim.levels();
 
-    let r = run(&sim.url(), &homes, Auth::Password("admin", "admin"), &["check", "--format", "json"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Password("admin", "admin"),
+        &["check", "--format", "json"],
+    );
     assert!(r.ok, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let verdict = |name: &str| {
@@ -435,7 +596,12 @@ fn check_gives_verdicts_and_fails_when_levels_cannot_change() {
             .unwrap()
             .iter()
             .find(|c| c["check"] == name)
-            .map(|c| (c["verdict"].as_str().unwrap().to_string(), c["detail"].as_str().unwrap().to_string()))
+            .map(|c| {
+                (
+                    c["verdict"].as_str().unwrap().to_string(),
+                    c["detail"].as_str().unwrap().to_string(),
+                )
+            })
             .unwrap_or_else(|| panic!("no {name} row in {v}"))
     };
     assert_eq!(verdict("reachable").0, "ok");
@@ -448,13 +614,30 @@ fn check_gives_verdicts_and_fails_when_levels_cannot_change() {
     // A PAT alone cannot pass websudo: check says so and fails.
     let r = run(&sim.url(), &homes, Auth::Token(&pat), &["check"]);
     assert!(!r.ok);
-    assert!(r.stdout.contains("websudo") && r.stdout.contains("FAIL"), "{}", r.stdout);
-    assert!(r.stderr.contains("cannot change log levels"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("websudo") && r.stdout.contains("FAIL"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("cannot change log levels"),
+        "{}",
+        r.stderr
+    );
     assert_secret_absent(&pat, &r, &homes);
 
-    let r = run(&sim.url(), &homes, Auth::Password("jdoe", "jdoe"), &["check"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Password("jdoe", "jdoe"),
+        &["check"],
+    );
     assert!(!r.ok);
-    assert!(r.stderr.contains("not a Jira System Administrator"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not a Jira System Administrator"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(sim.levels(), before, "check changes nothing");
 }
 
@@ -469,7 +652,11 @@ fn bad_profiles_are_refused_before_jira_is_contacted() {
     let dir = homes.config().join("jira-patrol/profiles");
     std::fs::create_dir_all(&dir).unwrap();
     let head = "description = \"d\"\nreveals = \"r\"\n[cost]\npat_request = 1\nother_request = 0\n";
-    std::fs::write(dir.join("loud.toml"), format!("{head}[loggers]\n\"com.atlassian.pats\" = \"VERBOSE\"\n")).unwrap();
+    std::fs::write(
+        dir.join("loud.toml"),
+        format!("{head}[loggers]\n\"com.atlassian.pats\" = \"VERBOSE\"\n"),
+    )
+    .unwrap();
     std::fs::write(dir.join("empty.toml"), format!("{head}[loggers]\n")).unwrap();
     std::fs::write(dir.join("broken.toml"), "description = \"d\n").unwrap();
     let before = sim.levels();
@@ -480,7 +667,12 @@ fn bad_profiles_are_refused_before_jira_is_contacted() {
         ("broken", "not valid TOML"),
         ("nonesuch", "no profile named 'nonesuch'"),
     ] {
-        let r = run(&sim.url(), &homes, Auth::Token(&pat), &["profile", "apply", name]);
+        let r = run(
+            &sim.url(),
+            &homes,
+            Auth::Token(&pat),
+            &["profile", "apply", name],
+        );
         assert_refused(&r, what, &sim, &before, &homes);
     }
     assert_eq!(sim.request_count(), served, "Jira was contacted");
@@ -488,17 +680,38 @@ fn bad_profiles_are_refused_before_jira_is_contacted() {
     // A good user profile in --profiles DIR is listed and applied.
     let extra = homes.dir.path().join("extra");
     std::fs::create_dir_all(&extra).unwrap();
-    std::fs::write(extra.join("batcher.toml"), format!("{head}[loggers]\n\"com.atlassian.pats.jobs\" = \"DEBUG\"\n")).unwrap();
+    std::fs::write(
+        extra.join("batcher.toml"),
+        format!("{head}[loggers]\n\"com.atlassian.pats.jobs\" = \"DEBUG\"\n"),
+    )
+    .unwrap();
     std::fs::remove_file(dir.join("broken.toml")).unwrap();
     std::fs::remove_file(dir.join("loud.toml")).unwrap();
     std::fs::remove_file(dir.join("empty.toml")).unwrap();
     let extra_s = extra.to_str().unwrap();
-    let r = run(&sim.url(), &homes, Auth::None, &["profile", "list", "--profiles", extra_s, "--format", "csv"]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::None,
+        &["profile", "list", "--profiles", extra_s, "--format", "csv"],
+    );
     assert!(r.ok, "{}", r.stderr);
-    assert!(r.stdout.contains("batcher,com.atlassian.pats.jobs=DEBUG"), "{}", r.stdout);
-    let r = run(&sim.url(), &homes, Auth::Token(&pat), &["profile", "apply", "batcher", "--profiles", extra_s]);
+    assert!(
+        r.stdout.contains("batcher,com.atlassian.pats.jobs=DEBUG"),
+        "{}",
+        r.stdout
+    );
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&pat),
+        &["profile", "apply", "batcher", "--profiles", extra_s],
+    );
     assert!(r.ok, "{}", r.stderr);
-    assert_eq!(sim.levels().get("com.atlassian.pats.jobs"), Some(&Level::Debug));
+    assert_eq!(
+        sim.levels().get("com.atlassian.pats.jobs"),
+        Some(&Level::Debug)
+    );
 }
 
 #[test]
@@ -507,10 +720,23 @@ fn no_credentials_and_no_terminal_fails_fast() {
     let homes = Homes::new();
     let r = run(&sim.url(), &homes, Auth::None, &["level", "get"]);
     assert!(!r.ok);
-    assert!(r.stderr.contains("no Jira credentials: set JIRA_TOKEN"), "{}", r.stderr);
-    let r = run(&sim.url(), &homes, Auth::Password("admin", ""), &["level", "get"]);
+    assert!(
+        r.stderr.contains("no Jira credentials: set JIRA_TOKEN"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Password("admin", ""),
+        &["level", "get"],
+    );
     assert!(!r.ok);
-    assert!(r.stderr.contains("no password for Jira user 'admin'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no password for Jira user 'admin'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -525,11 +751,25 @@ fn a_token_file_is_read_and_an_invalid_level_never_reaches_jira() {
     std::fs::write(&f, format!("{pat}\n")).unwrap();
     let f = f.to_str().unwrap();
     let served = sim.request_count();
-    let r = run(&sim.url(), &homes, Auth::None, &["level", "set", PATS, "VERBOSE", "--token-file", f]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::None,
+        &["level", "set", PATS, "VERBOSE", "--token-file", f],
+    );
     assert!(!r.ok);
-    assert!(r.stderr.contains("unknown log level 'VERBOSE'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown log level 'VERBOSE'"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(sim.request_count(), served);
-    let r = run(&sim.url(), &homes, Auth::None, &["level", "set", PATS, "WARN", "--token-file", f]);
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::None,
+        &["level", "set", PATS, "WARN", "--token-file", f],
+    );
     assert!(r.ok, "{}", r.stderr);
     assert_eq!(sim.levels().get(PATS), Some(&Level::Warn));
     assert_secret_absent(&pat, &r, &homes);

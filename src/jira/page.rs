@@ -164,7 +164,8 @@ pub fn is_xsrf_error(html: &str) -> bool {
     let lower = html.to_ascii_lowercase();
     lower.contains("xsrf security token")
         || lower.contains("xsrf check failed")
-        || (lower.contains("form token") && (lower.contains("missing") || lower.contains("invalid")))
+        || (lower.contains("form token")
+            && (lower.contains("missing") || lower.contains("invalid")))
 }
 
 #[cfg(test)]
