@@ -1,0 +1,1 @@
+//! Scripted clients for the demo and capture tests.
