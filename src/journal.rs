@@ -259,9 +259,13 @@ pub fn apply(
         created_at: now(),
         loggers: Vec::new(),
     });
+    // Levels as they were before any journaled change: a logger that inherits from one we
+    // already changed must record the ancestor's original level, not ours.
+    let original = original_view(&current, &entry);
     let mut planned = Vec::new();
     for (logger, level) in changes {
         let (before, before_source) = current.effective(logger);
+        let (was, was_source) = original.effective(logger);
         let at = now();
         let restore_to = match entry.loggers.iter_mut().find(|l| &l.logger == logger) {
             Some(l) => {
@@ -273,14 +277,14 @@ pub fn apply(
             None => {
                 entry.loggers.push(JournalLogger {
                     logger: logger.clone(),
-                    previous: before,
-                    previous_explicit: before_source == Source::Explicit,
-                    inherited_from: inherited_from(&before_source),
+                    previous: was,
+                    previous_explicit: was_source == Source::Explicit,
+                    inherited_from: inherited_from(&was_source),
                     set_to: *level,
                     by: by.to_string(),
                     at,
                 });
-                before
+                was
             }
         };
         planned.push(Change {
@@ -321,6 +325,21 @@ pub fn apply(
         changes: planned,
         journal,
     })
+}
+
+/// `current` with every journaled logger put back as it was before jira-patrol touched it.
+fn original_view(current: &LevelsPage, entry: &JournalEntry) -> LevelsPage {
+    let mut page = current.clone();
+    for l in &entry.loggers {
+        if l.logger == crate::jira::ROOT {
+            page.root = l.previous;
+        } else if l.previous_explicit {
+            page.explicit.insert(l.logger.clone(), l.previous);
+        } else {
+            page.explicit.remove(&l.logger);
+        }
+    }
+    page
 }
 
 fn inherited_from(s: &Source) -> Option<String> {
@@ -481,6 +500,28 @@ mod tests {
             &p,
             &logger("com.atlassian.jira", Level::Debug, true)
         ));
+    }
+
+    #[test]
+    fn a_child_of_a_changed_logger_records_the_original_inherited_level() {
+        // com.atlassian.pats was inherited WARN and is now TRACE because of us.
+        let mut current = page();
+        current
+            .explicit
+            .insert("com.atlassian.pats".into(), Level::Trace);
+        let entry = JournalEntry {
+            format: FORMAT,
+            jira_url: "u".into(),
+            node: None,
+            created_at: now(),
+            loggers: vec![logger("com.atlassian.pats", Level::Warn, false)],
+        };
+        let child = "com.atlassian.pats.web.filter";
+        assert_eq!(current.effective(child).0, Level::Trace);
+        assert_eq!(
+            original_view(&current, &entry).effective(child),
+            (Level::Warn, Source::Ancestor("com.atlassian".into()))
+        );
     }
 
     #[test]

@@ -774,3 +774,32 @@ fn a_token_file_is_read_and_an_invalid_level_never_reaches_jira() {
     assert_eq!(sim.levels().get(PATS), Some(&Level::Warn));
     assert_secret_absent(&pat, &r, &homes);
 }
+
+#[test]
+fn a_child_of_a_changed_logger_gets_its_original_level_back() {
+    let sim = start(SimConfig {
+        websudo: false,
+        ..SimConfig::default()
+    });
+    let homes = Homes::new();
+    let auth = Auth::Password("admin", "admin");
+    let filter = "com.atlassian.pats.web.filter";
+    let original = sim.effective_level(filter);
+    assert_ne!(original, Level::Trace, "precondition");
+    let r = run(
+        &sim.url(),
+        &homes,
+        auth,
+        &["profile", "apply", "pats-trace"],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    // The filter now inherits TRACE from our change; its own change must not record that.
+    let r = run(&sim.url(), &homes, auth, &["level", "set", filter, "DEBUG"]);
+    assert!(r.ok, "{}", r.stderr);
+    let j = journal_json(&homes);
+    assert_eq!(j["loggers"][1]["previous"], original.as_str(), "{j}");
+    let r = run(&sim.url(), &homes, auth, &["restore"]);
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(sim.effective_level(filter), original);
+    assert_eq!(sim.effective_level(PATS), original);
+}
