@@ -299,7 +299,14 @@ pub fn apply(
 
     for (i, (logger, level)) in changes.iter().enumerate() {
         if let Err(e) = client.set_level(logger, *level) {
-            if i == 0 {
+            // Drop the new journal entries only when Jira demonstrably still holds the old
+            // level: a timed-out POST or a level read back wrong may have changed it.
+            let unchanged = i == 0
+                && client.levels().is_ok_and(|p| {
+                    p.explicit_level(logger) == current.explicit_level(logger)
+                        && p.root == current.root
+                });
+            if unchanged {
                 // Nothing changed on Jira: leave the journal as we found it.
                 match &before_journal {
                     Some(j) => {

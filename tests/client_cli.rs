@@ -224,7 +224,11 @@ fn pat_set_get_restore_when_jira_exempts_pats_from_websudo() {
 
 #[test]
 fn password_session_passes_websudo_and_restores_an_explicit_level() {
-    let sim = start(SimConfig::default()); // websudo required
+    // Websudo required; Basic auth disabled does not matter: we log in with a session.
+    let sim = start(SimConfig {
+        basic_auth: false,
+        ..SimConfig::default()
+    });
     let homes = Homes::new();
     sim.set_level(PATS, Level::Info);
     let url = sim.url();
@@ -386,6 +390,29 @@ fn expired_and_unknown_pats_are_refused() {
         &homes,
     );
     assert_secret_absent(&expired, &r, &homes);
+    // A valid token whose owner was deactivated: also anonymous to Jira.
+    let orphan = token(&sim, "cron job");
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Token(&orphan),
+        &["level", "set", PATS, "TRACE"],
+    );
+    assert_refused(&r, "its owner is inactive", &sim, &before, &homes);
+    // The inactive user's password is refused like a wrong one.
+    let r = run(
+        &sim.url(),
+        &homes,
+        Auth::Password("gone", "gone"),
+        &["level", "set", PATS, "TRACE"],
+    );
+    assert_refused(
+        &r,
+        "rejected the user name or password for 'gone'",
+        &sim,
+        &before,
+        &homes,
+    );
     // Well-formed (12 digits + ':' + 20 bytes, Base64) but unknown to Jira.
     let unknown = "MTExMTExMTExMTExOkFBQUFBQUFBQUFBQUFBQUFBQUFB";
     let r = run(&sim.url(), &homes, Auth::Token(unknown), &["level", "get"]);

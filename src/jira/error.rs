@@ -66,7 +66,7 @@ pub enum JiraError {
 fn auth_failed(user: Option<&str>) -> String {
     match user {
         None => "Jira did not accept the personal access token (it treated the request as anonymous)\n\
-                 the token is unknown, expired or revoked: create a new one, or use JIRA_USER/JIRA_PASSWORD"
+                 the token is unknown, expired or revoked, or its owner is inactive: use a valid token, or use JIRA_USER/JIRA_PASSWORD"
             .to_string(),
         Some(u) => format!(
             "Jira rejected the user name or password for '{u}'\n\
