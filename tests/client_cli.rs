@@ -830,3 +830,27 @@ fn a_child_of_a_changed_logger_gets_its_original_level_back() {
     assert_eq!(sim.effective_level(filter), original);
     assert_eq!(sim.effective_level(PATS), original);
 }
+
+#[test]
+fn a_corrupt_journal_is_reported_not_overwritten() {
+    let sim = start(SimConfig {
+        websudo: false,
+        ..SimConfig::default()
+    });
+    let homes = Homes::new();
+    std::fs::create_dir_all(homes.journal().parent().unwrap()).unwrap();
+    std::fs::write(homes.journal(), "{ not json").unwrap();
+    let before = sim.levels();
+    let auth = Auth::Password("admin", "admin");
+    for args in [&["restore"][..], &["level", "set", PATS, "TRACE"][..]] {
+        let r = run(&sim.url(), &homes, auth, args);
+        assert!(!r.ok);
+        assert!(
+            r.stderr.contains("journal") && r.stderr.contains("unreadable"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(homes.journal_text().as_deref(), Some("{ not json"));
+    }
+    assert_eq!(sim.levels(), before);
+}

@@ -131,11 +131,18 @@ fn check(client: &Client) -> Report {
     let access = client.admin_access();
     match &levels {
         Err(JiraError::NotAdmin { .. }) => {}
-        _ if !admin_known && levels.is_ok() => {
+        Ok(_) if !admin_known => {
             r.row(
                 "administrator",
                 "ok",
                 "the logging page is open to us".into(),
+            );
+        }
+        Err(JiraError::WebSudoNeedsPassword) if !admin_known => {
+            r.row(
+                "administrator",
+                "unknown",
+                "websudo stands before the logging page".into(),
             );
         }
         _ => {}

@@ -77,6 +77,7 @@ impl ConnArgs {
         if let Some(f) = &self.token_file {
             let text = std::fs::read_to_string(f)
                 .with_context(|| format!("cannot read --token-file {}", f.display()))?;
+            warn_if_shared(f);
             let t = Secret::new(text.trim());
             drop(text);
             if t.is_empty() {
@@ -148,4 +149,24 @@ fn warn_if_cleartext(url: &str) {
     if u.scheme() == "http" && !local {
         eprintln!("warning: {url} is plain http: credentials cross the network unencrypted");
     }
+}
+
+/// A token file others can read is a leaked token waiting to happen: say so (once).
+fn warn_if_shared(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            let mode = m.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "warning: {} is readable by others (mode {mode:o}): chmod 600 {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
