@@ -134,8 +134,13 @@ fn nearest_table(el: ElementRef) -> Option<ElementRef> {
 }
 
 fn is_root_cell(td: ElementRef) -> bool {
+    // viewlogging.jsp renders the root row's name as `<i>` + the localised word for
+    // "Default"; logger rows are plain text.
+    let italic = Selector::parse("i, em").expect("valid selector");
     let t = text(td);
-    t.eq_ignore_ascii_case("default") || t.eq_ignore_ascii_case(ROOT)
+    t.eq_ignore_ascii_case("default")
+        || t.eq_ignore_ascii_case(ROOT)
+        || (td.select(&italic).next().is_some() && !t.contains('.'))
 }
 
 fn text(el: ElementRef) -> String {
@@ -205,6 +210,17 @@ mod tests {
         assert!(parse_levels(websudo).unwrap_err().contains("websudo"));
         let other = "<table><tr><td>a</td><td>b</td></tr></table>";
         assert!(parse_levels(other).unwrap_err().contains("no logger table"));
+    }
+
+    #[test]
+    fn a_localised_root_row_is_recognised_by_its_italics() {
+        let page = r#"<table class="aui aui-table-rowhover"><tbody>
+            <tr><td><i>Standard</i></td><td><strong>ERROR</strong></td><td></td></tr>
+            <tr><td>com.atlassian.pats</td><td><strong>DEBUG</strong></td><td></td></tr>
+            </tbody></table>"#;
+        let (root, explicit) = parse_levels(page).unwrap();
+        assert_eq!(root, Level::Error);
+        assert_eq!(explicit["com.atlassian.pats"], Level::Debug);
     }
 
     #[test]
