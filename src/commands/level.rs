@@ -1,6 +1,10 @@
 //! `jira-patrol level get|set` (runtime, over HTTP) and `level persist|unpersist`
 //! (in the log4j configuration file, implemented in `commands::config`).
 
+use super::conn::ConnArgs;
+use crate::format::{Cell, OutputFormat, Records};
+use crate::jira::Source;
+use crate::level::Level;
 use clap::Subcommand;
 
 #[derive(Debug, clap::Args)]
@@ -22,17 +26,86 @@ pub enum LevelCommand {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct GetArgs {}
+pub struct GetArgs {
+    /// Logger (package or class) name, or `root`; without it, every explicit level
+    pub logger: Option<String>,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct SetArgs {}
+pub struct SetArgs {
+    /// Logger (package or class) name, e.g. com.atlassian.pats, or `root`
+    pub logger: String,
+
+    /// TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF
+    pub level: Level,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
 
 pub fn run(args: LevelArgs) -> anyhow::Result<()> {
     match args.command {
-        LevelCommand::Get(_) | LevelCommand::Set(_) => {
-            anyhow::bail!("'level get/set' is not implemented yet")
-        }
+        LevelCommand::Get(a) => run_get(a),
+        LevelCommand::Set(a) => run_set(a),
         LevelCommand::Persist(a) => super::config::run_persist(a),
         LevelCommand::Unpersist(a) => super::config::run_unpersist(a),
     }
+}
+
+fn source_cell(s: &Source) -> (Cell, Cell) {
+    match s {
+        Source::Explicit => ("explicit".into(), Cell::Null),
+        Source::Ancestor(a) => ("inherited".into(), a.as_str().into()),
+        Source::Root => ("inherited".into(), "root".into()),
+    }
+}
+
+fn run_get(args: GetArgs) -> anyhow::Result<()> {
+    if let Some(l) = &args.logger {
+        if !crate::profiles::valid_logger_name(l) {
+            anyhow::bail!("'{l}' is not a logger name: use a dotted package or class name such as com.atlassian.pats, or root");
+        }
+    }
+    let client = args.conn.connect()?;
+    let page = client.levels()?;
+    let mut rows = Records::new("loggers", &["logger", "level", "source", "from", "node"]);
+    let node: Cell = page.node.clone().into();
+    let names: Vec<String> = match &args.logger {
+        Some(l) => vec![l.clone()],
+        None => std::iter::once(crate::jira::ROOT.to_string())
+            .chain(page.explicit.keys().cloned())
+            .collect(),
+    };
+    for name in names {
+        let (level, source) = page.effective(&name);
+        let (src, from) = source_cell(&source);
+        rows.push(vec![
+            name.into(),
+            level.as_str().into(),
+            src,
+            from,
+            node.clone(),
+        ]);
+    }
+    rows.render(args.format, &mut std::io::stdout().lock())?;
+    Ok(())
+}
+
+fn run_set(args: SetArgs) -> anyhow::Result<()> {
+    let client = args.conn.connect()?;
+    let applied =
+        crate::journal::apply(&client, &[(args.logger.clone(), args.level)], "level set")?;
+    super::profile::print_applied(&applied, args.format)?;
+    Ok(())
 }

@@ -1,8 +1,190 @@
-//! `jira-patrol profile`.
+//! `jira-patrol profile list|show|apply|revert`: named verbosity profiles
+//! (library side: `crate::profiles`; changes go through `crate::journal`).
+
+use super::conn::ConnArgs;
+use crate::format::{OutputFormat, Records};
+use crate::journal::Applied;
+use crate::profiles::{self, Profile};
+use clap::Subcommand;
+use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct ProfileArgs {}
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub command: ProfileCommand,
+}
 
-pub fn run(_args: ProfileArgs) -> anyhow::Result<()> {
-    anyhow::bail!("'profile' is not implemented yet")
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProfilesDir {
+    /// Also look for profiles (NAME.toml) in this directory, before
+    /// $XDG_CONFIG_HOME/jira-patrol/profiles and the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List the available profiles
+    List {
+        #[command(flatten)]
+        dir: ProfilesDir,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Show a profile: loggers, levels, what it reveals, what it costs
+    Show {
+        /// Profile name (or a path to a .toml file)
+        name: String,
+        #[command(flatten)]
+        dir: ProfilesDir,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Apply a profile's levels to Jira (journaled; `profile revert` puts them back)
+    Apply {
+        /// Profile name (or a path to a .toml file)
+        name: String,
+        #[command(flatten)]
+        dir: ProfilesDir,
+        #[command(flatten)]
+        conn: ConnArgs,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Put back the levels changed by `profile apply` / `level set` (same as `restore`)
+    Revert(super::restore::RestoreArgs),
+}
+
+pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
+    match args.command {
+        ProfileCommand::List { dir, format } => {
+            let all = profiles::list(dir.profiles.as_deref())?;
+            let mut rows = Records::new(
+                "profiles",
+                &[
+                    "name",
+                    "loggers",
+                    "per_pat_request",
+                    "per_other_request",
+                    "description",
+                    "origin",
+                ],
+            );
+            for p in &all {
+                rows.push(vec![
+                    p.name.as_str().into(),
+                    loggers_text(p).into(),
+                    u64::from(p.cost.pat_request).into(),
+                    u64::from(p.cost.other_request).into(),
+                    p.description.as_str().into(),
+                    p.origin.to_string().into(),
+                ]);
+            }
+            rows.render(format, &mut std::io::stdout().lock())?;
+            Ok(())
+        }
+        ProfileCommand::Show { name, dir, format } => {
+            let p = profiles::load(&name, dir.profiles.as_deref())?;
+            show(&p, format)
+        }
+        ProfileCommand::Apply {
+            name,
+            dir,
+            conn,
+            format,
+        } => {
+            // Load (and validate) before connecting: a bad profile never reaches Jira.
+            let p = profiles::load(&name, dir.profiles.as_deref())?;
+            let client = conn.connect()?;
+            let applied =
+                crate::journal::apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
+            print_applied(&applied, format)?;
+            if format == OutputFormat::Table {
+                eprintln!("reveals: {}", one_line(&p.reveals));
+                eprintln!("cost: {}", p.cost);
+            }
+            Ok(())
+        }
+        ProfileCommand::Revert(a) => super::restore::run(a),
+    }
+}
+
+fn loggers_text(p: &Profile) -> String {
+    p.loggers
+        .iter()
+        .map(|(l, v)| format!("{l}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Table => {
+            writeln!(out, "name:        {}", p.name)?;
+            writeln!(out, "origin:      {}", p.origin)?;
+            writeln!(out, "description: {}", p.description)?;
+            writeln!(out, "loggers:")?;
+            for (l, v) in &p.loggers {
+                writeln!(out, "  {l} = {v}")?;
+            }
+            writeln!(out, "reveals:     {}", one_line(&p.reveals))?;
+            writeln!(out, "cost:        {}", p.cost)?;
+            Ok(())
+        }
+        _ => {
+            let mut rows = Records::new("loggers", &["profile", "logger", "level"]);
+            for (l, v) in &p.loggers {
+                rows.push(vec![
+                    p.name.as_str().into(),
+                    l.as_str().into(),
+                    v.as_str().into(),
+                ]);
+            }
+            if format == OutputFormat::Json {
+                let doc = serde_json::to_value(p)?;
+                serde_json::to_writer_pretty(&mut out, &doc)?;
+                writeln!(out)?;
+                Ok(())
+            } else {
+                rows.render(format, &mut out)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The changes `journal::apply` made, as a report; shared with `level set`.
+pub fn print_applied(a: &Applied, format: OutputFormat) -> anyhow::Result<()> {
+    let mut rows = Records::new(
+        "changes",
+        &["logger", "before", "source", "after", "restore_to", "node"],
+    );
+    for c in &a.changes {
+        rows.push(vec![
+            c.logger.as_str().into(),
+            c.before.as_str().into(),
+            c.before_source.to_string().into(),
+            c.after.as_str().into(),
+            c.restore_to.as_str().into(),
+            a.node.clone().into(),
+        ]);
+    }
+    rows.render(format, &mut std::io::stdout().lock())?;
+    if format == OutputFormat::Table {
+        eprintln!(
+            "set on {} and read back; previous levels journaled in {}\nrun `jira-patrol restore` to put them back",
+            a.jira_url,
+            a.journal.display()
+        );
+    }
+    Ok(())
 }

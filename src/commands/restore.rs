@@ -1,8 +1,69 @@
-//! `jira-patrol restore`.
+//! `jira-patrol restore` (and `profile revert`): put back every level recorded in the
+//! journal, read them back, then delete the journal. Safe to run any number of times.
+
+use super::conn::ConnArgs;
+use crate::format::{OutputFormat, Records};
+use crate::journal::{self, Action};
 
 #[derive(Debug, clap::Args)]
-pub struct RestoreArgs {}
+pub struct RestoreArgs {
+    /// Jira connection (the URL defaults to the one in the journal)
+    #[command(flatten)]
+    pub conn: ConnArgs,
 
-pub fn run(_args: RestoreArgs) -> anyhow::Result<()> {
-    anyhow::bail!("'restore' is not implemented yet")
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
+    let Some(entry) = journal::pending()? else {
+        eprintln!(
+            "nothing to restore: no level journal at {}",
+            journal::path()?.display()
+        );
+        return Ok(());
+    };
+    let client = args.conn.connect_or(Some(&entry.jira_url))?;
+    let report = journal::restore(&client)?;
+    let mut rows = Records::new(
+        "restored",
+        &["logger", "was", "now", "previously", "action", "node"],
+    );
+    for i in &report.items {
+        let previously = match (&i.inherited_from, i.was_explicit) {
+            (_, true) => "explicit".to_string(),
+            (Some(from), false) => format!("inherited from {from}"),
+            (None, false) => "inherited".to_string(),
+        };
+        rows.push(vec![
+            i.logger.as_str().into(),
+            i.before.as_str().into(),
+            i.restored_to.as_str().into(),
+            previously.into(),
+            i.action.to_string().into(),
+            report.node.clone().into(),
+        ]);
+    }
+    rows.render(args.format, &mut std::io::stdout().lock())?;
+    if args.format == OutputFormat::Table {
+        let explicit: Vec<&str> = report
+            .items
+            .iter()
+            .filter(|i| i.action == Action::RestoredExplicit)
+            .map(|i| i.logger.as_str())
+            .collect();
+        if !explicit.is_empty() {
+            eprintln!(
+                "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
+                explicit.join(", ")
+            );
+        }
+        eprintln!(
+            "restored {} logger(s) on {}; journal removed",
+            report.items.len(),
+            report.jira_url
+        );
+    }
+    Ok(())
 }

@@ -1,8 +1,110 @@
-//! `jira-patrol sim`.
+//! `jira-patrol sim`: run the simulated Jira in the foreground until Ctrl-C, printing
+//! where it listens, where it logs, and its (test-only) accounts.
+
+use crate::sim::{SimConfig, SimJira, TlsIdentity};
+use anyhow::Context as _;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct SimArgs {}
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (default: any free port)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// JIRA_HOME of the simulator; the log is <home>/log/atlassian-jira.log
+    /// (default: a temporary directory, removed on exit)
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Do not require websudo on admin pages (jira.websudo.is.disabled = true)
+    #[arg(long)]
+    pub no_websudo: bool,
+    /// Let PAT requests use admin pages without websudo
+    #[arg(long)]
+    pub pat_websudo_exempt: bool,
+    /// Answer Basic auth with "disabled" (403), as Jira 8.16+ can
+    #[arg(long)]
+    pub no_basic_auth: bool,
+    /// Act as a Data Center node with this id (X-ANODEID)
+    #[arg(long, value_name = "ID")]
+    pub node_id: Option<String>,
+    /// Serve HTTPS with the built-in test certificate (not trusted by default)
+    #[arg(long)]
+    pub tls: bool,
+    /// Rotate the log at this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub log_max_bytes: u64,
+    /// Jira version to report
+    #[arg(long, default_value = "9.12.2")]
+    pub version: String,
+}
 
-pub fn run(_args: SimArgs) -> anyhow::Result<()> {
-    anyhow::bail!("'sim' is not implemented yet")
+pub fn run(args: SimArgs) -> anyhow::Result<()> {
+    let cfg = SimConfig {
+        home: args.home.clone(),
+        port: args.port,
+        websudo: !args.no_websudo,
+        pat_websudo_exempt: args.pat_websudo_exempt,
+        basic_auth: !args.no_basic_auth,
+        node_id: args.node_id.clone(),
+        tls: args.tls.then(TlsIdentity::test_identity),
+        log_max_bytes: args.log_max_bytes,
+        version: args.version.clone(),
+        ..SimConfig::default()
+    };
+    let sim = SimJira::start(cfg).with_context(|| {
+        format!(
+            "could not start the simulated Jira on 127.0.0.1:{}: pick another --port or 0",
+            args.port
+        )
+    })?;
+    let signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .context("could not install the Ctrl-C handler")?;
+
+    println!("Simulated Jira {} listening on {}", args.version, sim.url());
+    println!("JIRA_HOME: {}", sim.home().display());
+    println!("Log:       {}", sim.log_path().display());
+    println!();
+    println!("== TEST-ONLY simulator credentials (not real secrets) ==");
+    for u in &sim.accounts().users {
+        println!(
+            "user {:<6} password {:<6} key {:<14} {}{}",
+            u.name,
+            u.password,
+            u.key,
+            if u.admin {
+                "System Administrator"
+            } else {
+                "user"
+            },
+            if u.active { "" } else { ", INACTIVE" }
+        );
+    }
+    for t in &sim.accounts().tokens {
+        let state = if t.is_expired(jiff::Timestamp::now()) {
+            " (expired)"
+        } else {
+            ""
+        };
+        println!(
+            "PAT  {} token id {} owner {:<6} name {:?}{state}",
+            t.raw, t.token_id, t.owner, t.name
+        );
+    }
+    println!("== end of test-only credentials ==");
+    println!();
+    println!(
+        "Example: JIRA_URL={} JIRA_USER=admin JIRA_PASSWORD=admin jira-patrol check",
+        sim.url()
+    );
+    println!("Press Ctrl-C to stop.");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+
+    let mut signals = signals;
+    let _ = signals.forever().next();
+    eprintln!("stopping the simulated Jira");
+    sim.stop();
+    Ok(())
 }

@@ -1,1 +1,830 @@
-//! Jira HTTP client.
+//! HTTP client for the parts of Jira jira-patrol drives: `serverInfo`/`myself` (REST) and
+//! the admin web actions behind System > Logging and profiling (jira-facts §3, §4).
+//!
+//! Redirects are never followed: a redirect to the websudo form or to `login.jsp` is how
+//! Jira says "re-authenticate" or "not allowed", and the client must see it. Cookies are
+//! kept by hand for the same reason (websudo rotates `JSESSIONID`; the new one must win).
+//! Secrets stay in [`Secret`] and leave it only as a header or form value.
+
+mod error;
+mod page;
+
+pub use error::JiraError;
+pub use page::{parse_levels, xsrf_token, LevelsPage, Source, ROOT};
+
+use crate::level::Level;
+use crate::secret::Secret;
+use reqwest::blocking::{Client as Http, RequestBuilder};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode, Url};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const VIEW_LOGGING: &str = "/secure/admin/ViewLogging.jspa";
+pub const CONFIGURE_LOGGING: &str = "/secure/admin/ConfigureLogging.jspa";
+const WEBSUDO: &str = "/secure/admin/WebSudoAuthenticate.jspa";
+const SESSION: &str = "/rest/auth/1/session";
+
+/// How we prove who we are.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// A personal access token, sent as `Authorization: Bearer`.
+    pub token: Option<Secret>,
+    /// A user name and password: a session login, and the only way through websudo.
+    pub password: Option<(String, Secret)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub credentials: Credentials,
+    /// Extra trusted CAs (PEM), added to the built-in roots.
+    pub ca_pem: Option<Vec<u8>>,
+    pub timeout: Duration,
+    /// Extra attempts after a 5xx answer or a connection error.
+    pub retries: u32,
+    /// Pause before the first retry; doubled each time.
+    pub backoff: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            credentials,
+            ca_pem: None,
+            timeout: Duration::from_secs(30),
+            retries: 2,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// `GET /rest/api/2/serverInfo`.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub build_number: Option<i64>,
+    #[serde(default)]
+    pub deployment_type: Option<String>,
+    #[serde(default)]
+    pub server_title: Option<String>,
+    #[serde(default)]
+    pub base_url: Option<String>,
+}
+
+/// `GET /rest/api/2/myself`.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Myself {
+    pub name: String,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// How the last admin page was reached, for `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct AdminAccess {
+    /// Jira redirected to the websudo form at least once.
+    pub websudo_asked: bool,
+    /// We passed websudo with the password.
+    pub websudo_passed: bool,
+    /// Admin pages are now reached with a password session rather than the PAT.
+    pub via_password: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    cookies: BTreeMap<String, String>,
+    logged_in: bool,
+    /// Switched from the PAT to the password session (websudo needed it).
+    use_password: bool,
+    access: AdminAccess,
+    node: Option<String>,
+    xsrf: Option<String>,
+}
+
+pub struct Client {
+    http: Http,
+    base: Url,
+    /// Base URL as given (without trailing slash), for messages and the journal.
+    base_str: String,
+    creds: Credentials,
+    timeout: Duration,
+    retries: u32,
+    backoff: Duration,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base_str)
+            .field("creds", &self.creds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One answer, read whole (the pages are small).
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn is_redirect(&self) -> bool {
+        self.status.is_redirection()
+    }
+}
+
+enum Body<'a> {
+    None,
+    Form(&'a [(&'a str, &'a str)]),
+    Json(serde_json::Value),
+}
+
+/// What an admin page answer means.
+enum Verdict {
+    Page(Answer),
+    WebSudo,
+    Login,
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> Result<Client, JiraError> {
+        let base_str = cfg.base_url.trim().trim_end_matches('/').to_string();
+        let bad = |why: &str| JiraError::BadUrl {
+            url: base_str.clone(),
+            why: why.to_string(),
+        };
+        let base = Url::parse(&base_str)
+            .map_err(|e| bad(&format!("{e}; expected e.g. https://jira.example.com")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(bad("use http:// or https://"));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            // A URL ends up in messages and the journal: credentials must not live there.
+            return Err(JiraError::BadUrl {
+                url: format!("{}://…@{}", base.scheme(), base.host_str().unwrap_or("")),
+                why: "do not put credentials in the URL; use JIRA_TOKEN or JIRA_USER/JIRA_PASSWORD"
+                    .into(),
+            });
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(bad("the base URL cannot have a query or fragment"));
+        }
+        if cfg.credentials.token.is_none() && cfg.credentials.password.is_none() {
+            return Err(bad("no credentials given"));
+        }
+        let mut b = Http::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("jira-patrol/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &cfg.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| JiraError::Tls {
+                url: base_str.clone(),
+                reason: format!("the --ca-cert file is not a PEM certificate bundle ({e})"),
+            })?;
+            if certs.is_empty() {
+                return Err(JiraError::Tls {
+                    url: base_str.clone(),
+                    reason: "the --ca-cert file holds no PEM certificate".into(),
+                });
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let http = b.build().map_err(|e| JiraError::Http {
+            url: base_str.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Client {
+            http,
+            base,
+            base_str,
+            creds: cfg.credentials,
+            timeout: cfg.timeout,
+            retries: cfg.retries,
+            backoff: cfg.backoff,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// The base URL as configured, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_str
+    }
+
+    /// The Data Center node (`X-ANODEID`) that answered last, if any.
+    pub fn node(&self) -> Option<String> {
+        self.state().node.clone()
+    }
+
+    /// How admin pages were reached so far (websudo asked / passed, password session).
+    pub fn admin_access(&self) -> AdminAccess {
+        self.state().access
+    }
+
+    /// The user name we authenticate as with a password, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.creds.password.as_ref().map(|(u, _)| u.as_str())
+    }
+
+    /// True when a token is used (and no password session has replaced it).
+    pub fn uses_token(&self) -> bool {
+        self.creds.token.is_some() && !self.state().use_password
+    }
+
+    pub fn server_info(&self) -> Result<ServerInfo, JiraError> {
+        self.rest_get("/rest/api/2/serverInfo")
+    }
+
+    pub fn myself(&self) -> Result<Myself, JiraError> {
+        self.rest_get("/rest/api/2/myself")
+    }
+
+    /// Whether we hold the System Administrators global permission, from
+    /// `/rest/api/2/mypermissions`; `None` when this Jira does not answer that.
+    pub fn is_system_admin(&self) -> Result<Option<bool>, JiraError> {
+        let path = "/rest/api/2/mypermissions?permissions=SYSTEM_ADMIN";
+        let a = self.rest(Method::GET, path)?;
+        if !a.status.is_success() {
+            return Ok(None);
+        }
+        let v: serde_json::Value = match serde_json::from_str(&a.body) {
+            Ok(v) => v,
+            Err(_) => return Ok(None),
+        };
+        Ok(v["permissions"]["SYSTEM_ADMIN"]["havePermission"].as_bool())
+    }
+
+    /// Read the logging page: root level, explicit levels, answering node.
+    pub fn levels(&self) -> Result<LevelsPage, JiraError> {
+        let a = self.admin(Method::GET, VIEW_LOGGING, &[])?;
+        if !a.status.is_success() {
+            return Err(self.unexpected(VIEW_LOGGING, &a));
+        }
+        let (root, explicit) = parse_levels(&a.body).map_err(|what| JiraError::UnexpectedPage {
+            path: VIEW_LOGGING.into(),
+            what,
+        })?;
+        if let Some(t) = xsrf_token(&a.body) {
+            self.state().xsrf = Some(t);
+        }
+        Ok(LevelsPage {
+            root,
+            explicit,
+            node: a.header("x-anodeid").map(str::to_string),
+        })
+    }
+
+    /// Set `logger` (`root` for the root logger) to `level` and read it back: Ok only when
+    /// the logging page then shows exactly that level for it.
+    pub fn set_level(&self, logger: &str, level: Level) -> Result<(), JiraError> {
+        let logger = logger.trim();
+        if logger.is_empty() || logger.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(JiraError::BadUrl {
+                url: self.base_str.clone(),
+                why: format!("'{logger}' is not a logger name"),
+            });
+        }
+        // Reading the page first passes websudo/auth problems before the POST and gives
+        // us the XSRF token for it.
+        self.levels()?;
+        let xsrf = {
+            let st = self.state();
+            st.cookies
+                .get("atlassian.xsrf.token")
+                .cloned()
+                .or_else(|| st.xsrf.clone())
+                .unwrap_or_default()
+        };
+        let form = [
+            ("loggerName", logger),
+            ("levelName", level.as_str()),
+            ("atl_token", xsrf.as_str()),
+        ];
+        let a = self.admin(Method::POST, CONFIGURE_LOGGING, &form)?;
+        let ok_redirect =
+            a.is_redirect() && a.location().is_some_and(|l| l.contains("ViewLogging.jspa"));
+        if !ok_redirect {
+            if page::is_xsrf_error(&a.body) {
+                return Err(JiraError::XsrfRejected {
+                    path: CONFIGURE_LOGGING.into(),
+                });
+            }
+            return Err(self.unexpected(CONFIGURE_LOGGING, &a));
+        }
+        let back = self.levels()?;
+        match back.explicit_level(logger) {
+            Some(l) if l == level => Ok(()),
+            got => Err(JiraError::LevelNotApplied {
+                logger: logger.to_string(),
+                wanted: level,
+                got: got.map_or("not set".to_string(), |l| l.to_string()),
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data: keep using it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn unexpected(&self, path: &str, a: &Answer) -> JiraError {
+        let what = if a.is_redirect() {
+            format!(
+                "HTTP {} redirect to {}",
+                a.status.as_u16(),
+                strip_query(a.location().unwrap_or("?"))
+            )
+        } else {
+            format!("HTTP {}", a.status.as_u16())
+        };
+        JiraError::UnexpectedPage {
+            path: path.to_string(),
+            what,
+        }
+    }
+
+    fn rest_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, JiraError> {
+        let a = self.rest(Method::GET, path)?;
+        if !a.status.is_success() {
+            return Err(self.unexpected(path, &a));
+        }
+        serde_json::from_str(&a.body).map_err(|e| JiraError::UnexpectedPage {
+            path: path.to_string(),
+            what: format!("not the expected JSON ({e})"),
+        })
+    }
+
+    /// A REST call with whichever credential we hold; 401 becomes `AuthFailed`.
+    fn rest(&self, method: Method, path: &str) -> Result<Answer, JiraError> {
+        for relogin in [false, true] {
+            let token_mode = self.uses_token();
+            if !token_mode {
+                self.ensure_login(relogin)?;
+            }
+            let a = self.send(method.clone(), path, Body::None, token_mode)?;
+            if a.status == StatusCode::UNAUTHORIZED {
+                if token_mode {
+                    return Err(JiraError::AuthFailed { user: None });
+                }
+                if !relogin {
+                    continue; // the session may have expired: log in again, once
+                }
+                return Err(self.password_failed(&a));
+            }
+            if a.status == StatusCode::FORBIDDEN {
+                if let Some(e) = self.basic_disabled(&a) {
+                    return Err(e);
+                }
+            }
+            return Ok(a);
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// An admin web action. Handles websudo (with the password, switching a PAT client to a
+    /// password session when it has one) and re-login; returns the final answer.
+    fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Answer, JiraError> {
+        let mut websudo_tried = false;
+        let mut relogged = false;
+        // Each turn either returns or spends one of the two bounded retries above.
+        for _ in 0..4 {
+            let token_mode = self.uses_token();
+            if !token_mode {
+                self.ensure_login(false)?;
+            }
+            let body = if form.is_empty() {
+                Body::None
+            } else {
+                Body::Form(form)
+            };
+            let a = self.send(method.clone(), path, body, token_mode)?;
+            match self.classify(a) {
+                Verdict::Page(a) => return Ok(a),
+                Verdict::WebSudo => {
+                    self.state().access.websudo_asked = true;
+                    if websudo_tried {
+                        return Err(JiraError::WebSudoFailed {
+                            user: self.user().unwrap_or("?").to_string(),
+                        });
+                    }
+                    let Some((user, password)) = self.creds.password.clone() else {
+                        return Err(JiraError::WebSudoNeedsPassword);
+                    };
+                    if token_mode {
+                        // The PAT filter drops sessions after each request, so websudo can
+                        // only stick to a password session.
+                        let mut st = self.state();
+                        st.use_password = true;
+                        st.access.via_password = true;
+                    }
+                    self.ensure_login(false)?;
+                    self.websudo(&user, &password, path)?;
+                    websudo_tried = true;
+                }
+                Verdict::Login => {
+                    if token_mode {
+                        return Err(self.not_allowed(None));
+                    }
+                    if relogged {
+                        return Err(self.not_allowed(self.user()));
+                    }
+                    // The session may have timed out: log in again, once.
+                    self.ensure_login(true)?;
+                    relogged = true;
+                }
+            }
+        }
+        Err(JiraError::UnexpectedPage {
+            path: path.to_string(),
+            what: "Jira kept redirecting to authentication".into(),
+        })
+    }
+
+    fn classify(&self, a: Answer) -> Verdict {
+        if a.is_redirect() {
+            let loc = a.location().unwrap_or("");
+            if loc.contains("WebSudoAuthenticate") {
+                return Verdict::WebSudo;
+            }
+            if loc.contains("login.jsp") {
+                return Verdict::Login;
+            }
+        }
+        if (a.status == StatusCode::UNAUTHORIZED || a.status == StatusCode::FORBIDDEN)
+            && !page::is_xsrf_error(&a.body)
+        {
+            return Verdict::Login;
+        }
+        Verdict::Page(a)
+    }
+
+    /// Redirected to login: anonymous means the credential failed; a user means no admin.
+    fn not_allowed(&self, user: Option<&str>) -> JiraError {
+        let who = match self.rest(Method::GET, "/rest/api/2/myself") {
+            Ok(a) if a.status.is_success() => {
+                serde_json::from_str::<Myself>(&a.body).ok().map(|m| m.name)
+            }
+            Err(e @ JiraError::AuthFailed { .. }) => return e,
+            _ => None,
+        };
+        match who {
+            Some(name) if name != "anonymous" => JiraError::NotAdmin { user: name },
+            _ => JiraError::AuthFailed {
+                user: user.map(str::to_string),
+            },
+        }
+    }
+
+    fn password_failed(&self, a: &Answer) -> JiraError {
+        let user = self.user().unwrap_or("?").to_string();
+        match a.header("x-seraph-loginreason") {
+            Some(r) if r.contains("AUTHENTICATION_DENIED") => JiraError::CaptchaRequired { user },
+            _ => JiraError::AuthFailed { user: Some(user) },
+        }
+    }
+
+    fn basic_disabled(&self, a: &Answer) -> Option<JiraError> {
+        let lower = a.body.to_ascii_lowercase();
+        (lower.contains("basic authentication") && lower.contains("disabled")).then(|| {
+            JiraError::BasicAuthDisabled {
+                detail: "Jira says: Basic Authentication has been disabled on this instance".into(),
+            }
+        })
+    }
+
+    /// Log in with the password (`POST /rest/auth/1/session`) unless already done.
+    fn ensure_login(&self, force: bool) -> Result<(), JiraError> {
+        if self.state().logged_in && !force {
+            return Ok(());
+        }
+        let Some((user, password)) = &self.creds.password else {
+            return Err(JiraError::WebSudoNeedsPassword);
+        };
+        {
+            let mut st = self.state();
+            st.cookies.remove("JSESSIONID");
+            st.logged_in = false;
+        }
+        let body = serde_json::json!({ "username": user, "password": password.expose() });
+        let a = self.send(Method::POST, SESSION, Body::Json(body), false)?;
+        match a.status {
+            s if s.is_success() => {
+                self.state().logged_in = true;
+                Ok(())
+            }
+            StatusCode::UNAUTHORIZED => Err(self.password_failed(&a)),
+            StatusCode::FORBIDDEN => Err(self.basic_disabled(&a).unwrap_or_else(|| {
+                match a.header("x-seraph-loginreason") {
+                    Some(r) if r.contains("AUTHENTICATION_DENIED") => {
+                        JiraError::CaptchaRequired { user: user.clone() }
+                    }
+                    _ => JiraError::AuthFailed {
+                        user: Some(user.clone()),
+                    },
+                }
+            })),
+            _ => Err(self.unexpected(SESSION, &a)),
+        }
+    }
+
+    /// Pass websudo with the password. Success rotates JSESSIONID (kept by `send`).
+    fn websudo(&self, user: &str, password: &Secret, dest: &str) -> Result<(), JiraError> {
+        let xsrf = self
+            .state()
+            .cookies
+            .get("atlassian.xsrf.token")
+            .cloned()
+            .unwrap_or_default();
+        let form = [
+            ("webSudoPassword", password.expose()),
+            ("webSudoDestination", dest),
+            ("webSudoIsPost", "false"),
+            ("atl_token", xsrf.as_str()),
+        ];
+        let a = self.send(Method::POST, WEBSUDO, Body::Form(&form), false)?;
+        let granted = a
+            .header("x-atlassian-websudo")
+            .is_some_and(|v| v.contains("Has-Authentication"))
+            || (a.is_redirect() && !a.location().unwrap_or("").contains("WebSudoAuthenticate"));
+        if granted {
+            self.state().access.websudo_passed = true;
+            Ok(())
+        } else {
+            Err(JiraError::WebSudoFailed {
+                user: user.to_string(),
+            })
+        }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // Keep a context path (https://host/jira): append, do not replace.
+        let mut s = self.base_str.clone();
+        s.push_str(path);
+        Url::parse(&s).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// One request with retries on 5xx and connection errors. `bearer` sends the PAT.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        bearer: bool,
+    ) -> Result<Answer, JiraError> {
+        let url = self.url(path);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.send_once(&method, &url, &body, bearer);
+            let retry = match &result {
+                Ok(a) if a.status.is_server_error() => true,
+                Ok(_) => false,
+                Err(e) => e.is_transient(),
+            };
+            if !retry || attempt > self.retries {
+                return match result {
+                    Ok(a) if a.status.is_server_error() => Err(JiraError::Server {
+                        status: a.status.as_u16(),
+                        path: strip_query(path).to_string(),
+                        attempts: attempt,
+                    }),
+                    other => other,
+                };
+            }
+            std::thread::sleep(self.backoff * 2u32.pow(attempt - 1));
+        }
+    }
+
+    fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: &Body,
+        bearer: bool,
+    ) -> Result<Answer, JiraError> {
+        let mut rb: RequestBuilder = self
+            .http
+            .request(method.clone(), url.clone())
+            // Accepted by Jira's XSRF check for REST and web actions alike (jira-facts §3).
+            .header("X-Atlassian-Token", "no-check");
+        if bearer {
+            if let Some(t) = &self.creds.token {
+                rb = rb.bearer_auth(t.expose());
+            }
+        }
+        let cookie = {
+            let st = self.state();
+            st.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if !cookie.is_empty() {
+            rb = rb.header(reqwest::header::COOKIE, cookie);
+        }
+        rb = match body {
+            Body::None => rb,
+            Body::Form(f) => rb.form(f),
+            Body::Json(v) => rb.json(v),
+        };
+        let started = Instant::now();
+        let resp = rb.send().map_err(|e| self.transport_error(&e, started))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        {
+            let mut st = self.state();
+            for v in headers.get_all(SET_COOKIE) {
+                if let Ok(v) = v.to_str() {
+                    store_cookie(&mut st.cookies, v);
+                }
+            }
+            if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
+                st.node = Some(n.to_string());
+            }
+        }
+        let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn transport_error(&self, e: &reqwest::Error, started: Instant) -> JiraError {
+        let url = self.base_str.clone();
+        if let Some(reason) = tls_reason(e) {
+            return JiraError::Tls { url, reason };
+        }
+        if e.is_timeout() || started.elapsed() >= self.timeout {
+            return JiraError::Timeout {
+                url,
+                secs: self.timeout.as_secs(),
+            };
+        }
+        if e.is_connect() {
+            return JiraError::Unreachable {
+                url,
+                reason: root_cause(e),
+            };
+        }
+        if e.is_request() || e.is_body() || e.is_decode() {
+            // A dropped connection mid-answer: as transient as a refused one.
+            return JiraError::Unreachable {
+                url,
+                reason: root_cause(e),
+            };
+        }
+        JiraError::Http {
+            url,
+            reason: root_cause(e),
+        }
+    }
+}
+
+fn strip_query(s: &str) -> &str {
+    s.split('?').next().unwrap_or(s)
+}
+
+/// Keep `name=value` of a Set-Cookie header; an expired or emptied cookie is removed.
+fn store_cookie(jar: &mut BTreeMap<String, String>, header: &str) {
+    let mut parts = header.split(';');
+    let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
+        return;
+    };
+    let name = name.trim().to_string();
+    let value = value.trim().trim_matches('"').to_string();
+    let expired = parts.any(|p| {
+        let p = p.trim().to_ascii_lowercase();
+        p == "max-age=0"
+            || p.starts_with("max-age=-")
+            || p.contains("expires=thu, 01-jan-1970")
+            || p.contains("expires=thu, 01 jan 1970")
+    });
+    if expired || value.is_empty() {
+        jar.remove(&name);
+    } else {
+        jar.insert(name, value);
+    }
+}
+
+/// The innermost error message (reqwest's own says only "error sending request").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+fn tls_reason(e: &reqwest::Error) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r.to_string());
+        }
+        let s = err.to_string();
+        if s.contains("certificate")
+            || s.contains("InvalidCertificate")
+            || s.contains("UnknownIssuer")
+        {
+            return Some(s);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_replaced_and_expired() {
+        let mut jar = BTreeMap::new();
+        store_cookie(&mut jar, "JSESSIONID=A1; Path=/; HttpOnly");
+        store_cookie(&mut jar, "atlassian.xsrf.token=X|lout; Path=/; Secure");
+        store_cookie(&mut jar, "JSESSIONID=B2; Path=/");
+        assert_eq!(jar["JSESSIONID"], "B2");
+        assert_eq!(jar["atlassian.xsrf.token"], "X|lout");
+        store_cookie(&mut jar, "JSESSIONID=deleted; Max-Age=0; Path=/");
+        assert!(!jar.contains_key("JSESSIONID"));
+    }
+
+    fn creds() -> Credentials {
+        Credentials {
+            token: Some(Secret::new("NDU2Nzg5MDEyMzQ1OnNlY3JldA==")),
+            password: None,
+        }
+    }
+
+    #[test]
+    fn refuses_urls_that_carry_credentials_without_echoing_them() {
+        let e = Client::new(ClientConfig::new(
+            "https://bob:hunter2@jira.example.com",
+            creds(),
+        ))
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("do not put credentials in the URL"), "{msg}");
+        assert!(!msg.contains("hunter2") && !msg.contains("bob"), "{msg}");
+        assert!(matches!(
+            Client::new(ClientConfig::new("ftp://jira", creds())),
+            Err(JiraError::BadUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn keeps_a_context_path() {
+        let c = Client::new(ClientConfig::new("https://example.com/jira/", creds())).unwrap();
+        assert_eq!(c.base_url(), "https://example.com/jira");
+        assert_eq!(
+            c.url(VIEW_LOGGING).as_str(),
+            "https://example.com/jira/secure/admin/ViewLogging.jspa"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_host_is_reported_after_bounded_retries() {
+        // Bind then drop: the port is free and nobody listens.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cfg = ClientConfig::new(format!("http://127.0.0.1:{port}"), creds());
+        cfg.backoff = Duration::from_millis(1);
+        let c = Client::new(cfg).unwrap();
+        let e = c.server_info().unwrap_err();
+        assert!(matches!(e, JiraError::Unreachable { .. }), "{e:?}");
+        assert!(!e.to_string().contains("NDU2"));
+    }
+}

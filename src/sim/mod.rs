@@ -1,1 +1,223 @@
-//! Simulated Jira.
+//! The simulated Jira: a real HTTP(S) server on 127.0.0.1 that answers the admin pages,
+//! auth and PAT REST calls the way jira-facts.md §2–§5 describe, and writes
+//! `atlassian-jira.log` lines (PAT filter TRACE/DEBUG sequences, ordinary noise) according
+//! to the logger levels set through its own logging page. Tests, the demo and
+//! `jira-patrol sim` run against it.
+//!
+//! Simulator secrets (seeded passwords and tokens, see [`SimAccounts::seeded`]) are meant
+//! to be shown: they exist only here.
+
+mod accounts;
+mod log;
+mod pages;
+mod server;
+mod tls;
+pub mod traffic;
+
+pub use accounts::{decode_token, encode_token, token_dto, SimAccounts, SimToken, SimUser};
+pub use log::{abbreviate, LevelTable, RotationMode};
+pub use tls::TlsIdentity;
+
+use crate::level::Level;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Logger names the PAT plugin logs under (jira-facts §2).
+pub mod loggers {
+    pub const FILTER: &str = "com.atlassian.pats.web.filter.TokenBasedAuthenticationFilter";
+    pub const AUTH_SERVICE: &str = "com.atlassian.pats.service.DefaultTokenAuthenticationService";
+    pub const ENRICHER: &str = "com.atlassian.pats.db.PersonalTokenConfigEnricher";
+    pub const CACHING_VALIDATOR: &str = "com.atlassian.pats.service.CachingTokenValidator";
+    pub const VALIDATOR: &str = "com.atlassian.pats.service.DefaultTokenValidator";
+    pub const USER_PROVIDER: &str = "com.atlassian.pats.checker.JiraProductUserProvider";
+    pub const BATCH: &str = "com.atlassian.pats.web.filter.LastAccessedTimeBatcher$TokenBatch";
+    pub const BATCH_JOB: &str = "com.atlassian.pats.jobs.LastAccessedTimeBatcherJob";
+    pub const TOKEN_SERVICE: &str = "com.atlassian.pats.service.DefaultTokenService";
+}
+
+/// `Auth failure: [...]` texts. The plugin's English for the two i18n keys is not known
+/// (jira-facts §2 [U]); these guesses name the token id (and user key) as the keys' arguments
+/// do. The other two are the plugin's literal messages.
+pub mod failures {
+    pub fn unknown_or_expired(token_id: &str) -> String {
+        format!("Authentication failed for token with ID: {token_id}")
+    }
+    pub fn hash_mismatch(user_key: &str, token_id: &str) -> String {
+        format!("Authentication failed for user: {user_key} and token with ID: {token_id}")
+    }
+    pub fn inactive_user(user_key: &str) -> String {
+        format!("Unable to locate active user: {user_key}")
+    }
+    pub const FORMAT: &str = "Token format is invalid";
+}
+
+/// Everything a test or the demo may want to vary. Start from `SimConfig::default()`.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// JIRA_HOME; the log is `<home>/log/atlassian-jira.log`. `None`: a temporary directory
+    /// removed when the server stops.
+    pub home: Option<PathBuf>,
+    /// 0 = any free port (tests must never use fixed ports).
+    pub port: u16,
+    /// Admin pages require a websudo session (`jira.websudo.is.disabled` not set).
+    pub websudo: bool,
+    pub websudo_timeout: Duration,
+    /// Whether a PAT-authenticated request may use admin pages without websudo (the [U] fact
+    /// of §3): false = it gets the websudo redirect like a session without websudo.
+    pub pat_websudo_exempt: bool,
+    /// Basic auth allowed (false = Jira 8.16+ "disabled" answer, 403).
+    pub basic_auth: bool,
+    /// Rotation size of atlassian-jira.log; 0 = never rotate.
+    pub log_max_bytes: u64,
+    pub log_backups: u32,
+    pub rotation: RotationMode,
+    pub tls: Option<TlsIdentity>,
+    /// Data Center node id: sent as `X-ANODEID`, makes the deployment type "DataCenter".
+    pub node_id: Option<String>,
+    /// Jira version reported by serverInfo; below 8.1 log dates have no `+hhmm` offset.
+    pub version: String,
+    /// Server time zone offset used in log dates (minutes east of UTC).
+    pub utc_offset_minutes: i32,
+    /// How often the last-accessed batcher job runs (Jira: every minute).
+    pub batch_interval: Duration,
+    /// Emit occasional ordinary (non-PAT) INFO/WARN/ERROR lines, stack traces and renamed
+    /// threads, as a real log has.
+    pub noise: bool,
+    /// Request-handling threads (`http-nio-8080-exec-1..N`).
+    pub threads: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            home: None,
+            port: 0,
+            websudo: true,
+            websudo_timeout: Duration::from_secs(600),
+            pat_websudo_exempt: false,
+            basic_auth: true,
+            log_max_bytes: 1024 * 1024,
+            log_backups: 5,
+            rotation: RotationMode::Rename,
+            tls: None,
+            node_id: None,
+            version: "9.12.2".into(),
+            utc_offset_minutes: 0,
+            batch_interval: Duration::from_secs(60),
+            noise: true,
+            threads: 8,
+        }
+    }
+}
+
+/// A running simulated Jira. Stops on [`SimJira::stop`] or drop.
+pub struct SimJira {
+    state: Arc<server::State>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    url: String,
+    // Dropped last: the temporary JIRA_HOME, when none was given.
+    _home: Option<tempfile::TempDir>,
+}
+
+impl SimJira {
+    /// Binds 127.0.0.1 (port from the config, 0 = any) and serves on background threads.
+    pub fn start(cfg: SimConfig) -> std::io::Result<SimJira> {
+        let (home, tmp) = match &cfg.home {
+            Some(h) => (h.clone(), None),
+            None => {
+                let t = tempfile::Builder::new().prefix("jira-sim-home").tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let (state, workers, url) = server::start(cfg, home)?;
+        Ok(SimJira {
+            state,
+            workers,
+            url,
+            _home: tmp,
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS).
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The live `atlassian-jira.log`.
+    pub fn log_path(&self) -> PathBuf {
+        self.state.log_path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.state.home.clone()
+    }
+
+    /// The seeded users and tokens (secrets of the simulator, for tests and the demo).
+    pub fn accounts(&self) -> &SimAccounts {
+        &self.state.seed
+    }
+
+    /// Explicitly set levels as the server holds them, root under the key `"root"`.
+    pub fn levels(&self) -> BTreeMap<String, Level> {
+        let t = self.state.levels.lock().unwrap();
+        let mut m = t.explicit.clone();
+        m.insert("root".into(), t.root);
+        m
+    }
+
+    /// The level a logger gets by inheritance.
+    pub fn effective_level(&self, logger: &str) -> Level {
+        self.state.levels.lock().unwrap().effective(logger)
+    }
+
+    /// Sets a level directly (as if an admin had used the page), for test setup.
+    pub fn set_level(&self, logger: &str, level: Level) {
+        self.state.levels.lock().unwrap().set(logger, level);
+    }
+
+    /// Answer the next `n` requests with 500 (they still pass the PAT filter's log lines).
+    pub fn fail_next(&self, n: u32) {
+        self.state.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Requests served so far.
+    pub fn request_count(&self) -> u64 {
+        self.state.counter.load(Ordering::SeqCst)
+    }
+
+    /// Run the last-accessed batcher job now (instead of waiting for `batch_interval`).
+    pub fn flush_last_accessed(&self) {
+        self.state.run_batch_job();
+    }
+
+    /// Current state of a token (last access, revocation), by token id.
+    pub fn token(&self, token_id: &str) -> Option<SimToken> {
+        self.state
+            .tokens
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|t| t.token_id == token_id)
+            .cloned()
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.state.stop();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for SimJira {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

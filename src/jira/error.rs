@@ -1,0 +1,86 @@
+//! What can go wrong talking to Jira, as cases callers branch on. Each message is one or
+//! two lines: what happened, then what to do. No variant carries a token or a password
+//! (the client never puts one in a URL, and reqwest errors are reduced to their kind).
+
+use crate::level::Level;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JiraError {
+    #[error("bad Jira URL '{url}': {why}")]
+    BadUrl { url: String, why: String },
+
+    #[error(
+        "cannot reach Jira at {url}: {reason}\ncheck --url / JIRA_URL, the network and any proxy"
+    )]
+    Unreachable { url: String, reason: String },
+
+    #[error("Jira at {url} did not answer within {secs} s\nretry later or raise --timeout")]
+    Timeout { url: String, secs: u64 },
+
+    #[error("the TLS certificate of {url} is not trusted: {reason}\npass the CA that signed it with --ca-cert FILE (PEM); verification is never turned off")]
+    Tls { url: String, reason: String },
+
+    /// `user` is `None` when the credential was a personal access token.
+    #[error("{}", auth_failed(.user.as_deref()))]
+    AuthFailed { user: Option<String> },
+
+    #[error("Jira requires a CAPTCHA for '{user}' after failed logins\nlog in once in a browser to clear it, then retry")]
+    CaptchaRequired { user: String },
+
+    #[error("password logins are disabled on this Jira ({detail})\nuse a personal access token (JIRA_TOKEN) instead")]
+    BasicAuthDisabled { detail: String },
+
+    #[error("'{user}' is not a Jira System Administrator, which the logging page requires\nuse an account with the System Administrators global permission")]
+    NotAdmin { user: String },
+
+    #[error("Jira asks for administrator re-authentication (websudo), which a personal access token alone cannot pass\nset JIRA_USER and JIRA_PASSWORD (same admin account), or have an admin set jira.websudo.is.disabled=true")]
+    WebSudoNeedsPassword,
+
+    #[error("websudo (administrator re-authentication) failed for '{user}': Jira did not accept the password\ncheck JIRA_PASSWORD; nothing was changed")]
+    WebSudoFailed { user: String },
+
+    #[error("Jira rejected the request's XSRF token (atl_token) on {path}; nothing was changed\nretry; if it keeps happening, a proxy may strip the X-Atlassian-Token header")]
+    XsrfRejected { path: String },
+
+    #[error("Jira answered HTTP {status} on {path} (after {attempts} attempts)\nretry later, or look at Jira's atlassian-jira.log")]
+    Server {
+        status: u16,
+        path: String,
+        attempts: u32,
+    },
+
+    #[error("unexpected answer from Jira on {path}: {what}\nthis Jira may differ from what jira-patrol knows; please report it")]
+    UnexpectedPage { path: String, what: String },
+
+    #[error("Jira accepted {logger} = {wanted} but reads it back as {got}\nruntime level changes may not take effect (Jira 9.5+ needs its log4j2 JVM arguments in setenv.sh)")]
+    LevelNotApplied {
+        logger: String,
+        wanted: Level,
+        got: String,
+    },
+
+    #[error("HTTP error talking to {url}: {reason}")]
+    Http { url: String, reason: String },
+}
+
+fn auth_failed(user: Option<&str>) -> String {
+    match user {
+        None => "Jira did not accept the personal access token (it treated the request as anonymous)\n\
+                 the token is unknown, expired or revoked, or its owner is inactive: use a valid token, or use JIRA_USER/JIRA_PASSWORD"
+            .to_string(),
+        Some(u) => format!(
+            "Jira rejected the user name or password for '{u}'\n\
+             check JIRA_USER and JIRA_PASSWORD (the account may also be inactive)"
+        ),
+    }
+}
+
+impl JiraError {
+    /// Errors worth retrying (the server or the network may recover).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            JiraError::Unreachable { .. } | JiraError::Timeout { .. } | JiraError::Server { .. }
+        )
+    }
+}

@@ -1,0 +1,420 @@
+//! Seeded users and personal access tokens of the simulated Jira, the token store the
+//! server mutates (new tokens, revocations, batched last-access times), and the Java
+//! `toString` spellings the PAT plugin uses when it logs them (jira-facts §2, §5).
+//!
+//! Everything here is a simulator secret: passwords and raw tokens are meant to be
+//! printed by `jira-patrol sim` and read by tests.
+
+use base64::Engine as _;
+use jiff::{SignedDuration, Timestamp};
+
+/// A Jira user of the simulator.
+#[derive(Debug, Clone)]
+pub struct SimUser {
+    /// Login name (what `X-AUSERNAME` and the log's USERNAME column show).
+    pub name: String,
+    /// User key: `admin` for old users, `JIRAUSER10100` style for users created since Jira 8.
+    pub key: String,
+    pub password: String,
+    pub display_name: String,
+    pub email: String,
+    /// Member of System Administrators.
+    pub admin: bool,
+    pub active: bool,
+}
+
+/// A personal access token as the simulator's "database" holds it.
+#[derive(Debug, Clone)]
+pub struct SimToken {
+    /// Database row id (`ID`, what REST calls `id` and `Storing auth time` logs).
+    pub id: u64,
+    /// The 12 ASCII digits encoded in the token (`TOKEN_ID`, never exposed by REST).
+    pub token_id: String,
+    pub user_key: String,
+    /// Login name of the owner (convenience for tests; Jira stores only the key).
+    pub owner: String,
+    pub name: String,
+    /// The 44-character token string a client sends as `Authorization: Bearer ...`.
+    pub raw: String,
+    /// `{PKCS5S2}` + 64 Base64 characters, as logged by the validator.
+    pub hashed: String,
+    pub created_at: Timestamp,
+    pub last_accessed_at: Option<Timestamp>,
+    /// `None` = never expires (Jira stores 9999-12-31).
+    pub expiring_at: Option<Timestamp>,
+}
+
+impl SimToken {
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expiring_at.is_some_and(|e| e <= now)
+    }
+}
+
+/// The seeded users and tokens (a snapshot taken at start; tokens created later over REST
+/// are not listed here).
+#[derive(Debug, Clone)]
+pub struct SimAccounts {
+    pub users: Vec<SimUser>,
+    pub tokens: Vec<SimToken>,
+}
+
+impl SimAccounts {
+    pub fn user(&self, name: &str) -> Option<&SimUser> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// A seeded token by its (exact) name.
+    pub fn token(&self, name: &str) -> Option<&SimToken> {
+        self.tokens.iter().find(|t| t.name == name)
+    }
+
+    pub fn token_by_id(&self, token_id: &str) -> Option<&SimToken> {
+        self.tokens.iter().find(|t| t.token_id == token_id)
+    }
+
+    pub fn tokens_of<'a>(&'a self, owner: &'a str) -> impl Iterator<Item = &'a SimToken> + 'a {
+        self.tokens.iter().filter(move |t| t.owner == owner)
+    }
+
+    /// The deterministic seed set, with token dates relative to `now`.
+    ///
+    /// | user  | password | key           | admin | active |
+    /// |-------|----------|---------------|-------|--------|
+    /// | admin | admin    | admin         | yes   | yes    |
+    /// | jdoe  | jdoe     | JIRAUSER10100 | no    | yes    |
+    /// | gone  | gone     | JIRAUSER10200 | no    | no     |
+    ///
+    /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
+    /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
+    /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired);
+    /// 5 `987654321098` gone `cron job` (owner inactive).
+    pub fn seeded(now: Timestamp) -> SimAccounts {
+        // Whole seconds, so the fractions below are the KB's (`.933`, `.734685`).
+        let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
+        let user = |name: &str, key: &str, display: &str, admin: bool, active: bool| SimUser {
+            name: name.into(),
+            key: key.into(),
+            password: name.into(),
+            display_name: display.into(),
+            email: format!("{name}@example.com"),
+            admin,
+            active,
+        };
+        let users = vec![
+            user("admin", "admin", "Administrator", true, true),
+            user("jdoe", "JIRAUSER10100", "Jane Doe", false, true),
+            user("gone", "JIRAUSER10200", "Former Employee", false, false),
+        ];
+        let days = |d: i64| SignedDuration::from_hours(24 * d);
+        let ago = |d: i64| now - days(d);
+        let ahead = |d: i64| now + days(d);
+        let mk = |id: u64,
+                  token_id: &str,
+                  owner: &SimUser,
+                  name: &str,
+                  created: Timestamp,
+                  accessed: Option<Timestamp>,
+                  expiring: Option<Timestamp>| {
+            let secret = seeded_secret(token_id);
+            SimToken {
+                id,
+                token_id: token_id.into(),
+                user_key: owner.key.clone(),
+                owner: owner.name.clone(),
+                name: name.into(),
+                raw: encode_token(token_id, &secret),
+                hashed: fake_hash(&secret),
+                created_at: created + SignedDuration::from_micros(933_000),
+                last_accessed_at: accessed.map(|t| t + SignedDuration::from_micros(734_685)),
+                expiring_at: expiring.map(|t| t + SignedDuration::from_micros(933_000)),
+            }
+        };
+        let (admin, jdoe, gone) = (&users[0], &users[1], &users[2]);
+        let tokens = vec![
+            mk(
+                1,
+                "355510638677",
+                admin,
+                "test",
+                ago(13),
+                Some(ago(1)),
+                Some(ahead(77)),
+            ),
+            mk(
+                2,
+                "104857600013",
+                admin,
+                "ci, deploy (prod)=1",
+                ago(200),
+                Some(ago(2)),
+                None,
+            ),
+            mk(
+                3,
+                "230419881234",
+                jdoe,
+                "Jira→Slack «bridge» ü",
+                ago(40),
+                None,
+                Some(ahead(325)),
+            ),
+            mk(
+                4,
+                "600000004711",
+                jdoe,
+                "old laptop",
+                ago(400),
+                Some(ago(60)),
+                Some(ago(35)),
+            ),
+            mk(
+                5,
+                "987654321098",
+                gone,
+                "cron job",
+                ago(30),
+                Some(ago(3)),
+                Some(ahead(335)),
+            ),
+        ];
+        SimAccounts { users, tokens }
+    }
+}
+
+/// `Base64(12 digits + ':' + 20 bytes)` = 44 characters (jira-facts §5).
+pub fn encode_token(token_id: &str, secret: &[u8; 20]) -> String {
+    let mut bytes = Vec::with_capacity(33);
+    bytes.extend_from_slice(token_id.as_bytes());
+    bytes.push(b':');
+    bytes.extend_from_slice(secret);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Why a bearer value is not a token, in the words of the plugin's exception
+/// (`java.util.Base64` / `TokenUtils`), which the filter logs as `Auth failure: [...]`.
+pub fn decode_token(raw: &str) -> Result<(String, Vec<u8>), String> {
+    if let Some(c) = raw
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+    {
+        return Err(format!("Illegal base64 character {:x}", c as u32));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .map_err(|_| "Input byte array has wrong 4-byte ending unit".to_string())?;
+    if bytes.len() != 33 || bytes[12] != b':' {
+        return Err("Token format is invalid".into());
+    }
+    Ok((
+        String::from_utf8_lossy(&bytes[..12]).into_owned(),
+        bytes[13..].to_vec(),
+    ))
+}
+
+/// 20 secret bytes derived from the token id, so seeded tokens are the same every run.
+fn seeded_secret(token_id: &str) -> [u8; 20] {
+    let mut state = token_id.bytes().fold(0x5EED_0F_1A_u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(b as u64)
+    });
+    let mut out = [0u8; 20];
+    for chunk in out.chunks_mut(8) {
+        let v = splitmix64(&mut state).to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+    out
+}
+
+/// Fresh random bytes for tokens created at runtime (no RNG crate needed for a simulator).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        if std::io::Read::read_exact(&mut f, &mut out).is_ok() {
+            return out;
+        }
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut state = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+        ^ Timestamp::now().as_nanosecond() as u64;
+    for chunk in out.chunks_mut(8) {
+        let v = splitmix64(&mut state).to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+    out
+}
+
+/// Twelve random digits, never starting with 0 (every token id seen in the wild is 12 long).
+pub fn random_token_id() -> String {
+    let b = random_bytes::<8>();
+    let n = u64::from_le_bytes(b) % 900_000_000_000 + 100_000_000_000;
+    n.to_string()
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A stand-in for the PBKDF2 hash: same spelling and length as Jira's (`{PKCS5S2}` + Base64
+/// of 48 bytes), derived from the secret so it is stable; never used for verification.
+pub fn fake_hash(secret: &[u8]) -> String {
+    let mut state = secret
+        .iter()
+        .fold(0xC0FF_EE_u64, |h, &b| h.rotate_left(5) ^ b as u64);
+    let mut bytes = [0u8; 48];
+    for chunk in bytes.chunks_mut(8) {
+        chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
+    }
+    format!(
+        "{{PKCS5S2}}{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// `java.sql.Timestamp.toString()` in UTC: `2022-10-11 14:51:57.933`, fraction without
+/// trailing zeros but at least one digit (`.0`).
+pub fn java_sql_timestamp(t: Timestamp) -> String {
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    let nanos = dt.subsec_nanosecond();
+    let mut frac = format!("{nanos:09}");
+    while frac.len() > 1 && frac.ends_with('0') {
+        frac.pop();
+    }
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{frac}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+/// `java.time.Instant.toString()`: fraction in groups of three digits, `Z` suffix.
+pub fn java_instant(t: Timestamp) -> String {
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    let nanos = dt.subsec_nanosecond();
+    let frac = if nanos == 0 {
+        String::new()
+    } else if nanos % 1_000_000 == 0 {
+        format!(".{:03}", nanos / 1_000_000)
+    } else if nanos % 1_000 == 0 {
+        format!(".{:06}", nanos / 1_000)
+    } else {
+        format!(".{nanos:09}")
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{frac}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+/// Jira REST date spelling: `2022-10-11T14:51:57.933+0000`.
+pub fn rest_date(t: Timestamp) -> String {
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond() / 1_000_000
+    )
+}
+
+/// The "never" expiry Jira stores (9999-12-31; beyond jiff's range, so spelled directly).
+pub const NEVER_SQL: &str = "9999-12-31 00:00:00.0";
+pub const NEVER_REST: &str = "9999-12-31T00:00:00.000+0000";
+
+/// `expiringAt` as `Timestamp.toString()` shows it.
+pub fn expiry_sql(t: Option<Timestamp>) -> String {
+    t.map(java_sql_timestamp)
+        .unwrap_or_else(|| NEVER_SQL.to_string())
+}
+
+pub fn expiry_rest(t: Option<Timestamp>) -> String {
+    t.map(rest_date).unwrap_or_else(|| NEVER_REST.to_string())
+}
+
+/// `TokenDTO(...)` exactly as Lombok's `toString` renders it in the KB line.
+pub fn token_dto(t: &SimToken) -> String {
+    format!(
+        "TokenDTO(id={}, userKey={}, hashedToken={}, tokenId={}, name={}, createdAt={}, lastAccessedAt={}, expiringAt={}, notificationState=NOT_SENT)",
+        t.id,
+        t.user_key,
+        t.hashed,
+        t.token_id,
+        t.name,
+        java_sql_timestamp(t.created_at),
+        t.last_accessed_at
+            .map(java_sql_timestamp)
+            .unwrap_or_else(|| "null".into()),
+        expiry_sql(t.expiring_at),
+    )
+}
+
+/// Micro-second precision, as a Postgres-backed Jira returns timestamps.
+pub fn now_micros() -> Timestamp {
+    let now = Timestamp::now();
+    let micros = now.as_microsecond();
+    Timestamp::from_microsecond(micros).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_tokens_have_the_documented_shape() {
+        let a = SimAccounts::seeded(Timestamp::now());
+        for t in &a.tokens {
+            assert_eq!(t.raw.len(), 44, "{}", t.name);
+            let (id, secret) = decode_token(&t.raw).unwrap();
+            assert_eq!(id, t.token_id);
+            assert_eq!(secret.len(), 20);
+            assert_eq!(t.hashed.len(), "{PKCS5S2}".len() + 64);
+        }
+        // Deterministic across runs.
+        let b = SimAccounts::seeded(Timestamp::now());
+        assert_eq!(a.tokens[1].raw, b.tokens[1].raw);
+        assert_ne!(a.tokens[0].raw, a.tokens[1].raw);
+    }
+
+    #[test]
+    fn java_spellings_match_the_kb() {
+        let t: Timestamp = "2022-10-11T14:56:45.734685Z".parse().unwrap();
+        assert_eq!(java_sql_timestamp(t), "2022-10-11 14:56:45.734685");
+        let t: Timestamp = "2022-10-11T14:51:57.933Z".parse().unwrap();
+        assert_eq!(java_sql_timestamp(t), "2022-10-11 14:51:57.933");
+        let t: Timestamp = "2022-10-11T15:04:09.233632Z".parse().unwrap();
+        assert_eq!(java_instant(t), "2022-10-11T15:04:09.233632Z");
+        let t: Timestamp = "2022-10-11T15:04:09.230Z".parse().unwrap();
+        assert_eq!(java_instant(t), "2022-10-11T15:04:09.230Z");
+        assert_eq!(expiry_sql(None), "9999-12-31 00:00:00.0");
+    }
+
+    #[test]
+    fn garbage_bearer_values_do_not_decode() {
+        assert_eq!(
+            decode_token("not base64!").unwrap_err(),
+            "Illegal base64 character 20"
+        );
+        let no_colon = base64::engine::general_purpose::STANDARD.encode("123456789012");
+        assert_eq!(
+            decode_token(&no_colon).unwrap_err(),
+            "Token format is invalid"
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! Scripted clients that send PAT (and other) requests to a Jira, counting what they sent
+//! per token id, so the demo and capture tests can compare a log summary with the truth.
+//! Some are meant to fail: unknown, expired, tampered and malformed tokens, an inactive
+//! owner, and a browser-like Basic client whose requests are not PAT usage at all.
+
+use super::accounts::{decode_token, encode_token, SimAccounts};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How a client authenticates.
+#[derive(Clone)]
+pub enum ClientAuth {
+    /// `Authorization: Bearer <value>` (the value need not be a valid token).
+    Bearer(String),
+    Basic {
+        user: String,
+        password: String,
+    },
+    Anonymous,
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientAuth::Bearer(_) => f.write_str("Bearer(<token>)"),
+            ClientAuth::Basic { user, .. } => write!(f, "Basic({user})"),
+            ClientAuth::Anonymous => f.write_str("Anonymous"),
+        }
+    }
+}
+
+/// One scripted client: sends `requests` GETs, cycling through `paths`.
+#[derive(Debug, Clone)]
+pub struct ScriptedClient {
+    pub label: String,
+    pub auth: ClientAuth,
+    pub requests: u32,
+    pub paths: Vec<String>,
+    /// Sent as `X-Forwarded-For`, so the log shows this client's own source address.
+    pub forwarded_for: Option<String>,
+    pub pause: Duration,
+}
+
+impl ScriptedClient {
+    /// The token id this client's bearer value encodes, if it is a well-formed token.
+    pub fn token_id(&self) -> Option<String> {
+        match &self.auth {
+            ClientAuth::Bearer(raw) => decode_token(raw).ok().map(|(id, _)| id),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TrafficOptions {
+    /// Run the clients at the same time (one thread each) rather than one after another.
+    pub concurrent: bool,
+    /// For a TLS simulator with its test certificate.
+    pub accept_invalid_certs: bool,
+    pub timeout: Duration,
+}
+
+impl Default for TrafficOptions {
+    fn default() -> Self {
+        TrafficOptions {
+            concurrent: true,
+            accept_invalid_certs: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Answers counted by class.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub sent: u64,
+    /// 2xx answers.
+    pub ok: u64,
+    /// 401 answers.
+    pub unauthorized: u64,
+    /// Any other status.
+    pub other: u64,
+    /// No answer (connection error, timeout).
+    pub transport_errors: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.sent += o.sent;
+        self.ok += o.ok;
+        self.unauthorized += o.unauthorized;
+        self.other += o.other;
+        self.transport_errors += o.transport_errors;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TrafficReport {
+    /// Per token id encoded in a well-formed bearer value (valid or not).
+    pub by_token_id: BTreeMap<String, Tally>,
+    /// Per client label.
+    pub by_client: BTreeMap<String, Tally>,
+    /// Requests whose bearer value was not a well-formed token.
+    pub malformed: Tally,
+    /// Requests without a bearer value (Basic, anonymous).
+    pub without_token: Tally,
+}
+
+impl TrafficReport {
+    pub fn total_sent(&self) -> u64 {
+        self.by_client.values().map(|t| t.sent).sum()
+    }
+}
+
+/// Sends every client's requests to `url` and counts the answers.
+pub fn run(url: &str, clients: &[ScriptedClient], opts: &TrafficOptions) -> TrafficReport {
+    let base = url.trim_end_matches('/').to_string();
+    let results: Vec<(ScriptedClient, Tally)> = if opts.concurrent {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = clients
+                .iter()
+                .map(|c| {
+                    let base = &base;
+                    s.spawn(move || (c.clone(), run_one(base, c, opts)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("traffic client panicked"))
+                .collect()
+        })
+    } else {
+        clients
+            .iter()
+            .map(|c| (c.clone(), run_one(&base, c, opts)))
+            .collect()
+    };
+    let mut report = TrafficReport::default();
+    for (c, tally) in results {
+        report
+            .by_client
+            .entry(c.label.clone())
+            .or_default()
+            .add(&tally);
+        match (&c.auth, c.token_id()) {
+            (ClientAuth::Bearer(_), Some(id)) => {
+                report.by_token_id.entry(id).or_default().add(&tally)
+            }
+            (ClientAuth::Bearer(_), None) => report.malformed.add(&tally),
+            _ => report.without_token.add(&tally),
+        }
+    }
+    report
+}
+
+fn run_one(base: &str, c: &ScriptedClient, opts: &TrafficOptions) -> Tally {
+    let mut tally = Tally::default();
+    let client = match reqwest::blocking::Client::builder()
+        .timeout(opts.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(opts.accept_invalid_certs)
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => {
+            tally.sent = c.requests as u64;
+            tally.transport_errors = c.requests as u64;
+            return tally;
+        }
+    };
+    for i in 0..c.requests {
+        let path = if c.paths.is_empty() {
+            "/rest/api/2/myself"
+        } else {
+            &c.paths[i as usize % c.paths.len()]
+        };
+        let mut rb = client.get(format!("{base}{path}"));
+        rb = match &c.auth {
+            ClientAuth::Bearer(t) => rb.header("Authorization", format!("Bearer {t}")),
+            ClientAuth::Basic { user, password } => rb.basic_auth(user, Some(password)),
+            ClientAuth::Anonymous => rb,
+        };
+        if let Some(xff) = &c.forwarded_for {
+            rb = rb.header("X-Forwarded-For", xff);
+        }
+        tally.sent += 1;
+        match rb.send() {
+            Ok(r) if r.status().is_success() => tally.ok += 1,
+            Ok(r) if r.status().as_u16() == 401 => tally.unauthorized += 1,
+            Ok(_) => tally.other += 1,
+            Err(_) => tally.transport_errors += 1,
+        }
+        if !c.pause.is_zero() {
+            std::thread::sleep(c.pause);
+        }
+    }
+    tally
+}
+
+/// A realistic mix against the simulator's seeded accounts, `n` requests per client:
+/// two admin scripts and a jdoe bridge that succeed, an expired token, an inactive owner,
+/// an unknown token id, a tampered secret, a malformed value, and a Basic-auth browser.
+pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
+    let raw = |name: &str| {
+        accounts
+            .token(name)
+            .map(|t| t.raw.clone())
+            .unwrap_or_default()
+    };
+    let mk = |label: &str, auth: ClientAuth, paths: &[&str], xff: Option<&str>| ScriptedClient {
+        label: label.into(),
+        auth,
+        requests: n,
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        forwarded_for: xff.map(String::from),
+        pause: Duration::ZERO,
+    };
+    let jdoe_id = accounts
+        .token("Jira→Slack «bridge» ü")
+        .map(|t| t.token_id.clone())
+        .unwrap_or_else(|| "230419881234".into());
+    vec![
+        mk(
+            "ci-deploy",
+            ClientAuth::Bearer(raw("ci, deploy (prod)=1")),
+            &[
+                "/rest/api/2/search?jql=project%3DSCRUM",
+                "/rest/api/2/issue/SCRUM-1",
+            ],
+            Some("10.1.2.61"),
+        ),
+        mk(
+            "admin-script",
+            ClientAuth::Bearer(raw("test")),
+            &["/rest/api/2/myself", "/rest/api/2/serverInfo"],
+            Some("192.168.0.1"),
+        ),
+        mk(
+            "slack-bridge",
+            ClientAuth::Bearer(raw("Jira→Slack «bridge» ü")),
+            &[
+                "/rest/api/2/issue/SCRUM-2",
+                "/rest/api/2/search",
+                "/rest/api/2/project",
+            ],
+            Some("10.20.0.7"),
+        ),
+        mk(
+            "old-laptop",
+            ClientAuth::Bearer(raw("old laptop")),
+            &["/rest/api/2/myself"],
+            Some("172.16.5.9"),
+        ),
+        mk(
+            "cron-of-leaver",
+            ClientAuth::Bearer(raw("cron job")),
+            &["/rest/api/2/issue/SCRUM-3"],
+            Some("10.1.2.99"),
+        ),
+        mk(
+            "forged",
+            ClientAuth::Bearer(encode_token("424242424242", &[7u8; 20])),
+            &["/rest/api/2/myself"],
+            Some("203.0.113.9"),
+        ),
+        mk(
+            "tampered",
+            ClientAuth::Bearer(encode_token(&jdoe_id, &[0u8; 20])),
+            &["/rest/api/2/myself"],
+            Some("203.0.113.10"),
+        ),
+        mk(
+            "malformed",
+            ClientAuth::Bearer("not-a-token!".into()),
+            &["/rest/api/2/myself"],
+            None,
+        ),
+        mk(
+            "browser-jdoe",
+            ClientAuth::Basic {
+                user: "jdoe".into(),
+                password: "jdoe".into(),
+            },
+            &["/rest/api/2/myself", "/secure/Dashboard.jspa"],
+            None,
+        ),
+    ]
+}
