@@ -8,15 +8,22 @@ mod genlog;
 
 fn main() {
     // cargo passes `--bench` to harness-less bench targets.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if args.len() < 3 {
         eprintln!("usage: cargo bench --bench genlog -- OUT_FILE SIZE_MIB PAT_SHARE [SEED]");
         std::process::exit(2);
     }
     let out = std::path::PathBuf::from(&args[0]);
     let mib: u64 = args[1].parse().expect("SIZE_MIB is a number");
-    let share: f64 = args[2].parse().expect("PAT_SHARE is a number between 0 and 1");
-    let seed: u64 = args.get(3).map_or(42, |s| s.parse().expect("SEED is a number"));
+    let share: f64 = args[2]
+        .parse()
+        .expect("PAT_SHARE is a number between 0 and 1");
+    let seed: u64 = args
+        .get(3)
+        .map_or(42, |s| s.parse().expect("SEED is a number"));
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).expect("create the output directory");
     }

@@ -24,7 +24,11 @@ fn summarize_json(args: &[&str]) -> Value {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -35,17 +39,28 @@ fn generated(cfg: &Config) -> (Vec<u8>, Expected) {
 }
 
 /// Token id → (requests, failures) as reported, failed-only ids included as (0, n).
-fn counts(j: &Value) -> (std::collections::BTreeMap<String, (u64, u64)>, std::collections::BTreeMap<String, u64>) {
+fn counts(
+    j: &Value,
+) -> (
+    std::collections::BTreeMap<String, (u64, u64)>,
+    std::collections::BTreeMap<String, u64>,
+) {
     let mut tokens = std::collections::BTreeMap::new();
     for t in j["tokens"].as_array().unwrap() {
         tokens.insert(
             t["token_id"].as_str().unwrap().to_string(),
-            (t["requests"].as_u64().unwrap(), t["failures"].as_u64().unwrap()),
+            (
+                t["requests"].as_u64().unwrap(),
+                t["failures"].as_u64().unwrap(),
+            ),
         );
     }
     let mut unknown = std::collections::BTreeMap::new();
     for f in j["failed_token_ids"].as_array().unwrap() {
-        unknown.insert(f["token_id"].as_str().unwrap().to_string(), f["requests"].as_u64().unwrap());
+        unknown.insert(
+            f["token_id"].as_str().unwrap().to_string(),
+            f["requests"].as_u64().unwrap(),
+        );
     }
     (tokens, unknown)
 }
@@ -81,21 +96,36 @@ fn the_support_article_request_is_reported_with_owner_name_and_expiry() {
     assert_eq!(t["expires_at"], "2023-01-09T14:51:57.933+00:00");
     assert_eq!(t["first_seen"], "2022-10-11T15:04:09.202+00:00");
     assert_eq!(t["ips"][0]["ip"], "192.168.0.1");
-    assert_eq!(t["paths"][0]["path"], "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19");
+    assert_eq!(
+        t["paths"][0]["path"],
+        "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19"
+    );
     // The traps: the batcher's row id 2 and the session id are not tokens.
     assert_eq!(j["tokens"].as_array().unwrap().len(), 1);
     assert_eq!(j["failed_token_ids"].as_array().unwrap().len(), 0);
-    assert_eq!((j["lines"].as_u64(), j["pat_lines"].as_u64()), (Some(10), Some(10)));
+    assert_eq!(
+        (j["lines"].as_u64(), j["pat_lines"].as_u64()),
+        (Some(10), Some(10))
+    );
 
     let table = bin().args(["summarize", KB]).output().unwrap();
     let table = String::from_utf8(table.stdout).unwrap();
-    assert!(table.contains("355510638677") && table.contains("test") && table.contains("admin"), "{table}");
+    assert!(
+        table.contains("355510638677") && table.contains("test") && table.contains("admin"),
+        "{table}"
+    );
 }
 
 #[test]
 fn a_generated_busy_log_is_counted_exactly() {
-    let (log, e) = generated(&Config { bytes: 3 << 20, ..Config::default() });
-    assert!(e.tokens.values().map(|c| c.0).sum::<u64>() > 200, "enough traffic to mean something");
+    let (log, e) = generated(&Config {
+        bytes: 3 << 20,
+        ..Config::default()
+    });
+    assert!(
+        e.tokens.values().map(|c| c.0).sum::<u64>() > 200,
+        "enough traffic to mean something"
+    );
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("atlassian-jira.log");
     write(&p, &log);
@@ -104,10 +134,20 @@ fn a_generated_busy_log_is_counted_exactly() {
     assert_eq!(j["lines"].as_u64().unwrap(), e.lines);
     assert_eq!(j["bytes"].as_u64().unwrap(), e.bytes);
     // Names with ", ", "=", "(" and non-ASCII survive; renamed threads still correlate.
-    let names: Vec<&str> = j["tokens"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"ci, deploy (prod)=1"), "{names:?}");
     assert!(names.contains(&"Überwachung – nightly"), "{names:?}");
-    let jdoe = j["tokens"].as_array().unwrap().iter().find(|t| t["user_key"] == "JIRAUSER10100").unwrap();
+    let jdoe = j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["user_key"] == "JIRAUSER10100")
+        .unwrap();
     assert_eq!(jdoe["username"], "jdoe");
 }
 
@@ -127,7 +167,11 @@ fn split_lines(log: &[u8], n: usize) -> Vec<Vec<u8>> {
 
 #[test]
 fn rotated_and_gzipped_sets_given_in_any_order_read_as_one_stream() {
-    let (log, e) = generated(&Config { bytes: 1 << 20, seed: 7, ..Config::default() });
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 7,
+        ..Config::default()
+    });
     let parts = split_lines(&log, 4);
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
@@ -139,13 +183,29 @@ fn rotated_and_gzipped_sets_given_in_any_order_read_as_one_stream() {
     write(&dir.join("atlassian-jira.log.2.gz"), &two_members);
     write(&dir.join("atlassian-jira.log.1"), &parts[2]);
     write(&dir.join("atlassian-jira.log"), &parts[3]);
-    let names = ["atlassian-jira.log.1", "atlassian-jira.log", "atlassian-jira.log.3", "atlassian-jira.log.2.gz"];
-    let shuffled: Vec<String> = names.iter().map(|n| dir.join(n).to_string_lossy().into_owned()).collect();
+    let names = [
+        "atlassian-jira.log.1",
+        "atlassian-jira.log",
+        "atlassian-jira.log.3",
+        "atlassian-jira.log.2.gz",
+    ];
+    let shuffled: Vec<String> = names
+        .iter()
+        .map(|n| dir.join(n).to_string_lossy().into_owned())
+        .collect();
     let args: Vec<&str> = shuffled.iter().map(String::as_str).collect();
     let j = summarize_json(&args);
     assert_matches(&j, &e);
-    let files: Vec<&str> = j["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-    assert!(files[0].ends_with(".log.3") && files[3].ends_with("atlassian-jira.log"), "{files:?}");
+    let files: Vec<&str> = j["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        files[0].ends_with(".log.3") && files[3].ends_with("atlassian-jira.log"),
+        "{files:?}"
+    );
     // The directory form finds the same set.
     let j2 = summarize_json(&[dir.to_str().unwrap()]);
     assert_eq!(counts(&j2), counts(&j));
@@ -153,7 +213,12 @@ fn rotated_and_gzipped_sets_given_in_any_order_read_as_one_stream() {
 
 #[test]
 fn crlf_invalid_utf8_a_truncated_last_line_and_a_10_mb_line() {
-    let (mut log, e) = generated(&Config { bytes: 1 << 20, crlf: true, seed: 9, ..Config::default() });
+    let (mut log, e) = generated(&Config {
+        bytes: 1 << 20,
+        crlf: true,
+        seed: 9,
+        ..Config::default()
+    });
     // A 10 MB line in the middle, and invalid UTF-8 in an ordinary line.
     let mid = log.len() / 2;
     let mid = mid + log[mid..].iter().position(|&c| c == b'\n').unwrap() + 1;
@@ -174,7 +239,9 @@ fn crlf_invalid_utf8_a_truncated_last_line_and_a_10_mb_line() {
 #[test]
 fn invalid_utf8_in_a_token_name_is_shown_lossily() {
     let kb = std::fs::read(KB).unwrap();
-    let bad = String::from_utf8_lossy(&kb).replace("name=test", "name=t\u{1}st").into_bytes();
+    let bad = String::from_utf8_lossy(&kb)
+        .replace("name=test", "name=t\u{1}st")
+        .into_bytes();
     let bad: Vec<u8> = bad.iter().map(|&c| if c == 1 { 0xff } else { c }).collect();
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("x.log");
@@ -194,16 +261,26 @@ fn only(log: &[u8], keep: impl Fn(&str) -> bool) -> Vec<u8> {
 
 #[test]
 fn what_each_profile_leaves_in_the_log_is_understood() {
-    let (log, e) = generated(&Config { bytes: 1 << 20, seed: 11, ..Config::default() });
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 11,
+        ..Config::default()
+    });
     let d = tempfile::tempdir().unwrap();
     let run = |name: &str, bytes: Vec<u8>| {
         let p = d.path().join(name);
         write(&p, &bytes);
         summarize_json(&[p.to_str().unwrap()])
     };
-    let successes: std::collections::BTreeMap<String, u64> = e.tokens.iter().map(|(k, v)| (k.clone(), v.0)).collect();
+    let successes: std::collections::BTreeMap<String, u64> =
+        e.tokens.iter().map(|(k, v)| (k.clone(), v.0)).collect();
     let requests = |j: &Value| -> std::collections::BTreeMap<String, u64> {
-        counts(j).0.into_iter().map(|(k, v)| (k, v.0)).filter(|(_, v)| *v > 0).collect()
+        counts(j)
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .filter(|(_, v)| *v > 0)
+            .collect()
     };
 
     // pats-filter-trace: Auth SUCCESS alone names user and token.
@@ -212,32 +289,50 @@ fn what_each_profile_leaves_in_the_log_is_understood() {
     assert_eq!(counts(&j).1, e.unknown, "failures name their token id");
 
     // pats-service-trace: TokenDTO is the success; no filter lines at all.
-    let j = run("service.log", only(&log, |l| l.contains("[c.a.pats.service.")));
+    let j = run(
+        "service.log",
+        only(&log, |l| l.contains("[c.a.pats.service.")),
+    );
     assert_eq!(requests(&j), successes, "service TRACE");
     assert!(j["tokens"][0]["name"].is_string());
 
     // pats-debug: users, no tokens.
     let j = run("debug.log", only(&log, |l| l.contains(" DEBUG ")));
     assert!(j["tokens"].as_array().unwrap().is_empty());
-    let by_user: u64 = j["unidentified"].as_array().unwrap().iter().map(|u| u["requests"].as_u64().unwrap()).sum();
+    let by_user: u64 = j["unidentified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["requests"].as_u64().unwrap())
+        .sum();
     assert_eq!(by_user, successes.values().sum::<u64>());
 }
 
 #[test]
 fn jsonl_csv_and_sql_and_no_hash_anywhere() {
-    let (log, e) = generated(&Config { bytes: 512 << 10, seed: 3, ..Config::default() });
+    let (log, e) = generated(&Config {
+        bytes: 512 << 10,
+        seed: 3,
+        ..Config::default()
+    });
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("atlassian-jira.log");
     write(&p, &log);
     let p = p.to_str().unwrap();
     let mut all = String::new();
     for f in ["table", "json", "csv", "jsonl", "sql"] {
-        let out = bin().args(["summarize", p, "--format", f]).output().unwrap();
+        let out = bin()
+            .args(["summarize", p, "--format", f])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         all.push_str(&String::from_utf8_lossy(&out.stdout));
         if f == "jsonl" {
             let s = String::from_utf8_lossy(&out.stdout).into_owned();
-            let ok = s.lines().filter(|l| l.contains("\"outcome\":\"success\"")).count() as u64;
+            let ok = s
+                .lines()
+                .filter(|l| l.contains("\"outcome\":\"success\""))
+                .count() as u64;
             assert_eq!(ok, e.tokens.values().map(|c| c.0).sum::<u64>());
             for l in s.lines() {
                 let _: Value = serde_json::from_str(l).unwrap();
@@ -255,8 +350,14 @@ fn jsonl_csv_and_sql_and_no_hash_anywhere() {
             assert!(s.contains("012345678901"), "leading zero kept: {s}");
         }
     }
-    assert!(!all.contains("PKCS5S2") && !all.contains("iOmgEVwCp"), "a hashed token leaked");
-    let my = bin().args(["summarize", p, "--format", "sql", "--dialect", "mysql"]).output().unwrap();
+    assert!(
+        !all.contains("PKCS5S2") && !all.contains("iOmgEVwCp"),
+        "a hashed token leaked"
+    );
+    let my = bin()
+        .args(["summarize", p, "--format", "sql", "--dialect", "mysql"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&my.stdout).contains("FROM `AO_81F455_PERSONAL_TOKEN`"));
 }
 
@@ -266,18 +367,31 @@ fn filters_by_time_user_and_token() {
     assert_eq!(j["tokens"].as_array().unwrap().len(), 1);
     let j = summarize_json(&[KB, "--user", "jdoe"]);
     assert!(j["tokens"].as_array().unwrap().is_empty());
-    let j = summarize_json(&[KB, "--token", "355510638677", "--since", "2022-10-11T15:00:00Z"]);
+    let j = summarize_json(&[
+        KB,
+        "--token",
+        "355510638677",
+        "--since",
+        "2022-10-11T15:00:00Z",
+    ]);
     assert_eq!(j["tokens"].as_array().unwrap().len(), 1);
     let j = summarize_json(&[KB, "--until", "2022-10-11 15:04"]);
     assert!(j["tokens"].as_array().unwrap().is_empty());
-    bin().args(["summarize", KB, "--since", "yesterday"]).assert().failure();
+    bin()
+        .args(["summarize", KB, "--since", "yesterday"])
+        .assert()
+        .failure();
 }
 
 #[test]
 fn stdin_plain_and_gzipped() {
     let kb = std::fs::read(KB).unwrap();
     for input in [kb.clone(), gzip(&kb)] {
-        let out = bin().args(["summarize", "-", "--format", "json"]).write_stdin(input).output().unwrap();
+        let out = bin()
+            .args(["summarize", "-", "--format", "json"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
         let j: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(j["tokens"][0]["token_id"], "355510638677");
     }
@@ -297,18 +411,25 @@ fn bad_input_gets_one_clear_line_and_a_failure_exit() {
     let d = tempfile::tempdir().unwrap();
     let missing = d.path().join("nope.log");
     assert!(one_line_error(&["summarize", missing.to_str().unwrap()]).contains("no such file"));
-    assert!(one_line_error(&["summarize", d.path().to_str().unwrap()]).contains("no atlassian-jira.log"));
+    assert!(one_line_error(&["summarize", d.path().to_str().unwrap()])
+        .contains("no atlassian-jira.log"));
     let gz = d.path().join("atlassian-jira.log.1.gz");
     let mut broken = gzip(&std::fs::read(KB).unwrap());
     broken.truncate(broken.len() / 2);
     write(&gz, &broken);
     let e = one_line_error(&["summarize", gz.to_str().unwrap()]);
-    assert!(e.contains("gzip") && e.contains("atlassian-jira.log.1.gz"), "{e}");
+    assert!(
+        e.contains("gzip") && e.contains("atlassian-jira.log.1.gz"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_file_that_is_not_a_jira_log_gives_an_empty_summary_and_a_warning() {
-    let out = bin().args(["summarize", "Cargo.toml", "--format", "json"]).output().unwrap();
+    let out = bin()
+        .args(["summarize", "Cargo.toml", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(j["tokens"].as_array().unwrap().is_empty());
@@ -326,12 +447,30 @@ fn pat_for(id: &str) -> String {
 #[test]
 fn token_id_reads_stdin_or_the_environment_never_argv() {
     let pat = pat_for("012345678901");
-    bin().arg("token-id").write_stdin(format!("{pat}\n")).assert().success().stdout("012345678901\n");
-    bin().arg("token-id").env("JIRA_TOKEN", &pat).write_stdin("").assert().success().stdout("012345678901\n");
-    let out = bin().arg("token-id").write_stdin("bm90IGEgdG9rZW4=").output().unwrap();
+    bin()
+        .arg("token-id")
+        .write_stdin(format!("{pat}\n"))
+        .assert()
+        .success()
+        .stdout("012345678901\n");
+    bin()
+        .arg("token-id")
+        .env("JIRA_TOKEN", &pat)
+        .write_stdin("")
+        .assert()
+        .success()
+        .stdout("012345678901\n");
+    let out = bin()
+        .arg("token-id")
+        .write_stdin("bm90IGEgdG9rZW4=")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("not a Jira personal access token") && !err.contains("bm90IGEgdG9rZW4="), "{err}");
+    assert!(
+        err.contains("not a Jira personal access token") && !err.contains("bm90IGEgdG9rZW4="),
+        "{err}"
+    );
     // There is no way to pass the token as an argument.
     bin().args(["token-id", &pat]).assert().failure();
 }

@@ -31,7 +31,13 @@ pub fn default_tokens() -> Vec<Token> {
     vec![
         t("355510638677", "test", "admin", "admin", 2),
         t("012345678901", "ci, deploy (prod)=1", "admin", "admin", 3),
-        t("987654321098", "Überwachung – nightly", "JIRAUSER10100", "jdoe", 4),
+        t(
+            "987654321098",
+            "Überwachung – nightly",
+            "JIRAUSER10100",
+            "jdoe",
+            4,
+        ),
         t("111122223333", "backup", "JIRAUSER10100", "jdoe", 5),
     ]
 }
@@ -126,7 +132,12 @@ const PATHS: [&str; 5] = [
     "/rest/agile/1.0/board/7/sprint",
     "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19",
 ];
-const IPS: [&str; 4] = ["192.168.0.1", "10.1.2.61,172.18.0.6", "0:0:0:0:0:0:0:1", "203.0.113.9"];
+const IPS: [&str; 4] = [
+    "192.168.0.1",
+    "10.1.2.61,172.18.0.6",
+    "0:0:0:0:0:0:0:1",
+    "203.0.113.9",
+];
 const FILTER: &str = "c.a.p.web.filter.TokenBasedAuthenticationFilter";
 const SVC: &str = "c.a.pats.service.DefaultTokenAuthenticationService";
 
@@ -180,7 +191,11 @@ impl Gen {
         self.ms += 1 + self.rng.below(step as u64 * 2) as i64;
         let secs = self.ms.div_euclid(1000);
         let dt = jiff::Timestamp::from_second(secs).unwrap();
-        format!("{},{:03}+0000", dt.strftime("%Y-%m-%d %H:%M:%S"), self.ms.rem_euclid(1000))
+        format!(
+            "{},{:03}+0000",
+            dt.strftime("%Y-%m-%d %H:%M:%S"),
+            self.ms.rem_euclid(1000)
+        )
     }
 
     fn new_flight(&mut self, cfg: &Config) -> InFlight {
@@ -208,42 +223,124 @@ impl Gen {
                 lines.push(($t.to_string(), $u.to_string(), $lv, $c.to_string(), $m))
             };
         }
-        push!(&thread, &anon, "TRACE", FILTER, ">>> TokenBasedAuthenticationFilter.doFilter".into());
+        push!(
+            &thread,
+            &anon,
+            "TRACE",
+            FILTER,
+            ">>> TokenBasedAuthenticationFilter.doFilter".into()
+        );
         match &kind {
             Kind::NoToken => {}
             Kind::UnknownToken(id) => {
-                push!(&thread, &anon, "TRACE", SVC, format!("Got tokenId: [{id}] from token"));
-                push!(&thread, &anon, "TRACE", FILTER, format!("Auth failure: [Authentication failed for token with ID {id}]"));
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    SVC,
+                    format!("Got tokenId: [{id}] from token")
+                );
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    FILTER,
+                    format!("Auth failure: [Authentication failed for token with ID {id}]")
+                );
             }
             Kind::BadSecret(i) => {
                 let t = &cfg.tokens[*i];
-                push!(&thread, &anon, "TRACE", SVC, format!("Got tokenId: [{}] from token", t.id));
-                push!(&thread, &anon, "DEBUG", "c.a.pats.db.PersonalTokenConfigEnricher", "Registering enum types for Querydsl".into());
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    SVC,
+                    format!("Got tokenId: [{}] from token", t.id)
+                );
+                push!(
+                    &thread,
+                    &anon,
+                    "DEBUG",
+                    "c.a.pats.db.PersonalTokenConfigEnricher",
+                    "Registering enum types for Querydsl".into()
+                );
                 push!(&thread, &anon, "TRACE", "c.a.pats.service.CachingTokenValidator", "Verifying user token with hashed token: [{PKCS5S2}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d]".into());
-                push!(&thread, &anon, "DEBUG", "c.a.pats.service.DefaultTokenValidator", "Not a valid password! - error: [Password does not match]".into());
-                push!(&thread, &anon, "TRACE", FILTER, format!("Auth failure: [Authentication failed for user {} and token with ID {}]", t.user_key, t.id));
+                push!(
+                    &thread,
+                    &anon,
+                    "DEBUG",
+                    "c.a.pats.service.DefaultTokenValidator",
+                    "Not a valid password! - error: [Password does not match]".into()
+                );
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    FILTER,
+                    format!(
+                        "Auth failure: [Authentication failed for user {} and token with ID {}]",
+                        t.user_key, t.id
+                    )
+                );
             }
             Kind::Success(i) => {
                 let t = &cfg.tokens[*i];
-                push!(&thread, &anon, "TRACE", SVC, format!("Got tokenId: [{}] from token", t.id));
-                push!(&thread, &anon, "DEBUG", "c.a.pats.db.PersonalTokenConfigEnricher", "Registering enum types for Querydsl".into());
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    SVC,
+                    format!("Got tokenId: [{}] from token", t.id)
+                );
+                push!(
+                    &thread,
+                    &anon,
+                    "DEBUG",
+                    "c.a.pats.db.PersonalTokenConfigEnricher",
+                    "Registering enum types for Querydsl".into()
+                );
                 push!(&thread, &anon, "TRACE", "c.a.pats.service.CachingTokenValidator", "Verifying user token with hashed token: [{PKCS5S2}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d]".into());
                 push!(&thread, &anon, "TRACE", SVC, format!("Authentication successful - returning token: [TokenDTO(id={}, userKey={}, hashedToken={{PKCS5S2}}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d, tokenId={}, name={}, createdAt=2022-10-11 14:51:57.933, lastAccessedAt=2022-10-11 14:56:45.734685, expiringAt=2023-01-09 14:51:57.933, notificationState=NOT_SENT)]", t.db_id, t.user_key, t.id, t.name));
-                push!(&thread, &anon, "DEBUG", "c.a.pats.checker.JiraProductUserProvider", format!("Looking for Jira user with key: [{}]", t.user_key));
+                push!(
+                    &thread,
+                    &anon,
+                    "DEBUG",
+                    "c.a.pats.checker.JiraProductUserProvider",
+                    format!("Looking for Jira user with key: [{}]", t.user_key)
+                );
                 push!(&thread, &anon, "TRACE", FILTER, format!("Auth SUCCESS for user: [{}] and tokenId: [{}] and expiry:[2023-01-09 14:51:57.933]", t.user_key, t.id));
-                push!(&thread, &anon, "TRACE", "c.a.p.web.filter.LastAccessedTimeBatcher$TokenBatch", format!("Storing auth time: [2022-10-11T15:04:09.233632Z] for tokenId: [{}]", t.db_id));
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    "c.a.p.web.filter.LastAccessedTimeBatcher$TokenBatch",
+                    format!(
+                        "Storing auth time: [2022-10-11T15:04:09.233632Z] for tokenId: [{}]",
+                        t.db_id
+                    )
+                );
                 // Jira renames the request thread once it knows the user.
                 let renamed = format!("{thread} url: {url}; user: {}", t.username);
                 push!(&renamed, &t.username, "TRACE", FILTER, "Invalidating session authenticated using personal access token with an ID [D290B8011EF91064B5130DBA90E86102]".into());
             }
         }
         let (last_thread, last_user) = lines.last().map(|l| (l.0.clone(), l.1.clone())).unwrap();
-        push!(&last_thread, &last_user, "TRACE", FILTER, "<<< TokenBasedAuthenticationFilter.doFilter".into());
+        push!(
+            &last_thread,
+            &last_user,
+            "TRACE",
+            FILTER,
+            "<<< TokenBasedAuthenticationFilter.doFilter".into()
+        );
         InFlight {
             lines,
             next: 0,
             reqid,
-            session: if self.rng.chance(0.5) { "-".into() } else { format!("{:x}", self.rng.below(1 << 24)) },
+            session: if self.rng.chance(0.5) {
+                "-".into()
+            } else {
+                format!("{:x}", self.rng.below(1 << 24))
+            },
             ip,
             url,
             kind,
@@ -254,7 +351,11 @@ impl Gen {
         let (thread, user, level, cat, msg) = &f.lines[f.next];
         f.next += 1;
         let ts = self.ts(3);
-        let session = if user == "anonymous" { "-" } else { f.session.as_str() };
+        let session = if user == "anonymous" {
+            "-"
+        } else {
+            f.session.as_str()
+        };
         self.buf.clear();
         use std::fmt::Write as _;
         let _ = write!(
@@ -269,7 +370,15 @@ impl Gen {
     fn finish(&mut self, f: InFlight) {
         match f.kind {
             Kind::Success(_) | Kind::BadSecret(_) => {
-                let id = f.lines[1].4.split('[').nth(1).unwrap().split(']').next().unwrap().to_string();
+                let id = f.lines[1]
+                    .4
+                    .split('[')
+                    .nth(1)
+                    .unwrap()
+                    .split(']')
+                    .next()
+                    .unwrap()
+                    .to_string();
                 let e = self.exp.tokens.entry(id).or_default();
                 if matches!(f.kind, Kind::Success(_)) {
                     e.0 += 1;
