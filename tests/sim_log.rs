@@ -7,77 +7,8 @@ use jira_patrol::sim::{RotationMode, SimConfig, SimJira};
 use reqwest::blocking::Client;
 use std::path::Path;
 
-/// One parsed first line of an entry.
-#[derive(Debug, Clone)]
-struct Entry {
-    date: String,
-    thread: String,
-    level: String,
-    user: String,
-    request_id: String,
-    asession: String,
-    ip: String,
-    url: String,
-    category: String,
-    message: String,
-}
-
-const LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-
-fn parse(line: &str) -> Option<Entry> {
-    // `yyyy-MM-dd HH:mm:ss,SSS[+hhmm] `
-    let b = line.as_bytes();
-    if b.len() < 24 || b[4] != b'-' || b[10] != b' ' || b[19] != b',' {
-        return None;
-    }
-    let mut rest = &line[23..];
-    let mut date = line[..23].to_string();
-    if rest.starts_with('+') || rest.starts_with('-') {
-        date.push_str(&rest[..5]);
-        rest = &rest[5..];
-    }
-    let rest = rest.strip_prefix(' ')?;
-    // The thread may hold spaces: the level is the first level word followed by a space.
-    let (thread, level, after) = rest.match_indices(' ').find_map(|(i, _)| {
-        let tail = &rest[i + 1..];
-        LEVELS.iter().find_map(|l| {
-            tail.strip_prefix(l)
-                .and_then(|t| t.strip_prefix(' '))
-                .map(|t| (&rest[..i], *l, t))
-        })
-    })?;
-    let mut f = after.splitn(6, ' ');
-    let (user, rid, asess, ip, url, tail) = (
-        f.next()?,
-        f.next()?,
-        f.next()?,
-        f.next()?,
-        f.next()?,
-        f.next()?,
-    );
-    let tail = tail.strip_prefix('[')?;
-    let close = tail.find("] ")?;
-    Some(Entry {
-        date,
-        thread: thread.into(),
-        level: level.into(),
-        user: user.into(),
-        request_id: rid.into(),
-        asession: asess.into(),
-        ip: ip.into(),
-        url: url.into(),
-        category: tail[..close].into(),
-        message: tail[close + 2..].into(),
-    })
-}
-
-fn is_continuation(line: &str) -> bool {
-    line.starts_with('\t')
-        || line.starts_with("    ")
-        || line.starts_with("Caused by: ")
-        || line.starts_with("java.")
-        || line.is_empty()
-}
+mod sim_support;
+use sim_support::{is_continuation, parse, Entry};
 
 /// Replaces the contents of each outermost `[...]` with nothing (values vary, shape stays).
 fn mask(msg: &str) -> String {

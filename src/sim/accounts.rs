@@ -213,7 +213,7 @@ pub fn decode_token(raw: &str) -> Result<(String, Vec<u8>), String> {
 
 /// 20 secret bytes derived from the token id, so seeded tokens are the same every run.
 fn seeded_secret(token_id: &str) -> [u8; 20] {
-    let mut state = token_id.bytes().fold(0x5EED_0F_1A_u64, |h, b| {
+    let mut state = token_id.bytes().fold(0x5EED_0F1A_u64, |h, b| {
         h.wrapping_mul(31).wrapping_add(b as u64)
     });
     let mut out = [0u8; 20];
@@ -264,7 +264,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 pub fn fake_hash(secret: &[u8]) -> String {
     let mut state = secret
         .iter()
-        .fold(0xC0FF_EE_u64, |h, &b| h.rotate_left(5) ^ b as u64);
+        .fold(0x00C0_FFEE_u64, |h, &b| h.rotate_left(5) ^ b as u64);
     let mut bytes = [0u8; 48];
     for chunk in bytes.chunks_mut(8) {
         chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
