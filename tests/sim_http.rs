@@ -587,3 +587,37 @@ fn tls_uses_a_certificate_clients_do_not_trust_by_default() {
         .collect();
     assert!(cookies.iter().all(|c| c.contains("Secure")), "{cookies:?}");
 }
+
+#[test]
+fn a_context_path_prefixes_redirects_and_cookies_but_not_destinations() {
+    let sim = SimJira::start(SimConfig {
+        context_path: "/jira".into(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    assert!(sim.url().ends_with("/jira"));
+    let r = client()
+        .get(format!("{}/secure/admin/ViewLogging.jspa", sim.url()))
+        .send()
+        .unwrap();
+    assert_eq!(
+        header(&r, "Location").unwrap(),
+        "/jira/login.jsp?permissionViolation=true&os_destination=%2Fsecure%2Fadmin%2FViewLogging.jspa"
+    );
+    let r = client()
+        .post(format!("{}/rest/auth/1/session", sim.url()))
+        .json(&serde_json::json!({"username": "admin", "password": "admin"}))
+        .send()
+        .unwrap();
+    let c = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(c.contains("Path=/jira"), "{c}");
+    let outside = sim.url().trim_end_matches("/jira").to_string() + "/rest/api/2/serverInfo";
+    assert_eq!(client().get(outside).send().unwrap().status(), 404);
+    let v: serde_json::Value = client()
+        .get(format!("{}/rest/api/2/serverInfo", sim.url()))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["baseUrl"], sim.url());
+}

@@ -48,6 +48,11 @@ impl SimToken {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expiring_at.is_some_and(|e| e <= now)
     }
+
+    /// Expired now.
+    pub fn expired(&self) -> bool {
+        self.is_expired(Timestamp::now())
+    }
 }
 
 /// The seeded users and tokens (a snapshot taken at start; tokens created later over REST

@@ -86,6 +86,9 @@ pub struct SimConfig {
     /// Emit occasional ordinary (non-PAT) INFO/WARN/ERROR lines, stack traces and renamed
     /// threads, as a real log has.
     pub noise: bool,
+    /// Context path Jira is deployed under (`/jira`); empty = root. Redirects and cookie
+    /// paths carry it; log URLs and websudo/login destinations do not.
+    pub context_path: String,
     /// Request-handling threads (`http-nio-8080-exec-1..N`).
     pub threads: usize,
 }
@@ -108,6 +111,7 @@ impl Default for SimConfig {
             utc_offset_minutes: 0,
             batch_interval: Duration::from_secs(60),
             noise: true,
+            context_path: String::new(),
             threads: 8,
         }
     }
@@ -141,9 +145,13 @@ impl SimJira {
         })
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS).
+    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS), with the context path.
     pub fn url(&self) -> String {
-        self.url.clone()
+        format!(
+            "{}{}",
+            self.url,
+            self.state.cfg.context_path.trim_end_matches('/')
+        )
     }
 
     /// The live `atlassian-jira.log`.

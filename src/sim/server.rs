@@ -411,7 +411,25 @@ impl State {
 
     fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
         let method = rq.method().as_str().to_ascii_uppercase();
-        let path_and_query = rq.url().to_string();
+        let mut path_and_query = rq.url().to_string();
+        let context = self.context_path();
+        if !context.is_empty() {
+            // Tomcat serves nothing outside the context path; Jira sees paths without it.
+            match path_and_query.strip_prefix(context) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') || rest.starts_with('?') => {
+                    path_and_query = if rest.starts_with('/') {
+                        rest.to_string()
+                    } else {
+                        format!("/{rest}")
+                    };
+                }
+                _ => {
+                    let resp = tiny_http::Response::from_string("Not Found").with_status_code(404);
+                    let _ = rq.respond(resp);
+                    return;
+                }
+            }
+        }
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (path_and_query.clone(), String::new()),
@@ -493,6 +511,12 @@ impl State {
 
     fn respond(&self, rq: tiny_http::Request, req: &Req, ctx: &Ctx, reply: Reply) {
         let mut headers = reply.headers;
+        let context = self.context_path();
+        for (k, v) in headers.iter_mut() {
+            if k == "Location" && v.starts_with('/') {
+                *v = format!("{context}{v}");
+            }
+        }
         let who = ctx.user.as_ref().map_or("anonymous", |u| u.name.as_str());
         headers.push(("X-AUSERNAME".into(), who.into()));
         headers.push(("X-AREQUESTID".into(), ctx.mdc.request_id.clone()));
@@ -642,12 +666,19 @@ impl State {
         self.users.iter().find(|u| u.name == name)
     }
 
-    fn cookie_attrs(&self) -> &'static str {
-        if self.tls {
-            "; Path=/; Secure"
+    /// `/jira` style context path (no trailing slash), or empty.
+    fn context_path(&self) -> &str {
+        self.cfg.context_path.trim_end_matches('/')
+    }
+
+    fn cookie_attrs(&self) -> String {
+        let path = if self.context_path().is_empty() {
+            "/"
         } else {
-            "; Path=/"
-        }
+            self.context_path()
+        };
+        let secure = if self.tls { "; Secure" } else { "" };
+        format!("; Path={path}{secure}")
     }
 
     fn new_session(&self, user: &str, ctx: &mut Ctx) -> String {
@@ -913,14 +944,20 @@ impl State {
                 None => Reply::errors(401, NOT_AUTHENTICATED),
             },
             ("GET" | "POST", "/rest/api/2/search") => self.search(req, ctx),
-            ("GET", "/rest/api/2/project") => match &ctx.user {
-                Some(_) => Reply::json(
-                    200,
-                    json!([{"id": "10000", "key": "SCRUM", "name": "Scrum team"},
-                           {"id": "10001", "key": "OPS", "name": "Operations"}]),
-                ),
-                None => Reply::json(200, json!([])),
-            },
+            ("GET", "/rest/api/2/project") => {
+                if self.cfg.noise {
+                    // Async plugin work logs on another thread but with the request's MDC.
+                    self.log_entry(
+                        "ThreadPoolAsyncTaskExecutor::Thread 39",
+                        Level::Warn,
+                        Some(&ctx.mdc),
+                        "com.atlassian.plugin.osgi.factory.OsgiPlugin",
+                        "Plugin 'com.example.sim.project-badges' took 1204 ms to answer a project listing",
+                        &[],
+                    );
+                }
+                self.projects(ctx)
+            }
             ("GET", _) if p.starts_with("/rest/api/2/issue/") => self.issue(req, ctx),
             (_, _) if p.starts_with("/rest/pat/latest/tokens") => self.pat_rest(req, ctx),
             (_, "/secure/admin/ViewLogging.jspa") => self.admin(req, ctx, Self::view_logging),
@@ -961,6 +998,17 @@ impl State {
         }
     }
 
+    fn projects(&self, ctx: &Ctx) -> Reply {
+        match &ctx.user {
+            Some(_) => Reply::json(
+                200,
+                json!([{"id": "10000", "key": "SCRUM", "name": "Scrum team"},
+                       {"id": "10001", "key": "OPS", "name": "Operations"}]),
+            ),
+            None => Reply::json(200, json!([])),
+        }
+    }
+
     fn server_info(&self) -> Reply {
         let v: Vec<u32> = self
             .cfg
@@ -973,7 +1021,7 @@ impl State {
         Reply::json(
             200,
             json!({
-                "baseUrl": format!("{}://127.0.0.1:{}", if self.tls {"https"} else {"http"}, self.public_addr.port()),
+                "baseUrl": format!("{}://127.0.0.1:{}{}", if self.tls {"https"} else {"http"}, self.public_addr.port(), self.context_path()),
                 "version": self.cfg.version,
                 "versionNumbers": v,
                 "deploymentType": if dc { "DataCenter" } else { "Server" },
