@@ -131,7 +131,7 @@ fn sim_command_prints_url_log_and_test_only_accounts() {
     use std::io::{BufRead, BufReader};
     let home = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"))
-        .args(["sim", "--no-websudo", "--node-id", "n1", "--home"])
+        .args(["sim", "--no-websudo", "--node-id", "n1", "--traffic", "1", "--home"])
         .arg(home.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -167,6 +167,27 @@ fn sim_command_prints_url_log_and_test_only_accounts() {
         .unwrap();
     assert_eq!(r.status(), 200, "--no-websudo");
     assert_eq!(r.headers()["X-ANODEID"], "n1");
+    // Raise the PAT level like the tool would; the scripted traffic then shows up.
+    let r = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{url}/secure/admin/ConfigureLogging.jspa"))
+        .basic_auth("admin", Some("admin"))
+        .header("X-Atlassian-Token", "no-check")
+        .form(&[("loggerName", "com.atlassian.pats"), ("levelName", "TRACE")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if text.contains("Auth SUCCESS for user: [JIRAUSER10100]") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no PAT traffic logged");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     // Ctrl-C stops it cleanly.
     unsafe_sigint(child.id());
     let status = child.wait().unwrap();

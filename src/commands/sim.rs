@@ -35,6 +35,9 @@ pub struct SimArgs {
     /// Jira version to report
     #[arg(long, default_value = "9.12.2")]
     pub version: String,
+    /// Every SECS seconds, send one round of scripted PAT traffic (good and failing tokens)
+    #[arg(long, value_name = "SECS")]
+    pub traffic: Option<u64>,
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
@@ -98,12 +101,43 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         "Example: JIRA_URL={} JIRA_USER=admin JIRA_PASSWORD=admin jira-patrol check",
         sim.url()
     );
-    println!("Press Ctrl-C to stop.");
     use std::io::Write as _;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = args.traffic.map(|secs| {
+        let (url, clients, stop) = (
+            sim.url(),
+            crate::sim::traffic::standard_mix(sim.accounts(), 1),
+            stop.clone(),
+        );
+        let opts = crate::sim::traffic::TrafficOptions {
+            accept_invalid_certs: args.tls,
+            ..Default::default()
+        };
+        std::thread::spawn(move || {
+            let period = std::time::Duration::from_secs(secs.max(1));
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                crate::sim::traffic::run(&url, &clients, &opts);
+                let until = std::time::Instant::now() + period;
+                while std::time::Instant::now() < until
+                    && !stop.load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        })
+    });
+    if let Some(secs) = args.traffic {
+        println!("Sending scripted PAT traffic every {secs}s.");
+    }
+    println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
     let mut signals = signals;
     let _ = signals.forever().next();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(t) = traffic {
+        let _ = t.join();
+    }
     eprintln!("stopping the simulated Jira");
     sim.stop();
     Ok(())
