@@ -502,3 +502,31 @@ fn rotation_by_copytruncate_keeps_the_same_file() {
     let (_sim, files) = rotation_run(RotationMode::CopyTruncate);
     check_rotated(&files);
 }
+
+#[test]
+fn lost_log4j2_jvm_arguments_make_runtime_levels_do_nothing() {
+    let sim = SimJira::start(SimConfig {
+        runtime_levels_apply: false,
+        ..quiet()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    assert_eq!(sim.levels()["com.atlassian.pats"], Level::Trace);
+    let tail = Tail::at_end(&sim);
+    pat_get(&sim, "/rest/api/2/myself", &raw(&sim, "test"));
+    assert!(
+        tail.lines().is_empty(),
+        "the page says TRACE, the log stays quiet"
+    );
+}
+
+#[test]
+fn a_restart_forgets_runtime_levels() {
+    let sim = SimJira::start(quiet()).unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    sim.restart();
+    assert!(!sim.levels().contains_key("com.atlassian.pats"));
+    assert_eq!(sim.effective_level("com.atlassian.pats"), Level::Warn);
+    let text = std::fs::read_to_string(sim.log_path()).unwrap();
+    assert_eq!(text.matches("Running Jira startup checks.").count(), 2);
+}

@@ -131,7 +131,15 @@ fn sim_command_prints_url_log_and_test_only_accounts() {
     use std::io::{BufRead, BufReader};
     let home = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"))
-        .args(["sim", "--no-websudo", "--node-id", "n1", "--traffic", "1", "--home"])
+        .args([
+            "sim",
+            "--no-websudo",
+            "--node-id",
+            "n1",
+            "--traffic",
+            "1",
+            "--home",
+        ])
         .arg(home.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -185,7 +193,10 @@ fn sim_command_prints_url_log_and_test_only_accounts() {
         if text.contains("Auth SUCCESS for user: [JIRAUSER10100]") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no PAT traffic logged");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no PAT traffic logged"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     // Ctrl-C stops it cleanly.

@@ -89,6 +89,10 @@ pub struct SimConfig {
     /// Context path Jira is deployed under (`/jira`); empty = root. Redirects and cookie
     /// paths carry it; log URLs and websudo/login destinations do not.
     pub context_path: String,
+    /// Whether levels set on the logging page change what is logged. false simulates a
+    /// 9.5+ upgrade that lost the log4j2 JVM arguments (jira-facts §6): the page accepts and
+    /// shows the change, the log does not follow.
+    pub runtime_levels_apply: bool,
     /// Request-handling threads (`http-nio-8080-exec-1..N`).
     pub threads: usize,
 }
@@ -112,6 +116,7 @@ impl Default for SimConfig {
             batch_interval: Duration::from_secs(60),
             noise: true,
             context_path: String::new(),
+            runtime_levels_apply: true,
             threads: 8,
         }
     }
@@ -184,6 +189,12 @@ impl SimJira {
     /// Sets a level directly (as if an admin had used the page), for test setup.
     pub fn set_level(&self, logger: &str, level: Level) {
         self.state.levels.lock().unwrap().set(logger, level);
+    }
+
+    /// Simulates a Jira restart: levels set at runtime are lost (back to the file
+    /// configuration), sessions are dropped, startup lines are logged.
+    pub fn restart(&self) {
+        self.state.restart();
     }
 
     /// Answer the next `n` requests with 500 (they still pass the PAT filter's log lines).

@@ -40,7 +40,11 @@ pub(crate) struct State {
     /// Token rows whose secret the caching validator has already checked once.
     validated: Mutex<HashSet<u64>>,
     pending_access: Mutex<BTreeMap<u64, Timestamp>>,
+    /// What the logging page shows and sets.
     pub levels: Mutex<LevelTable>,
+    /// What the appenders obey: the same table, unless runtime changes are configured to be
+    /// lost (9.5+ without the log4j2 JVM arguments), then the file configuration.
+    file_levels: LevelTable,
     log: Mutex<LogFile>,
     sessions: Mutex<HashMap<String, Session>>,
     xsrf_tokens: Mutex<HashSet<String>>,
@@ -99,6 +103,7 @@ pub(crate) fn start(
         validated: Mutex::new(HashSet::new()),
         pending_access: Mutex::new(BTreeMap::new()),
         levels: Mutex::new(LevelTable::stock()),
+        file_levels: LevelTable::stock(),
         log: Mutex::new(log),
         sessions: Mutex::new(HashMap::new()),
         xsrf_tokens: Mutex::new(HashSet::new()),
@@ -305,7 +310,12 @@ impl State {
         msg: &str,
         throwable: &[String],
     ) {
-        if !self.levels.lock().unwrap().enabled(logger, level) {
+        let enabled = if self.cfg.runtime_levels_apply {
+            self.levels.lock().unwrap().enabled(logger, level)
+        } else {
+            self.file_levels.enabled(logger, level)
+        };
+        if !enabled {
             return;
         }
         // Take the time under the file lock so the file is in time order.
@@ -369,6 +379,14 @@ impl State {
             "Startup is complete. Jira is ready to serve.",
             &[],
         );
+    }
+
+    /// A restart: runtime levels and sessions are lost, the file configuration is back.
+    pub fn restart(&self) {
+        *self.levels.lock().unwrap() = self.file_levels.clone();
+        self.sessions.lock().unwrap().clear();
+        self.validated.lock().unwrap().clear();
+        self.startup_lines();
     }
 
     /// `LastAccessedTimeBatcherJob`: writes the batched last-access times to the "database".
