@@ -6,6 +6,22 @@
 //!
 //! Simulator secrets (seeded passwords and tokens, see [`SimAccounts::seeded`]) are meant
 //! to be shown: they exist only here.
+//!
+//! What it serves:
+//! - `POST|GET|DELETE /rest/auth/1/session`, `POST /login.jsp` (form login), Basic auth
+//!   (or 403 "disabled"), `Authorization: Bearer` PATs (a failing PAT goes on anonymous).
+//! - `GET /rest/api/2/{serverInfo,myself,search,project,issue/KEY}` (`issue/BOOM-1` = 500
+//!   with a stack trace in the log), `GET /status`.
+//! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search` on DC).
+//! - `/secure/admin/ViewLogging.jspa`, `ConfigureLogging.jspa` (GET or POST), websudo form
+//!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers.
+//!
+//! Faithful: status codes, redirects, cookies and headers of the facts; the PAT plugin's
+//! log lines in its code order, with its categories, MDC columns and Java value spellings;
+//! validator cache (first use of a token logs one more line); batched last-access times;
+//! unknown level names becoming DEBUG; log4j inheritance; rotation. Guessed (facts \[U\]):
+//! the English of the two i18n failure messages ([`failures`]), whether PATs skip websudo
+//! ([`SimConfig::pat_websudo_exempt`]), exact error-page statuses, noise line texts.
 
 mod accounts;
 mod log;
@@ -39,7 +55,7 @@ pub mod loggers {
 }
 
 /// `Auth failure: [...]` texts. The plugin's English for the two i18n keys is not known
-/// (jira-facts §2 [U]); these guesses name the token id (and user key) as the keys' arguments
+/// (jira-facts §2 \[U\]); these guesses name the token id (and user key) as the keys' arguments
 /// do. The other two are the plugin's literal messages.
 pub mod failures {
     pub fn unknown_or_expired(token_id: &str) -> String {
@@ -65,7 +81,7 @@ pub struct SimConfig {
     /// Admin pages require a websudo session (`jira.websudo.is.disabled` not set).
     pub websudo: bool,
     pub websudo_timeout: Duration,
-    /// Whether a PAT-authenticated request may use admin pages without websudo (the [U] fact
+    /// Whether a PAT-authenticated request may use admin pages without websudo (the \[U\] fact
     /// of §3): false = it gets the websudo redirect like a session without websudo.
     pub pat_websudo_exempt: bool,
     /// Basic auth allowed (false = Jira 8.16+ "disabled" answer, 403).
