@@ -10,7 +10,7 @@ pub struct SimArgs {
     /// Port on 127.0.0.1 (default: any free port)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// JIRA_HOME of the simulator; the log is <home>/log/atlassian-jira.log
+    /// JIRA_HOME of the simulator; the log is DIR/log/atlassian-jira.log
     /// (default: a temporary directory, removed on exit)
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,

@@ -150,6 +150,10 @@ pub struct SimJira {
 impl SimJira {
     /// Binds 127.0.0.1 (port from the config, 0 = any) and serves on background threads.
     pub fn start(cfg: SimConfig) -> std::io::Result<SimJira> {
+        Self::start_shared(cfg, server::Shared::new())
+    }
+
+    fn start_shared(cfg: SimConfig, shared: Arc<server::Shared>) -> std::io::Result<SimJira> {
         let (home, tmp) = match &cfg.home {
             Some(h) => (h.clone(), None),
             None => {
@@ -157,7 +161,7 @@ impl SimJira {
                 (t.path().to_path_buf(), Some(t))
             }
         };
-        let (state, workers, url) = server::start(cfg, home)?;
+        let (state, workers, url) = server::start(cfg, home, shared)?;
         Ok(SimJira {
             state,
             workers,
@@ -186,7 +190,7 @@ impl SimJira {
 
     /// The seeded users and tokens (secrets of the simulator, for tests and the demo).
     pub fn accounts(&self) -> &SimAccounts {
-        &self.state.seed
+        &self.state.shared.seed
     }
 
     /// Explicitly set levels as the server holds them, root under the key `"root"`.
@@ -202,9 +206,15 @@ impl SimJira {
         self.state.levels.lock().unwrap().effective(logger)
     }
 
-    /// Sets a level directly (as if an admin had used the page), for test setup.
+    /// Sets a level directly (as if an admin had used the page: in a cluster every node
+    /// gets it), for test setup.
     pub fn set_level(&self, logger: &str, level: Level) {
-        self.state.levels.lock().unwrap().set(logger, level);
+        self.state.set_level_everywhere(logger, level);
+    }
+
+    /// The Data Center node id, if any.
+    pub fn node_id(&self) -> Option<&str> {
+        self.state.cfg.node_id.as_deref()
     }
 
     /// Simulates a Jira restart: levels set at runtime are lost (back to the file
@@ -231,6 +241,7 @@ impl SimJira {
     /// Current state of a token (last access, revocation), by token id.
     pub fn token(&self, token_id: &str) -> Option<SimToken> {
         self.state
+            .shared
             .tokens
             .lock()
             .unwrap()
@@ -254,5 +265,62 @@ impl SimJira {
 impl Drop for SimJira {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// A Data Center cluster of simulated nodes: one database (users, tokens), level changes
+/// broadcast to every node, but per-node sessions (no replication: a session or websudo
+/// made on one node means nothing on another), per-node JIRA_HOME and log, `X-ANODEID`.
+pub struct SimCluster {
+    nodes: Vec<SimJira>,
+    cfg: SimConfig,
+    shared: Arc<server::Shared>,
+}
+
+impl SimCluster {
+    /// Starts `n` nodes `node1..n` (`cfg.node_id`, if set, is used as the name prefix).
+    /// With `cfg.home` set, node i lives in `<home>/node<i>`.
+    pub fn start(n: usize, cfg: SimConfig) -> std::io::Result<SimCluster> {
+        let mut c = SimCluster {
+            nodes: Vec::new(),
+            cfg,
+            shared: server::Shared::new(),
+        };
+        for _ in 0..n.max(1) {
+            c.add_node()?;
+        }
+        Ok(c)
+    }
+
+    /// A node joining later starts from its file configuration (stock levels), not from the
+    /// levels the running nodes were given at runtime.
+    pub fn add_node(&mut self) -> std::io::Result<&SimJira> {
+        let i = self.nodes.len() + 1;
+        let prefix = self.cfg.node_id.clone().unwrap_or_else(|| "node".into());
+        let cfg = SimConfig {
+            node_id: Some(format!("{prefix}{i}")),
+            home: self.cfg.home.as_ref().map(|h| h.join(format!("node{i}"))),
+            ..self.cfg.clone()
+        };
+        let node = SimJira::start_shared(cfg, self.shared.clone())?;
+        self.nodes.push(node);
+        Ok(&self.nodes[i - 1])
+    }
+
+    pub fn nodes(&self) -> &[SimJira] {
+        &self.nodes
+    }
+
+    pub fn node(&self, i: usize) -> &SimJira {
+        &self.nodes[i]
+    }
+
+    /// Every node's live log.
+    pub fn log_paths(&self) -> Vec<PathBuf> {
+        self.nodes.iter().map(SimJira::log_path).collect()
+    }
+
+    pub fn accounts(&self) -> &SimAccounts {
+        &self.shared.seed
     }
 }

@@ -18,7 +18,7 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -30,13 +30,35 @@ struct Session {
     websudo_until: Option<Instant>,
 }
 
+/// What the nodes of one Jira (a Data Center cluster, or a single server) share: the
+/// database (users, tokens), XSRF tokens, and the cluster channel that broadcasts level
+/// changes. Sessions, logs and levels stay per node.
+pub(crate) struct Shared {
+    pub seed: SimAccounts,
+    pub tokens: Mutex<Vec<SimToken>>,
+    next_row: AtomicU64,
+    xsrf_tokens: Mutex<HashSet<String>>,
+    nodes: Mutex<Vec<Weak<State>>>,
+}
+
+impl Shared {
+    pub fn new() -> Arc<Shared> {
+        let seed = SimAccounts::seeded(Timestamp::now());
+        Arc::new(Shared {
+            tokens: Mutex::new(seed.tokens.clone()),
+            next_row: AtomicU64::new(seed.tokens.len() as u64 + 1),
+            seed,
+            xsrf_tokens: Mutex::new(HashSet::new()),
+            nodes: Mutex::new(Vec::new()),
+        })
+    }
+}
+
 pub(crate) struct State {
     pub cfg: SimConfig,
     pub home: PathBuf,
-    pub seed: SimAccounts,
+    pub shared: Arc<Shared>,
     users: Vec<SimUser>,
-    pub tokens: Mutex<Vec<SimToken>>,
-    next_row: AtomicU64,
     /// Token rows whose secret the caching validator has already checked once.
     validated: Mutex<HashSet<u64>>,
     pending_access: Mutex<BTreeMap<u64, Timestamp>>,
@@ -47,7 +69,6 @@ pub(crate) struct State {
     file_levels: LevelTable,
     log: Mutex<LogFile>,
     sessions: Mutex<HashMap<String, Session>>,
-    xsrf_tokens: Mutex<HashSet<String>>,
     pub counter: AtomicU64,
     inflight: AtomicU64,
     pub fail_next: AtomicU32,
@@ -62,6 +83,7 @@ pub(crate) struct State {
 pub(crate) fn start(
     cfg: SimConfig,
     home: PathBuf,
+    shared: Arc<Shared>,
 ) -> std::io::Result<(Arc<State>, Vec<JoinHandle<()>>, String)> {
     let public = TcpListener::bind(("127.0.0.1", cfg.port))?;
     let public_addr = public.local_addr()?;
@@ -88,25 +110,20 @@ pub(crate) fn start(
 
     let log_path = home.join("log").join("atlassian-jira.log");
     let log = LogFile::open(&log_path, cfg.log_max_bytes, cfg.log_backups, cfg.rotation)?;
-    let now = Timestamp::now();
-    let seed = SimAccounts::seeded(now);
     let with_offset = !version_before(&cfg.version, 8, 1);
     let state = Arc::new(State {
         date_style: DateStyle {
             offset_minutes: cfg.utc_offset_minutes,
             with_offset,
         },
-        users: seed.users.clone(),
-        tokens: Mutex::new(seed.tokens.clone()),
-        next_row: AtomicU64::new(seed.tokens.len() as u64 + 1),
-        seed,
+        users: shared.seed.users.clone(),
+        shared: shared.clone(),
         validated: Mutex::new(HashSet::new()),
         pending_access: Mutex::new(BTreeMap::new()),
         levels: Mutex::new(LevelTable::stock()),
         file_levels: LevelTable::stock(),
         log: Mutex::new(log),
         sessions: Mutex::new(HashMap::new()),
-        xsrf_tokens: Mutex::new(HashSet::new()),
         counter: AtomicU64::new(0),
         inflight: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
@@ -119,6 +136,7 @@ pub(crate) fn start(
         cfg,
     });
     state.startup_lines();
+    shared.nodes.lock().unwrap().push(Arc::downgrade(&state));
 
     let prefix = if state.tls {
         "https-jsse-nio-8443-exec-"
@@ -381,6 +399,24 @@ impl State {
         );
     }
 
+    /// A level change reaches every live node (Data Center "Log Level" cluster message).
+    pub fn set_level_everywhere(&self, logger: &str, level: Level) {
+        self.levels.lock().unwrap().set(logger, level);
+        let nodes: Vec<Arc<State>> = self
+            .shared
+            .nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for n in nodes {
+            if !std::ptr::eq(Arc::as_ptr(&n), self) && !n.stop_flag.load(Ordering::SeqCst) {
+                n.levels.lock().unwrap().set(logger, level);
+            }
+        }
+    }
+
     /// A restart: runtime levels and sessions are lost, the file configuration is back.
     pub fn restart(&self) {
         *self.levels.lock().unwrap() = self.file_levels.clone();
@@ -411,7 +447,7 @@ impl State {
             &[],
         );
         let mut n = 0;
-        for t in self.tokens.lock().unwrap().iter_mut() {
+        for t in self.shared.tokens.lock().unwrap().iter_mut() {
             if let Some(at) = pending.get(&t.id) {
                 t.last_accessed_at = Some(*at);
                 n += 1;
@@ -719,7 +755,7 @@ impl State {
             return t.clone();
         }
         if let Some(t) = req.cookies.get("atlassian.xsrf.token") {
-            if self.xsrf_tokens.lock().unwrap().contains(t) {
+            if self.shared.xsrf_tokens.lock().unwrap().contains(t) {
                 ctx.xsrf = Some(t.clone());
                 return t.clone();
             }
@@ -745,7 +781,11 @@ impl State {
             group(8),
             group(12)
         );
-        self.xsrf_tokens.lock().unwrap().insert(token.clone());
+        self.shared
+            .xsrf_tokens
+            .lock()
+            .unwrap()
+            .insert(token.clone());
         ctx.set_cookies.push(format!(
             "atlassian.xsrf.token={token}{}",
             self.cookie_attrs()
@@ -762,7 +802,7 @@ impl State {
             req.param("atl_token"),
             req.cookies.get("atlassian.xsrf.token"),
         ) {
-            (Some(p), Some(c)) => p == c && self.xsrf_tokens.lock().unwrap().contains(c),
+            (Some(p), Some(c)) => p == c && self.shared.xsrf_tokens.lock().unwrap().contains(c),
             _ => false,
         }
     }
@@ -796,6 +836,7 @@ impl State {
         );
         let now = Timestamp::now();
         let token = self
+            .shared
             .tokens
             .lock()
             .unwrap()
@@ -1192,7 +1233,7 @@ impl State {
         };
         // Faithful gotcha: log4j's Level.toLevel(name, DEBUG).
         let level = level_name.parse::<Level>().unwrap_or(Level::Debug);
-        self.levels.lock().unwrap().set(&logger, level);
+        self.set_level_everywhere(&logger, level);
         Reply::redirect("/secure/admin/ViewLogging.jspa")
     }
 
@@ -1347,6 +1388,7 @@ impl State {
         match (req.method.as_str(), rest) {
             ("GET", "") => {
                 let list: Vec<Value> = self
+                    .shared
                     .tokens
                     .lock()
                     .unwrap()
@@ -1365,6 +1407,7 @@ impl State {
                     return Reply::errors(404, "Token search is available on Data Center only.");
                 }
                 let values: Vec<Value> = self
+                    .shared
                     .tokens
                     .lock()
                     .unwrap()
@@ -1390,7 +1433,7 @@ impl State {
                 let Ok(id) = id.parse::<u64>() else {
                     return Reply::errors(404, "Token not found");
                 };
-                let mut tokens = self.tokens.lock().unwrap();
+                let mut tokens = self.shared.tokens.lock().unwrap();
                 let Some(pos) = tokens
                     .iter()
                     .position(|t| t.id == id && t.user_key == user.key)
@@ -1431,7 +1474,7 @@ impl State {
         if days.is_some_and(|d| !(1..=365).contains(&d)) {
             return Reply::errors(400, "Expiration must be between 1 and 365 days.");
         }
-        let mut tokens = self.tokens.lock().unwrap();
+        let mut tokens = self.shared.tokens.lock().unwrap();
         if tokens.iter().filter(|t| t.user_key == user.key).count() >= 10 {
             return Reply::errors(400, "You have reached the maximum number of tokens (10).");
         }
@@ -1444,7 +1487,7 @@ impl State {
         let secret = accounts::random_bytes::<20>();
         let now = now_micros();
         let t = SimToken {
-            id: self.next_row.fetch_add(1, Ordering::SeqCst),
+            id: self.shared.next_row.fetch_add(1, Ordering::SeqCst),
             raw: accounts::encode_token(&token_id, &secret),
             hashed: accounts::fake_hash(&secret),
             token_id,
