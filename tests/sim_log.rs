@@ -362,10 +362,7 @@ fn the_batcher_job_stamps_last_access_times_in_the_database() {
     );
     assert_eq!(e[1].message, "Updated number tokens: [1]");
     let after = sim.token(&t.token_id).unwrap().last_accessed_at.unwrap();
-    assert_eq!(
-        after.to_string().trim_end_matches('Z'),
-        when.trim_end_matches('Z')
-    );
+    assert_eq!(after, when.parse::<jiff::Timestamp>().unwrap());
 
     // The next TokenDTO shows the stamped time; the name's ", " and "=" are kept verbatim.
     let tail = Tail::at_end(&sim);
@@ -380,10 +377,10 @@ fn the_batcher_job_stamps_last_access_times_in_the_database() {
         dto.contains("name=ci, deploy (prod)=1, createdAt="),
         "{dto}"
     );
-    assert!(dto.contains(&format!(
-        "lastAccessedAt={}",
-        when.replace('T', " ").trim_end_matches('Z')
-    )));
+    // java.sql.Timestamp spelling of the same instant: no `T`, no `Z`, no trailing zeros.
+    let sql = when.replace('T', " ");
+    let sql = sql.trim_end_matches('Z').trim_end_matches('0');
+    assert!(dto.contains(&format!("lastAccessedAt={sql},")), "{dto}");
     assert!(dto.contains("expiringAt=9999-12-31 00:00:00.0"));
 }
 
@@ -529,4 +526,44 @@ fn a_restart_forgets_runtime_levels() {
     assert_eq!(sim.effective_level("com.atlassian.pats"), Level::Warn);
     let text = std::fs::read_to_string(sim.log_path()).unwrap();
     assert_eq!(text.matches("Running Jira startup checks.").count(), 2);
+}
+
+#[test]
+fn tricky_token_names_and_never_used_tokens_are_logged_verbatim() {
+    let sim = SimJira::start(quiet()).unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    let name = "release-bot [eu], expiringAt=never";
+    let tail = Tail::at_end(&sim);
+    assert_eq!(pat_get(&sim, "/rest/api/2/project", &raw(&sim, name)), 200);
+    let dto = tail
+        .entries()
+        .into_iter()
+        .find(|e| e.message.starts_with("Authentication successful"))
+        .unwrap()
+        .message;
+    assert!(dto.contains(&format!("name={name}, createdAt=")), "{dto}");
+    assert!(dto.contains(", lastAccessedAt=null, "), "{dto}");
+    assert!(dto.ends_with(", notificationState=NOT_SENT)]"));
+    // The real expiry is the last expiringAt= in the line, not the one inside the name.
+    let t = sim.accounts().token(name).unwrap();
+    let expiry = jira_patrol::sim::token_dto(t);
+    let expiry = expiry.rsplit("expiringAt=").next().unwrap();
+    assert!(expiry.starts_with(&t.expiring_at.unwrap().to_string()[..10]));
+}
+
+#[test]
+fn no_backups_means_the_log_starts_over() {
+    let sim = SimJira::start(SimConfig {
+        log_max_bytes: 2048,
+        log_backups: 0,
+        ..quiet()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    for _ in 0..10 {
+        pat_get(&sim, "/rest/api/2/myself", &raw(&sim, "test"));
+    }
+    let len = std::fs::metadata(sim.log_path()).unwrap().len();
+    assert!(len < 2048 + 1024, "{len}");
+    assert!(!Path::new(&format!("{}.1", sim.log_path().display())).exists());
 }

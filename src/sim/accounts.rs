@@ -92,7 +92,9 @@ impl SimAccounts {
     /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
     /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
     /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired);
-    /// 5 `987654321098` gone `cron job` (owner inactive).
+    /// 5 `987654321098` gone `cron job` (owner inactive); 6 `777000111222` admin
+    /// `release-bot [eu], expiringAt=never` (never used: `lastAccessedAt=null`; a name that
+    /// fools naive `key=value` or bracket parsing of the TokenDTO line).
     pub fn seeded(now: Timestamp) -> SimAccounts {
         // Whole seconds, so the fractions below are the KB's (`.933`, `.734685`).
         let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
