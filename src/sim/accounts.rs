@@ -183,6 +183,15 @@ impl SimAccounts {
                 Some(ago(3)),
                 Some(ahead(335)),
             ),
+            mk(
+                6,
+                "777000111222",
+                admin,
+                "release-bot [eu], expiringAt=never",
+                ago(2),
+                None,
+                Some(ahead(200)),
+            ),
         ];
         SimAccounts { users, tokens }
     }
