@@ -1,7 +1,7 @@
 //! `jira-patrol sim`: run the simulated Jira in the foreground until Ctrl-C, printing
 //! where it listens, where it logs, and its (test-only) accounts.
 
-use crate::sim::{SimConfig, SimJira, TlsIdentity};
+use crate::sim::{RotationMode, SimConfig, SimJira, TlsIdentity};
 use anyhow::Context as _;
 use std::path::PathBuf;
 
@@ -29,12 +29,21 @@ pub struct SimArgs {
     /// Serve HTTPS with the built-in test certificate (not trusted by default)
     #[arg(long)]
     pub tls: bool,
-    /// Rotate the log at this many bytes
+    /// Rotate the log at this many bytes (0 = never)
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub log_max_bytes: u64,
-    /// Jira version to report
-    #[arg(long, default_value = "9.12.2")]
-    pub version: String,
+    /// Rotated files to keep (atlassian-jira.log.1 is the newest)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub log_backups: u32,
+    /// Rotate like logrotate's copytruncate instead of log4j's rename
+    #[arg(long)]
+    pub copytruncate: bool,
+    /// Serve under a context path, e.g. /jira
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub context_path: String,
+    /// Jira version to report (below 8.1 log dates have no +hhmm offset)
+    #[arg(long, value_name = "X.Y.Z", default_value = "9.12.2")]
+    pub jira_version: String,
     /// Every SECS seconds, send one round of scripted PAT traffic (good and failing tokens)
     #[arg(long, value_name = "SECS")]
     pub traffic: Option<u64>,
@@ -50,7 +59,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         node_id: args.node_id.clone(),
         tls: args.tls.then(TlsIdentity::test_identity),
         log_max_bytes: args.log_max_bytes,
-        version: args.version.clone(),
+        log_backups: args.log_backups,
+        rotation: if args.copytruncate {
+            RotationMode::CopyTruncate
+        } else {
+            RotationMode::Rename
+        },
+        context_path: args.context_path.clone(),
+        version: args.jira_version.clone(),
         ..SimConfig::default()
     };
     let sim = SimJira::start(cfg).with_context(|| {
@@ -65,9 +81,22 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     ])
     .context("could not install the Ctrl-C handler")?;
 
-    println!("Simulated Jira {} listening on {}", args.version, sim.url());
+    println!(
+        "Simulated Jira {} listening on {}",
+        args.jira_version,
+        sim.url()
+    );
     println!("JIRA_HOME: {}", sim.home().display());
     println!("Log:       {}", sim.log_path().display());
+    if args.tls {
+        let ca = sim.home().join("sim-test-ca.pem");
+        std::fs::write(&ca, TlsIdentity::test_ca_pem())
+            .with_context(|| format!("could not write {}", ca.display()))?;
+        println!(
+            "TLS:       test-only CA (trust it to connect): {}",
+            ca.display()
+        );
+    }
     println!();
     println!("== TEST-ONLY simulator credentials (not real secrets) ==");
     for u in &sim.accounts().users {
