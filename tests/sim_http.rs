@@ -621,3 +621,52 @@ fn a_context_path_prefixes_redirects_and_cookies_but_not_destinations() {
         .unwrap();
     assert_eq!(v["baseUrl"], sim.url());
 }
+
+#[test]
+fn permissions_groups_and_dropping_websudo() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let perms = |auth: Option<(&str, &str)>| -> serde_json::Value {
+        let mut rb = client().get(format!(
+            "{}/rest/api/2/mypermissions?permissions=SYSTEM_ADMIN",
+            sim.url()
+        ));
+        if let Some((u, p)) = auth {
+            rb = rb.basic_auth(u, Some(p));
+        }
+        rb.send().unwrap().json().unwrap()
+    };
+    let v = perms(Some(("admin", "admin")));
+    assert_eq!(v["permissions"]["SYSTEM_ADMIN"]["havePermission"], true);
+    assert!(v["permissions"].get("USE").is_none());
+    assert_eq!(
+        perms(Some(("jdoe", "jdoe")))["permissions"]["SYSTEM_ADMIN"]["havePermission"],
+        false
+    );
+    assert_eq!(
+        perms(None)["permissions"]["SYSTEM_ADMIN"]["havePermission"],
+        false
+    );
+    let me: serde_json::Value = client()
+        .get(format!("{}/rest/api/2/myself?expand=groups", sim.url()))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(me["groups"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["name"] == "jira-administrators"));
+
+    let mut s = Session::login(&sim, "admin", "admin");
+    s.websudo("admin");
+    assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 200);
+    let r =
+        s.c.delete(format!("{}/rest/auth/1/websudo", sim.url()))
+            .header("Cookie", s.cookie())
+            .send()
+            .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 302);
+}

@@ -999,9 +999,27 @@ impl State {
             ("GET", "/status") => Reply::json(200, json!({"state": "RUNNING"})),
             ("GET", "/rest/api/2/serverInfo") => self.server_info(),
             ("GET", "/rest/api/2/myself") => match &ctx.user {
-                Some(u) => Reply::json(200, user_json(u)),
+                Some(u) => {
+                    let mut v = user_json(u);
+                    if req.param("expand").is_some_and(|e| e.contains("groups")) {
+                        let groups: Vec<Value> =
+                            groups_of(u).iter().map(|g| json!({"name": g})).collect();
+                        v["groups"] = json!({"size": groups.len(), "items": groups});
+                    }
+                    Reply::json(200, v)
+                }
                 None => Reply::errors(401, NOT_AUTHENTICATED),
             },
+            ("GET", "/rest/api/2/mypermissions") => self.my_permissions(req, ctx),
+            ("DELETE", "/rest/auth/1/websudo") => {
+                // Gives up websudo for the session (Jira's own "drop privileges" call).
+                if let Some(id) = &ctx.session {
+                    if let Some(s) = self.sessions.lock().unwrap().get_mut(id) {
+                        s.websudo_until = None;
+                    }
+                }
+                Reply::no_content()
+            }
             ("GET" | "POST", "/rest/api/2/search") => self.search(req, ctx),
             ("GET", "/rest/api/2/project") => {
                 if self.cfg.noise {
@@ -1055,6 +1073,28 @@ impl State {
                 Reply::html(404, pages::simple("Oops, you've found a dead link.", &t, p))
             }
         }
+    }
+
+    /// `mypermissions?permissions=SYSTEM_ADMIN,ADMINISTER`: global permissions of the caller.
+    fn my_permissions(&self, req: &Req, ctx: &Ctx) -> Reply {
+        let admin = ctx.user.as_ref().is_some_and(|u| u.admin);
+        let known = [
+            ("SYSTEM_ADMIN", "44", "Jira System Administrators", admin),
+            ("ADMINISTER", "0", "Jira Administrators", admin),
+            ("USE", "1", "Browse Users", ctx.user.is_some()),
+        ];
+        let wanted: Option<Vec<&str>> = req.param("permissions").map(|p| p.split(',').collect());
+        let mut perms = serde_json::Map::new();
+        for (key, id, name, have) in known {
+            if wanted.as_ref().map_or(true, |w| w.contains(&key)) {
+                perms.insert(
+                    key.into(),
+                    json!({"id": id, "key": key, "name": name, "type": "GLOBAL",
+                           "description": name, "havePermission": have}),
+                );
+            }
+        }
+        Reply::json(200, json!({"permissions": perms}))
     }
 
     fn projects(&self, ctx: &Ctx) -> Reply {
@@ -1521,6 +1561,18 @@ fn bearer(req: &Req) -> Option<String> {
     }
     let parts: Vec<&str> = h.split(' ').filter(|p| !p.is_empty()).collect();
     (parts.len() == 2).then(|| parts[1].to_string())
+}
+
+fn groups_of(u: &SimUser) -> Vec<&'static str> {
+    if u.admin {
+        vec![
+            "jira-administrators",
+            "jira-software-users",
+            "jira-system-administrators",
+        ]
+    } else {
+        vec!["jira-software-users"]
+    }
 }
 
 fn user_json(u: &SimUser) -> Value {
