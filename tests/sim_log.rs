@@ -467,6 +467,7 @@ fn rotation_run(mode: RotationMode) -> (SimJira, Vec<String>) {
         files.push(std::fs::read_to_string(format!("{}.{i}", path.display())).unwrap());
     }
     assert!(!Path::new(&format!("{}.4", path.display())).exists());
+    assert_eq!(sim.log_files().len(), 4);
     (sim, files)
 }
 

@@ -184,6 +184,22 @@ impl SimJira {
         self.state.log_path()
     }
 
+    /// The live log then its rotated backups that exist, newest first (`.1`, `.2`, ...).
+    pub fn log_files(&self) -> Vec<PathBuf> {
+        let live = self.log_path();
+        let mut files = vec![live.clone()];
+        for i in 1..=self.state.cfg.log_backups {
+            let mut p = live.clone().into_os_string();
+            p.push(format!(".{i}"));
+            let p = PathBuf::from(p);
+            if !p.exists() {
+                break;
+            }
+            files.push(p);
+        }
+        files
+    }
+
     pub fn home(&self) -> PathBuf {
         self.state.home.clone()
     }
