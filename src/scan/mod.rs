@@ -21,7 +21,11 @@ use aho_corasick::{packed, AhoCorasick};
 
 /// Literals that every PAT plugin line holds (in its category), whatever the layout's
 /// abbreviation of class names.
-const PAT_LITERALS: [&str; 3] = ["pats.", "TokenBasedAuthenticationFilter", "LastAccessedTimeBatcher"];
+const PAT_LITERALS: [&str; 3] = [
+    "pats.",
+    "TokenBasedAuthenticationFilter",
+    "LastAccessedTimeBatcher",
+];
 
 /// Finds candidate lines. aho-corasick's automaton picks a rare-byte prefilter for these
 /// literals, whose bytes are common in log text (ten times slower than grep); its SIMD
