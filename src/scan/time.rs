@@ -37,6 +37,7 @@ impl Ts {
 
 /// Converts civil times without an offset, caching the offset per hour because zone
 /// look-ups are far slower than the parse itself.
+#[derive(Clone)]
 pub struct Zone {
     tz: TimeZone,
     cached_hour: i64,

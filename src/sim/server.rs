@@ -1086,7 +1086,7 @@ impl State {
         let wanted: Option<Vec<&str>> = req.param("permissions").map(|p| p.split(',').collect());
         let mut perms = serde_json::Map::new();
         for (key, id, name, have) in known {
-            if wanted.as_ref().map_or(true, |w| w.contains(&key)) {
+            if wanted.as_ref().is_none_or(|w| w.contains(&key)) {
                 perms.insert(
                     key.into(),
                     json!({"id": id, "key": key, "name": name, "type": "GLOBAL",
@@ -1348,7 +1348,7 @@ impl State {
         }
         .unwrap_or_default();
         let n = self.counter.load(Ordering::SeqCst);
-        if self.cfg.noise && n % 5 == 0 {
+        if self.cfg.noise && n.is_multiple_of(5) {
             let msg = format!(
                 "JQL query took {} ms: {}",
                 800 + n % 700,
