@@ -2,14 +2,18 @@
 //! - rename rotation (`atlassian-jira.log` → `.1`, a new file): the open handle keeps the
 //!   old file, which is drained before the new one is read from its start;
 //! - copytruncate (the file is copied to `.1`, then truncated): what was written after
-//!   our last read and before the truncation is read back from `.1`;
+//!   our last read and before the truncation is read back from the copy;
+//! - several rotations between two polls: the files rotated in between (`.k-1` … `.1`)
+//!   are read whole, oldest first;
 //! - a file that does not exist yet is read from its start once it appears.
 //!
-//! Polling (not inotify): one `stat` and one `read` per poll keeps it portable and cheap.
+//! Polling (not inotify): a `stat`, a 256-byte `pread` and a `read` per poll keep it
+//! portable and cheap.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// What the caller must do with the bytes handed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +30,22 @@ pub struct Rotations {
     pub truncated: u32,
 }
 
+/// Bytes kept from the start of each file, to recognise it (and its copy) later.
+const HEAD: usize = 256;
+/// How far down the rotated set to look.
+const MAX_BACKUPS: u32 = 1000;
+
+type Sink<'a> = &'a mut dyn FnMut(&[u8], Event);
+
 pub struct Follower {
     path: PathBuf,
     file: Option<File>,
     id: Option<(u64, u64)>,
     offset: u64,
+    /// The first bytes of the current file.
+    head: Vec<u8>,
+    /// When the previous poll began: files last written before it were dealt with then.
+    prev_poll: SystemTime,
     /// Bytes handed over since following began (the log's growth).
     pub bytes: u64,
     pub rotations: Rotations,
@@ -49,6 +64,26 @@ fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
     }
 }
 
+fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn starts_with(p: &Path, head: &[u8]) -> io::Result<bool> {
+    let Ok(mut f) = File::open(p) else {
+        return Ok(false);
+    };
+    let mut b = vec![0u8; head.len()];
+    let n = read_full(&mut f, &mut b)?;
+    Ok(n == head.len() && b == head)
+}
+
 impl Follower {
     /// Start at the current end of `path` (or at the start of the file it will be).
     pub fn new(path: &Path) -> io::Result<Follower> {
@@ -57,12 +92,18 @@ impl Follower {
             file: None,
             id: None,
             offset: 0,
+            head: Vec::new(),
+            prev_poll: SystemTime::now(),
             bytes: 0,
             rotations: Rotations::default(),
         };
         match File::open(path) {
             Ok(mut file) => {
                 let m = file.metadata()?;
+                let mut head = vec![0u8; HEAD];
+                let n = read_full(&mut file, &mut head)?;
+                head.truncate(n);
+                f.head = head;
                 f.offset = file.seek(SeekFrom::End(0))?;
                 f.id = Some(file_id(&m));
                 f.file = Some(file);
@@ -82,7 +123,14 @@ impl Follower {
     }
 
     /// Hand over everything written since the last poll.
-    pub fn poll(&mut self, buf: &mut [u8], sink: &mut dyn FnMut(&[u8], Event)) -> io::Result<()> {
+    pub fn poll(&mut self, buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
+        let started = SystemTime::now();
+        let r = self.poll_inner(buf, sink);
+        self.prev_poll = started;
+        r
+    }
+
+    fn poll_inner(&mut self, buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
         self.drain(buf, sink)?;
         let meta = match std::fs::metadata(&self.path) {
             Ok(m) => m,
@@ -91,64 +139,158 @@ impl Follower {
             Err(e) => return Err(e),
         };
         let id = file_id(&meta);
-        if self.id != Some(id) {
-            if self.file.is_some() {
-                // Renamed away: whatever was written to it before the switch is still ours.
-                self.drain(buf, sink)?;
-                sink(&[], Event::EndOfFile);
-                self.rotations.renamed += 1;
-            }
-            self.file = Some(File::open(&self.path)?);
-            self.id = Some(id);
-            self.offset = 0;
-            return self.drain(buf, sink);
+        if self.id == Some(id) {
+            return Ok(());
         }
-        if meta.len() < self.offset {
-            self.recover_truncated(buf, sink)?;
+        if self.file.is_some() {
+            // Renamed away: whatever was written to it before the switch is still ours.
+            self.drain(buf, sink)?;
             sink(&[], Event::EndOfFile);
-            self.rotations.truncated += 1;
-            if let Some(f) = &mut self.file {
-                f.seek(SeekFrom::Start(0))?;
-            }
-            self.offset = 0;
-            return self.drain(buf, sink);
+            self.rotations.renamed += 1;
+            let old = self.id;
+            let (_, skipped) = self
+                .rotated_since(|p, _| Ok(old == std::fs::metadata(p).ok().map(|m| file_id(&m))))?;
+            self.read_whole(&skipped, buf, sink)?;
         }
-        Ok(())
+        self.offset = 0;
+        self.head.clear();
+        match File::open(&self.path) {
+            Ok(f) => {
+                self.file = Some(f);
+                self.id = Some(id);
+                self.drain(buf, sink)
+            }
+            // Rotated again since the stat: the next poll opens whatever is there then.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.file = None;
+                self.id = None;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    fn drain(&mut self, buf: &mut [u8], sink: &mut dyn FnMut(&[u8], Event)) -> io::Result<()> {
-        let Some(f) = &mut self.file else {
-            return Ok(());
-        };
+    fn drain(&mut self, buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
         loop {
+            if self.was_truncated()? {
+                self.truncated(buf, sink)?;
+            }
+            let Some(f) = &mut self.file else {
+                return Ok(());
+            };
             let n = match f.read(buf) {
                 Ok(0) => return Ok(()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
+            // Checked after the read too: if the file was truncated meanwhile these bytes
+            // may be a torn piece of the next generation; drop them and take the tail of
+            // ours from its copy instead.
+            if self.was_truncated()? {
+                if let Some(f) = &mut self.file {
+                    f.seek(SeekFrom::Start(self.offset))?;
+                }
+                continue;
+            }
+            if self.head.len() < HEAD {
+                let take = (HEAD - self.head.len()).min(n);
+                self.head.extend_from_slice(&buf[..take]);
+            }
             self.offset += n as u64;
             self.bytes += n as u64;
             sink(&buf[..n], Event::Data);
         }
     }
 
-    /// copytruncate copied the file to `.1` before truncating it: the bytes after our
-    /// offset are there.
-    fn recover_truncated(
+    /// Shorter than what we read, or (grown back already) no longer starting with the
+    /// bytes we read: copytruncate happened.
+    fn was_truncated(&mut self) -> io::Result<bool> {
+        let Some(f) = &mut self.file else {
+            return Ok(false);
+        };
+        if f.metadata()?.len() < self.offset {
+            return Ok(true);
+        }
+        if self.head.is_empty() {
+            return Ok(false);
+        }
+        let mut b = vec![0u8; self.head.len()];
+        let pos = f.stream_position()?;
+        f.seek(SeekFrom::Start(0))?;
+        let n = read_full(f, &mut b)?;
+        f.seek(SeekFrom::Start(pos))?;
+        Ok(n < self.head.len() || b != self.head)
+    }
+
+    /// Our generation was copied to `.k`: read its tail from there, then the newer
+    /// generations `.k-1` … `.1`, then start the file over.
+    fn truncated(&mut self, buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
+        let (head, offset) = (std::mem::take(&mut self.head), self.offset);
+        let (ours, newer) = self.rotated_since(|p, len| {
+            Ok(!head.is_empty() && len >= offset && starts_with(p, &head)?)
+        })?;
+        if let Some(copy) = ours {
+            self.read_from(&copy, offset, buf, sink)?;
+        }
+        sink(&[], Event::EndOfFile);
+        self.read_whole(&newer, buf, sink)?;
+        self.rotations.truncated += 1;
+        if let Some(f) = &mut self.file {
+            f.seek(SeekFrom::Start(0))?;
+        }
+        self.offset = 0;
+        Ok(())
+    }
+
+    /// The rotated file `is_ours` recognises (if it is still there), and the files
+    /// rotated after it, oldest first. When ours is not found (rotated past the number of
+    /// backups, or renamed under our feet), the files written since the previous poll
+    /// are the ones not seen yet.
+    fn rotated_since(
+        &self,
+        is_ours: impl Fn(&Path, u64) -> io::Result<bool>,
+    ) -> io::Result<(Option<PathBuf>, Vec<PathBuf>)> {
+        let mut newer = Vec::new();
+        for k in 1..=MAX_BACKUPS {
+            let mut p = self.path.clone().into_os_string();
+            p.push(format!(".{k}"));
+            let p = PathBuf::from(p);
+            let Ok(m) = std::fs::metadata(&p) else { break };
+            if is_ours(&p, m.len())? {
+                newer.reverse();
+                return Ok((Some(p), newer.into_iter().map(|(p, _)| p).collect()));
+            }
+            newer.push((p, m.modified().ok()));
+        }
+        newer.reverse();
+        let fresh = newer
+            .into_iter()
+            .filter(|(_, t)| t.is_none_or(|t| t >= self.prev_poll))
+            .map(|(p, _)| p)
+            .collect();
+        Ok((None, fresh))
+    }
+
+    fn read_whole(&mut self, files: &[PathBuf], buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
+        for f in files {
+            self.read_from(f, 0, buf, sink)?;
+            sink(&[], Event::EndOfFile);
+        }
+        Ok(())
+    }
+
+    fn read_from(
         &mut self,
+        path: &Path,
+        offset: u64,
         buf: &mut [u8],
-        sink: &mut dyn FnMut(&[u8], Event),
+        sink: Sink<'_>,
     ) -> io::Result<()> {
-        let mut copy = self.path.clone().into_os_string();
-        copy.push(".1");
-        let Ok(mut f) = File::open(PathBuf::from(copy)) else {
+        let Ok(mut f) = File::open(path) else {
             return Ok(());
         };
-        if f.metadata()?.len() <= self.offset {
-            return Ok(());
-        }
-        f.seek(SeekFrom::Start(self.offset))?;
+        f.seek(SeekFrom::Start(offset))?;
         loop {
             let n = f.read(buf)?;
             if n == 0 {
@@ -226,6 +368,62 @@ mod tests {
         append(&p, "3\n");
         assert_eq!(collect(&mut f), "two\n|3\n");
         assert_eq!(f.rotations.truncated, 1);
+    }
+
+    fn rotate_rename(d: &Path) {
+        for k in (1..5).rev() {
+            let from = d.join(format!("atlassian-jira.log.{k}"));
+            if from.exists() {
+                std::fs::rename(&from, d.join(format!("atlassian-jira.log.{}", k + 1))).unwrap();
+            }
+        }
+        std::fs::rename(d.join("atlassian-jira.log"), d.join("atlassian-jira.log.1")).unwrap();
+    }
+
+    fn rotate_copytruncate(d: &Path) {
+        for k in (1..5).rev() {
+            let from = d.join(format!("atlassian-jira.log.{k}"));
+            if from.exists() {
+                std::fs::rename(&from, d.join(format!("atlassian-jira.log.{}", k + 1))).unwrap();
+            }
+        }
+        let p = d.join("atlassian-jira.log");
+        std::fs::copy(&p, d.join("atlassian-jira.log.1")).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+    }
+
+    #[test]
+    fn several_rotations_between_two_polls_are_caught_up_both_ways() {
+        for copytruncate in [false, true] {
+            let d = tempfile::tempdir().unwrap();
+            let p = d.path().join("atlassian-jira.log");
+            append(&p, "start\n");
+            let mut f = Follower::new(&p).unwrap();
+            append(&p, "a1\n");
+            assert_eq!(collect(&mut f), "a1\n");
+            append(&p, "a2\n");
+            let rotate = |d: &Path| {
+                if copytruncate {
+                    rotate_copytruncate(d)
+                } else {
+                    rotate_rename(d)
+                }
+            };
+            rotate(d.path());
+            append(&p, "b1 and some more text so that it is longer\n");
+            rotate(d.path());
+            append(&p, "c1 which is also long enough to pass the old offset\n");
+            assert_eq!(
+                collect(&mut f),
+                "a2\n|b1 and some more text so that it is longer\n|c1 which is also long enough to pass the old offset\n",
+                "copytruncate: {copytruncate}"
+            );
+        }
     }
 
     #[test]

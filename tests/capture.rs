@@ -1,0 +1,446 @@
+//! `jira-patrol capture` as a user runs it, against the simulated Jira: the window ends
+//! on time, on SIGINT, on SIGTERM or with Jira gone, and Jira's levels are put back (or a
+//! journal is left that `restore` replays); logs rotating both ways lose no request; two
+//! Data Center nodes merge into one summary with per-node counts.
+
+use jira_patrol::level::Level;
+use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
+use jira_patrol::sim::{loggers, RotationMode, SimCluster, SimConfig, SimJira};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Homes(tempfile::TempDir);
+
+impl Homes {
+    fn new() -> Homes {
+        Homes(tempfile::tempdir().unwrap())
+    }
+    fn journal(&self) -> PathBuf {
+        self.0.path().join("state/jira-patrol/journal.json")
+    }
+}
+
+fn command(url: &str, homes: &Homes, args: &[&str]) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"));
+    for v in ["JIRA_URL", "JIRA_TOKEN", "JIRA_USER", "JIRA_PASSWORD"] {
+        c.env_remove(v);
+    }
+    c.env("JIRA_URL", url)
+        .env("JIRA_USER", "admin")
+        .env("JIRA_PASSWORD", "admin")
+        .env("XDG_STATE_HOME", homes.0.path().join("state"))
+        .env("XDG_CONFIG_HOME", homes.0.path().join("config"))
+        .env("JIRA_PATROL_CHECK_EVERY_MS", "300")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn spawn_capture(
+    url: &str,
+    homes: &Homes,
+    window: &str,
+    logs: &[PathBuf],
+    extra: &[&str],
+) -> Child {
+    let mut args = vec![
+        "capture",
+        "--profile",
+        "pats-trace",
+        "--for",
+        window,
+        "--format",
+        "json",
+    ];
+    let logs: Vec<String> = logs.iter().map(|l| l.display().to_string()).collect();
+    for l in &logs {
+        args.extend(["--log", l.as_str()]);
+    }
+    args.extend(extra);
+    command(url, homes, &args).spawn().unwrap()
+}
+
+fn wait_raised(sim: &SimJira) {
+    let t = Instant::now();
+    while sim.effective_level(loggers::FILTER) != Level::Trace {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the capture never raised the levels"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn assert_put_back(sim: &SimJira, homes: &Homes) {
+    assert_eq!(
+        sim.effective_level(loggers::FILTER),
+        Level::Warn,
+        "levels restored"
+    );
+    assert_eq!(sim.effective_level("com.atlassian.pats"), Level::Warn);
+    assert!(
+        !homes.journal().exists(),
+        "journal removed after the restore"
+    );
+}
+
+fn output(child: Child) -> (Output, String) {
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, err)
+}
+
+fn send(url: &str, sim: &SimJira, n: u32) -> TrafficReport {
+    traffic::run(
+        url,
+        &traffic::standard_mix(sim.accounts(), n),
+        &TrafficOptions::default(),
+    )
+}
+
+/// Every token's successes and failures in the summary equal what the clients sent.
+fn assert_counts(j: &Value, sent: &TrafficReport) {
+    for (id, tally) in &sent.by_token_id {
+        let t = j["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["token_id"] == *id);
+        let (ok, failed) = match t {
+            Some(t) => (
+                t["requests"].as_u64().unwrap(),
+                t["failures"].as_u64().unwrap(),
+            ),
+            None => (
+                0,
+                j["failed_token_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["token_id"] == *id)
+                    .map_or(0, |f| f["requests"].as_u64().unwrap()),
+            ),
+        };
+        assert_eq!((ok, failed), (tally.ok, tally.unauthorized), "token {id}");
+    }
+}
+
+#[test]
+fn a_window_that_ends_on_time_restores_and_reports_what_the_clients_did() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let child = spawn_capture(&sim.url(), &homes, "4s", &[sim.log_path()], &[]);
+    wait_raised(&sim);
+    assert!(
+        homes.journal().exists(),
+        "journal written while the levels are raised"
+    );
+    let sent = send(&sim.url(), &sim, 5);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    assert_put_back(&sim, &homes);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_counts(&j, &sent);
+    assert!(j["volume"]["log_bytes_per_hour"].as_u64().unwrap() > 0);
+    assert!(err.contains("levels are back"), "{err}");
+}
+
+fn interrupted_by(signal: &str, code: i32) {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let child = spawn_capture(&sim.url(), &homes, "10m", &[sim.log_path()], &[]);
+    wait_raised(&sim);
+    let sent = send(&sim.url(), &sim, 3);
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    let (out, err) = output(child);
+    assert!(t.elapsed() < Duration::from_secs(10), "stops promptly");
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert_put_back(&sim, &homes);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_counts(&j, &sent);
+}
+
+#[test]
+fn sigint_ends_the_window_restores_and_still_reports() {
+    interrupted_by("-INT", 130);
+}
+
+#[test]
+fn sigterm_ends_the_window_restores_and_still_reports() {
+    interrupted_by("-TERM", 143);
+}
+
+#[test]
+fn jira_gone_mid_window_is_reported_and_restore_replays_the_journal_later() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let url = sim.url();
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let home = sim.home();
+    let homes = Homes::new();
+    let child = spawn_capture(&url, &homes, "3s", &[sim.log_path()], &[]);
+    wait_raised(&sim);
+    sim.stop();
+    let (out, err) = output(child);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Jira does not answer"),
+        "said during the window: {err}"
+    );
+    assert!(err.contains("jira-patrol restore"), "{err}");
+    assert!(
+        serde_json::from_slice::<Value>(&out.stdout).is_ok(),
+        "the summary is still printed"
+    );
+    assert!(homes.journal().exists(), "the journal stays for `restore`");
+
+    // Jira is back (restarted: its levels are the file's again); `restore` replays.
+    let sim = SimJira::start(SimConfig {
+        port,
+        home: Some(home),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    let out = command(&url, &homes, &["restore"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_put_back(&sim, &homes);
+}
+
+fn rotating(mode: RotationMode) {
+    let sim = SimJira::start(SimConfig {
+        log_max_bytes: 32 * 1024,
+        log_backups: 100,
+        rotation: mode,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let homes = Homes::new();
+    let child = spawn_capture(&sim.url(), &homes, "5s", &[sim.log_path()], &[]);
+    wait_raised(&sim);
+    let sent = send(&sim.url(), &sim, 8);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        sim.log_files().len() > 3,
+        "the log rotated during the window"
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_counts(&j, &sent);
+}
+
+#[test]
+fn rename_rotation_during_the_window_loses_no_request() {
+    rotating(RotationMode::Rename);
+}
+
+#[test]
+fn copytruncate_rotation_during_the_window_loses_no_request() {
+    rotating(RotationMode::CopyTruncate);
+}
+
+#[test]
+fn two_nodes_merge_into_one_summary_with_per_node_counts() {
+    let cluster = SimCluster::start(2, SimConfig::default()).unwrap();
+    let (a, b) = (&cluster.nodes()[0], &cluster.nodes()[1]);
+    let homes = Homes::new();
+    let child = spawn_capture(&a.url(), &homes, "4s", &[a.log_path(), b.log_path()], &[]);
+    wait_raised(b);
+    let sent_a = send(&a.url(), a, 2);
+    let sent_b = send(&b.url(), b, 3);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nodes = j["nodes"].as_array().unwrap();
+    let token_requests = |s: &TrafficReport| s.by_token_id.values().map(|t| t.sent).sum::<u64>();
+    let node_requests = |i: usize| nodes[i]["requests"].as_u64().unwrap();
+    // Malformed bearer values name no token id: everything else is one request each.
+    assert!(
+        node_requests(0) >= token_requests(&sent_a) && node_requests(0) < token_requests(&sent_b)
+    );
+    assert!(node_requests(1) >= token_requests(&sent_b));
+    assert_eq!(b.effective_level(loggers::FILTER), Level::Warn);
+}
+
+#[test]
+fn bad_arguments_change_nothing() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let before = sim.levels();
+    for (args, says) in [
+        (
+            vec!["capture", "--for", "5x", "--log", "/tmp/x.log"],
+            "--for",
+        ),
+        (
+            vec![
+                "capture",
+                "--for",
+                "5s",
+                "--log",
+                "/nonexistent-dir/atlassian-jira.log",
+            ],
+            "directory does not exist",
+        ),
+        (
+            vec![
+                "capture",
+                "--for",
+                "5s",
+                "--profile",
+                "nope",
+                "--log",
+                "/tmp/x.log",
+            ],
+            "nope",
+        ),
+        (vec!["capture", "--log", "/tmp/x.log"], "--for"),
+    ] {
+        let out = command(&sim.url(), &homes, &args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(sim.levels(), before);
+    assert!(!homes.journal().exists());
+}
+
+#[test]
+fn silence_is_explained_during_the_window() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let d = tempfile::tempdir().unwrap();
+    let wrong_log = d.path().join("atlassian-jira.log");
+    let out = command(
+        &sim.url(),
+        &homes,
+        &[
+            "capture",
+            "--for",
+            "2s",
+            "--log",
+            wrong_log.to_str().unwrap(),
+        ],
+    )
+    .env("JIRA_PATROL_QUIET_AFTER_MS", "500")
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("does not exist yet"), "{err}");
+    assert!(
+        err.contains("no PAT line") && err.contains("log4j2 JVM arguments"),
+        "{err}"
+    );
+}
+
+fn thread_cpu() -> Duration {
+    // utime + stime of this thread, in clock ticks (100 per second on Linux).
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+#[test]
+fn following_50_mb_per_minute_costs_little_and_shows_requests_within_a_second() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    std::env::set_var("XDG_STATE_HOME", homes.0.path().join("state"));
+    let client = jira_patrol::jira::Client::new(jira_patrol::jira::ClientConfig::new(
+        sim.url(),
+        jira_patrol::jira::Credentials {
+            token: None,
+            password: Some(("admin".into(), jira_patrol::secret::Secret::new("admin"))),
+        },
+    ))
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("atlassian-jira.log");
+    std::fs::write(&log, "").unwrap();
+    let kb = std::fs::read_to_string("tests/fixtures/logs/kb-pat-trace-snippet.log").unwrap();
+    let filler = "2022-10-11 15:04:09,100+0000 http-nio-8080-exec-9 INFO jdoe 904x1x1 abc 10.0.0.1 /secure/Dashboard.jspa [c.a.j.web.action.Dashboard] Rendered dashboard 10010 for user jdoe in 12 ms\n";
+    let seen: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let window = Duration::from_secs(6);
+    let mut opts = jira_patrol::capture::Options::new(
+        jira_patrol::profiles::load("pats-trace", None).unwrap(),
+        window,
+        vec![log.clone()],
+    );
+    let seen2 = seen.clone();
+    opts.on_request = Some(Box::new(move |_| {
+        seen2.lock().unwrap().push(Instant::now())
+    }));
+    let writer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            let per_tick = 50_000_000 / 60 / 10; // bytes per 100 ms
+            let chunk: String = filler.repeat(per_tick / filler.len());
+            let mut written = Vec::new();
+            let start = Instant::now();
+            let mut i = 0u32;
+            while start.elapsed() < window - Duration::from_secs(1) {
+                f.write_all(chunk.as_bytes()).unwrap();
+                if i % 5 == 0 {
+                    // A distinct request each time (thread + request id).
+                    let req = kb.replace("904x1468x1", &format!("904x{}x1", 5000 + i));
+                    f.write_all(req.as_bytes()).unwrap();
+                    written.push(Instant::now());
+                }
+                i += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            written
+        })
+    };
+    let sig = jira_patrol::capture::signals::Signals::default();
+    let cpu0 = thread_cpu();
+    let outcome = jira_patrol::capture::run(&client, opts, &sig).unwrap();
+    let cpu = thread_cpu() - cpu0;
+    let written = writer.join().unwrap();
+    assert!(outcome.restore.is_ok());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), written.len(), "every request seen");
+    let worst = written
+        .iter()
+        .zip(seen.iter())
+        .map(|(w, s)| s.duration_since(*w))
+        .max()
+        .unwrap();
+    assert!(
+        worst < Duration::from_secs(1),
+        "a request showed up {worst:?} after it was written"
+    );
+    let grew = outcome.report.bytes as f64 / outcome.elapsed.as_secs_f64() * 60.0;
+    assert!(
+        grew > 40e6,
+        "the log really grew at about 50 MB/min ({grew} B/min)"
+    );
+    let share = cpu.as_secs_f64() / outcome.elapsed.as_secs_f64();
+    eprintln!(
+        "following {:.0} MB/min: {:.1}% of one core, worst latency {worst:?}",
+        grew / 1e6,
+        share * 100.0
+    );
+    assert!(
+        share < 0.05,
+        "following cost {:.1}% of a core",
+        share * 100.0
+    );
+}
