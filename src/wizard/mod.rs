@@ -617,6 +617,7 @@ impl Wizard {
              Secrets are never saved: the setup file only says where to read them.",
         );
         self.client = None;
+        self.typed = None;
         let prev = self.a.auth.clone();
         let kinds = [
             "User name and password".to_string(),
@@ -1009,13 +1010,10 @@ impl Wizard {
         );
         let profiles = crate::profiles::list(None)?;
         for p in &profiles {
-            ui::say(format!("  {:<20} {}", p.name, p.description));
-            ui::say(format!(
-                "  {:<20} reveals: {}",
-                "",
-                p.reveals.split_whitespace().collect::<Vec<_>>().join(" ")
-            ));
-            ui::say(format!("  {:<20} costs:   {}", "", p.cost));
+            ui::say(format!("  {}", p.name));
+            ui::say_wrapped("      ", &p.description);
+            ui::say_wrapped("      reveals: ", &p.reveals);
+            ui::say_wrapped("      costs: ", &p.cost.to_string());
         }
         let items: Vec<String> = profiles
             .iter()
@@ -1146,7 +1144,6 @@ impl Wizard {
             path.display()
         ));
         ui::say(cfg.diff().trim_end());
-        ui::say(format!("Once written: {}.", cfg.reload_note()));
         let items = [
             "Apply this change (the current file is backed up beside it)".to_string(),
             "Skip it: keep the current rotation".to_string(),
@@ -1192,15 +1189,15 @@ impl Wizard {
             Step::Save,
             "saving the answers",
             &format!(
-                "Saved to {} (only you can read it); `jira-patrol setup --config FILE --non-interactive` runs from it.\n\
-                 It holds no secret: only where to read it.",
+                "The answers go to {} (readable by you only), so the next run starts from them.\n\
+                 The file holds no secret, only where to read it.",
                 path.display()
             ),
         );
         let s = self.a.saved().context("answers incomplete")?;
         let text = s.to_toml();
         let old = std::fs::read_to_string(&path).ok();
-        if old.as_deref() == Some(text.as_str()) {
+        if config::load_from(&path).is_ok_and(|o| o == s) {
             ui::say("Already saved with these answers.");
             return Ok(Flow::Next { asked: false });
         }
@@ -1244,7 +1241,7 @@ impl Wizard {
             ui::say("To run the capture later:");
             println!("{cmd}");
             ui::say(format!("({needs})"));
-            if self.opts.save_to.exists() {
+            if self.opts.save_to.exists() && s.auth.source() != SecretSource::Prompt {
                 ui::say(format!(
                     "or, from the saved answers: jira-patrol setup --config {} --non-interactive",
                     shell_quote(&self.opts.save_to.display().to_string())

@@ -258,3 +258,45 @@ pub fn secret(prompt: &str) -> Result<Ans<Secret>, Cancelled> {
 pub fn say(text: impl AsRef<str>) {
     eprintln!("{}", text.as_ref());
 }
+
+/// Say a paragraph wrapped to the terminal, the first line after `lead`, the others
+/// indented to line up under it.
+pub fn say_wrapped(lead: &str, text: &str) {
+    let width = console::Term::stderr().size().1 as usize;
+    eprint!("{}", wrap(lead, text, width.clamp(40, 120)));
+}
+
+fn wrap(lead: &str, text: &str, width: usize) -> String {
+    let indent = " ".repeat(lead.chars().count());
+    let mut out = String::new();
+    let mut line = lead.to_string();
+    let mut empty = true;
+    for w in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + w.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.clone();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(w);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wraps_under_the_lead() {
+        let s = super::wrap("  costs: ", "one two three four five six", 20);
+        assert_eq!(
+            s,
+            "  costs: one two\n         three four\n         five six\n"
+        );
+    }
+}
