@@ -1307,13 +1307,16 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             if missing.len() == 1 { "" } else { "s" }
         );
     }
-    let s = a.saved().context("answers incomplete")?;
+    let mut s = a.saved().context("answers incomplete")?;
+    s.logs = s
+        .logs
+        .iter()
+        .map(|l| resolve_log(l))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!(e))?;
     parse_window(&s.duration).map_err(|e| anyhow!("--for: {e}"))?;
     let keep = crate::commands::config::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
     let profile = crate::profiles::load(&s.profile, None)?;
-    for l in &s.logs {
-        resolve_log(l).map_err(|e| anyhow!(e))?;
-    }
     let secret = s.auth.resolve()?;
     let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
     eprintln!("checking {} ({})", s.url, s.auth.describe());
