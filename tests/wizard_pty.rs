@@ -176,7 +176,18 @@ fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command() {
     let original = std::fs::read(world.log4j()).unwrap();
     let levels_before = world.sim.levels();
     let mut w = world.spawn(&[]);
-    log_in(&mut w, &world, "admin");
+    w.answer("Jira base URL", &world.sim.url());
+    w.choose("Log in with", 0);
+    w.answer("Jira user name", "jdoe");
+    // Esc in a menu goes back to the previous question, which keeps its answer as default.
+    w.expect("Where does the password come from?");
+    w.expect("cancel setup");
+    w.p.send("\x1b").unwrap();
+    w.expect("Jira user name");
+    w.expect("jdoe");
+    w.p.send("\x7f\x7f\x7f\x7fadmin\r").unwrap();
+    w.choose("Where does the password come from?", 0);
+    w.secret("Password for admin", "admin");
     w.expect("change levels");
     w.answer(
         "Jira install directory",
@@ -192,6 +203,9 @@ fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command() {
     w.choose("Profile", 0);
     w.answer("Capture length", "10m");
     w.expect("rotates at 20MB and keeps 10 old files");
+    w.answer("Keep the log for at least", "");
+    // < in a text answer goes back one question.
+    w.answer("Requests per hour", "<");
     w.answer("Keep the log for at least", "");
     w.answer("Requests per hour", "");
     w.expect("+                <SizeBasedTriggeringPolicy size=\"102400 KB\"/>");
@@ -389,4 +403,30 @@ fn a_saved_setup_prefills_every_answer() {
         )),
         "saved answers not used:\n{text}"
     );
+}
+
+#[test]
+fn a_token_blocked_by_websudo_is_explained_and_leads_back_to_the_login_choice() {
+    let world = World::new();
+    let raw = world.sim.accounts().token("test").unwrap().raw.clone();
+    let mut w = world.spawn(&[]);
+    w.answer("Jira base URL", &world.sim.url());
+    w.choose("Log in with", 1);
+    w.choose("Where does the token come from?", 0);
+    w.secret("Personal access token", &raw);
+    w.expect("identity       admin (Administrator), via personal access token");
+    w.expect("FAIL Jira asks for administrator re-authentication (websudo)");
+    w.expect("what to do: Jira asks admins to re-enter their password (websudo)");
+    w.choose("What now?", 2);
+    w.choose("Log in with", 0);
+    w.answer("Jira user name", "admin");
+    w.choose("Where does the password come from?", 0);
+    w.secret("Password for admin", "admin");
+    w.expect("websudo        required; passed with the password of admin");
+    w.expect("Jira install directory");
+    w.p.send("\x03").unwrap();
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 130, "{text}");
+    assert!(!text.contains(&raw), "the token was shown:\n{text}");
 }

@@ -619,103 +619,146 @@ impl Wizard {
         self.client = None;
         self.typed = None;
         let prev = self.a.auth.clone();
-        let kinds = [
-            "User name and password".to_string(),
-            "Personal access token".to_string(),
-        ];
-        let def = usize::from(prev.as_ref().is_some_and(|p| p.kind == AuthKind::Token));
-        let k = ask!(ui::select("Log in with", &kinds, def));
-        let kind = if k == 0 {
-            AuthKind::Password
-        } else {
-            AuthKind::Token
-        };
-        let same_kind = prev.as_ref().filter(|p| p.kind == kind);
-        let user = if kind == AuthKind::Password {
-            let def = same_kind.and_then(|p| p.user.clone()).or_else(|| {
-                std::env::var("JIRA_USER")
-                    .ok()
-                    .filter(|u| !u.trim().is_empty())
-            });
-            let u = ask!(ui::input("Jira user name", def.as_deref(), |s| {
-                if s.is_empty() || s.chars().any(char::is_control) {
-                    Err("type the user name you log in with".into())
-                } else {
-                    Ok(())
+        // Questions within the step: going back re-asks the previous one.
+        let mut stage = 0;
+        let mut kind = prev.as_ref().map_or(AuthKind::Password, |p| p.kind);
+        let mut user: Option<String> = None;
+        let mut src = 0;
+        loop {
+            let same_kind = prev.as_ref().filter(|p| p.kind == kind);
+            let (what, var) = match kind {
+                AuthKind::Token => ("token", "JIRA_TOKEN"),
+                AuthKind::Password => ("password", "JIRA_PASSWORD"),
+            };
+            let back = |stage: usize| -> Option<usize> {
+                match stage {
+                    0 => None,
+                    2 if kind == AuthKind::Token => Some(0),
+                    n => Some(n - 1),
                 }
-            }));
-            Some(u)
-        } else {
-            None
-        };
-        let (what, var) = match kind {
-            AuthKind::Token => ("token", "JIRA_TOKEN"),
-            AuthKind::Password => ("password", "JIRA_PASSWORD"),
-        };
-        let env_state = |v: &str| match std::env::var(v) {
-            Ok(s) if !s.trim().is_empty() => "set in this shell",
-            _ => "not set in this shell",
-        };
-        let mut sources = vec![
-            format!("Type it now (hidden; not saved, asked again at each run)"),
-            format!("From an environment variable (${var}: {})", env_state(var)),
-        ];
-        if kind == AuthKind::Token {
-            sources.push("From a file holding only the token".to_string());
-        }
-        let def = match same_kind.map(AuthRef::source) {
-            Some(SecretSource::Env(_)) => 1,
-            Some(SecretSource::File(_)) => 2,
-            _ => 0,
-        };
-        let src = ask!(ui::select(
-            &format!("Where does the {what} come from?"),
-            &sources,
-            def
-        ));
-        let source = match src {
-            0 => {
-                let label = match &user {
-                    Some(u) => format!("Password for {u}"),
-                    None => "Personal access token".to_string(),
+            };
+            macro_rules! sub {
+                ($e:expr) => {
+                    match $e? {
+                        Ans::Val(v) => v,
+                        Ans::Back => match back(stage) {
+                            Some(s) => {
+                                stage = s;
+                                continue;
+                            }
+                            None => return Ok(Flow::Back),
+                        },
+                    }
                 };
-                let s = ask!(ui::secret(&label));
-                self.typed = Some(s);
-                SecretSource::Prompt
             }
-            1 => {
-                let def = match same_kind.map(AuthRef::source) {
-                    Some(SecretSource::Env(v)) => v,
-                    _ => var.to_string(),
-                };
-                let v = ask!(ui::input("Environment variable name", Some(&def), |s| {
-                    if !config::valid_env_name(s) {
-                        Err("letters, digits and _ only, e.g. JIRA_TOKEN".into())
-                    } else if std::env::var(s).map_or(true, |x| x.trim().is_empty()) {
-                        Err(format!("${s} is not set in this shell: export it and run setup again, or press < and choose another way"))
+            match stage {
+                0 => {
+                    let kinds = [
+                        "User name and password".to_string(),
+                        "Personal access token".to_string(),
+                    ];
+                    let def = usize::from(kind == AuthKind::Token);
+                    let k = sub!(ui::select("Log in with", &kinds, def));
+                    kind = if k == 0 {
+                        AuthKind::Password
                     } else {
-                        Ok(())
+                        AuthKind::Token
+                    };
+                    stage = if kind == AuthKind::Token { 2 } else { 1 };
+                }
+                1 => {
+                    let def = user
+                        .clone()
+                        .or_else(|| same_kind.and_then(|p| p.user.clone()))
+                        .or_else(|| {
+                            std::env::var("JIRA_USER")
+                                .ok()
+                                .filter(|u| !u.trim().is_empty())
+                        });
+                    let u = sub!(ui::input("Jira user name", def.as_deref(), |s| {
+                        if s.is_empty() || s.chars().any(char::is_control) {
+                            Err("type the user name you log in with".into())
+                        } else {
+                            Ok(())
+                        }
+                    }));
+                    user = Some(u);
+                    stage = 2;
+                }
+                2 => {
+                    if kind == AuthKind::Token {
+                        user = None;
                     }
-                }));
-                SecretSource::Env(v)
-            }
-            _ => {
-                let def = match same_kind.map(AuthRef::source) {
-                    Some(SecretSource::File(f)) => Some(f.display().to_string()),
-                    _ => None,
-                };
-                let f = ask!(ui::input("Token file", def.as_deref(), |s| {
-                    match std::fs::read_to_string(s) {
-                        Ok(t) if !t.trim().is_empty() => Ok(()),
-                        Ok(_) => Err(format!("{s} is empty: put the token in it")),
-                        Err(e) => Err(format!("cannot read {s}: {e}")),
+                    let env_state = match std::env::var(var) {
+                        Ok(s) if !s.trim().is_empty() => "set in this shell",
+                        _ => "not set in this shell",
+                    };
+                    let mut sources = vec![
+                        "Type it now (hidden; not saved, asked again at each run)".to_string(),
+                        format!("From an environment variable (${var}: {env_state})"),
+                    ];
+                    if kind == AuthKind::Token {
+                        sources.push("From a file holding only the token".to_string());
                     }
-                }));
-                SecretSource::File(PathBuf::from(f))
+                    let def = match same_kind.map(AuthRef::source) {
+                        Some(SecretSource::Env(_)) => 1,
+                        Some(SecretSource::File(_)) if kind == AuthKind::Token => 2,
+                        _ => 0,
+                    };
+                    src = sub!(ui::select(
+                        &format!("Where does the {what} come from?"),
+                        &sources,
+                        def
+                    ));
+                    stage = 3;
+                }
+                _ => {
+                    let source = match src {
+                        0 => {
+                            let label = match &user {
+                                Some(u) => format!("Password for {u}"),
+                                None => "Personal access token".to_string(),
+                            };
+                            let s = sub!(ui::secret(&label));
+                            self.typed = Some(s);
+                            SecretSource::Prompt
+                        }
+                        1 => {
+                            let def = match same_kind.map(AuthRef::source) {
+                                Some(SecretSource::Env(v)) => v,
+                                _ => var.to_string(),
+                            };
+                            let v = sub!(ui::input("Environment variable name", Some(&def), |s| {
+                                if !config::valid_env_name(s) {
+                                    Err("letters, digits and _ only, e.g. JIRA_TOKEN".into())
+                                } else if std::env::var(s).map_or(true, |x| x.trim().is_empty()) {
+                                    Err(format!("${s} is not set in this shell: export it and run setup again, or type < and choose another way"))
+                                } else {
+                                    Ok(())
+                                }
+                            }));
+                            SecretSource::Env(v)
+                        }
+                        _ => {
+                            let def = match same_kind.map(AuthRef::source) {
+                                Some(SecretSource::File(f)) => Some(f.display().to_string()),
+                                _ => None,
+                            };
+                            let f = sub!(ui::input("Token file", def.as_deref(), |s| {
+                                match std::fs::read_to_string(s) {
+                                    Ok(t) if !t.trim().is_empty() => Ok(()),
+                                    Ok(_) => Err(format!("{s} is empty: put the token in it")),
+                                    Err(e) => Err(format!("cannot read {s}: {e}")),
+                                }
+                            }));
+                            SecretSource::File(PathBuf::from(f))
+                        }
+                    };
+                    self.a.auth = Some(AuthRef::new(kind, user, source));
+                    return Ok(Flow::Next { asked: true });
+                }
             }
-        };
-        self.a.auth = Some(AuthRef::new(kind, user, source));
-        Ok(Flow::Next { asked: true })
+        }
     }
 
     /// The secret for this run: typed, or read from where the reference points.
@@ -800,6 +843,18 @@ impl Wizard {
                             // Re-ask the secret right here; empty goes back to the login choice.
                             self.typed = None;
                             continue;
+                        }
+                        _ => {}
+                    }
+                    // Offer the login that can work as the default when coming back.
+                    match e {
+                        JiraError::WebSudoNeedsPassword => {
+                            self.a.auth =
+                                Some(AuthRef::new(AuthKind::Password, None, SecretSource::Prompt))
+                        }
+                        JiraError::BasicAuthDisabled { .. } => {
+                            self.a.auth =
+                                Some(AuthRef::new(AuthKind::Token, None, SecretSource::Prompt))
                         }
                         _ => {}
                     }
@@ -1066,8 +1121,7 @@ impl Wizard {
             "log rotation",
             "Raised levels write more: the log must keep what the window wrote until you read it.",
         );
-        let mut cfg = Config::load(&path)?;
-        let main = match cfg.appender(None) {
+        let main = match Config::load(&path)?.appender(None) {
             Ok(a) => a,
             Err(e) => {
                 ui::say(format!("problem: {e}"));
@@ -1092,67 +1146,103 @@ impl Wizard {
                 main.file, main.max_size_raw, main.backups
             )),
         }
-        let keep_def = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
-        let keep = ask!(ui::input(
-            "Keep the log for at least (36h, 3d, 2w)",
-            Some(&keep_def),
-            |s| { crate::commands::config::parse_keep(s).map(|_| ()) }
-        ));
-        let keep_d = crate::commands::config::parse_keep(&keep).map_err(|e| anyhow!(e))?;
-        self.a.keep = Some(keep.clone());
-        ui::say(format!(
-            "How busy is Jira? If you do not know, {DEFAULT_REQUESTS_PER_HOUR} requests per hour is assumed (a busy mid-size Jira);\n\
-             the capture's summary measures it, and `jira-patrol rotation plan --from-summary` re-plans from that."
-        ));
-        let rph_def = self
-            .a
-            .requests_per_hour
-            .unwrap_or(DEFAULT_REQUESTS_PER_HOUR)
-            .to_string();
-        let rph = ask!(ui::input("Requests per hour", Some(&rph_def), |s| {
-            s.replace('_', "")
-                .parse::<u64>()
-                .map(|_| ())
-                .map_err(|_| "a whole number, e.g. 20000".to_string())
-        }));
-        let rph: u64 = rph.replace('_', "").parse()?;
-        self.a.requests_per_hour = Some(rph);
-        let profile =
-            crate::profiles::load(self.a.profile.as_deref().unwrap_or(DEFAULT_PROFILE), None)?;
-        let bph = volume_per_hour(rph, &profile);
-        let plan = log4j::plan(bph, keep_d, Some(&main));
-        ui::say(format!(
-            "At {rph} requests/hour with {} (assuming every request uses a token): about {}/hour, {} for {keep}.",
-            profile.name,
-            size::Approx(bph),
-            size::Approx(plan.needed_bytes)
-        ));
-        if plan.holds_now {
-            ui::say("The current rotation keeps that: nothing to change.");
-            return Ok(Flow::Next { asked: true });
-        }
-        let changes = cfg.set_rotation(
-            Some(&main.name),
-            Some(plan.max_size_bytes),
-            Some(plan.backups),
-        )?;
-        ui::say(format!(
-            "Proposed: rotate at {} and keep {} old files (up to {} on disk). The change to {}:",
-            size::human_exact(plan.max_size_bytes),
-            plan.backups,
-            size::Approx(plan.disk_bytes),
-            path.display()
-        ));
-        ui::say(cfg.diff().trim_end());
-        let items = [
-            "Apply this change (the current file is backed up beside it)".to_string(),
-            "Skip it: keep the current rotation".to_string(),
-        ];
-        let pick = ask!(ui::select("Apply?", &items, 0));
-        if pick == 1 {
-            ui::say("Left unchanged.");
-            return Ok(Flow::Next { asked: true });
-        }
+        // keep (0) -> requests per hour (1) -> the proposed change (2); < re-asks the previous.
+        let mut stage = 0;
+        let (cfg, changes) = loop {
+            macro_rules! sub {
+                ($e:expr) => {
+                    match $e? {
+                        Ans::Val(v) => v,
+                        Ans::Back if stage == 0 => return Ok(Flow::Back),
+                        Ans::Back => {
+                            stage -= 1;
+                            continue;
+                        }
+                    }
+                };
+            }
+            match stage {
+                0 => {
+                    let keep_def = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
+                    let keep = sub!(ui::input(
+                        "Keep the log for at least (36h, 3d, 2w)",
+                        Some(&keep_def),
+                        |s| { crate::commands::config::parse_keep(s).map(|_| ()) }
+                    ));
+                    self.a.keep = Some(keep);
+                    stage = 1;
+                }
+                1 => {
+                    ui::say(format!(
+                        "How busy is Jira? If you do not know, {DEFAULT_REQUESTS_PER_HOUR} requests per hour is assumed (a busy mid-size Jira);\n\
+                         the capture's summary measures it, and `jira-patrol rotation plan --from-summary` re-plans from that."
+                    ));
+                    let rph_def = self
+                        .a
+                        .requests_per_hour
+                        .unwrap_or(DEFAULT_REQUESTS_PER_HOUR)
+                        .to_string();
+                    let rph = sub!(ui::input("Requests per hour", Some(&rph_def), |s| {
+                        s.replace('_', "")
+                            .parse::<u64>()
+                            .map(|_| ())
+                            .map_err(|_| "a whole number, e.g. 20000".to_string())
+                    }));
+                    self.a.requests_per_hour = Some(rph.replace('_', "").parse()?);
+                    stage = 2;
+                }
+                _ => {
+                    let keep = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
+                    let keep_d =
+                        crate::commands::config::parse_keep(&keep).map_err(|e| anyhow!(e))?;
+                    let rph = self
+                        .a
+                        .requests_per_hour
+                        .unwrap_or(DEFAULT_REQUESTS_PER_HOUR);
+                    let profile = crate::profiles::load(
+                        self.a.profile.as_deref().unwrap_or(DEFAULT_PROFILE),
+                        None,
+                    )?;
+                    let bph = volume_per_hour(rph, &profile);
+                    let plan = log4j::plan(bph, keep_d, Some(&main));
+                    ui::say(format!(
+                        "At {rph} requests/hour with {} (assuming every request uses a token): about {}/hour, {} for {keep}.",
+                        profile.name,
+                        size::Approx(bph),
+                        size::Approx(plan.needed_bytes)
+                    ));
+                    if plan.holds_now {
+                        ui::say("The current rotation keeps that: nothing to change.");
+                        return Ok(Flow::Next { asked: true });
+                    }
+                    // A fresh copy each time: going back and forth must not stack edits.
+                    let mut cfg = Config::load(&path)?;
+                    let changes = cfg.set_rotation(
+                        Some(&main.name),
+                        Some(plan.max_size_bytes),
+                        Some(plan.backups),
+                    )?;
+                    ui::say(format!(
+                        "Proposed: rotate at {} and keep {} old files (up to {} on disk). The change to {}:",
+                        size::human_exact(plan.max_size_bytes),
+                        plan.backups,
+                        size::Approx(plan.disk_bytes),
+                        path.display()
+                    ));
+                    ui::say(cfg.diff().trim_end());
+                    let items = [
+                        "Apply this change (the current file is backed up beside it)".to_string(),
+                        "Skip it: keep the current rotation".to_string(),
+                    ];
+                    let pick = sub!(ui::select("Apply?", &items, 0));
+                    if pick == 1 {
+                        ui::say("Left unchanged.");
+                        return Ok(Flow::Next { asked: true });
+                    }
+                    break (cfg, changes);
+                }
+            }
+        };
         let saved = cfg
             .save()
             .with_context(|| format!("{} left unchanged", path.display()))?;
