@@ -124,12 +124,22 @@ pub fn run(args: SetupArgs) -> anyhow::Result<()> {
         Some(p) => p.clone(),
         None => config::default_path()?,
     };
-    if args.config.is_some() || path.exists() {
-        let saved = config::load_from(&path)?;
-        answers = answers.or_saved(&saved);
-    }
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if args.non_interactive || !terminal {
+    let unattended = args.non_interactive || !terminal;
+    // On a terminal a --config FILE that does not exist yet is where the answers will go.
+    if path.exists() || (args.config.is_some() && unattended) {
+        match config::load_from(&path) {
+            Ok(saved) => answers = answers.or_saved(&saved),
+            Err(e) if !unattended => {
+                eprintln!(
+                    "warning: {e:#}
+starting without its answers; it is replaced only if you save at the end"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if unattended {
         return wizard::unattended(
             answers,
             wizard::Unattended {
