@@ -19,9 +19,12 @@ struct World {
 
 impl World {
     fn new() -> World {
+        Self::with(SimConfig::default())
+    }
+    fn with(cfg: SimConfig) -> World {
         let sim = SimJira::start(SimConfig {
             noise: false,
-            ..SimConfig::default()
+            ..cfg
         })
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -429,4 +432,48 @@ fn a_token_blocked_by_websudo_is_explained_and_leads_back_to_the_login_choice() 
     let text = w.text();
     assert_eq!(code, 130, "{text}");
     assert!(!text.contains(&raw), "the token was shown:\n{text}");
+}
+
+#[test]
+fn an_untrusted_certificate_is_explained_and_a_ca_file_fixes_it() {
+    let world = World::with(SimConfig {
+        tls: Some(jira_patrol::sim::TlsIdentity::test_identity()),
+        ..SimConfig::default()
+    });
+    assert!(world.sim.url().starts_with("https://"));
+    let ca = std::fs::canonicalize("tests/fixtures/tls/ca.pem").unwrap();
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.expect("is not trusted");
+    w.expect("what to do: Jira's certificate is signed by a CA this machine does not trust");
+    // The CA choice is offered first for a TLS problem.
+    w.choose("What now?", 0);
+    w.answer("CA certificate file (PEM)", &ca.display().to_string());
+    w.expect("change levels  possible");
+    w.answer("Jira install directory", "-");
+    // A Jira home is enough: the log inside it is found.
+    w.answer(
+        "atlassian-jira.log",
+        &world.sim.home().display().to_string(),
+    );
+    w.choose("Profile", 0);
+    w.answer("Capture length", "");
+    w.choose("Save?", 0);
+    w.choose("Capture", 1);
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!("--ca-cert {}", ca.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--log {}", world.sim.log_path().display())),
+        "{text}"
+    );
+    let saved = std::fs::read_to_string(world.config_file()).unwrap();
+    assert!(
+        saved.contains(&format!("ca_cert = \"{}\"", ca.display())),
+        "{saved}"
+    );
 }
