@@ -46,3 +46,12 @@ pub enum Command {
     /// Run the simulated Jira (for demos and tests)
     Sim(commands::sim::SimArgs),
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        // clap checks duplicate flags and ids only when a command is built: do it for all.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -119,7 +119,7 @@ fn login_sets_session_and_xsrf_cookies_and_bad_credentials_get_401() {
         header(&r, "X-Seraph-LoginReason").as_deref(),
         Some("AUTHENTICATED_FAILED")
     );
-    assert!(set_cookies(r.headers()).get("JSESSIONID").is_none());
+    assert!(!set_cookies(r.headers()).contains_key("JSESSIONID"));
     // An inactive user cannot log in either.
     let r = client()
         .post(format!("{}/rest/auth/1/session", sim.url()))
@@ -333,7 +333,7 @@ fn pat_answers_good_expired_unknown_inactive_and_malformed() {
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "X-AUSERNAME").as_deref(), Some("admin"));
     assert!(
-        set_cookies(r.headers()).get("JSESSIONID").is_none(),
+        !set_cookies(r.headers()).contains_key("JSESSIONID"),
         "PAT calls build no session"
     );
     let me: serde_json::Value = r.json().unwrap();
@@ -586,4 +586,87 @@ fn tls_uses_a_certificate_clients_do_not_trust_by_default() {
         .map(|v| v.to_str().unwrap().to_string())
         .collect();
     assert!(cookies.iter().all(|c| c.contains("Secure")), "{cookies:?}");
+}
+
+#[test]
+fn a_context_path_prefixes_redirects_and_cookies_but_not_destinations() {
+    let sim = SimJira::start(SimConfig {
+        context_path: "/jira".into(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    assert!(sim.url().ends_with("/jira"));
+    let r = client()
+        .get(format!("{}/secure/admin/ViewLogging.jspa", sim.url()))
+        .send()
+        .unwrap();
+    assert_eq!(
+        header(&r, "Location").unwrap(),
+        "/jira/login.jsp?permissionViolation=true&os_destination=%2Fsecure%2Fadmin%2FViewLogging.jspa"
+    );
+    let r = client()
+        .post(format!("{}/rest/auth/1/session", sim.url()))
+        .json(&serde_json::json!({"username": "admin", "password": "admin"}))
+        .send()
+        .unwrap();
+    let c = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(c.contains("Path=/jira"), "{c}");
+    let outside = sim.url().trim_end_matches("/jira").to_string() + "/rest/api/2/serverInfo";
+    assert_eq!(client().get(outside).send().unwrap().status(), 404);
+    let v: serde_json::Value = client()
+        .get(format!("{}/rest/api/2/serverInfo", sim.url()))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["baseUrl"], sim.url());
+}
+
+#[test]
+fn permissions_groups_and_dropping_websudo() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let perms = |auth: Option<(&str, &str)>| -> serde_json::Value {
+        let mut rb = client().get(format!(
+            "{}/rest/api/2/mypermissions?permissions=SYSTEM_ADMIN",
+            sim.url()
+        ));
+        if let Some((u, p)) = auth {
+            rb = rb.basic_auth(u, Some(p));
+        }
+        rb.send().unwrap().json().unwrap()
+    };
+    let v = perms(Some(("admin", "admin")));
+    assert_eq!(v["permissions"]["SYSTEM_ADMIN"]["havePermission"], true);
+    assert!(v["permissions"].get("USE").is_none());
+    assert_eq!(
+        perms(Some(("jdoe", "jdoe")))["permissions"]["SYSTEM_ADMIN"]["havePermission"],
+        false
+    );
+    assert_eq!(
+        perms(None)["permissions"]["SYSTEM_ADMIN"]["havePermission"],
+        false
+    );
+    let me: serde_json::Value = client()
+        .get(format!("{}/rest/api/2/myself?expand=groups", sim.url()))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(me["groups"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["name"] == "jira-administrators"));
+
+    let mut s = Session::login(&sim, "admin", "admin");
+    s.websudo("admin");
+    assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 200);
+    let r =
+        s.c.delete(format!("{}/rest/auth/1/websudo", sim.url()))
+            .header("Cookie", s.cookie())
+            .send()
+            .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 302);
 }

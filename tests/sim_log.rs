@@ -7,77 +7,8 @@ use jira_patrol::sim::{RotationMode, SimConfig, SimJira};
 use reqwest::blocking::Client;
 use std::path::Path;
 
-/// One parsed first line of an entry.
-#[derive(Debug, Clone)]
-struct Entry {
-    date: String,
-    thread: String,
-    level: String,
-    user: String,
-    request_id: String,
-    asession: String,
-    ip: String,
-    url: String,
-    category: String,
-    message: String,
-}
-
-const LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-
-fn parse(line: &str) -> Option<Entry> {
-    // `yyyy-MM-dd HH:mm:ss,SSS[+hhmm] `
-    let b = line.as_bytes();
-    if b.len() < 24 || b[4] != b'-' || b[10] != b' ' || b[19] != b',' {
-        return None;
-    }
-    let mut rest = &line[23..];
-    let mut date = line[..23].to_string();
-    if rest.starts_with('+') || rest.starts_with('-') {
-        date.push_str(&rest[..5]);
-        rest = &rest[5..];
-    }
-    let rest = rest.strip_prefix(' ')?;
-    // The thread may hold spaces: the level is the first level word followed by a space.
-    let (thread, level, after) = rest.match_indices(' ').find_map(|(i, _)| {
-        let tail = &rest[i + 1..];
-        LEVELS.iter().find_map(|l| {
-            tail.strip_prefix(l)
-                .and_then(|t| t.strip_prefix(' '))
-                .map(|t| (&rest[..i], *l, t))
-        })
-    })?;
-    let mut f = after.splitn(6, ' ');
-    let (user, rid, asess, ip, url, tail) = (
-        f.next()?,
-        f.next()?,
-        f.next()?,
-        f.next()?,
-        f.next()?,
-        f.next()?,
-    );
-    let tail = tail.strip_prefix('[')?;
-    let close = tail.find("] ")?;
-    Some(Entry {
-        date,
-        thread: thread.into(),
-        level: level.into(),
-        user: user.into(),
-        request_id: rid.into(),
-        asession: asess.into(),
-        ip: ip.into(),
-        url: url.into(),
-        category: tail[..close].into(),
-        message: tail[close + 2..].into(),
-    })
-}
-
-fn is_continuation(line: &str) -> bool {
-    line.starts_with('\t')
-        || line.starts_with("    ")
-        || line.starts_with("Caused by: ")
-        || line.starts_with("java.")
-        || line.is_empty()
-}
+mod sim_support;
+use sim_support::{is_continuation, parse, Entry};
 
 /// Replaces the contents of each outermost `[...]` with nothing (values vary, shape stays).
 fn mask(msg: &str) -> String {
@@ -431,10 +362,7 @@ fn the_batcher_job_stamps_last_access_times_in_the_database() {
     );
     assert_eq!(e[1].message, "Updated number tokens: [1]");
     let after = sim.token(&t.token_id).unwrap().last_accessed_at.unwrap();
-    assert_eq!(
-        after.to_string().trim_end_matches('Z'),
-        when.trim_end_matches('Z')
-    );
+    assert_eq!(after, when.parse::<jiff::Timestamp>().unwrap());
 
     // The next TokenDTO shows the stamped time; the name's ", " and "=" are kept verbatim.
     let tail = Tail::at_end(&sim);
@@ -449,10 +377,10 @@ fn the_batcher_job_stamps_last_access_times_in_the_database() {
         dto.contains("name=ci, deploy (prod)=1, createdAt="),
         "{dto}"
     );
-    assert!(dto.contains(&format!(
-        "lastAccessedAt={}",
-        when.replace('T', " ").trim_end_matches('Z')
-    )));
+    // java.sql.Timestamp spelling of the same instant: no `T`, no `Z`, no trailing zeros.
+    let sql = when.replace('T', " ");
+    let sql = sql.trim_end_matches('Z').trim_end_matches('0');
+    assert!(dto.contains(&format!("lastAccessedAt={sql},")), "{dto}");
     assert!(dto.contains("expiringAt=9999-12-31 00:00:00.0"));
 }
 
@@ -539,6 +467,7 @@ fn rotation_run(mode: RotationMode) -> (SimJira, Vec<String>) {
         files.push(std::fs::read_to_string(format!("{}.{i}", path.display())).unwrap());
     }
     assert!(!Path::new(&format!("{}.4", path.display())).exists());
+    assert_eq!(sim.log_files().len(), 4);
     (sim, files)
 }
 
@@ -570,4 +499,72 @@ fn rotation_by_rename_shifts_backups_with_dot_one_newest() {
 fn rotation_by_copytruncate_keeps_the_same_file() {
     let (_sim, files) = rotation_run(RotationMode::CopyTruncate);
     check_rotated(&files);
+}
+
+#[test]
+fn lost_log4j2_jvm_arguments_make_runtime_levels_do_nothing() {
+    let sim = SimJira::start(SimConfig {
+        runtime_levels_apply: false,
+        ..quiet()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    assert_eq!(sim.levels()["com.atlassian.pats"], Level::Trace);
+    let tail = Tail::at_end(&sim);
+    pat_get(&sim, "/rest/api/2/myself", &raw(&sim, "test"));
+    assert!(
+        tail.lines().is_empty(),
+        "the page says TRACE, the log stays quiet"
+    );
+}
+
+#[test]
+fn a_restart_forgets_runtime_levels() {
+    let sim = SimJira::start(quiet()).unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    sim.restart();
+    assert!(!sim.levels().contains_key("com.atlassian.pats"));
+    assert_eq!(sim.effective_level("com.atlassian.pats"), Level::Warn);
+    let text = std::fs::read_to_string(sim.log_path()).unwrap();
+    assert_eq!(text.matches("Running Jira startup checks.").count(), 2);
+}
+
+#[test]
+fn tricky_token_names_and_never_used_tokens_are_logged_verbatim() {
+    let sim = SimJira::start(quiet()).unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    let name = "release-bot [eu], expiringAt=never";
+    let tail = Tail::at_end(&sim);
+    assert_eq!(pat_get(&sim, "/rest/api/2/project", &raw(&sim, name)), 200);
+    let dto = tail
+        .entries()
+        .into_iter()
+        .find(|e| e.message.starts_with("Authentication successful"))
+        .unwrap()
+        .message;
+    assert!(dto.contains(&format!("name={name}, createdAt=")), "{dto}");
+    assert!(dto.contains(", lastAccessedAt=null, "), "{dto}");
+    assert!(dto.ends_with(", notificationState=NOT_SENT)]"));
+    // The real expiry is the last expiringAt= in the line, not the one inside the name.
+    let t = sim.accounts().token(name).unwrap();
+    let expiry = jira_patrol::sim::token_dto(t);
+    let expiry = expiry.rsplit("expiringAt=").next().unwrap();
+    assert!(expiry.starts_with(&t.expiring_at.unwrap().to_string()[..10]));
+}
+
+#[test]
+fn no_backups_means_the_log_starts_over() {
+    let sim = SimJira::start(SimConfig {
+        log_max_bytes: 2048,
+        log_backups: 0,
+        ..quiet()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    for _ in 0..10 {
+        pat_get(&sim, "/rest/api/2/myself", &raw(&sim, "test"));
+    }
+    let len = std::fs::metadata(sim.log_path()).unwrap().len();
+    assert!(len < 2048 + 1024, "{len}");
+    assert!(!Path::new(&format!("{}.1", sim.log_path().display())).exists());
 }

@@ -1,1 +1,388 @@
-//! Timed capture windows (issue 5).
+//! Timed capture windows: raise the levels of a profile (journaled first), follow the
+//! logs while scripts do their work, then put the levels back — at the end, on Ctrl-C,
+//! on SIGTERM, on a Jira or file error — and only then report which token did what.
+//!
+//! The window never restores silently half-way: a second Ctrl-C during the restore says
+//! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
+
+pub mod follow;
+pub mod signals;
+
+use crate::jira::Client;
+use crate::journal::{self, Applied, RestoreReport};
+use crate::profiles::Profile;
+use crate::scan::{Request, Scanner, Zone};
+use crate::summary::{Filter, NodeCount, Report, Summary};
+use follow::{Event, Follower};
+use signals::{Phase, Signals};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{0}: its directory does not exist: give the path of atlassian-jira.log (JIRA_HOME/log/atlassian-jira.log)")]
+    NoLogDir(PathBuf),
+    #[error("{path}: cannot follow it: {source}")]
+    Log {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the window was stopped before it began (signal received); nothing was changed")]
+    StoppedBeforeStart,
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+}
+
+/// Called for every request as the window sees it.
+pub type RequestHook = Box<dyn FnMut(&Request)>;
+
+pub struct Options {
+    pub profile: Profile,
+    pub window: Duration,
+    pub logs: Vec<PathBuf>,
+    pub zone: Zone,
+    pub filter: Filter,
+    /// How often the logs are read (a request shows in the live count this fast).
+    pub poll: Duration,
+    /// How often Jira is asked for its levels during the window.
+    pub check_every: Duration,
+    /// Say what silence can mean when no PAT line came for this long.
+    pub quiet_after: Duration,
+    /// Called for every request as it is seen (JSONL streaming).
+    pub on_request: Option<RequestHook>,
+}
+
+impl Options {
+    pub fn new(profile: Profile, window: Duration, logs: Vec<PathBuf>) -> Options {
+        Options {
+            profile,
+            window,
+            logs,
+            zone: Zone::local(),
+            filter: Filter::default(),
+            poll: Duration::from_millis(200),
+            check_every: Duration::from_secs(15),
+            quiet_after: Duration::from_secs(60),
+            on_request: None,
+        }
+    }
+}
+
+pub struct Outcome {
+    pub report: Report,
+    pub applied: Applied,
+    /// `Err` holds why the levels could not be put back (the journal stays).
+    pub restore: Result<RestoreReport, String>,
+    /// The signal that ended the window early.
+    pub stopped_by: Option<i32>,
+    /// Things said during the window (also printed as they happened).
+    pub notices: Vec<String>,
+    pub elapsed: Duration,
+}
+
+struct Node {
+    follower: Follower,
+    scanner: Scanner,
+    requests: u64,
+}
+
+/// Run one window. Signals must be installed by the caller (see [`signals::install`]) so
+/// that a Ctrl-C before the window started already counts.
+pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome, CaptureError> {
+    for l in &opts.logs {
+        let dir = l
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(CaptureError::NoLogDir(l.clone()));
+        }
+    }
+    let mut status = Status::new(opts.window);
+    // Follow from the current end before anything changes, so no line of the window is
+    // missed.
+    let mut nodes = Vec::new();
+    for l in &opts.logs {
+        let follower = Follower::new(l).map_err(|source| CaptureError::Log {
+            path: l.clone(),
+            source,
+        })?;
+        if !follower.exists() {
+            status.say(format!(
+                "{}: does not exist yet; it will be read once it appears",
+                l.display()
+            ));
+        }
+        nodes.push(Node {
+            follower,
+            scanner: Scanner::new(opts.zone.clone()),
+            requests: 0,
+        });
+    }
+    if sig.count() > 0 {
+        return Err(CaptureError::StoppedBeforeStart);
+    }
+    sig.set_phase(Phase::Applying);
+    let applied = journal::apply(client, &opts.profile.loggers, "capture")?;
+    sig.set_journal(applied.journal.clone());
+    sig.set_phase(Phase::Window);
+    let started = Instant::now();
+    let deadline = started + opts.window;
+    let mut summary = Summary::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut next_check = started + opts.check_every;
+    let mut jira_down: Option<String> = None;
+    let mut quiet_warned = false;
+    let mut file_error: Option<String> = None;
+    loop {
+        for (i, n) in nodes.iter_mut().enumerate() {
+            if let Err(e) = poll_node(
+                n,
+                &mut buf,
+                &mut summary,
+                &opts.filter,
+                &mut opts.on_request,
+            ) {
+                file_error = Some(format!("{}: {e}", opts.logs[i].display()));
+            }
+        }
+        let now = Instant::now();
+        if file_error.is_some() || sig.count() > 0 || now >= deadline {
+            break;
+        }
+        if now >= next_check {
+            next_check = now + opts.check_every;
+            check_jira(client, &opts.profile, &mut jira_down, &mut status);
+        }
+        let pat_lines: u64 = nodes.iter().map(|n| n.scanner.stats().pat_lines).sum();
+        if !quiet_warned && pat_lines == 0 && now.duration_since(started) >= opts.quiet_after {
+            quiet_warned = true;
+            status.say(format!(
+                "no PAT line in the log after {}s although the levels read back as raised. It can mean: no script used a token yet; the wrong --log (each Data Center node writes its own); or a Jira 9.5+ whose log4j2 JVM arguments were lost in an upgrade (runtime level changes then do nothing: check bin/setenv.sh)",
+                opts.quiet_after.as_secs()
+            ));
+        }
+        let bytes: u64 = nodes.iter().map(|n| n.follower.bytes).sum();
+        status.tick(
+            deadline.saturating_duration_since(now),
+            summary.requests(),
+            summary.tokens_seen(),
+            bytes,
+            now.duration_since(started),
+        );
+        std::thread::sleep(opts.poll.min(deadline.saturating_duration_since(now)));
+    }
+    let elapsed = started.elapsed();
+    status.clear();
+    if let Some(e) = &file_error {
+        status.say(format!("stopping early, a log could not be read: {e}"));
+    }
+    let stopped_by = sig.last();
+    // Levels first: the summary can wait, Jira's logging cannot.
+    sig.set_phase(Phase::Restoring);
+    let restore = journal::restore(client).map_err(|e| e.to_string());
+    sig.set_phase(Phase::Done);
+    for (i, n) in nodes.iter_mut().enumerate() {
+        if let Err(e) = poll_node(
+            n,
+            &mut buf,
+            &mut summary,
+            &opts.filter,
+            &mut opts.on_request,
+        ) {
+            status.say(format!("{}: {e}", opts.logs[i].display()));
+        }
+        let mut add = |r: Request| {
+            if opts.filter.accepts(&r) {
+                if let Some(f) = &mut opts.on_request {
+                    f(&r);
+                }
+                summary.add(&r);
+                n.requests += 1;
+            }
+        };
+        n.scanner.end_stream(&mut add);
+    }
+    let report = build_report(&summary, &nodes, &opts.logs, elapsed);
+    Ok(Outcome {
+        report,
+        applied,
+        restore,
+        stopped_by,
+        notices: status.notices,
+        elapsed,
+    })
+}
+
+fn poll_node(
+    n: &mut Node,
+    buf: &mut [u8],
+    summary: &mut Summary,
+    filter: &Filter,
+    on_request: &mut Option<RequestHook>,
+) -> std::io::Result<()> {
+    let Node {
+        follower,
+        scanner,
+        requests,
+    } = n;
+    let mut add = |r: Request| {
+        if filter.accepts(&r) {
+            if let Some(f) = on_request {
+                f(&r);
+            }
+            summary.add(&r);
+            *requests += 1;
+        }
+    };
+    follower.poll(buf, &mut |bytes, ev| match ev {
+        Event::Data => scanner.feed(bytes, &mut add),
+        Event::EndOfFile => scanner.end_file(&mut add),
+    })
+}
+
+fn check_jira(client: &Client, profile: &Profile, down: &mut Option<String>, status: &mut Status) {
+    match client.levels() {
+        Ok(page) => {
+            if let Some(since) = down.take() {
+                status.say(format!("Jira answers again (it did not since {since})"));
+            }
+            let lowered: Vec<String> = profile
+                .loggers
+                .iter()
+                .filter(|(l, want)| page.effective(l).0 != *want)
+                .map(|(l, want)| format!("{l} (wanted {want}, now {})", page.effective(l).0))
+                .collect();
+            if !lowered.is_empty() {
+                status.say(format!(
+                    "levels changed behind our back: {} — was Jira restarted, or did someone change them? The window goes on; lines may be missing",
+                    lowered.join(", ")
+                ));
+            }
+        }
+        Err(e) => {
+            if down.is_none() {
+                let at = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                status.say(format!("Jira does not answer ({e}); still following the logs, restore will be tried at the end"));
+                *down = Some(at);
+            }
+        }
+    }
+}
+
+fn build_report(summary: &Summary, nodes: &[Node], logs: &[PathBuf], elapsed: Duration) -> Report {
+    let mut stats = crate::scan::Stats::default();
+    for n in nodes {
+        let s = n.scanner.stats();
+        stats.lines += s.lines;
+        stats.bytes += s.bytes;
+        stats.pat_lines += s.pat_lines;
+        stats.pat_bytes += s.pat_bytes;
+        stats.first_pat_ms = match (stats.first_pat_ms, s.first_pat_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        stats.last_pat_ms = stats.last_pat_ms.max(s.last_pat_ms);
+    }
+    let files = logs.iter().map(|p| p.display().to_string()).collect();
+    let mut report = summary.report(files, &stats);
+    let secs = elapsed.as_secs_f64().max(0.001);
+    let per_hour = |b: u64| (b as f64 * 3600.0 / secs) as u64;
+    report.volume.seconds = Some((secs * 1000.0).round() / 1000.0);
+    report.volume.pat_bytes_per_hour = Some(per_hour(stats.pat_bytes));
+    report.volume.log_bytes_per_hour = Some(per_hour(nodes.iter().map(|n| n.follower.bytes).sum()));
+    if nodes.len() > 1 {
+        report.nodes = nodes
+            .iter()
+            .zip(logs)
+            .map(|(n, l)| NodeCount {
+                log: l.display().to_string(),
+                requests: n.requests,
+                pat_lines: n.scanner.stats().pat_lines,
+                bytes: n.follower.bytes,
+            })
+            .collect();
+    }
+    report
+}
+
+/// The live status: a one-line spinner on a terminal, periodic plain lines otherwise.
+struct Status {
+    bar: Option<indicatif::ProgressBar>,
+    plain_every: Duration,
+    next_plain: Instant,
+    notices: Vec<String>,
+}
+
+impl Status {
+    fn new(window: Duration) -> Status {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} capture: {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            b
+        });
+        let plain_every = (window / 6).clamp(Duration::from_secs(5), Duration::from_secs(60));
+        Status {
+            bar,
+            plain_every,
+            next_plain: Instant::now() + plain_every,
+            notices: Vec::new(),
+        }
+    }
+
+    fn tick(
+        &mut self,
+        left: Duration,
+        requests: u64,
+        tokens: usize,
+        bytes: u64,
+        elapsed: Duration,
+    ) {
+        let per_min = bytes as f64 * 60.0 / elapsed.as_secs_f64().max(1.0);
+        let msg = format!(
+            "{} left · {requests} requests · {tokens} tokens · log +{}/min",
+            fmt_duration(left),
+            crate::report::human_bytes(per_min as u64)
+        );
+        match &self.bar {
+            Some(b) => {
+                b.set_message(msg);
+                b.tick();
+            }
+            None => {
+                if Instant::now() >= self.next_plain {
+                    self.next_plain = Instant::now() + self.plain_every;
+                    eprintln!("capture: {msg}");
+                }
+            }
+        }
+    }
+
+    fn say(&mut self, msg: String) {
+        match &self.bar {
+            Some(b) => b.println(format!("note: {msg}")),
+            None => eprintln!("note: {msg}"),
+        }
+        self.notices.push(msg);
+    }
+
+    fn clear(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}

@@ -3,9 +3,15 @@
 
 use super::conn::ConnArgs;
 use super::profile::ProfilesDir;
-use super::summarize::{FilterArgs, SummaryFormat};
-use crate::report::Dialect;
+use super::summarize::SummaryFormat;
+use crate::capture::{self, signals, Options, Outcome};
+use crate::journal::Action;
+use crate::report::{self, Dialect};
+use crate::summary::Report;
+use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CaptureArgs {
@@ -40,18 +46,251 @@ pub struct CaptureArgs {
     /// Also write the summary to this file
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    #[command(flatten)]
-    pub filter: FilterArgs,
+    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
+    #[arg(long)]
+    pub tz: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }
 
-pub fn run(args: CaptureArgs) -> anyhow::Result<()> {
+pub fn run(args: CaptureArgs) -> Result<()> {
     let client = args.conn.connect()?;
     run_with(client, args)
 }
 
 /// Run a capture with a client already connected (the wizard and the demo use this).
-pub fn run_with(_client: crate::jira::Client, _args: CaptureArgs) -> anyhow::Result<()> {
-    anyhow::bail!("'capture' is not implemented yet")
+pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
+    // From here on a signal never kills us with levels raised: it ends the window.
+    let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    let sig = &sig;
+    let window = window(&args)?;
+    let profile = crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?;
+    let zone = super::summarize::zone(args.tz.as_deref())?;
+    let keep = super::config::parse_keep(&args.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+    // Read the rotation settings now: a wrong path should fail before Jira is touched.
+    let rotation = rotation_config(&args)?;
+    let mut opts = Options::new(profile, window, args.logs.clone());
+    opts.zone = zone;
+    if let Some(ms) = std::env::var("JIRA_PATROL_QUIET_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        // Tests shorten the "no PAT line yet" delay; not a user setting.
+        opts.quiet_after = Duration::from_millis(ms);
+    }
+    if let Some(ms) = std::env::var("JIRA_PATROL_CHECK_EVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.check_every = Duration::from_millis(ms);
+    }
+    if args.format == SummaryFormat::Jsonl {
+        opts.on_request = Some(Box::new(|r| {
+            let _ = report::jsonl_event(r, &mut std::io::stdout().lock());
+        }));
+    }
+    eprintln!(
+        "capture: applying profile {} for {} on {}; following {}",
+        opts.profile.name,
+        capture::fmt_duration(window),
+        client.base_url(),
+        args.logs
+            .iter()
+            .map(|l| l.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let outcome = capture::run(&client, opts, sig)?;
+    let restored_ok = print_restore(&outcome);
+    print_volume(&outcome.report, rotation.as_ref(), keep, &args);
+    let mut text = Vec::new();
+    render(&outcome.report, &args, &mut text)?;
+    std::io::stdout()
+        .write_all(&text)
+        .context("writing the summary")?;
+    if let Some(p) = &args.output {
+        std::fs::write(p, &text)
+            .with_context(|| format!("cannot write --output {}", p.display()))?;
+    }
+    if !restored_ok {
+        bail!("the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)");
+    }
+    match outcome.stopped_by {
+        Some(s) if s == signals::SIGTERM => Err(super::Exit(143).into()),
+        Some(_) => Err(super::Exit(130).into()),
+        None => Ok(()),
+    }
+}
+
+fn window(args: &CaptureArgs) -> Result<Duration> {
+    if let Some(d) = &args.duration {
+        return parse_window(d).map_err(|e| anyhow::anyhow!("--for: {e}"));
+    }
+    if let Some(u) = &args.until {
+        return until(u).map_err(|e| anyhow::anyhow!("--until: {e}"));
+    }
+    bail!("how long? give --for 15m or --until 14:30")
+}
+
+/// `90s`, `15m`, `2h`, `1h30m`.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    let bad = || format!("'{s}' is not a duration: write e.g. 90s, 15m, 2h or 1h30m");
+    let mut total = 0u64;
+    let mut num = String::new();
+    let mut any = false;
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return Err(bad()),
+        };
+        any = true;
+    }
+    if !num.is_empty() || !any || total == 0 {
+        return Err(bad());
+    }
+    if total > 7 * 86400 {
+        return Err(format!(
+            "'{s}' is longer than a week: split it into several captures"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+fn until(s: &str) -> Result<Duration, String> {
+    let now = jiff::Timestamp::now();
+    let end = if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        ts
+    } else {
+        let t: jiff::civil::Time = s
+            .parse()
+            .map_err(|_| format!("'{s}' is not a time: write e.g. 14:30 (today, local time)"))?;
+        let tz = jiff::tz::TimeZone::system();
+        let today = tz.to_datetime(now).date();
+        tz.to_timestamp(today.to_datetime(t))
+            .map_err(|e| e.to_string())?
+    };
+    let secs = end.as_second() - now.as_second();
+    if secs <= 0 {
+        return Err(format!(
+            "{s} has already passed: use --for to give a length"
+        ));
+    }
+    Ok(Duration::from_secs(secs as u64))
+}
+
+fn rotation_config(args: &CaptureArgs) -> Result<Option<crate::log4j::Config>> {
+    let path = match (&args.config, &args.jira_install) {
+        (Some(c), _) => c.clone(),
+        (None, Some(dir)) => crate::log4j::locate(dir)?.path,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(crate::log4j::Config::load(&path)?))
+}
+
+fn print_restore(o: &Outcome) -> bool {
+    match &o.restore {
+        Ok(r) => {
+            let n = r.items.len();
+            let explicit: Vec<&str> = r
+                .items
+                .iter()
+                .filter(|i| i.action == Action::RestoredExplicit)
+                .map(|i| i.logger.as_str())
+                .collect();
+            eprintln!(
+                "capture: Jira's levels are back as they were ({n} logger(s) restored after {}).",
+                capture::fmt_duration(o.elapsed)
+            );
+            if !explicit.is_empty() {
+                eprintln!(
+                    "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
+                    explicit.join(", ")
+                );
+            }
+            true
+        }
+        Err(e) => {
+            eprintln!("error: could not put Jira's levels back: {e}");
+            eprintln!(
+                "       the journal {} keeps them: run `jira-patrol restore` once Jira answers",
+                o.applied.journal.display()
+            );
+            false
+        }
+    }
+}
+
+fn print_volume(
+    r: &Report,
+    rotation: Option<&crate::log4j::Config>,
+    keep: Duration,
+    args: &CaptureArgs,
+) {
+    let (Some(log_h), Some(pat_h)) = (r.volume.log_bytes_per_hour, r.volume.pat_bytes_per_hour)
+    else {
+        return;
+    };
+    eprintln!(
+        "capture: the log grew by {}/hour, {}/hour of it PAT lines ({} PAT lines in {}).",
+        report::human_bytes(log_h),
+        report::human_bytes(pat_h),
+        r.volume.pat_lines,
+        capture::fmt_duration(Duration::from_secs_f64(r.volume.seconds.unwrap_or(0.0)))
+    );
+    let Some(cfg) = rotation else { return };
+    let Ok(app) = cfg.appender(None) else { return };
+    let plan = crate::log4j::plan(log_h, keep, Some(&app));
+    let keep_s = capture::fmt_duration(keep);
+    if plan.holds_now {
+        eprintln!(
+            "capture: the current rotation ({}) keeps {keep_s} at this rate.",
+            app.name
+        );
+    } else {
+        let loc = match (&args.config, &args.jira_install) {
+            (Some(c), _) => format!(" --config {}", c.display()),
+            (None, Some(d)) => format!(" --jira-install {}", d.display()),
+            _ => String::new(),
+        };
+        eprintln!(
+            "capture: at this rate the current rotation does not keep {keep_s} of log; this would:\n  {}{loc}",
+            plan.command
+        );
+    }
+}
+
+fn render(r: &Report, args: &CaptureArgs, out: &mut Vec<u8>) -> Result<()> {
+    match args.format {
+        SummaryFormat::Table => report::table(r, out, crate::format::terminal_width())?,
+        SummaryFormat::Json => report::json(r, out)?,
+        SummaryFormat::Csv => report::csv(r, out)?,
+        SummaryFormat::Sql => report::sql(r, args.dialect, out)?,
+        // Events were streamed as they came.
+        SummaryFormat::Jsonl => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_window("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_window("15").is_err());
+        assert!(parse_window("0m").is_err());
+        assert!(parse_window("2x").is_err());
+        assert!(parse_window("30d").is_err());
+    }
 }

@@ -1,7 +1,7 @@
 //! `jira-patrol sim`: run the simulated Jira in the foreground until Ctrl-C, printing
 //! where it listens, where it logs, and its (test-only) accounts.
 
-use crate::sim::{SimConfig, SimJira, TlsIdentity};
+use crate::sim::{RotationMode, SimConfig, SimJira, TlsIdentity};
 use anyhow::Context as _;
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ pub struct SimArgs {
     /// Port on 127.0.0.1 (default: any free port)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// JIRA_HOME of the simulator; the log is <home>/log/atlassian-jira.log
+    /// JIRA_HOME of the simulator; the log is DIR/log/atlassian-jira.log
     /// (default: a temporary directory, removed on exit)
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
@@ -29,12 +29,24 @@ pub struct SimArgs {
     /// Serve HTTPS with the built-in test certificate (not trusted by default)
     #[arg(long)]
     pub tls: bool,
-    /// Rotate the log at this many bytes
+    /// Rotate the log at this many bytes (0 = never)
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub log_max_bytes: u64,
-    /// Jira version to report
-    #[arg(long, default_value = "9.12.2")]
-    pub version: String,
+    /// Rotated files to keep (atlassian-jira.log.1 is the newest)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub log_backups: u32,
+    /// Rotate like logrotate's copytruncate instead of log4j's rename
+    #[arg(long)]
+    pub copytruncate: bool,
+    /// Serve under a context path, e.g. /jira
+    #[arg(long, value_name = "PATH", default_value = "")]
+    pub context_path: String,
+    /// Jira version to report (below 8.1 log dates have no +hhmm offset)
+    #[arg(long, value_name = "X.Y.Z", default_value = "9.12.2")]
+    pub jira_version: String,
+    /// Every SECS seconds, send one round of scripted PAT traffic (good and failing tokens)
+    #[arg(long, value_name = "SECS")]
+    pub traffic: Option<u64>,
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
@@ -47,7 +59,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         node_id: args.node_id.clone(),
         tls: args.tls.then(TlsIdentity::test_identity),
         log_max_bytes: args.log_max_bytes,
-        version: args.version.clone(),
+        log_backups: args.log_backups,
+        rotation: if args.copytruncate {
+            RotationMode::CopyTruncate
+        } else {
+            RotationMode::Rename
+        },
+        context_path: args.context_path.clone(),
+        version: args.jira_version.clone(),
         ..SimConfig::default()
     };
     let sim = SimJira::start(cfg).with_context(|| {
@@ -62,9 +81,22 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     ])
     .context("could not install the Ctrl-C handler")?;
 
-    println!("Simulated Jira {} listening on {}", args.version, sim.url());
+    println!(
+        "Simulated Jira {} listening on {}",
+        args.jira_version,
+        sim.url()
+    );
     println!("JIRA_HOME: {}", sim.home().display());
     println!("Log:       {}", sim.log_path().display());
+    if args.tls {
+        let ca = sim.home().join("sim-test-ca.pem");
+        std::fs::write(&ca, TlsIdentity::test_ca_pem())
+            .with_context(|| format!("could not write {}", ca.display()))?;
+        println!(
+            "TLS:       test-only CA (trust it to connect): {}",
+            ca.display()
+        );
+    }
     println!();
     println!("== TEST-ONLY simulator credentials (not real secrets) ==");
     for u in &sim.accounts().users {
@@ -98,12 +130,43 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         "Example: JIRA_URL={} JIRA_USER=admin JIRA_PASSWORD=admin jira-patrol check",
         sim.url()
     );
-    println!("Press Ctrl-C to stop.");
     use std::io::Write as _;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = args.traffic.map(|secs| {
+        let (url, clients, stop) = (
+            sim.url(),
+            crate::sim::traffic::standard_mix(sim.accounts(), 1),
+            stop.clone(),
+        );
+        let opts = crate::sim::traffic::TrafficOptions {
+            accept_invalid_certs: args.tls,
+            ..Default::default()
+        };
+        std::thread::spawn(move || {
+            let period = std::time::Duration::from_secs(secs.max(1));
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                crate::sim::traffic::run(&url, &clients, &opts);
+                let until = std::time::Instant::now() + period;
+                while std::time::Instant::now() < until
+                    && !stop.load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        })
+    });
+    if let Some(secs) = args.traffic {
+        println!("Sending scripted PAT traffic every {secs}s.");
+    }
+    println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
     let mut signals = signals;
     let _ = signals.forever().next();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(t) = traffic {
+        let _ = t.join();
+    }
     eprintln!("stopping the simulated Jira");
     sim.stop();
     Ok(())

@@ -23,14 +23,9 @@ pub enum SummaryFormat {
     Sql,
 }
 
+/// Which requests to keep, by who made them.
 #[derive(Debug, Clone, clap::Args)]
-pub struct FilterArgs {
-    /// Only requests at or after this time (RFC 3339, or '2024-05-01 14:30' in --tz)
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Only requests before this time
-    #[arg(long)]
-    pub until: Option<String>,
+pub struct WhoArgs {
     /// Only this user (user key or login name); repeatable
     #[arg(long = "user", value_name = "USER")]
     pub users: Vec<String>,
@@ -42,18 +37,51 @@ pub struct FilterArgs {
     pub tz: Option<String>,
 }
 
-impl FilterArgs {
+/// The zone for log lines without an offset: `--tz NAME`, else the local one.
+pub fn zone(tz: Option<&str>) -> Result<Zone> {
+    match tz {
+        None => Ok(Zone::local()),
+        Some(name) => jiff::tz::TimeZone::get(name).map(Zone::new).map_err(|_| {
+            anyhow::anyhow!(
+                "unknown time zone '{name}': use an IANA name such as Europe/Paris or UTC"
+            )
+        }),
+    }
+}
+
+impl WhoArgs {
     pub fn zone(&self) -> Result<Zone> {
-        match &self.tz {
-            None => Ok(Zone::local()),
-            Some(name) => jiff::tz::TimeZone::get(name).map(Zone::new).map_err(|_| {
-                anyhow::anyhow!(
-                    "unknown time zone '{name}': use an IANA name such as Europe/Paris or UTC"
-                )
-            }),
-        }
+        zone(self.tz.as_deref())
     }
 
+    pub fn filter(&self) -> Result<Filter> {
+        for t in &self.tokens {
+            if !crate::scan::pat::is_token_id(t.as_bytes()) {
+                anyhow::bail!("--token {t}: a token id is digits only (e.g. 355510638677); `jira-patrol token-id` computes it from a PAT");
+            }
+        }
+        Ok(Filter {
+            users: self.users.clone(),
+            tokens: self.tokens.clone(),
+            ..Filter::default()
+        })
+    }
+}
+
+/// Which requests to keep, by who and when.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only requests at or after this time (RFC 3339, or '2024-05-01 14:30' in --tz)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only requests before this time
+    #[arg(long)]
+    pub until: Option<String>,
+    #[command(flatten)]
+    pub who: WhoArgs,
+}
+
+impl FilterArgs {
     pub fn filter(&self, zone: &Zone) -> Result<Filter> {
         let bound = |v: &Option<String>, flag: &str| -> Result<Option<i64>> {
             v.as_deref()
@@ -61,16 +89,10 @@ impl FilterArgs {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
         };
-        for t in &self.tokens {
-            if !crate::scan::pat::is_token_id(t.as_bytes()) {
-                anyhow::bail!("--token {t}: a token id is digits only (e.g. 355510638677); `jira-patrol token-id` computes it from a PAT");
-            }
-        }
         Ok(Filter {
             since_ms: bound(&self.since, "--since")?,
             until_ms: bound(&self.until, "--until")?,
-            users: self.users.clone(),
-            tokens: self.tokens.clone(),
+            ..self.who.filter()?
         })
     }
 }
@@ -90,7 +112,7 @@ pub struct SummarizeArgs {
 }
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
-    let zone = args.filter.zone()?;
+    let zone = args.filter.who.zone()?;
     let filter = args.filter.filter(&zone)?;
     let streams = discover(&args.paths)?;
     let mut scanner = Scanner::new(zone);

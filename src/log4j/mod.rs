@@ -272,8 +272,8 @@ impl Config {
         self.apply_checked(splices)?;
         // Read the result back: the edit must say what was asked, or nothing is kept.
         let after = self.appender(Some(&target.name))?;
-        let size_ok = max_size.map_or(true, |n| after.max_size_bytes == Some(n));
-        let backups_ok = backups.map_or(true, |n| after.backups == Some(n));
+        let size_ok = max_size.is_none_or(|n| after.max_size_bytes == Some(n));
+        let backups_ok = backups.is_none_or(|n| after.backups == Some(n));
         if !size_ok || !backups_ok {
             return Err(Log4jError::Structure {
                 path: self.path.clone(),

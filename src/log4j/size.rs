@@ -158,7 +158,7 @@ impl SizeStyle {
     /// `bytes` in this style. When the style's unit does not divide `bytes`, the
     /// largest unit that does is used (always a spelling log4j 1.x accepts).
     pub fn format(&self, bytes: u64, log4j1: bool) -> String {
-        if self.unit > 1 && bytes % self.unit == 0 {
+        if self.unit > 1 && bytes.is_multiple_of(self.unit) {
             let mut unit_text = self.unit_text.clone();
             if log4j1 && unit_text.len() == 1 {
                 // `20480K` is ignored by log4j 1.x: it needs the B.
@@ -191,7 +191,7 @@ impl SizeStyle {
 
 fn exact_unit(bytes: u64) -> (u64, &'static str) {
     for (m, u) in [(GB, "GB"), (MB, "MB"), (KB, "KB")] {
-        if bytes % m == 0 && bytes >= m {
+        if bytes.is_multiple_of(m) && bytes >= m {
             return (bytes / m, u);
         }
     }

@@ -79,7 +79,7 @@ const MAX_PENDING: usize = 20_000;
 
 #[derive(Default)]
 pub struct Correlator {
-    pending: HashMap<Vec<u8>, Request>,
+    pending: HashMap<Vec<u8>, Request, rustc_hash::FxBuildHasher>,
     key: Vec<u8>,
     filter_last_ms: Option<i64>,
     next_sweep_ms: i64,
@@ -208,10 +208,13 @@ impl Correlator {
     }
 
     fn entry(&mut self, l: &LogLine<'_>) -> &mut Request {
+        if !self.pending.contains_key(self.key.as_slice()) {
+            self.pending.insert(self.key.clone(), new_request(l));
+        }
         let r = self
             .pending
-            .entry(self.key.clone())
-            .or_insert_with(|| new_request(l));
+            .get_mut(self.key.as_slice())
+            .expect("inserted above");
         r.last_ms = r.last_ms.max(l.ts.ms);
         note_username(r, l);
         r

@@ -46,14 +46,14 @@ pub fn parse<'a>(line: &'a [u8], zone: &mut Zone) -> Option<LogLine<'a>> {
     let level = &line[thread_end + 1..level_end];
     // `level_end` is the space after the level; the category starts at the first " ["
     // from there (all five MDC fields may be empty, leaving only spaces before it).
-    let cat_space = level_end + memchr::memmem::find(&line[level_end..], b" [")?;
+    let cat_space = level_end + super::pat::find(&line[level_end..], b" [")?;
     let mdc = if cat_space > level_end {
         &line[level_end + 1..cat_space]
     } else {
         &line[cat_space..cat_space]
     };
     let cat_start = cat_space + 2;
-    let (category, message) = match memchr::memmem::find(&line[cat_start..], b"] ") {
+    let (category, message) = match super::pat::find(&line[cat_start..], b"] ") {
         Some(i) => (&line[cat_start..cat_start + i], &line[cat_start + i + 2..]),
         None if line.last() == Some(&b']') => (&line[cat_start..line.len() - 1], &b""[..]),
         None => return None,

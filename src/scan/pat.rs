@@ -7,10 +7,37 @@
 
 /// A PAT class, judged from the (possibly `%q{2}`-abbreviated) category.
 pub fn is_pat_category(cat: &[u8]) -> bool {
-    use memchr::memmem::find;
     find(cat, b"pats.").is_some()
         || cat.ends_with(b"web.filter.TokenBasedAuthenticationFilter")
         || find(cat, b"web.filter.LastAccessedTimeBatcher").is_some()
+}
+
+/// Substring search for the short haystacks of one line. `memchr::memmem::find` builds a
+/// searcher on every call, which costs more than the search itself here.
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut pos = 0;
+    while let Some(i) = memchr::memchr(first, &hay[pos..]) {
+        let at = pos + i;
+        if hay[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        pos = at + 1;
+    }
+    None
+}
+
+/// Like [`find`], from the right.
+pub(crate) fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut end = hay.len();
+    while let Some(at) = memchr::memrchr(first, &hay[..end]) {
+        if hay[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        end = at;
+    }
+    None
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,10 +114,10 @@ fn bracketed(rest: &[u8]) -> Option<&[u8]> {
 fn parse_auth_success(rest: &[u8]) -> Option<PatMessage<'_>> {
     // `<user>] and tokenId: [<id>] and expiry:[<expiry>]`, parsed from the right because
     // a user key is free text.
-    let e = memchr::memmem::rfind(rest, b"] and expiry:[")?;
+    let e = rfind(rest, b"] and expiry:[")?;
     let expiry = rest[e + 14..].strip_suffix(b"]").unwrap_or(&rest[e + 14..]);
     let head = &rest[..e];
-    let t = memchr::memmem::rfind(head, b"] and tokenId: [")?;
+    let t = rfind(head, b"] and tokenId: [")?;
     let token_id = &head[t + 16..];
     if !is_token_id(token_id) {
         return None;
@@ -107,7 +134,6 @@ fn parse_auth_success(rest: &[u8]) -> Option<PatMessage<'_>> {
 /// (`, `, `=`, `(`, `)` allowed), so the fields after it are found from the right, where
 /// every value is machine-made.
 fn parse_dto(rest: &[u8]) -> Option<TokenDto<'_>> {
-    use memchr::memmem::{find, rfind};
     let body = rest.strip_suffix(b")]").unwrap_or(rest);
     let ns = rfind(body, b", notificationState=")?;
     let body = &body[..ns];

@@ -37,6 +37,7 @@ impl Ts {
 
 /// Converts civil times without an offset, caching the offset per hour because zone
 /// look-ups are far slower than the parse itself.
+#[derive(Clone)]
 pub struct Zone {
     tz: TimeZone,
     cached_hour: i64,
@@ -95,35 +96,7 @@ impl Zone {
 /// Length of the timestamp at the start of `b`, and the instant, or `None` when `b` does
 /// not start with a Jira log timestamp (a continuation line).
 pub fn parse_prefix(b: &[u8], zone: &mut Zone) -> Option<(Ts, usize)> {
-    if b.len() < 23 {
-        return None;
-    }
-    let y = digits(&b[0..4])?;
-    let mo = digits(&b[5..7])?;
-    let d = digits(&b[8..10])?;
-    let h = digits(&b[11..13])?;
-    let mi = digits(&b[14..16])?;
-    let s = digits(&b[17..19])?;
-    let ms = digits(&b[20..23])?;
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b' '
-        || b[13] != b':'
-        || b[16] != b':'
-        || !(b[19] == b',' || b[19] == b'.')
-        || !(1..=12).contains(&mo)
-        || !(1..=31).contains(&d)
-        || h > 23
-        || mi > 59
-        || s > 60
-    {
-        return None;
-    }
-    let local = days_from_civil(i64::from(y), mo, d) * 86_400_000
-        + i64::from(h) * 3_600_000
-        + i64::from(mi) * 60_000
-        + i64::from(s) * 1000
-        + i64::from(ms);
+    let local = parse_civil(b)?;
     if b.len() >= 28 && (b[23] == b'+' || b[23] == b'-') {
         if let (Some(oh), Some(om)) = (digits(&b[24..26]), digits(&b[26..28])) {
             let mut off = (oh * 60 + om) as i16;
@@ -149,6 +122,41 @@ pub fn parse_prefix(b: &[u8], zone: &mut Zone) -> Option<(Ts, usize)> {
     ))
 }
 
+/// `yyyy-MM-dd HH:mm:ss,SSS` (or `.SSS`) as milliseconds of local civil time.
+fn parse_civil(b: &[u8]) -> Option<i64> {
+    if b.len() < 23 {
+        return None;
+    }
+    let y = digits(&b[0..4])?;
+    let mo = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    let h = digits(&b[11..13])?;
+    let mi = digits(&b[14..16])?;
+    let s = digits(&b[17..19])?;
+    let ms = digits(&b[20..23])?;
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+        || !(b[19] == b',' || b[19] == b'.')
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+        || h > 23
+        || mi > 59
+        || s > 60
+    {
+        return None;
+    }
+    Some(
+        days_from_civil(i64::from(y), mo, d) * 86_400_000
+            + i64::from(h) * 3_600_000
+            + i64::from(mi) * 60_000
+            + i64::from(s) * 1000
+            + i64::from(ms),
+    )
+}
+
 /// Parse `2022-10-11 14:51:57.933` (TokenDTO fields: database times, no zone) in the
 /// offset of the line that carried them.
 pub fn parse_db_time(s: &str, offset_min: i16) -> Option<Ts> {
@@ -164,10 +172,11 @@ pub fn parse_db_time(s: &str, offset_min: i16) -> Option<Ts> {
             padded[20 + i] = *c;
         }
     }
-    let mut zone = Zone::new(TimeZone::fixed(
-        jiff::tz::Offset::from_seconds(i32::from(offset_min) * 60).ok()?,
-    ));
-    parse_prefix(&padded, &mut zone).map(|(t, _)| t)
+    let local = parse_civil(&padded)?;
+    Some(Ts {
+        ms: local - i64::from(offset_min) * 60_000,
+        offset_min,
+    })
 }
 
 fn digits(b: &[u8]) -> Option<u32> {

@@ -48,6 +48,11 @@ impl SimToken {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expiring_at.is_some_and(|e| e <= now)
     }
+
+    /// Expired now.
+    pub fn expired(&self) -> bool {
+        self.is_expired(Timestamp::now())
+    }
 }
 
 /// The seeded users and tokens (a snapshot taken at start; tokens created later over REST
@@ -87,7 +92,9 @@ impl SimAccounts {
     /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
     /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
     /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired);
-    /// 5 `987654321098` gone `cron job` (owner inactive).
+    /// 5 `987654321098` gone `cron job` (owner inactive); 6 `777000111222` admin
+    /// `release-bot [eu], expiringAt=never` (never used: `lastAccessedAt=null`; a name that
+    /// fools naive `key=value` or bracket parsing of the TokenDTO line).
     pub fn seeded(now: Timestamp) -> SimAccounts {
         // Whole seconds, so the fractions below are the KB's (`.933`, `.734685`).
         let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
@@ -176,6 +183,15 @@ impl SimAccounts {
                 Some(ago(3)),
                 Some(ahead(335)),
             ),
+            mk(
+                6,
+                "777000111222",
+                admin,
+                "release-bot [eu], expiringAt=never",
+                ago(2),
+                None,
+                Some(ahead(200)),
+            ),
         ];
         SimAccounts { users, tokens }
     }
@@ -213,7 +229,7 @@ pub fn decode_token(raw: &str) -> Result<(String, Vec<u8>), String> {
 
 /// 20 secret bytes derived from the token id, so seeded tokens are the same every run.
 fn seeded_secret(token_id: &str) -> [u8; 20] {
-    let mut state = token_id.bytes().fold(0x5EED_0F_1A_u64, |h, b| {
+    let mut state = token_id.bytes().fold(0x5EED_0F1A_u64, |h, b| {
         h.wrapping_mul(31).wrapping_add(b as u64)
     });
     let mut out = [0u8; 20];
@@ -264,7 +280,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 pub fn fake_hash(secret: &[u8]) -> String {
     let mut state = secret
         .iter()
-        .fold(0xC0FF_EE_u64, |h, &b| h.rotate_left(5) ^ b as u64);
+        .fold(0x00C0_FFEE_u64, |h, &b| h.rotate_left(5) ^ b as u64);
     let mut bytes = [0u8; 48];
     for chunk in bytes.chunks_mut(8) {
         chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());

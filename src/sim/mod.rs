@@ -6,6 +6,22 @@
 //!
 //! Simulator secrets (seeded passwords and tokens, see [`SimAccounts::seeded`]) are meant
 //! to be shown: they exist only here.
+//!
+//! What it serves:
+//! - `POST|GET|DELETE /rest/auth/1/session`, `POST /login.jsp` (form login), Basic auth
+//!   (or 403 "disabled"), `Authorization: Bearer` PATs (a failing PAT goes on anonymous).
+//! - `GET /rest/api/2/{serverInfo,myself,search,project,issue/KEY}` (`issue/BOOM-1` = 500
+//!   with a stack trace in the log), `GET /status`.
+//! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search` on DC).
+//! - `/secure/admin/ViewLogging.jspa`, `ConfigureLogging.jspa` (GET or POST), websudo form
+//!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers.
+//!
+//! Faithful: status codes, redirects, cookies and headers of the facts; the PAT plugin's
+//! log lines in its code order, with its categories, MDC columns and Java value spellings;
+//! validator cache (first use of a token logs one more line); batched last-access times;
+//! unknown level names becoming DEBUG; log4j inheritance; rotation. Guessed (facts \[U\]):
+//! the English of the two i18n failure messages ([`failures`]), whether PATs skip websudo
+//! ([`SimConfig::pat_websudo_exempt`]), exact error-page statuses, noise line texts.
 
 mod accounts;
 mod log;
@@ -39,7 +55,7 @@ pub mod loggers {
 }
 
 /// `Auth failure: [...]` texts. The plugin's English for the two i18n keys is not known
-/// (jira-facts §2 [U]); these guesses name the token id (and user key) as the keys' arguments
+/// (jira-facts §2 \[U\]); these guesses name the token id (and user key) as the keys' arguments
 /// do. The other two are the plugin's literal messages.
 pub mod failures {
     pub fn unknown_or_expired(token_id: &str) -> String {
@@ -65,7 +81,7 @@ pub struct SimConfig {
     /// Admin pages require a websudo session (`jira.websudo.is.disabled` not set).
     pub websudo: bool,
     pub websudo_timeout: Duration,
-    /// Whether a PAT-authenticated request may use admin pages without websudo (the [U] fact
+    /// Whether a PAT-authenticated request may use admin pages without websudo (the \[U\] fact
     /// of §3): false = it gets the websudo redirect like a session without websudo.
     pub pat_websudo_exempt: bool,
     /// Basic auth allowed (false = Jira 8.16+ "disabled" answer, 403).
@@ -86,6 +102,13 @@ pub struct SimConfig {
     /// Emit occasional ordinary (non-PAT) INFO/WARN/ERROR lines, stack traces and renamed
     /// threads, as a real log has.
     pub noise: bool,
+    /// Context path Jira is deployed under (`/jira`); empty = root. Redirects and cookie
+    /// paths carry it; log URLs and websudo/login destinations do not.
+    pub context_path: String,
+    /// Whether levels set on the logging page change what is logged. false simulates a
+    /// 9.5+ upgrade that lost the log4j2 JVM arguments (jira-facts §6): the page accepts and
+    /// shows the change, the log does not follow.
+    pub runtime_levels_apply: bool,
     /// Request-handling threads (`http-nio-8080-exec-1..N`).
     pub threads: usize,
 }
@@ -108,6 +131,8 @@ impl Default for SimConfig {
             utc_offset_minutes: 0,
             batch_interval: Duration::from_secs(60),
             noise: true,
+            context_path: String::new(),
+            runtime_levels_apply: true,
             threads: 8,
         }
     }
@@ -125,6 +150,10 @@ pub struct SimJira {
 impl SimJira {
     /// Binds 127.0.0.1 (port from the config, 0 = any) and serves on background threads.
     pub fn start(cfg: SimConfig) -> std::io::Result<SimJira> {
+        Self::start_shared(cfg, server::Shared::new())
+    }
+
+    fn start_shared(cfg: SimConfig, shared: Arc<server::Shared>) -> std::io::Result<SimJira> {
         let (home, tmp) = match &cfg.home {
             Some(h) => (h.clone(), None),
             None => {
@@ -132,7 +161,7 @@ impl SimJira {
                 (t.path().to_path_buf(), Some(t))
             }
         };
-        let (state, workers, url) = server::start(cfg, home)?;
+        let (state, workers, url) = server::start(cfg, home, shared)?;
         Ok(SimJira {
             state,
             workers,
@@ -141,14 +170,34 @@ impl SimJira {
         })
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS).
+    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS), with the context path.
     pub fn url(&self) -> String {
-        self.url.clone()
+        format!(
+            "{}{}",
+            self.url,
+            self.state.cfg.context_path.trim_end_matches('/')
+        )
     }
 
     /// The live `atlassian-jira.log`.
     pub fn log_path(&self) -> PathBuf {
         self.state.log_path()
+    }
+
+    /// The live log then its rotated backups that exist, newest first (`.1`, `.2`, ...).
+    pub fn log_files(&self) -> Vec<PathBuf> {
+        let live = self.log_path();
+        let mut files = vec![live.clone()];
+        for i in 1..=self.state.cfg.log_backups {
+            let mut p = live.clone().into_os_string();
+            p.push(format!(".{i}"));
+            let p = PathBuf::from(p);
+            if !p.exists() {
+                break;
+            }
+            files.push(p);
+        }
+        files
     }
 
     pub fn home(&self) -> PathBuf {
@@ -157,7 +206,7 @@ impl SimJira {
 
     /// The seeded users and tokens (secrets of the simulator, for tests and the demo).
     pub fn accounts(&self) -> &SimAccounts {
-        &self.state.seed
+        &self.state.shared.seed
     }
 
     /// Explicitly set levels as the server holds them, root under the key `"root"`.
@@ -173,9 +222,21 @@ impl SimJira {
         self.state.levels.lock().unwrap().effective(logger)
     }
 
-    /// Sets a level directly (as if an admin had used the page), for test setup.
+    /// Sets a level directly (as if an admin had used the page: in a cluster every node
+    /// gets it), for test setup.
     pub fn set_level(&self, logger: &str, level: Level) {
-        self.state.levels.lock().unwrap().set(logger, level);
+        self.state.set_level_everywhere(logger, level);
+    }
+
+    /// The Data Center node id, if any.
+    pub fn node_id(&self) -> Option<&str> {
+        self.state.cfg.node_id.as_deref()
+    }
+
+    /// Simulates a Jira restart: levels set at runtime are lost (back to the file
+    /// configuration), sessions are dropped, startup lines are logged.
+    pub fn restart(&self) {
+        self.state.restart();
     }
 
     /// Answer the next `n` requests with 500 (they still pass the PAT filter's log lines).
@@ -196,6 +257,7 @@ impl SimJira {
     /// Current state of a token (last access, revocation), by token id.
     pub fn token(&self, token_id: &str) -> Option<SimToken> {
         self.state
+            .shared
             .tokens
             .lock()
             .unwrap()
@@ -219,5 +281,62 @@ impl SimJira {
 impl Drop for SimJira {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// A Data Center cluster of simulated nodes: one database (users, tokens), level changes
+/// broadcast to every node, but per-node sessions (no replication: a session or websudo
+/// made on one node means nothing on another), per-node JIRA_HOME and log, `X-ANODEID`.
+pub struct SimCluster {
+    nodes: Vec<SimJira>,
+    cfg: SimConfig,
+    shared: Arc<server::Shared>,
+}
+
+impl SimCluster {
+    /// Starts `n` nodes `node1..n` (`cfg.node_id`, if set, is used as the name prefix).
+    /// With `cfg.home` set, node i lives in `<home>/node<i>`.
+    pub fn start(n: usize, cfg: SimConfig) -> std::io::Result<SimCluster> {
+        let mut c = SimCluster {
+            nodes: Vec::new(),
+            cfg,
+            shared: server::Shared::new(),
+        };
+        for _ in 0..n.max(1) {
+            c.add_node()?;
+        }
+        Ok(c)
+    }
+
+    /// A node joining later starts from its file configuration (stock levels), not from the
+    /// levels the running nodes were given at runtime.
+    pub fn add_node(&mut self) -> std::io::Result<&SimJira> {
+        let i = self.nodes.len() + 1;
+        let prefix = self.cfg.node_id.clone().unwrap_or_else(|| "node".into());
+        let cfg = SimConfig {
+            node_id: Some(format!("{prefix}{i}")),
+            home: self.cfg.home.as_ref().map(|h| h.join(format!("node{i}"))),
+            ..self.cfg.clone()
+        };
+        let node = SimJira::start_shared(cfg, self.shared.clone())?;
+        self.nodes.push(node);
+        Ok(&self.nodes[i - 1])
+    }
+
+    pub fn nodes(&self) -> &[SimJira] {
+        &self.nodes
+    }
+
+    pub fn node(&self, i: usize) -> &SimJira {
+        &self.nodes[i]
+    }
+
+    /// Every node's live log.
+    pub fn log_paths(&self) -> Vec<PathBuf> {
+        self.nodes.iter().map(SimJira::log_path).collect()
+    }
+
+    pub fn accounts(&self) -> &SimAccounts {
+        &self.shared.seed
     }
 }

@@ -18,7 +18,7 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -30,20 +30,45 @@ struct Session {
     websudo_until: Option<Instant>,
 }
 
+/// What the nodes of one Jira (a Data Center cluster, or a single server) share: the
+/// database (users, tokens), XSRF tokens, and the cluster channel that broadcasts level
+/// changes. Sessions, logs and levels stay per node.
+pub(crate) struct Shared {
+    pub seed: SimAccounts,
+    pub tokens: Mutex<Vec<SimToken>>,
+    next_row: AtomicU64,
+    xsrf_tokens: Mutex<HashSet<String>>,
+    nodes: Mutex<Vec<Weak<State>>>,
+}
+
+impl Shared {
+    pub fn new() -> Arc<Shared> {
+        let seed = SimAccounts::seeded(Timestamp::now());
+        Arc::new(Shared {
+            tokens: Mutex::new(seed.tokens.clone()),
+            next_row: AtomicU64::new(seed.tokens.len() as u64 + 1),
+            seed,
+            xsrf_tokens: Mutex::new(HashSet::new()),
+            nodes: Mutex::new(Vec::new()),
+        })
+    }
+}
+
 pub(crate) struct State {
     pub cfg: SimConfig,
     pub home: PathBuf,
-    pub seed: SimAccounts,
+    pub shared: Arc<Shared>,
     users: Vec<SimUser>,
-    pub tokens: Mutex<Vec<SimToken>>,
-    next_row: AtomicU64,
     /// Token rows whose secret the caching validator has already checked once.
     validated: Mutex<HashSet<u64>>,
     pending_access: Mutex<BTreeMap<u64, Timestamp>>,
+    /// What the logging page shows and sets.
     pub levels: Mutex<LevelTable>,
+    /// What the appenders obey: the same table, unless runtime changes are configured to be
+    /// lost (9.5+ without the log4j2 JVM arguments), then the file configuration.
+    file_levels: LevelTable,
     log: Mutex<LogFile>,
     sessions: Mutex<HashMap<String, Session>>,
-    xsrf_tokens: Mutex<HashSet<String>>,
     pub counter: AtomicU64,
     inflight: AtomicU64,
     pub fail_next: AtomicU32,
@@ -58,6 +83,7 @@ pub(crate) struct State {
 pub(crate) fn start(
     cfg: SimConfig,
     home: PathBuf,
+    shared: Arc<Shared>,
 ) -> std::io::Result<(Arc<State>, Vec<JoinHandle<()>>, String)> {
     let public = TcpListener::bind(("127.0.0.1", cfg.port))?;
     let public_addr = public.local_addr()?;
@@ -84,24 +110,20 @@ pub(crate) fn start(
 
     let log_path = home.join("log").join("atlassian-jira.log");
     let log = LogFile::open(&log_path, cfg.log_max_bytes, cfg.log_backups, cfg.rotation)?;
-    let now = Timestamp::now();
-    let seed = SimAccounts::seeded(now);
     let with_offset = !version_before(&cfg.version, 8, 1);
     let state = Arc::new(State {
         date_style: DateStyle {
             offset_minutes: cfg.utc_offset_minutes,
             with_offset,
         },
-        users: seed.users.clone(),
-        tokens: Mutex::new(seed.tokens.clone()),
-        next_row: AtomicU64::new(seed.tokens.len() as u64 + 1),
-        seed,
+        users: shared.seed.users.clone(),
+        shared: shared.clone(),
         validated: Mutex::new(HashSet::new()),
         pending_access: Mutex::new(BTreeMap::new()),
         levels: Mutex::new(LevelTable::stock()),
+        file_levels: LevelTable::stock(),
         log: Mutex::new(log),
         sessions: Mutex::new(HashMap::new()),
-        xsrf_tokens: Mutex::new(HashSet::new()),
         counter: AtomicU64::new(0),
         inflight: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
@@ -114,6 +136,7 @@ pub(crate) fn start(
         cfg,
     });
     state.startup_lines();
+    shared.nodes.lock().unwrap().push(Arc::downgrade(&state));
 
     let prefix = if state.tls {
         "https-jsse-nio-8443-exec-"
@@ -305,7 +328,12 @@ impl State {
         msg: &str,
         throwable: &[String],
     ) {
-        if !self.levels.lock().unwrap().enabled(logger, level) {
+        let enabled = if self.cfg.runtime_levels_apply {
+            self.levels.lock().unwrap().enabled(logger, level)
+        } else {
+            self.file_levels.enabled(logger, level)
+        };
+        if !enabled {
             return;
         }
         // Take the time under the file lock so the file is in time order.
@@ -371,6 +399,32 @@ impl State {
         );
     }
 
+    /// A level change reaches every live node (Data Center "Log Level" cluster message).
+    pub fn set_level_everywhere(&self, logger: &str, level: Level) {
+        self.levels.lock().unwrap().set(logger, level);
+        let nodes: Vec<Arc<State>> = self
+            .shared
+            .nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for n in nodes {
+            if !std::ptr::eq(Arc::as_ptr(&n), self) && !n.stop_flag.load(Ordering::SeqCst) {
+                n.levels.lock().unwrap().set(logger, level);
+            }
+        }
+    }
+
+    /// A restart: runtime levels and sessions are lost, the file configuration is back.
+    pub fn restart(&self) {
+        *self.levels.lock().unwrap() = self.file_levels.clone();
+        self.sessions.lock().unwrap().clear();
+        self.validated.lock().unwrap().clear();
+        self.startup_lines();
+    }
+
     /// `LastAccessedTimeBatcherJob`: writes the batched last-access times to the "database".
     pub fn run_batch_job(&self) {
         let pending = std::mem::take(&mut *self.pending_access.lock().unwrap());
@@ -393,7 +447,7 @@ impl State {
             &[],
         );
         let mut n = 0;
-        for t in self.tokens.lock().unwrap().iter_mut() {
+        for t in self.shared.tokens.lock().unwrap().iter_mut() {
             if let Some(at) = pending.get(&t.id) {
                 t.last_accessed_at = Some(*at);
                 n += 1;
@@ -411,7 +465,25 @@ impl State {
 
     fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
         let method = rq.method().as_str().to_ascii_uppercase();
-        let path_and_query = rq.url().to_string();
+        let mut path_and_query = rq.url().to_string();
+        let context = self.context_path();
+        if !context.is_empty() {
+            // Tomcat serves nothing outside the context path; Jira sees paths without it.
+            match path_and_query.strip_prefix(context) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') || rest.starts_with('?') => {
+                    path_and_query = if rest.starts_with('/') {
+                        rest.to_string()
+                    } else {
+                        format!("/{rest}")
+                    };
+                }
+                _ => {
+                    let resp = tiny_http::Response::from_string("Not Found").with_status_code(404);
+                    let _ = rq.respond(resp);
+                    return;
+                }
+            }
+        }
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (path_and_query.clone(), String::new()),
@@ -493,6 +565,12 @@ impl State {
 
     fn respond(&self, rq: tiny_http::Request, req: &Req, ctx: &Ctx, reply: Reply) {
         let mut headers = reply.headers;
+        let context = self.context_path();
+        for (k, v) in headers.iter_mut() {
+            if k == "Location" && v.starts_with('/') {
+                *v = format!("{context}{v}");
+            }
+        }
         let who = ctx.user.as_ref().map_or("anonymous", |u| u.name.as_str());
         headers.push(("X-AUSERNAME".into(), who.into()));
         headers.push(("X-AREQUESTID".into(), ctx.mdc.request_id.clone()));
@@ -642,12 +720,19 @@ impl State {
         self.users.iter().find(|u| u.name == name)
     }
 
-    fn cookie_attrs(&self) -> &'static str {
-        if self.tls {
-            "; Path=/; Secure"
+    /// `/jira` style context path (no trailing slash), or empty.
+    fn context_path(&self) -> &str {
+        self.cfg.context_path.trim_end_matches('/')
+    }
+
+    fn cookie_attrs(&self) -> String {
+        let path = if self.context_path().is_empty() {
+            "/"
         } else {
-            "; Path=/"
-        }
+            self.context_path()
+        };
+        let secure = if self.tls { "; Secure" } else { "" };
+        format!("; Path={path}{secure}")
     }
 
     fn new_session(&self, user: &str, ctx: &mut Ctx) -> String {
@@ -670,7 +755,7 @@ impl State {
             return t.clone();
         }
         if let Some(t) = req.cookies.get("atlassian.xsrf.token") {
-            if self.xsrf_tokens.lock().unwrap().contains(t) {
+            if self.shared.xsrf_tokens.lock().unwrap().contains(t) {
                 ctx.xsrf = Some(t.clone());
                 return t.clone();
             }
@@ -696,7 +781,11 @@ impl State {
             group(8),
             group(12)
         );
-        self.xsrf_tokens.lock().unwrap().insert(token.clone());
+        self.shared
+            .xsrf_tokens
+            .lock()
+            .unwrap()
+            .insert(token.clone());
         ctx.set_cookies.push(format!(
             "atlassian.xsrf.token={token}{}",
             self.cookie_attrs()
@@ -713,7 +802,7 @@ impl State {
             req.param("atl_token"),
             req.cookies.get("atlassian.xsrf.token"),
         ) {
-            (Some(p), Some(c)) => p == c && self.xsrf_tokens.lock().unwrap().contains(c),
+            (Some(p), Some(c)) => p == c && self.shared.xsrf_tokens.lock().unwrap().contains(c),
             _ => false,
         }
     }
@@ -747,6 +836,7 @@ impl State {
         );
         let now = Timestamp::now();
         let token = self
+            .shared
             .tokens
             .lock()
             .unwrap()
@@ -909,18 +999,42 @@ impl State {
             ("GET", "/status") => Reply::json(200, json!({"state": "RUNNING"})),
             ("GET", "/rest/api/2/serverInfo") => self.server_info(),
             ("GET", "/rest/api/2/myself") => match &ctx.user {
-                Some(u) => Reply::json(200, user_json(u)),
+                Some(u) => {
+                    let mut v = user_json(u);
+                    if req.param("expand").is_some_and(|e| e.contains("groups")) {
+                        let groups: Vec<Value> =
+                            groups_of(u).iter().map(|g| json!({"name": g})).collect();
+                        v["groups"] = json!({"size": groups.len(), "items": groups});
+                    }
+                    Reply::json(200, v)
+                }
                 None => Reply::errors(401, NOT_AUTHENTICATED),
             },
+            ("GET", "/rest/api/2/mypermissions") => self.my_permissions(req, ctx),
+            ("DELETE", "/rest/auth/1/websudo") => {
+                // Gives up websudo for the session (Jira's own "drop privileges" call).
+                if let Some(id) = &ctx.session {
+                    if let Some(s) = self.sessions.lock().unwrap().get_mut(id) {
+                        s.websudo_until = None;
+                    }
+                }
+                Reply::no_content()
+            }
             ("GET" | "POST", "/rest/api/2/search") => self.search(req, ctx),
-            ("GET", "/rest/api/2/project") => match &ctx.user {
-                Some(_) => Reply::json(
-                    200,
-                    json!([{"id": "10000", "key": "SCRUM", "name": "Scrum team"},
-                           {"id": "10001", "key": "OPS", "name": "Operations"}]),
-                ),
-                None => Reply::json(200, json!([])),
-            },
+            ("GET", "/rest/api/2/project") => {
+                if self.cfg.noise {
+                    // Async plugin work logs on another thread but with the request's MDC.
+                    self.log_entry(
+                        "ThreadPoolAsyncTaskExecutor::Thread 39",
+                        Level::Warn,
+                        Some(&ctx.mdc),
+                        "com.atlassian.plugin.osgi.factory.OsgiPlugin",
+                        "Plugin 'com.example.sim.project-badges' took 1204 ms to answer a project listing",
+                        &[],
+                    );
+                }
+                self.projects(ctx)
+            }
             ("GET", _) if p.starts_with("/rest/api/2/issue/") => self.issue(req, ctx),
             (_, _) if p.starts_with("/rest/pat/latest/tokens") => self.pat_rest(req, ctx),
             (_, "/secure/admin/ViewLogging.jspa") => self.admin(req, ctx, Self::view_logging),
@@ -961,6 +1075,39 @@ impl State {
         }
     }
 
+    /// `mypermissions?permissions=SYSTEM_ADMIN,ADMINISTER`: global permissions of the caller.
+    fn my_permissions(&self, req: &Req, ctx: &Ctx) -> Reply {
+        let admin = ctx.user.as_ref().is_some_and(|u| u.admin);
+        let known = [
+            ("SYSTEM_ADMIN", "44", "Jira System Administrators", admin),
+            ("ADMINISTER", "0", "Jira Administrators", admin),
+            ("USE", "1", "Browse Users", ctx.user.is_some()),
+        ];
+        let wanted: Option<Vec<&str>> = req.param("permissions").map(|p| p.split(',').collect());
+        let mut perms = serde_json::Map::new();
+        for (key, id, name, have) in known {
+            if wanted.as_ref().is_none_or(|w| w.contains(&key)) {
+                perms.insert(
+                    key.into(),
+                    json!({"id": id, "key": key, "name": name, "type": "GLOBAL",
+                           "description": name, "havePermission": have}),
+                );
+            }
+        }
+        Reply::json(200, json!({"permissions": perms}))
+    }
+
+    fn projects(&self, ctx: &Ctx) -> Reply {
+        match &ctx.user {
+            Some(_) => Reply::json(
+                200,
+                json!([{"id": "10000", "key": "SCRUM", "name": "Scrum team"},
+                       {"id": "10001", "key": "OPS", "name": "Operations"}]),
+            ),
+            None => Reply::json(200, json!([])),
+        }
+    }
+
     fn server_info(&self) -> Reply {
         let v: Vec<u32> = self
             .cfg
@@ -973,7 +1120,7 @@ impl State {
         Reply::json(
             200,
             json!({
-                "baseUrl": format!("{}://127.0.0.1:{}", if self.tls {"https"} else {"http"}, self.public_addr.port()),
+                "baseUrl": format!("{}://127.0.0.1:{}{}", if self.tls {"https"} else {"http"}, self.public_addr.port(), self.context_path()),
                 "version": self.cfg.version,
                 "versionNumbers": v,
                 "deploymentType": if dc { "DataCenter" } else { "Server" },
@@ -1126,7 +1273,7 @@ impl State {
         };
         // Faithful gotcha: log4j's Level.toLevel(name, DEBUG).
         let level = level_name.parse::<Level>().unwrap_or(Level::Debug);
-        self.levels.lock().unwrap().set(&logger, level);
+        self.set_level_everywhere(&logger, level);
         Reply::redirect("/secure/admin/ViewLogging.jspa")
     }
 
@@ -1201,7 +1348,7 @@ impl State {
         }
         .unwrap_or_default();
         let n = self.counter.load(Ordering::SeqCst);
-        if self.cfg.noise && n % 5 == 0 {
+        if self.cfg.noise && n.is_multiple_of(5) {
             let msg = format!(
                 "JQL query took {} ms: {}",
                 800 + n % 700,
@@ -1281,6 +1428,7 @@ impl State {
         match (req.method.as_str(), rest) {
             ("GET", "") => {
                 let list: Vec<Value> = self
+                    .shared
                     .tokens
                     .lock()
                     .unwrap()
@@ -1299,6 +1447,7 @@ impl State {
                     return Reply::errors(404, "Token search is available on Data Center only.");
                 }
                 let values: Vec<Value> = self
+                    .shared
                     .tokens
                     .lock()
                     .unwrap()
@@ -1324,7 +1473,7 @@ impl State {
                 let Ok(id) = id.parse::<u64>() else {
                     return Reply::errors(404, "Token not found");
                 };
-                let mut tokens = self.tokens.lock().unwrap();
+                let mut tokens = self.shared.tokens.lock().unwrap();
                 let Some(pos) = tokens
                     .iter()
                     .position(|t| t.id == id && t.user_key == user.key)
@@ -1365,7 +1514,7 @@ impl State {
         if days.is_some_and(|d| !(1..=365).contains(&d)) {
             return Reply::errors(400, "Expiration must be between 1 and 365 days.");
         }
-        let mut tokens = self.tokens.lock().unwrap();
+        let mut tokens = self.shared.tokens.lock().unwrap();
         if tokens.iter().filter(|t| t.user_key == user.key).count() >= 10 {
             return Reply::errors(400, "You have reached the maximum number of tokens (10).");
         }
@@ -1378,7 +1527,7 @@ impl State {
         let secret = accounts::random_bytes::<20>();
         let now = now_micros();
         let t = SimToken {
-            id: self.next_row.fetch_add(1, Ordering::SeqCst),
+            id: self.shared.next_row.fetch_add(1, Ordering::SeqCst),
             raw: accounts::encode_token(&token_id, &secret),
             hashed: accounts::fake_hash(&secret),
             token_id,
@@ -1412,6 +1561,18 @@ fn bearer(req: &Req) -> Option<String> {
     }
     let parts: Vec<&str> = h.split(' ').filter(|p| !p.is_empty()).collect();
     (parts.len() == 2).then(|| parts[1].to_string())
+}
+
+fn groups_of(u: &SimUser) -> Vec<&'static str> {
+    if u.admin {
+        vec![
+            "jira-administrators",
+            "jira-software-users",
+            "jira-system-administrators",
+        ]
+    } else {
+        vec!["jira-software-users"]
+    }
 }
 
 fn user_json(u: &SimUser) -> Value {

@@ -63,7 +63,7 @@ pub(crate) fn serve(
     stop: Arc<AtomicBool>,
 ) -> io::Result<std::thread::JoinHandle<()>> {
     let config = identity.server_config()?;
-    Ok(std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("sim-tls-accept".into())
         .spawn(move || {
             for stream in public.incoming() {
@@ -78,7 +78,7 @@ pub(crate) fn serve(
                         let _ = relay(config, client, backend);
                     });
             }
-        })?)
+        })
 }
 
 fn relay(

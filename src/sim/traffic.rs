@@ -246,6 +246,12 @@ pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
             Some("10.20.0.7"),
         ),
         mk(
+            "release-bot",
+            ClientAuth::Bearer(raw("release-bot [eu], expiringAt=never")),
+            &["/rest/api/2/project"],
+            Some("10.1.2.62"),
+        ),
+        mk(
             "old-laptop",
             ClientAuth::Bearer(raw("old laptop")),
             &["/rest/api/2/myself"],

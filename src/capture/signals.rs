@@ -1,0 +1,100 @@
+//! Ctrl-C and SIGTERM during a capture. The default action (die at once) would leave
+//! Jira's levels raised, so both only count here; the capture loop checks the count.
+//! While the levels are being restored, a second signal says what is left and a third
+//! leaves it to `jira-patrol restore` (the journal stays on disk).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    Before = 0,
+    Applying = 1,
+    Window = 2,
+    Restoring = 3,
+    Done = 4,
+}
+
+#[derive(Default)]
+struct Shared {
+    count: AtomicUsize,
+    last: AtomicI32,
+    phase: AtomicU8,
+    journal: Mutex<Option<PathBuf>>,
+}
+
+#[derive(Clone, Default)]
+pub struct Signals(Arc<Shared>);
+
+pub const SIGINT: i32 = signal_hook::consts::SIGINT;
+pub const SIGTERM: i32 = signal_hook::consts::SIGTERM;
+
+impl Signals {
+    /// Signals received so far.
+    pub fn count(&self) -> usize {
+        self.0.count.load(Ordering::SeqCst)
+    }
+
+    /// The last signal received, if any.
+    pub fn last(&self) -> Option<i32> {
+        match self.0.last.load(Ordering::SeqCst) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+
+    pub fn set_phase(&self, p: Phase) {
+        self.0.phase.store(p as u8, Ordering::SeqCst);
+    }
+
+    pub fn set_journal(&self, p: PathBuf) {
+        if let Ok(mut j) = self.0.journal.lock() {
+            *j = Some(p);
+        }
+    }
+
+    fn received(&self, sig: i32) {
+        let n = self.0.count.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.last.store(sig, Ordering::SeqCst);
+        let phase = self.0.phase.load(Ordering::SeqCst);
+        let journal = self
+            .0
+            .journal
+            .lock()
+            .ok()
+            .and_then(|j| j.clone())
+            .map_or_else(|| "the journal".to_string(), |p| p.display().to_string());
+        if phase == Phase::Applying as u8 && n == 1 {
+            eprintln!("\nstopping: the levels being raised will be put back first");
+        } else if phase == Phase::Window as u8 && n == 1 {
+            eprintln!("\nstopping the window early: putting Jira's levels back, then the summary");
+        } else if phase == Phase::Restoring as u8 || n >= 2 {
+            if n >= 3 {
+                eprintln!(
+                    "\nleft without finishing the restore: Jira's levels may still be raised. Run `jira-patrol restore` (it replays {journal})"
+                );
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\nstill putting Jira's levels back (stopping now would leave them raised); press Ctrl-C again to leave that to `jira-patrol restore`"
+            );
+        }
+    }
+}
+
+/// Catch SIGINT and SIGTERM for the rest of the process.
+pub fn install() -> std::io::Result<Signals> {
+    let s = Signals::default();
+    let mut it = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let s2 = s.clone();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in it.forever() {
+                s2.received(sig);
+            }
+        })?;
+    Ok(s)
+}
