@@ -78,6 +78,8 @@ impl World {
             .arg("setup")
             .args(args);
         let mut p = Session::spawn(cmd).unwrap();
+        // Wide enough for the summary table's columns.
+        p.get_process_mut().set_window_size(220, 50).unwrap();
         p.set_expect_timeout(Some(Duration::from_secs(15)));
         Wiz {
             p,
@@ -174,7 +176,7 @@ fn log_in(w: &mut Wiz, world: &World, password: &str) {
 }
 
 #[test]
-fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command() {
+fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command_for_later() {
     let world = World::new();
     let original = std::fs::read(world.log4j()).unwrap();
     let levels_before = world.sim.levels();
@@ -476,4 +478,69 @@ fn an_untrusted_certificate_is_explained_and_a_ca_file_fixes_it() {
         saved.contains(&format!("ca_cert = \"{}\"", ca.display())),
         "{saved}"
     );
+}
+
+#[test]
+fn full_happy_path_ends_in_a_capture_summary() {
+    use jira_patrol::level::Level;
+    use jira_patrol::sim::{loggers, traffic};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let world = World::new();
+    let pats_before = world.sim.effective_level("com.atlassian.pats");
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.answer(
+        "Jira install directory",
+        &world.install().display().to_string(),
+    );
+    w.answer("atlassian-jira.log", "");
+    w.choose("Profile", 0);
+    w.answer("Capture length", "10s");
+    w.answer("Keep the log for at least", "");
+    w.answer("Requests per hour", "");
+    w.choose("Apply?", 1);
+    w.expect("Left unchanged.");
+    w.choose("Save?", 0);
+    w.choose("Capture", 0);
+    w.expect("Running: jira-patrol capture");
+
+    // Scripted PAT clients while the window is open (as in the demo).
+    let stop = AtomicBool::new(false);
+    let code = std::thread::scope(|s| {
+        s.spawn(|| {
+            while world.sim.effective_level(loggers::FILTER) != Level::Trace {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let mut clients = traffic::standard_mix(world.sim.accounts(), 4);
+            for c in &mut clients {
+                c.pause = Duration::from_millis(200);
+            }
+            traffic::run(
+                &world.sim.url(),
+                &clients,
+                &traffic::TrafficOptions::default(),
+            );
+        });
+        w.p.set_expect_timeout(Some(Duration::from_secs(30)));
+        w.expect("levels are back as they were");
+        let code = w.finish();
+        stop.store(true, Ordering::SeqCst);
+        code
+    });
+    let text = w.text();
+    assert_eq!(code, 0, "{text}");
+    // The summary names the seeded tokens that were used, with owners.
+    for row in ["355510638677  test", "104857600013  ci, deploy (prod)=1"] {
+        assert!(text.contains(row), "no summary row {row:?}:\n{text}");
+    }
+    // Jira is as it was (the level now explicit: Jira has no "unset").
+    assert_eq!(world.sim.effective_level("com.atlassian.pats"), pats_before);
+    assert!(!world
+        .dir
+        .path()
+        .join("state/jira-patrol/journal.json")
+        .exists());
 }

@@ -107,26 +107,16 @@ pub fn validate_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A capture window: `90s`, `15m`, `2h` (10 seconds to 7 days).
+/// A capture window as `capture --for` takes it (`90s`, `15m`, `2h`, `1h30m`), at least
+/// 10 seconds: less cannot show anything.
 pub fn parse_window(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let secs = match unit.trim() {
-        "s" | "sec" | "secs" => 1,
-        "m" | "min" | "mins" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        _ => 0,
-    };
-    match num.parse::<u64>() {
-        Ok(n) if secs > 0 && (10..=7 * 86_400).contains(&(n * secs)) => {
-            Ok(Duration::from_secs(n * secs))
-        }
-        _ => Err(format!(
-            "'{s}' is not a capture length: write a whole number and s, m or h (90s, 15m, 2h), from 10s to 7d"
-        )),
+    let d = crate::commands::capture::parse_window(s)?;
+    if d < Duration::from_secs(10) {
+        return Err(format!(
+            "'{s}' is too short to see anything: give at least 10s"
+        ));
     }
+    Ok(d)
 }
 
 fn human_duration(d: Duration) -> String {
@@ -279,41 +269,23 @@ pub fn capture_command(s: &SavedSetup) -> (String, String) {
     )
 }
 
-/// The capture arguments the printed command stands for (built field by field: the
-/// command line of `capture` is still settling; `capture_argv` must say the same).
+/// The capture arguments, parsed from the very arguments the printed command shows, so
+/// what runs now and what runs later are the same.
 pub fn capture_args(s: &SavedSetup) -> anyhow::Result<crate::commands::capture::CaptureArgs> {
-    use crate::commands::{conn::ConnArgs, profile::ProfilesDir, summarize::FilterArgs};
-    Ok(crate::commands::capture::CaptureArgs {
-        profile: s.profile.clone(),
-        profiles: ProfilesDir { profiles: None },
-        duration: Some(s.duration.clone()),
-        until: None,
-        logs: s.logs.clone(),
-        jira_install: if s.log4j_config.is_some() {
-            None
-        } else {
-            s.jira_install.clone()
-        },
-        config: s.log4j_config.clone(),
-        keep: s.keep.clone(),
-        format: Default::default(),
-        dialect: Default::default(),
-        output: None,
-        filter: FilterArgs {
-            since: None,
-            until: None,
-            users: Vec::new(),
-            tokens: Vec::new(),
-            tz: None,
-        },
-        conn: ConnArgs {
-            url: Some(s.url.clone()),
-            token_file: s.auth.token_file.clone(),
-            ca_cert: s.ca_cert.clone(),
-            user: s.auth.user.clone(),
-            timeout: 30,
-        },
-    })
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: crate::commands::capture::CaptureArgs,
+    }
+    use clap::Parser;
+    let argv = std::iter::once("capture".to_string()).chain(capture_argv(s));
+    let mut args = Cli::try_parse_from(argv)
+        .map_err(|e| anyhow!("the saved answers do not make a capture command: {e}"))?
+        .args;
+    // clap fills these from JIRA_* when unset; the wizard's answers are what count.
+    args.conn.url = Some(s.url.clone());
+    args.conn.user = s.auth.user.clone();
+    Ok(args)
 }
 
 // ---------------------------------------------------------------- talking to Jira
@@ -1099,7 +1071,7 @@ impl Wizard {
             .clone()
             .unwrap_or_else(|| DEFAULT_FOR.into());
         let d = ask!(ui::input(
-            "Capture length (90s, 15m, 2h)",
+            "Capture length (90s, 15m, 2h, 1h30m)",
             Some(&def),
             |s| { parse_window(s).map(|_| ()) }
         ));
@@ -1506,6 +1478,7 @@ mod tests {
         assert_eq!(parse_window("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_window("2h").unwrap(), Duration::from_secs(7200));
         assert!(parse_window("5s").is_err());
+        assert_eq!(parse_window("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_window("15").is_err());
         assert!(parse_window("8d").is_err());
         assert_eq!(human_duration(Duration::from_secs(900)), "15 minutes");
