@@ -328,3 +328,59 @@ fn a_saved_setup_that_asks_for_the_password_says_which_flag_to_use() {
         r.stderr
     );
 }
+
+#[test]
+fn a_saved_setup_runs_the_capture_to_its_summary_without_a_terminal() {
+    use jira_patrol::level::Level;
+    use jira_patrol::sim::{loggers, traffic};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let w = World::new(true);
+    let cfg = w.dir.path().join("setup.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "url = \"{}\"\nlogs = [\"{}\"]\nprofile = \"pats-filter-trace\"\nfor = \"10s\"\nkeep = \"1d\"\n[auth]\nkind = \"password\"\nuser = \"admin\"\nenv = \"PW\"\n",
+            w.sim.url(),
+            w.log()
+        ),
+    )
+    .unwrap();
+    let stop = AtomicBool::new(false);
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            while w.sim.effective_level(loggers::FILTER) != Level::Trace {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let mut clients = traffic::standard_mix(w.sim.accounts(), 3);
+            for c in &mut clients {
+                c.pause = Duration::from_millis(200);
+            }
+            traffic::run(&w.sim.url(), &clients, &traffic::TrafficOptions::default());
+        });
+        let r = w.run(&[("PW", "admin")], &["--config", cfg.to_str().unwrap()]);
+        stop.store(true, Ordering::SeqCst);
+        r
+    });
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("running: JIRA_PASSWORD=\"$PW\" jira-patrol capture --url"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("levels are back as they were"),
+        "{}",
+        r.stderr
+    );
+    // pats-filter-trace shows user and token id (not the name): the summary has the ids.
+    assert!(r.stdout.contains("355510638677"), "{}", r.stdout);
+    assert!(r.stdout.contains("104857600013"), "{}", r.stdout);
+    assert_eq!(
+        w.sim.effective_level("com.atlassian.pats.web.filter"),
+        Level::Warn
+    );
+}
