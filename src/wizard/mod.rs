@@ -506,7 +506,13 @@ pub fn interactive(a: Answers, opts: Options) -> anyhow::Result<()> {
                 eprintln!("\n{}", ui::cancel_summary());
                 return Err(crate::commands::Exit(130).into());
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Stopped by an error: still say what was already applied and its undo.
+                for a in ui::applied() {
+                    eprintln!("applied before this error: {}\n  undo: {}", a.what, a.undo);
+                }
+                return Err(e);
+            }
         };
         match flow {
             Flow::Next { asked } => {
