@@ -1,8 +1,158 @@
-//! `jira-patrol setup`.
+//! `jira-patrol setup`: the guided setup on a terminal (`crate::wizard`), or, without one
+//! (or with `--non-interactive`), the same steps from flags and/or a saved setup file,
+//! never waiting for an answer that cannot come.
+
+use crate::wizard::config::{self, AuthKind, AuthRef, SecretSource};
+use crate::wizard::{self, Answers};
+use anyhow::bail;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct SetupArgs {}
+#[command(
+    after_help = "On a terminal every flag only pre-fills an answer; each step is shown and confirmed.\n\
+Without one (or with --non-interactive) the flags and the setup file are the answers."
+)]
+pub struct SetupArgs {
+    /// Setup file to start from and save to (default: $XDG_CONFIG_HOME/jira-patrol/config.toml)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ask nothing: run from the setup file and flags, or fail at once saying which flags are missing
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Jira base URL
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Log in with this user name (password from --password-env VAR, or asked for)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Environment variable holding the password
+    #[arg(long, value_name = "VAR", requires = "user")]
+    pub password_env: Option<String>,
+    /// Environment variable holding a personal access token
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["user", "token_file"])]
+    pub token_env: Option<String>,
+    /// File holding a personal access token
+    #[arg(long, value_name = "FILE", conflicts_with = "user")]
+    pub token_file: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) for Jira's TLS
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Jira install directory (its log4j configuration is found inside)
+    #[arg(long, value_name = "DIR", conflicts_with = "log4j_config")]
+    pub jira_install: Option<PathBuf>,
+    /// The log4j configuration file itself
+    #[arg(long, value_name = "FILE")]
+    pub log4j_config: Option<PathBuf>,
+    /// atlassian-jira.log to follow (repeat once per Data Center node)
+    #[arg(long = "log", value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Verbosity profile for the capture
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Capture length, e.g. 15m
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// How long the log must keep what a capture wrote, e.g. 1d
+    #[arg(long, value_name = "DURATION")]
+    pub keep: Option<String>,
+    /// Expected requests per hour, to plan log rotation (default 20000)
+    #[arg(long, value_name = "N")]
+    pub requests_per_hour: Option<u64>,
+    /// Without a terminal: apply the planned rotation change (backup kept)
+    #[arg(long)]
+    pub apply_rotation: bool,
+    /// Without a terminal: save the answers to the setup file
+    #[arg(long)]
+    pub save: bool,
+    /// Without a terminal: print the capture command instead of running it
+    #[arg(long)]
+    pub no_capture: bool,
+}
 
-pub fn run(_args: SetupArgs) -> anyhow::Result<()> {
-    anyhow::bail!("'setup' is not implemented yet")
+impl SetupArgs {
+    fn answers(&self) -> anyhow::Result<Answers> {
+        if let Some(v) = self.token_env.as_deref().or(self.password_env.as_deref()) {
+            if !config::valid_env_name(v) {
+                bail!("'{v}' is not an environment variable name: give the variable's name, not its value");
+            }
+        }
+        let auth = match (&self.user, &self.token_env, &self.token_file) {
+            (Some(u), _, _) => Some(AuthRef::new(
+                AuthKind::Password,
+                Some(u.clone()),
+                self.password_env
+                    .clone()
+                    .map_or(SecretSource::Prompt, SecretSource::Env),
+            )),
+            (None, Some(v), _) => Some(AuthRef::new(
+                AuthKind::Token,
+                None,
+                SecretSource::Env(v.clone()),
+            )),
+            (None, None, Some(f)) => Some(AuthRef::new(
+                AuthKind::Token,
+                None,
+                SecretSource::File(f.clone()),
+            )),
+            _ => None,
+        };
+        if let Some(u) = &self.url {
+            wizard::validate_url(u).map_err(|e| anyhow::anyhow!("--url {u}: {e}"))?;
+        }
+        Ok(Answers {
+            url: self
+                .url
+                .as_ref()
+                .map(|u| u.trim().trim_end_matches('/').to_string()),
+            ca_cert: self.ca_cert.clone(),
+            auth,
+            jira_install: self.jira_install.clone(),
+            log4j_config: self.log4j_config.clone(),
+            logs: self.logs.clone(),
+            profile: self.profile.clone(),
+            duration: self.duration.clone(),
+            keep: self.keep.clone(),
+            requests_per_hour: self.requests_per_hour,
+        })
+    }
+}
+
+pub fn run(args: SetupArgs) -> anyhow::Result<()> {
+    let mut answers = args.answers()?;
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => config::default_path()?,
+    };
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let unattended = args.non_interactive || !terminal;
+    // On a terminal a --config FILE that does not exist yet is where the answers will go.
+    if path.exists() || (args.config.is_some() && unattended) {
+        match config::load_from(&path) {
+            Ok(saved) => answers = answers.or_saved(&saved),
+            Err(e) if !unattended => {
+                eprintln!(
+                    "warning: {e:#}
+starting without its answers; it is replaced only if you save at the end"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if unattended {
+        return wizard::unattended(
+            answers,
+            wizard::Unattended {
+                apply_rotation: args.apply_rotation,
+                save_to: args.save.then_some(path),
+                no_capture: args.no_capture,
+            },
+        );
+    }
+    if answers.url.is_none() {
+        answers.url = std::env::var("JIRA_URL")
+            .ok()
+            .filter(|u| wizard::validate_url(u).is_ok());
+    }
+    wizard::interactive(answers, wizard::Options { save_to: path })
 }

@@ -1,0 +1,546 @@
+//! The guided setup driven through a real pseudo-terminal (expectrl) against the simulated
+//! Jira, as an administrator would: answers typed, menus chosen with arrows and Enter,
+//! a wrong password, going back, cancelling. Asserts on what a person sees and on what
+//! is left on Jira and on disk.
+#![cfg(unix)]
+
+use expectrl::{Eof, Expect, Session};
+use jira_patrol::sim::{SimConfig, SimJira};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const FIXTURE: &str = "tests/fixtures/log4j/jira-9.5plus-style-log4j2.xml";
+const DOWN: &str = "\x1b[B";
+
+struct World {
+    sim: SimJira,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        Self::with(SimConfig::default())
+    }
+    fn with(cfg: SimConfig) -> World {
+        let sim = SimJira::start(SimConfig {
+            noise: false,
+            ..cfg
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let classes = dir.path().join("install/atlassian-jira/WEB-INF/classes");
+        std::fs::create_dir_all(&classes).unwrap();
+        std::fs::copy(FIXTURE, classes.join("log4j2.xml")).unwrap();
+        // Where a real install says where JIRA_HOME is: the wizard derives the log from it.
+        std::fs::write(
+            classes.join("jira-application.properties"),
+            format!("jira.home = {}\n", sim.home().display()),
+        )
+        .unwrap();
+        World { sim, dir }
+    }
+    fn install(&self) -> PathBuf {
+        self.dir.path().join("install")
+    }
+    fn log4j(&self) -> PathBuf {
+        self.install()
+            .join("atlassian-jira/WEB-INF/classes/log4j2.xml")
+    }
+    fn config_file(&self) -> PathBuf {
+        self.dir.path().join("config/jira-patrol/config.toml")
+    }
+    fn backups(&self) -> Vec<PathBuf> {
+        let dir = self.log4j().parent().unwrap().to_path_buf();
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".bak"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn spawn(&self, args: &[&str]) -> Wiz {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"));
+        for v in [
+            "JIRA_URL",
+            "JIRA_TOKEN",
+            "JIRA_USER",
+            "JIRA_PASSWORD",
+            "JIRA_HOME",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .env("HOME", self.dir.path())
+            .env("TERM", "xterm-256color")
+            .arg("setup")
+            .args(args);
+        let mut p = Session::spawn(cmd).unwrap();
+        // Wide enough for the summary table's columns.
+        p.get_process_mut().set_window_size(220, 50).unwrap();
+        p.set_expect_timeout(Some(Duration::from_secs(15)));
+        Wiz {
+            p,
+            seen: String::new(),
+        }
+    }
+}
+
+/// A running wizard and everything it has shown so far.
+struct Wiz {
+    p: expectrl::session::OsSession,
+    seen: String,
+}
+
+impl Wiz {
+    fn expect(&mut self, text: &str) {
+        match self.p.expect(text) {
+            Ok(c) => {
+                self.seen.push_str(&String::from_utf8_lossy(c.before()));
+                self.seen.push_str(text);
+            }
+            Err(e) => panic!(
+                "waiting for {text:?}: {e}\n--- seen so far ---\n{}",
+                plain(&self.seen)
+            ),
+        }
+    }
+    /// Answer a text prompt once it is shown.
+    fn answer(&mut self, prompt: &str, text: &str) {
+        self.expect(prompt);
+        self.p.send(format!("{text}\r")).unwrap();
+    }
+    /// A hidden prompt: wait until echo is really off (the prompt flushes pending input).
+    fn secret(&mut self, prompt: &str, text: &str) {
+        self.expect(prompt);
+        std::thread::sleep(Duration::from_millis(300));
+        self.p.send(format!("{text}\r")).unwrap();
+    }
+    /// Choose the `n`th item (0 = the highlighted default) of a menu once it is drawn.
+    fn choose(&mut self, prompt: &str, n: usize) {
+        self.expect(prompt);
+        self.expect("cancel setup");
+        for _ in 0..n {
+            self.p.send(DOWN).unwrap();
+        }
+        self.p.send("\r").unwrap();
+    }
+    /// Read to the end; the exit code.
+    fn finish(&mut self) -> i32 {
+        let rest = self.p.expect(Eof).unwrap();
+        self.seen
+            .push_str(&String::from_utf8_lossy(rest.as_bytes()));
+        match self.p.get_process().wait().unwrap() {
+            expectrl::process::unix::WaitStatus::Exited(_, code) => code,
+            other => panic!(
+                "wizard did not exit normally: {other:?}\n{}",
+                plain(&self.seen)
+            ),
+        }
+    }
+    fn text(&self) -> String {
+        plain(&self.seen)
+    }
+}
+
+/// The output without ANSI escapes.
+fn plain(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for n in chars.by_ref() {
+                    if n.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Steps 1–3 with the admin's password typed (sim passwords are the user names).
+fn log_in(w: &mut Wiz, world: &World, password: &str) {
+    w.answer("Jira base URL", &world.sim.url());
+    w.choose("Log in with", 0);
+    w.answer("Jira user name", "admin");
+    w.choose("Where does the password come from?", 0);
+    w.secret("Password for admin", password);
+}
+
+#[test]
+fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command_for_later() {
+    let world = World::new();
+    let original = std::fs::read(world.log4j()).unwrap();
+    let levels_before = world.sim.levels();
+    let mut w = world.spawn(&[]);
+    w.answer("Jira base URL", &world.sim.url());
+    w.choose("Log in with", 0);
+    w.answer("Jira user name", "jdoe");
+    // Esc in a menu goes back to the previous question, which keeps its answer as default.
+    w.expect("Where does the password come from?");
+    w.expect("cancel setup");
+    w.p.send("\x1b").unwrap();
+    w.expect("Jira user name");
+    w.expect("jdoe");
+    w.p.send("\x7f\x7f\x7f\x7fadmin\r").unwrap();
+    w.choose("Where does the password come from?", 0);
+    w.secret("Password for admin", "admin");
+    w.expect("change levels");
+    w.answer(
+        "Jira install directory",
+        &world.install().display().to_string(),
+    );
+    w.expect("log4j2.xml (Jira 9.5+ layout)");
+    // The log is derived from the install's jira.home: accept the default.
+    w.expect("From the install's jira.home");
+    w.answer("atlassian-jira.log", "");
+    w.choose("Profile", 0);
+    // Going back from the length re-asks the profile.
+    w.answer("Capture length", "<");
+    w.choose("Profile", 0);
+    w.answer("Capture length", "10m");
+    w.expect("rotates at 20MB and keeps 10 old files");
+    w.answer("Keep the log for at least", "");
+    // < in a text answer goes back one question.
+    w.answer("Requests per hour", "<");
+    w.answer("Keep the log for at least", "");
+    w.answer("Requests per hour", "");
+    w.expect("+                <SizeBasedTriggeringPolicy size=\"102400 KB\"/>");
+    w.choose("Apply?", 0);
+    w.expect("Backup:");
+    w.choose("Save?", 0);
+    w.expect("mode 0600");
+    w.choose("Capture", 1);
+    w.expect("To run the capture later:");
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 0, "{text}");
+
+    // The check's verdicts were shown.
+    for v in [
+        "reachable",
+        "identity       admin (Administrator)",
+        "websudo",
+        "logging page",
+    ] {
+        assert!(text.contains(v), "missing verdict {v}:\n{text}");
+    }
+    // The printed command names everything the capture needs, and no secret.
+    let log = world.sim.log_path().display().to_string();
+    let install = world.install().display().to_string();
+    let cmd = format!(
+        "jira-patrol capture --url {} --user admin --profile pats-trace --for 10m --log {log} --jira-install {install} --keep 1d",
+        world.sim.url()
+    );
+    assert!(text.contains(&cmd), "expected\n{cmd}\nin:\n{text}");
+
+    // Rotation: changed, with the original kept as the backup that was shown.
+    let now = std::fs::read_to_string(world.log4j()).unwrap();
+    assert!(
+        now.contains("size=\"102400 KB\"") && now.contains("max=\"17\""),
+        "{now}"
+    );
+    let baks = world.backups();
+    assert_eq!(baks.len(), 1);
+    assert_eq!(std::fs::read(&baks[0]).unwrap(), original);
+    assert!(text.contains(&baks[0].display().to_string()));
+
+    // The saved setup: 0600, every answer, the secret only by reference.
+    let saved = std::fs::read_to_string(world.config_file()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(world.config_file())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    for want in [
+        format!("url = \"{}\"", world.sim.url()),
+        "kind = \"password\"".into(),
+        "user = \"admin\"".into(),
+        format!("logs = [\"{log}\"]"),
+        "for = \"10m\"".into(),
+        "profile = \"pats-trace\"".into(),
+    ] {
+        assert!(saved.contains(&want), "missing {want} in:\n{saved}");
+    }
+    assert!(!saved.contains("password ="), "{saved}");
+    // Nothing was done on Jira: no capture was started.
+    assert_eq!(world.sim.levels(), levels_before);
+}
+
+#[test]
+fn a_wrong_password_is_explained_and_asked_again_never_shown() {
+    let world = World::new();
+    let mut w = world.spawn(&[]);
+    let wrong = "Wr0ng-Pa55word-x7";
+    log_in(&mut w, &world, wrong);
+    w.expect("Jira rejected the user name or password for 'admin'");
+    w.expect("what to do: Type the password again");
+    w.secret("Password for admin", "admin");
+    w.expect("change levels  possible");
+    w.expect("Jira install directory");
+    // Leave with Ctrl-C: nothing was applied yet.
+    w.p.send("\x03").unwrap();
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 130, "{text}");
+    assert!(!text.contains(wrong), "the password was echoed:\n{text}");
+    assert!(text.contains("Nothing was changed"), "{text}");
+    assert!(!world.config_file().exists());
+}
+
+#[test]
+fn cancelling_midway_leaves_jira_log4j_and_config_unchanged() {
+    let world = World::new();
+    let original = std::fs::read(world.log4j()).unwrap();
+    let levels_before = world.sim.levels();
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.answer(
+        "Jira install directory",
+        &world.install().display().to_string(),
+    );
+    w.answer("atlassian-jira.log", "");
+    w.choose("Profile", 0);
+    w.answer("Capture length", "");
+    w.answer("Keep the log for at least", "3d");
+    w.answer("Requests per hour", "50000");
+    // The change is shown, then refused by cancelling.
+    w.expect("@@");
+    w.choose("Apply?", 3);
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 130, "{text}");
+    assert!(text.contains("Setup cancelled."), "{text}");
+    assert!(text.contains("Nothing was changed"), "{text}");
+    assert_eq!(std::fs::read(world.log4j()).unwrap(), original);
+    assert!(world.backups().is_empty());
+    assert!(!world.config_file().exists());
+    assert_eq!(world.sim.levels(), levels_before);
+}
+
+#[test]
+fn ctrl_c_after_the_rotation_change_lists_it_with_its_undo() {
+    let world = World::new();
+    let original = std::fs::read(world.log4j()).unwrap();
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.answer(
+        "Jira install directory",
+        &world.install().display().to_string(),
+    );
+    w.answer("atlassian-jira.log", "");
+    w.choose("Profile", 0);
+    w.answer("Capture length", "");
+    w.answer("Keep the log for at least", "");
+    w.answer("Requests per hour", "");
+    w.choose("Apply?", 0);
+    w.expect("Backup:");
+    w.expect("Save?");
+    w.expect("cancel setup");
+    w.p.send("\x03").unwrap();
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 130, "{text}");
+    let baks = world.backups();
+    assert_eq!(baks.len(), 1);
+    let undo = format!(
+        "undo: cp -p {} {}",
+        baks[0].display(),
+        world.log4j().display()
+    );
+    assert!(text.contains("Already applied before cancelling"), "{text}");
+    assert!(text.contains(&undo), "expected {undo} in:\n{text}");
+    // The undo restores the file exactly.
+    assert_eq!(std::fs::read(&baks[0]).unwrap(), original);
+    assert!(
+        !world.config_file().exists(),
+        "config saved without confirmation"
+    );
+}
+
+#[test]
+fn a_saved_setup_prefills_every_answer() {
+    let world = World::new();
+    let cfg = world.config_file();
+    std::fs::create_dir_all(cfg.parent().unwrap()).unwrap();
+    let log = world.sim.log_path();
+    std::fs::write(
+        &cfg,
+        format!(
+            "url = \"{}\"\nlogs = [\"{}\"]\nprofile = \"pats-debug\"\nfor = \"20m\"\nkeep = \"1d\"\n\n[auth]\nkind = \"password\"\nuser = \"admin\"\n",
+            world.sim.url(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    let mut w = world.spawn(&[]);
+    w.answer("Jira base URL", "");
+    w.choose("Log in with", 0);
+    w.answer("Jira user name", "");
+    w.choose("Where does the password come from?", 0);
+    w.secret("Password for admin", "admin");
+    w.expect("change levels");
+    w.answer("Jira install directory", "-");
+    w.expect("Skipped");
+    w.answer("atlassian-jira.log", "");
+    w.choose("Profile", 0);
+    w.answer("Capture length", "");
+    w.expect("Skipped: no log4j configuration was given.");
+    w.expect("Already saved with these answers.");
+    w.choose("Capture", 1);
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!(
+            "capture --url {} --user admin --profile pats-debug --for 20m",
+            world.sim.url()
+        )),
+        "saved answers not used:\n{text}"
+    );
+}
+
+#[test]
+fn a_token_blocked_by_websudo_is_explained_and_leads_back_to_the_login_choice() {
+    let world = World::new();
+    let raw = world.sim.accounts().token("test").unwrap().raw.clone();
+    let mut w = world.spawn(&[]);
+    w.answer("Jira base URL", &world.sim.url());
+    w.choose("Log in with", 1);
+    w.choose("Where does the token come from?", 0);
+    w.secret("Personal access token", &raw);
+    w.expect("identity       admin (Administrator), via personal access token");
+    w.expect("FAIL Jira asks for administrator re-authentication (websudo)");
+    w.expect("what to do: Jira asks admins to re-enter their password (websudo)");
+    w.choose("What now?", 2);
+    w.choose("Log in with", 0);
+    w.answer("Jira user name", "admin");
+    w.choose("Where does the password come from?", 0);
+    w.secret("Password for admin", "admin");
+    w.expect("websudo        required; passed with the password of admin");
+    w.expect("Jira install directory");
+    w.p.send("\x03").unwrap();
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 130, "{text}");
+    assert!(!text.contains(&raw), "the token was shown:\n{text}");
+}
+
+#[test]
+fn an_untrusted_certificate_is_explained_and_a_ca_file_fixes_it() {
+    let world = World::with(SimConfig {
+        tls: Some(jira_patrol::sim::TlsIdentity::test_identity()),
+        ..SimConfig::default()
+    });
+    assert!(world.sim.url().starts_with("https://"));
+    let ca = std::fs::canonicalize("tests/fixtures/tls/ca.pem").unwrap();
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.expect("is not trusted");
+    w.expect("what to do: Jira's certificate is signed by a CA this machine does not trust");
+    // The CA choice is offered first for a TLS problem.
+    w.choose("What now?", 0);
+    w.answer("CA certificate file (PEM)", &ca.display().to_string());
+    w.expect("change levels  possible");
+    w.answer("Jira install directory", "-");
+    // A Jira home is enough: the log inside it is found.
+    w.answer(
+        "atlassian-jira.log",
+        &world.sim.home().display().to_string(),
+    );
+    w.choose("Profile", 0);
+    w.answer("Capture length", "");
+    w.choose("Save?", 0);
+    w.choose("Capture", 1);
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!("--ca-cert {}", ca.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--log {}", world.sim.log_path().display())),
+        "{text}"
+    );
+    let saved = std::fs::read_to_string(world.config_file()).unwrap();
+    assert!(
+        saved.contains(&format!("ca_cert = \"{}\"", ca.display())),
+        "{saved}"
+    );
+}
+
+#[test]
+fn full_happy_path_ends_in_a_capture_summary() {
+    use jira_patrol::level::Level;
+    use jira_patrol::sim::{loggers, traffic};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let world = World::new();
+    let pats_before = world.sim.effective_level("com.atlassian.pats");
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.answer(
+        "Jira install directory",
+        &world.install().display().to_string(),
+    );
+    w.answer("atlassian-jira.log", "");
+    w.choose("Profile", 0);
+    w.answer("Capture length", "10s");
+    w.answer("Keep the log for at least", "");
+    w.answer("Requests per hour", "");
+    w.choose("Apply?", 1);
+    w.expect("Left unchanged.");
+    w.choose("Save?", 0);
+    w.choose("Capture", 0);
+    w.expect("Running: jira-patrol capture");
+
+    // Scripted PAT clients while the window is open (as in the demo).
+    let stop = AtomicBool::new(false);
+    let code = std::thread::scope(|s| {
+        s.spawn(|| {
+            while world.sim.effective_level(loggers::FILTER) != Level::Trace {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let mut clients = traffic::standard_mix(world.sim.accounts(), 4);
+            for c in &mut clients {
+                c.pause = Duration::from_millis(200);
+            }
+            traffic::run(
+                &world.sim.url(),
+                &clients,
+                &traffic::TrafficOptions::default(),
+            );
+        });
+        w.p.set_expect_timeout(Some(Duration::from_secs(30)));
+        w.expect("levels are back as they were");
+        let code = w.finish();
+        stop.store(true, Ordering::SeqCst);
+        code
+    });
+    let text = w.text();
+    assert_eq!(code, 0, "{text}");
+    // The summary names the seeded tokens that were used, with owners.
+    for row in ["355510638677  test", "104857600013  ci, deploy (prod)=1"] {
+        assert!(text.contains(row), "no summary row {row:?}:\n{text}");
+    }
+    // Jira is as it was (the level now explicit: Jira has no "unset").
+    assert_eq!(world.sim.effective_level("com.atlassian.pats"), pats_before);
+    assert!(!world
+        .dir
+        .path()
+        .join("state/jira-patrol/journal.json")
+        .exists());
+}
