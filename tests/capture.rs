@@ -397,7 +397,7 @@ fn following_50_mb_per_minute_costs_little_and_shows_requests_within_a_second() 
             let mut i = 0u32;
             while start.elapsed() < window - Duration::from_secs(1) {
                 f.write_all(chunk.as_bytes()).unwrap();
-                if i % 5 == 0 {
+                if i.is_multiple_of(5) {
                     // A distinct request each time (thread + request id).
                     let req = kb.replace("904x1468x1", &format!("904x{}x1", 5000 + i));
                     f.write_all(req.as_bytes()).unwrap();
