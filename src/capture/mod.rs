@@ -193,16 +193,13 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         ) {
             status.say(format!("{}: {e}", opts.logs[i].display()));
         }
-        let mut add = |r: Request| {
-            if opts.filter.accepts(&r) {
-                if let Some(f) = &mut opts.on_request {
-                    f(&r);
-                }
-                summary.add(&r);
-                n.requests += 1;
-            }
+        let mut sink = RequestSink {
+            summary: &mut summary,
+            filter: &opts.filter,
+            on_request: &mut opts.on_request,
+            requests: &mut n.requests,
         };
-        n.scanner.end_stream(&mut add);
+        n.scanner.end_stream(&mut |r| sink.add(r));
     }
     let report = build_report(&summary, &nodes, &opts.logs, elapsed);
     Ok(Outcome {
@@ -213,6 +210,26 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         notices: status.notices,
         elapsed,
     })
+}
+
+/// Where a node's requests go: the shared summary (and the JSONL stream), counted per node.
+struct RequestSink<'a> {
+    summary: &'a mut Summary,
+    filter: &'a Filter,
+    on_request: &'a mut Option<RequestHook>,
+    requests: &'a mut u64,
+}
+
+impl RequestSink<'_> {
+    fn add(&mut self, r: Request) {
+        if self.filter.accepts(&r) {
+            if let Some(f) = self.on_request {
+                f(&r);
+            }
+            self.summary.add(&r);
+            *self.requests += 1;
+        }
+    }
 }
 
 fn poll_node(
@@ -227,15 +244,13 @@ fn poll_node(
         scanner,
         requests,
     } = n;
-    let mut add = |r: Request| {
-        if filter.accepts(&r) {
-            if let Some(f) = on_request {
-                f(&r);
-            }
-            summary.add(&r);
-            *requests += 1;
-        }
+    let mut sink = RequestSink {
+        summary,
+        filter,
+        on_request,
+        requests,
     };
+    let mut add = |r: Request| sink.add(r);
     follower.poll(buf, &mut |bytes, ev| match ev {
         Event::Data => scanner.feed(bytes, &mut add),
         Event::EndOfFile => scanner.end_file(&mut add),

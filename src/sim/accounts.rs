@@ -198,13 +198,7 @@ impl SimAccounts {
 }
 
 /// `Base64(12 digits + ':' + 20 bytes)` = 44 characters (jira-facts §5).
-pub fn encode_token(token_id: &str, secret: &[u8; 20]) -> String {
-    let mut bytes = Vec::with_capacity(33);
-    bytes.extend_from_slice(token_id.as_bytes());
-    bytes.push(b':');
-    bytes.extend_from_slice(secret);
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+pub use crate::token::encode as encode_token;
 
 /// Why a bearer value is not a token, in the words of the plugin's exception
 /// (`java.util.Base64` / `TokenUtils`), which the filter logs as `Auth failure: [...]`.
