@@ -29,6 +29,10 @@ pub struct ConnArgs {
     #[arg(long, env = "JIRA_USER", value_name = "NAME")]
     pub user: Option<String>,
 
+    /// From a saved setup: (is a token, environment variable holding the secret).
+    #[arg(skip)]
+    pub saved_secret_env: Option<(bool, String)>,
+
     /// Seconds to wait for each answer from Jira
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -53,6 +57,44 @@ impl ConnArgs {
     /// As [`connect`](Self::connect), using `default_url` when neither `--url` nor
     /// `JIRA_URL` is given (`restore` takes the URL from the journal).
     pub fn connect_or(&self, default_url: Option<&str>) -> anyhow::Result<Client> {
+        let with_saved;
+        let this = if self.url.is_none() && default_url.is_none() {
+            with_saved = self.with_saved_setup()?;
+            &with_saved
+        } else {
+            self
+        };
+        this.connect_inner(default_url)
+    }
+
+    /// Neither `--url` nor `JIRA_URL`: take the connection `jira-patrol setup` saved
+    /// (`$XDG_CONFIG_HOME/jira-patrol/config.toml`), whose secrets are only references.
+    fn with_saved_setup(&self) -> anyhow::Result<ConnArgs> {
+        let mut c = self.clone();
+        let Some(saved) = crate::wizard::config::load()? else {
+            return Ok(c);
+        };
+        eprintln!(
+            "using the connection saved by `jira-patrol setup` ({})",
+            saved.url
+        );
+        c.url = Some(saved.url);
+        c.ca_cert = c.ca_cert.or(saved.ca_cert);
+        let auth = saved.auth;
+        match auth.kind {
+            crate::wizard::config::AuthKind::Password => {
+                c.user = c.user.or(auth.user);
+                c.saved_secret_env = auth.env.map(|v| (false, v));
+            }
+            crate::wizard::config::AuthKind::Token => {
+                c.token_file = c.token_file.or(auth.token_file);
+                c.saved_secret_env = auth.env.map(|v| (true, v));
+            }
+        }
+        Ok(c)
+    }
+
+    fn connect_inner(&self, default_url: Option<&str>) -> anyhow::Result<Client> {
         let url = match (self.url.as_deref().map(str::trim), default_url) {
             (Some(u), _) if !u.is_empty() => u.to_string(),
             (_, Some(d)) => d.to_string(),
@@ -74,6 +116,12 @@ impl ConnArgs {
 
     fn credentials(&self) -> anyhow::Result<Credentials> {
         let mut token = env_secret("JIRA_TOKEN");
+        let mut saved_password = None;
+        match &self.saved_secret_env {
+            Some((true, var)) if token.is_none() => token = env_secret(var),
+            Some((false, var)) => saved_password = env_secret(var),
+            _ => {}
+        }
         if let Some(f) = &self.token_file {
             let text = std::fs::read_to_string(f)
                 .with_context(|| format!("cannot read --token-file {}", f.display()))?;
@@ -94,7 +142,7 @@ impl ConnArgs {
             .map(str::trim)
             .filter(|u| !u.is_empty())
             .map(str::to_string);
-        let mut password = env_secret("JIRA_PASSWORD");
+        let mut password = env_secret("JIRA_PASSWORD").or(saved_password);
         if password.is_some() && user.is_none() {
             bail!("JIRA_PASSWORD is set but no user name: set JIRA_USER or pass --user");
         }
