@@ -444,3 +444,37 @@ fn following_50_mb_per_minute_costs_little_and_shows_requests_within_a_second() 
         share * 100.0
     );
 }
+
+#[test]
+fn the_measured_volume_is_checked_against_the_rotation_settings() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let d = tempfile::tempdir().unwrap();
+    let props = d.path().join("log4j.properties");
+    std::fs::copy("tests/fixtures/log4j/jira-7.13.2-log4j.properties", &props).unwrap();
+    let before = std::fs::read(&props).unwrap();
+    let props_arg = props.display().to_string();
+    let child = spawn_capture(
+        &sim.url(),
+        &homes,
+        "3s",
+        &[sim.log_path()],
+        &["--config", &props_arg, "--keep", "2w"],
+    );
+    wait_raised(&sim);
+    send(&sim.url(), &sim, 10);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("the log grew by"), "{err}");
+    // 20 MB x 10 backups cannot hold two weeks of this traffic: the fix is spelled out.
+    assert!(
+        err.contains("does not keep") && err.contains("jira-patrol rotation set --max-size"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("--config {props_arg}")), "{err}");
+    assert_eq!(
+        std::fs::read(&props).unwrap(),
+        before,
+        "a capture only advises"
+    );
+}
