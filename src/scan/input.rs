@@ -324,16 +324,21 @@ fn scan_mapped(
     Ok(true)
 }
 
+/// A read error, unwrapping the [`InputError`] a gzip reader put inside it.
 fn read_error(e: io::Error, name: &str) -> InputError {
-    if e.get_ref().is_some_and(|r| r.is::<InputError>()) {
-        if let Some(Ok(ie)) = e.into_inner().map(|b| b.downcast::<InputError>()) {
-            return *ie;
-        }
-        unreachable!("checked above");
+    if !e.get_ref().is_some_and(|r| r.is::<InputError>()) {
+        return InputError::Unreadable {
+            path: PathBuf::from(name),
+            source: e,
+        };
     }
-    InputError::Unreadable {
-        path: PathBuf::from(name),
-        source: e,
+    let kind = e.kind();
+    match e.into_inner().map(|b| b.downcast::<InputError>()) {
+        Some(Ok(ie)) => *ie,
+        _ => InputError::Unreadable {
+            path: PathBuf::from(name),
+            source: io::Error::from(kind),
+        },
     }
 }
 
