@@ -71,16 +71,28 @@ impl Signals {
         } else if phase == Phase::Window as u8 && n == 1 {
             eprintln!("\nstopping the window early: putting Jira's levels back, then the summary");
         } else if phase == Phase::Restoring as u8 || n >= 2 {
+            let left = left_to_restore();
             if n >= 3 {
                 eprintln!(
-                    "\nleft without finishing the restore: Jira's levels may still be raised. Run `jira-patrol restore` (it replays {journal})"
+                    "\nleft without finishing the restore: {left} may still be raised. Run `jira-patrol restore` (it replays {journal})"
                 );
                 std::process::exit(130);
             }
             eprintln!(
-                "\nstill putting Jira's levels back (stopping now would leave them raised); press Ctrl-C again to leave that to `jira-patrol restore`"
+                "\nstill putting Jira's levels back ({left}); stopping now would leave them raised. Press Ctrl-C again to leave that to `jira-patrol restore`"
             );
         }
+    }
+}
+
+/// The loggers the journal still holds, for the person deciding whether to wait.
+fn left_to_restore() -> String {
+    match crate::journal::pending() {
+        Ok(Some(e)) if !e.loggers.is_empty() => {
+            let names: Vec<&str> = e.loggers.iter().map(|l| l.logger.as_str()).collect();
+            format!("left: {}", names.join(", "))
+        }
+        _ => "the journal's loggers".to_string(),
     }
 }
 
