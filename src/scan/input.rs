@@ -306,7 +306,6 @@ fn scan_mapped(
             memmap2::MmapOptions::new()
                 .offset(off)
                 .len(n as usize)
-                .populate()
                 .map(&file)
         };
         let Ok(map) = map else {
@@ -315,6 +314,8 @@ fn scan_mapped(
             }
             return Err(unreadable(io::Error::other("memory map failed mid-file")));
         };
+        // Read-ahead in large steps and drop pages behind us early.
+        let _ = map.advise(memmap2::Advice::Sequential);
         scanner.feed(&map, out);
         if let Some(pb) = pb {
             pb.inc(n);
