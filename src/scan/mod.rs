@@ -55,6 +55,9 @@ impl Prefilter {
 /// are a few hundred bytes, so nothing of interest is lost.
 pub const MAX_LINE: usize = 64 * 1024;
 
+/// Bytes scanned per pass (stays in L2 cache).
+const PIECE: usize = 256 * 1024;
+
 /// Lines probed at the start of each file to tell whether it is a Jira log at all.
 const PROBE_LINES: u32 = 200;
 
@@ -129,7 +132,15 @@ impl Scanner {
     }
 
     /// Feed the next bytes of the current file.
-    pub fn feed(&mut self, mut data: &[u8], out: &mut dyn FnMut(Request)) {
+    pub fn feed(&mut self, data: &[u8], out: &mut dyn FnMut(Request)) {
+        // Counting lines and searching for candidates are two passes over the bytes: in
+        // pieces that stay in the CPU cache, only the first pass waits for memory.
+        for piece in data.chunks(PIECE) {
+            self.feed_piece(piece, out);
+        }
+    }
+
+    fn feed_piece(&mut self, mut data: &[u8], out: &mut dyn FnMut(Request)) {
         self.stats.bytes += data.len() as u64;
         if !self.carry.is_empty() || self.carry_truncated {
             match memchr::memchr(b'\n', data) {
