@@ -478,3 +478,43 @@ fn the_measured_volume_is_checked_against_the_rotation_settings() {
         "a capture only advises"
     );
 }
+
+#[test]
+fn ctrl_c_during_a_slow_restore_says_what_is_left_and_a_third_leaves_it_to_restore() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let child = spawn_capture(&sim.url(), &homes, "10m", &[sim.log_path()], &[]);
+    wait_raised(&sim);
+    sim.slow_down(Duration::from_secs(3));
+    let pid = child.id().to_string();
+    let int = || {
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    };
+    int();
+    std::thread::sleep(Duration::from_millis(800));
+    int();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    int();
+    let (out, err) = output(child);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "the third Ctrl-C leaves at once"
+    );
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("still putting Jira's levels back (left: com.atlassian.pats)"),
+        "{err}"
+    );
+    assert!(err.contains("Run `jira-patrol restore`"), "{err}");
+    assert!(homes.journal().exists(), "the journal stays for `restore`");
+
+    sim.slow_down(Duration::ZERO);
+    let out = command(&sim.url(), &homes, &["restore"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_put_back(&sim, &homes);
+}

@@ -244,6 +244,13 @@ impl SimJira {
         self.state.fail_next.store(n, Ordering::SeqCst);
     }
 
+    /// Make every answer wait this long (a Jira under load; `ZERO` = normal).
+    pub fn slow_down(&self, by: Duration) {
+        self.state
+            .slow_ms
+            .store(by.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Requests served so far.
     pub fn request_count(&self) -> u64 {
         self.state.counter.load(Ordering::SeqCst)

@@ -72,6 +72,8 @@ pub(crate) struct State {
     pub counter: AtomicU64,
     inflight: AtomicU64,
     pub fail_next: AtomicU32,
+    /// Milliseconds every answer waits (a Jira under load).
+    pub slow_ms: AtomicU64,
     date_style: DateStyle,
     stop_flag: Arc<AtomicBool>,
     server: Arc<tiny_http::Server>,
@@ -127,6 +129,7 @@ pub(crate) fn start(
         counter: AtomicU64::new(0),
         inflight: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
+        slow_ms: AtomicU64::new(0),
         stop_flag,
         server: Arc::new(server),
         public_addr,
@@ -661,6 +664,10 @@ impl State {
             .is_ok();
         if fail {
             return self.server_error(req, ctx, "Simulated failure (SimJira::fail_next)");
+        }
+        let slow = self.slow_ms.load(Ordering::SeqCst);
+        if slow > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(slow));
         }
         self.route(req, ctx)
     }
