@@ -5,7 +5,6 @@ use super::conn::ConnArgs;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
 use crate::capture::{self, signals, Options, Outcome};
-use crate::journal::Action;
 use crate::report::{self, Dialect};
 use crate::summary::Report;
 use anyhow::{bail, Context, Result};
@@ -200,21 +199,12 @@ fn print_restore(o: &Outcome) -> bool {
     match &o.restore {
         Ok(r) => {
             let n = r.items.len();
-            let explicit: Vec<&str> = r
-                .items
-                .iter()
-                .filter(|i| i.action == Action::RestoredExplicit)
-                .map(|i| i.logger.as_str())
-                .collect();
             eprintln!(
                 "capture: Jira's levels are back as they were ({n} logger(s) restored after {}).",
                 capture::fmt_duration(o.elapsed)
             );
-            if !explicit.is_empty() {
-                eprintln!(
-                    "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
-                    explicit.join(", ")
-                );
+            if let Some(note) = super::restore::unset_note(r) {
+                eprintln!("{note}");
             }
             true
         }

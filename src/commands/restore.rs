@@ -47,17 +47,8 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     }
     rows.render(args.format, &mut std::io::stdout().lock())?;
     if args.format == OutputFormat::Table {
-        let explicit: Vec<&str> = report
-            .items
-            .iter()
-            .filter(|i| i.action == Action::RestoredExplicit)
-            .map(|i| i.logger.as_str())
-            .collect();
-        if !explicit.is_empty() {
-            eprintln!(
-                "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
-                explicit.join(", ")
-            );
+        if let Some(note) = unset_note(&report) {
+            eprintln!("{note}");
         }
         eprintln!(
             "restored {} logger(s) on {}; journal removed",
@@ -66,4 +57,21 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Jira has no "unset": say which loggers now carry their former inherited level
+/// explicitly (until Jira restarts).
+pub fn unset_note(report: &crate::journal::RestoreReport) -> Option<String> {
+    let explicit: Vec<&str> = report
+        .items
+        .iter()
+        .filter(|i| i.action == Action::RestoredExplicit)
+        .map(|i| i.logger.as_str())
+        .collect();
+    (!explicit.is_empty()).then(|| {
+        format!(
+            "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
+            explicit.join(", ")
+        )
+    })
 }
