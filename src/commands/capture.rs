@@ -283,4 +283,14 @@ mod tests {
         assert!(parse_window("2x").is_err());
         assert!(parse_window("30d").is_err());
     }
+
+    #[test]
+    fn until_is_a_future_time() {
+        let e = until("2000-01-01T00:00:00Z").unwrap_err();
+        assert!(e.contains("already passed"), "{e}");
+        let in_an_hour = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+        let d = until(&in_an_hour.to_string()).unwrap();
+        assert!((3590..=3600).contains(&d.as_secs()), "{d:?}");
+        assert!(until("half past two").is_err());
+    }
 }
