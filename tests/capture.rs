@@ -3,6 +3,8 @@
 //! journal is left that `restore` replays); logs rotating both ways lose no request; two
 //! Data Center nodes merge into one summary with per-node counts.
 
+mod common;
+
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
 use jira_patrol::sim::{loggers, RotationMode, SimCluster, SimConfig, SimJira};
@@ -23,15 +25,10 @@ impl Homes {
 }
 
 fn command(url: &str, homes: &Homes, args: &[&str]) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"));
-    for v in ["JIRA_URL", "JIRA_TOKEN", "JIRA_USER", "JIRA_PASSWORD"] {
-        c.env_remove(v);
-    }
+    let mut c = common::isolated(homes.0.path());
     c.env("JIRA_URL", url)
         .env("JIRA_USER", "admin")
         .env("JIRA_PASSWORD", "admin")
-        .env("XDG_STATE_HOME", homes.0.path().join("state"))
-        .env("XDG_CONFIG_HOME", homes.0.path().join("config"))
         .env("JIRA_PATROL_CHECK_EVERY_MS", "300")
         .args(args)
         .stdin(Stdio::null())

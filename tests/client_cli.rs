@@ -2,6 +2,8 @@
 //! against the simulated Jira, asserting on Jira's real state (`sim.levels()`), the
 //! journal, the output, and that no secret ever shows up in any of them.
 
+mod common;
+
 use assert_cmd::Command;
 use jira_patrol::level::Level;
 use jira_patrol::sim::{SimConfig, SimJira, TlsIdentity};
@@ -50,16 +52,8 @@ enum Auth<'a> {
 }
 
 fn run(sim_url: &str, homes: &Homes, auth: Auth, args: &[&str]) -> Run {
-    let mut c = Command::cargo_bin("jira-patrol").unwrap();
-    for v in ["JIRA_URL", "JIRA_TOKEN", "JIRA_USER", "JIRA_PASSWORD"] {
-        c.env_remove(v);
-    }
-    c.env("JIRA_URL", sim_url)
-        .env("XDG_STATE_HOME", homes.state())
-        .env("XDG_CONFIG_HOME", homes.config())
-        .env("HOME", homes.dir.path())
-        .args(args)
-        .write_stdin("");
+    let mut c = Command::from_std(common::isolated(homes.dir.path()));
+    c.env("JIRA_URL", sim_url).args(args).write_stdin("");
     match auth {
         Auth::Token(t) => {
             c.env("JIRA_TOKEN", t);

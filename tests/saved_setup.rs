@@ -1,7 +1,8 @@
 //! The connection saved by `jira-patrol setup` is what the other commands use when no
 //! `--url`/`JIRA_URL` is given; the secret is read from the variable it names.
 
-use assert_cmd::Command;
+mod common;
+
 use jira_patrol::sim::{SimConfig, SimJira};
 
 #[test]
@@ -19,22 +20,12 @@ fn other_commands_read_the_saved_connection() {
     )
     .unwrap();
     let run = |pw: Option<&str>| {
-        let mut c = Command::cargo_bin("jira-patrol").unwrap();
-        for v in [
-            "JIRA_URL",
-            "JIRA_TOKEN",
-            "JIRA_USER",
-            "JIRA_PASSWORD",
-            "MY_JIRA_PW",
-        ] {
-            c.env_remove(v);
-        }
+        let mut c = common::isolated(d.path());
+        c.env_remove("MY_JIRA_PW");
         if let Some(pw) = pw {
             c.env("MY_JIRA_PW", pw);
         }
-        c.env("XDG_CONFIG_HOME", d.path().join("config"))
-            .env("XDG_STATE_HOME", d.path().join("state"))
-            .args(["level", "get", "com.atlassian.pats", "--format", "json"])
+        c.args(["level", "get", "com.atlassian.pats", "--format", "json"])
             .output()
             .unwrap()
     };

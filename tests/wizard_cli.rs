@@ -2,6 +2,8 @@
 //! naming the flag for each missing answer, or runs from flags and/or a saved setup file
 //! against the simulated Jira, writing only what the flags confirm.
 
+mod common;
+
 use assert_cmd::Command;
 use jira_patrol::sim::{SimConfig, SimJira};
 use std::path::PathBuf;
@@ -61,20 +63,8 @@ impl World {
         self.sim.log_path().display().to_string()
     }
     fn run(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
-        let mut c = Command::cargo_bin("jira-patrol").unwrap();
-        for v in [
-            "JIRA_URL",
-            "JIRA_TOKEN",
-            "JIRA_USER",
-            "JIRA_PASSWORD",
-            "JIRA_HOME",
-        ] {
-            c.env_remove(v);
-        }
-        c.env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env("HOME", self.dir.path())
-            .arg("setup")
+        let mut c = Command::from_std(common::isolated(self.dir.path()));
+        c.arg("setup")
             .args(args)
             .timeout(Duration::from_secs(30))
             .write_stdin("");

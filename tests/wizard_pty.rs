@@ -4,6 +4,8 @@
 //! is left on Jira and on disk.
 #![cfg(unix)]
 
+mod common;
+
 use expectrl::{Eof, Expect, Session};
 use jira_patrol::sim::{SimConfig, SimJira};
 use std::path::PathBuf;
@@ -61,22 +63,8 @@ impl World {
     }
 
     fn spawn(&self, args: &[&str]) -> Wiz {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"));
-        for v in [
-            "JIRA_URL",
-            "JIRA_TOKEN",
-            "JIRA_USER",
-            "JIRA_PASSWORD",
-            "JIRA_HOME",
-        ] {
-            cmd.env_remove(v);
-        }
-        cmd.env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env("HOME", self.dir.path())
-            .env("TERM", "xterm-256color")
-            .arg("setup")
-            .args(args);
+        let mut cmd = common::isolated(self.dir.path());
+        cmd.env("TERM", "xterm-256color").arg("setup").args(args);
         let mut p = Session::spawn(cmd).unwrap();
         // Wide enough for the summary table's columns.
         p.get_process_mut().set_window_size(220, 50).unwrap();

@@ -1,1 +1,26 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
 pub mod genlog;
+
+use std::path::Path;
+use std::process::Command;
+
+/// The binary with none of the user's Jira settings, and its XDG directories and HOME
+/// inside `dir`: a test never sees, nor touches, a real journal, setup or credential.
+pub fn isolated(dir: &Path) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("jira-patrol"));
+    for v in [
+        "JIRA_URL",
+        "JIRA_TOKEN",
+        "JIRA_USER",
+        "JIRA_PASSWORD",
+        "JIRA_HOME",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("HOME", dir);
+    c
+}
