@@ -25,8 +25,9 @@ pub struct CaptureArgs {
     /// End of the window, a local time like 14:30 (or an RFC 3339 time)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// atlassian-jira.log to follow (JIRA_HOME/log/atlassian-jira.log); repeat once per Data Center node
-    #[arg(long = "log", value_name = "PATH", required = true)]
+    /// atlassian-jira.log to follow (JIRA_HOME/log/atlassian-jira.log); repeat once per Data
+    /// Center node [default: the logs saved by `jira-patrol setup`]
+    #[arg(long = "log", value_name = "PATH")]
     pub logs: Vec<PathBuf>,
     /// Jira install directory, to check that log rotation keeps what the window writes
     #[arg(long, value_name = "DIR", conflicts_with = "config")]
@@ -53,6 +54,9 @@ pub struct CaptureArgs {
 }
 
 pub fn run(args: CaptureArgs) -> Result<()> {
+    // Wrong arguments should not cost a password prompt first.
+    window(&args)?;
+    logs(&args)?;
     let client = args.conn.connect()?;
     run_with(client, args)
 }
@@ -68,7 +72,8 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     let keep = super::config::parse_keep(&args.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
     // Read the rotation settings now: a wrong path should fail before Jira is touched.
     let rotation = rotation_config(&args)?;
-    let mut opts = Options::new(profile, window, args.logs.clone());
+    let logs = logs(&args)?;
+    let mut opts = Options::new(profile, window, logs.clone());
     opts.zone = zone;
     if let Some(ms) = std::env::var("JIRA_PATROL_QUIET_AFTER_MS")
         .ok()
@@ -93,8 +98,7 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         opts.profile.name,
         capture::fmt_duration(window),
         client.base_url(),
-        args.logs
-            .iter()
+        logs.iter()
             .map(|l| l.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
@@ -118,6 +122,19 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         Some(s) if s == signals::SIGTERM => Err(super::Exit(143).into()),
         Some(_) => Err(super::Exit(130).into()),
         None => Ok(()),
+    }
+}
+
+/// `--log`, else the logs `jira-patrol setup` saved.
+fn logs(args: &CaptureArgs) -> Result<Vec<PathBuf>> {
+    if !args.logs.is_empty() {
+        return Ok(args.logs.clone());
+    }
+    match crate::wizard::config::load()? {
+        Some(saved) if !saved.logs.is_empty() => Ok(saved.logs),
+        _ => bail!(
+            "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
+        ),
     }
 }
 
