@@ -322,7 +322,7 @@ fn a_saved_setup_that_asks_for_the_password_says_which_flag_to_use() {
 #[test]
 fn a_saved_setup_runs_the_capture_to_its_summary_without_a_terminal() {
     use jira_patrol::level::Level;
-    use jira_patrol::sim::{loggers, traffic};
+    use jira_patrol::sim::traffic;
     use std::sync::atomic::{AtomicBool, Ordering};
     let w = World::new(true);
     let cfg = w.dir.path().join("setup.toml");
@@ -338,16 +338,10 @@ fn a_saved_setup_runs_the_capture_to_its_summary_without_a_terminal() {
     let stop = AtomicBool::new(false);
     let r = std::thread::scope(|s| {
         s.spawn(|| {
-            while w.sim.effective_level(loggers::FILTER) != Level::Trace {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            if !traffic::wait_for_window(&w.sim, &stop) {
+                return;
             }
-            let mut clients = traffic::standard_mix(w.sim.accounts(), 3);
-            for c in &mut clients {
-                c.pause = Duration::from_millis(200);
-            }
+            let clients = traffic::paced_mix(w.sim.accounts(), 3, Duration::from_millis(200));
             traffic::run(&w.sim.url(), &clients, &traffic::TrafficOptions::default());
         });
         let r = w.run(&[("PW", "admin")], &["--config", cfg.to_str().unwrap()]);

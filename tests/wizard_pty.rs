@@ -470,8 +470,7 @@ fn an_untrusted_certificate_is_explained_and_a_ca_file_fixes_it() {
 
 #[test]
 fn full_happy_path_ends_in_a_capture_summary() {
-    use jira_patrol::level::Level;
-    use jira_patrol::sim::{loggers, traffic};
+    use jira_patrol::sim::traffic;
     use std::sync::atomic::{AtomicBool, Ordering};
     let world = World::new();
     let pats_before = world.sim.effective_level("com.atlassian.pats");
@@ -496,16 +495,10 @@ fn full_happy_path_ends_in_a_capture_summary() {
     let stop = AtomicBool::new(false);
     let code = std::thread::scope(|s| {
         s.spawn(|| {
-            while world.sim.effective_level(loggers::FILTER) != Level::Trace {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            if !traffic::wait_for_window(&world.sim, &stop) {
+                return;
             }
-            let mut clients = traffic::standard_mix(world.sim.accounts(), 4);
-            for c in &mut clients {
-                c.pause = Duration::from_millis(200);
-            }
+            let clients = traffic::paced_mix(world.sim.accounts(), 4, Duration::from_millis(200));
             traffic::run(
                 &world.sim.url(),
                 &clients,

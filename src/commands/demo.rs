@@ -6,7 +6,6 @@
 use super::capture::{run_with, CaptureArgs};
 use super::summarize::SummaryFormat;
 use crate::jira::{Client, ClientConfig, Credentials};
-use crate::level::Level;
 use crate::secret::Secret;
 use crate::sim::traffic::{self, TrafficOptions, TrafficReport};
 use crate::sim::{SimConfig, SimJira};
@@ -73,18 +72,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             // Only traffic inside the window is compared: wait until the profile is on.
-            while sim.effective_level(crate::sim::loggers::FILTER) != Level::Trace {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            if !traffic::wait_for_window(&sim, &stop) {
+                return;
             }
             let end = Instant::now() + window.saturating_sub(Duration::from_secs(2));
             while Instant::now() < end && !stop.load(Ordering::SeqCst) {
-                let mut clients = traffic::standard_mix(sim.accounts(), 2);
-                for c in &mut clients {
-                    c.pause = Duration::from_millis(150);
-                }
+                let clients = traffic::paced_mix(sim.accounts(), 2, Duration::from_millis(150));
                 let r = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
                 if let Ok(mut s) = sent.lock() {
                     merge(&mut s, &r);

@@ -292,3 +292,25 @@ pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
         ),
     ]
 }
+
+/// Block until `sim` logs the PAT filter at TRACE (a capture window has opened), so that
+/// the traffic sent next is all inside the window. `false` when `stop` was set first.
+pub fn wait_for_window(sim: &super::SimJira, stop: &std::sync::atomic::AtomicBool) -> bool {
+    use std::sync::atomic::Ordering;
+    while sim.effective_level(super::loggers::FILTER) != crate::level::Level::Trace {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// [`standard_mix`] with a pause after every request, to spread the traffic over a window.
+pub fn paced_mix(accounts: &SimAccounts, n: u32, pause: Duration) -> Vec<ScriptedClient> {
+    let mut clients = standard_mix(accounts, n);
+    for c in &mut clients {
+        c.pause = pause;
+    }
+    clients
+}
