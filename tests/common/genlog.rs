@@ -230,6 +230,25 @@ impl Gen {
             FILTER,
             ">>> TokenBasedAuthenticationFilter.doFilter".into()
         );
+        // A known token id is looked up and its hash checked, whatever the outcome.
+        if let Kind::BadSecret(i) | Kind::Success(i) = &kind {
+            let t = &cfg.tokens[*i];
+            push!(
+                &thread,
+                &anon,
+                "TRACE",
+                SVC,
+                format!("Got tokenId: [{}] from token", t.id)
+            );
+            push!(
+                &thread,
+                &anon,
+                "DEBUG",
+                "c.a.pats.db.PersonalTokenConfigEnricher",
+                "Registering enum types for Querydsl".into()
+            );
+            push!(&thread, &anon, "TRACE", "c.a.pats.service.CachingTokenValidator", "Verifying user token with hashed token: [{PKCS5S2}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d]".into());
+        }
         match &kind {
             Kind::NoToken => {}
             Kind::UnknownToken(id) => {
@@ -253,21 +272,6 @@ impl Gen {
                 push!(
                     &thread,
                     &anon,
-                    "TRACE",
-                    SVC,
-                    format!("Got tokenId: [{}] from token", t.id)
-                );
-                push!(
-                    &thread,
-                    &anon,
-                    "DEBUG",
-                    "c.a.pats.db.PersonalTokenConfigEnricher",
-                    "Registering enum types for Querydsl".into()
-                );
-                push!(&thread, &anon, "TRACE", "c.a.pats.service.CachingTokenValidator", "Verifying user token with hashed token: [{PKCS5S2}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d]".into());
-                push!(
-                    &thread,
-                    &anon,
                     "DEBUG",
                     "c.a.pats.service.DefaultTokenValidator",
                     "Not a valid password! - error: [Password does not match]".into()
@@ -285,21 +289,6 @@ impl Gen {
             }
             Kind::Success(i) => {
                 let t = &cfg.tokens[*i];
-                push!(
-                    &thread,
-                    &anon,
-                    "TRACE",
-                    SVC,
-                    format!("Got tokenId: [{}] from token", t.id)
-                );
-                push!(
-                    &thread,
-                    &anon,
-                    "DEBUG",
-                    "c.a.pats.db.PersonalTokenConfigEnricher",
-                    "Registering enum types for Querydsl".into()
-                );
-                push!(&thread, &anon, "TRACE", "c.a.pats.service.CachingTokenValidator", "Verifying user token with hashed token: [{PKCS5S2}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d]".into());
                 push!(&thread, &anon, "TRACE", SVC, format!("Authentication successful - returning token: [TokenDTO(id={}, userKey={}, hashedToken={{PKCS5S2}}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d, tokenId={}, name={}, createdAt=2022-10-11 14:51:57.933, lastAccessedAt=2022-10-11 14:56:45.734685, expiringAt=2023-01-09 14:51:57.933, notificationState=NOT_SENT)]", t.db_id, t.user_key, t.id, t.name));
                 push!(
                     &thread,
