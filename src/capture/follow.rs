@@ -114,10 +114,6 @@ impl Follower {
         Ok(f)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn exists(&self) -> bool {
         self.file.is_some()
     }

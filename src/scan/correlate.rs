@@ -90,10 +90,6 @@ impl Correlator {
         Self::default()
     }
 
-    pub fn in_flight(&self) -> usize {
-        self.pending.len()
-    }
-
     /// Feed one PAT line; completed requests go to `out`.
     pub fn line(
         &mut self,

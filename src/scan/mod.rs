@@ -104,15 +104,6 @@ impl Scanner {
         &self.stats
     }
 
-    pub fn zone(&self) -> &Zone {
-        &self.zone
-    }
-
-    /// Requests seen but not yet complete (for live status).
-    pub fn in_flight(&self) -> usize {
-        self.correlator.in_flight()
-    }
-
     /// Start of a new file: the probe that tells a Jira log from something else restarts.
     pub fn begin_file(&mut self) {
         self.probe_left = PROBE_LINES;
