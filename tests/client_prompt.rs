@@ -1,6 +1,8 @@
 //! On a terminal, missing credentials are asked for with a hidden prompt; the answer is
 //! used and never echoed.
 
+mod common;
+
 #[cfg(unix)]
 #[test]
 fn a_missing_token_is_prompted_for_without_echo_on_a_terminal() {
@@ -24,6 +26,7 @@ fn a_missing_token_is_prompted_for_without_echo_on_a_terminal() {
     let mut p = expectrl::Session::spawn(cmd).unwrap();
     p.set_expect_timeout(Some(Duration::from_secs(20)));
     p.expect("personal access token").unwrap();
+    common::wait_echo_off(&p);
     let secret = "MzU1NTEwNjM4Njc3OlByb21wdGVkU2VjcmV0VmFsdWUx";
     p.send_line(secret).unwrap();
     let rest = p.expect(Eof).unwrap();

@@ -103,7 +103,7 @@ impl Wiz {
     /// A hidden prompt: wait until echo is really off (the prompt flushes pending input).
     fn secret(&mut self, prompt: &str, text: &str) {
         self.expect(prompt);
-        std::thread::sleep(Duration::from_millis(300));
+        common::wait_echo_off(&self.p);
         self.p.send(format!("{text}\r")).unwrap();
     }
     /// Choose the `n`th item (0 = the highlighted default) of a menu once it is drawn.

@@ -135,6 +135,9 @@ impl Follower {
             Err(e) => return Err(e),
         };
         let id = file_id(&meta);
+        // Equal (device, inode) is proof of the same file only because we hold it open:
+        // an inode number is reused once a file is gone, and ours cannot be gone while
+        // open. Truncation in place is recognised by size and first bytes in `drain`.
         if self.id == Some(id) {
             return Ok(());
         }

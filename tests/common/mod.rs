@@ -24,3 +24,21 @@ pub fn isolated(dir: &Path) -> Command {
         .env("HOME", dir);
     c
 }
+
+/// A hidden prompt turns echo off with TCSAFLUSH, which throws away input typed before
+/// it: wait until echo is really off before typing a secret, however slow the machine.
+#[cfg(unix)]
+pub fn wait_echo_off(p: &expectrl::session::OsSession) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while p
+        .get_process()
+        .get_echo()
+        .expect("read the terminal's echo flag")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hidden prompt never turned echo off"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
