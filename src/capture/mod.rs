@@ -148,7 +148,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             }
         }
         let now = Instant::now();
-        if file_error.is_some() || sig.count() > 0 || now >= deadline {
+        if file_error.is_some() || sig.stop_requested() || now >= deadline {
             break;
         }
         if now >= next_check {

@@ -4,7 +4,7 @@
 //! leaves it to `jira-patrol restore` (the journal stays on disk).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,7 @@ struct Shared {
     count: AtomicUsize,
     last: AtomicI32,
     phase: AtomicU8,
+    ended: AtomicBool,
     journal: Mutex<Option<PathBuf>>,
 }
 
@@ -43,6 +44,18 @@ impl Signals {
             0 => None,
             s => Some(s),
         }
+    }
+
+    /// Ends the window early without a signal: the levels are restored and the summary
+    /// printed as at the end of the window, with a success status. For callers that know
+    /// the window has served its purpose (a guard, a test that wrote all it meant to).
+    pub fn end_window(&self) {
+        self.0.ended.store(true, Ordering::SeqCst);
+    }
+
+    /// A signal arrived or [`Signals::end_window`] was called.
+    pub fn stop_requested(&self) -> bool {
+        self.count() > 0 || self.0.ended.load(Ordering::SeqCst)
     }
 
     pub fn set_phase(&self, p: Phase) {
