@@ -149,7 +149,8 @@ fn check(client: &Client) -> Report {
     }
     match (&levels, access.websudo_asked, access.websudo_passed) {
         (Err(e @ JiraError::WebSudoNeedsPassword), _, _)
-        | (Err(e @ JiraError::WebSudoFailed { .. }), _, _) => r.fail("websudo", e),
+        | (Err(e @ JiraError::WebSudoFailed { .. }), _, _)
+        | (Err(e @ JiraError::SingleSignOn { .. }), _, _) => r.fail("websudo", e),
         (_, false, _) => r.row("websudo", "ok", "not required".into()),
         (_, true, true) => r.row(
             "websudo",
@@ -177,7 +178,9 @@ fn check(client: &Client) -> Report {
             }
             r.row("change levels", "ok", "possible".into());
         }
-        Err(JiraError::WebSudoNeedsPassword) | Err(JiraError::WebSudoFailed { .. }) => {
+        Err(JiraError::WebSudoNeedsPassword)
+        | Err(JiraError::WebSudoFailed { .. })
+        | Err(JiraError::SingleSignOn { .. }) => {
             r.row("change levels", "FAIL", "websudo not passed".into());
         }
         Err(e) => {

@@ -9,8 +9,11 @@
 mod error;
 mod page;
 
-pub use error::JiraError;
-pub use page::{parse_levels, xsrf_token, LevelsPage, Source, ROOT};
+pub use error::{JiraError, SsoStage};
+pub use page::{
+    is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
+    ROOT,
+};
 
 use crate::level::Level;
 use crate::secret::Secret;
@@ -164,6 +167,10 @@ enum Verdict {
     Page(Answer),
     WebSudo,
     Login,
+    /// Sent to an identity provider (path or host in it).
+    SingleSignOn(String),
+    /// A page saying the System Administrators permission is missing.
+    NotSysAdmin,
 }
 
 impl Client {
@@ -337,6 +344,10 @@ impl Client {
         let back = self.levels()?;
         match back.explicit_level(logger) {
             Some(l) if l == level => Ok(()),
+            None if page::is_hidden_logger(logger) => Err(JiraError::HiddenLogger {
+                logger: logger.to_string(),
+                wanted: level,
+            }),
             got => Err(JiraError::LevelNotApplied {
                 logger: logger.to_string(),
                 wanted: level,
@@ -414,8 +425,9 @@ impl Client {
     ) -> Result<Answer, JiraError> {
         let mut websudo_tried = false;
         let mut relogged = false;
-        // Each turn either returns or spends one of the two bounded retries above.
-        for _ in 0..4 {
+        // Each turn either returns or spends one of the bounded retries above (or the one
+        // switch from the PAT to the password).
+        for _ in 0..5 {
             let token_mode = self.uses_token();
             if !token_mode {
                 self.ensure_login(false)?;
@@ -441,14 +453,26 @@ impl Client {
                     if token_mode {
                         // The PAT filter drops sessions after each request, so websudo can
                         // only stick to a password session.
-                        let mut st = self.state();
-                        st.use_password = true;
-                        st.access.via_password = true;
+                        self.switch_to_password();
                     }
                     self.ensure_login(false)?;
                     self.websudo(&user, &password, path)?;
                     websudo_tried = true;
                 }
+                Verdict::SingleSignOn(target) => {
+                    if token_mode && self.creds.password.is_some() {
+                        // A local account's password session may still get through.
+                        self.switch_to_password();
+                        continue;
+                    }
+                    let stage = if token_mode || self.state().logged_in {
+                        SsoStage::WebSudo
+                    } else {
+                        SsoStage::Login
+                    };
+                    return Err(self.single_sign_on(stage, target));
+                }
+                Verdict::NotSysAdmin => return Err(self.not_allowed(self.user())),
                 Verdict::Login => {
                     if token_mode {
                         return Err(self.not_allowed(None));
@@ -468,13 +492,49 @@ impl Client {
         })
     }
 
+    fn switch_to_password(&self) {
+        let mut st = self.state();
+        st.use_password = true;
+        st.access.via_password = true;
+    }
+
+    fn single_sign_on(&self, stage: SsoStage, target: String) -> JiraError {
+        JiraError::SingleSignOn {
+            stage,
+            target,
+            token_tried: self.creds.token.is_some(),
+        }
+    }
+
+    /// Where a redirect goes when it is to single sign-on: an SSO servlet of this Jira, or
+    /// another host (its name only: the query may carry a SAML request or state).
+    fn sso_target(&self, location: &str) -> Option<String> {
+        let path = strip_query(location);
+        if path.contains("/plugins/servlet/samlsso") || path.contains("/plugins/servlet/oidc") {
+            return Some(path.to_string());
+        }
+        if path.contains("WebSudoAuthenticate") || path.contains("login.jsp") {
+            return None; // an absolute URL back to Jira, perhaps under another name
+        }
+        let url = Url::parse(location).ok()?;
+        let host = url.host_str()?;
+        let same = Some(host) == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default();
+        (!same).then(|| format!("{}://{host}", url.scheme()))
+    }
+
     fn classify(&self, a: Answer) -> Verdict {
         if a.is_redirect() {
             let loc = a.location().unwrap_or("");
-            if loc.contains("WebSudoAuthenticate") {
+            if let Some(target) = self.sso_target(loc) {
+                return Verdict::SingleSignOn(target);
+            }
+            // The query may name other pages (os_destination): judge by the path.
+            let path = strip_query(loc);
+            if path.contains("WebSudoAuthenticate") {
                 return Verdict::WebSudo;
             }
-            if loc.contains("login.jsp") {
+            if path.contains("login.jsp") {
                 return Verdict::Login;
             }
         }
@@ -482,6 +542,15 @@ impl Client {
             && !page::is_xsrf_error(&a.body)
         {
             return Verdict::Login;
+        }
+        if a.status.is_success() && is_html(&a) {
+            // Some Jiras answer 200 with the form instead of a redirect.
+            match page::kind(&a.body) {
+                PageKind::WebSudo => return Verdict::WebSudo,
+                PageKind::Login => return Verdict::Login,
+                PageKind::NotSystemAdmin => return Verdict::NotSysAdmin,
+                PageKind::Other => {}
+            }
         }
         Verdict::Page(a)
     }
@@ -540,6 +609,12 @@ impl Client {
                 self.state().logged_in = true;
                 Ok(())
             }
+            s if s.is_redirection() && self.sso_target(a.location().unwrap_or("")).is_some() => {
+                let target = self
+                    .sso_target(a.location().unwrap_or(""))
+                    .unwrap_or_default();
+                Err(self.single_sign_on(SsoStage::Login, target))
+            }
             StatusCode::UNAUTHORIZED => Err(self.password_failed(&a)),
             StatusCode::FORBIDDEN => Err(self.basic_disabled(&a).unwrap_or_else(|| {
                 match a.header("x-seraph-loginreason") {
@@ -570,6 +645,11 @@ impl Client {
             ("atl_token", xsrf.as_str()),
         ];
         let a = self.send(Method::POST, WEBSUDO, Body::Form(&form), false)?;
+        if a.is_redirect() {
+            if let Some(target) = self.sso_target(a.location().unwrap_or("")) {
+                return Err(self.single_sign_on(SsoStage::WebSudo, target));
+            }
+        }
         let granted = a
             .header("x-atlassian-websudo")
             .is_some_and(|v| v.contains("Has-Authentication"))
@@ -708,6 +788,11 @@ impl Client {
             reason: root_cause(e),
         }
     }
+}
+
+fn is_html(a: &Answer) -> bool {
+    a.header("content-type")
+        .is_none_or(|c| c.to_ascii_lowercase().contains("html"))
 }
 
 fn strip_query(s: &str) -> &str {
