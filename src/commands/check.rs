@@ -16,9 +16,11 @@ pub struct CheckArgs {
     pub format: OutputFormat,
 }
 
-struct Report {
-    rows: Records,
-    failure: Option<String>,
+/// The verdicts of one check run (`diagnose` runs it too and bundles the rows).
+pub(crate) struct Report {
+    pub rows: Records,
+    /// The first failure, in one line.
+    pub failure: Option<String>,
 }
 
 impl Report {
@@ -55,7 +57,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     }
 }
 
-fn check(client: &Client) -> Report {
+pub(crate) fn check(client: &Client) -> Report {
     let mut r = Report {
         rows: Records::new("checks", &["check", "verdict", "detail"]),
         failure: None,

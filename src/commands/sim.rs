@@ -107,6 +107,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             u.key,
             if u.admin {
                 "System Administrator"
+            } else if u.jira_admin {
+                "Jira Administrator (not System)"
             } else {
                 "user"
             },

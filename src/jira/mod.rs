@@ -8,12 +8,14 @@
 
 mod error;
 mod page;
+mod record;
 
 pub use error::{JiraError, SsoStage};
 pub use page::{
     is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
     ROOT,
 };
+pub use record::{Exchange, Recording};
 
 use crate::level::Level;
 use crate::secret::Secret;
@@ -125,6 +127,7 @@ pub struct Client {
     retries: u32,
     backoff: Duration,
     state: Mutex<State>,
+    recorder: record::Hook,
 }
 
 impl std::fmt::Debug for Client {
@@ -233,6 +236,7 @@ impl Client {
             retries: cfg.retries,
             backoff: cfg.backoff,
             state: Mutex::new(State::default()),
+            recorder: record::Hook::default(),
         })
     }
 
@@ -752,11 +756,13 @@ impl Client {
             }
         }
         let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
-        Ok(Answer {
+        let answer = Answer {
             status,
             headers,
             body,
-        })
+        };
+        self.recorder.seen(method, url, &answer);
+        Ok(answer)
     }
 
     fn transport_error(&self, e: &reqwest::Error, started: Instant) -> JiraError {
