@@ -287,3 +287,25 @@ fn the_logging_page_with_its_mark_logs_login_form_is_read_as_the_logging_page() 
     // Hidden on the page, so not listed (the simulator holds it as OFF).
     assert!(!r.stdout.contains("AccessLogFilter"), "{}", r.stdout);
 }
+
+#[test]
+fn level_get_of_a_hidden_logger_does_not_pretend_to_know_its_level() {
+    let sim = start(SimConfig {
+        websudo: false,
+        ..SimConfig::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let r = run(
+        &sim,
+        &home,
+        Auth::Password("admin", "admin"),
+        &["level", "get", SQL, "--format", "csv"],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    let row = r.stdout.lines().nth(1).unwrap_or_default();
+    assert!(
+        row.starts_with(&format!("{SQL},-,hidden by Jira's logging page")),
+        "{}",
+        r.stdout
+    );
+}

@@ -613,12 +613,10 @@ impl Client {
                 self.state().logged_in = true;
                 Ok(())
             }
-            s if s.is_redirection() && self.sso_target(a.location().unwrap_or("")).is_some() => {
-                let target = self
-                    .sso_target(a.location().unwrap_or(""))
-                    .unwrap_or_default();
-                Err(self.single_sign_on(SsoStage::Login, target))
-            }
+            s if s.is_redirection() => match self.sso_target(a.location().unwrap_or("")) {
+                Some(target) => Err(self.single_sign_on(SsoStage::Login, target)),
+                None => Err(self.unexpected(SESSION, &a)),
+            },
             StatusCode::UNAUTHORIZED => Err(self.password_failed(&a)),
             StatusCode::FORBIDDEN => Err(self.basic_disabled(&a).unwrap_or_else(|| {
                 match a.header("x-seraph-loginreason") {
@@ -901,6 +899,33 @@ mod tests {
             c.url(VIEW_LOGGING).as_str(),
             "https://example.com/jira/secure/admin/ViewLogging.jspa"
         );
+    }
+
+    #[test]
+    fn single_sign_on_is_an_sso_servlet_or_another_host_never_jira_itself() {
+        let c = Client::new(ClientConfig::new("https://jira.example.com/jira", creds())).unwrap();
+        assert_eq!(
+            c.sso_target("/jira/plugins/servlet/samlsso?redirectTo=%2Fsecure%2Fadmin%2FWebSudoAuthenticate.jspa")
+                .as_deref(),
+            Some("/jira/plugins/servlet/samlsso")
+        );
+        assert_eq!(
+            c.sso_target("https://idp.example.org/saml?SAMLRequest=x")
+                .as_deref(),
+            Some("https://idp.example.org")
+        );
+        // Jira under another name (a proxy) is not an identity provider.
+        assert_eq!(
+            c.sso_target(
+                "https://jira-internal:8080/jira/secure/admin/WebSudoAuthenticate!default.jspa"
+            ),
+            None
+        );
+        assert_eq!(
+            c.sso_target("https://jira.example.com/jira/secure/admin/ViewLogging.jspa"),
+            None
+        );
+        assert_eq!(c.sso_target("/jira/login.jsp?os_destination=x"), None);
     }
 
     #[test]
