@@ -309,3 +309,54 @@ fn level_get_of_a_hidden_logger_does_not_pretend_to_know_its_level() {
         r.stdout
     );
 }
+
+/// The library gives callers typed errors to branch on, not strings.
+mod library {
+    use super::*;
+    use jira_patrol::jira::{Client, ClientConfig, Credentials, JiraError, SsoStage};
+    use jira_patrol::secret::Secret;
+
+    fn client(sim: &SimJira, user: &str, password: &str) -> Client {
+        Client::new(ClientConfig::new(
+            sim.url(),
+            Credentials {
+                token: None,
+                password: Some((user.into(), Secret::new(password))),
+            },
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn single_sign_on_not_system_admin_and_hidden_loggers_are_typed() {
+        let sso = start(SimConfig {
+            sso_websudo: Some(SSO_SAML.into()),
+            ..SimConfig::default()
+        });
+        match client(&sso, "admin", "admin").levels() {
+            Err(JiraError::SingleSignOn {
+                stage: SsoStage::WebSudo,
+                token_tried: false,
+                target,
+            }) => assert_eq!(target, "/plugins/servlet/samlsso"),
+            other => panic!("{other:?}"),
+        }
+        let plain = start(SimConfig {
+            websudo: false,
+            ..SimConfig::default()
+        });
+        match client(&plain, "jadmin", "jadmin").levels() {
+            Err(JiraError::NotAdmin { user }) => assert_eq!(user, "jadmin"),
+            other => panic!("{other:?}"),
+        }
+        match client(&plain, "admin", "admin").set_level("com.atlassian.mail", Level::Debug) {
+            Err(JiraError::HiddenLogger { logger, wanted }) => {
+                assert_eq!(
+                    (logger.as_str(), wanted),
+                    ("com.atlassian.mail", Level::Debug)
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

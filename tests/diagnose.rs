@@ -245,3 +245,40 @@ fn a_directory_bundle_is_private_and_holds_no_secret() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+#[test]
+fn a_failing_check_still_gives_a_bundle_that_says_where_it_stopped() {
+    let sim = SimJira::start(SimConfig {
+        noise: false,
+        sso_websudo: Some(jira_patrol::sim::SSO_OTHER_HOST.into()),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    let r = common::isolated(dir.path())
+        .env("JIRA_URL", sim.url())
+        .env("JIRA_USER", "sysop")
+        .env("JIRA_PASSWORD", SYSOP_PASSWORD)
+        .stdin(std::process::Stdio::null())
+        .args(["diagnose", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    assert!(stderr.contains("single sign-on"), "{stderr}");
+    let readme = std::fs::read_to_string(out.join("README.txt")).unwrap();
+    assert!(readme.contains("check:   failed: Jira sends its administrator re-authentication (websudo) to single sign-on"), "{readme}");
+    assert!(
+        readme.contains("logging-page.html: /secure/admin/ViewLogging.jspa could not be read"),
+        "{readme}"
+    );
+    assert!(readme.contains("no --jira-install DIR given"), "{readme}");
+    assert!(!out.join("logging-page.html").exists());
+    let ex = std::fs::read_to_string(out.join("exchanges.jsonl")).unwrap();
+    assert!(
+        ex.contains(r#""location":"https://idp.example.test/saml/login?redirectTo=%2Fsecure%2Fadmin%2FViewLogging.jspa&SAMLRequest=<redacted>""#),
+        "{ex}"
+    );
+}
