@@ -517,8 +517,13 @@ impl Client {
         if path.contains("/plugins/servlet/samlsso") || path.contains("/plugins/servlet/oidc") {
             return Some(path.to_string());
         }
-        if path.contains("WebSudoAuthenticate") || path.contains("login.jsp") {
-            return None; // an absolute URL back to Jira, perhaps under another name
+        if [".jsp", "/secure/", "/rest/"]
+            .iter()
+            .any(|p| path.contains(p))
+        {
+            // An absolute URL back to Jira's own pages, perhaps under another host name
+            // (a proxy, a base URL that differs from --url): not an identity provider.
+            return None;
         }
         let url = Url::parse(location).ok()?;
         let host = url.host_str()?;
@@ -547,8 +552,9 @@ impl Client {
         {
             return Verdict::Login;
         }
-        if a.status.is_success() && is_html(&a) {
-            // Some Jiras answer 200 with the form instead of a redirect.
+        // Some Jiras answer 200 with a form instead of a redirect; a page holding the
+        // logger table is the logging page whatever else it carries.
+        if a.status.is_success() && is_html(&a) && page::parse_levels(&a.body).is_err() {
             match page::kind(&a.body) {
                 PageKind::WebSudo => return Verdict::WebSudo,
                 PageKind::Login => return Verdict::Login,
@@ -923,6 +929,10 @@ mod tests {
         );
         assert_eq!(
             c.sso_target("https://jira.example.com/jira/secure/admin/ViewLogging.jspa"),
+            None
+        );
+        assert_eq!(
+            c.sso_target("https://jira.public.example/secure/admin/ViewLogging.jspa"),
             None
         );
         assert_eq!(c.sso_target("/jira/login.jsp?os_destination=x"), None);
