@@ -14,7 +14,10 @@
 //!   with a stack trace in the log), `GET /status`.
 //! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search` on DC).
 //! - `/secure/admin/ViewLogging.jspa`, `ConfigureLogging.jspa` (GET or POST), websudo form
-//!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers.
+//!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers; the
+//!   logging page's "mark logs" form (`id="login-form"`) and its hidden loggers (SQL, SOAP,
+//!   HTTP access, mail); a 200 "access denied" page for a Jira Administrator; single
+//!   sign-on redirects of login and websudo when configured ([`SimConfig::sso_login`]).
 //!
 //! Faithful: status codes, redirects, cookies and headers of the facts; the PAT plugin's
 //! log lines in its code order, with its categories, MDC columns and Java value spellings;
