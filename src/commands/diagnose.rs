@@ -19,7 +19,7 @@ pub struct DiagnoseArgs {
     pub conn: ConnArgs,
 
     /// Where to write the bundle: a new directory, or a .tar.gz file
-    /// [default: jira-patrol-diagnose-<time>.tar.gz]
+    /// [default: jira-patrol-diagnose-TIME.tar.gz]
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
 

@@ -108,7 +108,7 @@ impl Recording {
         }
     }
 
-    /// `text` with every secret seen replaced by [`MASK`], longest first (one secret may
+    /// `text` with every secret seen replaced by `<redacted>`, longest first (one secret may
     /// contain another).
     pub fn scrub(&self, text: &str) -> String {
         let mut secrets: Vec<String> = self.inner().secrets.iter().cloned().collect();
