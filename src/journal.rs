@@ -322,6 +322,14 @@ pub fn apply(
                 }
                 return Err(JournalError::Jira(e));
             }
+            let was_journaled = before_journal
+                .as_ref()
+                .is_some_and(|j| j.loggers.iter().any(|l| &l.logger == logger));
+            if hidden && !was_journaled {
+                // As above: `restore` could not verify it, and would retry it forever.
+                entry.loggers.retain(|l| &l.logger != logger);
+                write(&entry)?;
+            }
             return Err(JournalError::Partial {
                 done: i,
                 total: changes.len(),

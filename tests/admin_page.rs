@@ -360,3 +360,41 @@ mod library {
         }
     }
 }
+
+#[test]
+fn a_hidden_logger_after_others_leaves_only_the_readable_ones_to_restore() {
+    let sim = start(SimConfig {
+        websudo: false,
+        ..SimConfig::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let profiles = home.path().join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(
+        profiles.join("with-mail.toml"),
+        "description = \"issue and mail loggers\"\nreveals = \"nothing\"\n\n\
+         [cost]\npat_request = 0\nother_request = 0\n\n\
+         [loggers]\n\"com.atlassian.jira.issue\" = \"DEBUG\"\n\"com.atlassian.mail\" = \"DEBUG\"\n",
+    )
+    .unwrap();
+    let dir = profiles.to_str().unwrap();
+    let r = run(
+        &sim,
+        &home,
+        Auth::Password("admin", "admin"),
+        &["profile", "apply", "with-mail", "--profiles", dir],
+    );
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("does not show this logger"),
+        "{}",
+        r.stderr
+    );
+    let j = std::fs::read_to_string(journal(&home)).unwrap();
+    assert!(j.contains("com.atlassian.jira.issue"), "{j}");
+    assert!(!j.contains("com.atlassian.mail"), "{j}");
+    // So restore finishes instead of failing on the logger it cannot read back.
+    let r = run(&sim, &home, Auth::Password("admin", "admin"), &["restore"]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(!journal(&home).exists());
+}
