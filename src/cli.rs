@@ -33,6 +33,8 @@ pub enum Command {
     Demo(commands::demo::DemoArgs),
     /// Check that Jira is reachable and that we may change log levels
     Check(commands::check::CheckArgs),
+    /// Write a redacted bundle (check exchanges, logging page, log4j files) to send when Jira differs
+    Diagnose(commands::diagnose::DiagnoseArgs),
     /// Read, set, persist or unpersist logger levels
     Level(commands::level::LevelArgs),
     /// List, show, apply and revert verbosity profiles

@@ -300,14 +300,18 @@ pub fn apply(
     for (i, (logger, level)) in changes.iter().enumerate() {
         if let Err(e) = client.set_level(logger, *level) {
             // Drop the new journal entries only when Jira demonstrably still holds the old
-            // level: a timed-out POST or a level read back wrong may have changed it.
+            // level: a timed-out POST or a level read back wrong may have changed it. A
+            // logger the page hides is the exception: its former level was never visible,
+            // so `restore` could only guess it; the error tells to set it back by hand.
+            let hidden = matches!(e, JiraError::HiddenLogger { .. });
             let unchanged = i == 0
-                && client.levels().is_ok_and(|p| {
-                    p.explicit_level(logger) == current.explicit_level(logger)
-                        && p.root == current.root
-                });
+                && (hidden
+                    || client.levels().is_ok_and(|p| {
+                        p.explicit_level(logger) == current.explicit_level(logger)
+                            && p.root == current.root
+                    }));
             if unchanged {
-                // Nothing changed on Jira: leave the journal as we found it.
+                // Nothing (trackable) changed on Jira: leave the journal as we found it.
                 match &before_journal {
                     Some(j) => {
                         write(j)?;
@@ -317,6 +321,14 @@ pub fn apply(
                     }
                 }
                 return Err(JournalError::Jira(e));
+            }
+            let was_journaled = before_journal
+                .as_ref()
+                .is_some_and(|j| j.loggers.iter().any(|l| &l.logger == logger));
+            if hidden && !was_journaled {
+                // As above: `restore` could not verify it, and would retry it forever.
+                entry.loggers.retain(|l| &l.logger != logger);
+                write(&entry)?;
             }
             return Err(JournalError::Partial {
                 done: i,

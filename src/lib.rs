@@ -7,6 +7,7 @@
 pub mod capture; // timed capture windows: apply a profile, follow logs, always restore
 pub mod cli; // every clap definition lives here or in the `commands` module that owns it
 pub mod commands; // the edge: one module per sub-command, anyhow with context
+pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that differs
 pub mod format; // output formats shared by every report (table, json, csv, jsonl)
 pub mod jira; // HTTP client for Jira's admin actions (logging page, websudo, XSRF)
 pub mod journal; // crash-safe record of levels changed, replayed by `restore`

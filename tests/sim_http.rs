@@ -280,8 +280,13 @@ fn logging_page_lists_root_first_then_explicit_loggers_sorted() {
     assert!(parsed
         .iter()
         .any(|r| r.0 == "com.atlassian" && r.1 == "WARN"));
-    // Every explicit level is listed, nothing else.
-    assert_eq!(parsed.len(), sim.levels().len());
+    // Every explicit level is listed but those Jira hides (the stock HTTP access logger).
+    let shown = sim
+        .levels()
+        .keys()
+        .filter(|n| !jira_patrol::jira::is_hidden_logger(n))
+        .count();
+    assert_eq!(parsed.len(), shown);
 }
 
 #[test]
@@ -669,4 +674,75 @@ fn permissions_groups_and_dropping_websudo() {
             .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 302);
+}
+
+#[test]
+fn the_logging_page_carries_a_mark_logs_form_with_id_login_form_and_hides_sql_and_mail() {
+    let sim = SimJira::start(SimConfig {
+        websudo: false,
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.mail.incoming", Level::Debug);
+    let s = Session::login(&sim, "admin", "admin");
+    let r = s.get("/secure/admin/ViewLogging.jspa");
+    assert_eq!(r.status(), 200);
+    let html = r.text().unwrap();
+    assert!(html.contains(r#"id="login-form""#), "{html}");
+    assert!(!html.contains("os_username") && !html.contains("webSudoPassword"));
+    assert!(!html.contains("com.atlassian.mail.incoming"));
+    assert!(!html.contains("AccessLogFilter"));
+    assert_eq!(
+        sim.levels().get("com.atlassian.mail.incoming"),
+        Some(&Level::Debug)
+    );
+}
+
+#[test]
+fn single_sign_on_sends_login_and_websudo_to_the_identity_provider() {
+    use jira_patrol::sim::{SSO_OTHER_HOST, SSO_SAML};
+    let sim = SimJira::start(SimConfig {
+        sso_login: Some(SSO_SAML.into()),
+        sso_websudo: Some(SSO_OTHER_HOST.into()),
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let r = client()
+        .post(format!("{}/rest/auth/1/session", sim.url()))
+        .json(&serde_json::json!({"username": "admin", "password": "admin"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(header(&r, "location")
+        .unwrap()
+        .contains("/plugins/servlet/samlsso?"));
+    let r = client()
+        .get(format!("{}/secure/admin/ViewLogging.jspa", sim.url()))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert!(header(&r, "location")
+        .unwrap()
+        .starts_with("https://idp.example.test/"));
+}
+
+#[test]
+fn a_jira_administrator_gets_a_200_page_saying_system_administrator_is_needed() {
+    let sim = SimJira::start(SimConfig {
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let s = Session::login(&sim, "jadmin", "jadmin");
+    let r = s.get("/secure/admin/ViewLogging.jspa");
+    assert_eq!(r.status(), 200);
+    let html = r.text().unwrap();
+    assert!(html.contains("System Administrator"), "{html}");
+    assert_eq!(
+        jira_patrol::jira::page_kind(&html),
+        jira_patrol::jira::PageKind::NotSystemAdmin
+    );
 }

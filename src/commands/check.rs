@@ -16,9 +16,11 @@ pub struct CheckArgs {
     pub format: OutputFormat,
 }
 
-struct Report {
-    rows: Records,
-    failure: Option<String>,
+/// The verdicts of one check run (`diagnose` runs it too and bundles the rows).
+pub(crate) struct Report {
+    pub rows: Records,
+    /// The first failure, in one line.
+    pub failure: Option<String>,
 }
 
 impl Report {
@@ -55,7 +57,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     }
 }
 
-fn check(client: &Client) -> Report {
+pub(crate) fn check(client: &Client) -> Report {
     let mut r = Report {
         rows: Records::new("checks", &["check", "verdict", "detail"]),
         failure: None,
@@ -149,7 +151,8 @@ fn check(client: &Client) -> Report {
     }
     match (&levels, access.websudo_asked, access.websudo_passed) {
         (Err(e @ JiraError::WebSudoNeedsPassword), _, _)
-        | (Err(e @ JiraError::WebSudoFailed { .. }), _, _) => r.fail("websudo", e),
+        | (Err(e @ JiraError::WebSudoFailed { .. }), _, _)
+        | (Err(e @ JiraError::SingleSignOn { .. }), _, _) => r.fail("websudo", e),
         (_, false, _) => r.row("websudo", "ok", "not required".into()),
         (_, true, true) => r.row(
             "websudo",
@@ -177,7 +180,9 @@ fn check(client: &Client) -> Report {
             }
             r.row("change levels", "ok", "possible".into());
         }
-        Err(JiraError::WebSudoNeedsPassword) | Err(JiraError::WebSudoFailed { .. }) => {
+        Err(JiraError::WebSudoNeedsPassword)
+        | Err(JiraError::WebSudoFailed { .. })
+        | Err(JiraError::SingleSignOn { .. }) => {
             r.row("change levels", "FAIL", "websudo not passed".into());
         }
         Err(e) => {

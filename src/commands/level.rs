@@ -88,6 +88,18 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             .collect(),
     };
     for name in names {
+        if crate::jira::is_hidden_logger(&name) && page.explicit_level(&name).is_none() {
+            // Jira's page never lists this logger: whatever it inherits on paper, its real
+            // level cannot be known from here.
+            rows.push(vec![
+                name.into(),
+                Cell::Null,
+                "hidden by Jira's logging page".into(),
+                Cell::Null,
+                node.clone(),
+            ]);
+            continue;
+        }
         let (level, source) = page.effective(&name);
         let (src, from) = source_cell(&source);
         rows.push(vec![

@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod conn;
 pub mod demo;
+pub mod diagnose;
 pub mod level;
 pub mod profile;
 pub mod restore;
@@ -37,6 +38,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Capture(a) => capture::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Check(a) => check::run(a),
+        Command::Diagnose(a) => diagnose::run(a),
         Command::Level(a) => level::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Restore(a) => restore::run(a),

@@ -47,6 +47,23 @@ pub struct SimArgs {
     /// Every SECS seconds, send one round of scripted PAT traffic (good and failing tokens)
     #[arg(long, value_name = "SECS")]
     pub traffic: Option<u64>,
+    /// Send logins to single sign-on: `saml` (this Jira's SAML servlet) or `idp` (another host)
+    #[arg(long, value_name = "WHERE", value_parser = ["saml", "idp"])]
+    pub sso_login: Option<String>,
+    /// Send websudo to single sign-on: `saml` or `idp`
+    #[arg(long, value_name = "WHERE", value_parser = ["saml", "idp"])]
+    pub sso_websudo: Option<String>,
+}
+
+fn sso_target(choice: Option<&str>) -> Option<String> {
+    choice.map(|c| {
+        if c == "idp" {
+            crate::sim::SSO_OTHER_HOST
+        } else {
+            crate::sim::SSO_SAML
+        }
+        .to_string()
+    })
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
@@ -67,6 +84,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         },
         context_path: args.context_path.clone(),
         version: args.jira_version.clone(),
+        sso_login: sso_target(args.sso_login.as_deref()),
+        sso_websudo: sso_target(args.sso_websudo.as_deref()),
         ..SimConfig::default()
     };
     let sim = SimJira::start(cfg).with_context(|| {
@@ -107,6 +126,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             u.key,
             if u.admin {
                 "System Administrator"
+            } else if u.jira_admin {
+                "Jira Administrator (not System)"
             } else {
                 "user"
             },

@@ -30,8 +30,18 @@ pub enum JiraError {
     #[error("password logins are disabled on this Jira ({detail})\nuse a personal access token (JIRA_TOKEN) instead")]
     BasicAuthDisabled { detail: String },
 
-    #[error("'{user}' is not a Jira System Administrator, which the logging page requires\nuse an account with the System Administrators global permission")]
+    #[error("'{user}' is not a Jira System Administrator, which the logging page requires (Jira Administrators is not enough)\nuse an account with the System Administrators global permission")]
     NotAdmin { user: String },
+
+    /// Login or websudo is handed to an identity provider: no password session possible.
+    #[error("{}", single_sign_on(*.stage, .target, *.token_tried))]
+    SingleSignOn {
+        stage: SsoStage,
+        /// Where Jira sent us: a path, or the identity provider's host (no query).
+        target: String,
+        /// A personal access token was tried first and did not get through.
+        token_tried: bool,
+    },
 
     #[error("Jira asks for administrator re-authentication (websudo), which a personal access token alone cannot pass\nset JIRA_USER and JIRA_PASSWORD (same admin account), or have an admin set jira.websudo.is.disabled=true")]
     WebSudoNeedsPassword,
@@ -49,7 +59,7 @@ pub enum JiraError {
         attempts: u32,
     },
 
-    #[error("unexpected answer from Jira on {path}: {what}\nthis Jira may differ from what jira-patrol knows; please report it")]
+    #[error("unexpected answer from Jira on {path}: {what}\nthis Jira may differ from what jira-patrol knows: run `jira-patrol diagnose` and send the bundle it writes")]
     UnexpectedPage { path: String, what: String },
 
     #[error("Jira accepted {logger} = {wanted} but reads it back as {got}\nruntime level changes may not take effect (Jira 9.5+ needs its log4j2 JVM arguments in setenv.sh)")]
@@ -59,8 +69,39 @@ pub enum JiraError {
         got: String,
     },
 
+    #[error("Jira accepted {logger} = {wanted}, but Jira's logging page does not show this logger, so the level cannot be read back\nits level before the change was not visible either: check the log it writes to, and set it back by hand if needed")]
+    HiddenLogger { logger: String, wanted: Level },
+
     #[error("HTTP error talking to {url}: {reason}")]
     Http { url: String, reason: String },
+}
+
+/// Which step Jira handed to single sign-on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsoStage {
+    Login,
+    WebSudo,
+}
+
+fn single_sign_on(stage: SsoStage, target: &str, token_tried: bool) -> String {
+    let what = match stage {
+        SsoStage::Login => "login",
+        SsoStage::WebSudo => "administrator re-authentication (websudo)",
+    };
+    let tried = if token_tried {
+        "; the personal access token was tried and did not get past it"
+    } else {
+        ""
+    };
+    let pat = if token_tried {
+        ""
+    } else {
+        "a personal access token (JIRA_TOKEN), if this Jira lets it pass websudo; "
+    };
+    format!(
+        "Jira sends its {what} to single sign-on ({target}), so jira-patrol cannot open the password session it needs{tried}\n\
+         ways out: {pat}a local administrator account that logs in with a password; or websudo disabled (jira.websudo.is.disabled = true in jira-config.properties)"
+    )
 }
 
 fn auth_failed(user: Option<&str>) -> String {

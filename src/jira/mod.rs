@@ -8,9 +8,14 @@
 
 mod error;
 mod page;
+mod record;
 
-pub use error::JiraError;
-pub use page::{parse_levels, xsrf_token, LevelsPage, Source, ROOT};
+pub use error::{JiraError, SsoStage};
+pub use page::{
+    is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
+    ROOT,
+};
+pub use record::{Exchange, Recording};
 
 use crate::level::Level;
 use crate::secret::Secret;
@@ -122,6 +127,7 @@ pub struct Client {
     retries: u32,
     backoff: Duration,
     state: Mutex<State>,
+    recorder: record::Hook,
 }
 
 impl std::fmt::Debug for Client {
@@ -164,6 +170,10 @@ enum Verdict {
     Page(Answer),
     WebSudo,
     Login,
+    /// Sent to an identity provider (path or host in it).
+    SingleSignOn(String),
+    /// A page saying the System Administrators permission is missing.
+    NotSysAdmin,
 }
 
 impl Client {
@@ -226,6 +236,7 @@ impl Client {
             retries: cfg.retries,
             backoff: cfg.backoff,
             state: Mutex::new(State::default()),
+            recorder: record::Hook::default(),
         })
     }
 
@@ -337,6 +348,10 @@ impl Client {
         let back = self.levels()?;
         match back.explicit_level(logger) {
             Some(l) if l == level => Ok(()),
+            None if page::is_hidden_logger(logger) => Err(JiraError::HiddenLogger {
+                logger: logger.to_string(),
+                wanted: level,
+            }),
             got => Err(JiraError::LevelNotApplied {
                 logger: logger.to_string(),
                 wanted: level,
@@ -414,8 +429,9 @@ impl Client {
     ) -> Result<Answer, JiraError> {
         let mut websudo_tried = false;
         let mut relogged = false;
-        // Each turn either returns or spends one of the two bounded retries above.
-        for _ in 0..4 {
+        // Each turn either returns or spends one of the bounded retries above (or the one
+        // switch from the PAT to the password).
+        for _ in 0..5 {
             let token_mode = self.uses_token();
             if !token_mode {
                 self.ensure_login(false)?;
@@ -441,14 +457,26 @@ impl Client {
                     if token_mode {
                         // The PAT filter drops sessions after each request, so websudo can
                         // only stick to a password session.
-                        let mut st = self.state();
-                        st.use_password = true;
-                        st.access.via_password = true;
+                        self.switch_to_password();
                     }
                     self.ensure_login(false)?;
                     self.websudo(&user, &password, path)?;
                     websudo_tried = true;
                 }
+                Verdict::SingleSignOn(target) => {
+                    if token_mode && self.creds.password.is_some() {
+                        // A local account's password session may still get through.
+                        self.switch_to_password();
+                        continue;
+                    }
+                    let stage = if token_mode || self.state().logged_in {
+                        SsoStage::WebSudo
+                    } else {
+                        SsoStage::Login
+                    };
+                    return Err(self.single_sign_on(stage, target));
+                }
+                Verdict::NotSysAdmin => return Err(self.not_allowed(self.user())),
                 Verdict::Login => {
                     if token_mode {
                         return Err(self.not_allowed(None));
@@ -468,13 +496,54 @@ impl Client {
         })
     }
 
+    fn switch_to_password(&self) {
+        let mut st = self.state();
+        st.use_password = true;
+        st.access.via_password = true;
+    }
+
+    fn single_sign_on(&self, stage: SsoStage, target: String) -> JiraError {
+        JiraError::SingleSignOn {
+            stage,
+            target,
+            token_tried: self.creds.token.is_some(),
+        }
+    }
+
+    /// Where a redirect goes when it is to single sign-on: an SSO servlet of this Jira, or
+    /// another host (its name only: the query may carry a SAML request or state).
+    fn sso_target(&self, location: &str) -> Option<String> {
+        let path = strip_query(location);
+        if path.contains("/plugins/servlet/samlsso") || path.contains("/plugins/servlet/oidc") {
+            return Some(path.to_string());
+        }
+        if [".jsp", "/secure/", "/rest/"]
+            .iter()
+            .any(|p| path.contains(p))
+        {
+            // An absolute URL back to Jira's own pages, perhaps under another host name
+            // (a proxy, a base URL that differs from --url): not an identity provider.
+            return None;
+        }
+        let url = Url::parse(location).ok()?;
+        let host = url.host_str()?;
+        let same = Some(host) == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default();
+        (!same).then(|| format!("{}://{host}", url.scheme()))
+    }
+
     fn classify(&self, a: Answer) -> Verdict {
         if a.is_redirect() {
             let loc = a.location().unwrap_or("");
-            if loc.contains("WebSudoAuthenticate") {
+            if let Some(target) = self.sso_target(loc) {
+                return Verdict::SingleSignOn(target);
+            }
+            // The query may name other pages (os_destination): judge by the path.
+            let path = strip_query(loc);
+            if path.contains("WebSudoAuthenticate") {
                 return Verdict::WebSudo;
             }
-            if loc.contains("login.jsp") {
+            if path.contains("login.jsp") {
                 return Verdict::Login;
             }
         }
@@ -482,6 +551,16 @@ impl Client {
             && !page::is_xsrf_error(&a.body)
         {
             return Verdict::Login;
+        }
+        // Some Jiras answer 200 with a form instead of a redirect; a page holding the
+        // logger table is the logging page whatever else it carries.
+        if a.status.is_success() && is_html(&a) && page::parse_levels(&a.body).is_err() {
+            match page::kind(&a.body) {
+                PageKind::WebSudo => return Verdict::WebSudo,
+                PageKind::Login => return Verdict::Login,
+                PageKind::NotSystemAdmin => return Verdict::NotSysAdmin,
+                PageKind::Other => {}
+            }
         }
         Verdict::Page(a)
     }
@@ -540,6 +619,10 @@ impl Client {
                 self.state().logged_in = true;
                 Ok(())
             }
+            s if s.is_redirection() => match self.sso_target(a.location().unwrap_or("")) {
+                Some(target) => Err(self.single_sign_on(SsoStage::Login, target)),
+                None => Err(self.unexpected(SESSION, &a)),
+            },
             StatusCode::UNAUTHORIZED => Err(self.password_failed(&a)),
             StatusCode::FORBIDDEN => Err(self.basic_disabled(&a).unwrap_or_else(|| {
                 match a.header("x-seraph-loginreason") {
@@ -570,6 +653,11 @@ impl Client {
             ("atl_token", xsrf.as_str()),
         ];
         let a = self.send(Method::POST, WEBSUDO, Body::Form(&form), false)?;
+        if a.is_redirect() {
+            if let Some(target) = self.sso_target(a.location().unwrap_or("")) {
+                return Err(self.single_sign_on(SsoStage::WebSudo, target));
+            }
+        }
         let granted = a
             .header("x-atlassian-websudo")
             .is_some_and(|v| v.contains("Has-Authentication"))
@@ -672,11 +760,13 @@ impl Client {
             }
         }
         let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
-        Ok(Answer {
+        let answer = Answer {
             status,
             headers,
             body,
-        })
+        };
+        self.recorder.seen(method, url, &answer);
+        Ok(answer)
     }
 
     fn transport_error(&self, e: &reqwest::Error, started: Instant) -> JiraError {
@@ -708,6 +798,11 @@ impl Client {
             reason: root_cause(e),
         }
     }
+}
+
+fn is_html(a: &Answer) -> bool {
+    a.header("content-type")
+        .is_none_or(|c| c.to_ascii_lowercase().contains("html"))
 }
 
 fn strip_query(s: &str) -> &str {
@@ -810,6 +905,37 @@ mod tests {
             c.url(VIEW_LOGGING).as_str(),
             "https://example.com/jira/secure/admin/ViewLogging.jspa"
         );
+    }
+
+    #[test]
+    fn single_sign_on_is_an_sso_servlet_or_another_host_never_jira_itself() {
+        let c = Client::new(ClientConfig::new("https://jira.example.com/jira", creds())).unwrap();
+        assert_eq!(
+            c.sso_target("/jira/plugins/servlet/samlsso?redirectTo=%2Fsecure%2Fadmin%2FWebSudoAuthenticate.jspa")
+                .as_deref(),
+            Some("/jira/plugins/servlet/samlsso")
+        );
+        assert_eq!(
+            c.sso_target("https://idp.example.org/saml?SAMLRequest=x")
+                .as_deref(),
+            Some("https://idp.example.org")
+        );
+        // Jira under another name (a proxy) is not an identity provider.
+        assert_eq!(
+            c.sso_target(
+                "https://jira-internal:8080/jira/secure/admin/WebSudoAuthenticate!default.jspa"
+            ),
+            None
+        );
+        assert_eq!(
+            c.sso_target("https://jira.example.com/jira/secure/admin/ViewLogging.jspa"),
+            None
+        );
+        assert_eq!(
+            c.sso_target("https://jira.public.example/secure/admin/ViewLogging.jspa"),
+            None
+        );
+        assert_eq!(c.sso_target("/jira/login.jsp?os_destination=x"), None);
     }
 
     #[test]

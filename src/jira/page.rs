@@ -118,13 +118,81 @@ pub fn parse_levels(html: &str) -> Result<(Level, BTreeMap<String, Level>), Stri
             return Ok((root, explicit));
         }
     }
-    if html.contains("WebSudoAuthenticate") || html.contains("webSudoPassword") {
-        return Err("a websudo (administrator password) form instead of the logger table".into());
+    Err(match kind(html) {
+        PageKind::WebSudo => {
+            "a websudo (administrator password) form instead of the logger table".into()
+        }
+        PageKind::Login => "a login form instead of the logger table".into(),
+        PageKind::NotSystemAdmin => {
+            "a page saying the System Administrators permission is missing".into()
+        }
+        PageKind::Other => "no logger table (no row for the root logger 'Default')".to_string(),
+    })
+}
+
+/// What an HTML page Jira answered with is, judged by its fields and title, never by
+/// element ids: the logging page's own "mark logs" form has `id="login-form"` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// The websudo form (`webSudoPassword`, "Administrator Access").
+    WebSudo,
+    /// A login form (`os_username`, "Log in").
+    Login,
+    /// A page telling a Jira Administrator that System Administrators is needed.
+    NotSystemAdmin,
+    Other,
+}
+
+pub fn kind(html: &str) -> PageKind {
+    let doc = Html::parse_document(html);
+    let has_field = |name: &str| {
+        let sel = Selector::parse(&format!(r#"input[name="{name}"]"#)).expect("valid selector");
+        doc.select(&sel).next().is_some()
+    };
+    let title = Selector::parse("title")
+        .ok()
+        .and_then(|s| doc.select(&s).next().map(text))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if has_field("webSudoPassword") || title.starts_with("administrator access") {
+        return PageKind::WebSudo;
     }
-    if html.contains("login-form") || html.contains("os_username") {
-        return Err("a login form instead of the logger table".into());
+    if has_field("os_username") || title.starts_with("log in") {
+        return PageKind::Login;
     }
-    Err("no logger table (no row for the root logger 'Default')".to_string())
+    let body = doc
+        .root_element()
+        .text()
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let refused = body.contains("permission violation")
+        || body.contains("access denied")
+        || body.contains("do not have permission")
+        || body.contains("do not have the permission")
+        || body.contains("don't have permission")
+        || body.contains("must be a system administrator")
+        || body.contains("only system administrators");
+    if refused && body.contains("system administrator") {
+        return PageKind::NotSystemAdmin;
+    }
+    PageKind::Other
+}
+
+/// Loggers Jira's logging page never lists even with an explicit level: the SQL, SOAP and
+/// HTTP access loggers it switches with its own buttons, and every `com.atlassian.mail`
+/// logger (`ViewLogging` of Jira 7.x, jira-facts §3). Their level cannot be read back.
+pub fn is_hidden_logger(logger: &str) -> bool {
+    const HIDDEN: [&str; 6] = [
+        "com.atlassian.jira.ofbiz.LoggingSQLInterceptor",
+        "com.atlassian.jira.soap.axis.JiraAxisSoapLog",
+        "com.atlassian.jira.soap.axis.JiraAxisSoapLogDump",
+        "com.atlassian.jira.web.filters.accesslog.AccessLogFilter",
+        "com.atlassian.jira.web.filters.accesslog.AccessLogFilterDump",
+        "com.atlassian.jira.web.filters.accesslog.AccessLogFilterIncludeImages",
+    ];
+    // Jira's own test is a plain string prefix (so `com.atlassian.mailer` is hidden too).
+    HIDDEN.contains(&logger) || logger.starts_with("com.atlassian.mail")
 }
 
 fn nearest_table(el: ElementRef) -> Option<ElementRef> {
@@ -210,6 +278,39 @@ mod tests {
         assert!(parse_levels(websudo).unwrap_err().contains("websudo"));
         let other = "<table><tr><td>a</td><td>b</td></tr></table>";
         assert!(parse_levels(other).unwrap_err().contains("no logger table"));
+    }
+
+    #[test]
+    fn pages_are_told_apart_by_fields_and_title_not_by_the_login_form_id() {
+        // The logging page's "mark logs" form carries id="login-form".
+        let logging = format!(
+            r#"<html><head><title>Logging &amp; Profiling</title></head><body>
+            <form id="login-form" action="ViewLogging!markLogs.jspa"><input name="markMessage"></form>{PAGE}</body></html>"#
+        );
+        assert_eq!(kind(&logging), PageKind::Other);
+        assert!(parse_levels(&logging).is_ok());
+        let login = r#"<title>Log in - Jira</title><form id="login-form"><input name="os_username"><input type="password" name="os_password"></form>"#;
+        assert_eq!(kind(login), PageKind::Login);
+        let websudo = r#"<title>Administrator Access - Jira</title><form id="login-form"><input type="password" name="webSudoPassword"></form>"#;
+        assert_eq!(kind(websudo), PageKind::WebSudo);
+        let refused = r#"<title>Access denied</title><p>You must be a System Administrator to access this page.</p>"#;
+        assert_eq!(kind(refused), PageKind::NotSystemAdmin);
+        assert!(parse_levels(refused)
+            .unwrap_err()
+            .contains("System Administrators"));
+    }
+
+    #[test]
+    fn sql_http_soap_and_mail_loggers_are_hidden_by_the_page() {
+        assert!(is_hidden_logger(
+            "com.atlassian.jira.ofbiz.LoggingSQLInterceptor"
+        ));
+        assert!(is_hidden_logger("com.atlassian.mail.incoming"));
+        assert!(is_hidden_logger(
+            "com.atlassian.jira.web.filters.accesslog.AccessLogFilter"
+        ));
+        assert!(!is_hidden_logger("com.atlassian.pats"));
+        assert!(!is_hidden_logger("com.atlassian"));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct SimUser {
     pub email: String,
     /// Member of System Administrators.
     pub admin: bool,
+    /// Jira Administrators only (not System Administrators): the logging page refuses it.
+    pub jira_admin: bool,
     pub active: bool,
 }
 
@@ -88,6 +90,11 @@ impl SimAccounts {
     /// | admin | admin    | admin         | yes   | yes    |
     /// | jdoe  | jdoe     | JIRAUSER10100 | no    | yes    |
     /// | gone  | gone     | JIRAUSER10200 | no    | no     |
+    /// | jadmin | jadmin  | JIRAUSER10300 | Jira Administrators only | yes |
+    /// | sysop | `Sys0p-s3cret-pw` | JIRAUSER10400 | yes | yes |
+    ///
+    /// `sysop`'s password is unlike any word Jira prints, so a test can prove it never
+    /// shows up anywhere (`admin`'s is in every admin path).
     ///
     /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
     /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
@@ -105,12 +112,21 @@ impl SimAccounts {
             display_name: display.into(),
             email: format!("{name}@example.com"),
             admin,
+            jira_admin: admin,
             active,
         };
         let users = vec![
             user("admin", "admin", "Administrator", true, true),
             user("jdoe", "JIRAUSER10100", "Jane Doe", false, true),
             user("gone", "JIRAUSER10200", "Former Employee", false, false),
+            SimUser {
+                jira_admin: true,
+                ..user("jadmin", "JIRAUSER10300", "Project Admin", false, true)
+            },
+            SimUser {
+                password: "Sys0p-s3cret-pw".into(),
+                ..user("sysop", "JIRAUSER10400", "System Operator", true, true)
+            },
         ];
         let days = |d: i64| SignedDuration::from_hours(24 * d);
         let ago = |d: i64| now - days(d);

@@ -14,7 +14,10 @@
 //!   with a stack trace in the log), `GET /status`.
 //! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search` on DC).
 //! - `/secure/admin/ViewLogging.jspa`, `ConfigureLogging.jspa` (GET or POST), websudo form
-//!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers.
+//!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers; the
+//!   logging page's "mark logs" form (`id="login-form"`) and its hidden loggers (SQL, SOAP,
+//!   HTTP access, mail); a 200 "access denied" page for a Jira Administrator; single
+//!   sign-on redirects of login and websudo when configured ([`SimConfig::sso_login`]).
 //!
 //! Faithful: status codes, redirects, cookies and headers of the facts; the PAT plugin's
 //! log lines in its code order, with its categories, MDC columns and Java value spellings;
@@ -111,7 +114,19 @@ pub struct SimConfig {
     pub runtime_levels_apply: bool,
     /// Request-handling threads (`http-nio-8080-exec-1..N`).
     pub threads: usize,
+    /// Single sign-on for logins: where `login.jsp`, the REST session login and anonymous
+    /// admin requests are sent instead (e.g. [`SSO_SAML`], [`SSO_OTHER_HOST`]). Basic auth
+    /// and PATs still work, as local accounts do behind Atlassian's SSO.
+    pub sso_login: Option<String>,
+    /// Single sign-on for websudo: where admin pages send a session without websudo, and
+    /// where the websudo form and its password POST go instead.
+    pub sso_websudo: Option<String>,
 }
+
+/// Atlassian Data Center SSO's SAML servlet (jira-facts §3 \[U\]).
+pub const SSO_SAML: &str = "/plugins/servlet/samlsso";
+/// An identity provider on another host; the query stands for a SAML request.
+pub const SSO_OTHER_HOST: &str = "https://idp.example.test/saml/login";
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -134,6 +149,8 @@ impl Default for SimConfig {
             context_path: String::new(),
             runtime_levels_apply: true,
             threads: 8,
+            sso_login: None,
+            sso_websudo: None,
         }
     }
 }
@@ -259,6 +276,12 @@ impl SimJira {
     /// Run the last-accessed batcher job now (instead of waiting for `batch_interval`).
     pub fn flush_last_accessed(&self) {
         self.state.run_batch_job();
+    }
+
+    /// Every cookie value this Jira ever set (session ids, XSRF tokens), including ones
+    /// since rotated away: what a test checks never leaks.
+    pub fn issued_cookie_values(&self) -> Vec<String> {
+        self.state.shared.issued_cookies.lock().unwrap().clone()
     }
 
     /// Current state of a token (last access, revocation), by token id.

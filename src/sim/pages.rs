@@ -61,7 +61,13 @@ pub fn view_logging(levels: &LevelTable, atl_token: &str) -> String {
         levels.root,
         level_links("root", atl_token)
     );
-    for (name, level) in &levels.explicit {
+    // Jira's ViewLogging leaves out the loggers it switches with its own buttons (SQL,
+    // SOAP, HTTP access) and every mail logger (jira-facts §3).
+    for (name, level) in levels
+        .explicit
+        .iter()
+        .filter(|(n, _)| !crate::jira::is_hidden_logger(n))
+    {
         rows.push_str(&format!(
             "<tr><td>{}</td><td><strong>{}</strong></td><td>{}</td></tr>\n",
             esc(name),
@@ -71,10 +77,14 @@ pub fn view_logging(levels: &LevelTable, atl_token: &str) -> String {
     }
     let body = format!(
         "<h2>Logging &amp; Profiling</h2>\n\
+         <h3>Mark logs</h3>\n<form id=\"login-form\" class=\"aui\" action=\"ViewLogging!markLogs.jspa\" method=\"post\">\n\
+         <input type=\"text\" name=\"markMessage\">\n<input type=\"checkbox\" name=\"rollOver\" value=\"true\">\n\
+         <input type=\"hidden\" name=\"atl_token\" value=\"{}\">\n<input type=\"submit\" value=\"Mark\">\n</form>\n\
          <table class=\"aui\" id=\"profiling\"><tbody>\n<tr><td>Profiling</td><td><strong>OFF</strong></td></tr>\n<tr><td>HTTP access logging</td><td><strong>ON</strong></td></tr>\n</tbody></table>\n\
          <h3>Default Loggers</h3>\n\
          <p><a href=\"ConfigureLogging!default.jspa?loggerName=\">Configure logging level for another package</a></p>\n\
-         <table class=\"aui aui-table-rowhover\" id=\"logging\">\n<thead><tr><th>Package name</th><th>Logging level</th><th>Set logging level</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n"
+         <table class=\"aui aui-table-rowhover\" id=\"logging\">\n<thead><tr><th>Package name</th><th>Logging level</th><th>Set logging level</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n",
+        esc(atl_token)
     );
     page("Logging & Profiling", atl_token, &body)
 }
@@ -133,6 +143,17 @@ pub fn login_page(destination: &str, permission_violation: bool, atl_token: &str
         esc(destination)
     );
     page("Log in", atl_token, &body)
+}
+
+/// What a Jira Administrator (not a System Administrator) gets on a System Administrators
+/// page: a 200 page saying so, not a redirect (wording \[U\]).
+pub fn not_system_admin(atl_token: &str) -> String {
+    page(
+        "Access denied",
+        atl_token,
+        "<h1>Access denied</h1>\n<div class=\"aui-message warning\">You do not have permission to access this page. \
+         You must be a System Administrator to configure logging and profiling.</div>\n",
+    )
 }
 
 pub fn xsrf_error(atl_token: &str) -> String {

@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     next_row: AtomicU64,
     xsrf_tokens: Mutex<HashSet<String>>,
     nodes: Mutex<Vec<Weak<State>>>,
+    /// Every cookie value ever set, for tests proving none leaks.
+    pub issued_cookies: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -50,6 +52,7 @@ impl Shared {
             seed,
             xsrf_tokens: Mutex::new(HashSet::new()),
             nodes: Mutex::new(Vec::new()),
+            issued_cookies: Mutex::new(Vec::new()),
         })
     }
 }
@@ -596,6 +599,13 @@ impl State {
             }
         }
         for c in &ctx.set_cookies {
+            if let Some((_, v)) = c.split(';').next().and_then(|nv| nv.split_once('=')) {
+                self.shared
+                    .issued_cookies
+                    .lock()
+                    .unwrap()
+                    .push(v.to_string());
+            }
             headers.push(("Set-Cookie".into(), c.clone()));
         }
         let body = if req.method == "HEAD" {
@@ -1060,6 +1070,9 @@ impl State {
             }
             ("POST", "/secure/admin/WebSudoAuthenticate.jspa") => self.websudo_submit(req, ctx),
             ("GET", "/login.jsp") => {
+                if let Some(sso) = &self.cfg.sso_login {
+                    return sso_redirect(sso, req.param("os_destination").unwrap_or("/"));
+                }
                 let t = self.xsrf_token(req, ctx);
                 let dest = req.param("os_destination").unwrap_or("");
                 let pv = req.param("permissionViolation") == Some("true");
@@ -1087,7 +1100,12 @@ impl State {
         let admin = ctx.user.as_ref().is_some_and(|u| u.admin);
         let known = [
             ("SYSTEM_ADMIN", "44", "Jira System Administrators", admin),
-            ("ADMINISTER", "0", "Jira Administrators", admin),
+            (
+                "ADMINISTER",
+                "0",
+                "Jira Administrators",
+                ctx.user.as_ref().is_some_and(|u| u.jira_admin),
+            ),
             ("USE", "1", "Browse Users", ctx.user.is_some()),
         ];
         let wanted: Option<Vec<&str>> = req.param("permissions").map(|p| p.split(',').collect());
@@ -1141,6 +1159,9 @@ impl State {
     }
 
     fn rest_login(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        if let Some(sso) = &self.cfg.sso_login {
+            return sso_redirect(sso, "/");
+        }
         let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
             return Reply::errors(
                 400,
@@ -1184,6 +1205,9 @@ impl State {
     }
 
     fn form_login(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        if let Some(sso) = &self.cfg.sso_login {
+            return sso_redirect(sso, req.param("os_destination").unwrap_or("/"));
+        }
         let name = req.param("os_username").unwrap_or("");
         let pw = req.param("os_password").unwrap_or("");
         let dest = req
@@ -1217,6 +1241,15 @@ impl State {
     ) -> Reply {
         let is_admin = ctx.user.as_ref().is_some_and(|u| u.admin);
         if !is_admin {
+            if ctx.user.as_ref().is_some_and(|u| u.jira_admin) {
+                let t = self.xsrf_token(req, ctx);
+                return Reply::html(200, pages::not_system_admin(&t));
+            }
+            if ctx.user.is_none() {
+                if let Some(sso) = &self.cfg.sso_login {
+                    return sso_redirect(sso, &req.path_and_query);
+                }
+            }
             if req.is_get() {
                 return Reply::redirect(&format!(
                     "/login.jsp?permissionViolation=true&os_destination={}",
@@ -1228,6 +1261,9 @@ impl State {
             return Reply::html(status, pages::permission_violation(&t, ctx.user.is_some()));
         }
         if self.cfg.websudo && !self.has_websudo(ctx) {
+            if let Some(sso) = &self.cfg.sso_websudo {
+                return sso_redirect(sso, &req.path_and_query);
+            }
             return Reply::redirect(&format!(
                 "/secure/admin/WebSudoAuthenticate!default.jspa?webSudoDestination={}",
                 enc(&req.path_and_query)
@@ -1285,6 +1321,9 @@ impl State {
     }
 
     fn websudo_form(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        if let Some(sso) = &self.cfg.sso_websudo {
+            return sso_redirect(sso, req.param("webSudoDestination").unwrap_or("/"));
+        }
         if ctx.user.is_none() {
             return Reply::redirect(&format!(
                 "/login.jsp?permissionViolation=true&os_destination={}",
@@ -1297,6 +1336,10 @@ impl State {
     }
 
     fn websudo_submit(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        if let Some(sso) = &self.cfg.sso_websudo {
+            // The identity provider re-authenticates; a password here means nothing.
+            return sso_redirect(sso, req.param("webSudoDestination").unwrap_or("/"));
+        }
         let Some(user) = ctx.user.clone() else {
             let t = self.xsrf_token(req, ctx);
             return Reply::html(401, pages::permission_violation(&t, false));
@@ -1559,6 +1602,15 @@ impl State {
     }
 }
 
+/// Off to the identity provider, with where to come back to (and, like a real SAML
+/// redirect, a request blob in the query).
+fn sso_redirect(target: &str, back_to: &str) -> Reply {
+    Reply::redirect(&format!(
+        "{target}?redirectTo={}&SAMLRequest=fZJNT8MwDIbvSPyHKPeu2xhIRGvRGCAm8VFtBSRuXmI2S23SxenG%2FvuVNdPgBfH",
+        enc(back_to)
+    ))
+}
+
 /// `Authorization: Bearer <token>` as the filter reads it: trimmed header starts with
 /// `Bearer`, splits on spaces (runs collapse) into exactly two parts.
 fn bearer(req: &Req) -> Option<String> {
@@ -1571,6 +1623,9 @@ fn bearer(req: &Req) -> Option<String> {
 }
 
 fn groups_of(u: &SimUser) -> Vec<&'static str> {
+    if u.jira_admin && !u.admin {
+        return vec!["jira-administrators", "jira-software-users"];
+    }
     if u.admin {
         vec![
             "jira-administrators",
