@@ -8,9 +8,11 @@
 
 mod error;
 mod page;
+mod pat;
 
 pub use error::JiraError;
 pub use page::{parse_levels, xsrf_token, LevelsPage, Source, ROOT};
+pub use pat::{PatError, ProbeAnswer, Revoked, TempToken};
 
 use crate::level::Level;
 use crate::secret::Secret;

@@ -111,6 +111,9 @@ pub struct SimConfig {
     pub runtime_levels_apply: bool,
     /// Request-handling threads (`http-nio-8080-exec-1..N`).
     pub threads: usize,
+    /// Whether `POST /rest/pat/latest/tokens` may create tokens. false answers 403 as a Jira
+    /// whose administrators switched token creation off.
+    pub token_creation: bool,
 }
 
 impl Default for SimConfig {
@@ -134,6 +137,7 @@ impl Default for SimConfig {
             context_path: String::new(),
             runtime_levels_apply: true,
             threads: 8,
+            token_creation: true,
         }
     }
 }
@@ -259,6 +263,12 @@ impl SimJira {
     /// Run the last-accessed batcher job now (instead of waiting for `batch_interval`).
     pub fn flush_last_accessed(&self) {
         self.state.run_batch_job();
+    }
+
+    /// Every token row in the database (all users), as `GET /rest/pat/latest/tokens` of each
+    /// owner would list them.
+    pub fn tokens(&self) -> Vec<SimToken> {
+        self.state.shared.tokens.lock().unwrap().clone()
     }
 
     /// Current state of a token (last access, revocation), by token id.
