@@ -210,7 +210,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 }
             }
         }
-        if file_error.is_some() || sig.count() > 0 || now >= deadline {
+        if file_error.is_some() || sig.count() > 0 || (probe.is_none() && now >= deadline) {
             break;
         }
         if now >= next_check {
@@ -238,7 +238,12 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             bytes,
             now.duration_since(started),
         );
-        std::thread::sleep(opts.poll.min(deadline.saturating_duration_since(now)));
+        let pause = if probe.is_some() {
+            opts.poll
+        } else {
+            opts.poll.min(deadline.saturating_duration_since(now))
+        };
+        std::thread::sleep(pause);
     }
     let elapsed = started.elapsed();
     status.clear();

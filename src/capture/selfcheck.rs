@@ -86,7 +86,13 @@ pub fn expectation(profile: &Profile) -> Expect {
                     || logger.starts_with(&format!("{name}."))
                     || logger.starts_with(&format!("{name}$"))
             })
-            .max_by_key(|(name, _)| if name == crate::jira::ROOT { 0 } else { name.len() })
+            .max_by_key(|(name, _)| {
+                if name == crate::jira::ROOT {
+                    0
+                } else {
+                    name.len()
+                }
+            })
             .map(|(_, l)| *l)
     };
     let mut e = Expect {
@@ -155,7 +161,8 @@ pub enum SelfCheckFailure {
 }
 
 fn on_node(n: Option<&str>) -> String {
-    n.map(|n| format!(", served by node {n}")).unwrap_or_default()
+    n.map(|n| format!(", served by node {n}"))
+        .unwrap_or_default()
 }
 
 fn list(files: &[PathBuf]) -> String {
@@ -322,7 +329,11 @@ pub enum Verdict {
 impl Probe {
     /// `None` while it is too early to tell. `watched[i]` is what the scanner of `logs[i]`
     /// holds of the probe's request id.
-    pub fn verdict(&mut self, logs: &[PathBuf], watched: &[Option<Watched<'_>>]) -> Option<Verdict> {
+    pub fn verdict(
+        &mut self,
+        logs: &[PathBuf],
+        watched: &[Option<Watched<'_>>],
+    ) -> Option<Verdict> {
         let now = Instant::now();
         let timed_out = now.duration_since(self.sent_at) >= self.timeout;
         // Lines of our request: the id, and our path where the layout logs one (another

@@ -138,7 +138,9 @@ impl Client {
     /// One `GET path` authenticated by `token` (our own PAT when `None`), sent once, without
     /// cookies. Any HTTP status is an answer; only no answer at all is an error.
     pub fn probe(&self, path: &str, token: Option<&Secret>) -> Result<ProbeAnswer, PatError> {
-        let token = token.or(self.creds.token.as_ref()).ok_or(PatError::NeedsPassword)?;
+        let token = token
+            .or(self.creds.token.as_ref())
+            .ok_or(PatError::NeedsPassword)?;
         let started = std::time::Instant::now();
         let resp = self
             .http
@@ -240,7 +242,9 @@ mod tests {
     #[test]
     fn jira_messages_come_from_json_or_plain_text() {
         assert_eq!(
-            jira_message(r#"{"errorMessages":["You have reached the maximum number of tokens (10)."],"errors":{}}"#),
+            jira_message(
+                r#"{"errorMessages":["You have reached the maximum number of tokens (10)."],"errors":{}}"#
+            ),
             "You have reached the maximum number of tokens (10)."
         );
         assert_eq!(jira_message(r#"{"message":"disabled"}"#), "disabled");
