@@ -209,8 +209,9 @@ pub fn start(
             profile.name
         ));
     }
-    let (answer, token_id) = if client.has_token() {
-        (client.probe(PROBE_PATH, None), client.own_token_id())
+    let (answer, token_id, sent_at) = if client.has_token() {
+        let sent_at = Instant::now();
+        (client.probe(PROBE_PATH, None), client.own_token_id(), sent_at)
     } else {
         match with_temporary_token(client, say) {
             Ok(v) => v,
@@ -238,7 +239,7 @@ pub fn start(
         node: answer.node,
         token_id,
         expect,
-        sent_at: Instant::now(),
+        sent_at,
         timeout,
         expected_file,
         first_seen: None,
@@ -246,7 +247,8 @@ pub fn start(
     })
 }
 
-type Answer = (Result<ProbeAnswer, PatError>, Option<String>);
+/// The probe's answer, the token id it used, and when it was sent.
+type Answer = (Result<ProbeAnswer, PatError>, Option<String>, Instant);
 
 /// Create, journal, use once, revoke. Err: why the self-check cannot be made.
 fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<Answer, String> {
@@ -278,9 +280,10 @@ fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<
         ));
     }
     let token_id = crate::token::token_id(token.raw.expose()).ok();
+    let sent_at = Instant::now();
     let answer = client.probe(PROBE_PATH, Some(&token.raw));
     revoke(client, token.id, say);
-    Ok((answer, token_id))
+    Ok((answer, token_id, sent_at))
 }
 
 fn revoke(client: &Client, id: u64, say: &mut dyn FnMut(String)) {
