@@ -211,7 +211,11 @@ pub fn start(
     }
     let (answer, token_id, sent_at) = if client.has_token() {
         let sent_at = Instant::now();
-        (client.probe(PROBE_PATH, None), client.own_token_id(), sent_at)
+        (
+            client.probe(PROBE_PATH, None),
+            client.own_token_id(),
+            sent_at,
+        )
     } else {
         match with_temporary_token(client, say) {
             Ok(v) => v,
@@ -577,6 +581,108 @@ mod tests {
         assert!(m.contains("/rest/api/2/myself"), "{m}");
         let v = mask(b"Verifying user token with hashed token: [{PKCS5S2}abc]");
         assert_eq!(v, "Verifying user token with hashed token: [***]");
+    }
+
+    const KB: &str = include_str!("../../tests/fixtures/logs/kb-pat-trace-snippet.log");
+
+    fn probe(node: Option<&str>, token_id: &str, expected_file: Option<usize>) -> Probe {
+        Probe {
+            request_id: "904x1468x1".into(),
+            node: node.map(str::to_string),
+            token_id: Some(token_id.into()),
+            expect: Expect {
+                lines: true,
+                token_id: true,
+            },
+            sent_at: Instant::now(),
+            timeout: Duration::ZERO,
+            expected_file,
+            first_seen: None,
+            zone: Zone::new(jiff::tz::TimeZone::UTC),
+        }
+    }
+
+    /// The KB request as if it were our probe (its URL made ours).
+    fn kb_lines() -> Vec<Vec<u8>> {
+        KB.replace("/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19", PROBE_PATH)
+            .lines()
+            .map(|l| l.as_bytes().to_vec())
+            .collect()
+    }
+
+    fn logs() -> Vec<PathBuf> {
+        vec![
+            PathBuf::from("/j/node1/a.log"),
+            PathBuf::from("/j/node2/a.log"),
+        ]
+    }
+
+    #[test]
+    fn verdicts_name_each_case() {
+        let lines = kb_lines();
+        let seen = |i: usize| -> Vec<Option<Watched<'_>>> {
+            (0..2)
+                .map(|j| {
+                    Some(Watched {
+                        lines: if i == j { &lines[..] } else { &[] },
+                        odd: None,
+                    })
+                })
+                .collect()
+        };
+        let v = probe(Some("node1"), "355510638677", Some(0)).verdict(&logs(), &seen(0));
+        assert!(
+            matches!(&v, Some(Verdict::Passed { file: 0, place, .. }) if place == "node1"),
+            "{v:?}"
+        );
+        let v = probe(None, "111111111111", None).verdict(&logs(), &seen(1));
+        assert!(
+            matches!(
+                v,
+                Some(Verdict::Failed(SelfCheckFailure::WrongToken { .. }))
+            ),
+            "{v:?}"
+        );
+        let v = probe(Some("node1"), "355510638677", Some(0)).verdict(&logs(), &seen(1));
+        assert!(
+            matches!(v, Some(Verdict::Failed(SelfCheckFailure::Elsewhere { .. }))),
+            "{v:?}"
+        );
+        let none: Vec<Option<Watched<'_>>> = vec![None, None];
+        let v = probe(None, "355510638677", None).verdict(&logs(), &none);
+        let Some(Verdict::Failed(f @ SelfCheckFailure::NoLine { .. })) = v else {
+            panic!("{v:?}")
+        };
+        assert!(
+            f.to_string().contains("/j/node1/a.log, /j/node2/a.log"),
+            "{f}"
+        );
+        // Lines of our request, none with a token id it can read: shown, masked.
+        let no_id: Vec<Vec<u8>> = lines
+            .iter()
+            .filter(|l| !String::from_utf8_lossy(l).contains("okenId"))
+            .cloned()
+            .collect();
+        let w = vec![Some(Watched {
+            lines: &no_id,
+            odd: None,
+        })];
+        let v = probe(None, "355510638677", None).verdict(&logs()[..1], &w);
+        let Some(Verdict::Failed(f @ SelfCheckFailure::Unparsed { .. })) = v else {
+            panic!("{v:?}")
+        };
+        assert!(!f.to_string().contains("PKCS5S2}"), "{f}");
+        // Another node's request with the same id but another path is not ours.
+        let other: Vec<Vec<u8>> = KB.lines().map(|l| l.as_bytes().to_vec()).collect();
+        let w = vec![Some(Watched {
+            lines: &other,
+            odd: None,
+        })];
+        let v = probe(None, "355510638677", None).verdict(&logs()[..1], &w);
+        assert!(
+            matches!(v, Some(Verdict::Failed(SelfCheckFailure::NoLine { .. }))),
+            "{v:?}"
+        );
     }
 
     #[test]
