@@ -444,3 +444,59 @@ fn check_self_check_passes_on_a_working_jira_and_fails_on_a_muted_one() {
         assert!(!homes.journal().exists());
     }
 }
+
+#[test]
+fn another_nodes_log_fails_the_self_check_and_names_where_the_request_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = jira_patrol::sim::SimCluster::start(
+        2,
+        SimConfig {
+            home: Some(dir.path().to_path_buf()),
+            ..SimConfig::default()
+        },
+    )
+    .unwrap();
+    let (n1, n2) = (cluster.node(0), cluster.node(1));
+    // Only node 2's log, while node 1 answers.
+    let homes = Homes::new();
+    let child = capture(
+        &n1.url(),
+        &homes,
+        Login::Password,
+        &n2.log_path(),
+        &["--for", "1h", "--self-check-timeout", "3s"],
+    );
+    let (out, err) = output(child);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no log line of our test request") && err.contains("served by node node1"),
+        "{err}"
+    );
+    assert!(err.contains("another node's file"), "{err}");
+    assert_put_back(n2);
+
+    // Both logs, but under each other's names: the request shows in the file that names
+    // the other node.
+    let swapped = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(dir.path().join("node2"), swapped.path().join("node1")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("node1"), swapped.path().join("node2")).unwrap();
+    let named = |n: &str| swapped.path().join(n).join("log/atlassian-jira.log");
+    let homes = Homes::new();
+    let second = named("node2").display().to_string();
+    let child = capture(
+        &n1.url(),
+        &homes,
+        Login::Password,
+        &named("node1"),
+        &["--for", "1h", "--log", &second],
+    );
+    let (out, err) = output(child);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("was served by node node1, but its lines are in")
+            && err.contains(&format!("{second}, not in")),
+        "{err}"
+    );
+    assert_put_back(n1);
+    assert_eq!(self_check_tokens(n1), 0);
+}
