@@ -386,7 +386,18 @@ fn following_50_mb_per_minute_costs_little_and_shows_requests_within_a_second() 
     }));
     let writer = {
         let log = log.clone();
+        let journal = homes.journal();
         std::thread::spawn(move || {
+            // Lines written before the capture follows the log are not the window's: start
+            // once the journal shows the levels being raised (the log is followed by then).
+            let t = Instant::now();
+            while !journal.exists() {
+                assert!(
+                    t.elapsed() < Duration::from_secs(60),
+                    "the capture never began"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
             let per_tick = 50_000_000 / 60 / 10; // bytes per 100 ms
             let chunk: String = filler.repeat(per_tick / filler.len());
