@@ -1,6 +1,7 @@
-//! Timed capture windows: raise the levels of a profile (journaled first), follow the
-//! logs while scripts do their work, then put the levels back — at the end, on Ctrl-C,
-//! on SIGTERM, on a Jira or file error — and only then report which token did what.
+//! Timed capture windows: raise the levels of a profile (journaled first), check that the
+//! followed logs show a request of ours ([`selfcheck`]), follow the logs while scripts do
+//! their work, then put the levels back — at the end, on Ctrl-C, on SIGTERM, on a Jira or
+//! file error, on a failed self-check — and only then report which token did what.
 //!
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
@@ -189,13 +190,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                         if i == file {
                             n.scanner.keep_out_watched();
                         } else {
-                            let mut sink = RequestSink {
-                                summary: &mut summary,
-                                filter: &opts.filter,
-                                on_request: &mut opts.on_request,
-                                requests: &mut n.requests,
-                            };
-                            n.scanner.release_watched(&mut |r| sink.add(r));
+                            release_held(n, &mut summary, &opts.filter, &mut opts.on_request);
                         }
                     }
                     status.line(selfcheck::passed_line(&place, after));
@@ -253,13 +248,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // What was held for an unfinished or failed self-check is ordinary traffic again.
     if !matches!(self_check, SelfCheck::Passed { .. }) {
         for n in &mut nodes {
-            let mut sink = RequestSink {
-                summary: &mut summary,
-                filter: &opts.filter,
-                on_request: &mut opts.on_request,
-                requests: &mut n.requests,
-            };
-            n.scanner.release_watched(&mut |r| sink.add(r));
+            release_held(n, &mut summary, &opts.filter, &mut opts.on_request);
         }
     }
     if let Some(e) = &file_error {
@@ -318,6 +307,22 @@ impl RequestSink<'_> {
             *self.requests += 1;
         }
     }
+}
+
+/// Lines a node held for the self-check were another request's: count them after all.
+fn release_held(
+    n: &mut Node,
+    summary: &mut Summary,
+    filter: &Filter,
+    on_request: &mut Option<RequestHook>,
+) {
+    let mut sink = RequestSink {
+        summary,
+        filter,
+        on_request,
+        requests: &mut n.requests,
+    };
+    n.scanner.release_watched(&mut |r| sink.add(r));
 }
 
 fn poll_node(

@@ -103,7 +103,18 @@ fn run_self_check(
     let mut opts = crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec());
     opts.self_check = Some(timeout);
     opts.by = "check --self-check";
-    let outcome = crate::capture::run(client, opts, &sig)?;
+    let outcome = match crate::capture::run(client, opts, &sig) {
+        Ok(o) => o,
+        Err(e) => {
+            let text = e.to_string();
+            r.row(
+                "self-check",
+                "FAIL",
+                text.lines().next().unwrap_or_default().to_string(),
+            );
+            return Ok(Some(text));
+        }
+    };
     let restore_failed = outcome.restore.as_ref().err().map(|e| {
         format!("the levels were not put back ({e}): run `jira-patrol restore` once Jira answers")
     });
