@@ -82,8 +82,9 @@ impl Options {
 pub struct Outcome {
     pub report: Report,
     pub applied: Applied,
-    /// `Err` holds why the levels could not be put back (the journal stays).
-    pub restore: Result<RestoreReport, String>,
+    /// `Err` holds why the levels could not be put back, or the self-check's token not
+    /// revoked (the journal stays).
+    pub restore: Result<RestoreReport, journal::JournalError>,
     /// The signal that ended the window early.
     pub stopped_by: Option<i32>,
     /// When it failed, the report is not to be trusted (nor shown).
@@ -257,7 +258,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let stopped_by = sig.last();
     // Levels first: the summary can wait, Jira's logging cannot.
     sig.set_phase(Phase::Restoring);
-    let restore = journal::restore(client).map_err(|e| e.to_string());
+    let restore = journal::restore(client);
     sig.set_phase(Phase::Done);
     for (i, n) in nodes.iter_mut().enumerate() {
         if let Err(e) = poll_node(

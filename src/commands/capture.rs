@@ -133,12 +133,12 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
             .join(", ")
     );
     let outcome = capture::run(&client, opts, sig)?;
-    let restored_ok = print_restore(&outcome);
+    let restored = print_restore(&outcome);
     if let SelfCheck::Failed(f) = &outcome.self_check {
         // No summary: it would say "nothing happened" about a log that shows nothing.
         eprintln!("error: {f}");
-        if !restored_ok {
-            eprintln!("error: the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)");
+        if let Err(left) = &restored {
+            eprintln!("error: {left}");
         }
         return Err(super::Exit(1).into());
     }
@@ -152,8 +152,8 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         std::fs::write(p, &text)
             .with_context(|| format!("cannot write --output {}", p.display()))?;
     }
-    if !restored_ok {
-        bail!("the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)");
+    if let Err(left) = restored {
+        bail!(left);
     }
     match outcome.stopped_by {
         Some(s) if s == signals::SIGTERM => Err(super::Exit(143).into()),
@@ -249,7 +249,8 @@ fn rotation_config(args: &CaptureArgs) -> Result<Option<crate::log4j::Config>> {
     Ok(Some(crate::log4j::Config::load(&path)?))
 }
 
-fn print_restore(o: &Outcome) -> bool {
+/// Err: the last word of the capture (what is left and what to do).
+fn print_restore(o: &Outcome) -> Result<(), String> {
     match &o.restore {
         Ok(r) => {
             let n = r.items.len();
@@ -263,7 +264,11 @@ fn print_restore(o: &Outcome) -> bool {
             if let Some(note) = super::restore::revoked_note(r) {
                 eprintln!("{note}");
             }
-            true
+            Ok(())
+        }
+        Err(e @ crate::journal::JournalError::TokenNotRevoked { .. }) => {
+            eprintln!("error: {e}");
+            Err("the self-check's temporary token is not revoked yet: run `jira-patrol restore` (the journal keeps its id)".into())
         }
         Err(e) => {
             eprintln!("error: could not put Jira's levels back: {e}");
@@ -271,7 +276,7 @@ fn print_restore(o: &Outcome) -> bool {
                 "       the journal {} keeps them: run `jira-patrol restore` once Jira answers",
                 o.applied.journal.display()
             );
-            false
+            Err("the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)".into())
         }
     }
 }

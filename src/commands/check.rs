@@ -115,9 +115,8 @@ fn run_self_check(
             return Ok(Some(text));
         }
     };
-    let restore_failed = outcome.restore.as_ref().err().map(|e| {
-        format!("the levels were not put back ({e}): run `jira-patrol restore` once Jira answers")
-    });
+    // Each journal error says what is left and what to do.
+    let restore_failed = outcome.restore.as_ref().err().map(|e| e.to_string());
     let verdict = match outcome.self_check {
         SelfCheck::Passed { place, after } => {
             let line = passed_line(&place, after);
@@ -149,7 +148,11 @@ fn run_self_check(
     };
     match &outcome.restore {
         Ok(_) => r.row("levels restored", "ok", "as they were".into()),
-        Err(e) => r.row("levels restored", "FAIL", e.clone()),
+        Err(e) => r.row(
+            "levels restored",
+            "FAIL",
+            e.to_string().lines().next().unwrap_or_default().to_string(),
+        ),
     }
     Ok(match (verdict, restore_failed) {
         (Some(v), Some(rf)) => Some(format!("{v}\n{rf}")),
