@@ -224,7 +224,12 @@ pub fn start(
     };
     let answer: ProbeAnswer = match answer {
         Ok(a) => a,
-        Err(e) => return Start::Skipped(format!("our test request got no answer ({e})")),
+        Err(e) => {
+            return Start::Skipped(format!(
+                "our test request got no answer ({})",
+                first_line(&e)
+            ))
+        }
     };
     let Some(request_id) = answer.request_id.filter(|r| !r.trim().is_empty()) else {
         return Start::Skipped(
@@ -258,7 +263,8 @@ type Answer = (Result<ProbeAnswer, PatError>, Option<String>, Instant);
 fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<Answer, String> {
     if let Err(e) = crate::journal::note_token(client, TOKEN_NAME, None) {
         return Err(format!(
-            "the temporary token could not be recorded in the journal ({e})"
+            "the temporary token could not be recorded in the journal ({})",
+            first_line(&e)
         ));
     }
     let token = match client.create_token(TOKEN_NAME, 1) {
@@ -273,7 +279,7 @@ fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<
                 PatError::Refused { status, message, .. } => format!(
                     "Jira refused a temporary token (HTTP {status}: {message}; the 10-token limit, tokens disabled, or no Data Center licence)"
                 ),
-                e => format!("no temporary token ({e})"),
+                e => format!("no temporary token ({})", first_line(&e)),
             });
         }
     };
@@ -290,6 +296,11 @@ fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<
     Ok((answer, token_id, sent_at))
 }
 
+/// A note is one line: the first of a two-line error (what happened, not what to do).
+fn first_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
 fn revoke(client: &Client, id: u64, say: &mut dyn FnMut(String)) {
     match client.revoke_token(id) {
         Ok(_) => {
@@ -298,7 +309,8 @@ fn revoke(client: &Client, id: u64, say: &mut dyn FnMut(String)) {
             }
         }
         Err(e) => say(format!(
-            "self-check: the temporary token '{TOKEN_NAME}' could not be revoked yet ({e}); the restore at the end tries again (or `jira-patrol restore`)"
+            "self-check: the temporary token '{TOKEN_NAME}' could not be revoked yet ({}); the restore at the end tries again (or `jira-patrol restore`)",
+            first_line(&e)
         )),
     }
 }
