@@ -8,7 +8,7 @@
 //! later apply on top of an unrestored journal keeps each logger's earliest previous level;
 //! `restore` deletes the journal only once every logger reads back as it was.
 
-use crate::jira::{Client, JiraError, LevelsPage, Source};
+use crate::jira::{Client, JiraError, LevelsPage, PatError, Revoked, Source};
 use crate::level::Level;
 use std::path::PathBuf;
 
@@ -26,6 +26,21 @@ pub struct JournalEntry {
     /// RFC 3339 time of the first change.
     pub created_at: String,
     pub loggers: Vec<JournalLogger>,
+    /// A temporary token of the capture's self-check not yet revoked. Recorded before it is
+    /// created (id unknown) and again once created, before it is used: `restore` revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_check_token: Option<JournalToken>,
+}
+
+/// Never the token itself: its database id and name are enough to revoke it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JournalToken {
+    pub name: String,
+    /// `None` between asking Jira for it and hearing back: `restore` then revokes our
+    /// tokens of that name.
+    #[serde(default)]
+    pub id: Option<u64>,
+    pub created_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -88,6 +103,9 @@ pub enum JournalError {
         want: Level,
         got: Level,
     },
+
+    #[error("the levels are back, but the temporary token '{name}' of the self-check could not be revoked: {cause}\nthe journal keeps it: run `jira-patrol restore` again, or revoke it in Jira (Profile > Personal Access Tokens)")]
+    TokenNotRevoked { name: String, cause: PatError },
 }
 
 /// One change made by [`apply`].
@@ -150,6 +168,8 @@ pub struct RestoreReport {
     pub items: Vec<Restored>,
     /// The journal that was removed, if there was one.
     pub journal_removed: Option<PathBuf>,
+    /// Leftover self-check tokens revoked (database ids; empty: none was left).
+    pub tokens_revoked: Vec<u64>,
 }
 
 /// Where the journal lives (`$XDG_STATE_HOME/jira-patrol/journal.json`).
@@ -258,6 +278,7 @@ pub fn apply(
         node: current.node.clone(),
         created_at: now(),
         loggers: Vec::new(),
+        self_check_token: None,
     });
     // Levels as they were before any journaled change: a logger that inherits from one we
     // already changed must record the ancestor's original level, not ours.
@@ -388,6 +409,7 @@ pub fn restore(client: &Client) -> Result<RestoreReport, JournalError> {
             node: None,
             items: Vec::new(),
             journal_removed: None,
+            tokens_revoked: Vec::new(),
         });
     };
     if !same_jira(&entry.jira_url, client.base_url()) {
@@ -442,6 +464,23 @@ pub fn restore(client: &Client) -> Result<RestoreReport, JournalError> {
             });
         }
     }
+    // Levels first: a raised level costs Jira every minute, a token only its existence.
+    let tokens_revoked = match &entry.self_check_token {
+        None => Vec::new(),
+        Some(t) => revoke_leftover(client, t).map_err(|cause| {
+            let kept = JournalEntry {
+                loggers: Vec::new(),
+                ..entry.clone()
+            };
+            match write(&kept) {
+                Ok(_) => JournalError::TokenNotRevoked {
+                    name: t.name.clone(),
+                    cause,
+                },
+                Err(e) => e,
+            }
+        })?,
+    };
     let removed = remove()?;
     items.sort_by(|a, b| a.logger.cmp(&b.logger));
     Ok(RestoreReport {
@@ -449,7 +488,69 @@ pub fn restore(client: &Client) -> Result<RestoreReport, JournalError> {
         node: page.node.or_else(|| client.node()),
         items,
         journal_removed: Some(removed),
+        tokens_revoked,
     })
+}
+
+fn revoke_leftover(client: &Client, t: &JournalToken) -> Result<Vec<u64>, PatError> {
+    let ids = match t.id {
+        Some(id) => vec![id],
+        // We crashed before hearing the id: the name is ours alone.
+        None => client.tokens_named(&t.name)?,
+    };
+    let mut revoked = Vec::new();
+    for id in ids {
+        if client.revoke_token(id)? == Revoked::Now {
+            revoked.push(id);
+        }
+    }
+    Ok(revoked)
+}
+
+/// Record, before asking Jira for it, that a temporary token named `name` is about to
+/// exist (`id: None`), or, once created and before it is used, its id.
+pub fn note_token(client: &Client, name: &str, id: Option<u64>) -> Result<(), JournalError> {
+    let mut entry = match pending()? {
+        Some(j) => {
+            if !same_jira(&j.jira_url, client.base_url()) {
+                return Err(JournalError::OtherJira {
+                    journal_url: j.jira_url.clone(),
+                    url: client.base_url().to_string(),
+                });
+            }
+            j
+        }
+        None => JournalEntry {
+            format: FORMAT,
+            jira_url: client.base_url().to_string(),
+            node: client.node(),
+            created_at: now(),
+            loggers: Vec::new(),
+            self_check_token: None,
+        },
+    };
+    entry.self_check_token = Some(JournalToken {
+        name: name.to_string(),
+        id,
+        created_at: now(),
+    });
+    write(&entry)?;
+    Ok(())
+}
+
+/// The temporary token is revoked: drop it from the journal (and the journal itself when
+/// no level is left in it).
+pub fn forget_token() -> Result<(), JournalError> {
+    let Some(mut entry) = pending()? else {
+        return Ok(());
+    };
+    entry.self_check_token = None;
+    if entry.loggers.is_empty() {
+        remove()?;
+    } else {
+        write(&entry)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -489,6 +590,7 @@ mod tests {
             node: Some("node1".into()),
             created_at: now(),
             loggers: vec![logger("com.atlassian.pats", Level::Warn, false)],
+            self_check_token: None,
         };
         let text = serde_json::to_string(&e).unwrap();
         assert!(
@@ -534,6 +636,7 @@ mod tests {
             node: None,
             created_at: now(),
             loggers: vec![logger("com.atlassian.pats", Level::Warn, false)],
+            self_check_token: None,
         };
         let child = "com.atlassian.pats.web.filter";
         assert_eq!(current.effective(child).0, Level::Trace);

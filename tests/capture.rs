@@ -327,6 +327,7 @@ fn silence_is_explained_during_the_window() {
             "capture",
             "--for",
             "2s",
+            "--no-self-check",
             "--log",
             wrong_log.to_str().unwrap(),
         ],

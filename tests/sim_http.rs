@@ -746,3 +746,84 @@ fn a_jira_administrator_gets_a_200_page_saying_system_administrator_is_needed() 
         jira_patrol::jira::PageKind::NotSystemAdmin
     );
 }
+
+#[test]
+fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    sim.set_level("com.atlassian.pats", jira_patrol::level::Level::Trace);
+    let c = client();
+    let tokens = format!("{}/rest/pat/latest/tokens", sim.url());
+    let create = |days: i64| {
+        c.post(&tokens)
+            .basic_auth("jdoe", Some("jdoe"))
+            .json(
+                &serde_json::json!({"name": "jira-patrol self-check", "expirationDuration": days}),
+            )
+            .send()
+            .unwrap()
+    };
+    for bad in [0, 366] {
+        assert_eq!(create(bad).status(), 400, "{bad} days");
+    }
+    let r = create(1);
+    assert_eq!(r.status(), 201);
+    let v: serde_json::Value = r.json().unwrap();
+    assert!(
+        !v["expiringAt"].as_str().unwrap().starts_with("9999"),
+        "{v}"
+    );
+    let raw = v["rawToken"].as_str().unwrap().to_string();
+
+    // Every answer carries the request id its log lines carry.
+    let r = c
+        .get(format!("{}/rest/api/2/myself", sim.url()))
+        .bearer_auth(&raw)
+        .send()
+        .unwrap();
+    let id = header(&r, "X-AREQUESTID").unwrap();
+    let log = std::fs::read_to_string(sim.log_path()).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&format!(" {id} ")) && l.contains("Auth SUCCESS for user")),
+        "{id} not in the log"
+    );
+    for path in ["/nowhere", "/secure/admin/ViewLogging.jspa"] {
+        let r = c.get(format!("{}{path}", sim.url())).send().unwrap();
+        assert!(header(&r, "X-AREQUESTID").is_some(), "{path}");
+    }
+
+    // Revoking twice: gone, then already gone.
+    let row = v["id"].as_u64().unwrap();
+    let delete = || {
+        c.delete(format!("{tokens}/{row}"))
+            .basic_auth("jdoe", Some("jdoe"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!((delete(), delete()), (204, 404));
+
+    // Ten tokens per user at most.
+    let held = sim.tokens().iter().filter(|t| t.owner == "jdoe").count();
+    for _ in held..10 {
+        assert_eq!(create(1).status(), 201);
+    }
+    let r = create(1);
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("maximum number of tokens"));
+
+    // An instance that does not let anyone create tokens.
+    let closed = SimJira::start(SimConfig {
+        token_creation: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let r = c
+        .post(format!("{}/rest/pat/latest/tokens", closed.url()))
+        .basic_auth("admin", Some("admin"))
+        .json(&serde_json::json!({"name": "x", "expirationDuration": 1}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

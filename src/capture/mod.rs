@@ -1,11 +1,13 @@
-//! Timed capture windows: raise the levels of a profile (journaled first), follow the
-//! logs while scripts do their work, then put the levels back — at the end, on Ctrl-C,
-//! on SIGTERM, on a Jira or file error — and only then report which token did what.
+//! Timed capture windows: raise the levels of a profile (journaled first), check that the
+//! followed logs show a request of ours ([`selfcheck`]), follow the logs while scripts do
+//! their work, then put the levels back — at the end, on Ctrl-C, on SIGTERM, on a Jira or
+//! file error, on a failed self-check — and only then report which token did what.
 //!
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
 
 pub mod follow;
+pub mod selfcheck;
 pub mod signals;
 
 use crate::jira::Client;
@@ -14,6 +16,7 @@ use crate::profiles::Profile;
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, NodeCount, Report, Summary};
 use follow::{Event, Follower};
+use selfcheck::{SelfCheck, Verdict};
 use signals::{Phase, Signals};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,11 @@ pub struct Options {
     pub quiet_after: Duration,
     /// Called for every request as it is seen (JSONL streaming).
     pub on_request: Option<RequestHook>,
+    /// Wait this long for the self-check's request in the logs before the window begins;
+    /// `None`: no self-check.
+    pub self_check: Option<Duration>,
+    /// The command named in the journal (`capture`, `check --self-check`).
+    pub by: &'static str,
 }
 
 impl Options {
@@ -65,6 +73,8 @@ impl Options {
             check_every: Duration::from_secs(15),
             quiet_after: Duration::from_secs(60),
             on_request: None,
+            self_check: None,
+            by: "capture",
         }
     }
 }
@@ -72,10 +82,13 @@ impl Options {
 pub struct Outcome {
     pub report: Report,
     pub applied: Applied,
-    /// `Err` holds why the levels could not be put back (the journal stays).
-    pub restore: Result<RestoreReport, String>,
+    /// `Err` holds why the levels could not be put back, or the self-check's token not
+    /// revoked (the journal stays).
+    pub restore: Result<RestoreReport, journal::JournalError>,
     /// The signal that ended the window early.
     pub stopped_by: Option<i32>,
+    /// When it failed, the report is not to be trusted (nor shown).
+    pub self_check: SelfCheck,
     /// Things said during the window (also printed as they happened).
     pub notices: Vec<String>,
     pub elapsed: Duration,
@@ -124,11 +137,32 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         return Err(CaptureError::StoppedBeforeStart);
     }
     sig.set_phase(Phase::Applying);
-    let applied = journal::apply(client, &opts.profile.loggers, "capture")?;
+    let applied = journal::apply(client, &opts.profile.loggers, opts.by)?;
     sig.set_journal(applied.journal.clone());
     sig.set_phase(Phase::Window);
     let started = Instant::now();
-    let deadline = started + opts.window;
+    let mut self_check = SelfCheck::Off;
+    let mut probe = None;
+    if let Some(timeout) = opts.self_check {
+        let mut say = |m: String| status.say(m);
+        match selfcheck::start(client, &opts.profile, &opts.logs, timeout, &mut say) {
+            selfcheck::Start::Probe(p) => {
+                for n in &mut nodes {
+                    n.scanner.watch(&p.request_id);
+                }
+                probe = Some(p);
+            }
+            selfcheck::Start::Skipped(why) => {
+                status.say(format!(
+                    "self-check skipped: {why}. Without it, a silent log is only hinted at after {}s",
+                    opts.quiet_after.as_secs()
+                ));
+                self_check = SelfCheck::Skipped(why);
+            }
+        }
+    }
+    // The window begins once the self-check passed.
+    let mut deadline = started + opts.window;
     let mut summary = Summary::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut next_check = started + opts.check_every;
@@ -148,7 +182,31 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             }
         }
         let now = Instant::now();
-        if file_error.is_some() || sig.stop_requested() || now >= deadline {
+        if let Some(p) = &mut probe {
+            let watched: Vec<_> = nodes.iter().map(|n| n.scanner.watched()).collect();
+            match p.verdict(&opts.logs, &watched) {
+                None => deadline = now + opts.window,
+                Some(Verdict::Passed { file, place, after }) => {
+                    for (i, n) in nodes.iter_mut().enumerate() {
+                        if i == file {
+                            n.scanner.keep_out_watched();
+                        } else {
+                            release_held(n, &mut summary, &opts.filter, &mut opts.on_request);
+                        }
+                    }
+                    status.line(selfcheck::passed_line(&place, after));
+                    self_check = SelfCheck::Passed { place, after };
+                    probe = None;
+                    deadline = now + opts.window;
+                }
+                Some(Verdict::Failed(f)) => {
+                    self_check = SelfCheck::Failed(f);
+                    probe = None;
+                    break;
+                }
+            }
+        }
+        if file_error.is_some() || sig.stop_requested() || (probe.is_none() && now >= deadline) {
             break;
         }
         if now >= next_check {
@@ -156,7 +214,12 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             check_jira(client, &opts.profile, &mut jira_down, &mut status);
         }
         let pat_lines: u64 = nodes.iter().map(|n| n.scanner.stats().pat_lines).sum();
-        if !quiet_warned && pat_lines == 0 && now.duration_since(started) >= opts.quiet_after {
+        let checked = matches!(self_check, SelfCheck::Passed { .. });
+        if !quiet_warned
+            && !checked
+            && pat_lines == 0
+            && now.duration_since(started) >= opts.quiet_after
+        {
             quiet_warned = true;
             status.say(format!(
                 "no PAT line in the log after {}s although the levels read back as raised. It can mean: no script used a token yet; the wrong --log (each Data Center node writes its own); or a Jira 9.5+ whose log4j2 JVM arguments were lost in an upgrade (runtime level changes then do nothing: check bin/setenv.sh)",
@@ -171,17 +234,31 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             bytes,
             now.duration_since(started),
         );
-        std::thread::sleep(opts.poll.min(deadline.saturating_duration_since(now)));
+        let pause = if probe.is_some() {
+            opts.poll
+        } else {
+            opts.poll.min(deadline.saturating_duration_since(now))
+        };
+        std::thread::sleep(pause);
     }
     let elapsed = started.elapsed();
     status.clear();
+    if probe.is_some() {
+        self_check = SelfCheck::Unfinished;
+    }
+    // What was held for an unfinished or failed self-check is ordinary traffic again.
+    if !matches!(self_check, SelfCheck::Passed { .. }) {
+        for n in &mut nodes {
+            release_held(n, &mut summary, &opts.filter, &mut opts.on_request);
+        }
+    }
     if let Some(e) = &file_error {
         status.say(format!("stopping early, a log could not be read: {e}"));
     }
     let stopped_by = sig.last();
     // Levels first: the summary can wait, Jira's logging cannot.
     sig.set_phase(Phase::Restoring);
-    let restore = journal::restore(client).map_err(|e| e.to_string());
+    let restore = journal::restore(client);
     sig.set_phase(Phase::Done);
     for (i, n) in nodes.iter_mut().enumerate() {
         if let Err(e) = poll_node(
@@ -207,6 +284,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         applied,
         restore,
         stopped_by,
+        self_check,
         notices: status.notices,
         elapsed,
     })
@@ -230,6 +308,22 @@ impl RequestSink<'_> {
             *self.requests += 1;
         }
     }
+}
+
+/// Lines a node held for the self-check were another request's: count them after all.
+fn release_held(
+    n: &mut Node,
+    summary: &mut Summary,
+    filter: &Filter,
+    on_request: &mut Option<RequestHook>,
+) {
+    let mut sink = RequestSink {
+        summary,
+        filter,
+        on_request,
+        requests: &mut n.requests,
+    };
+    n.scanner.release_watched(&mut |r| sink.add(r));
 }
 
 fn poll_node(
@@ -382,6 +476,15 @@ impl Status {
         match &self.bar {
             Some(b) => b.println(format!("note: {msg}")),
             None => eprintln!("note: {msg}"),
+        }
+        self.notices.push(msg);
+    }
+
+    /// A status line of its own (not a note).
+    fn line(&mut self, msg: String) {
+        match &self.bar {
+            Some(b) => b.println(&msg),
+            None => eprintln!("{msg}"),
         }
         self.notices.push(msg);
     }

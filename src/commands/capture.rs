@@ -4,6 +4,7 @@
 use super::conn::ConnArgs;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
+use crate::capture::selfcheck::SelfCheck;
 use crate::capture::{self, signals, Options, Outcome};
 use crate::report::{self, Dialect};
 use crate::summary::Report;
@@ -50,12 +51,39 @@ pub struct CaptureArgs {
     #[arg(long)]
     pub tz: Option<String>,
     #[command(flatten)]
+    pub self_check: SelfCheckArgs,
+    #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// The self-check's flags, shared by `capture` and `check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelfCheckArgs {
+    /// Skip the self-check (one request with a token, looked for in the logs before the
+    /// window begins)
+    #[arg(long, conflicts_with = "self_check_timeout")]
+    pub no_self_check: bool,
+    /// How long the self-check waits for its request's lines in the logs, e.g. 30s, 2m
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub self_check_timeout: String,
+}
+
+impl SelfCheckArgs {
+    /// `None` with --no-self-check.
+    pub fn timeout(&self) -> Result<Option<Duration>> {
+        if self.no_self_check {
+            return Ok(None);
+        }
+        parse_window(&self.self_check_timeout)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("--self-check-timeout: {e}"))
+    }
 }
 
 pub fn run(args: CaptureArgs) -> Result<()> {
     // Wrong arguments should not cost a password prompt first.
     window(&args)?;
+    args.self_check.timeout()?;
     logs(&args)?;
     let client = args.conn.connect()?;
     run_with(client, args)
@@ -75,6 +103,7 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     let logs = logs(&args)?;
     let mut opts = Options::new(profile, window, logs.clone());
     opts.zone = zone;
+    opts.self_check = args.self_check.timeout()?;
     if let Some(ms) = std::env::var("JIRA_PATROL_QUIET_AFTER_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -104,7 +133,15 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
             .join(", ")
     );
     let outcome = capture::run(&client, opts, sig)?;
-    let restored_ok = print_restore(&outcome);
+    let restored = print_restore(&outcome);
+    if let SelfCheck::Failed(f) = &outcome.self_check {
+        // No summary: it would say "nothing happened" about a log that shows nothing.
+        eprintln!("error: {f}");
+        if let Err(left) = &restored {
+            eprintln!("error: {left}");
+        }
+        return Err(super::Exit(1).into());
+    }
     print_volume(&outcome.report, rotation.as_ref(), keep, &args);
     let mut text = Vec::new();
     render(&outcome.report, &args, &mut text)?;
@@ -115,8 +152,8 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         std::fs::write(p, &text)
             .with_context(|| format!("cannot write --output {}", p.display()))?;
     }
-    if !restored_ok {
-        bail!("the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)");
+    if let Err(left) = restored {
+        bail!(left);
     }
     match outcome.stopped_by {
         Some(s) if s == signals::SIGTERM => Err(super::Exit(143).into()),
@@ -212,7 +249,8 @@ fn rotation_config(args: &CaptureArgs) -> Result<Option<crate::log4j::Config>> {
     Ok(Some(crate::log4j::Config::load(&path)?))
 }
 
-fn print_restore(o: &Outcome) -> bool {
+/// Err: the last word of the capture (what is left and what to do).
+fn print_restore(o: &Outcome) -> Result<(), String> {
     match &o.restore {
         Ok(r) => {
             let n = r.items.len();
@@ -223,7 +261,14 @@ fn print_restore(o: &Outcome) -> bool {
             if let Some(note) = super::restore::unset_note(r) {
                 eprintln!("{note}");
             }
-            true
+            if let Some(note) = super::restore::revoked_note(r) {
+                eprintln!("{note}");
+            }
+            Ok(())
+        }
+        Err(e @ crate::journal::JournalError::TokenNotRevoked { .. }) => {
+            eprintln!("error: {e}");
+            Err("the self-check's temporary token is not revoked yet: run `jira-patrol restore` (the journal keeps its id)".into())
         }
         Err(e) => {
             eprintln!("error: could not put Jira's levels back: {e}");
@@ -231,7 +276,7 @@ fn print_restore(o: &Outcome) -> bool {
                 "       the journal {} keeps them: run `jira-patrol restore` once Jira answers",
                 o.applied.journal.display()
             );
-            false
+            Err("the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)".into())
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `jira-patrol check`: can we reach Jira, who are we, and may we change log levels?
 //! Each step gets a plain verdict; the command fails when levels cannot be changed.
-//! Nothing is changed on Jira (passing websudo is only an authentication).
+//! Nothing is changed on Jira (passing websudo is only an authentication), unless
+//! `--self-check` is asked for: then the profile is applied, one request is made with a
+//! token and looked for in the logs, and the levels are put back (as a capture does).
 
 use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
@@ -14,6 +16,22 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+
+    /// Also check that the logs show our requests: apply the profile, make one request with
+    /// a token, wait for its lines in --log, put the levels back
+    #[arg(long, requires = "logs")]
+    pub self_check: bool,
+    /// atlassian-jira.log to look in (repeat once per Data Center node); with --self-check
+    #[arg(long = "log", value_name = "PATH", requires = "self_check")]
+    pub logs: Vec<std::path::PathBuf>,
+    /// Profile to apply for the self-check
+    #[arg(long, default_value = "pats-trace", requires = "self_check")]
+    pub profile: String,
+    #[command(flatten)]
+    pub profiles: super::profile::ProfilesDir,
+    /// How long to wait for the request's lines, e.g. 30s
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub self_check_timeout: String,
 }
 
 /// The verdicts of one check run (`diagnose` runs it too and bundles the rows).
@@ -44,10 +62,26 @@ impl Report {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let self_check = if args.self_check {
+        // Wrong arguments should not cost a password prompt first.
+        let timeout = super::capture::parse_window(&args.self_check_timeout)
+            .map_err(|e| anyhow::anyhow!("--self-check-timeout: {e}"))?;
+        let profile = crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?;
+        Some((profile, timeout))
+    } else {
+        None
+    };
     let client = args.conn.connect()?;
-    let report = check(&client);
+    let mut report = check(&client);
+    let mut failed_self_check = None;
+    if let (None, Some((profile, timeout))) = (&report.failure, self_check) {
+        failed_self_check = run_self_check(&client, profile, timeout, &args.logs, &mut report)?;
+    }
     let mut out = std::io::stdout().lock();
     report.rows.render(args.format, &mut out)?;
+    if let Some(why) = failed_self_check {
+        return Err(anyhow::anyhow!(why));
+    }
     match report.failure {
         None => Ok(()),
         Some(why) => anyhow::bail!(
@@ -55,6 +89,77 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             client.base_url()
         ),
     }
+}
+
+/// A capture without a window: apply, probe, wait, restore. Some(message) when it failed.
+fn run_self_check(
+    client: &Client,
+    profile: crate::profiles::Profile,
+    timeout: std::time::Duration,
+    logs: &[std::path::PathBuf],
+    r: &mut Report,
+) -> anyhow::Result<Option<String>> {
+    use crate::capture::selfcheck::{passed_line, SelfCheck};
+    use anyhow::Context as _;
+    let sig = crate::capture::signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    let mut opts = crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec());
+    opts.self_check = Some(timeout);
+    opts.by = "check --self-check";
+    let outcome = match crate::capture::run(client, opts, &sig) {
+        Ok(o) => o,
+        Err(e) => {
+            let text = e.to_string();
+            r.row(
+                "self-check",
+                "FAIL",
+                text.lines().next().unwrap_or_default().to_string(),
+            );
+            return Ok(Some(text));
+        }
+    };
+    // Each journal error says what is left and what to do.
+    let restore_failed = outcome.restore.as_ref().err().map(|e| e.to_string());
+    let verdict = match outcome.self_check {
+        SelfCheck::Passed { place, after } => {
+            let line = passed_line(&place, after);
+            let detail = line.trim_start_matches("self-check: ").to_string();
+            r.row("self-check", "ok", detail);
+            None
+        }
+        SelfCheck::Failed(f) => {
+            let text = f.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            r.row(
+                "self-check",
+                "FAIL",
+                first.trim_start_matches("self-check failed: ").to_string(),
+            );
+            Some(text)
+        }
+        SelfCheck::Skipped(why) => {
+            // Here the self-check is the point: not made is not passed.
+            r.row("self-check", "FAIL", format!("not made: {why}"));
+            Some(format!(
+                "the self-check could not be made: {why}\nrun it with a personal access token (JIRA_TOKEN) of an administrator, or free a token slot"
+            ))
+        }
+        SelfCheck::Unfinished | SelfCheck::Off => {
+            r.row("self-check", "FAIL", "interrupted".into());
+            Some("the self-check was interrupted".into())
+        }
+    };
+    match &outcome.restore {
+        Ok(_) => r.row("levels restored", "ok", "as they were".into()),
+        Err(e) => r.row(
+            "levels restored",
+            "FAIL",
+            e.to_string().lines().next().unwrap_or_default().to_string(),
+        ),
+    }
+    Ok(match (verdict, restore_failed) {
+        (Some(v), Some(rf)) => Some(format!("{v}\n{rf}")),
+        (v, rf) => v.or(rf),
+    })
 }
 
 pub(crate) fn check(client: &Client) -> Report {

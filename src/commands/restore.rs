@@ -56,7 +56,22 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             report.jira_url
         );
     }
+    if let Some(note) = revoked_note(&report) {
+        eprintln!("{note}");
+    }
     Ok(())
+}
+
+/// A leftover self-check token that the restore revoked.
+pub fn revoked_note(report: &crate::journal::RestoreReport) -> Option<String> {
+    (!report.tokens_revoked.is_empty()).then(|| {
+        let ids: Vec<String> = report.tokens_revoked.iter().map(u64::to_string).collect();
+        format!(
+            "revoked the leftover temporary token '{}' of an interrupted self-check (id {})",
+            crate::capture::selfcheck::TOKEN_NAME,
+            ids.join(", ")
+        )
+    })
 }
 
 /// Jira has no "unset": say which loggers now carry their former inherited level

@@ -44,6 +44,13 @@ pub struct SimArgs {
     /// Jira version to report (below 8.1 log dates have no +hhmm offset)
     #[arg(long, value_name = "X.Y.Z", default_value = "9.12.2")]
     pub jira_version: String,
+    /// Accept level changes on the logging page but log as if they were not made (a Jira
+    /// 9.5+ that lost its log4j2 JVM arguments): what the capture's self-check catches
+    #[arg(long)]
+    pub muted: bool,
+    /// Refuse to create personal access tokens (403), as a Jira that switched creation off
+    #[arg(long)]
+    pub no_token_creation: bool,
     /// Every SECS seconds, send one round of scripted PAT traffic (good and failing tokens)
     #[arg(long, value_name = "SECS")]
     pub traffic: Option<u64>,
@@ -86,6 +93,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         version: args.jira_version.clone(),
         sso_login: sso_target(args.sso_login.as_deref()),
         sso_websudo: sso_target(args.sso_websudo.as_deref()),
+        runtime_levels_apply: !args.muted,
+        token_creation: !args.no_token_creation,
         ..SimConfig::default()
     };
     let sim = SimJira::start(cfg).with_context(|| {

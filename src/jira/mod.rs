@@ -8,6 +8,7 @@
 
 mod error;
 mod page;
+mod pat;
 mod record;
 
 pub use error::{JiraError, SsoStage};
@@ -15,6 +16,7 @@ pub use page::{
     is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
     ROOT,
 };
+pub use pat::{PatError, ProbeAnswer, Revoked, TempToken};
 pub use record::{Exchange, Recording};
 
 use crate::level::Level;

@@ -74,7 +74,35 @@ pub struct Stats {
     pub last_pat_ms: Option<i64>,
 }
 
+/// The capture's self-check probe: the PAT lines of one request id are held out of the
+/// correlator until the self-check knows whether they are its own request (then they are
+/// dropped: the probe is no one's usage) or another node's request that shares the id
+/// (then they are fed as usual).
+struct Watch {
+    id: Vec<u8>,
+    held: Vec<Vec<u8>>,
+    /// The first line naming the id that does not read as a Jira log line with that id in
+    /// its request-id field (another layout).
+    odd: Option<Vec<u8>>,
+    /// Decided ours: the log time of its first line; later lines of the id are dropped.
+    ours_from_ms: Option<i64>,
+}
+
+/// Lines held per watched request at most (a request writes about ten).
+const MAX_HELD: usize = 200;
+/// How long after its first line a request's late lines are still taken for it (log time).
+const WATCH_SPAN_MS: i64 = 5 * 60_000;
+
+/// What the watch has seen so far.
+pub struct Watched<'a> {
+    /// Raw PAT lines carrying the watched request id.
+    pub lines: &'a [Vec<u8>],
+    /// A line naming the id that did not parse as expected.
+    pub odd: Option<&'a [u8]>,
+}
+
 pub struct Scanner {
+    watch: Option<Watch>,
     prefilter: Prefilter,
     zone: Zone,
     correlator: correlate::Correlator,
@@ -89,6 +117,7 @@ impl Scanner {
     pub fn new(zone: Zone) -> Self {
         let prefilter = Prefilter::new();
         Scanner {
+            watch: None,
             prefilter,
             zone,
             correlator: correlate::Correlator::new(),
@@ -102,6 +131,45 @@ impl Scanner {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Hold the PAT lines of `request_id` out of the correlator (see [`Watch`]).
+    pub fn watch(&mut self, request_id: &str) {
+        self.watch = Some(Watch {
+            id: request_id.as_bytes().to_vec(),
+            held: Vec::new(),
+            odd: None,
+            ours_from_ms: None,
+        });
+    }
+
+    pub fn watched(&self) -> Option<Watched<'_>> {
+        self.watch.as_ref().map(|w| Watched {
+            lines: &w.held,
+            odd: w.odd.as_deref(),
+        })
+    }
+
+    /// The watched request is ours: its lines (held and to come) never reach a report.
+    pub fn keep_out_watched(&mut self) {
+        let zone = &mut self.zone;
+        if let Some(w) = &mut self.watch {
+            let first = w
+                .held
+                .iter()
+                .find_map(|l| line::parse(l, zone).map(|l| l.ts.ms));
+            w.ours_from_ms = Some(first.unwrap_or(i64::MIN));
+            w.held = Vec::new();
+        }
+    }
+
+    /// The watched request is not ours: feed what was held, as if never watched.
+    pub fn release_watched(&mut self, out: &mut dyn FnMut(Request)) {
+        if let Some(w) = self.watch.take() {
+            for l in &w.held {
+                self.line(l, out);
+            }
+        }
     }
 
     /// Start of a new file: the probe that tells a Jira log from something else restarts.
@@ -226,7 +294,13 @@ impl Scanner {
 
     fn line(&mut self, raw: &[u8], out: &mut dyn FnMut(Request)) {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Some(l) = line::parse(raw, &mut self.zone) else {
+        let parsed = line::parse(raw, &mut self.zone);
+        if let Some(w) = &mut self.watch {
+            if w.hold(raw, parsed.as_ref()) {
+                return;
+            }
+        }
+        let Some(l) = parsed else {
             return;
         };
         if !pat::is_pat_category(l.category) {
@@ -240,6 +314,51 @@ impl Scanner {
         let msg = pat::classify(l.message);
         self.correlator.line(&l, msg, from_filter, out);
     }
+}
+
+impl Watch {
+    /// Whether the line is the watched request's (held or dropped) rather than the report's.
+    fn hold(&mut self, raw: &[u8], l: Option<&line::LogLine<'_>>) -> bool {
+        match l {
+            Some(l) if l.request_id == self.id.as_slice() => {
+                if !pat::is_pat_category(l.category) {
+                    return false;
+                }
+                match self.ours_from_ms {
+                    Some(first) => {
+                        l.ts.ms >= first.saturating_sub(60_000)
+                            && l.ts.ms <= first.saturating_add(WATCH_SPAN_MS)
+                    }
+                    None => {
+                        if self.held.len() < MAX_HELD {
+                            self.held.push(raw.to_vec());
+                        }
+                        true
+                    }
+                }
+            }
+            _ => {
+                if self.odd.is_none() && self.ours_from_ms.is_none() && names(raw, &self.id) {
+                    self.odd = Some(raw.to_vec());
+                }
+                false
+            }
+        }
+    }
+}
+
+/// `id` in `raw` as a whole word (`1x2x1` is not inside `11x2x13`).
+fn names(raw: &[u8], id: &[u8]) -> bool {
+    let word = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let mut pos = 0;
+    while let Some(i) = pat::find(&raw[pos..], id) {
+        let at = pos + i;
+        if !word(at.checked_sub(1).and_then(|p| raw.get(p))) && !word(raw.get(at + id.len())) {
+            return true;
+        }
+        pos = at + 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -278,6 +397,41 @@ mod tests {
             assert_eq!(r.ip, "192.168.0.1");
             assert_eq!(r.path, "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19");
         }
+    }
+
+    #[test]
+    fn a_watched_request_is_held_then_dropped_or_released() {
+        for ours in [true, false] {
+            let mut s = Scanner::new(Zone::new(TimeZone::UTC));
+            s.watch("904x1468x1");
+            let mut reqs = Vec::new();
+            s.feed(KB.as_bytes(), &mut |r| reqs.push(r));
+            let w = s.watched().unwrap();
+            assert_eq!(w.lines.len(), 10);
+            assert!(w.odd.is_none());
+            if ours {
+                s.keep_out_watched();
+                // A late line of the same request is still kept out.
+                s.feed(KB.lines().last().unwrap().as_bytes(), &mut |r| reqs.push(r));
+                s.feed(b"\n", &mut |r| reqs.push(r));
+            } else {
+                s.release_watched(&mut |r| reqs.push(r));
+            }
+            s.end_stream(&mut |r| reqs.push(r));
+            assert_eq!(reqs.len(), usize::from(!ours), "ours: {ours}");
+            assert_eq!(s.stats().pat_lines, if ours { 0 } else { 10 });
+        }
+    }
+
+    #[test]
+    fn a_line_naming_the_watched_id_elsewhere_is_noted() {
+        let mut s = Scanner::new(Zone::new(TimeZone::UTC));
+        s.watch("904x1468x1");
+        let odd = "2022-10-11 15:04:09,202+0000 [exec-4] TRACE 904x1468x1 c.a.pats.service.X Got tokenId: [355510638677] from token\n";
+        s.feed(odd.as_bytes(), &mut |_| {});
+        assert_eq!(s.watched().unwrap().odd, Some(odd.trim_end().as_bytes()));
+        assert!(names(b"a 1x2x1 b", b"1x2x1"));
+        assert!(!names(b"a 11x2x13 b", b"1x2x1"));
     }
 
     #[test]

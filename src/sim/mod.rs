@@ -121,6 +121,9 @@ pub struct SimConfig {
     /// Single sign-on for websudo: where admin pages send a session without websudo, and
     /// where the websudo form and its password POST go instead.
     pub sso_websudo: Option<String>,
+    /// Whether `POST /rest/pat/latest/tokens` may create tokens. false answers 403 as a Jira
+    /// whose administrators switched token creation off.
+    pub token_creation: bool,
 }
 
 /// Atlassian Data Center SSO's SAML servlet (jira-facts §3 \[U\]).
@@ -151,6 +154,7 @@ impl Default for SimConfig {
             threads: 8,
             sso_login: None,
             sso_websudo: None,
+            token_creation: true,
         }
     }
 }
@@ -282,6 +286,12 @@ impl SimJira {
     /// since rotated away: what a test checks never leaks.
     pub fn issued_cookie_values(&self) -> Vec<String> {
         self.state.shared.issued_cookies.lock().unwrap().clone()
+    }
+
+    /// Every token row in the database (all users), as `GET /rest/pat/latest/tokens` of each
+    /// owner would list them.
+    pub fn tokens(&self) -> Vec<SimToken> {
+        self.state.shared.tokens.lock().unwrap().clone()
     }
 
     /// Current state of a token (last access, revocation), by token id.

@@ -1550,6 +1550,9 @@ impl State {
     }
 
     fn create_token(&self, req: &Req, ctx: &mut Ctx, user: &SimUser) -> Reply {
+        if !self.cfg.token_creation {
+            return Reply::errors(403, "Personal access token creation is disabled.");
+        }
         let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
             return Reply::errors(
                 400,

@@ -1,0 +1,710 @@
+//! The capture's self-check. A Jira that writes no PAT line (a wrong `--log`, another
+//! node's file, a 9.5+ whose log4j2 JVM arguments were lost, a layout we do not know) must
+//! never yield a confident "no token-authenticated requests". So, once the profile is
+//! applied, one request is made with a token and its lines are looked for in the followed
+//! logs by the request id Jira answered with (`X-AREQUESTID`, the id its log lines carry:
+//! jira-facts §7). That works at every profile; where the profile logs a token id, that id
+//! must also read back as the probe token's.
+//!
+//! With a password login the probe token is a temporary one (1 day), journaled before it is
+//! used and revoked right after the probe, so `restore` can revoke a leftover after a crash.
+//! The probe is nobody's usage: its lines are kept out of the report, on the node where they
+//! were seen only (request ids repeat across nodes).
+
+use crate::jira::{Client, PatError, ProbeAnswer};
+use crate::level::Level;
+use crate::profiles::Profile;
+use crate::scan::{line, pat, Watched, Zone};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Name of the temporary token; `restore` revokes our tokens of this name when it never
+/// heard the id.
+pub const TOKEN_NAME: &str = "jira-patrol self-check";
+/// The probe: cheap, authenticated, and every Jira has it.
+pub const PROBE_PATH: &str = "/rest/api/2/myself";
+/// How long after our request's first line the rest of its lines (the token id) may take.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// PAT plugin classes that log while authenticating a token request, with the level their
+/// per-request line needs (jira-facts §2), and whether that line names the token id.
+const REQUEST_LOGGERS: [(&str, Level, bool); 7] = [
+    (
+        "com.atlassian.pats.web.filter.TokenBasedAuthenticationFilter",
+        Level::Trace,
+        true,
+    ),
+    (
+        "com.atlassian.pats.service.DefaultTokenAuthenticationService",
+        Level::Trace,
+        true,
+    ),
+    (
+        "com.atlassian.pats.checker.JiraProductUserProvider",
+        Level::Debug,
+        false,
+    ),
+    (
+        "com.atlassian.pats.db.PersonalTokenConfigEnricher",
+        Level::Debug,
+        false,
+    ),
+    (
+        "com.atlassian.pats.service.CachingTokenValidator",
+        Level::Trace,
+        false,
+    ),
+    (
+        "com.atlassian.pats.service.DefaultTokenValidator",
+        Level::Trace,
+        false,
+    ),
+    (
+        "com.atlassian.pats.web.filter.LastAccessedTimeBatcher$TokenBatch",
+        Level::Trace,
+        false,
+    ),
+];
+
+/// What a profile makes Jira log for one token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expect {
+    pub lines: bool,
+    pub token_id: bool,
+}
+
+/// Judged from the profile's own loggers: a class the profile does not cover keeps Jira's
+/// level, which we do not rely on.
+pub fn expectation(profile: &Profile) -> Expect {
+    let level_of = |logger: &str| {
+        profile
+            .loggers
+            .iter()
+            .filter(|(name, _)| {
+                name == crate::jira::ROOT
+                    || logger == name
+                    || logger.starts_with(&format!("{name}."))
+                    || logger.starts_with(&format!("{name}$"))
+            })
+            .max_by_key(|(name, _)| {
+                if name == crate::jira::ROOT {
+                    0
+                } else {
+                    name.len()
+                }
+            })
+            .map(|(_, l)| *l)
+    };
+    let mut e = Expect {
+        lines: false,
+        token_id: false,
+    };
+    for (logger, needs, names_token) in REQUEST_LOGGERS {
+        if level_of(logger).is_some_and(|l| l.enables(needs)) {
+            e.lines = true;
+            e.token_id |= names_token;
+        }
+    }
+    e
+}
+
+/// How the self-check ended.
+#[derive(Debug)]
+pub enum SelfCheck {
+    /// `--no-self-check`.
+    Off,
+    /// It could not be made (why); the capture goes on with the "no PAT line yet" hint.
+    Skipped(String),
+    Passed {
+        /// The node (`X-ANODEID`) or, without one, the log file.
+        place: String,
+        after: Duration,
+    },
+    Failed(SelfCheckFailure),
+    /// A signal or a log error ended the capture before the self-check did.
+    Unfinished,
+}
+
+/// Why the logs did not show our request as the profile says they should. Each message: the
+/// case, then what to look at.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SelfCheckFailure {
+    #[error("self-check failed: no log line of our test request ({request_id}{node}) within {secs} s in {files}\nlikely a wrong --log path, another node's file (each Data Center node writes its own), or a Jira 9.5+ whose log4j2 JVM arguments were lost in an upgrade (runtime levels then do nothing: see bin/setenv.sh)", node = on_node(.node.as_deref()), files = list(.files))]
+    NoLine {
+        request_id: String,
+        node: Option<String>,
+        secs: u64,
+        files: Vec<PathBuf>,
+    },
+    #[error("self-check failed: a log line of our test request ({request_id}) in {} could not be read: {line}\nthe log layout may differ from Jira's stock one ({why}); please report this line", file.display())]
+    Unparsed {
+        request_id: String,
+        file: PathBuf,
+        why: String,
+        /// Hashes and token-like strings masked.
+        line: String,
+    },
+    #[error("self-check failed: our test request ({request_id}) was served by node {node}, but its lines are in {}, not in {}\ngive each node's own atlassian-jira.log with --log", found.display(), expected.display())]
+    Elsewhere {
+        request_id: String,
+        node: String,
+        found: PathBuf,
+        expected: PathBuf,
+    },
+    #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows; please report it", file.display())]
+    WrongToken {
+        request_id: String,
+        file: PathBuf,
+        got: String,
+        want: String,
+    },
+}
+
+fn on_node(n: Option<&str>) -> String {
+    n.map(|n| format!(", served by node {n}"))
+        .unwrap_or_default()
+}
+
+fn list(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The probe was answered: now its lines are awaited.
+pub struct Probe {
+    pub request_id: String,
+    pub node: Option<String>,
+    /// The probe token's id, when known; compared where the profile logs one.
+    pub token_id: Option<String>,
+    pub expect: Expect,
+    sent_at: Instant,
+    timeout: Duration,
+    /// The followed file whose path names the answering node, if exactly one does.
+    expected_file: Option<usize>,
+    first_seen: Option<Instant>,
+    zone: Zone,
+}
+
+pub enum Start {
+    Probe(Probe),
+    Skipped(String),
+}
+
+/// Make the probe request (creating, journaling and revoking a temporary token with a
+/// password login). `say` gets notes worth a line on stderr.
+pub fn start(
+    client: &Client,
+    profile: &Profile,
+    logs: &[PathBuf],
+    timeout: Duration,
+    say: &mut dyn FnMut(String),
+) -> Start {
+    let expect = expectation(profile);
+    if !expect.lines {
+        return Start::Skipped(format!(
+            "profile {} makes Jira log no PAT line for a token request",
+            profile.name
+        ));
+    }
+    let (answer, token_id, sent_at) = if client.has_token() {
+        let sent_at = Instant::now();
+        (
+            client.probe(PROBE_PATH, None),
+            client.own_token_id(),
+            sent_at,
+        )
+    } else {
+        match with_temporary_token(client, say) {
+            Ok(v) => v,
+            Err(why) => return Start::Skipped(why),
+        }
+    };
+    let answer: ProbeAnswer = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            return Start::Skipped(format!(
+                "our test request got no answer ({})",
+                first_line(&e)
+            ))
+        }
+    };
+    let Some(request_id) = answer.request_id.filter(|r| !r.trim().is_empty()) else {
+        return Start::Skipped(
+            "Jira's answer to our test request carries no X-AREQUESTID header (a proxy may drop it), so its log lines cannot be found".into(),
+        );
+    };
+    if answer.status == 401 || answer.username.as_deref() == Some("anonymous") {
+        say(format!(
+            "self-check: Jira did not accept our test token (HTTP {}); looking for the request's lines all the same",
+            answer.status
+        ));
+    }
+    let expected_file = answer.node.as_deref().and_then(|n| file_of_node(logs, n));
+    Start::Probe(Probe {
+        request_id: request_id.trim().to_string(),
+        node: answer.node,
+        token_id,
+        expect,
+        sent_at,
+        timeout,
+        expected_file,
+        first_seen: None,
+        zone: Zone::new(jiff::tz::TimeZone::UTC),
+    })
+}
+
+/// The probe's answer, the token id it used, and when it was sent.
+type Answer = (Result<ProbeAnswer, PatError>, Option<String>, Instant);
+
+/// Create, journal, use once, revoke. Err: why the self-check cannot be made.
+fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<Answer, String> {
+    if let Err(e) = crate::journal::note_token(client, TOKEN_NAME, None) {
+        return Err(format!(
+            "the temporary token could not be recorded in the journal ({})",
+            first_line(&e)
+        ));
+    }
+    let token = match client.create_token(TOKEN_NAME, 1) {
+        Ok(t) => t,
+        Err(e) => {
+            // Jira said no: nothing exists to revoke. Without an answer it may exist: the
+            // journal keeps the name for `restore`.
+            if matches!(e, PatError::Refused { .. } | PatError::NeedsPassword) {
+                let _ = crate::journal::forget_token();
+            }
+            return Err(match e {
+                PatError::Refused { status, message, .. } => format!(
+                    "Jira refused a temporary token (HTTP {status}: {message}; the 10-token limit, tokens disabled, or no Data Center licence)"
+                ),
+                e => format!("no temporary token ({})", first_line(&e)),
+            });
+        }
+    };
+    if let Err(e) = crate::journal::note_token(client, TOKEN_NAME, Some(token.id)) {
+        revoke(client, token.id, say);
+        return Err(format!(
+            "the temporary token could not be recorded in the journal ({e})"
+        ));
+    }
+    let token_id = crate::token::token_id(token.raw.expose()).ok();
+    let sent_at = Instant::now();
+    let answer = client.probe(PROBE_PATH, Some(&token.raw));
+    revoke(client, token.id, say);
+    Ok((answer, token_id, sent_at))
+}
+
+/// A note is one line: the first of a two-line error (what happened, not what to do).
+fn first_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+fn revoke(client: &Client, id: u64, say: &mut dyn FnMut(String)) {
+    match client.revoke_token(id) {
+        Ok(_) => {
+            if let Err(e) = crate::journal::forget_token() {
+                say(format!("self-check: {e}"));
+            }
+        }
+        Err(e) => say(format!(
+            "self-check: the temporary token '{TOKEN_NAME}' could not be revoked yet ({}); the restore at the end tries again (or `jira-patrol restore`)",
+            first_line(&e)
+        )),
+    }
+}
+
+/// The one followed file whose path names `node` as a word (`.../node2/log/...`).
+fn file_of_node(logs: &[PathBuf], node: &str) -> Option<usize> {
+    if logs.len() < 2 {
+        return None;
+    }
+    let named: Vec<usize> = logs
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.to_string_lossy()
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w.eq_ignore_ascii_case(node))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    (named.len() == 1).then(|| named[0])
+}
+
+/// A verdict on the lines seen so far.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Seen in `logs[file]`.
+    Passed {
+        file: usize,
+        place: String,
+        after: Duration,
+    },
+    Failed(SelfCheckFailure),
+}
+
+impl Probe {
+    /// `None` while it is too early to tell. `watched[i]` is what the scanner of `logs[i]`
+    /// holds of the probe's request id.
+    pub fn verdict(
+        &mut self,
+        logs: &[PathBuf],
+        watched: &[Option<Watched<'_>>],
+    ) -> Option<Verdict> {
+        let now = Instant::now();
+        let timed_out = now.duration_since(self.sent_at) >= self.timeout;
+        // Lines of our request: the id, and our path where the layout logs one (another
+        // node's request can share the id, not also the path).
+        let mut found: Option<(usize, Vec<&[u8]>)> = None;
+        for (i, w) in watched.iter().enumerate() {
+            let Some(w) = w else { continue };
+            let ours: Vec<&[u8]> = w
+                .lines
+                .iter()
+                .map(Vec::as_slice)
+                .filter(|l| {
+                    line::parse(l, &mut self.zone).is_some_and(|p| {
+                        let url = p.url.split(|&c| c == b'?').next().unwrap_or(b"");
+                        url.is_empty() || url == PROBE_PATH.as_bytes()
+                    })
+                })
+                .collect();
+            if ours.is_empty() {
+                continue;
+            }
+            // The node's own file wins over a coincidence elsewhere.
+            if found.is_none() || Some(i) == self.expected_file {
+                found = Some((i, ours));
+            }
+        }
+        let Some((file, lines)) = found else {
+            if !timed_out {
+                return None;
+            }
+            if let Some((i, odd)) = watched
+                .iter()
+                .enumerate()
+                .find_map(|(i, w)| w.as_ref().and_then(|w| w.odd).map(|o| (i, o)))
+            {
+                return Some(Verdict::Failed(SelfCheckFailure::Unparsed {
+                    request_id: self.request_id.clone(),
+                    file: logs[i].clone(),
+                    why: "the request id is not where the stock layout puts it".into(),
+                    line: mask(odd),
+                }));
+            }
+            return Some(Verdict::Failed(SelfCheckFailure::NoLine {
+                request_id: self.request_id.clone(),
+                node: self.node.clone(),
+                secs: self.timeout.as_secs(),
+                files: logs.to_vec(),
+            }));
+        };
+        let first_seen = *self.first_seen.get_or_insert(now);
+        if let (Some(exp), Some(node)) = (self.expected_file, &self.node) {
+            if exp != file {
+                // Its own node's file may just be slower to show it.
+                if !timed_out && now.duration_since(first_seen) < GRACE {
+                    return None;
+                }
+                return Some(Verdict::Failed(SelfCheckFailure::Elsewhere {
+                    request_id: self.request_id.clone(),
+                    node: node.clone(),
+                    found: logs[file].clone(),
+                    expected: logs[exp].clone(),
+                }));
+            }
+        }
+        if self.expect.token_id {
+            match self.token_id_in(&lines) {
+                Some(got) => {
+                    if let Some(want) = self.token_id.as_ref().filter(|w| **w != got) {
+                        return Some(Verdict::Failed(SelfCheckFailure::WrongToken {
+                            request_id: self.request_id.clone(),
+                            file: logs[file].clone(),
+                            got,
+                            want: want.clone(),
+                        }));
+                    }
+                }
+                None => {
+                    if !timed_out && now.duration_since(first_seen) < GRACE {
+                        return None;
+                    }
+                    let shown = lines
+                        .iter()
+                        .find(|l| pat::find(l, b"okenId").is_some())
+                        .unwrap_or(&lines[0]);
+                    return Some(Verdict::Failed(SelfCheckFailure::Unparsed {
+                        request_id: self.request_id.clone(),
+                        file: logs[file].clone(),
+                        why: "the profile logs the token id, and no line of the request gave one"
+                            .into(),
+                        line: mask(shown),
+                    }));
+                }
+            }
+        }
+        let place = match &self.node {
+            Some(n) => n.clone(),
+            None => logs[file].display().to_string(),
+        };
+        Some(Verdict::Passed {
+            file,
+            place,
+            after: first_seen.duration_since(self.sent_at),
+        })
+    }
+
+    fn token_id_in(&mut self, lines: &[&[u8]]) -> Option<String> {
+        lines.iter().find_map(|l| {
+            let p = line::parse(l, &mut self.zone)?;
+            let id: &[u8] = match pat::classify(p.message) {
+                pat::PatMessage::GotTokenId(id) => id,
+                pat::PatMessage::AuthSuccess { token_id, .. } => token_id,
+                pat::PatMessage::TokenDto(d) => d.token_id,
+                _ => return None,
+            };
+            pat::is_token_id(id).then(|| String::from_utf8_lossy(id).into_owned())
+        })
+    }
+}
+
+/// A log line fit to print: hashes and anything shaped like a token replaced by `***`,
+/// cut to a readable length.
+pub fn mask(raw: &[u8]) -> String {
+    let s = String::from_utf8_lossy(raw);
+    let mut out = String::new();
+    let mut rest: &str = &s;
+    // Values after these markers are hashes (jira-facts §2): never shown.
+    while let Some((i, marker)) = ["hashedToken=", "hashed token: ["]
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| (i, *m)))
+        .min()
+    {
+        out.push_str(&rest[..i + marker.len()]);
+        out.push_str("***");
+        let after = &rest[i + marker.len()..];
+        let end = after.find([',', ')', ']']).unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    let masked = mask_token_shaped(&out);
+    let mut cut: String = masked.chars().take(400).collect();
+    if cut.len() < masked.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// Base64 runs as long as a PAT (44) or a hash, with upper, lower case and digits mixed:
+/// paths and class names are not like that.
+fn mask_token_shaped(s: &str) -> String {
+    let b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let w = word.as_str();
+        let mixed = w.chars().any(|c| c.is_ascii_uppercase())
+            && w.chars().any(|c| c.is_ascii_lowercase())
+            && w.chars().any(|c| c.is_ascii_digit())
+            && w.matches('/').count() <= 3;
+        if w.len() >= 40 && mixed {
+            out.push_str("***");
+        } else {
+            out.push_str(w);
+        }
+        word.clear();
+    };
+    for c in s.chars() {
+        if b64(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The self-check's one status line.
+pub fn passed_line(place: &str, after: Duration) -> String {
+    format!(
+        "self-check: our request seen on {place} after {:.1} s",
+        after.as_secs_f64()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(loggers: &[(&str, Level)]) -> Profile {
+        let mut p = crate::profiles::load("pats-trace", None).unwrap();
+        p.loggers = loggers.iter().map(|(l, v)| (l.to_string(), *v)).collect();
+        p
+    }
+
+    #[test]
+    fn what_each_profile_should_log_for_the_probe() {
+        for (name, lines, token_id) in [
+            ("pats-trace", true, true),
+            ("pats-debug", true, false),
+            ("pats-service-trace", true, true),
+            ("pats-filter-trace", true, true),
+        ] {
+            let p = crate::profiles::load(name, None).unwrap();
+            assert_eq!(expectation(&p), Expect { lines, token_id }, "{name}");
+        }
+        let none = profile(&[("com.atlassian.jira", Level::Trace)]);
+        assert!(!expectation(&none).lines);
+        let root = profile(&[("root", Level::Debug)]);
+        assert_eq!(
+            expectation(&root),
+            Expect {
+                lines: true,
+                token_id: false
+            }
+        );
+        let narrowed = profile(&[
+            ("com.atlassian.pats", Level::Trace),
+            ("com.atlassian.pats.web.filter", Level::Warn),
+            ("com.atlassian.pats.service", Level::Warn),
+        ]);
+        assert_eq!(
+            expectation(&narrowed),
+            Expect {
+                lines: true,
+                token_id: false
+            }
+        );
+    }
+
+    #[test]
+    fn masked_lines_show_no_hash_or_token() {
+        let pat = crate::token::encode("355510638677", &[0xab; 20]);
+        let line = format!("2022-10-11 15:04:09,202+0000 exec-4 TRACE admin 904x1468x1 - 1.2.3.4 /rest/api/2/myself [c.a.pats.service.DefaultTokenAuthenticationService] Authentication successful - returning token: [TokenDTO(id=2, userKey=admin, hashedToken={{PKCS5S2}}iOmg/bw0dXyz, tokenId=355510638677, name=test)] Bearer {pat}");
+        let m = mask(line.as_bytes());
+        assert!(!m.contains("iOmg") && !m.contains(&pat), "{m}");
+        assert!(m.contains("hashedToken=***, tokenId=355510638677"), "{m}");
+        assert!(m.contains("/rest/api/2/myself"), "{m}");
+        let v = mask(b"Verifying user token with hashed token: [{PKCS5S2}abc]");
+        assert_eq!(v, "Verifying user token with hashed token: [***]");
+    }
+
+    const KB: &str = include_str!("../../tests/fixtures/logs/kb-pat-trace-snippet.log");
+
+    fn probe(node: Option<&str>, token_id: &str, expected_file: Option<usize>) -> Probe {
+        Probe {
+            request_id: "904x1468x1".into(),
+            node: node.map(str::to_string),
+            token_id: Some(token_id.into()),
+            expect: Expect {
+                lines: true,
+                token_id: true,
+            },
+            sent_at: Instant::now(),
+            timeout: Duration::ZERO,
+            expected_file,
+            first_seen: None,
+            zone: Zone::new(jiff::tz::TimeZone::UTC),
+        }
+    }
+
+    /// The KB request as if it were our probe (its URL made ours).
+    fn kb_lines() -> Vec<Vec<u8>> {
+        KB.replace("/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19", PROBE_PATH)
+            .lines()
+            .map(|l| l.as_bytes().to_vec())
+            .collect()
+    }
+
+    fn logs() -> Vec<PathBuf> {
+        vec![
+            PathBuf::from("/j/node1/a.log"),
+            PathBuf::from("/j/node2/a.log"),
+        ]
+    }
+
+    #[test]
+    fn verdicts_name_each_case() {
+        let lines = kb_lines();
+        let seen = |i: usize| -> Vec<Option<Watched<'_>>> {
+            (0..2)
+                .map(|j| {
+                    Some(Watched {
+                        lines: if i == j { &lines[..] } else { &[] },
+                        odd: None,
+                    })
+                })
+                .collect()
+        };
+        let v = probe(Some("node1"), "355510638677", Some(0)).verdict(&logs(), &seen(0));
+        assert!(
+            matches!(&v, Some(Verdict::Passed { file: 0, place, .. }) if place == "node1"),
+            "{v:?}"
+        );
+        let v = probe(None, "111111111111", None).verdict(&logs(), &seen(1));
+        assert!(
+            matches!(
+                v,
+                Some(Verdict::Failed(SelfCheckFailure::WrongToken { .. }))
+            ),
+            "{v:?}"
+        );
+        let v = probe(Some("node1"), "355510638677", Some(0)).verdict(&logs(), &seen(1));
+        assert!(
+            matches!(v, Some(Verdict::Failed(SelfCheckFailure::Elsewhere { .. }))),
+            "{v:?}"
+        );
+        let none: Vec<Option<Watched<'_>>> = vec![None, None];
+        let v = probe(None, "355510638677", None).verdict(&logs(), &none);
+        let Some(Verdict::Failed(f @ SelfCheckFailure::NoLine { .. })) = v else {
+            panic!("{v:?}")
+        };
+        assert!(
+            f.to_string().contains("/j/node1/a.log, /j/node2/a.log"),
+            "{f}"
+        );
+        // Lines of our request, none with a token id it can read: shown, masked.
+        let no_id: Vec<Vec<u8>> = lines
+            .iter()
+            .filter(|l| !String::from_utf8_lossy(l).contains("okenId"))
+            .cloned()
+            .collect();
+        let w = vec![Some(Watched {
+            lines: &no_id,
+            odd: None,
+        })];
+        let v = probe(None, "355510638677", None).verdict(&logs()[..1], &w);
+        let Some(Verdict::Failed(f @ SelfCheckFailure::Unparsed { .. })) = v else {
+            panic!("{v:?}")
+        };
+        assert!(!f.to_string().contains("PKCS5S2}"), "{f}");
+        // Another node's request with the same id but another path is not ours.
+        let other: Vec<Vec<u8>> = KB.lines().map(|l| l.as_bytes().to_vec()).collect();
+        let w = vec![Some(Watched {
+            lines: &other,
+            odd: None,
+        })];
+        let v = probe(None, "355510638677", None).verdict(&logs()[..1], &w);
+        assert!(
+            matches!(v, Some(Verdict::Failed(SelfCheckFailure::NoLine { .. }))),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn the_file_of_a_node_is_the_one_path_naming_it() {
+        let logs = vec![
+            PathBuf::from("/srv/jira/node1/log/atlassian-jira.log"),
+            PathBuf::from("/srv/jira/node2/log/atlassian-jira.log"),
+        ];
+        assert_eq!(file_of_node(&logs, "node2"), Some(1));
+        assert_eq!(file_of_node(&logs, "node3"), None);
+        assert_eq!(file_of_node(&logs[..1], "node1"), None);
+    }
+}
