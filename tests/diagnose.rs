@@ -51,7 +51,13 @@ fn pat_traffic(sim: &SimJira) {
     }
 }
 
-fn diagnose(sim: &SimJira, home: &Path, output: &Path, install: &Path) -> std::process::Output {
+fn diagnose(
+    sim: &SimJira,
+    home: &Path,
+    output: &Path,
+    install: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     let pat = &sim.accounts().token("test").unwrap().raw;
     let mut c = common::isolated(home);
     c.env("JIRA_URL", sim.url())
@@ -65,7 +71,8 @@ fn diagnose(sim: &SimJira, home: &Path, output: &Path, install: &Path) -> std::p
         .arg("--jira-install")
         .arg(install)
         .arg("--log")
-        .arg(sim.log_path());
+        .arg(sim.log_path())
+        .args(extra);
     c.output().unwrap()
 }
 
@@ -169,11 +176,16 @@ fn a_tar_gz_bundle_tells_what_happened_and_holds_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let install = install(dir.path());
     let out = dir.path().join("bundle.tar.gz");
-    let r = diagnose(&sim, dir.path(), &out, &install);
+    let r = diagnose(&sim, dir.path(), &out, &install, &["--self-check"]);
     let stdout = String::from_utf8_lossy(&r.stdout);
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("bundle.tar.gz"), "{stdout}");
+    assert_eq!(
+        sim.effective_level("com.atlassian.pats"),
+        Level::Trace,
+        "the self-check put back the level it found"
+    );
 
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(&out).unwrap());
     let mut archive = tar::Archive::new(gz);
@@ -200,6 +212,15 @@ fn a_tar_gz_bundle_tells_what_happened_and_holds_no_secret() {
         &all,
     );
     assert_useful(&files);
+    let probe = &files
+        .iter()
+        .find(|(n, _)| n == "self-check.log")
+        .expect("the self-check's lines are bundled")
+        .1;
+    // The probe used the PAT login ("test", token id 355510638677); its secret is masked.
+    assert!(probe.contains("Got tokenId: [355510638677]"), "{probe}");
+    assert!(probe.contains("/rest/api/2/myself"), "{probe}");
+    assert!(probe.lines().count() >= 3, "{probe}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -215,7 +236,7 @@ fn a_directory_bundle_is_private_and_holds_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let install = install(dir.path());
     let out = dir.path().join("bundle");
-    let r = diagnose(&sim, dir.path(), &out, &install);
+    let r = diagnose(&sim, dir.path(), &out, &install, &[]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
 
     let mut files = Vec::new();
@@ -241,7 +262,7 @@ fn a_directory_bundle_is_private_and_holds_no_secret() {
     assert_useful(&files);
 
     // An existing output is never overwritten.
-    let again = diagnose(&sim, dir.path(), &out, &install);
+    let again = diagnose(&sim, dir.path(), &out, &install, &[]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

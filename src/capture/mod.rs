@@ -186,7 +186,12 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             let watched: Vec<_> = nodes.iter().map(|n| n.scanner.watched()).collect();
             match p.verdict(&opts.logs, &watched) {
                 None => deadline = now + opts.window,
-                Some(Verdict::Passed { file, place, after }) => {
+                Some(Verdict::Passed {
+                    file,
+                    place,
+                    after,
+                    lines,
+                }) => {
                     for (i, n) in nodes.iter_mut().enumerate() {
                         if i == file {
                             n.scanner.keep_out_watched();
@@ -195,7 +200,11 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                         }
                     }
                     status.line(selfcheck::passed_line(&place, after));
-                    self_check = SelfCheck::Passed { place, after };
+                    self_check = SelfCheck::Passed {
+                        place,
+                        after,
+                        lines,
+                    };
                     probe = None;
                     deadline = now + opts.window;
                 }

@@ -119,6 +119,9 @@ pub enum SelfCheck {
         /// The node (`X-ANODEID`) or, without one, the log file.
         place: String,
         after: Duration,
+        /// The probe's log lines as they stood when it passed, raw: `diagnose` bundles
+        /// them after masking.
+        lines: Vec<Vec<u8>>,
     },
     Failed(SelfCheckFailure),
     /// A signal or a log error ended the capture before the self-check did.
@@ -341,6 +344,7 @@ pub enum Verdict {
         file: usize,
         place: String,
         after: Duration,
+        lines: Vec<Vec<u8>>,
     },
     Failed(SelfCheckFailure),
 }
@@ -455,6 +459,7 @@ impl Probe {
             file,
             place,
             after: first_seen.duration_since(self.sent_at),
+            lines: lines.iter().map(|l| l.to_vec()).collect(),
         })
     }
 

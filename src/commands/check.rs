@@ -75,7 +75,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let mut report = check(&client);
     let mut failed_self_check = None;
     if let (None, Some((profile, timeout))) = (&report.failure, self_check) {
-        failed_self_check = run_self_check(&client, profile, timeout, &args.logs, &mut report)?;
+        failed_self_check =
+            run_self_check(&client, profile, timeout, &args.logs, &mut report)?.failure;
     }
     let mut out = std::io::stdout().lock();
     report.rows.render(args.format, &mut out)?;
@@ -91,14 +92,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     }
 }
 
-/// A capture without a window: apply, probe, wait, restore. Some(message) when it failed.
-fn run_self_check(
+/// What a self-check without a window ended with.
+pub(crate) struct SelfCheckRun {
+    /// What to tell the user when it did not pass.
+    pub failure: Option<String>,
+    /// The probe's log lines (raw) when it passed.
+    pub lines: Vec<Vec<u8>>,
+}
+
+/// A capture without a window: apply, probe, wait, restore; its verdict rows go to `r`.
+pub(crate) fn run_self_check(
     client: &Client,
     profile: crate::profiles::Profile,
     timeout: std::time::Duration,
     logs: &[std::path::PathBuf],
     r: &mut Report,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<SelfCheckRun> {
     use crate::capture::selfcheck::{passed_line, SelfCheck};
     use anyhow::Context as _;
     let sig = crate::capture::signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
@@ -114,13 +123,22 @@ fn run_self_check(
                 "FAIL",
                 text.lines().next().unwrap_or_default().to_string(),
             );
-            return Ok(Some(text));
+            return Ok(SelfCheckRun {
+                failure: Some(text),
+                lines: Vec::new(),
+            });
         }
     };
     // Each journal error says what is left and what to do.
     let restore_failed = outcome.restore.as_ref().err().map(|e| e.to_string());
+    let mut lines = Vec::new();
     let verdict = match outcome.self_check {
-        SelfCheck::Passed { place, after } => {
+        SelfCheck::Passed {
+            place,
+            after,
+            lines: seen,
+        } => {
+            lines = seen;
             let line = passed_line(&place, after);
             let detail = line.trim_start_matches("self-check: ").to_string();
             r.row("self-check", "ok", detail);
@@ -156,10 +174,11 @@ fn run_self_check(
             e.to_string().lines().next().unwrap_or_default().to_string(),
         ),
     }
-    Ok(match (verdict, restore_failed) {
+    let failure = match (verdict, restore_failed) {
         (Some(v), Some(rf)) => Some(format!("{v}\n{rf}")),
         (v, rf) => v.or(rf),
-    })
+    };
+    Ok(SelfCheckRun { failure, lines })
 }
 
 pub(crate) fn check(client: &Client) -> Report {

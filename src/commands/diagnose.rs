@@ -30,6 +30,20 @@ pub struct DiagnoseArgs {
     /// atlassian-jira.log: its first 50 lines go into the bundle
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+
+    /// Also run the self-check (raise the pats-trace levels, make one token request, put the
+    /// levels back) and bundle its log lines, masked
+    #[arg(long, requires = "log")]
+    pub self_check: bool,
+
+    /// How long the self-check waits for its request's lines, e.g. 30s
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        requires = "self_check"
+    )]
+    pub self_check_timeout: String,
 }
 
 pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
@@ -37,10 +51,34 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     if out.exists() {
         anyhow::bail!("{} already exists: choose another --output", out.display());
     }
+    // Wrong arguments should not cost a password prompt first.
+    let self_check = if args.self_check {
+        let timeout = super::capture::parse_window(&args.self_check_timeout)
+            .map_err(|e| anyhow::anyhow!("--self-check-timeout: {e}"))?;
+        Some((crate::profiles::load("pats-trace", None)?, timeout))
+    } else {
+        None
+    };
     let client = args.conn.connect()?;
     let recording = Recording::new();
     client.record_to(recording.clone());
-    let report = super::check::check(&client);
+    let mut report = super::check::check(&client);
+    let mut probe_lines = None;
+    if let (None, Some((profile, timeout)), Some(log)) = (&report.failure, self_check, &args.log) {
+        let run = super::check::run_self_check(
+            &client,
+            profile,
+            timeout,
+            std::slice::from_ref(log),
+            &mut report,
+        )?;
+        if let Some(why) = &run.failure {
+            report
+                .failure
+                .get_or_insert_with(|| why.lines().next().unwrap_or_default().to_string());
+        }
+        probe_lines = Some(run.lines);
+    }
 
     let mut bundle = Bundle::new();
     let mut missing = Vec::new();
@@ -95,7 +133,23 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
         None => missing.push("log-head.txt: no --log FILE given".into()),
     }
 
-    extra_log_lines(&mut bundle, &client, &recording);
+    match probe_lines {
+        Some(lines) if !lines.is_empty() => {
+            let lines: Vec<String> = lines
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect();
+            bundle.add_log_lines(
+                "self-check.log",
+                lines.iter().map(String::as_str),
+                &recording,
+            )
+        }
+        Some(_) => missing.push(
+            "self-check.log: the self-check saw no line of its request (see check.txt)".into(),
+        ),
+        None => missing.push("self-check.log: no --self-check given".into()),
+    }
 
     let summary = summary(&client, &report, server_info.as_deref(), &bundle, &missing);
     bundle.add(
@@ -117,11 +171,6 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
-/// Where further log lines join the bundle: the PAT lines of a self-check will be added
-/// here with `bundle.add_log_lines("self-check.log", lines, recording)`, which masks hashed
-/// tokens and anything token-like. Nothing yet.
-fn extra_log_lines(_bundle: &mut Bundle, _client: &Client, _recording: &Recording) {}
 
 fn add_log4j_files(
     bundle: &mut Bundle,
@@ -248,6 +297,9 @@ fn describe(name: &str) -> &'static str {
         "server-info.json" => "GET /rest/api/2/serverInfo",
         "logging-page.html" => "the logging page (ViewLogging.jspa) as Jira served it",
         "log-head.txt" => "the first 50 lines of the --log file",
+        "self-check.log" => {
+            "the log lines of the self-check's one token request (pats-trace), hashes and tokens masked"
+        }
         "log4j/LIVE.txt" => "which log4j file jira-patrol takes as the live one, and why",
         "summary.json" => "the facts of this README, for tools",
         "README.txt" => "this file",
