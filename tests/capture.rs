@@ -136,7 +136,9 @@ fn a_window_that_ends_on_time_restores_and_reports_what_the_clients_did() {
         homes.journal().exists(),
         "journal written while the levels are raised"
     );
+    let gate = sim.hold_level_changes();
     let sent = send(&sim.url(), &sim, 5);
+    drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
     assert_put_back(&sim, &homes);
@@ -151,8 +153,8 @@ fn interrupted_by(signal: &str, code: i32) {
     let homes = Homes::new();
     let child = spawn_capture(&sim.url(), &homes, "10m", &[sim.log_path()], &[]);
     wait_raised(&sim);
+    // Sent before the signal: the capture reads the log once more after restoring.
     let sent = send(&sim.url(), &sim, 3);
-    std::thread::sleep(Duration::from_millis(500));
     let t = Instant::now();
     Command::new("kill")
         .args([signal, &child.id().to_string()])
@@ -227,7 +229,9 @@ fn rotating(mode: RotationMode) {
     let homes = Homes::new();
     let child = spawn_capture(&sim.url(), &homes, "5s", &[sim.log_path()], &[]);
     wait_raised(&sim);
+    let gate = sim.hold_level_changes();
     let sent = send(&sim.url(), &sim, 8);
+    drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -255,8 +259,10 @@ fn two_nodes_merge_into_one_summary_with_per_node_counts() {
     let homes = Homes::new();
     let child = spawn_capture(&a.url(), &homes, "4s", &[a.log_path(), b.log_path()], &[]);
     wait_raised(b);
+    let gate = a.hold_level_changes();
     let sent_a = send(&a.url(), a, 2);
     let sent_b = send(&b.url(), b, 3);
+    drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -418,7 +424,9 @@ fn the_measured_volume_is_checked_against_the_rotation_settings() {
         &["--config", &props_arg, "--keep", "2w"],
     );
     wait_raised(&sim);
+    let gate = sim.hold_level_changes();
     send(&sim.url(), &sim, 10);
+    drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("the log grew by"), "{err}");

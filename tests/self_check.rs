@@ -198,11 +198,13 @@ fn a_working_jira_passes_and_the_probe_leaves_no_trace_in_the_report() {
         &["--for", "4s"],
     );
     wait_raised(&sim);
+    let gate = sim.hold_level_changes();
     let sent = traffic::run(
         &sim.url(),
         &traffic::standard_mix(sim.accounts(), 4),
         &TrafficOptions::default(),
     );
+    drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("self-check: our request seen on "), "{err}");
@@ -242,11 +244,13 @@ fn a_pat_login_probes_with_its_own_token_which_the_report_does_not_count() {
         &["--for", "4s"],
     );
     wait_raised(&sim);
+    let gate = sim.hold_level_changes();
     let sent = traffic::run(
         &sim.url(),
         &traffic::standard_mix(sim.accounts(), 3),
         &TrafficOptions::default(),
     );
+    drop(gate);
     assert!(sent.by_token_id[&token.token_id].ok > 0);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");

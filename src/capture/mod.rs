@@ -254,6 +254,19 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     status.clear();
     if probe.is_some() {
         self_check = SelfCheck::Unfinished;
+        // Stopped before the verdict: where the held lines are the probe's (its id on its
+        // path), they are still ours and stay out of the report.
+        let needle = format!(" {} ", selfcheck::PROBE_PATH);
+        for n in &mut nodes {
+            let ours = n.scanner.watched().is_some_and(|w| {
+                w.lines
+                    .iter()
+                    .any(|l| crate::scan::pat::find(l, needle.as_bytes()).is_some())
+            });
+            if ours {
+                n.scanner.keep_out_watched();
+            }
+        }
     }
     // What was held for an unfinished or failed self-check is ordinary traffic again.
     if !matches!(self_check, SelfCheck::Passed { .. }) {

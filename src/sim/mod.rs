@@ -272,6 +272,18 @@ impl SimJira {
             .store(by.as_millis() as u64, Ordering::SeqCst);
     }
 
+    /// Until the guard is dropped, level changes through the logging page wait (on every
+    /// node of a cluster). A test sending traffic during a capture holds it so that the
+    /// capture's restore, whenever its window ends, comes after the last request: the
+    /// report can then be compared with what was sent, however slow the machine.
+    pub fn hold_level_changes(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.state
+            .shared
+            .level_gate
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Requests served so far.
     pub fn request_count(&self) -> u64 {
         self.state.counter.load(Ordering::SeqCst)

@@ -41,6 +41,9 @@ pub(crate) struct Shared {
     nodes: Mutex<Vec<Weak<State>>>,
     /// Every cookie value ever set, for tests proving none leaks.
     pub issued_cookies: Mutex<Vec<String>>,
+    /// Held for writing by a test, it makes level changes through the logging page wait:
+    /// a capture's restore then cannot overtake the traffic the test is still sending.
+    pub level_gate: std::sync::RwLock<()>,
 }
 
 impl Shared {
@@ -53,6 +56,7 @@ impl Shared {
             xsrf_tokens: Mutex::new(HashSet::new()),
             nodes: Mutex::new(Vec::new()),
             issued_cookies: Mutex::new(Vec::new()),
+            level_gate: std::sync::RwLock::new(()),
         })
     }
 }
@@ -1316,6 +1320,7 @@ impl State {
         };
         // Faithful gotcha: log4j's Level.toLevel(name, DEBUG).
         let level = level_name.parse::<Level>().unwrap_or(Level::Debug);
+        let _open = self.shared.level_gate.read();
         self.set_level_everywhere(&logger, level);
         Reply::redirect("/secure/admin/ViewLogging.jspa")
     }
