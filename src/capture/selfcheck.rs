@@ -139,7 +139,7 @@ pub enum SelfCheckFailure {
         secs: u64,
         files: Vec<PathBuf>,
     },
-    #[error("self-check failed: a log line of our test request ({request_id}) in {} could not be read: {line}\nthe log layout may differ from Jira's stock one ({why}); please report this line", file.display())]
+    #[error("self-check failed: a log line of our test request ({request_id}) in {} could not be read: {line}\nthe log layout may differ from Jira's stock one ({why}): run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     Unparsed {
         request_id: String,
         file: PathBuf,
@@ -154,7 +154,7 @@ pub enum SelfCheckFailure {
         found: PathBuf,
         expected: PathBuf,
     },
-    #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows; please report it", file.display())]
+    #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows: run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     WrongToken {
         request_id: String,
         file: PathBuf,
