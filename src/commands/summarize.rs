@@ -145,7 +145,12 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     match args.format {
         SummaryFormat::Table => report::table(&rep, &mut out, crate::format::terminal_width())?,
         SummaryFormat::Json => report::json(&rep, &mut out)?,
-        SummaryFormat::Csv => report::csv(&rep, &mut out)?,
+        SummaryFormat::Csv => {
+            report::csv(&rep, &mut out)?;
+            if let Some(note) = report::csv_note(&rep) {
+                eprintln!("{note}");
+            }
+        }
         SummaryFormat::Sql => report::sql(&rep, args.dialect, &mut out)?,
         SummaryFormat::Jsonl => {}
     }
