@@ -1,7 +1,7 @@
 //! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
 
 use crate::report::{self, Dialect};
-use crate::scan::input::{discover, scan_streams};
+use crate::scan::input::{discover, order_by_content, scan_streams};
 use crate::scan::{Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
@@ -114,7 +114,10 @@ pub struct SummarizeArgs {
 pub fn run(args: SummarizeArgs) -> Result<()> {
     let zone = args.filter.who.zone()?;
     let filter = args.filter.filter(&zone)?;
-    let streams = discover(&args.paths)?;
+    let mut streams = discover(&args.paths)?;
+    for note in order_by_content(&mut streams) {
+        eprintln!("{note}");
+    }
     let mut scanner = Scanner::new(zone);
     let mut summary = Summary::new();
     let stdout = io::stdout();
