@@ -382,7 +382,9 @@ fn token_id_in(s: &str, user_key: Option<&str>) -> Option<String> {
             }
         }
     }
-    (unmarked_count == 1).then(|| unmarked.map(str::to_string)).flatten()
+    (unmarked_count == 1)
+        .then(|| unmarked.map(str::to_string))
+        .flatten()
 }
 
 enum Marker {
@@ -469,9 +471,15 @@ mod tests {
     #[test]
     fn decoding_errors_are_told_from_pat_failures() {
         assert!(is_decoding_error("Illegal base64 character 2e"));
-        assert!(is_decoding_error("Input byte array has wrong 4-byte ending unit"));
-        assert!(is_decoding_error("Last unit does not have enough valid bits"));
-        assert!(!is_decoding_error("Unable to locate active user: JIRAUSER10100"));
+        assert!(is_decoding_error(
+            "Input byte array has wrong 4-byte ending unit"
+        ));
+        assert!(is_decoding_error(
+            "Last unit does not have enough valid bits"
+        ));
+        assert!(!is_decoding_error(
+            "Unable to locate active user: JIRAUSER10100"
+        ));
         assert!(!is_decoding_error(
             "Authentication failed for token with ID: 355510638677"
         ));

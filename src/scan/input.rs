@@ -188,11 +188,7 @@ pub fn order_by_content(streams: &mut [Vec<Source>]) -> Vec<String> {
         let live = stream
             .last()
             .is_some_and(|s| rotation_key(&name(s)).1 == RotationKey::Live);
-        let backups = if live {
-            stream.len() - 1
-        } else {
-            stream.len()
-        };
+        let backups = if live { stream.len() - 1 } else { stream.len() };
         let times: Option<Vec<i64>> = stream[..backups].iter().map(first_time).collect();
         let Some(times) = times else { continue };
         let mut order: Vec<usize> = (0..backups).collect();
