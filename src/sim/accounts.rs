@@ -88,13 +88,19 @@ impl SimAccounts {
     /// | admin | admin    | admin         | yes   | yes    |
     /// | jdoe  | jdoe     | JIRAUSER10100 | no    | yes    |
     /// | gone  | gone     | JIRAUSER10200 | no    | no     |
+    /// | 100200300400 | 100200300400 | 100200300400 | no | yes |
+    ///
+    /// The last is an old user whose key is the lower-cased user name, twelve digits: a
+    /// trap for anything that takes a twelve-digit run for a token id.
     ///
     /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
     /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
     /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired);
     /// 5 `987654321098` gone `cron job` (owner inactive); 6 `777000111222` admin
     /// `release-bot [eu], expiringAt=never` (never used: `lastAccessedAt=null`; a name that
-    /// fools naive `key=value` or bracket parsing of the TokenDTO line).
+    /// fools naive `key=value` or bracket parsing of the TokenDTO line); 7 `405060708090`
+    /// `100200300400` `nightly export`; 8 `313131313131` `JIRAUSER10300` `legacy sync`, whose
+    /// owner was deleted (the pruning job removes it; owner name `(deleted user)`).
     pub fn seeded(now: Timestamp) -> SimAccounts {
         // Whole seconds, so the fractions below are the KB's (`.933`, `.734685`).
         let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
@@ -111,6 +117,7 @@ impl SimAccounts {
             user("admin", "admin", "Administrator", true, true),
             user("jdoe", "JIRAUSER10100", "Jane Doe", false, true),
             user("gone", "JIRAUSER10200", "Former Employee", false, false),
+            user("100200300400", "100200300400", "Old Account", false, true),
         ];
         let days = |d: i64| SignedDuration::from_hours(24 * d);
         let ago = |d: i64| now - days(d);
@@ -136,7 +143,15 @@ impl SimAccounts {
                 expiring_at: expiring.map(|t| t + SignedDuration::from_micros(933_000)),
             }
         };
-        let (admin, jdoe, gone) = (&users[0], &users[1], &users[2]);
+        let (admin, jdoe, gone, numeric) = (&users[0], &users[1], &users[2], &users[3]);
+        // Not among the users: deleted, only its token row is left.
+        let deleted = user(
+            "(deleted user)",
+            "JIRAUSER10300",
+            "Deleted User",
+            false,
+            false,
+        );
         let tokens = vec![
             mk(
                 1,
@@ -191,6 +206,24 @@ impl SimAccounts {
                 ago(2),
                 None,
                 Some(ahead(200)),
+            ),
+            mk(
+                7,
+                "405060708090",
+                numeric,
+                "nightly export",
+                ago(90),
+                Some(ago(1)),
+                None,
+            ),
+            mk(
+                8,
+                "313131313131",
+                &deleted,
+                "legacy sync",
+                ago(700),
+                Some(ago(500)),
+                None,
             ),
         ];
         SimAccounts { users, tokens }
