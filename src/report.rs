@@ -171,7 +171,11 @@ fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64, u64)) -> String {
         .take(3)
         .map(|i| {
             let (k, n, failed) = f(i);
-            format!("{k} ({})", counts(n, failed))
+            match (n, failed) {
+                (n, 0) => format!("{k} ({n})"),
+                (0, failed) => format!("{k} ({failed} failed)"),
+                (n, failed) => format!("{k} ({n}, {failed} failed)"),
+            }
         })
         .collect();
     if items.len() > 3 {
