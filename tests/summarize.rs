@@ -671,6 +671,16 @@ fn per_token_ips_and_paths_add_up_to_its_requests_and_failures() {
             );
         }
     }
+    // Table and CSV show failed attempts beside the successes, not mixed into them.
+    let text = |f: &str| {
+        let out = bin()
+            .args(["summarize", p.to_str().unwrap(), "--format", f])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(text("table").contains(" failed)"));
+    assert!(text("csv").contains(" failed)"));
 }
 
 #[test]
