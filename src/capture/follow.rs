@@ -286,10 +286,18 @@ impl Follower {
         is_ours: impl Fn(&mut File, u64) -> io::Result<bool>,
     ) -> io::Result<(Option<File>, Vec<File>)> {
         let mut newer: Vec<(File, Option<SystemTime>, (u64, u64))> = Vec::new();
+        let mut missing = 0;
         for k in 1..=MAX_BACKUPS {
             let Ok(mut f) = File::open(self.backup(k)) else {
-                break;
+                // While the set shifts (`.k` → `.k+1`, newest last) one number is briefly
+                // free: only two in a row mean the end of the set.
+                missing += 1;
+                if missing == 2 {
+                    break;
+                }
+                continue;
             };
+            missing = 0;
             let m = f.metadata()?;
             let id = file_id(&m);
             if is_ours(&mut f, m.len())? {
