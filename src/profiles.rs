@@ -313,6 +313,11 @@ mod tests {
         let f = parse("pats-filter-trace", BUILTIN[3].1, Origin::Builtin).unwrap();
         assert_eq!(f.loggers[0].0, "com.atlassian.pats.web.filter");
         assert!(f.reveals.contains("Auth SUCCESS"));
+        // A hash mismatch logs no DEBUG line: the DEBUG profile must not promise failures.
+        let d = parse("pats-debug", BUILTIN[1].1, Origin::Builtin).unwrap();
+        assert_eq!(d.loggers[0].1, Level::Debug);
+        assert!(d.reveals.contains("No failures"), "{}", d.reveals);
+        assert!(!d.reveals.contains("Failed hash checks log"));
     }
 
     const GOOD: &str = "description = \"d\"\nreveals = \"r\"\n[cost]\npat_request = 1\nother_request = 0\n[loggers]\n\"com.x\" = \"trace\"\n";

@@ -21,6 +21,15 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+/// CSV has one row per token, so requests whose Bearer value was no PAT have no row:
+/// the line to tell the user so (on stderr), if there were any.
+pub fn csv_note(r: &Report) -> Option<String> {
+    let n = r.not_pat_bearer.requests;
+    (n > 0).then(|| {
+        format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths.")
+    })
+}
+
 pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -41,12 +50,12 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let ips: Vec<String> = t
             .ips
             .iter()
-            .map(|c| format!("{}={}", c.ip, c.requests))
+            .map(|c| format!("{}={}", c.ip, counts(c.requests, c.failures)))
             .collect();
         let paths: Vec<String> = t
             .paths
             .iter()
-            .map(|c| format!("{}={}", c.path, c.requests))
+            .map(|c| format!("{}={}", c.path, counts(c.requests, c.failures)))
             .collect();
         w.write_record([
             t.token_id.as_str(),
@@ -66,6 +75,15 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ])?;
     }
     w.flush()
+}
+
+/// `5`, or `5 (+1 failed)` when there were failed attempts.
+fn counts(requests: u64, failures: u64) -> String {
+    if failures == 0 {
+        requests.to_string()
+    } else {
+        format!("{requests} (+{failures} failed)")
+    }
 }
 
 /// One JSON object per request, written as the scanner finds them.
@@ -103,6 +121,13 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
         out,
         "-- Personal access tokens seen in the logs (jira-patrol). HASHED_TOKEN is not selected."
     )?;
+    if r.not_pat_bearer.requests > 0 {
+        writeln!(
+            out,
+            "-- {} request(s) carried Bearer credentials that are not personal access tokens: nothing to look up for them.",
+            r.not_pat_bearer.requests
+        )?;
+    }
     if ids.is_empty() {
         return writeln!(out, "-- No token ids were seen: nothing to look up.");
     }
@@ -140,13 +165,17 @@ fn short_time(t: &Option<String>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64)) -> String {
+fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64, u64)) -> String {
     let mut s: Vec<String> = items
         .iter()
         .take(3)
         .map(|i| {
-            let (k, n) = f(i);
-            format!("{k} ({n})")
+            let (k, n, failed) = f(i);
+            match (n, failed) {
+                (n, 0) => format!("{k} ({n})"),
+                (0, failed) => format!("{k} ({failed} failed)"),
+                (n, failed) => format!("{k} ({n}, {failed} failed)"),
+            }
         })
         .collect();
     if items.len() > 3 {
@@ -185,8 +214,8 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                     short_time(&t.first_seen),
                     short_time(&t.last_seen),
                     expires,
-                    top(&t.ips, |c| (c.ip.clone(), c.requests)),
-                    top(&t.paths, |c| (c.path.clone(), c.requests)),
+                    top(&t.ips, |c| (c.ip.clone(), c.requests, c.failures)),
+                    top(&t.paths, |c| (c.path.clone(), c.requests, c.failures)),
                 ]
             })
             .collect();
@@ -240,6 +269,24 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             })
             .collect();
         crate::format::write_table(out, &["TOKEN ID", "ATTEMPTS", "REASON"], &rows, width)?;
+    }
+    let np = &r.not_pat_bearer;
+    if np.requests > 0 {
+        writeln!(
+            out,
+            "\nBearer credentials that are not personal access tokens (e.g. a JWT): {} request(s), no PAT involved.",
+            np.requests
+        )?;
+        writeln!(
+            out,
+            "  from: {}",
+            top(&np.ips, |c| (c.ip.clone(), c.requests, c.failures))
+        )?;
+        writeln!(
+            out,
+            "  to:   {}",
+            top(&np.paths, |c| (c.path.clone(), c.requests, c.failures))
+        )?;
     }
     if r.unattributed_failures > 0 {
         writeln!(

@@ -47,32 +47,74 @@ impl Filter {
     }
 }
 
-/// Keys with their counts, most frequent first.
-type Ranked = Vec<(String, u64)>;
+/// Keys with their (successful requests, failures), most frequent first.
+type Ranked = Vec<(String, (u64, u64))>;
 
+/// Successful requests and failures per key (IP, path, reason).
 #[derive(Debug, Default)]
-struct Counter(HashMap<String, u64>);
+struct Counter(HashMap<String, (u64, u64)>);
 
 impl Counter {
-    fn add(&mut self, key: &str) {
-        if let Some(n) = self.0.get_mut(key) {
-            *n += 1;
+    fn add(&mut self, key: &str, success: bool) {
+        let n = if let Some(n) = self.0.get_mut(key) {
+            n
         } else if self.0.len() < MAX_DISTINCT {
-            self.0.insert(key.to_string(), 1);
+            self.0.entry(key.to_string()).or_default()
         } else {
-            *self.0.entry(OTHER.to_string()).or_default() += 1;
+            self.0.entry(OTHER.to_string()).or_default()
+        };
+        if success {
+            n.0 += 1;
+        } else {
+            n.1 += 1;
         }
     }
 
     fn sorted(&self) -> Ranked {
         let mut v: Vec<_> = self.0.iter().map(|(k, n)| (k.clone(), *n)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.sort_by(|a, b| {
+            (b.1 .0 + b.1 .1)
+                .cmp(&(a.1 .0 + a.1 .1))
+                .then_with(|| a.0.cmp(&b.0))
+        });
         v
+    }
+
+    fn ips(&self) -> Vec<IpCount> {
+        self.sorted()
+            .into_iter()
+            .map(|(ip, (requests, failures))| IpCount {
+                ip,
+                requests,
+                failures,
+            })
+            .collect()
+    }
+
+    fn paths(&self) -> Vec<PathCount> {
+        self.sorted()
+            .into_iter()
+            .map(|(path, (requests, failures))| PathCount {
+                path,
+                requests,
+                failures,
+            })
+            .collect()
+    }
+
+    fn reasons(&self) -> Vec<ReasonCount> {
+        self.sorted()
+            .into_iter()
+            .map(|(reason, (_, requests))| ReasonCount { reason, requests })
+            .collect()
     }
 }
 
 #[derive(Debug, Default)]
 struct TokenStats {
+    /// Identified as a token of the instance (it authenticated a request, or its TokenDTO
+    /// was logged); otherwise only an id that was presented and failed.
+    known: bool,
     name: Option<String>,
     user_key: Option<String>,
     username: Option<String>,
@@ -98,11 +140,20 @@ impl TokenStats {
     }
 }
 
+/// Requests whose Bearer value was no PAT at all.
+#[derive(Debug, Default)]
+struct NotPatStats {
+    requests: u64,
+    ips: Counter,
+    paths: Counter,
+}
+
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Every token id seen, known tokens and ids that only failed alike.
     tokens: HashMap<String, TokenStats>,
     unidentified: HashMap<String, u64>,
-    failed: HashMap<String, (u64, Counter)>,
+    not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
 }
@@ -118,7 +169,7 @@ impl Summary {
     }
 
     pub fn tokens_seen(&self) -> usize {
-        self.tokens.len()
+        self.tokens.values().filter(|t| t.known).count()
     }
 
     pub fn add(&mut self, r: &Request) {
@@ -127,33 +178,34 @@ impl Summary {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
                 let t = self.token(id, r);
+                t.known = true;
                 t.requests += 1;
                 t.seen(r.ts);
-                t.ips.add(&r.ip);
-                t.paths.add(&r.path);
+                t.ips.add(&r.ip, true);
+                t.paths.add(&r.path, true);
             }
             Some(Outcome::Failure) => match &r.token_id {
-                // Identified by its TokenDTO (e.g. the owner was deactivated): the token
-                // is known, its use failed.
-                Some(id) if r.info.is_some() || self.tokens.contains_key(id) => {
+                // Identified by its TokenDTO (e.g. the owner was deactivated), by an
+                // earlier success, or only presented: which of these is decided when the
+                // report is made, since a later success identifies the id too.
+                Some(id) => {
                     let t = self.token(id, r);
+                    t.known |= r.info.is_some();
                     t.failures += 1;
                     t.seen(r.ts);
-                    t.ips.add(&r.ip);
-                    t.paths.add(&r.path);
+                    t.ips.add(&r.ip, false);
+                    t.paths.add(&r.path, false);
                     if let Some(reason) = &r.reason {
-                        t.reasons.add(reason);
-                    }
-                }
-                Some(id) => {
-                    let f = self.failed.entry(id.clone()).or_default();
-                    f.0 += 1;
-                    if let Some(reason) = &r.reason {
-                        f.1.add(reason);
+                        t.reasons.add(reason, false);
                     }
                 }
                 None => self.unattributed_failures += 1,
             },
+            Some(Outcome::NotPat) => {
+                self.not_pat.requests += 1;
+                self.not_pat.ips.add(&r.ip, true);
+                self.not_pat.paths.add(&r.path, true);
+            }
             Some(Outcome::Unidentified) | None => {
                 if let Some(k) = &r.user_key {
                     *self.unidentified.entry(k.clone()).or_default() += 1;
@@ -185,56 +237,41 @@ impl Summary {
     }
 
     pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
-        let mut failed: HashMap<&str, (u64, Ranked)> = HashMap::new();
-        for (id, (n, reasons)) in &self.failed {
-            failed.insert(id.as_str(), (*n, reasons.sorted()));
-        }
-        let mut tokens: Vec<TokenReport> = self
-            .tokens
-            .iter()
-            .map(|(id, t)| {
-                // A token id that failed before it was known is the same token.
-                let (extra, extra_reasons) = failed.remove(id.as_str()).unwrap_or_default();
-                let mut reasons = t.reasons.sorted();
-                reasons.extend(extra_reasons);
-                TokenReport {
+        let mut tokens: Vec<TokenReport> = Vec::new();
+        let mut failed_token_ids: Vec<FailedToken> = Vec::new();
+        for (id, t) in &self.tokens {
+            if !t.known {
+                failed_token_ids.push(FailedToken {
                     token_id: id.clone(),
-                    name: t.name.clone(),
-                    user_key: t.user_key.clone(),
-                    username: t.username.clone(),
-                    created_at: t.created_at.map(Ts::rfc3339),
-                    expires_at: match t.expiry {
-                        Expiry::At(ts) => Some(ts.rfc3339()),
-                        _ => None,
-                    },
-                    expires: match t.expiry {
-                        Expiry::At(_) => "date".to_string(),
-                        Expiry::Never => "never".to_string(),
-                        Expiry::Unknown => "unknown".to_string(),
-                    },
-                    requests: t.requests,
-                    failures: t.failures + extra,
-                    first_seen: t.first_seen.map(Ts::rfc3339),
-                    last_seen: t.last_seen.map(Ts::rfc3339),
-                    ips: t
-                        .ips
-                        .sorted()
-                        .into_iter()
-                        .map(|(ip, requests)| IpCount { ip, requests })
-                        .collect(),
-                    paths: t
-                        .paths
-                        .sorted()
-                        .into_iter()
-                        .map(|(path, requests)| PathCount { path, requests })
-                        .collect(),
-                    failure_reasons: reasons
-                        .into_iter()
-                        .map(|(reason, requests)| ReasonCount { reason, requests })
-                        .collect(),
-                }
-            })
-            .collect();
+                    requests: t.failures,
+                    failure_reasons: t.reasons.reasons(),
+                });
+                continue;
+            }
+            tokens.push(TokenReport {
+                token_id: id.clone(),
+                name: t.name.clone(),
+                user_key: t.user_key.clone(),
+                username: t.username.clone(),
+                created_at: t.created_at.map(Ts::rfc3339),
+                expires_at: match t.expiry {
+                    Expiry::At(ts) => Some(ts.rfc3339()),
+                    _ => None,
+                },
+                expires: match t.expiry {
+                    Expiry::At(_) => "date".to_string(),
+                    Expiry::Never => "never".to_string(),
+                    Expiry::Unknown => "unknown".to_string(),
+                },
+                requests: t.requests,
+                failures: t.failures,
+                first_seen: t.first_seen.map(Ts::rfc3339),
+                last_seen: t.last_seen.map(Ts::rfc3339),
+                ips: t.ips.ips(),
+                paths: t.paths.paths(),
+                failure_reasons: t.reasons.reasons(),
+            });
+        }
         tokens.sort_by(|a, b| {
             (b.requests + b.failures)
                 .cmp(&(a.requests + a.failures))
@@ -253,17 +290,6 @@ impl Summary {
                 .cmp(&a.requests)
                 .then_with(|| a.user_key.cmp(&b.user_key))
         });
-        let mut failed_token_ids: Vec<FailedToken> = failed
-            .into_iter()
-            .map(|(id, (n, reasons))| FailedToken {
-                token_id: id.to_string(),
-                requests: n,
-                failure_reasons: reasons
-                    .into_iter()
-                    .map(|(reason, requests)| ReasonCount { reason, requests })
-                    .collect(),
-            })
-            .collect();
         failed_token_ids.sort_by(|a, b| {
             b.requests
                 .cmp(&a.requests)
@@ -282,6 +308,11 @@ impl Summary {
             unidentified,
             failed_token_ids,
             unattributed_failures: self.unattributed_failures,
+            not_pat_bearer: NotPatBearer {
+                requests: self.not_pat.requests,
+                ips: self.not_pat.ips.ips(),
+                paths: self.not_pat.paths.paths(),
+            },
             volume: Volume {
                 pat_lines: stats.pat_lines,
                 pat_bytes: stats.pat_bytes,
@@ -307,6 +338,10 @@ pub struct Report {
     pub failed_token_ids: Vec<FailedToken>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
+    /// Bearer credentials that are not personal access tokens (a JWT, another system's
+    /// token): never a PAT failure, never under a token id.
+    #[serde(default)]
+    pub not_pat_bearer: NotPatBearer,
     pub volume: Volume,
     /// Per Data Center node (one per followed log) in a capture; empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -319,6 +354,7 @@ impl Report {
             && self.unidentified.is_empty()
             && self.failed_token_ids.is_empty()
             && self.unattributed_failures == 0
+            && self.not_pat_bearer.requests == 0
     }
 }
 
@@ -343,16 +379,32 @@ pub struct TokenReport {
     pub failure_reasons: Vec<ReasonCount>,
 }
 
+/// Per source address: `requests` counts successful requests only, `failures` the failed
+/// attempts, so over a token's entries they sum to the token's own two counts.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct IpCount {
     pub ip: String,
     pub requests: u64,
+    #[serde(default)]
+    pub failures: u64,
 }
 
+/// Per path (query string cut), counted like [`IpCount`].
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct PathCount {
     pub path: String,
     pub requests: u64,
+    #[serde(default)]
+    pub failures: u64,
+}
+
+/// Requests that presented a Bearer value the PAT plugin could not decode as a token.
+/// Their IPs and paths count them as `requests` (`failures` stays 0).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct NotPatBearer {
+    pub requests: u64,
+    pub ips: Vec<IpCount>,
+    pub paths: Vec<PathCount>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]

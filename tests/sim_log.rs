@@ -291,10 +291,87 @@ fn failing_tokens_log_their_failure_and_never_auth_success() {
         "{fail}"
     );
     assert!(!m.iter().any(|l| l.starts_with("Authentication successful")));
+    // A wrong secret, exactly as pats-plugin 1.4.7 logs it: the password encoder's line
+    // and the failure; no TokenDTO, and no DEBUG line (`Not a valid password!` included).
+    let tail = Tail::at_end(&sim);
+    assert_eq!(pat_get(&sim, "/rest/api/2/myself", &tampered), 401);
+    let e = tail.entries();
+    let masked: Vec<String> = e.iter().map(|e| mask(&e.message)).collect();
+    assert_eq!(
+        masked,
+        [
+            ">>> TokenBasedAuthenticationFilter.doFilter",
+            "Got tokenId: [] from token",
+            "Using password encoder to see if tokens match with hashed token: []",
+            "Auth failure: []",
+            "<<< TokenBasedAuthenticationFilter.doFilter",
+        ]
+    );
+    assert!(e.iter().all(|e| e.level == "TRACE"));
 
     let m = run("not-a-token!");
     assert_eq!(m.len(), 3);
     assert_eq!(m[1], "Auth failure: [Illegal base64 character 2d]");
+}
+
+#[test]
+fn the_pruning_job_names_every_owner_without_a_request_and_removes_deleted_owners_tokens() {
+    let sim = SimJira::start(quiet()).unwrap();
+    sim.set_level("com.atlassian.pats", Level::Debug);
+    let tail = Tail::at_end(&sim);
+    sim.run_pruning_job();
+    let e = tail.entries();
+    assert!(e.iter().all(|e| e.thread == "Caesium-1-2"
+        && e.level == "DEBUG"
+        && e.user.is_empty()
+        && e.request_id.is_empty()
+        && e.ip.is_empty()
+        && e.url.is_empty()));
+    let lines: Vec<(&str, &str)> = e
+        .iter()
+        .map(|e| (e.category.as_str(), e.message.as_str()))
+        .collect();
+    let look = |k: &str| {
+        (
+            "c.a.pats.checker.JiraProductUserProvider",
+            format!("Looking for Jira user with key: [{k}]"),
+        )
+    };
+    let expected: Vec<(String, String)> = ["100200300400", "JIRAUSER10100", "JIRAUSER10200"]
+        .iter()
+        .map(|k| {
+            let (c, m) = look(k);
+            (c.to_string(), m)
+        })
+        .chain([
+            (look("JIRAUSER10900").0.to_string(), look("JIRAUSER10900").1),
+            (
+                "c.a.pats.jobs.DeletedUserPruningJob".to_string(),
+                "Removing tokens for deleted userKey [JIRAUSER10900]".to_string(),
+            ),
+            (look("admin").0.to_string(), look("admin").1),
+        ])
+        .collect();
+    let got: Vec<(String, String)> = lines
+        .iter()
+        .map(|(c, m)| (c.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(
+        sim.token("313131313131").is_none(),
+        "the deleted owner's token is gone"
+    );
+    // Next run: the owner is gone with its tokens.
+    let tail = Tail::at_end(&sim);
+    sim.run_pruning_job();
+    assert!(!tail
+        .lines()
+        .iter()
+        .any(|l| l.contains("Removing tokens") || l.contains("JIRAUSER10900")));
+    sim.set_level("com.atlassian.pats", Level::Warn);
+    let tail = Tail::at_end(&sim);
+    sim.run_pruning_job();
+    assert!(tail.lines().is_empty(), "nothing at WARN");
 }
 
 #[test]

@@ -27,7 +27,17 @@ fn the_standard_mix_is_counted_by_token_id_and_matches_the_log() {
     assert_eq!(t("old laptop").unauthorized, 6);
     assert_eq!(t("cron job").unauthorized, 6);
     assert_eq!(report.by_token_id["424242424242"].unauthorized, 6);
-    assert_eq!(report.malformed.unauthorized, 6);
+    // Garbage and a JWT: neither is a well-formed token. Refused tokens go on as anonymous,
+    // so the JWT's public project listing still answers 200.
+    assert_eq!(report.malformed.sent, 12);
+    assert_eq!(report.by_client["malformed"].unauthorized, 6);
+    assert_eq!(report.by_client["jwt-gateway"].unauthorized, 3);
+    assert_eq!(t("nightly export").ok, 6);
+    assert_eq!(
+        t("nightly export").unauthorized,
+        6,
+        "the tampered export token"
+    );
     assert_eq!(report.without_token.ok, 6);
     // jdoe's tampered token and the bridge share a token id: 6 good + 6 bad.
     assert_eq!(t("Jira→Slack «bridge» ü").sent, 12);

@@ -477,3 +477,258 @@ fn token_id_reads_stdin_or_the_environment_never_argv() {
 
 #[allow(dead_code)]
 fn _paths(_: PathBuf) {}
+
+fn summarize_full(args: &[&str]) -> (Value, String) {
+    let out = bin()
+        .arg("summarize")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn users_without_token(j: &Value) -> u64 {
+    j["unidentified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["requests"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn the_nightly_pruning_job_is_no_request_of_anyone() {
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 21,
+        pruning_share: 0.01,
+        ..Config::default()
+    });
+    assert!(e.pruning_runs > 3, "the job ran: {}", e.pruning_runs);
+    let d = tempfile::tempdir().unwrap();
+    let full = d.path().join("full.log");
+    write(&full, &log);
+    let j = summarize_json(&[full.to_str().unwrap()]);
+    assert_matches(&j, &e);
+    assert_eq!(users_without_token(&j), 0, "{}", j["unidentified"]);
+    // DEBUG only: each request's `Looking for Jira user` is one request of that user; the
+    // job's lines (scheduler thread, no request id) are none.
+    let debug = d.path().join("debug.log");
+    write(&debug, &only(&log, |l| l.contains(" DEBUG ")));
+    let j = summarize_json(&[debug.to_str().unwrap()]);
+    let successes: u64 = e.tokens.values().map(|c| c.0).sum();
+    assert_eq!(users_without_token(&j), successes);
+    assert!(!j["unidentified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["user_key"] == genlog::DELETED_OWNER));
+}
+
+#[test]
+fn a_wrong_secret_is_a_failure_of_its_token_id_even_when_the_user_key_is_twelve_digits() {
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 5,
+        failure_share: 0.4,
+        ..Config::default()
+    });
+    let numeric = e.tokens["505050505050"];
+    assert!(
+        numeric.0 > 0 && numeric.1 > 0,
+        "the twelve-digit user's token succeeded and failed: {numeric:?}"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let full = d.path().join("full.log");
+    write(&full, &log);
+    let j = summarize_json(&[full.to_str().unwrap()]);
+    assert_matches(&j, &e);
+    // Filter TRACE only: no `Got tokenId`, the token id comes from the failure's text,
+    // which names the user key `100200300400` first.
+    let filter = d.path().join("filter.log");
+    write(&filter, &only(&log, |l| l.contains("web.filter.")));
+    let j = summarize_json(&[filter.to_str().unwrap()]);
+    assert_matches_ignoring_pat_lines(&j, &e);
+    assert_eq!(j["unattributed_failures"], 0);
+    // A DEBUG-only view sees no failure at all (no `Not a valid password!` for a mismatch).
+    let debug = d.path().join("debug.log");
+    write(&debug, &only(&log, |l| l.contains(" DEBUG ")));
+    let j = summarize_json(&[debug.to_str().unwrap()]);
+    assert_eq!(j["unattributed_failures"], 0);
+    assert!(j["tokens"].as_array().unwrap().is_empty());
+    assert!(j["failed_token_ids"].as_array().unwrap().is_empty());
+}
+
+fn assert_matches_ignoring_pat_lines(j: &Value, e: &Expected) {
+    let (tokens, unknown) = counts(j);
+    assert_eq!(tokens, e.tokens, "per-token (requests, failures)");
+    assert_eq!(unknown, e.unknown, "unknown token ids");
+}
+
+#[test]
+fn bearer_values_that_are_no_pat_are_reported_apart() {
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 13,
+        not_pat_share: 0.1,
+        ..Config::default()
+    });
+    assert!(e.not_pat > 3, "{}", e.not_pat);
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("atlassian-jira.log");
+    write(&p, &log);
+    let p = p.to_str().unwrap();
+    let j = summarize_json(&[p]);
+    assert_matches(&j, &e);
+    let np = &j["not_pat_bearer"];
+    assert_eq!(np["requests"].as_u64(), Some(e.not_pat));
+    for (list, key) in [("ips", "ip"), ("paths", "path")] {
+        let entries = np[list].as_array().unwrap();
+        assert!(entries.iter().all(|x| x[key].is_string()));
+        let sum: u64 = entries
+            .iter()
+            .map(|x| x["requests"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, e.not_pat, "{list}");
+    }
+    assert_eq!(j["unattributed_failures"], 0, "no PAT failure");
+
+    let run = |f: &str| {
+        let out = bin()
+            .args(["summarize", p, "--format", f])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (table, _) = run("table");
+    assert!(
+        table.contains("Bearer credentials that are not personal access tokens")
+            && table.contains(&format!("{} request(s)", e.not_pat)),
+        "{table}"
+    );
+    let (jsonl, _) = run("jsonl");
+    let events: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let not_pat: Vec<&Value> = events
+        .iter()
+        .filter(|v| v["outcome"] == "not_pat")
+        .collect();
+    assert_eq!(not_pat.len() as u64, e.not_pat);
+    assert!(not_pat.iter().all(|v| v["token_id"].is_null()));
+    let (csv, note) = run("csv");
+    assert_eq!(csv.lines().count(), 1 + e.tokens.len(), "tokens only");
+    assert!(note.contains("not personal access tokens"), "{note}");
+    let (sql, _) = run("sql");
+    assert!(
+        sql.contains(&format!("-- {} request(s)", e.not_pat)),
+        "{sql}"
+    );
+}
+
+#[test]
+fn per_token_ips_and_paths_add_up_to_its_requests_and_failures() {
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 17,
+        failure_share: 0.3,
+        ..Config::default()
+    });
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("atlassian-jira.log");
+    write(&p, &log);
+    let j = summarize_json(&[p.to_str().unwrap()]);
+    assert_matches(&j, &e);
+    let tokens = j["tokens"].as_array().unwrap();
+    assert!(tokens.iter().any(|t| t["failures"].as_u64().unwrap() > 0));
+    for t in tokens {
+        for list in ["ips", "paths"] {
+            let entries = t[list].as_array().unwrap();
+            let sum = |k: &str| -> u64 { entries.iter().map(|x| x[k].as_u64().unwrap()).sum() };
+            assert_eq!(
+                sum("requests"),
+                t["requests"].as_u64().unwrap(),
+                "{list} {t}"
+            );
+            assert_eq!(
+                sum("failures"),
+                t["failures"].as_u64().unwrap(),
+                "{list} {t}"
+            );
+        }
+    }
+    // Table and CSV show failed attempts beside the successes, not mixed into them.
+    let text = |f: &str| {
+        let out = bin()
+            .args(["summarize", p.to_str().unwrap(), "--format", f])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(text("table").contains(" failed)"));
+    assert!(text("csv").contains(" failed)"));
+}
+
+#[test]
+fn a_set_numbered_the_log4j2_max_way_is_read_in_time_order_and_said_so() {
+    let (log, e) = generated(&Config {
+        bytes: 1 << 20,
+        seed: 19,
+        concurrency: 16,
+        ..Config::default()
+    });
+    let parts = split_lines(&log, 4);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    // fileIndex="max": `.1` is the oldest backup, `.3` the newest.
+    write(&dir.join("atlassian-jira.log.1"), &parts[0]);
+    write(&dir.join("atlassian-jira.log.2.gz"), &gzip(&parts[1]));
+    write(&dir.join("atlassian-jira.log.3"), &parts[2]);
+    write(&dir.join("atlassian-jira.log"), &parts[3]);
+    let (j, err) = summarize_full(&[dir.to_str().unwrap()]);
+    assert_matches(&j, &e);
+    let files: Vec<&str> = j["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        files[0].ends_with(".log.1")
+            && files[1].ends_with(".log.2.gz")
+            && files[2].ends_with(".log.3")
+            && files[3].ends_with("atlassian-jira.log"),
+        "{files:?}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("note:")).count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("times inside") && err.contains("fileIndex=max"),
+        "{err}"
+    );
+
+    // Numbered the usual way round: no note.
+    let d2 = tempfile::tempdir().unwrap();
+    write(&d2.path().join("atlassian-jira.log.2"), &parts[0]);
+    write(&d2.path().join("atlassian-jira.log.1"), &parts[1]);
+    write(&d2.path().join("atlassian-jira.log"), &parts[2]);
+    let (_, err) = summarize_full(&[d2.path().to_str().unwrap()]);
+    assert!(!err.contains("note:"), "{err}");
+}

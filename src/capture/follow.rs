@@ -46,6 +46,9 @@ pub struct Follower {
     head: Vec<u8>,
     /// When the previous poll began: files last written before it were dealt with then.
     prev_poll: SystemTime,
+    /// The newest rotated file whose content was handed over (or that existed when
+    /// following began): a newer `.1` means generations were rotated that are not read yet.
+    last_copy: Option<(u64, u64)>,
     /// Bytes handed over since following began (the log's growth).
     pub bytes: u64,
     pub rotations: Rotations,
@@ -75,15 +78,6 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn starts_with(p: &Path, head: &[u8]) -> io::Result<bool> {
-    let Ok(mut f) = File::open(p) else {
-        return Ok(false);
-    };
-    let mut b = vec![0u8; head.len()];
-    let n = read_full(&mut f, &mut b)?;
-    Ok(n == head.len() && b == head)
-}
-
 impl Follower {
     /// Start at the current end of `path` (or at the start of the file it will be).
     pub fn new(path: &Path) -> io::Result<Follower> {
@@ -94,9 +88,11 @@ impl Follower {
             offset: 0,
             head: Vec::new(),
             prev_poll: SystemTime::now(),
+            last_copy: None,
             bytes: 0,
             rotations: Rotations::default(),
         };
+        f.last_copy = std::fs::metadata(f.backup(1)).ok().map(|m| file_id(&m));
         match File::open(path) {
             Ok(mut file) => {
                 let m = file.metadata()?;
@@ -147,16 +143,18 @@ impl Follower {
             sink(&[], Event::EndOfFile);
             self.rotations.renamed += 1;
             let old = self.id;
-            let (_, skipped) = self
-                .rotated_since(|p, _| Ok(old == std::fs::metadata(p).ok().map(|m| file_id(&m))))?;
-            self.read_whole(&skipped, buf, sink)?;
+            self.last_copy = old;
+            let (_, skipped) =
+                self.rotated_since(|f, _| Ok(old == f.metadata().ok().map(|m| file_id(&m))))?;
+            self.read_whole(skipped, buf, sink)?;
         }
         self.offset = 0;
         self.head.clear();
         match File::open(&self.path) {
             Ok(f) => {
+                // The handle's own id: the path may have rotated again since the stat.
+                self.id = Some(f.metadata().map_or(id, |m| file_id(&m)));
                 self.file = Some(f);
-                self.id = Some(id);
                 self.drain(buf, sink)
             }
             // Rotated again since the stat: the next poll opens whatever is there then.
@@ -174,6 +172,9 @@ impl Follower {
             if self.was_truncated()? {
                 self.truncated(buf, sink)?;
             }
+            // Nothing read of this generation yet: it has no head to recognise it by, so a
+            // copytruncate now would go unseen; the newest copy tells instead (below).
+            let fresh = self.head.is_empty() && self.offset == 0;
             let Some(f) = &mut self.file else {
                 return Ok(());
             };
@@ -192,6 +193,20 @@ impl Follower {
                 }
                 continue;
             }
+            if fresh && self.skipped_generations(&buf[..n.min(HEAD)])? {
+                // These bytes are of a later generation than copies not read yet: read
+                // those copies first, then this file from its start again.
+                let last = self.last_copy;
+                let (_, newer) = self.rotated_since(|f, _| {
+                    Ok(last.is_some() && last == f.metadata().ok().map(|m| file_id(&m)))
+                })?;
+                self.read_whole(newer, buf, sink)?;
+                self.rotations.truncated += 1;
+                if let Some(f) = &mut self.file {
+                    f.seek(SeekFrom::Start(0))?;
+                }
+                continue;
+            }
             if self.head.len() < HEAD {
                 let take = (HEAD - self.head.len()).min(n);
                 self.head.extend_from_slice(&buf[..take]);
@@ -200,6 +215,24 @@ impl Follower {
             self.bytes += n as u64;
             sink(&buf[..n], Event::Data);
         }
+    }
+
+    /// Whether `.1` is newer than the last copy handed over and is not the generation
+    /// `first` (the first bytes just read at offset 0) belongs to.
+    fn skipped_generations(&self, first: &[u8]) -> io::Result<bool> {
+        let Ok(mut f) = File::open(self.backup(1)) else {
+            return Ok(false);
+        };
+        if Some(file_id(&f.metadata()?)) == self.last_copy {
+            return Ok(false);
+        }
+        Ok(!handle_starts_with(&mut f, first)?)
+    }
+
+    fn backup(&self, k: u32) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(format!(".{k}"));
+        PathBuf::from(p)
     }
 
     /// Shorter than what we read, or (grown back already) no longer starting with the
@@ -226,14 +259,15 @@ impl Follower {
     /// generations `.k-1` … `.1`, then start the file over.
     fn truncated(&mut self, buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
         let (head, offset) = (std::mem::take(&mut self.head), self.offset);
-        let (ours, newer) = self.rotated_since(|p, len| {
-            Ok(!head.is_empty() && len >= offset && starts_with(p, &head)?)
+        let (ours, newer) = self.rotated_since(|f, len| {
+            Ok(!head.is_empty() && len >= offset && handle_starts_with(f, &head)?)
         })?;
         if let Some(copy) = ours {
-            self.read_from(&copy, offset, buf, sink)?;
+            self.last_copy = Some(file_id(&copy.metadata()?));
+            self.read_from(copy, offset, buf, sink)?;
         }
         sink(&[], Event::EndOfFile);
-        self.read_whole(&newer, buf, sink)?;
+        self.read_whole(newer, buf, sink)?;
         self.rotations.truncated += 1;
         if let Some(f) = &mut self.file {
             f.seek(SeekFrom::Start(0))?;
@@ -246,33 +280,46 @@ impl Follower {
     /// rotated after it, oldest first. When ours is not found (rotated past the number of
     /// backups, or renamed under our feet), the files written since the previous poll
     /// are the ones not seen yet.
+    ///
+    /// Files are opened as they are looked at and read through those handles: the set
+    /// may shift (`.k` → `.k+1`) while we look, and a path read later could name another
+    /// generation than the one recognised. A file met twice while it shifts is read once.
     fn rotated_since(
         &self,
-        is_ours: impl Fn(&Path, u64) -> io::Result<bool>,
-    ) -> io::Result<(Option<PathBuf>, Vec<PathBuf>)> {
-        let mut newer = Vec::new();
+        is_ours: impl Fn(&mut File, u64) -> io::Result<bool>,
+    ) -> io::Result<(Option<File>, Vec<File>)> {
+        let mut newer: Vec<(File, Option<SystemTime>, (u64, u64))> = Vec::new();
+        let mut missing = 0;
         for k in 1..=MAX_BACKUPS {
-            let mut p = self.path.clone().into_os_string();
-            p.push(format!(".{k}"));
-            let p = PathBuf::from(p);
-            let Ok(m) = std::fs::metadata(&p) else { break };
-            if is_ours(&p, m.len())? {
+            let Ok(mut f) = File::open(self.backup(k)) else {
+                // While the set shifts (`.k` → `.k+1`, newest last) one number is briefly
+                // free: only two in a row mean the end of the set.
+                missing += 1;
+                if missing == 2 {
+                    break;
+                }
+                continue;
+            };
+            missing = 0;
+            let m = f.metadata()?;
+            let id = file_id(&m);
+            if is_ours(&mut f, m.len())? {
                 newer.reverse();
-                return Ok((Some(p), newer.into_iter().map(|(p, _)| p).collect()));
+                return Ok((Some(f), dedup(newer)));
             }
-            newer.push((p, m.modified().ok()));
+            newer.push((f, m.modified().ok(), id));
         }
         newer.reverse();
         let fresh = newer
             .into_iter()
-            .filter(|(_, t)| t.is_none_or(|t| t >= self.prev_poll))
-            .map(|(p, _)| p)
+            .filter(|(_, t, _)| t.is_none_or(|t| t >= self.prev_poll))
             .collect();
-        Ok((None, fresh))
+        Ok((None, dedup(fresh)))
     }
 
-    fn read_whole(&mut self, files: &[PathBuf], buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
+    fn read_whole(&mut self, files: Vec<File>, buf: &mut [u8], sink: Sink<'_>) -> io::Result<()> {
         for f in files {
+            self.last_copy = Some(file_id(&f.metadata()?));
             self.read_from(f, 0, buf, sink)?;
             sink(&[], Event::EndOfFile);
         }
@@ -281,14 +328,11 @@ impl Follower {
 
     fn read_from(
         &mut self,
-        path: &Path,
+        mut f: File,
         offset: u64,
         buf: &mut [u8],
         sink: Sink<'_>,
     ) -> io::Result<()> {
-        let Ok(mut f) = File::open(path) else {
-            return Ok(());
-        };
         f.seek(SeekFrom::Start(offset))?;
         loop {
             let n = f.read(buf)?;
@@ -299,6 +343,27 @@ impl Follower {
             sink(&buf[..n], Event::Data);
         }
     }
+}
+
+/// Keep the first of the handles naming the same file, in order.
+fn dedup(files: Vec<(File, Option<SystemTime>, (u64, u64))>) -> Vec<File> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for (f, _, id) in files {
+        if !seen.contains(&id) {
+            seen.push(id);
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Whether the open file starts with `head` (read from its start, whatever its position).
+fn handle_starts_with(f: &mut File, head: &[u8]) -> io::Result<bool> {
+    f.seek(SeekFrom::Start(0))?;
+    let mut b = vec![0u8; head.len()];
+    let n = read_full(f, &mut b)?;
+    Ok(n == head.len() && b == head)
 }
 
 #[cfg(test)]
@@ -423,6 +488,26 @@ mod tests {
                 "copytruncate: {copytruncate}"
             );
         }
+    }
+
+    #[test]
+    fn a_generation_copied_away_before_any_of_it_was_read_is_not_lost() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("atlassian-jira.log");
+        append(&p, "start\n");
+        let mut f = Follower::new(&p).unwrap();
+        append(&p, "a1\n");
+        assert_eq!(collect(&mut f), "a1\n");
+        append(&p, "a2\n");
+        rotate_copytruncate(d.path());
+        // Caught up with an empty new generation: nothing of it read, so no head.
+        assert_eq!(collect(&mut f), "a2\n|");
+        append(&p, "b1\n");
+        rotate_copytruncate(d.path());
+        append(&p, "c1\n");
+        assert_eq!(collect(&mut f), "b1\n|c1\n");
+        // And the same once more, then quiet: nothing twice.
+        assert_eq!(collect(&mut f), "");
     }
 
     #[test]

@@ -324,7 +324,12 @@ fn render(r: &Report, args: &CaptureArgs, out: &mut Vec<u8>) -> Result<()> {
     match args.format {
         SummaryFormat::Table => report::table(r, out, crate::format::terminal_width())?,
         SummaryFormat::Json => report::json(r, out)?,
-        SummaryFormat::Csv => report::csv(r, out)?,
+        SummaryFormat::Csv => {
+            report::csv(r, out)?;
+            if let Some(note) = report::csv_note(r) {
+                eprintln!("{note}");
+            }
+        }
         SummaryFormat::Sql => report::sql(r, args.dialect, out)?,
         // Events were streamed as they came.
         SummaryFormat::Jsonl => {}

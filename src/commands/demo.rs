@@ -93,9 +93,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let tokens: u64 = sent.by_token_id.values().map(|t| t.sent).sum();
     let ok: u64 = sent.by_token_id.values().map(|t| t.ok).sum();
     eprintln!(
-        "demo: the scripted clients sent {tokens} requests with well-formed tokens ({ok} accepted, {} refused) and {} with malformed or no tokens; compare with the summary above.",
+        "demo: the scripted clients sent {tokens} requests with well-formed tokens ({ok} accepted, {} refused), {} with Bearer values that are no PAT (garbage, a JWT) and {} without a token; compare with the summary above.",
         tokens - ok,
-        sent.malformed.sent + sent.without_token.sent
+        sent.malformed.sent,
+        sent.without_token.sent
     );
     eprintln!("demo: on a real Jira: jira-patrol check, then jira-patrol capture --for 15m --log JIRA_HOME/log/atlassian-jira.log (or jira-patrol setup)");
     Ok(())

@@ -1,7 +1,7 @@
 //! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
 
 use crate::report::{self, Dialect};
-use crate::scan::input::{discover, scan_streams};
+use crate::scan::input::{discover, order_by_content, scan_streams};
 use crate::scan::{Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
@@ -114,7 +114,10 @@ pub struct SummarizeArgs {
 pub fn run(args: SummarizeArgs) -> Result<()> {
     let zone = args.filter.who.zone()?;
     let filter = args.filter.filter(&zone)?;
-    let streams = discover(&args.paths)?;
+    let mut streams = discover(&args.paths)?;
+    for note in order_by_content(&mut streams) {
+        eprintln!("{note}");
+    }
     let mut scanner = Scanner::new(zone);
     let mut summary = Summary::new();
     let stdout = io::stdout();
@@ -145,7 +148,12 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     match args.format {
         SummaryFormat::Table => report::table(&rep, &mut out, crate::format::terminal_width())?,
         SummaryFormat::Json => report::json(&rep, &mut out)?,
-        SummaryFormat::Csv => report::csv(&rep, &mut out)?,
+        SummaryFormat::Csv => {
+            report::csv(&rep, &mut out)?;
+            if let Some(note) = report::csv_note(&rep) {
+                eprintln!("{note}");
+            }
+        }
         SummaryFormat::Sql => report::sql(&rep, args.dialect, &mut out)?,
         SummaryFormat::Jsonl => {}
     }

@@ -9,11 +9,15 @@
 //!   the success and a token id that never reaches it is a failure;
 //! - DEBUG only: `Looking for Jira user with key` — a user, no token.
 //!
+//! A line without a request id is never a request: the nightly `DeletedUserPruningJob`
+//! asks `JiraProductUserProvider` about every token owner on a scheduler thread with all
+//! request fields empty, and those lines must not become requests of anyone.
+//!
 //! Requests that never complete (truncated logs) are finalised when they go quiet, so
 //! memory stays bounded by the requests in flight, not by the log's size.
 
 use super::line::LogLine;
-use super::pat::{is_token_id, PatMessage, TokenDto};
+use super::pat::{PatMessage, TokenDto};
 use super::time::Ts;
 use std::collections::HashMap;
 
@@ -26,6 +30,10 @@ pub enum Outcome {
     Failure,
     /// A user authenticated by some token, but the log does not say which (DEBUG only).
     Unidentified,
+    /// A Bearer credential that is no personal access token at all (a JWT, another
+    /// system's token, garbage): the plugin failed to decode it.
+    #[serde(rename = "not_pat")]
+    NotPat,
 }
 
 /// What the TokenDTO line tells about a token (database fields, as logged).
@@ -59,6 +67,9 @@ impl Expiry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub ts: Ts,
+    /// Jira's request id (`904x1468x1`), as the log and `X-AREQUESTID` show it. Not unique
+    /// across restarts, days or nodes.
+    pub request_id: String,
     pub last_ms: i64,
     pub token_id: Option<String>,
     pub info: Option<TokenInfo>,
@@ -105,6 +116,9 @@ impl Correlator {
         if now >= self.next_sweep_ms || self.pending.len() > MAX_PENDING {
             self.sweep(now, out);
         }
+        if l.request_id.is_empty() || l.request_id == b"-" {
+            return;
+        }
         self.key.clear();
         self.key.extend_from_slice(l.thread_base());
         self.key.push(0);
@@ -142,7 +156,16 @@ impl Correlator {
                 r.outcome = Some(Outcome::Failure);
                 let reason = sanitize_reason(reason);
                 if r.token_id.is_none() {
-                    r.token_id = token_id_in(&reason);
+                    r.token_id = token_id_in(&reason, r.user_key.as_deref());
+                }
+                // No `Got tokenId`, no TokenDTO, no id in the text, and the decoder's own
+                // words: the credential never was a PAT.
+                if r.token_id.is_none()
+                    && r.info.is_none()
+                    && r.user_key.is_none()
+                    && is_decoding_error(&reason)
+                {
+                    r.outcome = Some(Outcome::NotPat);
                 }
                 r.reason = Some(reason);
                 self.complete(out);
@@ -151,7 +174,9 @@ impl Correlator {
                 let filter_active = self.filter_active(now);
                 if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
                     r.outcome = Some(Outcome::Failure);
-                    r.reason = Some("the token did not match its stored hash".into());
+                    // The validator logs this only when the secret part cannot be decoded;
+                    // a plain mismatch logs no DEBUG line at all.
+                    r.reason = Some("the token's secret could not be decoded".into());
                     if !filter_active {
                         self.complete(out);
                     }
@@ -252,6 +277,7 @@ fn new_request(l: &LogLine<'_>) -> Request {
     };
     Request {
         ts: l.ts,
+        request_id: lossy(l.request_id),
         last_ms: l.ts.ms,
         token_id: None,
         info: None,
@@ -322,11 +348,75 @@ fn sanitize_reason(b: &[u8]) -> String {
     }
 }
 
-/// The first run of exactly twelve digits in a failure text (it names the token id).
-fn token_id_in(s: &str) -> Option<String> {
-    s.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 12 && is_token_id(w.as_bytes()))
-        .map(str::to_string)
+/// The token id a failure text names. The plugin's English for the two i18n messages is
+/// unconfirmed (jira-facts §2 [U]); what is known is that one names the token id and the
+/// other the user key and the token id, and that a user key can itself be twelve digits
+/// (`100200300400`). So a twelve-digit run right after a token-ish word (`token`,
+/// `tokenId`, `ID`) is the token id; a run after a user-ish word (`user`, `key`), or equal
+/// to the request's known user key, never is; an unmarked run is taken only when it is
+/// the only candidate, so an unexpected wording gives no id rather than a wrong one.
+fn token_id_in(s: &str, user_key: Option<&str>) -> Option<String> {
+    let b = s.as_bytes();
+    let mut unmarked: Option<&str> = None;
+    let mut unmarked_count = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run = &s[start..i];
+        if run.len() != 12 || user_key == Some(run) {
+            continue;
+        }
+        match word_before(&s[..start]) {
+            Marker::Token => return Some(run.to_string()),
+            Marker::User => {}
+            Marker::None => {
+                unmarked_count += 1;
+                unmarked.get_or_insert(run);
+            }
+        }
+    }
+    (unmarked_count == 1)
+        .then(|| unmarked.map(str::to_string))
+        .flatten()
+}
+
+enum Marker {
+    Token,
+    User,
+    None,
+}
+
+/// What the word just before a digit run (past `: [ = # '"` and spaces) says it is.
+fn word_before(head: &str) -> Marker {
+    let head = head.trim_end_matches([' ', ':', '[', '=', '#', '\'', '"', '(']);
+    let word_start = head
+        .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .map_or(0, |i| i + 1);
+    let word = head[word_start..].to_ascii_lowercase();
+    if word == "id" || word.ends_with("tokenid") || word.ends_with("token") || word == "tokens" {
+        Marker::Token
+    } else if word.contains("user") || word.ends_with("key") {
+        Marker::User
+    } else {
+        Marker::None
+    }
+}
+
+/// Messages of Java's Base64 decoder (and of a token that decodes to the wrong shape):
+/// what the filter logs for a Bearer value that is no PAT.
+fn is_decoding_error(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("base64")
+        || r.starts_with("input byte array")
+        || r.starts_with("last unit does not have enough valid bits")
+        || r.contains("token format")
 }
 
 #[cfg(test)]
@@ -340,12 +430,58 @@ mod tests {
             "mismatch <hash> for user admin"
         );
         assert_eq!(
-            token_id_in("Authentication failed for token with ID 012345678901"),
+            token_id_in("Authentication failed for token with ID 012345678901", None),
             Some("012345678901".into())
         );
         assert_eq!(
-            token_id_in("Unable to locate active user: JIRAUSER10100"),
+            token_id_in("Unable to locate active user: JIRAUSER10100", None),
             None
         );
+    }
+
+    #[test]
+    fn a_twelve_digit_user_key_is_never_a_token_id() {
+        for text in [
+            "Authentication failed for user: 100200300400 and token with ID: 355510638677",
+            "Authentication failed for user 100200300400 and token with ID 355510638677",
+            "Token 355510638677 of user 100200300400 does not match",
+            "tokenId=355510638677, userKey=100200300400",
+        ] {
+            assert_eq!(
+                token_id_in(text, None),
+                Some("355510638677".into()),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            token_id_in("Unable to locate active user: 100200300400", None),
+            None
+        );
+        // Unmarked: the known user key is left out; two unmarked candidates are ambiguous.
+        assert_eq!(
+            token_id_in("failed: 100200300400 / 355510638677", Some("100200300400")),
+            Some("355510638677".into())
+        );
+        assert_eq!(
+            token_id_in("failed: 100200300400 / 355510638677", None),
+            None
+        );
+    }
+
+    #[test]
+    fn decoding_errors_are_told_from_pat_failures() {
+        assert!(is_decoding_error("Illegal base64 character 2e"));
+        assert!(is_decoding_error(
+            "Input byte array has wrong 4-byte ending unit"
+        ));
+        assert!(is_decoding_error(
+            "Last unit does not have enough valid bits"
+        ));
+        assert!(!is_decoding_error(
+            "Unable to locate active user: JIRAUSER10100"
+        ));
+        assert!(!is_decoding_error(
+            "Authentication failed for token with ID: 355510638677"
+        ));
     }
 }

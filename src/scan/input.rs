@@ -2,6 +2,8 @@
 //! …, any of them gzipped) are read oldest first (`.N` is the oldest, the live file the
 //! newest) as one stream, whatever order they were given in, so a request cut across
 //! two files counts once. Gzip is recognised by its magic bytes, not the name.
+//! Names are not the last word: log4j2's `fileIndex="max"` numbers backups the other way
+//! round (`.1` oldest), so [`order_by_content`] checks the first time inside each file.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -152,6 +154,58 @@ fn rotation_key(name: &str) -> (String, RotationKey) {
         return (LOG_NAME.to_string(), RotationKey::Other(rest.to_string()));
     }
     (stem.to_string(), RotationKey::Live)
+}
+
+/// Bytes read from the head of a file to find its first timestamp.
+const HEAD_BYTES: usize = 64 << 10;
+
+/// The first log time in a file (UTC ms), from its first lines; `None` when none parses.
+fn first_time(src: &Source) -> Option<i64> {
+    let mut r = open(src, None).ok()?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let _ = r.by_ref().take(HEAD_BYTES as u64).read_to_end(&mut head);
+    // Offsetless dates are compared with each other only, so any fixed zone will do.
+    let mut zone = super::Zone::new(jiff::tz::TimeZone::UTC);
+    head.split(|&c| c == b'\n')
+        .find_map(|l| super::time::parse_prefix(l, &mut zone))
+        .map(|(ts, _)| ts.ms)
+}
+
+/// Put each rotated set in the order of the times inside its files when that differs from
+/// the order of their names (log4j2 `fileIndex="max"`: `.1` is the oldest backup). The live
+/// file stays last. A set with a backup whose time cannot be read keeps its name order.
+/// Returns one note per set that was reordered, for the user.
+pub fn order_by_content(streams: &mut [Vec<Source>]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for stream in streams.iter_mut().filter(|s| s.len() > 1) {
+        let name = |s: &Source| match s {
+            Source::File(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Source::Stdin => "-".into(),
+        };
+        let live = stream
+            .last()
+            .is_some_and(|s| rotation_key(&name(s)).1 == RotationKey::Live);
+        let backups = if live { stream.len() - 1 } else { stream.len() };
+        let times: Option<Vec<i64>> = stream[..backups].iter().map(first_time).collect();
+        let Some(times) = times else { continue };
+        let mut order: Vec<usize> = (0..backups).collect();
+        order.sort_by_key(|&i| times[i]);
+        if order.iter().enumerate().all(|(pos, &i)| pos == i) {
+            continue;
+        }
+        let mut reordered: Vec<Source> = order.iter().map(|&i| stream[i].clone()).collect();
+        reordered.extend(stream[backups..].iter().cloned());
+        *stream = reordered;
+        let names: Vec<String> = stream.iter().map(name).collect();
+        notes.push(format!(
+            "note: {} ordered by the times inside them, not by their numbers (log4j2 with fileIndex=max numbers backups oldest first)",
+            names.join(", ")
+        ));
+    }
+    notes
 }
 
 /// Open a source for reading, decompressing gzip (several members allowed) when the

@@ -444,6 +444,80 @@ mod tests {
         assert_eq!(reqs[0].username.as_deref(), Some("admin"));
     }
 
+    const PRUNING: &str = "\
+2022-10-11 15:04:08,000+0000 Caesium-1-2 DEBUG      [c.a.pats.checker.JiraProductUserProvider] Looking for Jira user with key: [admin]
+2022-10-11 15:04:08,001+0000 Caesium-1-2 DEBUG      [c.a.pats.checker.JiraProductUserProvider] Looking for Jira user with key: [100200300400]
+2022-10-11 15:04:08,002+0000 Caesium-1-2 DEBUG      [c.a.pats.jobs.DeletedUserPruningJob] Removing tokens for deleted userKey [JIRAUSER10900]
+";
+
+    #[test]
+    fn pat_lines_without_a_request_id_are_no_request() {
+        let log = format!("{PRUNING}{KB}");
+        let (reqs, st) = scan_chunks(log.as_bytes(), 4096);
+        assert_eq!(st.pat_lines, 13);
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        assert_eq!(reqs[0].outcome, Some(Outcome::Success));
+        assert_eq!(reqs[0].request_id, "904x1468x1");
+        // DEBUG only: the request's own line is one request of that user, the job's none.
+        let debug: String = log
+            .lines()
+            .filter(|l| l.contains(" DEBUG "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (reqs, _) = scan_chunks(debug.as_bytes(), 4096);
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        assert_eq!(reqs[0].outcome, Some(Outcome::Unidentified));
+        assert_eq!(reqs[0].user_key.as_deref(), Some("admin"));
+    }
+
+    /// A request's lines in the layout, on one thread with one request id.
+    fn request(rid: &str, msgs: &[(&str, &str)]) -> String {
+        msgs.iter()
+            .map(|(cat, m)| format!("2022-10-11 15:04:09,202+0000 http-nio-8080-exec-4 TRACE anonymous {rid} - 10.0.0.9 /rest/api/2/myself [{cat}] {m}\n"))
+            .collect()
+    }
+
+    const FILTER: &str = "c.a.p.web.filter.TokenBasedAuthenticationFilter";
+
+    #[test]
+    fn a_wrong_secret_fails_under_its_token_id_and_a_jwt_is_no_pat() {
+        let wrong = request(
+            "904x1x1",
+            &[
+                (FILTER, ">>> TokenBasedAuthenticationFilter.doFilter"),
+                ("c.a.pats.service.DefaultTokenAuthenticationService", "Got tokenId: [355510638677] from token"),
+                ("c.a.pats.service.DefaultTokenValidator", "Using password encoder to see if tokens match with hashed token: [{PKCS5S2}abc]"),
+                (FILTER, "Auth failure: [Authentication failed for user: 100200300400 and token with ID: 355510638677]"),
+                (FILTER, "<<< TokenBasedAuthenticationFilter.doFilter"),
+            ],
+        );
+        let jwt = request(
+            "904x2x1",
+            &[
+                (FILTER, ">>> TokenBasedAuthenticationFilter.doFilter"),
+                (FILTER, "Auth failure: [Illegal base64 character 2e]"),
+                (FILTER, "<<< TokenBasedAuthenticationFilter.doFilter"),
+            ],
+        );
+        let inactive = request(
+            "904x3x1",
+            &[(
+                FILTER,
+                "Auth failure: [Unable to locate active user: 100200300400]",
+            )],
+        );
+        let (reqs, _) = scan_chunks(format!("{wrong}{jwt}{inactive}").as_bytes(), 4096);
+        assert_eq!(reqs.len(), 3, "{reqs:#?}");
+        assert_eq!(reqs[0].outcome, Some(Outcome::Failure));
+        assert_eq!(reqs[0].token_id.as_deref(), Some("355510638677"));
+        assert_eq!(reqs[1].outcome, Some(Outcome::NotPat));
+        assert_eq!(reqs[1].token_id, None);
+        assert_eq!(reqs[1].ip, "10.0.0.9");
+        // A PAT failure that names no token id, and surely not the twelve-digit user key.
+        assert_eq!(reqs[2].outcome, Some(Outcome::Failure));
+        assert_eq!(reqs[2].token_id, None);
+    }
+
     #[test]
     fn a_huge_line_is_counted_and_skipped_in_bounded_memory() {
         let mut data = Vec::new();

@@ -54,7 +54,8 @@ pub enum PatMessage<'a> {
     },
     /// `Auth failure: [..]` — the reason text (may name the token id or user).
     AuthFailure(&'a [u8]),
-    /// `Not a valid password! - error: [..]` — hash mismatch seen by the validator.
+    /// `Not a valid password! - error: [..]` — the secret could not be decoded at all (a
+    /// plain mismatch logs no such line).
     InvalidPassword,
     /// `Looking for Jira user with key: [..]` — all DEBUG shows: a user, no token.
     LookingForUser(&'a [u8]),

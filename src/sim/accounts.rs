@@ -92,16 +92,22 @@ impl SimAccounts {
     /// | gone  | gone     | JIRAUSER10200 | no    | no     |
     /// | jadmin | jadmin  | JIRAUSER10300 | Jira Administrators only | yes |
     /// | sysop | `Sys0p-s3cret-pw` | JIRAUSER10400 | yes | yes |
+    /// | 100200300400 | 100200300400 | 100200300400 | no | yes |
     ///
     /// `sysop`'s password is unlike any word Jira prints, so a test can prove it never
     /// shows up anywhere (`admin`'s is in every admin path).
+    ///
+    /// The last is an old user whose key is the lower-cased user name, twelve digits: a
+    /// trap for anything that takes a twelve-digit run for a token id.
     ///
     /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
     /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
     /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired);
     /// 5 `987654321098` gone `cron job` (owner inactive); 6 `777000111222` admin
     /// `release-bot [eu], expiringAt=never` (never used: `lastAccessedAt=null`; a name that
-    /// fools naive `key=value` or bracket parsing of the TokenDTO line).
+    /// fools naive `key=value` or bracket parsing of the TokenDTO line); 7 `405060708090`
+    /// `100200300400` `nightly export`; 8 `313131313131` `JIRAUSER10900` `legacy sync`, whose
+    /// owner was deleted (the pruning job removes it; owner name `(deleted user)`).
     pub fn seeded(now: Timestamp) -> SimAccounts {
         // Whole seconds, so the fractions below are the KB's (`.933`, `.734685`).
         let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
@@ -127,6 +133,7 @@ impl SimAccounts {
                 password: "Sys0p-s3cret-pw".into(),
                 ..user("sysop", "JIRAUSER10400", "System Operator", true, true)
             },
+            user("100200300400", "100200300400", "Old Account", false, true),
         ];
         let days = |d: i64| SignedDuration::from_hours(24 * d);
         let ago = |d: i64| now - days(d);
@@ -153,6 +160,18 @@ impl SimAccounts {
             }
         };
         let (admin, jdoe, gone) = (&users[0], &users[1], &users[2]);
+        let numeric = users
+            .iter()
+            .find(|u| u.key == "100200300400")
+            .expect("seeded above");
+        // Not among the users: deleted, only its token row is left.
+        let deleted = user(
+            "(deleted user)",
+            "JIRAUSER10900",
+            "Deleted User",
+            false,
+            false,
+        );
         let tokens = vec![
             mk(
                 1,
@@ -207,6 +226,24 @@ impl SimAccounts {
                 ago(2),
                 None,
                 Some(ahead(200)),
+            ),
+            mk(
+                7,
+                "405060708090",
+                numeric,
+                "nightly export",
+                ago(90),
+                Some(ago(1)),
+                None,
+            ),
+            mk(
+                8,
+                "313131313131",
+                &deleted,
+                "legacy sync",
+                ago(700),
+                Some(ago(500)),
+                None,
             ),
         ];
         SimAccounts { users, tokens }

@@ -54,6 +54,7 @@ pub mod loggers {
     pub const USER_PROVIDER: &str = "com.atlassian.pats.checker.JiraProductUserProvider";
     pub const BATCH: &str = "com.atlassian.pats.web.filter.LastAccessedTimeBatcher$TokenBatch";
     pub const BATCH_JOB: &str = "com.atlassian.pats.jobs.LastAccessedTimeBatcherJob";
+    pub const PRUNING_JOB: &str = "com.atlassian.pats.jobs.DeletedUserPruningJob";
     pub const TOKEN_SERVICE: &str = "com.atlassian.pats.service.DefaultTokenService";
 }
 
@@ -102,6 +103,9 @@ pub struct SimConfig {
     pub utc_offset_minutes: i32,
     /// How often the last-accessed batcher job runs (Jira: every minute).
     pub batch_interval: Duration,
+    /// How often `DeletedUserPruningJob` runs (Jira: nightly, once per cluster); `None` =
+    /// only when [`SimJira::run_pruning_job`] is called.
+    pub pruning_interval: Option<Duration>,
     /// Emit occasional ordinary (non-PAT) INFO/WARN/ERROR lines, stack traces and renamed
     /// threads, as a real log has.
     pub noise: bool,
@@ -148,6 +152,7 @@ impl Default for SimConfig {
             version: "9.12.2".into(),
             utc_offset_minutes: 0,
             batch_interval: Duration::from_secs(60),
+            pruning_interval: None,
             noise: true,
             context_path: String::new(),
             runtime_levels_apply: true,
@@ -304,6 +309,12 @@ impl SimJira {
     /// owner would list them.
     pub fn tokens(&self) -> Vec<SimToken> {
         self.state.shared.tokens.lock().unwrap().clone()
+    }
+
+    /// Run `DeletedUserPruningJob` now: one `Looking for Jira user` line per token owner,
+    /// with no request id, and the removal of deleted owners' tokens.
+    pub fn run_pruning_job(&self) {
+        self.state.run_pruning_job();
     }
 
     /// Current state of a token (last access, revocation), by token id.

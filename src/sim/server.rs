@@ -177,11 +177,20 @@ pub(crate) fn start(
             .name("sim-batcher".into())
             .spawn(move || {
                 let mut last = Instant::now();
+                let mut last_pruning = Instant::now();
                 while !st.stop_flag.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(50));
                     if last.elapsed() >= st.cfg.batch_interval {
                         st.run_batch_job();
                         last = Instant::now();
+                    }
+                    if st
+                        .cfg
+                        .pruning_interval
+                        .is_some_and(|every| last_pruning.elapsed() >= every)
+                    {
+                        st.run_pruning_job();
+                        last_pruning = Instant::now();
                     }
                 }
             })?,
@@ -471,6 +480,59 @@ impl State {
             &format!("Updated number tokens: [{n}]"),
             &[],
         );
+    }
+
+    /// `DeletedUserPruningJob` (jira-facts §2): on a scheduler thread with every request
+    /// field empty, `JiraProductUserProvider` looks up each distinct token owner; tokens of
+    /// owners that no longer exist are removed. Once per cluster: the first live node runs it.
+    pub fn run_pruning_job(&self) {
+        let first = self
+            .shared
+            .nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|n| !n.stop_flag.load(Ordering::SeqCst));
+        if first.is_some_and(|n| !std::ptr::eq(Arc::as_ptr(&n), self)) {
+            return;
+        }
+        let mut owners: Vec<String> = self
+            .shared
+            .tokens
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|t| t.user_key.clone())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        for key in owners {
+            self.log_entry(
+                "Caesium-1-2",
+                Level::Debug,
+                None,
+                loggers::USER_PROVIDER,
+                &format!("Looking for Jira user with key: [{key}]"),
+                &[],
+            );
+            if self.users.iter().any(|u| u.key == key) {
+                continue;
+            }
+            self.log_entry(
+                "Caesium-1-2",
+                Level::Debug,
+                None,
+                loggers::PRUNING_JOB,
+                &format!("Removing tokens for deleted userKey [{key}]"),
+                &[],
+            );
+            self.shared
+                .tokens
+                .lock()
+                .unwrap()
+                .retain(|t| t.user_key != key);
+        }
     }
 
     fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
@@ -849,12 +911,6 @@ impl State {
             loggers::AUTH_SERVICE,
             &format!("Got tokenId: [{token_id}] from token"),
         );
-        self.log(
-            ctx,
-            Level::Debug,
-            loggers::ENRICHER,
-            "Registering enum types for Querydsl",
-        );
         let now = Timestamp::now();
         let token = self
             .shared
@@ -864,18 +920,11 @@ impl State {
             .iter()
             .find(|t| t.token_id == token_id && !t.is_expired(now))
             .cloned();
-        let Some(token) = token else {
-            return fail(&failures::unknown_or_expired(&token_id));
-        };
-        self.log(
-            ctx,
-            Level::Trace,
-            loggers::CACHING_VALIDATOR,
-            &format!("Verifying user token with hashed token: [{}]", token.hashed),
-        );
-        let matches = token.raw == raw;
-        let cached = matches && self.validated.lock().unwrap().contains(&token.id);
-        if !cached {
+        let matches = token.as_ref().is_some_and(|t| t.raw == raw);
+        if let Some(token) = token.as_ref().filter(|_| !matches) {
+            // A wrong secret (pats-plugin 1.4.7): the password encoder's line, then the
+            // failure. No TokenDTO, no DEBUG line (`Not a valid password!` is only for a
+            // secret that cannot be decoded).
             self.log(
                 ctx,
                 Level::Trace,
@@ -885,12 +934,34 @@ impl State {
                     token.hashed
                 ),
             );
-            if matches {
-                self.validated.lock().unwrap().insert(token.id);
-            }
-        }
-        if !matches {
             return fail(&failures::hash_mismatch(&token.user_key, &token_id));
+        }
+        self.log(
+            ctx,
+            Level::Debug,
+            loggers::ENRICHER,
+            "Registering enum types for Querydsl",
+        );
+        let Some(token) = token else {
+            return fail(&failures::unknown_or_expired(&token_id));
+        };
+        self.log(
+            ctx,
+            Level::Trace,
+            loggers::CACHING_VALIDATOR,
+            &format!("Verifying user token with hashed token: [{}]", token.hashed),
+        );
+        if !self.validated.lock().unwrap().contains(&token.id) {
+            self.log(
+                ctx,
+                Level::Trace,
+                loggers::VALIDATOR,
+                &format!(
+                    "Using password encoder to see if tokens match with hashed token: [{}]",
+                    token.hashed
+                ),
+            );
+            self.validated.lock().unwrap().insert(token.id);
         }
         self.log(
             ctx,

@@ -1,7 +1,8 @@
 //! Scripted clients that send PAT (and other) requests to a Jira, counting what they sent
 //! per token id, so the demo and capture tests can compare a log summary with the truth.
 //! Some are meant to fail: unknown, expired, tampered and malformed tokens, an inactive
-//! owner, and a browser-like Basic client whose requests are not PAT usage at all.
+//! owner, a JWT sent as Bearer (no PAT at all), and a browser-like Basic client whose
+//! requests are not PAT usage at all.
 
 use super::accounts::{decode_token, encode_token, SimAccounts};
 use std::collections::BTreeMap;
@@ -100,7 +101,8 @@ pub struct TrafficReport {
     pub by_token_id: BTreeMap<String, Tally>,
     /// Per client label.
     pub by_client: BTreeMap<String, Tally>,
-    /// Requests whose bearer value was not a well-formed token.
+    /// Requests whose bearer value was not a well-formed token (garbage, a JWT): Jira's
+    /// log reports them as Bearer credentials that are no personal access tokens.
     pub malformed: Tally,
     /// Requests without a bearer value (Basic, anonymous).
     pub without_token: Tally,
@@ -198,8 +200,10 @@ fn run_one(base: &str, c: &ScriptedClient, opts: &TrafficOptions) -> Tally {
 }
 
 /// A realistic mix against the simulator's seeded accounts, `n` requests per client:
-/// two admin scripts and a jdoe bridge that succeed, an expired token, an inactive owner,
-/// an unknown token id, a tampered secret, a malformed value, and a Basic-auth browser.
+/// two admin scripts, a jdoe bridge and the export job of a user whose key is twelve digits
+/// that succeed; an expired token, an inactive owner, an unknown token id, two tampered
+/// secrets (one of the twelve-digit user's token), a malformed value, a JWT from a gateway,
+/// and a Basic-auth browser.
 pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
     let raw = |name: &str| {
         accounts
@@ -215,6 +219,10 @@ pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
         forwarded_for: xff.map(String::from),
         pause: Duration::ZERO,
     };
+    let numeric_id = accounts
+        .token("nightly export")
+        .map(|t| t.token_id.clone())
+        .unwrap_or_else(|| "405060708090".into());
     let jdoe_id = accounts
         .token("Jira→Slack «bridge» ü")
         .map(|t| t.token_id.clone())
@@ -280,6 +288,27 @@ pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
             ClientAuth::Bearer("not-a-token!".into()),
             &["/rest/api/2/myself"],
             None,
+        ),
+        mk(
+            "export-job",
+            ClientAuth::Bearer(raw("nightly export")),
+            &["/rest/api/2/search?jql=updated%3E-1d"],
+            Some("10.30.0.5"),
+        ),
+        mk(
+            "export-tampered",
+            ClientAuth::Bearer(encode_token(&numeric_id, &[1u8; 20])),
+            &["/rest/api/2/myself"],
+            Some("203.0.113.11"),
+        ),
+        // Another system's OAuth/JWT bearer token sent to Jira: its dots are no Base64.
+        mk(
+            "jwt-gateway",
+            ClientAuth::Bearer(
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJnYXRld2F5In0.c2lnbmF0dXJlLW5vdC1hLXBhdA".into(),
+            ),
+            &["/rest/api/2/myself", "/rest/api/2/project"],
+            Some("198.51.100.23"),
         ),
         mk(
             "browser-jdoe",

@@ -4,7 +4,10 @@
 //! PAT requests follow the support article's ten-line TRACE sequence (and the failure
 //! variants of pats-plugin 1.4.7), interleaved across threads, some threads renamed
 //! mid-request, among ordinary lines, stack traces (one with a PAT class in a frame, a
-//! prefilter trap) and filter lines of requests that carry no token.
+//! prefilter trap) and filter lines of requests that carry no token. Also the traps of a
+//! real Jira: the nightly `DeletedUserPruningJob` (PAT lines with no request id), Bearer
+//! values that are no PAT (a JWT: a Base64 error, no `Got tokenId`), and an old user whose
+//! key is twelve digits.
 
 #![allow(dead_code)]
 
@@ -39,8 +42,20 @@ pub fn default_tokens() -> Vec<Token> {
             4,
         ),
         t("111122223333", "backup", "JIRAUSER10100", "jdoe", 5),
+        // An old user's key is the lower-cased user name, here twelve digits; the token's
+        // name holds another twelve-digit run.
+        t(
+            "505050505050",
+            "export 100200300401",
+            "100200300400",
+            "100200300400",
+            6,
+        ),
     ]
 }
+
+/// The owner of a token whose user was deleted: the pruning job removes its tokens.
+pub const DELETED_OWNER: &str = "JIRAUSER10900";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -59,6 +74,10 @@ pub struct Config {
     pub start: i64,
     /// Log-time milliseconds between lines.
     pub step_ms: i64,
+    /// Chance per ordinary line that the `DeletedUserPruningJob` runs there.
+    pub pruning_share: f64,
+    /// Share of requests whose Bearer value is no PAT (a JWT).
+    pub not_pat_share: f64,
 }
 
 impl Default for Config {
@@ -73,6 +92,8 @@ impl Default for Config {
             crlf: false,
             start: 1_665_500_000,
             step_ms: 7,
+            pruning_share: 0.001,
+            not_pat_share: 0.03,
         }
     }
 }
@@ -87,6 +108,10 @@ pub struct Expected {
     pub tokens: BTreeMap<String, (u64, u64)>,
     /// unknown token id → attempts
     pub unknown: BTreeMap<String, u64>,
+    /// Requests with a Bearer value that is no PAT.
+    pub not_pat: u64,
+    /// Runs of the pruning job (their lines belong to no request).
+    pub pruning_runs: u64,
 }
 
 struct Rng(u64);
@@ -112,6 +137,7 @@ enum Kind {
     Success(usize),
     BadSecret(usize),
     UnknownToken(String),
+    NotPat,
     NoToken,
 }
 
@@ -163,6 +189,8 @@ pub fn generate(cfg: &Config, out: &mut dyn Write) -> io::Result<Expected> {
                 let f = flights.swap_remove(i);
                 g.finish(f);
             }
+        } else if g.rng.chance(cfg.pruning_share) {
+            g.pruning_job(cfg, &mut w)?;
         } else {
             g.ordinary(&mut w)?;
         }
@@ -207,11 +235,14 @@ impl Gen {
         let ip = IPS[self.rng.below(IPS.len() as u64) as usize].to_string();
         let url = PATHS[self.rng.below(PATHS.len() as u64) as usize].to_string();
         let roll = self.rng.next() % 1000;
+        let not_pat = 100.0 + 900.0 * cfg.not_pat_share;
         let kind = if roll < 100 {
             Kind::NoToken
-        } else if (roll as f64) < 100.0 + 900.0 * cfg.failure_share / 2.0 {
+        } else if (roll as f64) < not_pat {
+            Kind::NotPat
+        } else if (roll as f64) < not_pat + 900.0 * cfg.failure_share / 2.0 {
             Kind::UnknownToken(format!("{:012}", 500_000_000_000 + self.rng.below(3)))
-        } else if (roll as f64) < 100.0 + 900.0 * cfg.failure_share {
+        } else if (roll as f64) < not_pat + 900.0 * cfg.failure_share {
             Kind::BadSecret(self.rng.below(cfg.tokens.len() as u64) as usize)
         } else {
             Kind::Success(self.rng.below(cfg.tokens.len() as u64) as usize)
@@ -230,7 +261,8 @@ impl Gen {
             FILTER,
             ">>> TokenBasedAuthenticationFilter.doFilter".into()
         );
-        // A known token id is looked up and its hash checked, whatever the outcome.
+        // A known token id is looked up; a wrong secret logs only the password encoder's
+        // line before the failure (pats-plugin 1.4.7: no TokenDTO, no DEBUG line).
         if let Kind::BadSecret(i) | Kind::Success(i) = &kind {
             let t = &cfg.tokens[*i];
             push!(
@@ -240,6 +272,8 @@ impl Gen {
                 SVC,
                 format!("Got tokenId: [{}] from token", t.id)
             );
+        }
+        if let Kind::Success(_) = &kind {
             push!(
                 &thread,
                 &anon,
@@ -251,6 +285,16 @@ impl Gen {
         }
         match &kind {
             Kind::NoToken => {}
+            Kind::NotPat => {
+                // A JWT: its dots are no Base64, so the token id is never read.
+                push!(
+                    &thread,
+                    &anon,
+                    "TRACE",
+                    FILTER,
+                    "Auth failure: [Illegal base64 character 2e]".into()
+                );
+            }
             Kind::UnknownToken(id) => {
                 push!(
                     &thread,
@@ -269,13 +313,7 @@ impl Gen {
             }
             Kind::BadSecret(i) => {
                 let t = &cfg.tokens[*i];
-                push!(
-                    &thread,
-                    &anon,
-                    "DEBUG",
-                    "c.a.pats.service.DefaultTokenValidator",
-                    "Not a valid password! - error: [Password does not match]".into()
-                );
+                push!(&thread, &anon, "TRACE", "c.a.pats.service.DefaultTokenValidator", "Using password encoder to see if tokens match with hashed token: [{PKCS5S2}iOmgEVwCpHPgaWWxcrfauKEZtLy5Qy/o3gBQTqxuFVqjtG2XD4MzLweWSPI/bw0d]".into());
                 push!(
                     &thread,
                     &anon,
@@ -376,8 +414,40 @@ impl Gen {
                 }
             }
             Kind::UnknownToken(id) => *self.exp.unknown.entry(id).or_default() += 1,
+            Kind::NotPat => self.exp.not_pat += 1,
             Kind::NoToken => {}
         }
+    }
+
+    /// `DeletedUserPruningJob`: one DEBUG line per distinct token owner on a scheduler
+    /// thread, all five request fields empty, then the removal for the deleted owner.
+    fn pruning_job(&mut self, cfg: &Config, w: &mut dyn Write) -> io::Result<()> {
+        let mut owners: Vec<&str> = cfg.tokens.iter().map(|t| t.user_key.as_str()).collect();
+        owners.push(DELETED_OWNER);
+        owners.sort_unstable();
+        owners.dedup();
+        let eol = self.eol;
+        for key in owners {
+            let ts = self.ts(1);
+            self.buf.clear();
+            use std::fmt::Write as _;
+            let _ = write!(
+                self.buf,
+                "{ts} Caesium-1-2 DEBUG      [c.a.pats.checker.JiraProductUserProvider] Looking for Jira user with key: [{key}]{eol}"
+            );
+            self.exp.pat_lines += 1;
+            self.write_buf(w)?;
+        }
+        let ts = self.ts(1);
+        self.buf.clear();
+        use std::fmt::Write as _;
+        let _ = write!(
+            self.buf,
+            "{ts} Caesium-1-2 DEBUG      [c.a.pats.jobs.DeletedUserPruningJob] Removing tokens for deleted userKey [{DELETED_OWNER}]{eol}"
+        );
+        self.exp.pat_lines += 1;
+        self.exp.pruning_runs += 1;
+        self.write_buf(w)
     }
 
     fn ordinary(&mut self, w: &mut dyn Write) -> io::Result<()> {
