@@ -172,6 +172,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     loop {
         for (i, n) in nodes.iter_mut().enumerate() {
             if let Err(e) = poll_node(
+                client,
                 n,
                 &mut buf,
                 &mut summary,
@@ -196,7 +197,13 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                         if i == file {
                             n.scanner.keep_out_watched();
                         } else {
-                            release_held(n, &mut summary, &opts.filter, &mut opts.on_request);
+                            release_held(
+                                client,
+                                n,
+                                &mut summary,
+                                &opts.filter,
+                                &mut opts.on_request,
+                            );
                         }
                     }
                     status.line(selfcheck::passed_line(&place, after));
@@ -271,7 +278,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // What was held for an unfinished or failed self-check is ordinary traffic again.
     if !matches!(self_check, SelfCheck::Passed { .. }) {
         for n in &mut nodes {
-            release_held(n, &mut summary, &opts.filter, &mut opts.on_request);
+            release_held(client, n, &mut summary, &opts.filter, &mut opts.on_request);
         }
     }
     if let Some(e) = &file_error {
@@ -284,6 +291,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     sig.set_phase(Phase::Done);
     for (i, n) in nodes.iter_mut().enumerate() {
         if let Err(e) = poll_node(
+            client,
             n,
             &mut buf,
             &mut summary,
@@ -293,6 +301,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             status.say(format!("{}: {e}", opts.logs[i].display()));
         }
         let mut sink = RequestSink {
+            client,
             summary: &mut summary,
             filter: &opts.filter,
             on_request: &mut opts.on_request,
@@ -314,6 +323,8 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
 
 /// Where a node's requests go: the shared summary (and the JSONL stream), counted per node.
 struct RequestSink<'a> {
+    /// Its own calls (with a PAT login, requests of that token) are no script's traffic.
+    client: &'a Client,
     summary: &'a mut Summary,
     filter: &'a Filter,
     on_request: &'a mut Option<RequestHook>,
@@ -322,7 +333,7 @@ struct RequestSink<'a> {
 
 impl RequestSink<'_> {
     fn add(&mut self, r: Request) {
-        if self.filter.accepts(&r) {
+        if self.filter.accepts(&r) && !self.client.is_own_request(&r.request_id, &r.path) {
             if let Some(f) = self.on_request {
                 f(&r);
             }
@@ -334,12 +345,14 @@ impl RequestSink<'_> {
 
 /// Lines a node held for the self-check were another request's: count them after all.
 fn release_held(
+    client: &Client,
     n: &mut Node,
     summary: &mut Summary,
     filter: &Filter,
     on_request: &mut Option<RequestHook>,
 ) {
     let mut sink = RequestSink {
+        client,
         summary,
         filter,
         on_request,
@@ -349,6 +362,7 @@ fn release_held(
 }
 
 fn poll_node(
+    client: &Client,
     n: &mut Node,
     buf: &mut [u8],
     summary: &mut Summary,
@@ -361,6 +375,7 @@ fn poll_node(
         requests,
     } = n;
     let mut sink = RequestSink {
+        client,
         summary,
         filter,
         on_request,

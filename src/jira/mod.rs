@@ -130,7 +130,20 @@ pub struct Client {
     backoff: Duration,
     state: Mutex<State>,
     recorder: record::Hook,
+    own: Mutex<OwnRequests>,
 }
+
+/// The request ids (`X-AREQUESTID`) of this client's own recent calls, with their paths.
+/// With a PAT login every admin call the tool makes is a request of that token: a report
+/// of what scripts did must not count them.
+#[derive(Default)]
+struct OwnRequests {
+    recent: std::collections::VecDeque<(String, String)>,
+}
+
+/// Own calls remembered: a capture's polls make a few a minute, and a request is matched
+/// within seconds of being made.
+const OWN_REQUESTS_KEPT: usize = 4096;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -179,6 +192,20 @@ enum Verdict {
 }
 
 impl Client {
+    /// Whether a logged request (its request id and path, the query left out) was one of
+    /// this client's own calls. Request ids repeat across nodes and restarts, so the path
+    /// must agree too; either side may carry Jira's context path.
+    pub fn is_own_request(&self, request_id: &str, path: &str) -> bool {
+        if request_id.is_empty() {
+            return false;
+        }
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        own.recent
+            .iter()
+            .rev()
+            .any(|(id, p)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
+    }
+
     pub fn new(cfg: ClientConfig) -> Result<Client, JiraError> {
         let base_str = cfg.base_url.trim().trim_end_matches('/').to_string();
         let bad = |why: &str| JiraError::BadUrl {
@@ -239,6 +266,7 @@ impl Client {
             backoff: cfg.backoff,
             state: Mutex::new(State::default()),
             recorder: record::Hook::default(),
+            own: Mutex::new(OwnRequests::default()),
         })
     }
 
@@ -760,6 +788,14 @@ impl Client {
             if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
                 st.node = Some(n.to_string());
             }
+        }
+        if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
+            let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+            if own.recent.len() == OWN_REQUESTS_KEPT {
+                own.recent.pop_front();
+            }
+            own.recent
+                .push_back((id.to_string(), url.path().to_string()));
         }
         let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
         let answer = Answer {
