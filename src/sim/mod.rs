@@ -124,6 +124,10 @@ pub struct SimConfig {
     /// Whether `POST /rest/pat/latest/tokens` may create tokens. false answers 403 as a Jira
     /// whose administrators switched token creation off.
     pub token_creation: bool,
+    /// Anonymous non-PAT requests per second served in the background (browsers,
+    /// monitoring), through the same filter chain as real ones: at TRACE on the PAT filter
+    /// each writes its `>>>`/`<<<` lines, the real cost of TRACE. 0 = none.
+    pub background_rps: u32,
 }
 
 /// Atlassian Data Center SSO's SAML servlet (jira-facts §3 \[U\]).
@@ -155,6 +159,7 @@ impl Default for SimConfig {
             sso_login: None,
             sso_websudo: None,
             token_creation: true,
+            background_rps: 0,
         }
     }
 }
@@ -282,6 +287,11 @@ impl SimJira {
             .level_gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Change the background traffic's rate (requests per second, 0 = none).
+    pub fn set_background_rps(&self, rps: u32) {
+        self.state.set_background_rps(rps);
     }
 
     /// Requests served so far.
