@@ -7,6 +7,7 @@
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
 
 pub mod follow;
+pub mod guard;
 pub mod selfcheck;
 pub mod signals;
 
@@ -59,6 +60,10 @@ pub struct Options {
     pub self_check: Option<Duration>,
     /// The command named in the journal (`capture`, `check --self-check`).
     pub by: &'static str,
+    /// The rotation guard's limits (`None`: no guard, `--no-guard`).
+    pub guard: Option<guard::Limits>,
+    /// With the guard: lines younger than this must stay; `None`: everything on disk.
+    pub keep: Option<Duration>,
 }
 
 impl Options {
@@ -75,6 +80,8 @@ impl Options {
             on_request: None,
             self_check: None,
             by: "capture",
+            guard: None,
+            keep: None,
         }
     }
 }
@@ -92,6 +99,8 @@ pub struct Outcome {
     /// Things said during the window (also printed as they happened).
     pub notices: Vec<String>,
     pub elapsed: Duration,
+    /// Why the rotation guard ended the window early.
+    pub guard_trip: Option<guard::Trip>,
 }
 
 struct Node {
@@ -136,8 +145,21 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     if sig.count() > 0 {
         return Err(CaptureError::StoppedBeforeStart);
     }
+    // What is on disk before anything of ours is written.
+    let mut guard = opts
+        .guard
+        .take()
+        .map(|limits| guard::Guard::start(&opts.logs, limits, opts.keep));
+    if let Some(g) = &guard {
+        status.line(g.describe());
+    }
     sig.set_phase(Phase::Applying);
+    let applying = Instant::now();
     let applied = journal::apply(client, &opts.profile.loggers, opts.by)?;
+    if let Some(g) = &mut guard {
+        // Putting the levels back costs about what raising them did.
+        g.set_reaction(opts.poll, applying.elapsed());
+    }
     sig.set_journal(applied.journal.clone());
     sig.set_phase(Phase::Window);
     let started = Instant::now();
@@ -169,6 +191,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let mut jira_down: Option<String> = None;
     let mut quiet_warned = false;
     let mut file_error: Option<String> = None;
+    let mut guard_trip = None;
     loop {
         for (i, n) in nodes.iter_mut().enumerate() {
             if let Err(e) = poll_node(
@@ -179,6 +202,14 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 &mut opts.on_request,
             ) {
                 file_error = Some(format!("{}: {e}", opts.logs[i].display()));
+            }
+        }
+        if let Some(g) = &mut guard {
+            let grown: Vec<u64> = nodes.iter().map(|n| n.follower.bytes).collect();
+            if let Some(t) = g.check(&grown) {
+                status.say(format!("{}; ending the window now", t.reason()));
+                guard_trip = Some(t);
+                break;
             }
         }
         let now = Instant::now();
@@ -309,6 +340,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         self_check,
         notices: status.notices,
         elapsed,
+        guard_trip,
     })
 }
 

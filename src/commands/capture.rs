@@ -36,9 +36,15 @@ pub struct CaptureArgs {
     /// log4j configuration file, to check that log rotation keeps what the window writes
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// How long the logs should be kept, for the rotation check (e.g. 3d)
-    #[arg(long, value_name = "DURATION", default_value = "1d")]
-    pub keep: String,
+    /// How long the logs should be kept (e.g. 3d): the rotation guard then keeps every line
+    /// younger than that [default: the guard keeps everything on disk at the start; the
+    /// end-of-capture rotation check uses 1d]
+    #[arg(long, value_name = "DURATION")]
+    pub keep: Option<String>,
+    /// Turn off the rotation guard (on by default: it ends the window early, levels
+    /// restored, before the capture's volume rotates away a line it must keep)
+    #[arg(long)]
+    pub no_guard: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
     /// SQL quoting for --format sql
@@ -97,13 +103,25 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     let window = window(&args)?;
     let profile = crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?;
     let zone = super::summarize::zone(args.tz.as_deref())?;
-    let keep = super::config::parse_keep(&args.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+    let keep_asked = args
+        .keep
+        .as_deref()
+        .map(super::config::parse_keep)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+    let keep = keep_asked.unwrap_or(Duration::from_secs(86400));
     // Read the rotation settings now: a wrong path should fail before Jira is touched.
     let rotation = rotation_config(&args)?;
     let logs = logs(&args)?;
     let mut opts = Options::new(profile, window, logs.clone());
     opts.zone = zone;
     opts.self_check = args.self_check.timeout()?;
+    if args.no_guard {
+        eprintln!("warning: --no-guard: nothing stops this capture from rotating away older log lines; `jira-patrol rotation plan` says what rotation a window needs");
+    } else {
+        opts.guard = Some(guard_limits(rotation.as_ref(), &args));
+        opts.keep = keep_asked;
+    }
     if let Some(ms) = std::env::var("JIRA_PATROL_QUIET_AFTER_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -142,7 +160,14 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         }
         return Err(super::Exit(1).into());
     }
-    print_volume(&outcome.report, rotation.as_ref(), keep, &args);
+    match &outcome.guard_trip {
+        // Its advice covers the window; a second rotation line would only confuse.
+        Some(t) => {
+            print_volume(&outcome.report, None, keep, &args);
+            print_guard_advice(t, window, rotation.as_ref(), &args);
+        }
+        None => print_volume(&outcome.report, rotation.as_ref(), keep, &args),
+    }
     let mut text = Vec::new();
     render(&outcome.report, &args, &mut text)?;
     std::io::stdout()
@@ -158,8 +183,69 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     match outcome.stopped_by {
         Some(s) if s == signals::SIGTERM => Err(super::Exit(143).into()),
         Some(_) => Err(super::Exit(130).into()),
+        None if outcome.guard_trip.is_some() => Err(super::Exit(EXIT_GUARD).into()),
         None => Ok(()),
     }
+}
+
+/// The rotation guard ended the window early: the report is good but covers less than
+/// asked. Not 0, so that a scheduled capture notices the shorter window; not 1, since
+/// nothing failed and the levels are back.
+pub const EXIT_GUARD: u8 = 3;
+
+/// The rotation limits the guard works with: the log4j file's when known, else none (the
+/// guard learns them from the files).
+fn guard_limits(
+    rotation: Option<&crate::log4j::Config>,
+    args: &CaptureArgs,
+) -> capture::guard::Limits {
+    let Some(app) = rotation.and_then(|c| c.appender(None).ok()) else {
+        return Default::default();
+    };
+    capture::guard::Limits {
+        max_bytes: app.max_size_bytes,
+        backups: app.backups,
+        source: rotation
+            .map(|c| c.path().to_path_buf())
+            .or_else(|| args.config.clone()),
+    }
+}
+
+/// Where `rotation set` should edit, as given to this capture.
+fn rotation_location(args: &CaptureArgs) -> String {
+    match (&args.config, &args.jira_install) {
+        (Some(c), _) => format!(" --config {}", c.display()),
+        (None, Some(d)) => format!(" --jira-install {}", d.display()),
+        _ => " --jira-install DIR".to_string(),
+    }
+}
+
+/// The line after the guard's reason: the rotation that would have let the whole window
+/// run without losing what was on disk.
+fn print_guard_advice(
+    t: &capture::guard::Trip,
+    window: Duration,
+    rotation: Option<&crate::log4j::Config>,
+    args: &CaptureArgs,
+) {
+    let needed = (t.bytes_per_sec * window.as_secs_f64()) as u64 + t.kept_bytes;
+    let current = rotation.and_then(|c| c.appender(None).ok()).or_else(|| {
+        Some(crate::log4j::Appender {
+            name: "filelog".into(),
+            file: "atlassian-jira.log".into(),
+            max_size_bytes: t.limits.max_bytes,
+            max_size_raw: None,
+            backups: t.limits.backups,
+            is_main: true,
+        })
+    });
+    let plan = crate::log4j::plan_bytes(needed, current.as_ref());
+    eprintln!(
+        "capture: the window ended early to keep the older logs (exit status {EXIT_GUARD}); for the whole {} at this rate: {}{} (then restart Jira), or --no-guard",
+        capture::fmt_duration(window),
+        plan.command,
+        rotation_location(args)
+    );
 }
 
 /// `--log`, else the logs `jira-patrol setup` saved.
@@ -308,11 +394,7 @@ fn print_volume(
             app.name
         );
     } else {
-        let loc = match (&args.config, &args.jira_install) {
-            (Some(c), _) => format!(" --config {}", c.display()),
-            (None, Some(d)) => format!(" --jira-install {}", d.display()),
-            _ => String::new(),
-        };
+        let loc = rotation_location(args);
         eprintln!(
             "capture: at this rate the current rotation does not keep {keep_s} of log; this would:\n  {}{loc}",
             plan.command
