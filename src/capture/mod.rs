@@ -6,6 +6,7 @@
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
 
+pub mod estimate;
 pub mod follow;
 pub mod guard;
 pub mod selfcheck;
@@ -101,6 +102,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Why the rotation guard ended the window early.
     pub guard_trip: Option<guard::Trip>,
+    /// Requests the report counts (all nodes).
+    pub requests: u64,
 }
 
 struct Node {
@@ -341,6 +344,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         notices: status.notices,
         elapsed,
         guard_trip,
+        requests: summary.requests(),
     })
 }
 

@@ -45,6 +45,23 @@ pub struct CaptureArgs {
     /// restored, before the capture's volume rotates away a line it must keep)
     #[arg(long)]
     pub no_guard: bool,
+    /// Change nothing: measure Jira's request rate for --sample and print, per profile, the
+    /// lines and bytes per hour it would write and what it cannot see
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long --dry-run measures (read-only), e.g. 10s
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        requires = "dry_run"
+    )]
+    pub sample: String,
+    /// With --dry-run: also count the requests with a token during a short window at
+    /// pats-service-trace (the cheapest: no line for requests without a token). This one
+    /// raises a level, journaled and restored as in any capture
+    #[arg(long, value_name = "DURATION", requires = "dry_run")]
+    pub look: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
     /// SQL quoting for --format sql
@@ -87,6 +104,10 @@ impl SelfCheckArgs {
 }
 
 pub fn run(args: CaptureArgs) -> Result<()> {
+    if args.dry_run {
+        let client = args.conn.connect()?;
+        return dry_run(&client, &args);
+    }
     // Wrong arguments should not cost a password prompt first.
     window(&args)?;
     args.self_check.timeout()?;
@@ -186,6 +207,108 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         None if outcome.guard_trip.is_some() => Err(super::Exit(EXIT_GUARD).into()),
         None => Ok(()),
     }
+}
+
+/// `--dry-run`: a read-only sample of the request rate, then each profile's cost.
+fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
+    let sample_len = parse_window(&args.sample).map_err(|e| anyhow::anyhow!("--sample: {e}"))?;
+    let look = args
+        .look
+        .as_deref()
+        .map(parse_window)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
+    let logs = logs(args)?;
+    let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
+    let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    eprintln!(
+        "dry run: measuring {}'s request rate for {} (nothing is changed)...",
+        client.base_url(),
+        capture::fmt_duration(sample_len)
+    );
+    let stop = || sig.stop_requested();
+    let s = capture::estimate::sample(client, &logs, sample_len, &stop)
+        .context("the dry run's sample")?;
+    let node = s
+        .node
+        .as_deref()
+        .map(|n| format!(" on {n}"))
+        .unwrap_or_default();
+    eprintln!(
+        "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s; the HTTP access-log join does not exist yet); the log grows {}/hour at the current levels.",
+        s.requests_per_sec,
+        s.seconds,
+        report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
+    );
+    let pat = match look {
+        Some(d) => Some(look_for_pats(client, args, &logs, d, &sig)?),
+        None => {
+            eprintln!("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
+            None
+        }
+    };
+    let figures: Vec<_> = profiles
+        .iter()
+        .map(|p| capture::estimate::figure(p, s.requests_per_sec, pat.unwrap_or(0.0)))
+        .collect();
+    let mut out = Vec::new();
+    if args.format == SummaryFormat::Json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
+        )?;
+        out.push(b'\n');
+    } else {
+        writeln!(
+            out,
+            "{:<22} {:>12} {:>12}  names the token  cannot see",
+            "profile", "lines/hour", "bytes/hour"
+        )?;
+        for f in &figures {
+            writeln!(
+                out,
+                "{:<22} {:>12} {:>12}  {:<15}  {}",
+                f.profile,
+                f.lines_per_hour,
+                report::human_bytes(f.bytes_per_hour),
+                if f.names_token { "yes" } else { "no" },
+                f.misses.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    std::io::stdout()
+        .write_all(&out)
+        .context("writing the figures")?;
+    Ok(())
+}
+
+/// The PAT request rate from a short capture at pats-service-trace (journaled, restored).
+fn look_for_pats(
+    client: &crate::jira::Client,
+    args: &CaptureArgs,
+    logs: &[PathBuf],
+    d: Duration,
+    sig: &signals::Signals,
+) -> Result<f64> {
+    let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
+    let mut opts = Options::new(profile, d, logs.to_vec());
+    opts.zone = super::summarize::zone(args.tz.as_deref())?;
+    let rotation = rotation_config(args)?;
+    opts.guard = Some(guard_limits(rotation.as_ref(), args));
+    eprintln!(
+        "dry run: a {} look at pats-service-trace to count the requests with a token...",
+        capture::fmt_duration(d)
+    );
+    let o = capture::run(client, opts, sig)?;
+    print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
+    let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
+    eprintln!(
+        "dry run: {:.2} requests/s with a token ({} in {:.0}s).",
+        per_sec,
+        o.requests,
+        o.elapsed.as_secs_f64()
+    );
+    Ok(per_sec)
 }
 
 /// The rotation guard ended the window early: the report is good but covers less than

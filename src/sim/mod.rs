@@ -128,6 +128,9 @@ pub struct SimConfig {
     /// monitoring), through the same filter chain as real ones: at TRACE on the PAT filter
     /// each writes its `>>>`/`<<<` lines, the real cost of TRACE. 0 = none.
     pub background_rps: u32,
+    /// Percentage of the background requests that carry a valid token of a seeded user
+    /// (`GET /rest/api/2/myself`): a steady PAT rate.
+    pub background_pat_percent: u32,
 }
 
 /// Atlassian Data Center SSO's SAML servlet (jira-facts §3 \[U\]).
@@ -160,6 +163,7 @@ impl Default for SimConfig {
             sso_websudo: None,
             token_creation: true,
             background_rps: 0,
+            background_pat_percent: 0,
         }
     }
 }
@@ -292,6 +296,11 @@ impl SimJira {
     /// Change the background traffic's rate (requests per second, 0 = none).
     pub fn set_background_rps(&self, rps: u32) {
         self.state.set_background_rps(rps);
+    }
+
+    /// Change the percentage of background requests that carry a valid token.
+    pub fn set_background_pat_percent(&self, pct: u32) {
+        self.state.set_background_pat_percent(pct);
     }
 
     /// Requests served so far.

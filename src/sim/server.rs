@@ -83,6 +83,7 @@ pub(crate) struct State {
     pub slow_ms: AtomicU64,
     /// Non-PAT requests per second the background generator serves.
     background_rps: AtomicU32,
+    background_pat_percent: AtomicU32,
     date_style: DateStyle,
     stop_flag: Arc<AtomicBool>,
     server: Arc<tiny_http::Server>,
@@ -140,6 +141,7 @@ pub(crate) fn start(
         fail_next: AtomicU32::new(0),
         slow_ms: AtomicU64::new(0),
         background_rps: AtomicU32::new(cfg.background_rps),
+        background_pat_percent: AtomicU32::new(cfg.background_pat_percent),
         stop_flag,
         server: Arc::new(server),
         public_addr,
@@ -622,16 +624,38 @@ impl State {
     /// One anonymous request of the background traffic (browsers, monitoring, other
     /// integrations without a token): through the same chain as a socket's request.
     fn serve_background(&self, thread: &str, n: u64) {
-        let path = if n.is_multiple_of(2) {
+        // Request n carries a token when the running share of PAT requests crosses an
+        // integer: an exact, steady proportion.
+        let pct = self.background_pat_percent.load(Ordering::SeqCst).min(100) as u64;
+        let token = (n * pct / 100 != (n - 1) * pct / 100)
+            .then(|| {
+                let now = Timestamp::now();
+                let good: Vec<&SimToken> = self
+                    .shared
+                    .seed
+                    .tokens
+                    .iter()
+                    .filter(|t| !t.is_expired(now) && self.user(&t.owner).is_some_and(|u| u.active))
+                    .collect();
+                good.get(n as usize % good.len().max(1))
+                    .map(|t| t.raw.clone())
+            })
+            .flatten();
+        let path = if token.is_some() {
+            "/rest/api/2/myself"
+        } else if n.is_multiple_of(2) {
             "/status"
         } else {
             "/rest/api/2/serverInfo"
         };
+        let headers = token
+            .map(|t| vec![("Authorization".to_string(), format!("Bearer {t}"))])
+            .unwrap_or_default();
         let req = Req {
             method: "GET".into(),
             path: path.into(),
             path_and_query: path.into(),
-            headers: Vec::new(),
+            headers,
             cookies: HashMap::new(),
             params: HashMap::new(),
             body: Vec::new(),
@@ -643,6 +667,11 @@ impl State {
     /// Requests per second of background traffic now (0 = none).
     pub fn set_background_rps(&self, rps: u32) {
         self.background_rps.store(rps, Ordering::SeqCst);
+    }
+
+    /// Percentage of the background requests that carry a valid token.
+    pub fn set_background_pat_percent(&self, pct: u32) {
+        self.background_pat_percent.store(pct, Ordering::SeqCst);
     }
 
     fn respond(&self, rq: tiny_http::Request, req: &Req, ctx: &Ctx, reply: Reply) {

@@ -1,0 +1,76 @@
+//! `capture --dry-run` against the simulated Jira: the figures it forecasts for each
+//! profile match, within a factor of two, what each profile really writes.
+
+mod common;
+
+use jira_patrol::sim::{SimConfig, SimJira};
+use serde_json::Value;
+use std::process::Stdio;
+
+fn run(sim: &SimJira, home: &std::path::Path, args: &[&str]) -> (Value, String) {
+    let log = sim.log_path().display().to_string();
+    let out = common::isolated(home)
+        .env("JIRA_URL", sim.url())
+        .env("JIRA_USER", "admin")
+        .env("JIRA_PASSWORD", "admin")
+        .args(["capture", "--format", "json", "--log", &log])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {err}");
+    (
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}")),
+        err,
+    )
+}
+
+#[test]
+fn dry_run_figures_are_within_a_factor_of_two_of_what_each_profile_writes() {
+    // Mostly requests without a token, one in ten with one: as on a busy instance.
+    let busy = || {
+        SimJira::start(SimConfig {
+            noise: false,
+            background_rps: 40,
+            background_pat_percent: 10,
+            ..SimConfig::default()
+        })
+        .unwrap()
+    };
+    let sim = busy();
+    let home = tempfile::tempdir().unwrap();
+    let levels_before = sim.levels();
+    let (dry, err) = run(
+        &sim,
+        home.path(),
+        &["--dry-run", "--sample", "3s", "--look", "3s"],
+    );
+    assert!(err.contains("access-log join does not exist yet"), "{err}");
+    assert_eq!(
+        sim.levels().len(),
+        levels_before.len() + 1,
+        "only the look's level, restored"
+    );
+    let rps = dry["sample"]["requests_per_sec"].as_f64().unwrap();
+    assert!((20.0..=80.0).contains(&rps), "{rps}");
+    for f in dry["profiles"].as_array().unwrap() {
+        let name = f["profile"].as_str().unwrap();
+        let forecast = f["bytes_per_hour"].as_f64().unwrap();
+        // A Jira of its own each: a restored level stays explicit (Jira has no "unset")
+        // and would shadow the next profile's package.
+        let fresh = busy();
+        let (cap, err) = run(
+            &fresh,
+            home.path(),
+            &["--profile", name, "--for", "3s", "--no-self-check"],
+        );
+        let actual = cap["volume"]["log_bytes_per_hour"].as_f64().unwrap();
+        assert!(
+            forecast <= 2.0 * actual && actual <= 2.0 * forecast,
+            "{name}: forecast {forecast} B/h, written {actual} B/h\n{err}"
+        );
+    }
+}
