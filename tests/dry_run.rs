@@ -1,5 +1,6 @@
 //! `capture --dry-run` against the simulated Jira: the figures it forecasts for each
-//! profile match, within a factor of two, what each profile really writes.
+//! profile match, within a factor of two, what each profile really writes; `--profile auto`
+//! (the default) picks the cheapest profile that names every request's token.
 
 mod common;
 
@@ -28,18 +29,19 @@ fn run(sim: &SimJira, home: &std::path::Path, args: &[&str]) -> (Value, String) 
     )
 }
 
+/// Mostly requests without a token, one in ten with one: as on a busy instance.
+fn busy() -> SimJira {
+    SimJira::start(SimConfig {
+        noise: false,
+        background_rps: 40,
+        background_pat_percent: 10,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
 #[test]
 fn dry_run_figures_are_within_a_factor_of_two_of_what_each_profile_writes() {
-    // Mostly requests without a token, one in ten with one: as on a busy instance.
-    let busy = || {
-        SimJira::start(SimConfig {
-            noise: false,
-            background_rps: 40,
-            background_pat_percent: 10,
-            ..SimConfig::default()
-        })
-        .unwrap()
-    };
     let sim = busy();
     let home = tempfile::tempdir().unwrap();
     let levels_before = sim.levels();
@@ -73,4 +75,48 @@ fn dry_run_figures_are_within_a_factor_of_two_of_what_each_profile_writes() {
             "{name}: forecast {forecast} B/h, written {actual} B/h\n{err}"
         );
     }
+}
+
+#[test]
+fn profile_auto_picks_the_cheaper_profile_when_non_pat_traffic_dominates() {
+    let sim = busy();
+    let home = tempfile::tempdir().unwrap();
+    let (report, err) = run(
+        &sim,
+        home.path(),
+        &["--for", "2s", "--no-self-check", "--sample", "2s"],
+    );
+    assert!(
+        err.contains("--profile auto chose pats-service-trace"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pats-filter-trace would write") && err.contains("without a token"),
+        "says why: {err}"
+    );
+    assert!(
+        err.contains("it gives up: failures after the token matched"),
+        "{err}"
+    );
+    // Only the service package was raised (and put back, explicitly: Jira has no unset).
+    let levels = sim.levels();
+    assert!(
+        levels.contains_key("com.atlassian.pats.service"),
+        "{levels:?}"
+    );
+    assert!(!levels.contains_key("com.atlassian.pats"), "{levels:?}");
+    assert!(
+        !report["tokens"].as_array().unwrap().is_empty(),
+        "it still names the tokens"
+    );
+
+    // An explicit profile always wins.
+    let fresh = busy();
+    let (_, err) = run(
+        &fresh,
+        home.path(),
+        &["--profile", "pats-trace", "--for", "1s", "--no-self-check"],
+    );
+    assert!(!err.contains("--profile auto"), "{err}");
+    assert!(fresh.levels().contains_key("com.atlassian.pats"));
 }

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CaptureArgs {
-    /// Verbosity profile to apply for the window (see `jira-patrol profile list`)
-    #[arg(long, default_value = "pats-trace")]
+    /// Verbosity profile to apply for the window (see `jira-patrol profile list`), or
+    /// `auto`: the cheapest that names the token of every request, from a read-only
+    /// --sample of Jira's request rate
+    #[arg(long, default_value = AUTO)]
     pub profile: String,
     #[command(flatten)]
     pub profiles: ProfilesDir,
@@ -49,14 +51,10 @@ pub struct CaptureArgs {
     /// lines and bytes per hour it would write and what it cannot see
     #[arg(long)]
     pub dry_run: bool,
-    /// How long --dry-run measures (read-only), e.g. 10s
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "10s",
-        requires = "dry_run"
-    )]
-    pub sample: String,
+    /// How long --dry-run and --profile auto measure Jira's request rate (read-only)
+    /// [default: 10s for --dry-run, 5s for auto]
+    #[arg(long, value_name = "DURATION")]
+    pub sample: Option<String>,
     /// With --dry-run: also count the requests with a token during a short window at
     /// pats-service-trace (the cheapest: no line for requests without a token). This one
     /// raises a level, journaled and restored as in any capture
@@ -122,7 +120,11 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
     let sig = &sig;
     let window = window(&args)?;
-    let profile = crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?;
+    let profile = if args.profile == AUTO {
+        auto_profile(&client, &args, sig)?
+    } else {
+        crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?
+    };
     let zone = super::summarize::zone(args.tz.as_deref())?;
     let keep_asked = args
         .keep
@@ -209,9 +211,66 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     }
 }
 
+/// `--profile auto`: chosen from a sample, not a profile of its own.
+pub const AUTO: &str = "auto";
+
+fn sample_len(args: &CaptureArgs, default: Duration) -> Result<Duration> {
+    match &args.sample {
+        Some(s) => parse_window(s).map_err(|e| anyhow::anyhow!("--sample: {e}")),
+        None => Ok(default),
+    }
+}
+
+/// The cheapest profile that names the token of every request at the rate Jira serves
+/// now (requests with a token cannot be counted read-only; the ranking of profiles that
+/// differ in lines per other request does not need them). One line says why.
+fn auto_profile(
+    client: &crate::jira::Client,
+    args: &CaptureArgs,
+    sig: &signals::Signals,
+) -> Result<crate::profiles::Profile> {
+    let len = sample_len(args, Duration::from_secs(5))?;
+    let logs = logs(args)?;
+    let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
+    eprintln!(
+        "capture: --profile auto: measuring Jira's request rate for {} (read-only)...",
+        capture::fmt_duration(len)
+    );
+    let stop = || sig.stop_requested();
+    let (rps, basis) = match capture::estimate::sample(client, &logs, len, &stop) {
+        Ok(s) => (
+            s.requests_per_sec,
+            format!("{:.1} requests/s", s.requests_per_sec),
+        ),
+        // Unknown rate: rank by lines per request, as if one request a second came in.
+        Err(e) => (1.0, format!("request rate unknown: {e}")),
+    };
+    let Some((best, _, next)) = capture::estimate::cheapest(&profiles, rps, 0.0) else {
+        bail!("no profile names the token of a request: give --profile NAME (see `jira-patrol profile list`)");
+    };
+    let other = next
+        .filter(|n| n.bytes_per_hour > 0)
+        .map(|n| {
+            format!(
+                "; {} would write {}/hour for the requests without a token",
+                n.profile,
+                report::human_bytes(n.bytes_per_hour)
+            )
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "capture: --profile auto chose {} ({basis}; {} lines per request with a token, {} per other request{other}); it gives up: {} (--profile NAME to choose)",
+        best.name,
+        best.cost.pat_request,
+        best.cost.other_request,
+        best.misses.as_deref().unwrap_or("nothing it says")
+    );
+    Ok(best.clone())
+}
+
 /// `--dry-run`: a read-only sample of the request rate, then each profile's cost.
 fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
-    let sample_len = parse_window(&args.sample).map_err(|e| anyhow::anyhow!("--sample: {e}"))?;
+    let sample_len = sample_len(args, Duration::from_secs(10))?;
     let look = args
         .look
         .as_deref()
