@@ -210,3 +210,19 @@ fn without_the_guard_the_same_capture_rotates_older_logs_away() {
     assert!(!err.contains("rotation guard: "), "{err}");
     assert_put_back(&sim, &homes);
 }
+
+#[test]
+fn without_the_log4j_file_the_guard_learns_the_limits_and_stops_in_time() {
+    let (sim, before) = busy_jira_with_old_logs();
+    let homes = Homes::new();
+    let child = capture(&sim, &homes, &[]);
+    let (out, err) = output(child);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_put_back(&sim, &homes);
+    assert!(err.contains("rotation learned from the files"), "{err}");
+    assert!(
+        err.contains("jira-patrol rotation set --max-size") && err.contains("--jira-install DIR"),
+        "{err}"
+    );
+    assert!(still_on_disk(&sim, &before), "every older line is kept");
+}

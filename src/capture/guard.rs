@@ -293,9 +293,12 @@ impl Guard {
         }
     }
 
-    /// Polls and restore together take about this long: the margin the guard keeps.
+    /// Polls and restore together take about this long: the margin the guard keeps. The
+    /// restore is taken as twice what raising the levels took, and never less than two
+    /// seconds: a loaded machine (or Jira) can stall that long, and two seconds of growth
+    /// are little against a rotation sized for hours.
     pub fn set_reaction(&mut self, poll: Duration, restore: Duration) {
-        self.reaction = 2 * poll + 2 * restore;
+        self.reaction = 2 * poll + (2 * restore).max(Duration::from_secs(2));
     }
 
     /// One line on what the guard protects, for the start of the capture.
