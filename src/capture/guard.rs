@@ -188,11 +188,13 @@ impl NodeGuard {
 
     fn max_bytes(&self) -> Option<u64> {
         self.limits.max_bytes.or_else(|| {
-            // A backup is the live file as it was when it rolled: about the limit.
+            // A backup is the live file as it was when it rolled: the limit and the last
+            // entry's bytes over it. Whole KiB, as sizes are written in log4j files.
             std::fs::metadata(backup(&self.log, 1))
                 .ok()
                 .map(|m| m.len())
                 .filter(|&n| n > 0)
+                .map(|n| if n >= 1024 { n / 1024 * 1024 } else { n })
         })
     }
 
