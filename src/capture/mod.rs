@@ -1,7 +1,8 @@
 //! Timed capture windows: raise the levels of a profile (journaled first), check that the
 //! followed logs show a request of ours ([`selfcheck`]), follow the logs while scripts do
 //! their work, then put the levels back — at the end, on Ctrl-C, on SIGTERM, on a Jira or
-//! file error, on a failed self-check — and only then report which token did what.
+//! file error, on a failed self-check, when the rotation [`guard`] forecasts that the
+//! window would rotate away older logs — and only then report which token did what.
 //!
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
