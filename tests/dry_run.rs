@@ -120,3 +120,41 @@ fn profile_auto_picks_the_cheaper_profile_when_non_pat_traffic_dominates() {
     assert!(!err.contains("--profile auto"), "{err}");
     assert!(fresh.levels().contains_key("com.atlassian.pats"));
 }
+
+#[test]
+fn a_level_left_explicit_by_an_earlier_restore_does_not_hide_a_profiles_lines() {
+    // What restoring a pats-service-trace capture leaves (Jira has no "unset").
+    let sim = busy();
+    sim.set_level(
+        "com.atlassian.pats.service",
+        jira_patrol::level::Level::Warn,
+    );
+    let home = tempfile::tempdir().unwrap();
+    let (report, err) = run(
+        &sim,
+        home.path(),
+        &["--profile", "pats-trace", "--for", "2s", "--no-self-check"],
+    );
+    assert!(
+        err.contains("com.atlassian.pats.service has an explicit WARN"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(sim.log_path()).unwrap();
+    assert!(
+        log.contains("Authentication successful - returning token"),
+        "the service's lines are written"
+    );
+    assert!(
+        report["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"].is_string()),
+        "names from the token record"
+    );
+    assert_eq!(
+        sim.levels().get("com.atlassian.pats.service"),
+        Some(&jira_patrol::level::Level::Warn),
+        "put back as it was"
+    );
+}

@@ -159,6 +159,14 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     }
     sig.set_phase(Phase::Applying);
     let applying = Instant::now();
+    if let Ok(page) = client.levels() {
+        for (logger, level, wanted) in shadowing(&page, &opts.profile.loggers) {
+            status.say(format!(
+                "{logger} has an explicit {level} (Jira has no \"unset\": an earlier restore may have left it) that would hide its lines from this profile; it is raised to {wanted} for the window too"
+            ));
+            opts.profile.loggers.push((logger, wanted));
+        }
+    }
     let applied = journal::apply(client, &opts.profile.loggers, opts.by)?;
     if let Some(g) = &mut guard {
         // Putting the levels back costs about what raising them did.
@@ -347,6 +355,29 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         guard_trip,
         requests: summary.requests(),
     })
+}
+
+/// Loggers below a profile's that carry a less verbose explicit level: they would keep
+/// their part of the package quiet. Each with its level and the profile's.
+fn shadowing(
+    page: &crate::jira::LevelsPage,
+    loggers: &[(String, crate::level::Level)],
+) -> Vec<(String, crate::level::Level, crate::level::Level)> {
+    let mut out: Vec<(String, crate::level::Level, crate::level::Level)> = Vec::new();
+    for (name, level) in &page.explicit {
+        // The nearest profile logger above this one decides what it should log.
+        let parent = loggers
+            .iter()
+            .filter(|(l, _)| name.starts_with(&format!("{l}.")))
+            .max_by_key(|(l, _)| l.len());
+        if let Some((_, wanted)) = parent {
+            let own = loggers.iter().any(|(l, _)| l == name);
+            if !own && !level.enables(*wanted) && !out.iter().any(|(n, _, _)| n == name) {
+                out.push((name.clone(), *level, *wanted));
+            }
+        }
+    }
+    out
 }
 
 /// Where a node's requests go: the shared summary (and the JSONL stream), counted per node.
