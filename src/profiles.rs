@@ -8,6 +8,7 @@
 //! ```toml
 //! description = "one line"
 //! reveals = "what the lines show"
+//! misses = "what it cannot see (optional)"
 //! [cost]
 //! pat_request = 10    # lines per PAT-authenticated request
 //! other_request = 2   # lines per any other request
@@ -41,6 +42,8 @@ pub struct Profile {
     pub description: String,
     pub reveals: String,
     pub cost: Cost,
+    /// What it cannot see (for the choice between profiles), when said.
+    pub misses: Option<String>,
     /// Loggers and levels, in name order (a parent before its children).
     pub loggers: Vec<(String, Level)>,
     pub origin: Origin,
@@ -128,6 +131,8 @@ struct RawProfile {
     name: Option<String>,
     description: String,
     reveals: String,
+    #[serde(default)]
+    misses: Option<String>,
     cost: Cost,
     #[serde(default)]
     loggers: BTreeMap<String, String>,
@@ -187,6 +192,7 @@ pub fn parse(name: &str, text: &str, origin: Origin) -> Result<Profile, ProfileE
         description: raw.description.trim().to_string(),
         reveals: raw.reveals.trim().to_string(),
         cost: raw.cost,
+        misses: raw.misses.map(|m| m.trim().to_string()),
         loggers,
         origin,
     })

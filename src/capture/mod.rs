@@ -1,12 +1,15 @@
 //! Timed capture windows: raise the levels of a profile (journaled first), check that the
 //! followed logs show a request of ours ([`selfcheck`]), follow the logs while scripts do
 //! their work, then put the levels back — at the end, on Ctrl-C, on SIGTERM, on a Jira or
-//! file error, on a failed self-check — and only then report which token did what.
+//! file error, on a failed self-check, when the rotation [`guard`] forecasts that the
+//! window would rotate away older logs — and only then report which token did what.
 //!
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
 
+pub mod estimate;
 pub mod follow;
+pub mod guard;
 pub mod selfcheck;
 pub mod signals;
 
@@ -59,6 +62,10 @@ pub struct Options {
     pub self_check: Option<Duration>,
     /// The command named in the journal (`capture`, `check --self-check`).
     pub by: &'static str,
+    /// The rotation guard's limits (`None`: no guard, `--no-guard`).
+    pub guard: Option<guard::Limits>,
+    /// With the guard: lines younger than this must stay; `None`: everything on disk.
+    pub keep: Option<Duration>,
 }
 
 impl Options {
@@ -75,6 +82,8 @@ impl Options {
             on_request: None,
             self_check: None,
             by: "capture",
+            guard: None,
+            keep: None,
         }
     }
 }
@@ -92,6 +101,10 @@ pub struct Outcome {
     /// Things said during the window (also printed as they happened).
     pub notices: Vec<String>,
     pub elapsed: Duration,
+    /// Why the rotation guard ended the window early.
+    pub guard_trip: Option<guard::Trip>,
+    /// Requests the report counts (all nodes).
+    pub requests: u64,
 }
 
 struct Node {
@@ -136,8 +149,29 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     if sig.count() > 0 {
         return Err(CaptureError::StoppedBeforeStart);
     }
+    // What is on disk before anything of ours is written.
+    let mut guard = opts
+        .guard
+        .take()
+        .map(|limits| guard::Guard::start(&opts.logs, limits, opts.keep));
+    if let Some(g) = &guard {
+        status.line(g.describe());
+    }
     sig.set_phase(Phase::Applying);
+    let applying = Instant::now();
+    if let Ok(page) = client.levels() {
+        for (logger, level, wanted) in shadowing(&page, &opts.profile.loggers) {
+            status.say(format!(
+                "{logger} has an explicit {level} (Jira has no \"unset\": an earlier restore may have left it) that would hide its lines from this profile; it is raised to {wanted} for the window too"
+            ));
+            opts.profile.loggers.push((logger, wanted));
+        }
+    }
     let applied = journal::apply(client, &opts.profile.loggers, opts.by)?;
+    if let Some(g) = &mut guard {
+        // Putting the levels back costs about what raising them did.
+        g.set_reaction(opts.poll, applying.elapsed());
+    }
     sig.set_journal(applied.journal.clone());
     sig.set_phase(Phase::Window);
     let started = Instant::now();
@@ -161,14 +195,16 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             }
         }
     }
-    // The window begins once the self-check passed.
-    let mut deadline = started + opts.window;
+    // The window begins once the self-check passed, or once it was given up: minutes lost
+    // trying to create its token (Jira unreachable) are not the window's.
+    let mut deadline = Instant::now() + opts.window;
     let mut summary = Summary::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut next_check = started + opts.check_every;
     let mut jira_down: Option<String> = None;
     let mut quiet_warned = false;
     let mut file_error: Option<String> = None;
+    let mut guard_trip = None;
     loop {
         for (i, n) in nodes.iter_mut().enumerate() {
             if let Err(e) = poll_node(
@@ -180,6 +216,14 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 &mut opts.on_request,
             ) {
                 file_error = Some(format!("{}: {e}", opts.logs[i].display()));
+            }
+        }
+        if let Some(g) = &mut guard {
+            let grown: Vec<u64> = nodes.iter().map(|n| n.follower.bytes).collect();
+            if let Some(t) = g.check(&grown) {
+                status.say(format!("{}; ending the window now", t.reason()));
+                guard_trip = Some(t);
+                break;
             }
         }
         let now = Instant::now();
@@ -318,7 +362,32 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         self_check,
         notices: status.notices,
         elapsed,
+        guard_trip,
+        requests: summary.requests(),
     })
+}
+
+/// Loggers below a profile's that carry a less verbose explicit level: they would keep
+/// their part of the package quiet. Each with its level and the profile's.
+fn shadowing(
+    page: &crate::jira::LevelsPage,
+    loggers: &[(String, crate::level::Level)],
+) -> Vec<(String, crate::level::Level, crate::level::Level)> {
+    let mut out: Vec<(String, crate::level::Level, crate::level::Level)> = Vec::new();
+    for (name, level) in &page.explicit {
+        // The nearest profile logger above this one decides what it should log.
+        let parent = loggers
+            .iter()
+            .filter(|(l, _)| name.starts_with(&format!("{l}.")))
+            .max_by_key(|(l, _)| l.len());
+        if let Some((_, wanted)) = parent {
+            let own = loggers.iter().any(|(l, _)| l == name);
+            if !own && !level.enables(*wanted) && !out.iter().any(|(n, _, _)| n == name) {
+                out.push((name.clone(), *level, *wanted));
+            }
+        }
+    }
+    out
 }
 
 /// Where a node's requests go: the shared summary (and the JSONL stream), counted per node.

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CaptureArgs {
-    /// Verbosity profile to apply for the window (see `jira-patrol profile list`)
-    #[arg(long, default_value = "pats-trace")]
+    /// Verbosity profile to apply for the window (see `jira-patrol profile list`), or
+    /// `auto`: the cheapest that names the token of every request, from a read-only
+    /// --sample of Jira's request rate
+    #[arg(long, default_value = AUTO)]
     pub profile: String,
     #[command(flatten)]
     pub profiles: ProfilesDir,
@@ -36,9 +38,28 @@ pub struct CaptureArgs {
     /// log4j configuration file, to check that log rotation keeps what the window writes
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// How long the logs should be kept, for the rotation check (e.g. 3d)
-    #[arg(long, value_name = "DURATION", default_value = "1d")]
-    pub keep: String,
+    /// How long the logs should be kept (e.g. 3d): the rotation guard then keeps every line
+    /// younger than that [default: the guard keeps everything on disk at the start; the
+    /// end-of-capture rotation check uses 1d]
+    #[arg(long, value_name = "DURATION")]
+    pub keep: Option<String>,
+    /// Turn off the rotation guard (on by default: it ends the window early, levels
+    /// restored, before the capture's volume rotates away a line it must keep)
+    #[arg(long)]
+    pub no_guard: bool,
+    /// Change nothing: measure Jira's request rate for --sample and print, per profile, the
+    /// lines and bytes per hour it would write and what it cannot see
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long --dry-run and --profile auto measure Jira's request rate (read-only)
+    /// [default: 10s for --dry-run, 5s for auto]
+    #[arg(long, value_name = "DURATION")]
+    pub sample: Option<String>,
+    /// With --dry-run: also count the requests with a token during a short window at
+    /// pats-service-trace (the cheapest: no line for requests without a token). This one
+    /// raises a level, journaled and restored as in any capture
+    #[arg(long, value_name = "DURATION", requires = "dry_run")]
+    pub look: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
     /// SQL quoting for --format sql
@@ -81,6 +102,10 @@ impl SelfCheckArgs {
 }
 
 pub fn run(args: CaptureArgs) -> Result<()> {
+    if args.dry_run {
+        let client = args.conn.connect()?;
+        return dry_run(&client, &args);
+    }
     // Wrong arguments should not cost a password prompt first.
     window(&args)?;
     args.self_check.timeout()?;
@@ -95,15 +120,31 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
     let sig = &sig;
     let window = window(&args)?;
-    let profile = crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?;
+    let profile = if args.profile == AUTO {
+        auto_profile(&client, &args, sig)?
+    } else {
+        crate::profiles::load(&args.profile, args.profiles.profiles.as_deref())?
+    };
     let zone = super::summarize::zone(args.tz.as_deref())?;
-    let keep = super::config::parse_keep(&args.keep).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+    let keep_asked = args
+        .keep
+        .as_deref()
+        .map(super::config::parse_keep)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+    let keep = keep_asked.unwrap_or(Duration::from_secs(86400));
     // Read the rotation settings now: a wrong path should fail before Jira is touched.
     let rotation = rotation_config(&args)?;
     let logs = logs(&args)?;
     let mut opts = Options::new(profile, window, logs.clone());
     opts.zone = zone;
     opts.self_check = args.self_check.timeout()?;
+    if args.no_guard {
+        eprintln!("warning: --no-guard: nothing stops this capture from rotating away older log lines; `jira-patrol rotation plan` says what rotation a window needs");
+    } else {
+        opts.guard = Some(guard_limits(rotation.as_ref(), &args));
+        opts.keep = keep_asked;
+    }
     if let Some(ms) = std::env::var("JIRA_PATROL_QUIET_AFTER_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -142,7 +183,14 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         }
         return Err(super::Exit(1).into());
     }
-    print_volume(&outcome.report, rotation.as_ref(), keep, &args);
+    match &outcome.guard_trip {
+        // Its advice covers the window; a second rotation line would only confuse.
+        Some(t) => {
+            print_volume(&outcome.report, None, keep, &args);
+            print_guard_advice(t, window, rotation.as_ref(), &args);
+        }
+        None => print_volume(&outcome.report, rotation.as_ref(), keep, &args),
+    }
     let mut text = Vec::new();
     render(&outcome.report, &args, &mut text)?;
     std::io::stdout()
@@ -158,8 +206,228 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     match outcome.stopped_by {
         Some(s) if s == signals::SIGTERM => Err(super::Exit(143).into()),
         Some(_) => Err(super::Exit(130).into()),
+        None if outcome.guard_trip.is_some() => Err(super::Exit(EXIT_GUARD).into()),
         None => Ok(()),
     }
+}
+
+/// `--profile auto`: chosen from a sample, not a profile of its own.
+pub const AUTO: &str = "auto";
+
+fn sample_len(args: &CaptureArgs, default: Duration) -> Result<Duration> {
+    match &args.sample {
+        Some(s) => parse_window(s).map_err(|e| anyhow::anyhow!("--sample: {e}")),
+        None => Ok(default),
+    }
+}
+
+/// The cheapest profile that names the token of every request at the rate Jira serves
+/// now (requests with a token cannot be counted read-only; the ranking of profiles that
+/// differ in lines per other request does not need them). One line says why.
+fn auto_profile(
+    client: &crate::jira::Client,
+    args: &CaptureArgs,
+    sig: &signals::Signals,
+) -> Result<crate::profiles::Profile> {
+    let len = sample_len(args, Duration::from_secs(5))?;
+    let logs = logs(args)?;
+    let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
+    eprintln!(
+        "capture: --profile auto: measuring Jira's request rate for {} (read-only)...",
+        capture::fmt_duration(len)
+    );
+    let stop = || sig.stop_requested();
+    let (rps, basis) = match capture::estimate::sample(client, &logs, len, &stop) {
+        Ok(s) => (
+            s.requests_per_sec,
+            format!("{:.1} requests/s", s.requests_per_sec),
+        ),
+        // Unknown rate: rank by lines per request, as if one request a second came in.
+        Err(e) => (1.0, format!("request rate unknown: {e}")),
+    };
+    let Some((best, _, next)) = capture::estimate::cheapest(&profiles, rps, 0.0) else {
+        bail!("no profile names the token of a request: give --profile NAME (see `jira-patrol profile list`)");
+    };
+    let other = next
+        .filter(|n| n.bytes_per_hour > 0)
+        .map(|n| {
+            format!(
+                "; {} would write {}/hour for the requests without a token",
+                n.profile,
+                report::human_bytes(n.bytes_per_hour)
+            )
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "capture: --profile auto chose {} ({basis}; {} lines per request with a token, {} per other request{other}); it gives up: {} (--profile NAME to choose)",
+        best.name,
+        best.cost.pat_request,
+        best.cost.other_request,
+        best.misses.as_deref().unwrap_or("nothing it says")
+    );
+    Ok(best.clone())
+}
+
+/// `--dry-run`: a read-only sample of the request rate, then each profile's cost.
+fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
+    let sample_len = sample_len(args, Duration::from_secs(10))?;
+    let look = args
+        .look
+        .as_deref()
+        .map(parse_window)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
+    let logs = logs(args)?;
+    let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
+    let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    eprintln!(
+        "dry run: measuring {}'s request rate for {} (nothing is changed)...",
+        client.base_url(),
+        capture::fmt_duration(sample_len)
+    );
+    let stop = || sig.stop_requested();
+    let s = capture::estimate::sample(client, &logs, sample_len, &stop)
+        .context("the dry run's sample")?;
+    let node = s
+        .node
+        .as_deref()
+        .map(|n| format!(" on {n}"))
+        .unwrap_or_default();
+    eprintln!(
+        "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s; the HTTP access-log join does not exist yet); the log grows {}/hour at the current levels.",
+        s.requests_per_sec,
+        s.seconds,
+        report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
+    );
+    let pat = match look {
+        Some(d) => Some(look_for_pats(client, args, &logs, d, &sig)?),
+        None => {
+            eprintln!("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
+            None
+        }
+    };
+    let figures: Vec<_> = profiles
+        .iter()
+        .map(|p| capture::estimate::figure(p, s.requests_per_sec, pat.unwrap_or(0.0)))
+        .collect();
+    let mut out = Vec::new();
+    if args.format == SummaryFormat::Json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
+        )?;
+        out.push(b'\n');
+    } else {
+        writeln!(
+            out,
+            "{:<22} {:>12} {:>12}  names the token  cannot see",
+            "profile", "lines/hour", "bytes/hour"
+        )?;
+        for f in &figures {
+            writeln!(
+                out,
+                "{:<22} {:>12} {:>12}  {:<15}  {}",
+                f.profile,
+                f.lines_per_hour,
+                report::human_bytes(f.bytes_per_hour),
+                if f.names_token { "yes" } else { "no" },
+                f.misses.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    std::io::stdout()
+        .write_all(&out)
+        .context("writing the figures")?;
+    Ok(())
+}
+
+/// The PAT request rate from a short capture at pats-service-trace (journaled, restored).
+fn look_for_pats(
+    client: &crate::jira::Client,
+    args: &CaptureArgs,
+    logs: &[PathBuf],
+    d: Duration,
+    sig: &signals::Signals,
+) -> Result<f64> {
+    let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
+    let mut opts = Options::new(profile, d, logs.to_vec());
+    opts.zone = super::summarize::zone(args.tz.as_deref())?;
+    let rotation = rotation_config(args)?;
+    opts.guard = Some(guard_limits(rotation.as_ref(), args));
+    eprintln!(
+        "dry run: a {} look at pats-service-trace to count the requests with a token...",
+        capture::fmt_duration(d)
+    );
+    let o = capture::run(client, opts, sig)?;
+    print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
+    let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
+    eprintln!(
+        "dry run: {:.2} requests/s with a token ({} in {:.0}s).",
+        per_sec,
+        o.requests,
+        o.elapsed.as_secs_f64()
+    );
+    Ok(per_sec)
+}
+
+/// The rotation guard ended the window early: the report is good but covers less than
+/// asked. Not 0, so that a scheduled capture notices the shorter window; not 1, since
+/// nothing failed and the levels are back.
+pub const EXIT_GUARD: u8 = 3;
+
+/// The rotation limits the guard works with: the log4j file's when known, else none (the
+/// guard learns them from the files).
+fn guard_limits(
+    rotation: Option<&crate::log4j::Config>,
+    args: &CaptureArgs,
+) -> capture::guard::Limits {
+    let Some(app) = rotation.and_then(|c| c.appender(None).ok()) else {
+        return Default::default();
+    };
+    capture::guard::Limits {
+        max_bytes: app.max_size_bytes,
+        backups: app.backups,
+        source: rotation
+            .map(|c| c.path().to_path_buf())
+            .or_else(|| args.config.clone()),
+    }
+}
+
+/// Where `rotation set` should edit, as given to this capture.
+fn rotation_location(args: &CaptureArgs) -> String {
+    match (&args.config, &args.jira_install) {
+        (Some(c), _) => format!(" --config {}", c.display()),
+        (None, Some(d)) => format!(" --jira-install {}", d.display()),
+        _ => " --jira-install DIR".to_string(),
+    }
+}
+
+/// The line after the guard's reason: the rotation that would have let the whole window
+/// run without losing what was on disk.
+fn print_guard_advice(
+    t: &capture::guard::Trip,
+    window: Duration,
+    rotation: Option<&crate::log4j::Config>,
+    args: &CaptureArgs,
+) {
+    let needed = (t.bytes_per_sec * window.as_secs_f64()) as u64 + t.kept_bytes;
+    let current = rotation.and_then(|c| c.appender(None).ok()).or_else(|| {
+        Some(crate::log4j::Appender {
+            name: "filelog".into(),
+            file: "atlassian-jira.log".into(),
+            max_size_bytes: t.limits.max_bytes,
+            max_size_raw: None,
+            backups: t.limits.backups,
+            is_main: true,
+        })
+    });
+    let plan = crate::log4j::plan_bytes(needed, current.as_ref());
+    eprintln!(
+        "capture: the window ended early to keep the older logs (exit status {EXIT_GUARD}); for the whole {} at this rate: {}{} (then restart Jira), or --no-guard",
+        capture::fmt_duration(window),
+        plan.command,
+        rotation_location(args)
+    );
 }
 
 /// `--log`, else the logs `jira-patrol setup` saved.
@@ -308,11 +576,7 @@ fn print_volume(
             app.name
         );
     } else {
-        let loc = match (&args.config, &args.jira_install) {
-            (Some(c), _) => format!(" --config {}", c.display()),
-            (None, Some(d)) => format!(" --jira-install {}", d.display()),
-            _ => String::new(),
-        };
+        let loc = rotation_location(args);
         eprintln!(
             "capture: at this rate the current rotation does not keep {keep_s} of log; this would:\n  {}{loc}",
             plan.command

@@ -53,6 +53,19 @@ pub fn run(args: DemoArgs) -> Result<()> {
         },
     ))?;
 
+    // The rotation the simulator uses, as a Jira install's log4j file would declare it:
+    // the capture's rotation guard then knows the limits instead of learning them from
+    // the files (which would make it stop at the first rollover it cannot prove safe).
+    let log4j = sim.home().join("log4j.properties");
+    std::fs::write(
+        &log4j,
+        "log4j.appender.filelog=com.atlassian.jira.logging.JiraHomeAppender\n\
+         log4j.appender.filelog.File=atlassian-jira.log\n\
+         log4j.appender.filelog.MaxFileSize=256KB\n\
+         log4j.appender.filelog.MaxBackupIndex=50\n",
+    )
+    .with_context(|| format!("cannot write {}", log4j.display()))?;
+
     let sent = Mutex::new(TrafficReport::default());
     let stop = AtomicBool::new(false);
     let capture_args = CaptureCli::try_parse_from([
@@ -63,6 +76,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &args.duration,
         "--log",
         &sim.log_path().display().to_string(),
+        "--config",
+        &log4j.display().to_string(),
     ])?
     .args;
     let capture_args = CaptureArgs {

@@ -137,6 +137,9 @@ fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
                 writeln!(out, "  {l} = {v}")?;
             }
             writeln!(out, "reveals:     {}", one_line(&p.reveals))?;
+            if let Some(m) = &p.misses {
+                writeln!(out, "misses:      {}", one_line(m))?;
+            }
             writeln!(out, "cost:        {}", p.cost)?;
             Ok(())
         }

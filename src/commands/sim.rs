@@ -51,6 +51,10 @@ pub struct SimArgs {
     /// Refuse to create personal access tokens (403), as a Jira that switched creation off
     #[arg(long)]
     pub no_token_creation: bool,
+    /// Serve N anonymous non-PAT requests per second in the background (each writes the
+    /// PAT filter's two TRACE lines when it is at TRACE: the cost of a capture)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub background_rps: u32,
     /// Every SECS seconds, send one round of scripted PAT traffic (good and failing tokens)
     #[arg(long, value_name = "SECS")]
     pub traffic: Option<u64>,
@@ -95,6 +99,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         sso_websudo: sso_target(args.sso_websudo.as_deref()),
         runtime_levels_apply: !args.muted,
         token_creation: !args.no_token_creation,
+        background_rps: args.background_rps,
         ..SimConfig::default()
     };
     let sim = SimJira::start(cfg).with_context(|| {
@@ -187,6 +192,12 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     });
     if let Some(secs) = args.traffic {
         println!("Sending scripted PAT traffic every {secs}s.");
+    }
+    if args.background_rps > 0 {
+        println!(
+            "Serving {} anonymous requests per second in the background.",
+            args.background_rps
+        );
     }
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();

@@ -295,6 +295,19 @@ impl Client {
         self.creds.token.is_some() && !self.state().use_password
     }
 
+    /// Jira's request counter now, and the node that answered: the middle part of the
+    /// `X-AREQUESTID` (`minute x counter x concurrency`, jira-facts §7) of one light request.
+    /// Two readings of the same node some seconds apart give the rate of every request it
+    /// served, read-only. `None` when the answer carries no usable id (a proxy dropped it).
+    pub fn request_counter(&self) -> Result<Option<(u64, Option<String>)>, JiraError> {
+        let a = self.send(Method::GET, "/status", Body::None, false)?;
+        let counter = a
+            .header("x-arequestid")
+            .and_then(|id| id.split('x').nth(1))
+            .and_then(|n| n.parse().ok());
+        Ok(counter.map(|c| (c, a.header("x-anodeid").map(str::to_string))))
+    }
+
     pub fn server_info(&self) -> Result<ServerInfo, JiraError> {
         self.rest_get("/rest/api/2/serverInfo")
     }

@@ -16,7 +16,7 @@ pub mod write;
 pub mod xml;
 
 pub use locate::{locate, Located};
-pub use rotation::{plan, Plan};
+pub use rotation::{plan, plan_bytes, Plan};
 pub use write::Saved;
 
 use std::ops::Range;

@@ -552,9 +552,13 @@ const PLAN_MAX_BACKUPS: u64 = 20;
 /// backups count as kept (the current file may have just rotated); a plan never lowers
 /// the current size or count.
 pub fn plan(bytes_per_hour: u64, keep: Duration, current: Option<&Appender>) -> Plan {
-    const MB: u64 = 1024 * 1024;
     let needed = (bytes_per_hour as u128 * keep.as_secs() as u128).div_ceil(3600);
-    let needed = needed.min(u64::MAX as u128) as u64;
+    plan_bytes(needed.min(u64::MAX as u128) as u64, current)
+}
+
+/// Plan a rotation whose full backups hold `needed` bytes of log.
+pub fn plan_bytes(needed: u64, current: Option<&Appender>) -> Plan {
+    const MB: u64 = 1024 * 1024;
     let cur_size = current.and_then(|a| a.max_size_bytes);
     let cur_backups = current.and_then(|a| a.backups);
     let current_keeps = match (cur_size, cur_backups) {

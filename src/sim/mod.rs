@@ -128,6 +128,13 @@ pub struct SimConfig {
     /// Whether `POST /rest/pat/latest/tokens` may create tokens. false answers 403 as a Jira
     /// whose administrators switched token creation off.
     pub token_creation: bool,
+    /// Anonymous non-PAT requests per second served in the background (browsers,
+    /// monitoring), through the same filter chain as real ones: at TRACE on the PAT filter
+    /// each writes its `>>>`/`<<<` lines, the real cost of TRACE. 0 = none.
+    pub background_rps: u32,
+    /// Percentage of the background requests that carry a valid token of a seeded user
+    /// (`GET /rest/api/2/myself`): a steady PAT rate.
+    pub background_pat_percent: u32,
 }
 
 /// Atlassian Data Center SSO's SAML servlet (jira-facts §3 \[U\]).
@@ -160,6 +167,8 @@ impl Default for SimConfig {
             sso_login: None,
             sso_websudo: None,
             token_creation: true,
+            background_rps: 0,
+            background_pat_percent: 0,
         }
     }
 }
@@ -287,6 +296,16 @@ impl SimJira {
             .level_gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Change the background traffic's rate (requests per second, 0 = none).
+    pub fn set_background_rps(&self, rps: u32) {
+        self.state.set_background_rps(rps);
+    }
+
+    /// Change the percentage of background requests that carry a valid token.
+    pub fn set_background_pat_percent(&self, pct: u32) {
+        self.state.set_background_pat_percent(pct);
     }
 
     /// Requests served so far.

@@ -81,6 +81,9 @@ pub(crate) struct State {
     pub fail_next: AtomicU32,
     /// Milliseconds every answer waits (a Jira under load).
     pub slow_ms: AtomicU64,
+    /// Non-PAT requests per second the background generator serves.
+    background_rps: AtomicU32,
+    background_pat_percent: AtomicU32,
     date_style: DateStyle,
     stop_flag: Arc<AtomicBool>,
     server: Arc<tiny_http::Server>,
@@ -137,6 +140,8 @@ pub(crate) fn start(
         inflight: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
         slow_ms: AtomicU64::new(0),
+        background_rps: AtomicU32::new(cfg.background_rps),
+        background_pat_percent: AtomicU32::new(cfg.background_pat_percent),
         stop_flag,
         server: Arc::new(server),
         public_addr,
@@ -172,6 +177,13 @@ pub(crate) fn start(
         );
     }
     let st = state.clone();
+    let thread = format!("{prefix}{}", state.cfg.threads.max(1) + 1);
+    workers.push(
+        std::thread::Builder::new()
+            .name("sim-background".into())
+            .spawn(move || background(&st, &thread))?,
+    );
+    let st = state.clone();
     workers.push(
         std::thread::Builder::new()
             .name("sim-batcher".into())
@@ -196,6 +208,35 @@ pub(crate) fn start(
             })?,
     );
     Ok((state, workers, url))
+}
+
+/// The background generator: paced by the clock so the rate holds whatever each request
+/// costs; a backlog longer than a second is dropped rather than served in a burst.
+fn background(st: &State, thread: &str) {
+    let mut since = Instant::now();
+    let mut rate = 0u32;
+    let mut done = 0u64;
+    let mut n = 0u64;
+    while !st.stop_flag.load(Ordering::SeqCst) {
+        let now_rate = st.background_rps.load(Ordering::SeqCst);
+        if now_rate != rate {
+            (rate, since, done) = (now_rate, Instant::now(), 0);
+        }
+        if rate == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        let due = (since.elapsed().as_secs_f64() * rate as f64) as u64;
+        if due.saturating_sub(done) > rate as u64 {
+            done = due - rate as u64;
+        }
+        while done < due && !st.stop_flag.load(Ordering::SeqCst) {
+            n += 1;
+            done += 1;
+            st.serve_background(thread, n);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// True when `version` (e.g. "8.0.2") is below `major.minor`.
@@ -601,14 +642,21 @@ impl State {
         };
         let req = Req {
             method,
-            path: path.clone(),
+            path,
             path_and_query,
             headers,
             cookies,
             params,
             body,
         };
+        let (ctx, reply) = self.serve(thread, &req, ip);
+        self.respond(rq, &req, &ctx, reply);
+    }
 
+    /// Everything Jira does with a parsed request: request id and MDC, then the filter
+    /// chain. Background traffic comes in here too, so it costs the log what real
+    /// requests cost.
+    fn serve(&self, thread: &str, req: &Req, ip: String) -> (Ctx, Reply) {
         let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         let concurrent = self.inflight.fetch_add(1, Ordering::SeqCst) + 1;
         let local = jiff::tz::Offset::from_seconds(self.cfg.utc_offset_minutes * 60)
@@ -622,7 +670,7 @@ impl State {
                 request_id: format!("{minute_of_day}x{n}x{concurrent}"),
                 asession_id: "-".into(),
                 ip,
-                url: path,
+                url: req.path.clone(),
             },
             user: None,
             via: Via::Anonymous,
@@ -630,9 +678,62 @@ impl State {
             set_cookies: Vec::new(),
             xsrf: None,
         };
-        let reply = self.process(&req, &mut ctx);
+        let reply = self.process(req, &mut ctx);
         self.inflight.fetch_sub(1, Ordering::SeqCst);
-        self.respond(rq, &req, &ctx, reply);
+        (ctx, reply)
+    }
+
+    /// One anonymous request of the background traffic (browsers, monitoring, other
+    /// integrations without a token): through the same chain as a socket's request.
+    fn serve_background(&self, thread: &str, n: u64) {
+        // Request n carries a token when the running share of PAT requests crosses an
+        // integer: an exact, steady proportion.
+        let pct = self.background_pat_percent.load(Ordering::SeqCst).min(100) as u64;
+        let token = (n * pct / 100 != (n - 1) * pct / 100)
+            .then(|| {
+                let now = Timestamp::now();
+                let good: Vec<&SimToken> = self
+                    .shared
+                    .seed
+                    .tokens
+                    .iter()
+                    .filter(|t| !t.is_expired(now) && self.user(&t.owner).is_some_and(|u| u.active))
+                    .collect();
+                good.get(n as usize % good.len().max(1))
+                    .map(|t| t.raw.clone())
+            })
+            .flatten();
+        let path = if token.is_some() {
+            "/rest/api/2/myself"
+        } else if n.is_multiple_of(2) {
+            "/status"
+        } else {
+            "/rest/api/2/serverInfo"
+        };
+        let headers = token
+            .map(|t| vec![("Authorization".to_string(), format!("Bearer {t}"))])
+            .unwrap_or_default();
+        let req = Req {
+            method: "GET".into(),
+            path: path.into(),
+            path_and_query: path.into(),
+            headers,
+            cookies: HashMap::new(),
+            params: HashMap::new(),
+            body: Vec::new(),
+        };
+        let ip = format!("10.20.{}.{}", n / 250 % 250, n % 250 + 1);
+        let _ = self.serve(thread, &req, ip);
+    }
+
+    /// Requests per second of background traffic now (0 = none).
+    pub fn set_background_rps(&self, rps: u32) {
+        self.background_rps.store(rps, Ordering::SeqCst);
+    }
+
+    /// Percentage of the background requests that carry a valid token.
+    pub fn set_background_pat_percent(&self, pct: u32) {
+        self.background_pat_percent.store(pct, Ordering::SeqCst);
     }
 
     fn respond(&self, rq: tiny_http::Request, req: &Req, ctx: &Ctx, reply: Reply) {

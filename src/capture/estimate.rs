@@ -1,0 +1,167 @@
+//! What each profile would cost before any window: from the rate of every request Jira
+//! serves and the rate of those with a token, the lines and bytes per hour each profile
+//! writes (its `[cost]`: lines per PAT request, lines per other request), and the cheapest
+//! that still names the token of every request.
+//!
+//! The total rate is read from Jira's request counter (the `X-AREQUESTID` of two light
+//! requests some seconds apart, read-only). Joining the HTTP access log would give it per
+//! path and client, but that join does not exist yet.
+
+use super::follow::Follower;
+use super::selfcheck;
+use crate::jira::{Client, JiraError};
+use crate::profiles::Profile;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A layout line of the filter's `>>>`/`<<<` kind (date, thread, MDC, category, message).
+const OTHER_LINE_BYTES: f64 = 185.0;
+/// PAT lines are longer on average: the token record line alone is ~450 bytes.
+const PAT_LINE_BYTES: f64 = 250.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Jira(#[from] JiraError),
+    #[error("Jira's answers carry no request id (X-AREQUESTID; a proxy may drop it), so its request rate cannot be measured")]
+    NoRequestId,
+    #[error("the two readings came from different Data Center nodes ({0} then {1}): their counters differ; sample one node directly (its own URL)")]
+    NodeChanged(String, String),
+    #[error("{path}: cannot follow it: {source}")]
+    Log {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a read-only sample measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sample {
+    pub seconds: f64,
+    /// Every request the node served, per second (ours left out).
+    pub requests_per_sec: f64,
+    /// The log's growth per second at the current levels.
+    pub log_bytes_per_sec: f64,
+    pub node: Option<String>,
+}
+
+/// Measure for `length` without changing anything: Jira's request counter at both ends,
+/// the logs' growth in between. `stop` ends it early (Ctrl-C).
+pub fn sample(
+    client: &Client,
+    logs: &[PathBuf],
+    length: Duration,
+    stop: &dyn Fn() -> bool,
+) -> Result<Sample, EstimateError> {
+    let mut followers = Vec::new();
+    for l in logs {
+        followers.push(Follower::new(l).map_err(|source| EstimateError::Log {
+            path: l.clone(),
+            source,
+        })?);
+    }
+    let (c0, n0) = client
+        .request_counter()?
+        .ok_or(EstimateError::NoRequestId)?;
+    let started = Instant::now();
+    let mut buf = vec![0u8; 1 << 16];
+    while started.elapsed() < length && !stop() {
+        std::thread::sleep(Duration::from_millis(100).min(length));
+        for f in &mut followers {
+            let _ = f.poll(&mut buf, &mut |_, _| {});
+        }
+    }
+    let (c1, n1) = client
+        .request_counter()?
+        .ok_or(EstimateError::NoRequestId)?;
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    if n0 != n1 {
+        return Err(EstimateError::NodeChanged(
+            n0.unwrap_or_else(|| "?".into()),
+            n1.unwrap_or_else(|| "?".into()),
+        ));
+    }
+    // The second reading counted itself.
+    let served = c1.saturating_sub(c0).saturating_sub(1);
+    let grown: u64 = followers.iter().map(|f| f.bytes).sum();
+    Ok(Sample {
+        seconds: secs,
+        requests_per_sec: served as f64 / secs,
+        log_bytes_per_sec: grown as f64 / secs,
+        node: n1,
+    })
+}
+
+/// One profile's expected cost and what it gives.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Figure {
+    pub profile: String,
+    pub lines_per_hour: u64,
+    pub bytes_per_hour: u64,
+    /// It names the token (its id) of every PAT request.
+    pub names_token: bool,
+    pub misses: Option<String>,
+}
+
+/// Lines and bytes per hour `p` adds at these rates (requests per second; `pat` of them
+/// with a token).
+pub fn figure(p: &Profile, requests: f64, pat: f64) -> Figure {
+    let pat = pat.min(requests).max(0.0);
+    let other = requests - pat;
+    let pat_lines = p.cost.pat_request as f64 * pat;
+    let other_lines = p.cost.other_request as f64 * other;
+    Figure {
+        profile: p.name.clone(),
+        lines_per_hour: ((pat_lines + other_lines) * 3600.0) as u64,
+        bytes_per_hour: ((pat_lines * PAT_LINE_BYTES + other_lines * OTHER_LINE_BYTES) * 3600.0)
+            as u64,
+        names_token: selfcheck::expectation(p).token_id,
+        misses: p.misses.clone(),
+    }
+}
+
+/// The cheapest profile (by bytes) that names the token of every request, and the next
+/// cheapest that does, for the one-line explanation.
+pub fn cheapest(
+    profiles: &[Profile],
+    requests: f64,
+    pat: f64,
+) -> Option<(&Profile, Figure, Option<Figure>)> {
+    let mut ranked: Vec<(&Profile, Figure)> = profiles
+        .iter()
+        .map(|p| (p, figure(p, requests, pat)))
+        .filter(|(_, f)| f.names_token)
+        .collect();
+    ranked.sort_by_key(|(p, f)| (f.bytes_per_hour, f.lines_per_hour, p.name.clone()));
+    let mut it = ranked.into_iter();
+    let (p, f) = it.next()?;
+    Some((p, f, it.next().map(|(_, f)| f)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtins() -> Vec<Profile> {
+        crate::profiles::BUILTIN
+            .iter()
+            .map(|(n, t)| crate::profiles::parse(n, t, crate::profiles::Origin::Builtin).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn filter_lines_make_non_pat_traffic_cost() {
+        let ps = builtins();
+        let by = |n: &str| ps.iter().find(|p| p.name == n).unwrap();
+        // 100 requests/s, 1 with a token.
+        let trace = figure(by("pats-trace"), 100.0, 1.0);
+        let service = figure(by("pats-service-trace"), 100.0, 1.0);
+        assert_eq!(trace.lines_per_hour, (10 + 2 * 99) * 3600);
+        assert_eq!(service.lines_per_hour, 3 * 3600);
+        assert!(!figure(by("pats-debug"), 100.0, 1.0).names_token);
+        let (best, f, next) = cheapest(&ps, 100.0, 1.0).unwrap();
+        assert_eq!(best.name, "pats-service-trace");
+        assert_eq!(f.bytes_per_hour, service.bytes_per_hour);
+        assert!(next.unwrap().bytes_per_hour > f.bytes_per_hour);
+    }
+}
