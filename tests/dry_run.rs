@@ -1,6 +1,7 @@
 //! `capture --dry-run` against the simulated Jira: the figures it forecasts for each
 //! profile match, within a factor of two, what each profile really writes; `--profile auto`
-//! (the default) picks the cheapest profile that names every request's token.
+//! (the default) keeps full detail on a quiet Jira and picks the cheapest profile that names
+//! every request's token on a busy one.
 
 mod common;
 
@@ -91,7 +92,7 @@ fn profile_auto_picks_the_cheaper_profile_when_non_pat_traffic_dominates() {
         "{err}"
     );
     assert!(
-        err.contains("pats-filter-trace would write") && err.contains("without a token"),
+        err.contains("pats-trace would write") && err.contains("without a token"),
         "says why: {err}"
     );
     assert!(
@@ -119,6 +120,27 @@ fn profile_auto_picks_the_cheaper_profile_when_non_pat_traffic_dominates() {
     );
     assert!(!err.contains("--profile auto"), "{err}");
     assert!(fresh.levels().contains_key("com.atlassian.pats"));
+}
+
+#[test]
+fn profile_auto_keeps_full_detail_on_a_quiet_jira() {
+    let sim = SimJira::start(SimConfig {
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (_, err) = run(
+        &sim,
+        home.path(),
+        &["--for", "1s", "--no-self-check", "--sample", "1s"],
+    );
+    assert!(err.contains("--profile auto chose pats-trace"), "{err}");
+    assert!(
+        err.contains("pats-service-trace would write"),
+        "names the cheaper one: {err}"
+    );
+    assert!(sim.levels().contains_key("com.atlassian.pats"));
 }
 
 #[test]

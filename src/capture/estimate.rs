@@ -120,6 +120,48 @@ pub fn figure(p: &Profile, requests: f64, pat: f64) -> Figure {
     }
 }
 
+/// Forecast volume per hour under which `auto` keeps full detail: at this rate the stock
+/// rotation (20 MB x 10 backups, jira-facts §6) still holds about ten hours of log, so the
+/// lines the cheaper profiles leave out are worth their cost.
+pub const FULL_DETAIL_BYTES_PER_HOUR: u64 = 20 * 1024 * 1024;
+
+/// What `--profile auto` takes, with the figures that explain it.
+pub struct Choice<'a> {
+    pub profile: &'a Profile,
+    pub figure: Figure,
+    /// The most detailed profile that names tokens, when another was chosen for its cost.
+    pub fuller: Option<Figure>,
+    /// The cheapest one, when the fuller was chosen because the traffic is light.
+    pub cheaper: Option<Figure>,
+}
+
+/// The most detailed profile that names the token of every request (the one writing the
+/// most lines) while its forecast stays under [`FULL_DETAIL_BYTES_PER_HOUR`]; else the
+/// cheapest that names them.
+pub fn choose(profiles: &[Profile], requests: f64, pat: f64) -> Option<Choice<'_>> {
+    let (cheap, cheap_fig, _) = cheapest(profiles, requests, pat)?;
+    let (full, full_fig) = profiles
+        .iter()
+        .map(|p| (p, figure(p, requests, pat)))
+        .filter(|(_, f)| f.names_token)
+        .max_by_key(|(p, _)| (p.cost.pat_request, p.cost.other_request, p.name.clone()))?;
+    if full.name != cheap.name && full_fig.bytes_per_hour <= FULL_DETAIL_BYTES_PER_HOUR {
+        return Some(Choice {
+            profile: full,
+            figure: full_fig,
+            fuller: None,
+            cheaper: Some(cheap_fig),
+        });
+    }
+    let fuller = (full.name != cheap.name).then_some(full_fig);
+    Some(Choice {
+        profile: cheap,
+        figure: cheap_fig,
+        fuller,
+        cheaper: None,
+    })
+}
+
 /// The cheapest profile (by bytes) that names the token of every request, and the next
 /// cheapest that does, for the one-line explanation.
 pub fn cheapest(
@@ -132,7 +174,16 @@ pub fn cheapest(
         .map(|p| (p, figure(p, requests, pat)))
         .filter(|(_, f)| f.names_token)
         .collect();
-    ranked.sort_by_key(|(p, f)| (f.bytes_per_hour, f.lines_per_hour, p.name.clone()));
+    // Ties (a quiet Jira costs nothing either way) go to fewer lines per request.
+    ranked.sort_by_key(|(p, f)| {
+        (
+            f.bytes_per_hour,
+            f.lines_per_hour,
+            p.cost.other_request,
+            p.cost.pat_request,
+            p.name.clone(),
+        )
+    });
     let mut it = ranked.into_iter();
     let (p, f) = it.next()?;
     Some((p, f, it.next().map(|(_, f)| f)))
@@ -163,5 +214,16 @@ mod tests {
         assert_eq!(best.name, "pats-service-trace");
         assert_eq!(f.bytes_per_hour, service.bytes_per_hour);
         assert!(next.unwrap().bytes_per_hour > f.bytes_per_hour);
+    }
+
+    #[test]
+    fn auto_keeps_full_detail_while_the_traffic_is_light() {
+        let ps = builtins();
+        let quiet = choose(&ps, 0.5, 0.0).unwrap();
+        assert_eq!(quiet.profile.name, "pats-trace");
+        assert!(quiet.cheaper.is_some() && quiet.fuller.is_none());
+        let busy = choose(&ps, 100.0, 0.0).unwrap();
+        assert_eq!(busy.profile.name, "pats-service-trace");
+        assert_eq!(busy.fuller.unwrap().profile, "pats-trace");
     }
 }

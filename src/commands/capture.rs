@@ -16,8 +16,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct CaptureArgs {
     /// Verbosity profile to apply for the window (see `jira-patrol profile list`), or
-    /// `auto`: the cheapest that names the token of every request, from a read-only
-    /// --sample of Jira's request rate
+    /// `auto`: full detail while the traffic is light, else the cheapest that names the
+    /// token of every request, from a read-only --sample of Jira's request rate
     #[arg(long, default_value = AUTO)]
     pub profile: String,
     #[command(flatten)]
@@ -221,9 +221,9 @@ fn sample_len(args: &CaptureArgs, default: Duration) -> Result<Duration> {
     }
 }
 
-/// The cheapest profile that names the token of every request at the rate Jira serves
-/// now (requests with a token cannot be counted read-only; the ranking of profiles that
-/// differ in lines per other request does not need them). One line says why.
+/// The profile for the rate Jira serves now (see `estimate::choose`; requests with a token
+/// cannot be counted read-only, so all are costed as requests without one). One line says
+/// why.
 fn auto_profile(
     client: &crate::jira::Client,
     args: &CaptureArgs,
@@ -245,24 +245,33 @@ fn auto_profile(
         // Unknown rate: rank by lines per request, as if one request a second came in.
         Err(e) => (1.0, format!("request rate unknown: {e}")),
     };
-    let Some((best, _, next)) = capture::estimate::cheapest(&profiles, rps, 0.0) else {
+    let Some(choice) = capture::estimate::choose(&profiles, rps, 0.0) else {
         bail!("no profile names the token of a request: give --profile NAME (see `jira-patrol profile list`)");
     };
-    let other = next
-        .filter(|n| n.bytes_per_hour > 0)
-        .map(|n| {
-            format!(
-                "; {} would write {}/hour for the requests without a token",
-                n.profile,
-                report::human_bytes(n.bytes_per_hour)
-            )
-        })
-        .unwrap_or_default();
+    let best = choice.profile;
+    let why = match (&choice.cheaper, &choice.fuller) {
+        (Some(cheap), _) => format!(
+            "full detail costs {}/hour here, under the {}/hour it allows; {} would write {}/hour",
+            report::human_bytes(choice.figure.bytes_per_hour),
+            report::human_bytes(capture::estimate::FULL_DETAIL_BYTES_PER_HOUR),
+            cheap.profile,
+            report::human_bytes(cheap.bytes_per_hour)
+        ),
+        (None, Some(full)) => format!(
+            "{} lines per request with a token, {} per other request; {} would write {}/hour for the requests without a token",
+            best.cost.pat_request,
+            best.cost.other_request,
+            full.profile,
+            report::human_bytes(full.bytes_per_hour)
+        ),
+        (None, None) => format!(
+            "{} lines per request with a token, {} per other request",
+            best.cost.pat_request, best.cost.other_request
+        ),
+    };
     eprintln!(
-        "capture: --profile auto chose {} ({basis}; {} lines per request with a token, {} per other request{other}); it gives up: {} (--profile NAME to choose)",
+        "capture: --profile auto chose {} ({basis}; {why}); it gives up: {} (--profile NAME to choose)",
         best.name,
-        best.cost.pat_request,
-        best.cost.other_request,
         best.misses.as_deref().unwrap_or("nothing it says")
     );
     Ok(best.clone())
