@@ -31,7 +31,7 @@ pub struct Rotations {
 }
 
 /// Bytes kept from the start of each file, to recognise it (and its copy) later.
-const HEAD: usize = 256;
+pub(crate) const HEAD: usize = 256;
 /// How far down the rotated set to look.
 const MAX_BACKUPS: u32 = 1000;
 
@@ -65,6 +65,26 @@ fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
         let _ = m;
         (0, 0)
     }
+}
+
+/// `log.k`: the k-th rotated file (`log` itself for 0), as log4j and logrotate name them.
+pub(crate) fn backup_path(log: &Path, k: u32) -> PathBuf {
+    if k == 0 {
+        return log.to_path_buf();
+    }
+    let mut p = log.as_os_str().to_owned();
+    p.push(format!(".{k}"));
+    PathBuf::from(p)
+}
+
+/// The first [`HEAD`] bytes of a file (fewer if it is shorter): what recognises it after a
+/// rename or a copy.
+pub(crate) fn head_of(p: &Path) -> io::Result<Vec<u8>> {
+    let mut f = File::open(p)?;
+    let mut b = vec![0u8; HEAD];
+    let n = read_full(&mut f, &mut b)?;
+    b.truncate(n);
+    Ok(b)
 }
 
 fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
@@ -230,9 +250,7 @@ impl Follower {
     }
 
     fn backup(&self, k: u32) -> PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(format!(".{k}"));
-        PathBuf::from(p)
+        backup_path(&self.path, k)
     }
 
     /// Shorter than what we read, or (grown back already) no longer starting with the

@@ -8,13 +8,10 @@
 //! log4j rolls the live file to `.1` when it reaches the size limit and deletes `.N` (N =
 //! number of backups) to make room; so a file now at `.p` is deleted by rollover N−p+1.
 
-use std::fs::File;
-use std::io::Read;
+use super::follow::backup_path as backup;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-/// Bytes kept from the start of each file, to find it again after renames or a copy.
-const HEAD: usize = 256;
 /// Beyond this many backups nobody runs Jira; a bound for the search.
 const MAX_BACKUPS: u32 = 1000;
 /// How far back the growth rate is measured.
@@ -100,28 +97,8 @@ pub struct Guard {
     reaction: Duration,
 }
 
-fn backup(log: &Path, k: u32) -> PathBuf {
-    if k == 0 {
-        return log.to_path_buf();
-    }
-    let mut s = log.as_os_str().to_owned();
-    s.push(format!(".{k}"));
-    PathBuf::from(s)
-}
-
 fn head_of(p: &Path) -> Option<Vec<u8>> {
-    let mut f = File::open(p).ok()?;
-    let mut b = vec![0u8; HEAD];
-    let mut n = 0;
-    while n < HEAD {
-        match f.read(&mut b[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(_) => return None,
-        }
-    }
-    b.truncate(n);
-    Some(b)
+    super::follow::head_of(p).ok()
 }
 
 fn starts_with(p: &Path, head: &[u8]) -> bool {
@@ -459,7 +436,7 @@ mod tests {
         assert!(g.check(&[100]).is_some_and(|t| t.already_lost));
         // Last written two hours ago, with an hour to keep: it may go.
         let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
-        File::options()
+        std::fs::File::options()
             .write(true)
             .open(backup(&log, 1))
             .unwrap()
