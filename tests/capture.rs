@@ -5,24 +5,15 @@
 
 mod common;
 
+use common::{output, Homes};
+
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
 use jira_patrol::sim::{loggers, RotationMode, SimCluster, SimConfig, SimJira};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Homes(tempfile::TempDir);
-
-impl Homes {
-    fn new() -> Homes {
-        Homes(tempfile::tempdir().unwrap())
-    }
-    fn journal(&self) -> PathBuf {
-        self.0.path().join("state/jira-patrol/journal.json")
-    }
-}
 
 fn command(url: &str, homes: &Homes, args: &[&str]) -> Command {
     let mut c = common::isolated(homes.0.path());
@@ -83,12 +74,6 @@ fn assert_put_back(sim: &SimJira, homes: &Homes) {
         !homes.journal().exists(),
         "journal removed after the restore"
     );
-}
-
-fn output(child: Child) -> (Output, String) {
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, err)
 }
 
 fn send(url: &str, sim: &SimJira, n: u32) -> TrafficReport {

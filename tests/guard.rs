@@ -3,10 +3,12 @@
 
 mod common;
 
+use common::{output, Homes};
+
 use jira_patrol::level::Level;
 use jira_patrol::sim::{loggers, SimConfig, SimJira};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Wait for a condition, however slow the machine (the limit only catches a hang).
@@ -67,31 +69,21 @@ fn background_traffic_passes_the_pat_filter_and_stops_with_the_sim() {
     assert!(t.elapsed() < Duration::from_secs(10), "the generator stops");
 }
 
-struct Homes(tempfile::TempDir);
-
-impl Homes {
-    fn new() -> Homes {
-        Homes(tempfile::tempdir().unwrap())
-    }
-    fn journal(&self) -> PathBuf {
-        self.0.path().join("state/jira-patrol/journal.json")
-    }
-    /// A log4j.properties declaring the simulated Jira's rotation.
-    fn log4j(&self, max_kib: u64, backups: u32) -> PathBuf {
-        let p = self.0.path().join("log4j.properties");
-        std::fs::write(
-            &p,
-            format!(
-                "log4j.rootLogger=WARN, filelog\n\
+/// A log4j.properties in `homes` declaring the simulated Jira's rotation.
+fn log4j_file(homes: &Homes, max_kib: u64, backups: u32) -> PathBuf {
+    let p = homes.0.path().join("log4j.properties");
+    std::fs::write(
+        &p,
+        format!(
+            "log4j.rootLogger=WARN, filelog\n\
                  log4j.appender.filelog=com.atlassian.jira.logging.JiraHomeAppender\n\
                  log4j.appender.filelog.File=atlassian-jira.log\n\
                  log4j.appender.filelog.MaxFileSize={max_kib}KB\n\
                  log4j.appender.filelog.MaxBackupIndex={backups}\n"
-            ),
-        )
-        .unwrap();
-        p
-    }
+        ),
+    )
+    .unwrap();
+    p
 }
 
 fn capture(sim: &SimJira, homes: &Homes, extra: &[&str]) -> Child {
@@ -117,12 +109,6 @@ fn capture(sim: &SimJira, homes: &Homes, extra: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     c.spawn().unwrap()
-}
-
-fn output(child: Child) -> (Output, String) {
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, err)
 }
 
 /// A simulated Jira rotating at 16 KiB × 3 with two backups already on disk, serving
@@ -171,7 +157,7 @@ fn assert_put_back(sim: &SimJira, homes: &Homes) {
 fn the_guard_ends_the_window_before_older_logs_are_rotated_away() {
     let (sim, before) = busy_jira_with_old_logs();
     let homes = Homes::new();
-    let cfg = homes.log4j(16, 3).display().to_string();
+    let cfg = log4j_file(&homes, 16, 3).display().to_string();
     let child = capture(&sim, &homes, &["--config", &cfg]);
     let (out, err) = output(child);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -195,7 +181,7 @@ fn the_guard_ends_the_window_before_older_logs_are_rotated_away() {
 fn without_the_guard_the_same_capture_rotates_older_logs_away() {
     let (sim, before) = busy_jira_with_old_logs();
     let homes = Homes::new();
-    let cfg = homes.log4j(16, 3).display().to_string();
+    let cfg = log4j_file(&homes, 16, 3).display().to_string();
     let child = capture(&sim, &homes, &["--config", &cfg, "--no-guard"]);
     wait_for("an older log rotated away", || {
         !still_on_disk(&sim, &before)

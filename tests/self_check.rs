@@ -7,26 +7,17 @@
 
 mod common;
 
+use common::{output, Homes};
+
 use jira_patrol::capture::selfcheck::TOKEN_NAME;
 use jira_patrol::level::Level;
 use jira_patrol::scan::{line, Zone};
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
 use jira_patrol::sim::{loggers, SimConfig, SimJira};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Homes(tempfile::TempDir);
-
-impl Homes {
-    fn new() -> Homes {
-        Homes(tempfile::tempdir().unwrap())
-    }
-    fn journal(&self) -> PathBuf {
-        self.0.path().join("state/jira-patrol/journal.json")
-    }
-}
 
 enum Login<'a> {
     Password,
@@ -61,12 +52,6 @@ fn capture(url: &str, homes: &Homes, login: Login<'_>, log: &Path, extra: &[&str
     ];
     args.extend(extra);
     command(url, homes, login, &args).spawn().unwrap()
-}
-
-fn output(child: Child) -> (Output, String) {
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, err)
 }
 
 fn wait_raised(sim: &SimJira) {

@@ -3,8 +3,8 @@
 
 pub mod genlog;
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
 
 /// The binary with none of the user's Jira settings, and its XDG directories and HOME
 /// inside `dir`: a test never sees, nor touches, a real journal, setup or credential.
@@ -41,4 +41,23 @@ pub fn wait_echo_off(p: &expectrl::session::OsSession) {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+/// Private XDG homes for the runs of one test, and where the journal lands in them.
+pub struct Homes(pub tempfile::TempDir);
+
+impl Homes {
+    pub fn new() -> Homes {
+        Homes(tempfile::tempdir().unwrap())
+    }
+    pub fn journal(&self) -> PathBuf {
+        self.0.path().join("state/jira-patrol/journal.json")
+    }
+}
+
+/// Wait for a spawned run to end: its output, and its stderr as text.
+pub fn output(child: Child) -> (Output, String) {
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, err)
 }
