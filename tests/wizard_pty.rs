@@ -64,7 +64,11 @@ impl World {
 
     fn spawn(&self, args: &[&str]) -> Wiz {
         let mut cmd = common::isolated(self.dir.path());
-        cmd.env("TERM", "xterm-256color").arg("setup").args(args);
+        // The profile step's sample of Jira's request rate: 5 s is for people.
+        cmd.env("TERM", "xterm-256color")
+            .env("JIRA_PATROL_SAMPLE_MS", "1000")
+            .arg("setup")
+            .args(args);
         let mut p = Session::spawn(cmd).unwrap();
         // Wide enough for the summary table's columns.
         p.get_process_mut().set_window_size(220, 50).unwrap();
@@ -165,7 +169,11 @@ fn log_in(w: &mut Wiz, world: &World, password: &str) {
 
 #[test]
 fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command_for_later() {
-    let world = World::new();
+    // Browsers and monitoring without a token: what the profiles' figures are made of.
+    let world = World::with(SimConfig {
+        background_rps: 20,
+        ..SimConfig::default()
+    });
     let original = std::fs::read(world.log4j()).unwrap();
     let levels_before = world.sim.levels();
     let mut w = world.spawn(&[]);
@@ -190,8 +198,35 @@ fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command_for_lat
     // The log is derived from the install's jira.home: accept the default.
     w.expect("From the install's jira.home");
     w.answer("atlassian-jira.log", "");
+    // Connected and the log known: each profile's cost at the rate Jira serves now.
+    w.expect("Measuring Jira's request rate");
+    w.expect("requests/s now");
     w.choose("Profile", 0);
-    // Going back from the length re-asks the profile.
+    let shown = w.text();
+    let item = |name: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(&format!("{name:<20} ≈")))
+            .unwrap_or_else(|| panic!("no menu item with figures for {name}:\n{shown}"))
+            .to_string()
+    };
+    // The filter's two lines for every request cost pats-trace; pats-service-trace writes
+    // nothing for requests without a token.
+    assert!(
+        item("pats-trace").contains("/hour (") && !item("pats-trace").contains("≈0 B/hour"),
+        "{}",
+        item("pats-trace")
+    );
+    assert!(
+        item("pats-service-trace").contains("≈0 B/hour (0 lines), +3 lines per PAT request"),
+        "{}",
+        item("pats-service-trace")
+    );
+    assert!(
+        shown.contains("cannot see: failures after the token matched"),
+        "{shown}"
+    );
+    // Going back from the length re-asks the profile, without measuring again.
     w.answer("Capture length", "<");
     w.choose("Profile", 0);
     w.answer("Capture length", "10m");
@@ -261,8 +296,13 @@ fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command_for_lat
         assert!(saved.contains(&want), "missing {want} in:\n{saved}");
     }
     assert!(!saved.contains("password ="), "{saved}");
-    // Nothing was done on Jira: no capture was started.
+    // Nothing was done on Jira: no capture was started, and the sample only read.
     assert_eq!(world.sim.levels(), levels_before);
+    assert_eq!(
+        text.matches("Measuring Jira's request rate").count(),
+        1,
+        "{text}"
+    );
 }
 
 #[test]
@@ -524,4 +564,33 @@ fn full_happy_path_ends_in_a_capture_summary() {
         .path()
         .join("state/jira-patrol/journal.json")
         .exists());
+}
+
+#[test]
+fn a_failed_sample_is_said_in_one_line_and_the_profiles_are_offered_as_before() {
+    let world = World::new();
+    // A "log" that cannot be read (a directory where the file should be): the sample
+    // fails, as with a log this machine cannot follow.
+    let odd = world.dir.path().join("odd");
+    std::fs::create_dir_all(odd.join("atlassian-jira.log")).unwrap();
+    let mut w = world.spawn(&[]);
+    log_in(&mut w, &world, "admin");
+    w.answer(
+        "Jira install directory",
+        &world.install().display().to_string(),
+    );
+    w.answer("atlassian-jira.log", &odd.display().to_string());
+    w.expect("Could not measure Jira's request rate");
+    w.expect("costs are given per request");
+    // From the default (pats-trace, the last of four): back, then cancel.
+    w.choose("Profile", 2);
+    let code = w.finish();
+    let text = w.text();
+    assert_eq!(code, 130, "{text}");
+    // The static costs, as before.
+    assert!(
+        text.contains("pats-trace           ≈10 lines per PAT request, ≈2 per other request"),
+        "{text}"
+    );
+    assert!(!text.contains("/hour ("), "{text}");
 }

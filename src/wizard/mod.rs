@@ -8,6 +8,7 @@
 pub mod config;
 pub mod ui;
 
+use crate::capture::estimate::{self, Sample};
 use crate::jira::{Client, ClientConfig, Credentials, JiraError, ServerInfo};
 use crate::log4j::{self, size, Config};
 use crate::secret::Secret;
@@ -23,6 +24,8 @@ pub const DEFAULT_KEEP: &str = "1d";
 /// Requests per hour assumed when planning rotation and nobody says otherwise: a busy
 /// mid-size Jira. Said so whenever it is used.
 pub const DEFAULT_REQUESTS_PER_HOUR: u64 = 20_000;
+/// How long the profile step measures Jira's request rate: short, since a person waits.
+const PROFILE_SAMPLE: Duration = Duration::from_secs(5);
 /// Bytes of an `atlassian-jira.log` line with the PAT plugin's messages (a TokenDTO line is
 /// longer, a filter line shorter).
 const BYTES_PER_LINE: u64 = 300;
@@ -473,6 +476,9 @@ struct Wizard {
     client: Option<Client>,
     info: Option<ServerInfo>,
     log4j_path: Option<PathBuf>,
+    /// The profile step's sample of Jira's request rate, for the logs it watched: going
+    /// back and forth must not make the person wait for a new one each time.
+    sampled: Option<(Vec<PathBuf>, Result<Sample, String>)>,
 }
 
 /// Run the guided setup on the terminal.
@@ -485,6 +491,7 @@ pub fn interactive(a: Answers, opts: Options) -> anyhow::Result<()> {
         client: None,
         info: None,
         log4j_path: None,
+        sampled: None,
     };
     ui::say(
         "jira-patrol setup: from nothing to a finished capture of who uses which personal access token.\n\
@@ -802,6 +809,8 @@ impl Wizard {
                     }
                     self.info = Some(v.info);
                     self.client = Some(c);
+                    // Another Jira, or another login: the rate measured before is not its.
+                    self.sampled = None;
                     return Ok(Flow::Next { asked });
                 }
                 Err((lines, e)) => {
@@ -1035,6 +1044,35 @@ impl Wizard {
         Ok(Flow::Next { asked: true })
     }
 
+    /// The read-only sample `capture --dry-run` takes, once connected and the log known;
+    /// `None` when it cannot be taken (no client or log yet), Err(why) when it failed.
+    fn request_rate(&mut self) -> Option<Result<Sample, String>> {
+        if let Some((logs, r)) = &self.sampled {
+            if *logs == self.a.logs {
+                return Some(r.clone());
+            }
+        }
+        let c = self.client.as_ref()?;
+        if self.a.logs.is_empty() {
+            return None;
+        }
+        // Tests shorten the sample; not a user setting.
+        let len = std::env::var("JIRA_PATROL_SAMPLE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(PROFILE_SAMPLE, Duration::from_millis);
+        ui::say(format!(
+            "Measuring Jira's request rate for {} (read-only)…",
+            crate::capture::fmt_duration(len)
+        ));
+        // Ctrl-C ends the sample at once; the next prompt then cancels.
+        let r = estimate::sample(c, &self.a.logs, len, &|| ui::check_cancel().is_err())
+            // One line: the wizard goes on with the static texts whatever the cause.
+            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
+        self.sampled = Some((self.a.logs.clone(), r.clone()));
+        Some(r)
+    }
+
     fn profile(&mut self) -> anyhow::Result<Flow> {
         header(
             Step::Profile,
@@ -1042,19 +1080,67 @@ impl Wizard {
             "A profile raises some PAT plugin loggers for the capture window only (they are put back after).\nMore detail costs more log lines:",
         );
         let profiles = crate::profiles::list(None)?;
-        for p in &profiles {
+        let rate = match self.request_rate() {
+            Some(Ok(s)) => {
+                ui::say(format!(
+                    "Jira serves {:.1} requests/s now; those with a token cannot be told apart without raising a level,\n\
+                     so the figures below count them as none: add each profile's lines per PAT request for them.",
+                    s.requests_per_sec
+                ));
+                Some(s.requests_per_sec)
+            }
+            Some(Err(e)) => {
+                ui::say(format!(
+                    "Could not measure Jira's request rate ({e}): costs are given per request."
+                ));
+                None
+            }
+            None => None,
+        };
+        let figures: Vec<Option<estimate::Figure>> = profiles
+            .iter()
+            .map(|p| rate.map(|r| estimate::figure(p, r, 0.0)))
+            .collect();
+        for (p, f) in profiles.iter().zip(&figures) {
             ui::say(format!("  {}", p.name));
             ui::say_wrapped("      ", &p.description);
             ui::say_wrapped("      reveals: ", &p.reveals);
             ui::say_wrapped("      costs: ", &p.cost.to_string());
+            if let (Some(f), Some(r)) = (f, rate) {
+                ui::say_wrapped(
+                    &format!("      at {r:.1} requests/s: "),
+                    &format!(
+                        "≈{} lines/hour, ≈{}/hour, plus {} lines per PAT request; {}",
+                        f.lines_per_hour,
+                        crate::report::human_bytes(f.bytes_per_hour),
+                        p.cost.pat_request,
+                        if f.names_token {
+                            "names the token of every PAT request"
+                        } else {
+                            "does not name the token"
+                        }
+                    ),
+                );
+            }
+            if let Some(m) = &p.misses {
+                ui::say_wrapped("      cannot see: ", m);
+            }
         }
         let items: Vec<String> = profiles
             .iter()
-            .map(|p| {
-                format!(
+            .zip(&figures)
+            .map(|(p, f)| match f {
+                Some(f) => format!(
+                    "{:<20} ≈{}/hour ({} lines), +{} lines per PAT request",
+                    p.name,
+                    crate::report::human_bytes(f.bytes_per_hour),
+                    f.lines_per_hour,
+                    p.cost.pat_request
+                ),
+                None => format!(
                     "{:<20} ≈{} lines per PAT request, ≈{} per other request",
                     p.name, p.cost.pat_request, p.cost.other_request
-                )
+                ),
             })
             .collect();
         let want = self.a.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
