@@ -116,9 +116,21 @@ fn profile_auto_picks_the_cheaper_profile_when_non_pat_traffic_dominates() {
     let (_, err) = run(
         &fresh,
         home.path(),
-        &["--profile", "pats-trace", "--for", "1s", "--no-self-check"],
+        &[
+            "--profile",
+            "pats-trace",
+            "--for",
+            "1s",
+            "--no-self-check",
+            "--sample",
+            "1s",
+        ],
     );
     assert!(!err.contains("--profile auto"), "{err}");
+    assert!(
+        err.contains("with --profile pats-trace nothing is sampled"),
+        "{err}"
+    );
     assert!(fresh.levels().contains_key("com.atlassian.pats"));
 }
 

@@ -110,6 +110,13 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     window(&args)?;
     args.self_check.timeout()?;
     logs(&args)?;
+    sample_len(&args, Duration::ZERO)?;
+    if args.sample.is_some() && args.profile != AUTO {
+        eprintln!(
+            "note: --sample only sets how long the automatic choice and --dry-run measure; with --profile {} nothing is sampled",
+            args.profile
+        );
+    }
     let client = args.conn.connect()?;
     run_with(client, args)
 }
