@@ -23,7 +23,7 @@ fn a_missing_token_is_prompted_for_without_echo_on_a_terminal() {
         .env("XDG_STATE_HOME", homes.path())
         .env("XDG_CONFIG_HOME", homes.path())
         .args(["level", "get"]);
-    let mut p = expectrl::Session::spawn(cmd).unwrap();
+    let mut p = common::spawn_with_echo(cmd);
     p.set_expect_timeout(Some(Duration::from_secs(20)));
     p.expect("personal access token").unwrap();
     common::wait_echo_off(&p);

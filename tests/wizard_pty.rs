@@ -6,7 +6,7 @@
 
 mod common;
 
-use expectrl::{Eof, Expect, Session};
+use expectrl::{Eof, Expect};
 use jira_patrol::sim::{SimConfig, SimJira};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -69,7 +69,7 @@ impl World {
             .env("JIRA_PATROL_SAMPLE_MS", "1000")
             .arg("setup")
             .args(args);
-        let mut p = Session::spawn(cmd).unwrap();
+        let mut p = common::spawn_with_echo(cmd);
         // Wide enough for the summary table's columns.
         p.get_process_mut().set_window_size(220, 50).unwrap();
         p.set_expect_timeout(Some(Duration::from_secs(15)));

@@ -25,8 +25,31 @@ pub fn isolated(dir: &Path) -> Command {
     c
 }
 
+/// Spawn `cmd` on a pseudo-terminal with echo on, as a person's terminal has it. expectrl
+/// starts its child with echo off, which would make [`wait_echo_off`] see "off" before a
+/// hidden prompt has done anything; `stty echo` runs before the program itself starts.
+#[cfg(unix)]
+pub fn spawn_with_echo(cmd: Command) -> expectrl::session::OsSession {
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg("stty echo && exec \"$0\" \"$@\"")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        sh.current_dir(d);
+    }
+    expectrl::Session::spawn(sh).expect("spawn on a pseudo-terminal")
+}
+
 /// A hidden prompt turns echo off with TCSAFLUSH, which throws away input typed before
-/// it: wait until echo is really off before typing a secret, however slow the machine.
+/// it: once its text is shown, wait until echo is really off before typing a secret,
+/// however slow the machine. Only meaningful for a child spawned by [`spawn_with_echo`].
 #[cfg(unix)]
 pub fn wait_echo_off(p: &expectrl::session::OsSession) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
