@@ -992,6 +992,20 @@ impl State {
     }
 
     /// The PAT filter's work and log lines (jira-facts §2; pats-plugin 1.4.7 order).
+    /// `DefaultTokenValidator` hashing a presented secret: logged both for a wrong secret
+    /// and for the first check of a right one (the caching validator skips it after).
+    fn log_password_check(&self, ctx: &Ctx, token: &SimToken) {
+        self.log(
+            ctx,
+            Level::Trace,
+            loggers::VALIDATOR,
+            &format!(
+                "Using password encoder to see if tokens match with hashed token: [{}]",
+                token.hashed
+            ),
+        );
+    }
+
     fn pat_authenticate(&self, ctx: &Ctx, raw: &str) -> Option<SimUser> {
         let fail = |msg: &str| {
             self.log(
@@ -1026,15 +1040,7 @@ impl State {
             // A wrong secret (pats-plugin 1.4.7): the password encoder's line, then the
             // failure. No TokenDTO, no DEBUG line (`Not a valid password!` is only for a
             // secret that cannot be decoded).
-            self.log(
-                ctx,
-                Level::Trace,
-                loggers::VALIDATOR,
-                &format!(
-                    "Using password encoder to see if tokens match with hashed token: [{}]",
-                    token.hashed
-                ),
-            );
+            self.log_password_check(ctx, token);
             return fail(&failures::hash_mismatch(&token.user_key, &token_id));
         }
         self.log(
@@ -1053,15 +1059,7 @@ impl State {
             &format!("Verifying user token with hashed token: [{}]", token.hashed),
         );
         if !self.validated.lock().unwrap().contains(&token.id) {
-            self.log(
-                ctx,
-                Level::Trace,
-                loggers::VALIDATOR,
-                &format!(
-                    "Using password encoder to see if tokens match with hashed token: [{}]",
-                    token.hashed
-                ),
-            );
+            self.log_password_check(ctx, &token);
             self.validated.lock().unwrap().insert(token.id);
         }
         self.log(
