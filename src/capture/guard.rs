@@ -105,17 +105,11 @@ fn starts_with(p: &Path, head: &[u8]) -> bool {
     head_of(p).is_some_and(|h| h.len() >= head.len() && h[..head.len()] == *head)
 }
 
-/// `2024-01-02 03:04:05,678` at the start of a line, as the layout writes dates.
+/// The date starting the file's first line (`2024-01-02 03:04:05,678`), as the scanner
+/// recognises dates.
 fn first_time(head: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(head.get(..23)?).ok()?;
-    let ok = s.bytes().enumerate().all(|(i, c)| match i {
-        4 | 7 => c == b'-',
-        10 => c == b' ',
-        13 | 16 => c == b':',
-        19 => c == b',',
-        _ => c.is_ascii_digit(),
-    });
-    ok.then(|| s.to_string())
+    let date = head.get(..23)?;
+    crate::scan::time::starts_with_date(date).then(|| String::from_utf8_lossy(date).into_owned())
 }
 
 fn count_backups(log: &Path) -> u32 {

@@ -123,6 +123,11 @@ pub fn parse_prefix(b: &[u8], zone: &mut Zone) -> Option<(Ts, usize)> {
 }
 
 /// `yyyy-MM-dd HH:mm:ss,SSS` (or `.SSS`) as milliseconds of local civil time.
+/// Whether `b` starts with a log date (`2024-01-02 03:04:05,678`), as the scanner reads it.
+pub(crate) fn starts_with_date(b: &[u8]) -> bool {
+    parse_civil(b).is_some()
+}
+
 fn parse_civil(b: &[u8]) -> Option<i64> {
     if b.len() < 23 {
         return None;
