@@ -1,0 +1,1 @@
+//! The join of PAT requests to access-log lines.

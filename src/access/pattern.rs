@@ -1,0 +1,1 @@
+//! The `AccessLogValve` pattern: compiled once, then used to split lines on bytes.
