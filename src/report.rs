@@ -3,6 +3,7 @@
 //! SQL (the support article's look-up of the seen token ids). Hashed tokens never reach
 //! any of them: the scanner does not keep them.
 
+use crate::access::join::Http;
 use crate::scan::{Outcome, Request};
 use crate::summary::Report;
 use std::io::{self, Write};
@@ -87,8 +88,8 @@ fn counts(requests: u64, failures: u64) -> String {
 }
 
 /// One JSON object per request, written as the scanner finds them.
-pub fn jsonl_event(r: &Request, out: &mut dyn Write) -> io::Result<()> {
-    let ev = serde_json::json!({
+pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io::Result<()> {
+    let mut ev = serde_json::json!({
         "time": r.ts.rfc3339(),
         "outcome": r.outcome.unwrap_or(Outcome::Failure),
         "token_id": r.token_id,
@@ -99,6 +100,12 @@ pub fn jsonl_event(r: &Request, out: &mut dyn Write) -> io::Result<()> {
         "path": r.path,
         "reason": r.reason,
     });
+    if let Some(h) = http {
+        ev["status"] = h.status.into();
+        ev["duration_ms"] = h.duration_us.map(|us| us as f64 / 1000.0).into();
+        ev["bytes"] = h.bytes.into();
+        ev["user_agent"] = h.user_agent.as_deref().into();
+    }
     serde_json::to_writer(&mut *out, &ev)?;
     writeln!(out)
 }

@@ -1,1 +1,340 @@
-//! The join of PAT requests to access-log lines.
+//! The join of PAT requests (from `atlassian-jira.log`) to their access-log lines, one
+//! node at a time.
+//!
+//! Request ids repeat across JVM restarts, days and nodes (jira-facts §7), so a line joins
+//! a request only when its id is equal *and* its `%t` is within [`WINDOW_MS`] of the
+//! request's first PAT line. Both logs are streamed: the access log is read in file order
+//! (Tomcat writes a line when the request completes, so the file is in completion order
+//! while `%t` is the start) only as far as the application log has got, less [`LAG_MS`],
+//! the longest the correlator may hold a request back. An access line whose id no waiting
+//! request has is dropped at once, after a look-up on borrowed bytes; a waiting request
+//! that the access log has passed by more than [`WINDOW_MS`] is given up. Memory is the
+//! requests of a few minutes, whatever the size of either log.
+
+use super::{DurationUnit, Pattern};
+use crate::scan::input::InputError;
+use crate::scan::Request;
+use std::collections::{BTreeMap, HashMap};
+
+/// How far apart a request's first PAT line and its `%t` may be ("a few minutes": the
+/// PAT lines come at the start of a request, `%t` is when Tomcat received it).
+pub const WINDOW_MS: i64 = 5 * 60_000;
+/// How far behind the application log the access log is read: the correlator emits a
+/// request at its last line, or up to 150 s (quiet time plus sweep period) after it.
+pub const LAG_MS: i64 = 3 * 60_000;
+
+/// What the access log tells of one request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Http {
+    pub status: Option<u16>,
+    pub bytes: Option<u64>,
+    pub duration_us: Option<u64>,
+    pub user_agent: Option<String>,
+}
+
+/// Access-log lines in file order.
+pub trait Lines {
+    /// The next complete line without its newline; `None` when there is none (yet).
+    fn next_line(&mut self) -> Result<Option<&[u8]>, InputError>;
+    /// Whether more lines may arrive after `None` (a followed live log).
+    fn is_live(&self) -> bool {
+        false
+    }
+}
+
+impl Lines for super::files::LineReader {
+    fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
+        super::files::LineReader::next_line(self)
+    }
+}
+
+/// Counts for the report: how well the join went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JoinStats {
+    /// PAT requests that found their access-log line.
+    pub joined: u64,
+    /// PAT requests that did not.
+    pub unjoined: u64,
+    /// Of the unjoined, those outside the time the access log covers (a different day's
+    /// file, a log that starts later): not a sign of a wrong pattern or node pairing.
+    pub outside: u64,
+    /// Access-log lines read.
+    pub lines: u64,
+    /// Lines that do not fit the pattern.
+    pub unparsed: u64,
+}
+
+struct Waiting {
+    request: Request,
+    deadline: i64,
+}
+
+/// Joins one node's PAT requests to that node's access log.
+pub struct Joiner<S: Lines> {
+    pattern: Pattern,
+    unit: DurationUnit,
+    src: S,
+    /// Waiting requests by request id; the value lists keys into `by_deadline`.
+    by_id: HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>,
+    by_deadline: BTreeMap<(i64, u64), Waiting>,
+    seq: u64,
+    /// Latest first-line time and latest last-line time of the requests pushed.
+    hi: i64,
+    hi_last: i64,
+    /// A line read beyond the current bound, held until the bound passes it.
+    peeked: Option<(i64, Vec<u8>)>,
+    /// Latest `%t` consumed, and the span of `%t` seen.
+    file_time: i64,
+    span: Option<(i64, i64)>,
+    exhausted: bool,
+    stats: JoinStats,
+    first_unparsed: Option<String>,
+}
+
+impl<S: Lines> Joiner<S> {
+    pub fn new(pattern: Pattern, unit: DurationUnit, src: S) -> Self {
+        Joiner {
+            pattern,
+            unit,
+            src,
+            by_id: HashMap::default(),
+            by_deadline: BTreeMap::new(),
+            seq: 0,
+            hi: i64::MIN,
+            hi_last: i64::MIN,
+            peeked: None,
+            file_time: i64::MIN,
+            span: None,
+            exhausted: false,
+            stats: JoinStats::default(),
+            first_unparsed: None,
+        }
+    }
+
+    pub fn stats(&self) -> JoinStats {
+        self.stats
+    }
+
+    /// The first line that did not fit the pattern (for the warning that names it).
+    pub fn first_unparsed(&self) -> Option<&str> {
+        self.first_unparsed.as_deref()
+    }
+
+    /// The line source (a live one is refilled between reads).
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.src
+    }
+
+    /// Requests waiting for their line now.
+    pub fn waiting(&self) -> usize {
+        self.by_deadline.len()
+    }
+
+    /// A PAT request from the application log. Joined (or given-up) requests go to `out`.
+    pub fn push(
+        &mut self,
+        r: Request,
+        out: &mut dyn FnMut(Request, Option<Http>),
+    ) -> Result<(), InputError> {
+        self.hi = self.hi.max(r.ts.ms);
+        self.hi_last = self.hi_last.max(r.last_ms.max(r.ts.ms));
+        if r.request_id.is_empty() {
+            self.stats.unjoined += 1;
+            out(r, None);
+            return Ok(());
+        }
+        let deadline = r.last_ms.max(r.ts.ms).saturating_add(WINDOW_MS);
+        let key = (deadline, self.seq);
+        self.seq += 1;
+        self.by_id
+            .entry(r.request_id.as_bytes().into())
+            .or_default()
+            .push(key);
+        self.by_deadline.insert(
+            key,
+            Waiting {
+                request: r,
+                deadline,
+            },
+        );
+        self.advance_to(self.hi.saturating_sub(LAG_MS), out)
+    }
+
+    /// Read the access log up to `%t` = `bound` (a live capture also calls this with the
+    /// wall clock, so that a quiet application log does not hold the access log back).
+    pub fn advance_to(
+        &mut self,
+        bound: i64,
+        out: &mut dyn FnMut(Request, Option<Http>),
+    ) -> Result<(), InputError> {
+        if let Some((t, _)) = &self.peeked {
+            if *t > bound {
+                self.expire(out);
+                return Ok(());
+            }
+            let (t, line) = self.peeked.take().expect("checked above");
+            self.consume(t, &line, out);
+        }
+        loop {
+            let line = match self.src.next_line()? {
+                Some(l) => l,
+                None => {
+                    self.exhausted = !self.src.is_live();
+                    break;
+                }
+            };
+            self.stats.lines += 1;
+            let Some((t, _)) = self.pattern.parse_key(line) else {
+                self.stats.unparsed += 1;
+                if self.first_unparsed.is_none() {
+                    let shown = &line[..line.len().min(200)];
+                    self.first_unparsed = Some(String::from_utf8_lossy(shown).into_owned());
+                }
+                continue;
+            };
+            if t > bound {
+                self.peeked = Some((t, line.to_vec()));
+                break;
+            }
+            // Split borrows: the line borrows `src`, the rest is disjoint.
+            let line: &[u8] = line;
+            consume_line(
+                &self.pattern,
+                self.unit,
+                &mut self.by_id,
+                &mut self.by_deadline,
+                &mut self.stats,
+                &mut self.file_time,
+                &mut self.span,
+                t,
+                line,
+                out,
+            );
+        }
+        self.expire(out);
+        Ok(())
+    }
+
+    /// The application log has ended: read the access log as far as any waiting request
+    /// could be, and give up the rest.
+    pub fn finish(&mut self, out: &mut dyn FnMut(Request, Option<Http>)) -> Result<(), InputError> {
+        if !self.by_deadline.is_empty() {
+            self.advance_to(self.hi_last.saturating_add(WINDOW_MS), out)?;
+        }
+        let rest = std::mem::take(&mut self.by_deadline);
+        self.by_id.clear();
+        for (_, w) in rest {
+            self.give_up(w.request, out);
+        }
+        Ok(())
+    }
+
+    fn consume(&mut self, t: i64, line: &[u8], out: &mut dyn FnMut(Request, Option<Http>)) {
+        consume_line(
+            &self.pattern,
+            self.unit,
+            &mut self.by_id,
+            &mut self.by_deadline,
+            &mut self.stats,
+            &mut self.file_time,
+            &mut self.span,
+            t,
+            line,
+            out,
+        );
+    }
+
+    /// Give up the requests the access log has passed by more than the window.
+    fn expire(&mut self, out: &mut dyn FnMut(Request, Option<Http>)) {
+        let now = match (&self.peeked, self.exhausted) {
+            (_, true) => i64::MAX,
+            (Some((t, _)), _) => self.file_time.max(*t),
+            (None, _) => self.file_time,
+        };
+        while let Some(entry) = self.by_deadline.first_entry() {
+            if entry.get().deadline >= now {
+                break;
+            }
+            let key = *entry.key();
+            let w = entry.remove();
+            forget(&mut self.by_id, w.request.request_id.as_bytes(), key);
+            self.give_up(w.request, out);
+        }
+    }
+
+    fn give_up(&mut self, r: Request, out: &mut dyn FnMut(Request, Option<Http>)) {
+        self.stats.unjoined += 1;
+        let covered = self
+            .span
+            .is_some_and(|(lo, hi)| r.ts.ms >= lo - WINDOW_MS && r.ts.ms <= hi + WINDOW_MS);
+        if !covered {
+            self.stats.outside += 1;
+        }
+        out(r, None);
+    }
+}
+
+fn forget(
+    by_id: &mut HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>,
+    id: &[u8],
+    key: (i64, u64),
+) {
+    if let Some(keys) = by_id.get_mut(id) {
+        keys.retain(|k| *k != key);
+        if keys.is_empty() {
+            by_id.remove(id);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn consume_line(
+    pattern: &Pattern,
+    unit: DurationUnit,
+    by_id: &mut HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>,
+    by_deadline: &mut BTreeMap<(i64, u64), Waiting>,
+    stats: &mut JoinStats,
+    file_time: &mut i64,
+    span: &mut Option<(i64, i64)>,
+    t: i64,
+    line: &[u8],
+    out: &mut dyn FnMut(Request, Option<Http>),
+) {
+    *file_time = (*file_time).max(t);
+    *span = Some(match *span {
+        None => (t, t),
+        Some((lo, hi)) => (lo.min(t), hi.max(t)),
+    });
+    let Some((_, Some(id))) = pattern.parse_key(line) else {
+        return;
+    };
+    let Some(keys) = by_id.get(id) else {
+        return;
+    };
+    // The waiting request with this id closest in time, if within the window.
+    let best = keys
+        .iter()
+        .filter_map(|k| by_deadline.get(k).map(|w| (k, (w.request.ts.ms - t).abs())))
+        .filter(|(_, d)| *d <= WINDOW_MS)
+        .min_by_key(|(_, d)| *d)
+        .map(|(k, _)| *k);
+    let Some(key) = best else {
+        return;
+    };
+    let Some(e) = pattern.parse_line(line, unit) else {
+        stats.unparsed += 1;
+        return;
+    };
+    let http = Http {
+        status: e.status,
+        bytes: e.bytes,
+        duration_us: e.duration_us,
+        user_agent: e
+            .user_agent
+            .map(|u| String::from_utf8_lossy(u).into_owned()),
+    };
+    let w = by_deadline.remove(&key).expect("listed by id");
+    forget(by_id, id, key);
+    stats.joined += 1;
+    out(w.request, Some(http));
+}

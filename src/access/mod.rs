@@ -5,6 +5,8 @@
 pub mod files;
 pub mod join;
 pub mod pattern;
+pub mod reading;
+pub mod serverxml;
 
 pub use pattern::{Pattern, PatternError};
 

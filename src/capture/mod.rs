@@ -7,12 +7,14 @@
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
 //! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
 
+pub mod access;
 pub mod estimate;
 pub mod follow;
 pub mod guard;
 pub mod selfcheck;
 pub mod signals;
 
+use crate::access::join::Http;
 use crate::jira::Client;
 use crate::journal::{self, Applied, RestoreReport};
 use crate::profiles::Profile;
@@ -34,14 +36,19 @@ pub enum CaptureError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: cannot follow the access log: {source}")]
+    AccessLog {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the window was stopped before it began (signal received); nothing was changed")]
     StoppedBeforeStart,
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
 }
 
-/// Called for every request as the window sees it.
-pub type RequestHook = Box<dyn FnMut(&Request)>;
+/// Called for every request as the window sees it, with its access-log line when joined.
+pub type RequestHook = Box<dyn FnMut(&Request, Option<&Http>)>;
 
 pub struct Options {
     pub profile: Profile,
@@ -66,6 +73,8 @@ pub struct Options {
     pub guard: Option<guard::Limits>,
     /// With the guard: lines younger than this must stay; `None`: everything on disk.
     pub keep: Option<Duration>,
+    /// Join each node's access log (`None`: no join).
+    pub access: Option<access::LiveAccess>,
 }
 
 impl Options {
@@ -84,6 +93,7 @@ impl Options {
             by: "capture",
             guard: None,
             keep: None,
+            access: None,
         }
     }
 }
@@ -111,6 +121,7 @@ struct Node {
     follower: Follower,
     scanner: Scanner,
     requests: u64,
+    join: Option<access::LiveJoiner>,
 }
 
 /// Run one window. Signals must be installed by the caller (see [`signals::install`]) so
@@ -144,7 +155,23 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             follower,
             scanner: Scanner::new(opts.zone.clone()),
             requests: 0,
+            join: None,
         });
+    }
+    if let Some(a) = &opts.access {
+        for (n, dir) in nodes.iter_mut().zip(&a.dirs) {
+            let live = access::LiveLines::start(dir, &a.reading.prefix).map_err(|source| {
+                CaptureError::AccessLog {
+                    path: dir.clone(),
+                    source,
+                }
+            })?;
+            n.join = Some(crate::access::join::Joiner::new(
+                a.reading.pattern.clone(),
+                a.reading.unit,
+                live,
+            ));
+        }
     }
     if sig.count() > 0 {
         return Err(CaptureError::StoppedBeforeStart);
@@ -205,6 +232,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let mut quiet_warned = false;
     let mut file_error: Option<String> = None;
     let mut guard_trip = None;
+    let mut access_error: Option<String> = None;
     loop {
         for (i, n) in nodes.iter_mut().enumerate() {
             if let Err(e) = poll_node(
@@ -216,6 +244,12 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 &mut opts.on_request,
             ) {
                 file_error = Some(format!("{}: {e}", opts.logs[i].display()));
+            }
+            if let Some(e) = advance_join(n, &mut summary, &mut opts.on_request) {
+                if access_error.is_none() {
+                    status.say(format!("the access log cannot be read: {e}; the join misses what it could not read"));
+                    access_error = Some(e);
+                }
             }
         }
         if let Some(g) = &mut guard {
@@ -350,10 +384,33 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             filter: &opts.filter,
             on_request: &mut opts.on_request,
             requests: &mut n.requests,
+            join: n.join.as_mut(),
         };
         n.scanner.end_stream(&mut |r| sink.add(r));
     }
-    let report = build_report(&summary, &nodes, &opts.logs, elapsed);
+    let mut report_access = None;
+    if let Some(a) = &opts.access {
+        let mut joins: Vec<&mut access::LiveJoiner> =
+            nodes.iter_mut().filter_map(|n| n.join.as_mut()).collect();
+        let on_request = &mut opts.on_request;
+        let summary = &mut summary;
+        for e in access::catch_up(&mut joins, opts.poll, &mut |_, r, h| {
+            if let Some(f) = on_request {
+                f(&r, h.as_ref());
+            }
+            summary.add_joined(&r, h.as_ref());
+        }) {
+            status.say(format!("the access log cannot be read: {e}"));
+        }
+        let files = a.dirs.iter().map(|d| d.display().to_string()).collect();
+        let stats: Vec<_> = nodes
+            .iter()
+            .filter_map(|n| n.join.as_ref().map(|j| j.stats()))
+            .collect();
+        report_access = Some(a.reading.report(files, stats));
+    }
+    let mut report = build_report(&summary, &nodes, &opts.logs, elapsed);
+    report.access_log = report_access;
     Ok(Outcome {
         report,
         applied,
@@ -398,18 +455,49 @@ struct RequestSink<'a> {
     filter: &'a Filter,
     on_request: &'a mut Option<RequestHook>,
     requests: &'a mut u64,
+    join: Option<&'a mut access::LiveJoiner>,
 }
 
 impl RequestSink<'_> {
     fn add(&mut self, r: Request) {
-        if self.filter.accepts(&r) && !self.client.is_own_request(&r.request_id, &r.path) {
-            if let Some(f) = self.on_request {
-                f(&r);
+        if !self.filter.accepts(&r) || self.client.is_own_request(&r.request_id, &r.path) {
+            return;
+        }
+        *self.requests += 1;
+        let on_request = &mut *self.on_request;
+        let summary = &mut *self.summary;
+        let mut take = |r: Request, h: Option<Http>| {
+            if let Some(f) = on_request {
+                f(&r, h.as_ref());
             }
-            self.summary.add(&r);
-            *self.requests += 1;
+            summary.add_joined(&r, h.as_ref());
+        };
+        match &mut self.join {
+            // Live lines are read by `fill`: reading them here cannot fail.
+            Some(j) => {
+                let _ = j.push(r, &mut take);
+            }
+            None => take(r, None),
         }
     }
+}
+
+/// Read a node's access log as far as the clock allows, joining what waits.
+fn advance_join(
+    n: &mut Node,
+    summary: &mut Summary,
+    on_request: &mut Option<RequestHook>,
+) -> Option<String> {
+    let j = n.join.as_mut()?;
+    let err = j.source_mut().fill().err().map(|e| e.to_string());
+    // Live lines are read by `fill`: reading them here cannot fail.
+    let _ = j.advance_to(access::live_bound(), &mut |r, h| {
+        if let Some(f) = on_request {
+            f(&r, h.as_ref());
+        }
+        summary.add_joined(&r, h.as_ref());
+    });
+    err
 }
 
 /// Lines a node held for the self-check were another request's: count them after all.
@@ -426,6 +514,7 @@ fn release_held(
         filter,
         on_request,
         requests: &mut n.requests,
+        join: n.join.as_mut(),
     };
     n.scanner.release_watched(&mut |r| sink.add(r));
 }
@@ -442,6 +531,7 @@ fn poll_node(
         follower,
         scanner,
         requests,
+        join,
     } = n;
     let mut sink = RequestSink {
         client,
@@ -449,6 +539,7 @@ fn poll_node(
         filter,
         on_request,
         requests,
+        join: join.as_mut(),
     };
     let mut add = |r: Request| sink.add(r);
     follower.poll(buf, &mut |bytes, ev| match ev {

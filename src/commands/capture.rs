@@ -1,6 +1,7 @@
 //! `jira-patrol capture`: journal and apply a profile, follow the logs for a window,
 //! always restore, then print the summary (library side: `crate::capture`).
 
+use super::access::AccessArgs;
 use super::conn::ConnArgs;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
@@ -74,6 +75,8 @@ pub struct CaptureArgs {
     #[command(flatten)]
     pub self_check: SelfCheckArgs,
     #[command(flatten)]
+    pub access: AccessArgs,
+    #[command(flatten)]
     pub conn: ConnArgs,
 }
 
@@ -110,6 +113,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     window(&args)?;
     args.self_check.timeout()?;
     logs(&args)?;
+    args.access.check()?;
     sample_len(&args, Duration::ZERO)?;
     if args.sample.is_some() && args.profile != AUTO {
         eprintln!(
@@ -166,9 +170,14 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         opts.check_every = Duration::from_millis(ms);
     }
     if args.format == SummaryFormat::Jsonl {
-        opts.on_request = Some(Box::new(|r| {
-            let _ = report::jsonl_event(r, &mut std::io::stdout().lock());
+        opts.on_request = Some(Box::new(|r, h| {
+            let _ = report::jsonl_event(r, h, &mut std::io::stdout().lock());
         }));
+    }
+    let version = client.server_info().ok().map(|i| i.version);
+    opts.access = access_plan(&args, &logs, version.as_deref())?;
+    if let Some(a) = &opts.access {
+        eprintln!("{}", a.reading.notice());
     }
     eprintln!(
         "capture: applying profile {} for {} on {}; following {}",
@@ -181,6 +190,9 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
             .join(", ")
     );
     let outcome = capture::run(&client, opts, sig)?;
+    if let Some(a) = &outcome.report.access_log {
+        super::access::say_join(a, None);
+    }
     let restored = print_restore(&outcome);
     if let SelfCheck::Failed(f) = &outcome.self_check {
         // No summary: it would say "nothing happened" about a log that shows nothing.
@@ -444,6 +456,65 @@ fn print_guard_advice(
         plan.command,
         rotation_location(args)
     );
+}
+
+/// The install directory: `--jira-install`, else the one `jira-patrol setup` saved.
+fn install_dir(args: &CaptureArgs) -> Result<Option<PathBuf>> {
+    if args.jira_install.is_some() || args.config.is_some() {
+        return Ok(args.jira_install.clone());
+    }
+    Ok(crate::wizard::config::load()?.and_then(|s| s.jira_install))
+}
+
+/// The access-log join of a capture: each node's access-log directory (from
+/// `--access-log`, one per `--log`, or the install's server.xml), and how to read it.
+fn access_plan(
+    args: &CaptureArgs,
+    logs: &[PathBuf],
+    jira_version: Option<&str>,
+) -> Result<Option<capture::access::LiveAccess>> {
+    let install = install_dir(args)?;
+    if !args.access.wanted(install.as_deref()) {
+        return Ok(None);
+    }
+    let reading = args.access.reading(jira_version, install.as_deref())?;
+    let dirs: Vec<PathBuf> = if args.access.access_logs.is_empty() {
+        let Some(dir) = reading.directory.clone() else {
+            return Ok(None);
+        };
+        if !dir.is_dir() {
+            eprintln!(
+                "note: {}: no access-log directory; the capture goes on without the access-log join",
+                dir.display()
+            );
+            return Ok(None);
+        }
+        if logs.len() > 1 {
+            bail!("{} logs (Data Center nodes) but one install directory: give one --access-log per node, in the order of --log", logs.len());
+        }
+        vec![dir]
+    } else {
+        let dirs = args
+            .access
+            .access_logs
+            .iter()
+            .map(|p| {
+                if p.is_dir() {
+                    Ok(p.clone())
+                } else if p.parent().is_some_and(|d| d.is_dir()) {
+                    // A file of the day: its directory is followed through the days.
+                    Ok(p.parent().map(PathBuf::from).unwrap_or_default())
+                } else {
+                    bail!(
+                        "--access-log {}: neither a directory nor a file in one (Tomcat writes <install>/logs/access_log.<date>)",
+                        p.display()
+                    )
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        super::access::pair(logs.len(), dirs)?
+    };
+    Ok(Some(capture::access::LiveAccess { reading, dirs }))
 }
 
 /// `--log`, else the logs `jira-patrol setup` saved.

@@ -2,6 +2,7 @@
 //! lives in its own module with its arguments and a `run` returning `anyhow::Result`.
 //! Errors are printed here, once, as one line: `error: what happened: why`.
 
+pub mod access;
 pub mod capture;
 pub mod check;
 pub mod config;

@@ -1,8 +1,10 @@
 //! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
 
 use crate::report::{self, Dialect};
-use crate::scan::input::{discover, order_by_content, scan_streams};
-use crate::scan::{Scanner, Zone};
+use super::access::{pair, AccessArgs, Joins};
+use crate::access::join::Http;
+use crate::scan::input::{discover, order_by_content, scan_streams_indexed};
+use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
 use std::io::{self, BufWriter, Write};
@@ -109,6 +111,12 @@ pub struct SummarizeArgs {
     pub dialect: Dialect,
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub access: AccessArgs,
+    /// Jira install directory: its conf/server.xml gives the access log's place and
+    /// pattern, and its Tomcat version the unit of %D
+    #[arg(long, value_name = "DIR")]
+    pub jira_install: Option<PathBuf>,
 }
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
@@ -118,33 +126,69 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     for note in order_by_content(&mut streams) {
         eprintln!("{note}");
     }
+    let install = args.jira_install.as_deref();
+    let mut joins = if args.access.wanted(install) {
+        let reading = args.access.reading(None, install)?;
+        match args.access.groups(&reading)? {
+            Some(groups) => {
+                let groups = pair(streams.len(), groups)?;
+                let j = Joins::new(reading, groups)?;
+                eprintln!("{}", j.notice());
+                Some(j)
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
     let mut scanner = Scanner::new(zone);
     let mut summary = Summary::new();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut write_err: Option<io::Error> = None;
+    let mut join_err: Option<anyhow::Error> = None;
     let jsonl = args.format == SummaryFormat::Jsonl;
-    let run = scan_streams(&streams, &mut scanner, true, &mut |r| {
-        if !filter.accepts(&r) {
-            return;
-        }
+    let mut take = |r: Request, http: Option<Http>| {
         if jsonl {
             if write_err.is_none() {
-                if let Err(e) = report::jsonl_event(&r, &mut out) {
+                if let Err(e) = report::jsonl_event(&r, http.as_ref(), &mut out) {
                     write_err = Some(e);
                 }
             }
         } else {
-            summary.add(&r);
+            summary.add_joined(&r, http.as_ref());
+        }
+    };
+    let run = scan_streams_indexed(&streams, &mut scanner, true, &mut |stream, r| {
+        if !filter.accepts(&r) {
+            return;
+        }
+        match &mut joins {
+            Some(j) if join_err.is_none() => {
+                if let Err(e) = j.push(stream, r, &mut take) {
+                    join_err = Some(e);
+                }
+            }
+            Some(_) => {}
+            None => take(r, None),
         }
     })?;
+    if let Some(e) = join_err {
+        return Err(e);
+    }
+    if let Some(j) = &mut joins {
+        j.finish(&mut take)?;
+    }
     if let Some(e) = write_err {
         return Err(e).context("writing the report");
     }
     for w in &run.warnings {
         eprintln!("warning: {w}");
     }
-    let rep = summary.report(run.files, scanner.stats());
+    let mut rep = summary.report(run.files, scanner.stats());
+    if let Some(j) = &joins {
+        j.report(&mut rep);
+    }
     match args.format {
         SummaryFormat::Table => report::table(&rep, &mut out, crate::format::terminal_width())?,
         SummaryFormat::Json => report::json(&rep, &mut out)?,

@@ -255,6 +255,16 @@ pub fn scan_streams(
     progress: bool,
     out: &mut dyn FnMut(Request),
 ) -> Result<ScanRun, InputError> {
+    scan_streams_indexed(streams, scanner, progress, &mut |_, r| out(r))
+}
+
+/// [`scan_streams`], telling which stream (node) each request came from.
+pub fn scan_streams_indexed(
+    streams: &[Vec<Source>],
+    scanner: &mut Scanner,
+    progress: bool,
+    out: &mut dyn FnMut(usize, Request),
+) -> Result<ScanRun, InputError> {
     let total: u64 = streams
         .iter()
         .flatten()
@@ -275,7 +285,8 @@ pub fn scan_streams(
     });
     let mut run = ScanRun::default();
     let mut buf = vec![0u8; 1 << 20];
-    for stream in streams {
+    for (index, stream) in streams.iter().enumerate() {
+        let out = &mut |r: Request| out(index, r);
         for src in stream {
             let name = src.display();
             if let Some(pb) = &pb {

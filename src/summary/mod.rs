@@ -2,9 +2,16 @@
 //! form is the stable `--format json` schema). Plain data in, plain data out: the
 //! renderers live in `report`.
 
+pub mod http;
+
+pub use http::{AgentCount, HttpReport, Latency};
+
+use crate::access::join::Http;
+use crate::access::DurationUnit;
 use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
+use http::{HttpStats, Minutes};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Distinct IPs or paths kept per token; the rest are counted under `(other)` so memory
 /// does not grow with the log.
@@ -127,6 +134,9 @@ struct TokenStats {
     ips: Counter,
     paths: Counter,
     reasons: Counter,
+    /// Successful requests per minute (what Jira's per-user rate limiter counts).
+    minutes: Minutes,
+    http: HttpStats,
 }
 
 impl TokenStats {
@@ -146,6 +156,7 @@ struct NotPatStats {
     requests: u64,
     ips: Counter,
     paths: Counter,
+    http: HttpStats,
 }
 
 #[derive(Debug, Default)]
@@ -173,6 +184,11 @@ impl Summary {
     }
 
     pub fn add(&mut self, r: &Request) {
+        self.add_joined(r, None);
+    }
+
+    /// A request with what its access-log line told, if the join found it.
+    pub fn add_joined(&mut self, r: &Request, http: Option<&Http>) {
         self.requests += 1;
         match r.outcome {
             Some(Outcome::Success) => {
@@ -183,6 +199,10 @@ impl Summary {
                 t.seen(r.ts);
                 t.ips.add(&r.ip, true);
                 t.paths.add(&r.path, true);
+                t.minutes.add(r.ts.ms);
+                if let Some(h) = http {
+                    t.http.add(h);
+                }
             }
             Some(Outcome::Failure) => match &r.token_id {
                 // Identified by its TokenDTO (e.g. the owner was deactivated), by an
@@ -198,6 +218,9 @@ impl Summary {
                     if let Some(reason) = &r.reason {
                         t.reasons.add(reason, false);
                     }
+                    if let Some(h) = http {
+                        t.http.add(h);
+                    }
                 }
                 None => self.unattributed_failures += 1,
             },
@@ -205,6 +228,9 @@ impl Summary {
                 self.not_pat.requests += 1;
                 self.not_pat.ips.add(&r.ip, true);
                 self.not_pat.paths.add(&r.path, true);
+                if let Some(h) = http {
+                    self.not_pat.http.add(h);
+                }
             }
             Some(Outcome::Unidentified) | None => {
                 if let Some(k) = &r.user_key {
@@ -245,6 +271,7 @@ impl Summary {
                     token_id: id.clone(),
                     requests: t.failures,
                     failure_reasons: t.reasons.reasons(),
+                    http: t.http.report(),
                 });
                 continue;
             }
@@ -270,8 +297,11 @@ impl Summary {
                 ips: t.ips.ips(),
                 paths: t.paths.paths(),
                 failure_reasons: t.reasons.reasons(),
+                peak_per_minute: t.minutes.peak().map_or(0, |p| p.1),
+                http: t.http.report(),
             });
         }
+        let users = self.user_rates();
         tokens.sort_by(|a, b| {
             (b.requests + b.failures)
                 .cmp(&(a.requests + a.failures))
@@ -312,6 +342,7 @@ impl Summary {
                 requests: self.not_pat.requests,
                 ips: self.not_pat.ips.ips(),
                 paths: self.not_pat.paths.paths(),
+                http: self.not_pat.http.report(),
             },
             volume: Volume {
                 pat_lines: stats.pat_lines,
@@ -323,7 +354,83 @@ impl Summary {
                 log_bytes_per_hour: None,
             },
             nodes: Vec::new(),
+            users,
+            access_log: None,
         }
+    }
+
+    /// Per user, the requests of all their tokens together per minute: Jira's rate limiter
+    /// has one bucket per user, shared by all of that user's tokens.
+    fn user_rates(&self) -> Vec<UserRate> {
+        let mut by_user: BTreeMap<&str, Vec<(&String, &TokenStats)>> = BTreeMap::new();
+        for (id, t) in &self.tokens {
+            if !t.known || t.requests == 0 {
+                continue;
+            }
+            let Some(user) = t.user_key.as_deref().or(t.username.as_deref()) else {
+                continue;
+            };
+            by_user.entry(user).or_default().push((id, t));
+        }
+        let mut users: Vec<UserRate> = by_user
+            .into_iter()
+            .map(|(user, tokens)| {
+                let mut minutes = Minutes::default();
+                for (_, t) in &tokens {
+                    for (m, n) in &t.minutes.0 {
+                        *minutes.0.entry(*m).or_default() += n;
+                    }
+                }
+                let peak = minutes.peak();
+                let offset = tokens
+                    .iter()
+                    .filter_map(|(_, t)| t.last_seen)
+                    .map(|ts| ts.offset_min)
+                    .next()
+                    .unwrap_or(0);
+                let mut at_peak: Vec<TokenAtPeak> = tokens
+                    .iter()
+                    .filter_map(|(id, t)| {
+                        let n = *t.minutes.0.get(&peak?.0)?;
+                        Some(TokenAtPeak {
+                            token_id: (*id).clone(),
+                            name: t.name.clone(),
+                            requests: n,
+                            rate_limited: t.http.count(429),
+                        })
+                    })
+                    .collect();
+                at_peak.sort_by(|a, b| {
+                    b.requests
+                        .cmp(&a.requests)
+                        .then_with(|| a.token_id.cmp(&b.token_id))
+                });
+                let joined = tokens.iter().any(|(_, t)| t.http.report().is_some());
+                UserRate {
+                    user_key: user.to_string(),
+                    username: tokens.iter().find_map(|(_, t)| t.username.clone()),
+                    tokens: tokens.len() as u64,
+                    requests: tokens.iter().map(|(_, t)| t.requests).sum(),
+                    peak_per_minute: peak.map_or(0, |p| p.1),
+                    peak_minute: peak.map(|(m, _)| {
+                        Ts {
+                            ms: m * 60_000,
+                            offset_min: offset,
+                        }
+                        .rfc3339()
+                    }),
+                    rate_limited: joined
+                        .then(|| tokens.iter().map(|(_, t)| t.http.count(429)).sum()),
+                    tokens_at_peak: at_peak,
+                }
+            })
+            .collect();
+        users.sort_by(|a, b| {
+            b.peak_per_minute
+                .cmp(&a.peak_per_minute)
+                .then_with(|| a.user_key.cmp(&b.user_key))
+        });
+        users
     }
 }
 
@@ -346,6 +453,12 @@ pub struct Report {
     /// Per Data Center node (one per followed log) in a capture; empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeCount>,
+    /// Per user, all their tokens together: the view of Jira's per-user rate limiter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<UserRate>,
+    /// How the access-log join went; absent without `--access-log`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<AccessLogReport>,
 }
 
 impl Report {
@@ -377,6 +490,12 @@ pub struct TokenReport {
     pub paths: Vec<PathCount>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failure_reasons: Vec<ReasonCount>,
+    /// Successful requests in the token's busiest minute.
+    #[serde(default)]
+    pub peak_per_minute: u64,
+    /// From the access-log join; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpReport>,
 }
 
 /// Per source address: `requests` counts successful requests only, `failures` the failed
@@ -405,6 +524,8 @@ pub struct NotPatBearer {
     pub requests: u64,
     pub ips: Vec<IpCount>,
     pub paths: Vec<PathCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpReport>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
@@ -425,6 +546,57 @@ pub struct FailedToken {
     pub requests: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failure_reasons: Vec<ReasonCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpReport>,
+}
+
+/// One user's tokens together, per minute (Jira 8.6+ rate-limits per user).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct UserRate {
+    pub user_key: String,
+    pub username: Option<String>,
+    /// Tokens of this user seen authenticating.
+    pub tokens: u64,
+    pub requests: u64,
+    /// Successful token requests in the user's busiest minute, all tokens together.
+    pub peak_per_minute: u64,
+    pub peak_minute: Option<String>,
+    /// Answers 429 over all the user's tokens; `null` without the access-log join.
+    pub rate_limited: Option<u64>,
+    /// Which tokens made the busiest minute, most first.
+    pub tokens_at_peak: Vec<TokenAtPeak>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct TokenAtPeak {
+    pub token_id: String,
+    pub name: Option<String>,
+    /// This token's requests in the user's busiest minute.
+    pub requests: u64,
+    /// This token's 429 answers over the whole window.
+    pub rate_limited: u64,
+}
+
+/// How the access-log join went.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct AccessLogReport {
+    pub files: Vec<String>,
+    /// The AccessLogValve pattern lines were read by.
+    pub pattern: String,
+    /// Where it came from: `stock` or the server.xml path.
+    pub pattern_source: String,
+    pub duration_unit: DurationUnit,
+    /// Why that unit: the option, the Jira or Tomcat version, or an assumption.
+    pub duration_unit_source: String,
+    /// PAT requests that found their access-log line.
+    pub joined: u64,
+    /// PAT requests that did not.
+    pub unjoined: u64,
+    /// Of the unjoined, those outside the time the access logs cover.
+    pub outside_access_log: u64,
+    pub lines: u64,
+    /// Access-log lines that do not fit the pattern.
+    pub unparsed_lines: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]

@@ -1,0 +1,197 @@
+//! How an access log is to be read, decided once and said once: the pattern (given, from
+//! the install's `server.xml`, or Jira's stock one) and the unit of `%D` (given, from the
+//! Jira or Tomcat version, or assumed), each with where it came from.
+
+use super::{DurationUnit, Pattern, PatternError};
+use std::path::{Path, PathBuf};
+
+/// The decisions, with their reasons for the report and the one-line notice.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub pattern: Pattern,
+    /// `stock`, `--access-log-pattern`, or the server.xml path.
+    pub pattern_source: String,
+    pub unit: DurationUnit,
+    pub unit_source: String,
+    /// Where the install says its access logs are (`<install>/logs` on a stock Jira),
+    /// and their file-name prefix.
+    pub directory: Option<PathBuf>,
+    pub prefix: String,
+}
+
+/// What can stop a join before any line is read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadingError {
+    #[error("{0}")]
+    Pattern(#[from] PatternError),
+    #[error("the access-log pattern ({0}) has no %{{jira.request.id}}r: its lines cannot be joined to PAT requests. Add it to the AccessLogValve pattern in conf/server.xml (Jira's stock pattern has it)")]
+    NoRequestId(String),
+    #[error("the access-log pattern ({0}) has no %t: without the request time a line cannot be told from one of another day with the same request id")]
+    NoTime(String),
+    #[error("{0}")]
+    ServerXml(String),
+}
+
+/// The `%D` unit a Jira version implies: Jira 11 runs on Tomcat 10.1 (microseconds), Jira
+/// up to 10 on Tomcat 9 or 8.5 (milliseconds). `None` for a version it cannot read.
+pub fn unit_for_jira(version: &str) -> Option<DurationUnit> {
+    let major: u32 = version.split('.').next()?.trim().parse().ok()?;
+    Some(if major >= 11 {
+        DurationUnit::Us
+    } else {
+        DurationUnit::Ms
+    })
+}
+
+/// The `%D` unit a Tomcat version implies: microseconds from 10.1 on.
+pub fn unit_for_tomcat(version: &str) -> Option<DurationUnit> {
+    let mut parts = version.trim().split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some(if (major, minor) >= (10, 1) {
+        DurationUnit::Us
+    } else {
+        DurationUnit::Ms
+    })
+}
+
+/// Decide the unit of `%D`: the option, else the connected Jira's version, else the
+/// install's Tomcat version, else the install's Jira version, else milliseconds, assumed
+/// and said.
+pub fn choose_unit(
+    given: Option<DurationUnit>,
+    connected_jira: Option<&str>,
+    install: Option<&Path>,
+) -> (DurationUnit, String) {
+    if let Some(u) = given {
+        return (u, "--access-log-duration".into());
+    }
+    if let Some(v) = connected_jira {
+        if let Some(u) = unit_for_jira(v) {
+            return (u, format!("Jira {v} (serverInfo)"));
+        }
+    }
+    if let Some(dir) = install {
+        if let Some(v) = super::serverxml::tomcat_version(dir) {
+            if let Some(u) = unit_for_tomcat(&v) {
+                return (u, format!("Tomcat {v} ({})", dir.display()));
+            }
+        }
+        if let Some(v) = super::serverxml::jira_version(dir) {
+            if let Some(u) = unit_for_jira(&v) {
+                return (u, format!("Jira {v} ({})", dir.display()));
+            }
+        }
+    }
+    (
+        DurationUnit::Ms,
+        "assumed (Jira version unknown; Jira 11 logs microseconds: give --access-log-duration us)"
+            .into(),
+    )
+}
+
+/// Decide the pattern: the option, else the install's server.xml, else Jira's stock one.
+pub fn decide(
+    pattern: Option<&str>,
+    given_unit: Option<DurationUnit>,
+    connected_jira: Option<&str>,
+    install: Option<&Path>,
+) -> Result<Reading, ReadingError> {
+    let (unit, unit_source) = choose_unit(given_unit, connected_jira, install);
+    let mut directory = None;
+    let mut prefix = "access_log".to_string();
+    let (pattern, pattern_source) = match (pattern, install) {
+        (Some(p), _) => (Pattern::parse(p)?, "--access-log-pattern".to_string()),
+        (None, Some(dir)) => {
+            let cfg = super::serverxml::read(dir).map_err(|e| ReadingError::ServerXml(e.to_string()))?;
+            directory = Some(cfg.directory.clone());
+            prefix = cfg.prefix.clone();
+            (
+                Pattern::parse(&cfg.pattern)?,
+                dir.join("conf/server.xml").display().to_string(),
+            )
+        }
+        (None, None) => (Pattern::stock(), "stock".to_string()),
+    };
+    if !pattern.has_request_id() {
+        return Err(ReadingError::NoRequestId(pattern_source));
+    }
+    if !pattern.has_time() {
+        return Err(ReadingError::NoTime(pattern_source));
+    }
+    Ok(Reading {
+        pattern,
+        pattern_source,
+        unit,
+        unit_source,
+        directory,
+        prefix,
+    })
+}
+
+impl Reading {
+    /// The one line that says how the access log is read.
+    pub fn notice(&self) -> String {
+        let pattern = if self.pattern_source == "stock" {
+            "Jira's stock AccessLogValve pattern".to_string()
+        } else {
+            format!("the pattern from {}", self.pattern_source)
+        };
+        format!(
+            "access log: read with {pattern}; %D taken as {} ({})",
+            self.unit.name(),
+            self.unit_source
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_follow_the_versions() {
+        assert_eq!(unit_for_jira("9.12.2"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_jira("10.3.1"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_jira("11.0.0"), Some(DurationUnit::Us));
+        assert_eq!(unit_for_jira("x"), None);
+        assert_eq!(unit_for_tomcat("9.0.75"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_tomcat("10.0.27"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_tomcat("10.1.18"), Some(DurationUnit::Us));
+        let (u, why) = choose_unit(None, None, None);
+        assert_eq!(u, DurationUnit::Ms);
+        assert!(why.contains("assumed"), "{why}");
+        let (u, _) = choose_unit(Some(DurationUnit::Us), Some("9.12.2"), None);
+        assert_eq!(u, DurationUnit::Us, "the option wins");
+    }
+}
+
+impl Reading {
+    /// The report's `access_log` section from the joiners' counts.
+    pub fn report(
+        &self,
+        files: Vec<String>,
+        stats: impl IntoIterator<Item = super::join::JoinStats>,
+    ) -> crate::summary::AccessLogReport {
+        let mut s = crate::summary::AccessLogReport {
+            files,
+            pattern: self.pattern.text().to_string(),
+            pattern_source: self.pattern_source.clone(),
+            duration_unit: self.unit,
+            duration_unit_source: self.unit_source.clone(),
+            joined: 0,
+            unjoined: 0,
+            outside_access_log: 0,
+            lines: 0,
+            unparsed_lines: 0,
+        };
+        for st in stats {
+            s.joined += st.joined;
+            s.unjoined += st.unjoined;
+            s.outside_access_log += st.outside;
+            s.lines += st.lines;
+            s.unparsed_lines += st.unparsed;
+        }
+        s
+    }
+}

@@ -1,0 +1,106 @@
+//! The access log during a capture: each node's daily file followed live (through the
+//! switch to the next day's file) and joined to that node's PAT requests as they come.
+
+use crate::access::files::DailyFollower;
+use crate::access::join::{Joiner, Lines, LAG_MS};
+use crate::access::reading::Reading;
+use crate::scan::input::InputError;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What a capture needs to join: how to read the lines, and each node's access-log
+/// directory, in the order of the application logs.
+#[derive(Debug, Clone)]
+pub struct LiveAccess {
+    pub reading: Reading,
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Lines the follower has delivered and the joiner has not yet read.
+pub struct LiveLines {
+    follower: DailyFollower,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl LiveLines {
+    pub fn start(dir: &std::path::Path, prefix: &str) -> std::io::Result<LiveLines> {
+        Ok(LiveLines {
+            follower: DailyFollower::start(dir, prefix)?,
+            buf: Vec::new(),
+            pos: 0,
+        })
+    }
+
+    /// Take what the follower has now. The joiner holds lines back only as far as the
+    /// application log lags (minutes), so the buffer stays a few minutes of traffic.
+    pub fn fill(&mut self) -> std::io::Result<()> {
+        if self.pos >= self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > self.buf.len() / 2 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let buf = &mut self.buf;
+        self.follower.poll(&mut |line| {
+            buf.extend_from_slice(line);
+            buf.push(b'\n');
+        })
+    }
+}
+
+impl Lines for LiveLines {
+    fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
+        let rest = &self.buf[self.pos..];
+        let Some(end) = memchr::memchr(b'\n', rest) else {
+            return Ok(None);
+        };
+        let start = self.pos;
+        self.pos += end + 1;
+        Ok(Some(&self.buf[start..start + end]))
+    }
+
+    fn is_live(&self) -> bool {
+        true
+    }
+}
+
+pub type LiveJoiner = Joiner<LiveLines>;
+
+/// The wall-clock bound up to which a live access log is read: the application log is
+/// being written now, so nothing older than the correlator's lag can still be waited for.
+pub fn live_bound() -> i64 {
+    jiff::Timestamp::now().as_millisecond() - LAG_MS
+}
+
+/// How long the end of a capture waits for the access lines of its last requests:
+/// Tomcat's valve writes through a buffer it flushes every few seconds.
+pub const CATCH_UP: Duration = Duration::from_secs(12);
+
+/// After the window: read each node's access log until every request found its line or
+/// [`CATCH_UP`] has passed, then give up the rest.
+pub fn catch_up(
+    joiners: &mut [&mut LiveJoiner],
+    poll: Duration,
+    out: &mut dyn FnMut(usize, crate::scan::Request, Option<crate::access::join::Http>),
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let until = Instant::now() + CATCH_UP;
+    loop {
+        for (i, j) in joiners.iter_mut().enumerate() {
+            if let Err(e) = j.source_mut().fill() {
+                errors.push(e.to_string());
+            }
+            let _ = j.advance_to(i64::MAX, &mut |r, h| out(i, r, h));
+        }
+        if joiners.iter().all(|j| j.waiting() == 0) || Instant::now() >= until {
+            break;
+        }
+        std::thread::sleep(poll);
+    }
+    for (i, j) in joiners.iter_mut().enumerate() {
+        let _ = j.finish(&mut |r, h| out(i, r, h));
+    }
+    errors
+}

@@ -1,0 +1,213 @@
+//! The access-log flags shared by `summarize` and `capture`, and how they become a
+//! [`Reading`] and one group of access-log files per application-log stream (node).
+
+use crate::access::files::{self, LineReader};
+use crate::access::join::{Http, Joiner};
+use crate::access::reading::{self, Reading};
+use crate::access::DurationUnit;
+use crate::scan::Request;
+use crate::summary::{AccessLogReport, Report};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AccessArgs {
+    /// Tomcat access logs to join to the PAT requests (files or directories of
+    /// access_log.*): status, latency, bytes and User-Agent per token. On Data Center give
+    /// one per node, in the order of the application logs
+    #[arg(long = "access-log", value_name = "PATH", num_args = 1.., action = clap::ArgAction::Append)]
+    pub access_logs: Vec<PathBuf>,
+    /// Unit of %D in the access log: ms up to Jira 10, us from Jira 11 [default: from the
+    /// Jira or Tomcat version; ms, said so, when unknown]
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub access_log_duration: Option<DurationUnit>,
+    /// The AccessLogValve pattern the access log was written with [default: from
+    /// conf/server.xml under --jira-install, else Jira's stock pattern]
+    #[arg(long, value_name = "PATTERN")]
+    pub access_log_pattern: Option<String>,
+}
+
+impl AccessArgs {
+    /// What can be checked before Jira is asked anything: the pattern and the paths.
+    pub fn check(&self) -> Result<()> {
+        if let Some(p) = &self.access_log_pattern {
+            crate::access::Pattern::parse(p).map_err(|e| anyhow::anyhow!("--access-log-pattern: {e}"))?;
+        }
+        for p in &self.access_logs {
+            if !p.exists() && !p.parent().is_some_and(|d| d.is_dir()) {
+                bail!("--access-log {}: no such file or directory", p.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a join was asked for, explicitly or through an install directory.
+    pub fn wanted(&self, install: Option<&Path>) -> bool {
+        !self.access_logs.is_empty() || install.is_some()
+    }
+
+    /// Decide the pattern and unit (before any log is read or Jira is touched).
+    pub fn reading(&self, connected_jira: Option<&str>, install: Option<&Path>) -> Result<Reading> {
+        if let Some(dir) = install {
+            if !dir.is_dir() {
+                bail!(
+                    "--jira-install {}: no such directory (the Jira install holds conf/server.xml and logs/)",
+                    dir.display()
+                );
+            }
+        }
+        // Without an install, nothing says where server.xml is: the pattern is the given
+        // one or the stock one.
+        let install_for_pattern = if self.access_log_pattern.is_some() {
+            None
+        } else {
+            install
+        };
+        let r = reading::decide(
+            self.access_log_pattern.as_deref(),
+            self.access_log_duration,
+            connected_jira,
+            install_for_pattern,
+        );
+        match (r, install_for_pattern) {
+            (Ok(r), _) => Ok(r),
+            // An install without a readable valve still has its version: say why the
+            // stock pattern is used and go on, unless the pattern itself is the problem.
+            (Err(reading::ReadingError::ServerXml(e)), Some(dir)) => {
+                eprintln!("note: {e}; reading the access log with Jira's stock pattern");
+                let mut r = reading::decide(None, self.access_log_duration, connected_jira, None)?;
+                let (unit, why) =
+                    reading::choose_unit(self.access_log_duration, connected_jira, Some(dir));
+                r.unit = unit;
+                r.unit_source = why;
+                r.directory = Some(dir.join("logs"));
+                Ok(r)
+            }
+            (Err(e), _) => Err(e.into()),
+        }
+    }
+
+    /// The access-log files, one group per node: from `--access-log`, else from the
+    /// install's log directory. `None` when nothing was asked for, or the install has
+    /// no access log (said on stderr).
+    pub fn groups(&self, reading: &Reading) -> Result<Option<Vec<Vec<PathBuf>>>> {
+        if !self.access_logs.is_empty() {
+            let g = files::discover(&self.access_logs, &reading.prefix)?;
+            return Ok(Some(g));
+        }
+        let Some(dir) = &reading.directory else {
+            return Ok(None);
+        };
+        match files::discover(std::slice::from_ref(dir), &reading.prefix) {
+            Ok(g) => Ok(Some(g)),
+            Err(e) => {
+                eprintln!("note: {e}; the summary goes on without the access-log join");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Pair access-log groups with application-log streams: by order, one each.
+pub fn pair<T>(streams: usize, groups: Vec<T>) -> Result<Vec<T>> {
+    if groups.len() != streams {
+        bail!(
+            "{streams} application log(s) (one per node) but {} access-log location(s): give one --access-log per node, in the order of the application logs",
+            groups.len()
+        );
+    }
+    Ok(groups)
+}
+
+/// One joiner per stream over its files, and the report section they fill.
+pub struct Joins {
+    pub joiners: Vec<Joiner<LineReader>>,
+    files: Vec<String>,
+    reading: Reading,
+}
+
+impl Joins {
+    pub fn new(reading: Reading, groups: Vec<Vec<PathBuf>>) -> Result<Joins> {
+        let files = groups
+            .iter()
+            .flatten()
+            .map(|p| p.display().to_string())
+            .collect();
+        let joiners = groups
+            .into_iter()
+            .map(|g| {
+                let reader = LineReader::new(g);
+                Joiner::new(reading.pattern.clone(), reading.unit, reader)
+            })
+            .collect();
+        Ok(Joins {
+            joiners,
+            files,
+            reading,
+        })
+    }
+
+    pub fn push(
+        &mut self,
+        stream: usize,
+        r: Request,
+        out: &mut dyn FnMut(Request, Option<Http>),
+    ) -> Result<()> {
+        self.joiners[stream]
+            .push(r, out)
+            .context("reading the access log")
+    }
+
+    pub fn finish(&mut self, out: &mut dyn FnMut(Request, Option<Http>)) -> Result<()> {
+        for j in &mut self.joiners {
+            j.finish(out).context("reading the access log")?;
+        }
+        Ok(())
+    }
+
+    /// Fill the report's `access_log` section and say on stderr what needs saying.
+    pub fn report(&self, rep: &mut Report) {
+        let s = self
+            .reading
+            .report(self.files.clone(), self.joiners.iter().map(|j| j.stats()));
+        let first = self.joiners.iter().find_map(|j| j.first_unparsed());
+        say_join(&s, first);
+        rep.access_log = Some(s);
+    }
+
+    pub fn notice(&self) -> String {
+        self.reading.notice()
+    }
+}
+
+/// The join's outcome on stderr: the counts, and a warning when lines do not fit.
+pub fn say_join(s: &AccessLogReport, first_unparsed: Option<&str>) {
+    eprintln!("{}", join_line(s));
+    if s.unparsed_lines > 0 {
+        eprintln!(
+            "warning: {} of {} access-log line(s) do not fit the pattern{}; is it the pattern of this log? (--access-log-pattern, or --jira-install to read server.xml)",
+            s.unparsed_lines,
+            s.lines,
+            first_unparsed.map(|l| format!(", e.g. `{l}`")).unwrap_or_default()
+        );
+    }
+}
+
+/// `access log: 120 of 124 PAT requests joined; 4 not found (3 outside the access logs' time)`.
+pub fn join_line(s: &AccessLogReport) -> String {
+    let total = s.joined + s.unjoined;
+    let mut line = format!(
+        "access log: {} of {total} PAT request(s) joined to their access-log line",
+        s.joined
+    );
+    if s.unjoined > 0 {
+        line.push_str(&format!("; {} not found", s.unjoined));
+        if s.outside_access_log > 0 {
+            line.push_str(&format!(
+                " ({} outside the time the access logs cover)",
+                s.outside_access_log
+            ));
+        }
+    }
+    line
+}
