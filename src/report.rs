@@ -5,7 +5,7 @@
 
 use crate::access::join::Http;
 use crate::scan::{Outcome, Request};
-use crate::summary::Report;
+use crate::summary::{HttpReport, Latency, Report};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -46,6 +46,17 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         "last_seen",
         "ips",
         "paths",
+        "peak_per_minute",
+        "http_requests",
+        "status_2xx",
+        "status_4xx",
+        "status_5xx",
+        "status_429",
+        "p50_ms",
+        "p95_ms",
+        "max_ms",
+        "bytes",
+        "top_user_agent",
     ])?;
     for t in &r.tokens {
         let ips: Vec<String> = t
@@ -73,9 +84,37 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             t.last_seen.as_deref().unwrap_or(""),
             &ips.join(";"),
             &paths.join(";"),
+            &t.peak_per_minute.to_string(),
+            &http_cell(t.http.as_ref(), |h| h.requests.to_string()),
+            &http_cell(t.http.as_ref(), |h| h.statuses_in(200, 299).to_string()),
+            &http_cell(t.http.as_ref(), |h| h.statuses_in(400, 499).to_string()),
+            &http_cell(t.http.as_ref(), |h| h.statuses_in(500, 599).to_string()),
+            &http_cell(t.http.as_ref(), |h| h.statuses_in(429, 429).to_string()),
+            &latency_cell(t.http.as_ref(), |l| l.p50),
+            &latency_cell(t.http.as_ref(), |l| l.p95),
+            &latency_cell(t.http.as_ref(), |l| l.max),
+            &http_cell(t.http.as_ref(), |h| h.bytes.to_string()),
+            &http_cell(t.http.as_ref(), |h| top_agent(h).to_string()),
         ])?;
     }
     w.flush()
+}
+
+/// A cell from the access-log join; empty without one.
+fn http_cell(h: Option<&HttpReport>, f: impl Fn(&HttpReport) -> String) -> String {
+    h.map(f).unwrap_or_default()
+}
+
+fn latency_cell(h: Option<&HttpReport>, f: impl Fn(&Latency) -> f64) -> String {
+    h.and_then(|h| h.latency_ms.as_ref())
+        .map(|l| f(l).to_string())
+        .unwrap_or_default()
+}
+
+fn top_agent(h: &HttpReport) -> &str {
+    h.user_agents
+        .first()
+        .map_or("-", |a| a.user_agent.as_str())
 }
 
 /// `5`, or `5 (+1 failed)` when there were failed attempts.
@@ -135,6 +174,14 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
             r.not_pat_bearer.requests
         )?;
     }
+    if let Some(a) = &r.access_log {
+        writeln!(
+            out,
+            "-- Access log joined: {} of {} request(s); statuses, latency and User-Agents are in --format json or csv.",
+            a.joined,
+            a.joined + a.unjoined
+        )?;
+    }
     if ids.is_empty() {
         return writeln!(out, "-- No token ids were seen: nothing to look up.");
     }
@@ -191,7 +238,88 @@ fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64, u64)) -> String {
     s.join(", ")
 }
 
+const HTTP_HEADERS: [&str; 5] = ["USER-AGENT", "4XX", "5XX", "429", "P95 MS"];
+
+/// The access-log columns of a token row: top User-Agent, client and server errors,
+/// rate-limited answers and the 95th percentile latency; `-` where nothing joined.
+fn http_columns(h: Option<&HttpReport>) -> [String; 5] {
+    match h {
+        None => ["-".into(), "-".into(), "-".into(), "-".into(), "-".into()],
+        Some(h) => [
+            top_agent(h).to_string(),
+            (h.statuses_in(400, 499) - h.statuses_in(429, 429)).to_string(),
+            h.statuses_in(500, 599).to_string(),
+            h.statuses_in(429, 429).to_string(),
+            h.latency_ms
+                .map_or("-".into(), |l| format!("{:.1}", l.p95)),
+        ],
+    }
+}
+
+/// `401 (3), 200 (1); python-requests/2.31.0`: statuses, most first, and the top agent.
+fn statuses_and_agent(h: &HttpReport) -> String {
+    let mut st: Vec<(&String, &u64)> = h.statuses.iter().collect();
+    st.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let st: Vec<String> = st.iter().map(|(s, n)| format!("{s} ({n})")).collect();
+    format!("{}; {}", st.join(", "), top_agent(h))
+}
+
+/// Per user, all tokens together: shown when a user has several tokens or was
+/// rate-limited, the cases where "which token empties the bucket" is a question.
+fn rate_table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
+    let users: Vec<_> = r
+        .users
+        .iter()
+        .filter(|u| u.tokens > 1 || u.rate_limited.unwrap_or(0) > 0)
+        .collect();
+    if users.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nPer user, all tokens together (Jira rate-limits per user, one bucket for all of a user's tokens):"
+    )?;
+    let rows: Vec<Vec<String>> = users
+        .iter()
+        .map(|u| {
+            let at_peak: Vec<String> = u
+                .tokens_at_peak
+                .iter()
+                .take(3)
+                .map(|t| {
+                    let name = t.name.as_deref().unwrap_or(&t.token_id);
+                    format!("{name} ({})", t.requests)
+                })
+                .collect();
+            vec![
+                u.username.clone().unwrap_or_else(|| u.user_key.clone()),
+                u.tokens.to_string(),
+                u.requests.to_string(),
+                u.peak_per_minute.to_string(),
+                short_time(&u.peak_minute),
+                u.rate_limited.map_or("-".into(), |n| n.to_string()),
+                at_peak.join(", "),
+            ]
+        })
+        .collect();
+    crate::format::write_table(
+        out,
+        &[
+            "USER",
+            "TOKENS",
+            "REQUESTS",
+            "PEAK/MIN",
+            "PEAK MINUTE",
+            "429",
+            "TOKENS IN THE PEAK MINUTE",
+        ],
+        &rows,
+        width,
+    )
+}
+
 pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
+    let joined = r.access_log.is_some();
     if r.tokens.is_empty() {
         writeln!(out, "No token-authenticated requests found.")?;
     } else {
@@ -212,7 +340,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                         .as_deref()
                         .map_or("-".into(), |e| e.get(..10).unwrap_or(e).to_string()),
                 };
-                vec![
+                let mut row = vec![
                     t.token_id.clone(),
                     t.name.clone().unwrap_or_else(|| "-".into()),
                     owner,
@@ -221,29 +349,32 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                     short_time(&t.first_seen),
                     short_time(&t.last_seen),
                     expires,
-                    top(&t.ips, |c| (c.ip.clone(), c.requests, c.failures)),
-                    top(&t.paths, |c| (c.path.clone(), c.requests, c.failures)),
-                ]
+                ];
+                if joined {
+                    row.extend(http_columns(t.http.as_ref()));
+                }
+                row.push(top(&t.ips, |c| (c.ip.clone(), c.requests, c.failures)));
+                row.push(top(&t.paths, |c| (c.path.clone(), c.requests, c.failures)));
+                row
             })
             .collect();
-        crate::format::write_table(
-            out,
-            &[
-                "TOKEN ID",
-                "NAME",
-                "OWNER",
-                "REQUESTS",
-                "FAILURES",
-                "FIRST SEEN",
-                "LAST SEEN",
-                "EXPIRES",
-                "IPS",
-                "PATHS",
-            ],
-            &rows,
-            width,
-        )?;
+        let mut headers = vec![
+            "TOKEN ID",
+            "NAME",
+            "OWNER",
+            "REQUESTS",
+            "FAILURES",
+            "FIRST SEEN",
+            "LAST SEEN",
+            "EXPIRES",
+        ];
+        if joined {
+            headers.extend(HTTP_HEADERS);
+        }
+        headers.extend(["IPS", "PATHS"]);
+        crate::format::write_table(out, &headers, &rows, width)?;
     }
+    rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {
         writeln!(
             out,
@@ -265,17 +396,25 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             .failed_token_ids
             .iter()
             .map(|f| {
-                vec![
+                let mut row = vec![
                     f.token_id.clone(),
                     f.requests.to_string(),
                     f.failure_reasons
                         .first()
                         .map(|c| c.reason.clone())
                         .unwrap_or_else(|| "-".into()),
-                ]
+                ];
+                if joined {
+                    row.push(f.http.as_ref().map_or("-".into(), statuses_and_agent));
+                }
+                row
             })
             .collect();
-        crate::format::write_table(out, &["TOKEN ID", "ATTEMPTS", "REASON"], &rows, width)?;
+        let mut headers = vec!["TOKEN ID", "ATTEMPTS", "REASON"];
+        if joined {
+            headers.push("ANSWERS");
+        }
+        crate::format::write_table(out, &headers, &rows, width)?;
     }
     let np = &r.not_pat_bearer;
     if np.requests > 0 {
@@ -294,6 +433,9 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             "  to:   {}",
             top(&np.paths, |c| (c.path.clone(), c.requests, c.failures))
         )?;
+        if let Some(h) = &np.http {
+            writeln!(out, "  answers: {}", statuses_and_agent(h))?;
+        }
     }
     if r.unattributed_failures > 0 {
         writeln!(
@@ -330,7 +472,18 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         r.lines,
         human_bytes(r.bytes),
         r.pat_lines
-    )
+    )?;
+    if let Some(a) = &r.access_log {
+        writeln!(
+            out,
+            "Access log: {} file(s); {} of {} PAT request(s) joined; latency from %D in {}.",
+            a.files.len(),
+            a.joined,
+            a.joined + a.unjoined,
+            a.duration_unit.name()
+        )?;
+    }
+    Ok(())
 }
 
 pub fn human_bytes(n: u64) -> String {
