@@ -338,3 +338,137 @@ fn consume_line(
     stats.joined += 1;
     out(w.request, Some(http));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::{Outcome, Ts};
+    use std::collections::VecDeque;
+
+    /// Lines handed out one by one, as a file would.
+    struct VecLines {
+        lines: VecDeque<Vec<u8>>,
+        current: Vec<u8>,
+    }
+
+    impl VecLines {
+        fn new(lines: Vec<String>) -> Self {
+            VecLines {
+                lines: lines.into_iter().map(String::into_bytes).collect(),
+                current: Vec::new(),
+            }
+        }
+    }
+
+    impl Lines for VecLines {
+        fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
+            match self.lines.pop_front() {
+                Some(l) => {
+                    self.current = l;
+                    Ok(Some(&self.current))
+                }
+                None => Ok(None),
+            }
+        }
+    }
+
+    const T0: i64 = 1_795_600_800_000; // 2026-11-25T10:00:00Z
+
+    fn request(id: &str, ms: i64) -> Request {
+        Request {
+            ts: Ts { ms, offset_min: 0 },
+            request_id: id.into(),
+            last_ms: ms + 20,
+            token_id: Some("355510638677".into()),
+            info: None,
+            user_key: Some("admin".into()),
+            username: Some("admin".into()),
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(Outcome::Success),
+            reason: None,
+        }
+    }
+
+    fn line(id: &str, ms: i64, status: u16, agent: &str) -> String {
+        let t = jiff::Timestamp::from_millisecond(ms)
+            .unwrap()
+            .strftime("%d/%b/%Y:%H:%M:%S +0000");
+        format!("10.0.0.1 {id} admin [{t}] \"GET /rest/api/2/myself HTTP/1.1\" {status} 1234 57 \"-\" \"{agent}\" \"-\"")
+    }
+
+    fn run(requests: Vec<Request>, lines: Vec<String>) -> (Vec<(Request, Option<Http>)>, JoinStats) {
+        let mut j = Joiner::new(Pattern::stock(), DurationUnit::Ms, VecLines::new(lines));
+        let mut got = Vec::new();
+        for r in requests {
+            j.push(r, &mut |r, h| got.push((r, h))).unwrap();
+        }
+        j.finish(&mut |r, h| got.push((r, h))).unwrap();
+        (got, j.stats())
+    }
+
+    #[test]
+    fn a_request_joins_its_line_by_id_and_time() {
+        let (got, st) = run(
+            vec![request("600x7x1", T0 + 300)],
+            vec![
+                line("600x6x1", T0, 200, "other"),
+                line("600x7x1", T0, 404, "python-requests/2.31.0"),
+                line("-", T0 + 1000, 200, "no id"),
+            ],
+        );
+        assert_eq!(got.len(), 1);
+        let h = got[0].1.as_ref().expect("joined");
+        assert_eq!(h.status, Some(404));
+        assert_eq!(h.bytes, Some(1234));
+        assert_eq!(h.duration_us, Some(57_000));
+        assert_eq!(h.user_agent.as_deref(), Some("python-requests/2.31.0"));
+        assert_eq!((st.joined, st.unjoined, st.lines), (1, 0, 3));
+    }
+
+    #[test]
+    fn the_same_id_a_day_earlier_is_another_request() {
+        let day = 86_400_000;
+        let (got, st) = run(
+            vec![request("600x7x1", T0 + 300)],
+            vec![
+                line("600x7x1", T0 - day, 500, "yesterday"),
+                line("600x7x1", T0, 200, "today"),
+            ],
+        );
+        assert_eq!(got[0].1.as_ref().unwrap().user_agent.as_deref(), Some("today"));
+        assert_eq!(st.joined, 1);
+
+        let (got, st) = run(
+            vec![request("600x7x1", T0 + 300)],
+            vec![line("600x7x1", T0 - day, 500, "yesterday")],
+        );
+        assert!(got[0].1.is_none(), "never joined by id alone");
+        assert_eq!((st.joined, st.unjoined, st.outside), (0, 1, 1));
+    }
+
+    #[test]
+    fn memory_holds_minutes_of_requests_not_the_whole_log() {
+        // Ten requests a second for about three hours of log time, each access line
+        // written as its request completes.
+        let n = 100_000;
+        let lines: Vec<String> = (0..n)
+            .map(|i| line(&format!("{}x{i}x1", 600 + i / 600), T0 + i * 100, 200, "a"))
+            .collect();
+        let mut j = Joiner::new(Pattern::stock(), DurationUnit::Ms, VecLines::new(lines));
+        let mut joined = 0u64;
+        let mut most = 0;
+        for i in 0..n {
+            let r = request(&format!("{}x{i}x1", 600 + i / 600), T0 + i * 100 + 5);
+            j.push(r, &mut |_, h| joined += u64::from(h.is_some()))
+                .unwrap();
+            most = most.max(j.waiting());
+        }
+        j.finish(&mut |_, h| joined += u64::from(h.is_some()))
+            .unwrap();
+        assert_eq!(joined, n as u64);
+        // The lag plus the window at ten a second, with room: far below the 100,000.
+        let bound = ((LAG_MS + WINDOW_MS) / 100 + 100) as usize;
+        assert!(most <= bound, "{most} requests waited at once (bound {bound})");
+    }
+}

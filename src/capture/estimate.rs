@@ -4,8 +4,7 @@
 //! that still names the token of every request.
 //!
 //! The total rate is read from Jira's request counter (the `X-AREQUESTID` of two light
-//! requests some seconds apart, read-only). Joining the HTTP access log would give it per
-//! path and client, but that join does not exist yet.
+//! requests some seconds apart, read-only): it needs no access to the install's files.
 
 use super::follow::Follower;
 use super::selfcheck;

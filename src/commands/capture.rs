@@ -322,7 +322,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .map(|n| format!(" on {n}"))
         .unwrap_or_default();
     eprintln!(
-        "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s; the HTTP access-log join does not exist yet); the log grows {}/hour at the current levels.",
+        "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s); the log grows {}/hour at the current levels.",
         s.requests_per_sec,
         s.seconds,
         report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
