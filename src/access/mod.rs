@@ -5,8 +5,10 @@
 pub mod files;
 pub mod join;
 pub mod pattern;
+pub mod serverxml;
 
 pub use pattern::{Pattern, PatternError};
+pub use serverxml::{AccessLogConfig, ServerXmlError};
 
 /// The unit of `%D`: milliseconds up to Tomcat 9 (Jira up to 10), microseconds from
 /// Tomcat 10.1 (Jira 11).
