@@ -72,16 +72,10 @@ pub fn discover(paths: &[PathBuf], prefix: &str) -> Result<Vec<Vec<PathBuf>>, In
             source: e,
         })?;
         if found.is_empty() {
-            // InputError::NoLogs names atlassian-jira.log: say what is looked for here.
-            return Err(InputError::Unreadable {
-                path: p.clone(),
-                source: io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!(
-                        "no {prefix}.<yyyy-MM-dd> files (Tomcat's access log) in this directory: point at <install>/logs or at the files"
-                    ),
-                ),
-            });
+            // InputError::NoLogs speaks of atlassian-jira.log: name what is looked for here
+            // (`/opt/jira/logs/access_log.*: no such file or directory`).
+            let dot = if prefix.ends_with('.') { "" } else { "." };
+            return Err(InputError::Missing(p.join(format!("{prefix}{dot}*"))));
         }
         found.into_iter().for_each(&mut add);
     }

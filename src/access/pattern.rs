@@ -5,6 +5,10 @@
 //! (headers, the request line) may hold `\"`, which Tomcat writes for a quote inside a
 //! value: those do not end the field. Times are parsed by hand because the join reads the
 //! time of every line.
+//!
+//! Speed, measured once by hand (release, one core of a loaded 2-core builder, 572 MB of
+//! stock-pattern lines of ~290 bytes, lines split with `memchr`): `parse_key` 1.9-2.5
+//! GB/s, `parse_line` 0.6-0.95 GB/s.
 
 use memchr::memchr;
 
@@ -898,6 +902,30 @@ mod tests {
             Pattern::parse("%{x}T"),
             Err(PatternError::UnknownCode(_))
         ));
+    }
+
+    #[test]
+    fn no_cut_of_a_line_panics() {
+        let pats = [
+            Pattern::stock(),
+            Pattern::parse("combined").unwrap(),
+            Pattern::parse("%{yyyy-MM-dd'T'HH:mm:ss.SSSXXX}t %{msec}t %U%q \"%{x}i\"").unwrap(),
+        ];
+        let lines: [&[u8]; 2] = [
+            LINE,
+            b"2022-10-11T15:04:28.250+01:00 1665500668250 /a?b \"q\\\"\"",
+        ];
+        for p in &pats {
+            for l in lines {
+                for n in 0..=l.len() {
+                    let _ = p.parse_line(&l[..n], DurationUnit::Us);
+                    let _ = p.parse_key(&l[n..]);
+                }
+            }
+        }
+        let e = pats[2].parse_line(lines[1], DurationUnit::Us).unwrap();
+        assert_eq!(e.time_ms, 1_665_500_668_250 - 3_600_000);
+        assert_eq!(e.path, Some(&b"/a"[..]));
     }
 
     #[test]
