@@ -24,8 +24,8 @@ pub const COMMON: &str = r#"%h %l %u %t "%r" %s %b"#;
 pub const COMBINED: &str = r#"%h %l %u %t "%r" %s %b "%{Referer}i" "%{User-Agent}i""#;
 
 /// What the reader understands, for error messages.
-const SUPPORTED: &str = "%a %A %b %B %D %F %h %H %I %l %m %p %q %r %s %S %t %T %u %U %v %%, \
-     %{x}i %{x}o %{x}r %{x}s %{x}c %{x}p, %{sec|msec|msec_frac|usec_frac|SimpleDateFormat}t, \
+const SUPPORTED: &str = "%a %A %b %B %D %F %h %H %I %l %m %p %q %r %s %S %t %T %u %U %v %X %%, \
+     %{x}i %{x}o %{x}r %{x}s %{x}c %{x}p %{remote|peer}a, %{sec|msec|msec_frac|usec_frac|SimpleDateFormat}t, \
      %{ms|us|s|fracsec}T";
 
 /// A pattern jira-patrol cannot read lines by.
@@ -257,6 +257,11 @@ impl Pattern {
     /// pattern lines were read by.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether this is Jira's stock pattern, for telling the user an admin changed it.
+    pub fn is_stock(&self) -> bool {
+        self.text.trim() == STOCK
     }
 
     fn has(&self, f: impl Fn(&Field) -> bool) -> bool {
@@ -493,7 +498,7 @@ fn field_for(code: u8, arg: Option<&str>, name: &str) -> Result<Field, PatternEr
             b'B' => Field::Bytes,
             b'D' => Field::DurationD,
             b'T' => Field::DurationSecs,
-            b'A' | b'l' | b'H' | b'F' | b'I' | b'S' | b'v' | b'p' => Field::Skip,
+            b'A' | b'l' | b'H' | b'F' | b'I' | b'S' | b'v' | b'p' | b'X' => Field::Skip,
             _ => return Err(unknown()),
         });
     };
@@ -501,6 +506,8 @@ fn field_for(code: u8, arg: Option<&str>, name: &str) -> Result<Field, PatternEr
         b'r' if arg == "jira.request.id" => Field::RequestId,
         b'r' if arg == "jira.request.username" => Field::User { rank: 0 },
         b'i' if arg.eq_ignore_ascii_case("user-agent") => Field::UserAgent,
+        b'a' if arg == "peer" => Field::Remote { rank: 2 },
+        b'a' if arg == "remote" => Field::Remote { rank: 0 },
         b'i' | b'o' | b'r' | b's' | b'c' | b'p' => Field::Skip,
         b't' => time_field(arg, name)?,
         b'T' => match arg {
@@ -850,6 +857,12 @@ mod tests {
             Some((1_665_500_668_000, Some(&b"904x1468x1"[..])))
         );
         assert_eq!(p.key_items, 4);
+        assert!(p.is_stock());
+        let peer = Pattern::parse("%{peer}a %{remote}a %X").unwrap();
+        let e = peer
+            .parse_line(b"10.0.0.1 203.0.113.9 +", DurationUnit::Ms)
+            .unwrap();
+        assert_eq!(e.remote, Some(&b"203.0.113.9"[..]));
     }
 
     #[test]
