@@ -389,6 +389,16 @@ fn daily_follower_reads_new_lines_then_drains_the_old_day_and_switches() {
 }
 
 #[test]
+fn daily_follower_started_mid_line_skips_that_lines_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir.path().join("access_log.2026-11-25");
+    std::fs::write(&day, "whole\nhalf writ").unwrap();
+    let mut f = DailyFollower::start(dir.path(), "access_log").unwrap();
+    append(&day, b"ten\nnext\n");
+    assert_eq!(poll_lines(&mut f), ["next"]);
+}
+
+#[test]
 fn daily_follower_reads_the_first_file_from_its_start_when_none_existed() {
     let dir = tempfile::tempdir().unwrap();
     let mut f = DailyFollower::start(dir.path(), "access_log").unwrap();

@@ -41,7 +41,10 @@ pub fn discover(paths: &[PathBuf], prefix: &str) -> Result<Vec<Vec<PathBuf>>, In
     };
     let mut groups: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     let mut add = |f: PathBuf| {
-        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = match f.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let dir_key = std::fs::canonicalize(&dir).unwrap_or(dir);
         let i = match groups.iter().position(|(d, _)| *d == dir_key) {
             Some(i) => i,
@@ -296,6 +299,8 @@ struct Followed {
     offset: u64,
     /// A last line whose newline has not been written yet.
     partial: Vec<u8>,
+    /// Drop bytes up to the next newline: the rest of a line begun before the start.
+    skip_to_newline: bool,
 }
 
 impl DailyFollower {
@@ -322,11 +327,19 @@ impl DailyFollower {
         if let Some(newest) = f.files()?.pop() {
             let file = File::open(&newest)?;
             let offset = file.metadata()?.len();
+            // Started in the middle of a line being written: its tail is not a line.
+            let mut last = [0u8; 1];
+            let mid_line = offset > 0 && {
+                (&file).seek(SeekFrom::Start(offset - 1))?;
+                (&file).read_exact(&mut last)?;
+                last[0] != b'\n'
+            };
             f.current = Some(Followed {
                 path: newest,
                 file,
                 offset,
                 partial: Vec::new(),
+                skip_to_newline: mid_line,
             });
         }
         Ok(f)
@@ -373,6 +386,7 @@ impl DailyFollower {
                 path,
                 offset: 0,
                 partial: Vec::new(),
+                skip_to_newline: false,
             };
             read_new(&mut c, &mut self.buf, out)?;
             self.current = Some(c);
@@ -392,6 +406,7 @@ fn read_new(c: &mut Followed, buf: &mut [u8], out: &mut dyn FnMut(&[u8])) -> io:
         // Truncated in place (copytruncate): start over.
         c.offset = 0;
         c.partial.clear();
+        c.skip_to_newline = false;
     }
     c.file.seek(SeekFrom::Start(c.offset))?;
     loop {
@@ -403,6 +418,15 @@ fn read_new(c: &mut Followed, buf: &mut [u8], out: &mut dyn FnMut(&[u8])) -> io:
         };
         c.offset += n as u64;
         let mut chunk = &buf[..n];
+        if c.skip_to_newline {
+            match memchr(b'\n', chunk) {
+                Some(i) => {
+                    chunk = &chunk[i + 1..];
+                    c.skip_to_newline = false;
+                }
+                None => continue,
+            }
+        }
         while let Some(i) = memchr(b'\n', chunk) {
             if c.partial.is_empty() {
                 out(trim_cr(&chunk[..i]));
