@@ -409,6 +409,18 @@ impl Pattern {
             let end = line.len().checked_sub(after.len())?;
             return (end >= pos && line[end..] == **after).then_some(end);
         }
+        if let Field::Time(fmt) = &self.items[k + 1].field {
+            // A value before the time may hold its separator (a user name with a space):
+            // the end is where a time follows.
+            let mut from = pos;
+            loop {
+                let end = find(line, from, after)?;
+                if fmt.read(&line[end + after.len()..]).is_some() {
+                    return Some(end);
+                }
+                from = end + 1;
+            }
+        }
         find(line, pos, after)
     }
 
@@ -877,6 +889,18 @@ mod tests {
         assert_eq!(e.remote, Some(&b"1.2.3.4"[..]));
         assert_eq!(e.username, Some(&b"alice"[..]));
         assert_eq!(e.time_ms, 1_665_500_668_000 - 2 * 3_600_000);
+    }
+
+    #[test]
+    fn a_user_name_with_a_space_still_reaches_the_time() {
+        let line = br#"10.1.2.3 904x1468x1 John Smith [11/Oct/2022:15:04:28 +0000] "GET /x HTTP/1.1" 200 1 2 "-" "ua" "s""#;
+        let p = Pattern::stock();
+        let e = p.parse_line(line, DurationUnit::Ms).unwrap();
+        assert_eq!(e.username, Some(&b"John Smith"[..]));
+        assert_eq!(
+            p.parse_key(line),
+            Some((1_665_500_668_000, Some(&b"904x1468x1"[..])))
+        );
     }
 
     #[test]
