@@ -409,13 +409,16 @@ impl Pattern {
             let end = line.len().checked_sub(after.len())?;
             return (end >= pos && line[end..] == **after).then_some(end);
         }
-        if let Field::Time(fmt) = &self.items[k + 1].field {
-            // A value before the time may hold its separator (a user name with a space):
-            // the end is where a time follows.
+        let item = &self.items[k];
+        if let (Field::User { .. } | Field::Skip, Field::Time(fmt)) =
+            (&item.field, &self.items[k + 1].field)
+        {
+            // A user name (or another free text) before the time may hold its separator
+            // ("John Smith"): the value ends where a time follows.
             let mut from = pos;
             loop {
                 let end = find(line, from, after)?;
-                if fmt.read(&line[end + after.len()..]).is_some() {
+                if fmt.starts(&line[end + after.len()..]) {
                     return Some(end);
                 }
                 from = end + 1;
@@ -631,6 +634,14 @@ fn simple_date_format(f: &str) -> Result<Box<[Tok]>, String> {
 }
 
 impl TimeFmt {
+    /// Whether `b` looks like it starts with a time, cheaply (the walk reads it in full).
+    fn starts(&self, b: &[u8]) -> bool {
+        match self {
+            TimeFmt::Clf => b.len() >= 28 && b[0] == b'[' && b[21] == b' ' && b[27] == b']',
+            _ => self.read(b).is_some(),
+        }
+    }
+
     /// The instant at the start of `b` (UTC ms) and the bytes it took.
     fn read(&self, b: &[u8]) -> Option<(i64, usize)> {
         match self {
