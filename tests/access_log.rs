@@ -142,7 +142,7 @@ fn the_custom_pattern_of_server_xml_reads_a_line_written_by_it() {
     assert_eq!(cfg.prefix, "jira_access");
     assert_eq!(cfg.suffix, ".log");
     assert_eq!(cfg.file_date_format, ".yyyy-MM-dd");
-    assert!(cfg.rotatable);
+    assert!(cfg.rotatable && !cfg.rename_on_rotate);
     let p = Pattern::parse(&cfg.pattern).unwrap();
     assert_eq!(
         p.text(),
@@ -396,6 +396,24 @@ fn daily_follower_started_mid_line_skips_that_lines_tail() {
     let mut f = DailyFollower::start(dir.path(), "access_log").unwrap();
     append(&day, b"ten\nnext\n");
     assert_eq!(poll_lines(&mut f), ["next"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn daily_follower_survives_rename_on_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("access_log");
+    std::fs::write(&live, "before\n").unwrap();
+    let mut f = DailyFollower::start(dir.path(), "access_log").unwrap();
+    append(&live, b"a1\n");
+    assert_eq!(poll_lines(&mut f), ["a1"]);
+    // Midnight with renameOnRotate: the live file gets its date, a new one takes its name.
+    append(&live, b"a2\n");
+    std::fs::rename(&live, dir.path().join("access_log.2026-11-24")).unwrap();
+    std::fs::write(&live, "b1\n").unwrap();
+    assert_eq!(poll_lines(&mut f), ["a2", "b1"]);
+    append(&live, b"b2\n");
+    assert_eq!(poll_lines(&mut f), ["b2"]);
 }
 
 #[test]

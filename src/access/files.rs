@@ -366,6 +366,25 @@ impl DailyFollower {
         if let Some(c) = self.current.as_mut() {
             read_new(c, &mut self.buf, out)?;
         }
+        if let Some(c) = self.current.as_mut() {
+            if replaced(c) {
+                // `renameOnRotate`: the live name now belongs to a new file; the old one,
+                // renamed, is complete once drained.
+                if !c.partial.is_empty() {
+                    out(trim_cr(&c.partial));
+                }
+                let path = c.path.clone();
+                let mut fresh = Followed {
+                    file: File::open(&path)?,
+                    path,
+                    offset: 0,
+                    partial: Vec::new(),
+                    skip_to_newline: false,
+                };
+                read_new(&mut fresh, &mut self.buf, out)?;
+                *c = fresh;
+            }
+        }
         let files = self.files()?;
         let newer: Vec<PathBuf> = match &self.current {
             Some(c) => {
@@ -393,6 +412,21 @@ impl DailyFollower {
         }
         Ok(())
     }
+}
+
+/// Whether `c`'s name now holds another file than the one open.
+#[cfg(unix)]
+fn replaced(c: &Followed) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(&c.path), c.file.metadata()) {
+        (Ok(now), Ok(open)) => now.ino() != open.ino() || now.dev() != open.dev(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn replaced(_: &Followed) -> bool {
+    false
 }
 
 fn trim_cr(l: &[u8]) -> &[u8] {

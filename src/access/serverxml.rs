@@ -30,6 +30,9 @@ pub struct AccessLogConfig {
     pub file_date_format: String,
     /// `rotatable` (true): false means one file that never changes name.
     pub rotatable: bool,
+    /// `renameOnRotate` (false): true means the live file is `prefix + suffix`, renamed
+    /// with its date when the day ends.
+    pub rename_on_rotate: bool,
 }
 
 /// Why `server.xml` gave no access-log configuration.
@@ -100,12 +103,15 @@ fn valve(t: &BytesStart<'_>, install: &Path) -> Result<Option<AccessLogConfig>, 
     let mut class = None;
     let mut enabled = true;
     let mut c = AccessLogConfig {
+        // Unconfirmed: Tomcat's own default when `pattern` is absent (Spring Boot's
+        // embedded valve defaults to the common alias).
         pattern: "common".into(),
         directory: PathBuf::from("logs"),
         prefix: "access_log".into(),
         suffix: String::new(),
         file_date_format: ".yyyy-MM-dd".into(),
         rotatable: true,
+        rename_on_rotate: false,
     };
     for a in t.attributes() {
         let a = a.map_err(|e| e.to_string())?;
@@ -121,6 +127,7 @@ fn valve(t: &BytesStart<'_>, install: &Path) -> Result<Option<AccessLogConfig>, 
             "suffix" => c.suffix = v,
             "fileDateFormat" => c.file_date_format = v,
             "rotatable" => c.rotatable = !v.trim().eq_ignore_ascii_case("false"),
+            "renameOnRotate" => c.rename_on_rotate = v.trim().eq_ignore_ascii_case("true"),
             "enabled" => enabled = !v.trim().eq_ignore_ascii_case("false"),
             _ => {}
         }
