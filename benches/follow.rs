@@ -49,7 +49,7 @@ fn main() {
         vec![log.clone()],
     );
     let seen2 = seen.clone();
-    opts.on_request = Some(Box::new(move |_| {
+    opts.on_request = Some(Box::new(move |_, _| {
         seen2.lock().unwrap().push(Instant::now())
     }));
     let writer = std::thread::spawn(move || {

@@ -112,9 +112,7 @@ fn latency_cell(h: Option<&HttpReport>, f: impl Fn(&Latency) -> f64) -> String {
 }
 
 fn top_agent(h: &HttpReport) -> &str {
-    h.user_agents
-        .first()
-        .map_or("-", |a| a.user_agent.as_str())
+    h.user_agents.first().map_or("-", |a| a.user_agent.as_str())
 }
 
 /// `5`, or `5 (+1 failed)` when there were failed attempts.
@@ -250,8 +248,7 @@ fn http_columns(h: Option<&HttpReport>) -> [String; 5] {
             (h.statuses_in(400, 499) - h.statuses_in(429, 429)).to_string(),
             h.statuses_in(500, 599).to_string(),
             h.statuses_in(429, 429).to_string(),
-            h.latency_ms
-                .map_or("-".into(), |l| format!("{:.1}", l.p95)),
+            h.latency_ms.map_or("-".into(), |l| format!("{:.1}", l.p95)),
         ],
     }
 }

@@ -397,7 +397,10 @@ mod tests {
         format!("10.0.0.1 {id} admin [{t}] \"GET /rest/api/2/myself HTTP/1.1\" {status} 1234 57 \"-\" \"{agent}\" \"-\"")
     }
 
-    fn run(requests: Vec<Request>, lines: Vec<String>) -> (Vec<(Request, Option<Http>)>, JoinStats) {
+    fn run(
+        requests: Vec<Request>,
+        lines: Vec<String>,
+    ) -> (Vec<(Request, Option<Http>)>, JoinStats) {
         let mut j = Joiner::new(Pattern::stock(), DurationUnit::Ms, VecLines::new(lines));
         let mut got = Vec::new();
         for r in requests {
@@ -436,7 +439,10 @@ mod tests {
                 line("600x7x1", T0, 200, "today"),
             ],
         );
-        assert_eq!(got[0].1.as_ref().unwrap().user_agent.as_deref(), Some("today"));
+        assert_eq!(
+            got[0].1.as_ref().unwrap().user_agent.as_deref(),
+            Some("today")
+        );
         assert_eq!(st.joined, 1);
 
         let (got, st) = run(
@@ -469,6 +475,9 @@ mod tests {
         assert_eq!(joined, n as u64);
         // The lag plus the window at ten a second, with room: far below the 100,000.
         let bound = ((LAG_MS + WINDOW_MS) / 100 + 100) as usize;
-        assert!(most <= bound, "{most} requests waited at once (bound {bound})");
+        assert!(
+            most <= bound,
+            "{most} requests waited at once (bound {bound})"
+        );
     }
 }

@@ -32,28 +32,7 @@ pub enum ReadingError {
     ServerXml(String),
 }
 
-/// The `%D` unit a Jira version implies: Jira 11 runs on Tomcat 10.1 (microseconds), Jira
-/// up to 10 on Tomcat 9 or 8.5 (milliseconds). `None` for a version it cannot read.
-pub fn unit_for_jira(version: &str) -> Option<DurationUnit> {
-    let major: u32 = version.split('.').next()?.trim().parse().ok()?;
-    Some(if major >= 11 {
-        DurationUnit::Us
-    } else {
-        DurationUnit::Ms
-    })
-}
-
-/// The `%D` unit a Tomcat version implies: microseconds from 10.1 on.
-pub fn unit_for_tomcat(version: &str) -> Option<DurationUnit> {
-    let mut parts = version.trim().split('.');
-    let major: u32 = parts.next()?.parse().ok()?;
-    let minor: u32 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    Some(if (major, minor) >= (10, 1) {
-        DurationUnit::Us
-    } else {
-        DurationUnit::Ms
-    })
-}
+use super::serverxml::{unit_for_jira, unit_for_tomcat};
 
 /// Decide the unit of `%D`: the option, else the connected Jira's version, else the
 /// install's Tomcat version, else the install's Jira version, else milliseconds, assumed
@@ -103,7 +82,8 @@ pub fn decide(
     let (pattern, pattern_source) = match (pattern, install) {
         (Some(p), _) => (Pattern::parse(p)?, "--access-log-pattern".to_string()),
         (None, Some(dir)) => {
-            let cfg = super::serverxml::read(dir).map_err(|e| ReadingError::ServerXml(e.to_string()))?;
+            let cfg =
+                super::serverxml::read(dir).map_err(|e| ReadingError::ServerXml(e.to_string()))?;
             directory = Some(cfg.directory.clone());
             prefix = cfg.prefix.clone();
             (

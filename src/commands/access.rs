@@ -31,7 +31,8 @@ impl AccessArgs {
     /// What can be checked before Jira is asked anything: the pattern and the paths.
     pub fn check(&self) -> Result<()> {
         if let Some(p) = &self.access_log_pattern {
-            crate::access::Pattern::parse(p).map_err(|e| anyhow::anyhow!("--access-log-pattern: {e}"))?;
+            crate::access::Pattern::parse(p)
+                .map_err(|e| anyhow::anyhow!("--access-log-pattern: {e}"))?;
         }
         for p in &self.access_logs {
             if !p.exists() && !p.parent().is_some_and(|d| d.is_dir()) {

@@ -1,8 +1,8 @@
 //! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
 
-use crate::report::{self, Dialect};
 use super::access::{pair, AccessArgs, Joins};
 use crate::access::join::Http;
+use crate::report::{self, Dialect};
 use crate::scan::input::{discover, order_by_content, scan_streams_indexed};
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
