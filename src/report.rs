@@ -238,14 +238,14 @@ fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64, u64)) -> String {
 
 const HTTP_HEADERS: [&str; 5] = ["USER-AGENT", "4XX", "5XX", "429", "P95 MS"];
 
-/// The access-log columns of a token row: top User-Agent, client and server errors,
-/// rate-limited answers and the 95th percentile latency; `-` where nothing joined.
+/// The access-log columns of a token row: top User-Agent, client errors (429s
+/// included) and server errors, rate-limited answers and the 95th percentile latency; `-` where nothing joined.
 fn http_columns(h: Option<&HttpReport>) -> [String; 5] {
     match h {
         None => ["-".into(), "-".into(), "-".into(), "-".into(), "-".into()],
         Some(h) => [
             top_agent(h).to_string(),
-            (h.statuses_in(400, 499) - h.statuses_in(429, 429)).to_string(),
+            h.statuses_in(400, 499).to_string(),
             h.statuses_in(500, 599).to_string(),
             h.statuses_in(429, 429).to_string(),
             h.latency_ms.map_or("-".into(), |l| format!("{:.1}", l.p95)),

@@ -64,7 +64,7 @@ pub fn choose_unit(
     }
     (
         DurationUnit::Ms,
-        "assumed (Jira version unknown; Jira 11 logs microseconds: give --access-log-duration us)"
+        "assumed: the Jira version is unknown; Jira 11 logs microseconds, give --access-log-duration us"
             .into(),
     )
 }

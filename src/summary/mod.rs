@@ -136,6 +136,8 @@ struct TokenStats {
     reasons: Counter,
     /// Successful requests per minute (what Jira's per-user rate limiter counts).
     minutes: Minutes,
+    /// Failed attempts per minute (for the activity timeline).
+    failed_minutes: Minutes,
     http: HttpStats,
 }
 
@@ -212,6 +214,7 @@ impl Summary {
                     let t = self.token(id, r);
                     t.known |= r.info.is_some();
                     t.failures += 1;
+                    t.failed_minutes.add(r.ts.ms);
                     t.seen(r.ts);
                     t.ips.add(&r.ip, false);
                     t.paths.add(&r.path, false);
@@ -298,10 +301,20 @@ impl Summary {
                 paths: t.paths.paths(),
                 failure_reasons: t.reasons.reasons(),
                 peak_per_minute: t.minutes.peak().map_or(0, |p| p.1),
+                activity: Activity::default(),
+                db_id: None,
                 http: t.http.report(),
             });
         }
         let users = self.user_rates();
+        let timeline = self.timeline();
+        if let Some(tl) = &timeline {
+            for t in &mut tokens {
+                if let Some(s) = self.tokens.get(&t.token_id) {
+                    t.activity = tl.buckets(&s.minutes, &s.failed_minutes);
+                }
+            }
+        }
         tokens.sort_by(|a, b| {
             (b.requests + b.failures)
                 .cmp(&(a.requests + a.failures))
@@ -356,7 +369,43 @@ impl Summary {
             nodes: Vec::new(),
             users,
             access_log: None,
+            timeline,
+            inventory: None,
         }
+    }
+
+    /// The span of all token activity, cut into at most [`TIMELINE_BUCKETS`] buckets of
+    /// whole minutes.
+    fn timeline(&self) -> Option<Timeline> {
+        let mut first: Option<i64> = None;
+        let mut last: Option<i64> = None;
+        let mut offset = 0;
+        for t in self.tokens.values() {
+            for m in [&t.minutes, &t.failed_minutes] {
+                if let (Some((a, _)), Some((b, _))) = (m.0.first_key_value(), m.0.last_key_value())
+                {
+                    first = Some(first.map_or(*a, |f| f.min(*a)));
+                    last = Some(last.map_or(*b, |l| l.max(*b)));
+                }
+            }
+            if let Some(ts) = t.last_seen {
+                offset = ts.offset_min;
+            }
+        }
+        let (first, last) = (first?, last?);
+        let minutes = (last - first + 1) as u64;
+        let per_bucket = minutes.div_ceil(TIMELINE_BUCKETS).max(1);
+        let buckets = minutes.div_ceil(per_bucket);
+        Some(Timeline {
+            start: Ts {
+                ms: first * 60_000,
+                offset_min: offset,
+            }
+            .rfc3339(),
+            start_minute: first,
+            bucket_minutes: per_bucket,
+            buckets,
+        })
     }
 
     /// Per user, the requests of all their tokens together per minute: Jira's rate limiter
@@ -459,6 +508,82 @@ pub struct Report {
     /// How the access-log join went; absent without `--access-log`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_log: Option<AccessLogReport>,
+    /// The buckets of every token's `activity`; absent when no token was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+    /// Every token in Jira, from its token search (capture by default, `summarize
+    /// --inventory`); absent when not looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
+}
+
+/// The PAT inventory beside the report: how many tokens Jira has, and those the window
+/// did not see.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Inventory {
+    /// Tokens in Jira.
+    pub tokens: u64,
+    /// Tokens not seen in the logs read, oldest use first.
+    pub unused: Vec<InventoryToken>,
+    /// What the reader should know (e.g. `last_accessed_at` is written in batches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One token as Jira's token search lists it.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct InventoryToken {
+    /// The database id (`TokenDTO.id`), not the 12-digit token id.
+    pub id: u64,
+    pub name: String,
+    pub user_key: String,
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    pub last_accessed_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+/// Most buckets in a timeline (a sparkline's width).
+pub const TIMELINE_BUCKETS: u64 = 48;
+
+/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_minutes`
+/// minutes from `start`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Timeline {
+    /// The first bucket's start, RFC 3339 in the log's offset.
+    pub start: String,
+    /// The same as a UTC minute number (minutes since the epoch).
+    pub start_minute: i64,
+    pub bucket_minutes: u64,
+    pub buckets: u64,
+}
+
+impl Timeline {
+    fn buckets(&self, ok: &Minutes, failed: &Minutes) -> Activity {
+        let n = self.buckets as usize;
+        let mut a = Activity {
+            requests: vec![0; n],
+            failures: vec![0; n],
+        };
+        let index = |m: i64| {
+            (((m - self.start_minute).max(0) as u64 / self.bucket_minutes) as usize).min(n - 1)
+        };
+        for (m, c) in &ok.0 {
+            a.requests[index(*m)] += c;
+        }
+        for (m, c) in &failed.0 {
+            a.failures[index(*m)] += c;
+        }
+        a
+    }
+}
+
+/// A token's successful requests and failed attempts per timeline bucket.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Activity {
+    pub requests: Vec<u64>,
+    pub failures: Vec<u64>,
 }
 
 impl Report {
@@ -493,6 +618,12 @@ pub struct TokenReport {
     /// Successful requests in the token's busiest minute.
     #[serde(default)]
     pub peak_per_minute: u64,
+    /// Per bucket of the report's `timeline`.
+    #[serde(default)]
+    pub activity: Activity,
+    /// The database id (`TokenDTO(id=…)`) when the log or the inventory names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_id: Option<u64>,
     /// From the access-log join; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
