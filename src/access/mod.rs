@@ -10,7 +10,9 @@ pub use pattern::{Pattern, PatternError};
 
 /// The unit of `%D`: milliseconds up to Tomcat 9 (Jira up to 10), microseconds from
 /// Tomcat 10.1 (Jira 11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DurationUnit {
     /// Milliseconds (Tomcat 8.5/9, Jira up to 10)
