@@ -428,7 +428,7 @@ fn cluster_nodes_have_their_own_install_and_access_log() {
 #[test]
 fn the_generator_writes_the_matching_access_log_and_its_truth() {
     let cfg = genlog::Config {
-        bytes: 300_000,
+        bytes: 2_000_000,
         ..genlog::Config::default()
     };
     let mut plain = Vec::new();
@@ -487,11 +487,11 @@ fn the_generator_writes_the_matching_access_log_and_its_truth() {
         let (mo, rest) = rest.split_once('/').unwrap();
         let (y, rest) = rest.split_once(':').unwrap();
         let hms: Vec<i8> = rest[..8].split(':').map(|x| x.parse().unwrap()).collect();
-        let t = jiff::civil::date(y.parse().unwrap(), month(mo), d.parse().unwrap())
-            .at(hms[0], hms[1], hms[2], 0)
-            .to_zoned(jiff::tz::TimeZone::UTC)
+        let dt = jiff::civil::date(y.parse().unwrap(), month(mo), d.parse().unwrap())
+            .at(hms[0], hms[1], hms[2], 0);
+        let t = jiff::tz::Offset::UTC
+            .to_timestamp(dt)
             .unwrap()
-            .timestamp()
             .as_millisecond();
         let end = t + f[7].parse::<i64>().unwrap();
         assert!(end + 1000 >= last_end, "completion order: {l}");
