@@ -288,7 +288,12 @@ fn run(
 ) -> io::Result<Expected> {
     let (mut aw, acc) = match access {
         Some((w, opts, previous_day)) => {
-            let mut rng = Rng(cfg.seed ^ if previous_day { 0x0ddd_a7e5 } else { 0xacce_55 });
+            let mut rng = Rng(cfg.seed
+                ^ if previous_day {
+                    0x0ddd_a7e5
+                } else {
+                    0x00ac_ce55
+                });
             let agents = cfg
                 .tokens
                 .iter()
