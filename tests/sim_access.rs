@@ -125,12 +125,14 @@ fn the_access_line_carries_the_request_id_agent_status_and_bytes() {
     let id = request_id(&r);
     let body = r.bytes().unwrap();
     let path = sim.access_log_path();
+    assert_eq!(path.parent().unwrap(), sim.install_dir().join("logs"));
+    let date = path.file_name().unwrap().to_str().unwrap();
+    let date = date.strip_prefix("access_log.").unwrap();
     let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
-    assert_eq!(
-        path,
-        sim.install_dir()
-            .join("logs")
-            .join(format!("access_log.{today}"))
+    let parsed: jiff::civil::Date = date.parse().unwrap();
+    assert!(
+        date == today || parsed.tomorrow().unwrap().to_string() == today,
+        "{date}"
     );
     let line = line_of(&path, &id);
     let f = fields(&line);
@@ -547,4 +549,28 @@ fn the_generator_writes_the_matching_access_log_and_its_truth() {
     .unwrap();
     let token = e.tokens.keys().next().unwrap();
     assert!(m.access[token].ok.max_duration() >= 1000 * e.access[token].ok.max_duration());
+}
+
+#[test]
+fn a_new_jvm_counts_request_ids_from_one_again() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let a = request_id(&get(&sim, "/status", None, "curl/8.5.0"));
+    get(&sim, "/status", None, "curl/8.5.0");
+    sim.restart_jvm();
+    let b = request_id(&get(&sim, "/status", None, "curl/8.5.0"));
+    let counter = |id: &str| id.split('x').nth(1).unwrap().to_string();
+    assert_eq!(counter(&a), "1");
+    assert_eq!(counter(&b), "1", "{a} then {b}");
+    assert_eq!(sim.request_count(), 3);
+    // Both counters 1 in the access log (lines come at completion: wait for all three).
+    let path = sim.access_log_path();
+    wait_line(&path, "of the three requests", |_| {
+        std::fs::read_to_string(&path).unwrap().lines().count() == 3
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let ones = text
+        .lines()
+        .filter(|l| counter(l.split(' ').nth(1).unwrap()) == "1")
+        .count();
+    assert_eq!(ones, 2, "{text}");
 }

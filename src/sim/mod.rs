@@ -364,6 +364,14 @@ impl SimJira {
         self.state.restart();
     }
 
+    /// [`SimJira::restart`] as a new JVM: also the request-id counter starts over, so the
+    /// ids of later requests repeat earlier ones (`<minute>x1x1`, ...) as after a real
+    /// restart; the access log goes on in the same day's file.
+    pub fn restart_jvm(&self) {
+        self.state.restart();
+        self.state.reset_request_ids();
+    }
+
     /// Answer the next `n` requests with 500 (they still pass the PAT filter's log lines).
     pub fn fail_next(&self, n: u32) {
         self.state.fail_next.store(n, Ordering::SeqCst);

@@ -92,6 +92,8 @@ pub(crate) struct State {
     buckets: Mutex<HashMap<String, Bucket>>,
     sessions: Mutex<HashMap<String, Session>>,
     pub counter: AtomicU64,
+    /// The request-id counter: restarts with the JVM ([`State::reset_request_ids`]).
+    ids: AtomicU64,
     inflight: AtomicU64,
     pub fail_next: AtomicU32,
     /// Milliseconds every answer waits (a Jira under load).
@@ -176,6 +178,7 @@ pub(crate) fn start(
         buckets: Mutex::new(HashMap::new()),
         sessions: Mutex::new(HashMap::new()),
         counter: AtomicU64::new(0),
+        ids: AtomicU64::new(0),
         inflight: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
         slow_ms: AtomicU64::new(0),
@@ -588,6 +591,11 @@ impl State {
         self.startup_lines();
     }
 
+    /// A new JVM counts request ids from 1 again (jira-facts §7: ids repeat across restarts).
+    pub fn reset_request_ids(&self) {
+        self.ids.store(0, Ordering::SeqCst);
+    }
+
     /// `LastAccessedTimeBatcherJob`: writes the batched last-access times to the "database".
     pub fn run_batch_job(&self) {
         let pending = std::mem::take(&mut *self.pending_access.lock().unwrap());
@@ -800,7 +808,8 @@ impl State {
     /// chain. Background traffic comes in here too, so it costs the log what real
     /// requests cost.
     fn serve(&self, thread: &str, req: &Req, ip: String) -> (Ctx, Reply) {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        self.counter.fetch_add(1, Ordering::SeqCst);
+        let n = self.ids.fetch_add(1, Ordering::SeqCst) + 1;
         let concurrent = self.inflight.fetch_add(1, Ordering::SeqCst) + 1;
         let local = jiff::tz::Offset::from_seconds(self.cfg.utc_offset_minutes * 60)
             .unwrap_or(jiff::tz::Offset::UTC)
