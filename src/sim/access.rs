@@ -261,7 +261,7 @@ impl AccessPattern {
                         "jira.request.assession.id" => r.asession_id.as_deref(),
                         _ => None,
                     };
-                    escape_into(v, &mut out);
+                    escape_java_into(v, &mut out);
                 }
                 El::ReqHeader(h) => {
                     escape_into(AccessRecord::header(&r.request_headers, h), &mut out)
@@ -307,6 +307,24 @@ pub fn escape_into(v: Option<&str>, out: &mut String) {
                 for byte in c.encode_utf8(&mut b).bytes() {
                     out.push_str(&format!("\\u{:04X}", byte));
                 }
+            }
+        }
+    }
+}
+
+/// The same escaping of a Java string (request attributes): a character outside printable
+/// ASCII is one `\uXXXX` per UTF-16 unit (`ü` → `\u00FC`), not one per byte.
+pub fn escape_java_into(v: Option<&str>, out: &mut String) {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        out.push('-');
+        return;
+    };
+    for c in v.chars() {
+        if c.is_ascii() {
+            escape_into(Some(c.encode_utf8(&mut [0u8; 4])), out);
+        } else {
+            for unit in c.encode_utf16(&mut [0u16; 2]) {
+                out.push_str(&format!("\\u{:04X}", unit));
             }
         }
     }
@@ -554,6 +572,16 @@ mod tests {
             custom.format(&rec(), 60),
             "10.1.2.3 904x1468x1 [11/Oct/2022:16:04:28 +0100] \"GET /rest/api/2/search?jql=x HTTP/1.1\" 200 1234 0.057 \"python-requests/2.31.0\""
         );
+    }
+
+    #[test]
+    fn attributes_escape_per_utf16_unit_headers_per_byte() {
+        let mut a = String::new();
+        escape_java_into(Some("jü\"x"), &mut a);
+        assert_eq!(a, "j\\u00FC\\\"x");
+        let mut h = String::new();
+        escape_into(Some("jü"), &mut h);
+        assert_eq!(h, "j\\u00C3\\u00BC");
     }
 
     #[test]

@@ -41,8 +41,8 @@ mod tls;
 pub mod traffic;
 
 pub use access::{
-    clf_time, duration_in_micros, escape_into, tomcat_version, AccessPattern, AccessRecord,
-    STOCK_PATTERN as STOCK_ACCESS_LOG_PATTERN,
+    clf_time, duration_in_micros, escape_into, escape_java_into, tomcat_version, AccessPattern,
+    AccessRecord, STOCK_PATTERN as STOCK_ACCESS_LOG_PATTERN,
 };
 pub use accounts::{decode_token, encode_token, token_dto, SimAccounts, SimToken, SimUser};
 pub use log::{abbreviate, LevelTable, RotationMode};
