@@ -574,3 +574,32 @@ fn a_new_jvm_counts_request_ids_from_one_again() {
         .count();
     assert_eq!(ones, 2, "{text}");
 }
+
+/// The scripted clients of the demo each send their own User-Agent, which the access log
+/// shows (Tomcat-escaped) on every one of their requests.
+#[test]
+fn each_scripted_client_shows_its_own_agent() {
+    use jira_patrol::sim::traffic::{self, TrafficOptions};
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let clients = traffic::standard_mix(sim.accounts(), 1);
+    let mut agents: Vec<&str> = clients.iter().map(|c| c.user_agent()).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    assert_eq!(agents.len(), clients.len(), "distinct agents");
+    assert!(!agents.contains(&traffic::DEFAULT_USER_AGENT));
+    let r = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
+    let n = r.total_sent() as usize;
+    let path = sim.access_log_path();
+    wait_line(&path, "for every request", |_| {
+        std::fs::read_to_string(&path).unwrap().lines().count() >= n
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    for c in &clients {
+        let escaped = c.user_agent().replace('\\', "\\\\").replace('"', "\\\"");
+        assert!(
+            text.contains(&format!("\"{escaped}\"")),
+            "{} {escaped}:\n{text}",
+            c.label
+        );
+    }
+}
