@@ -44,6 +44,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
         sim.url(),
         sim.home().display()
     );
+    eprintln!(
+        "demo: Tomcat's access log {} (each scripted client sends its own User-Agent: {})",
+        sim.access_log_path().display(),
+        traffic::USER_AGENTS
+            .iter()
+            .map(|(_, ua)| *ua)
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(", ")
+            + ", ..."
+    );
     eprintln!("demo: logging in as the simulator's admin (password login, websudo, XSRF as on a real Jira)");
     let client = Client::new(ClientConfig::new(
         sim.url(),

@@ -19,6 +19,12 @@
 //!   HTTP access, mail); a 200 "access denied" page for a Jira Administrator; single
 //!   sign-on redirects of login and websudo when configured ([`SimConfig::sso_login`]).
 //!
+//! - Tomcat's access log: `<install>/logs/access_log.<yyyy-MM-dd>` (a line per request at its
+//!   completion, the stock pattern or [`SimConfig::access_log_pattern`], `%D` in ms before
+//!   Jira 11, µs from 11), `<install>/conf/server.xml` with that valve and
+//!   `<install>/RELEASE-NOTES` naming the bundled Tomcat; rate limiting per user
+//!   ([`SimConfig::rate_limit`], 429 with `Retry-After`).
+//!
 //! Faithful: status codes, redirects, cookies and headers of the facts; the PAT plugin's
 //! log lines in its code order, with its categories, MDC columns and Java value spellings;
 //! validator cache (first use of a token logs one more line); batched last-access times;
@@ -26,6 +32,7 @@
 //! the English of the two i18n failure messages ([`failures`]), whether PATs skip websudo
 //! ([`SimConfig::pat_websudo_exempt`]), exact error-page statuses, noise line texts.
 
+mod access;
 mod accounts;
 mod log;
 mod pages;
@@ -33,6 +40,10 @@ mod server;
 mod tls;
 pub mod traffic;
 
+pub use access::{
+    clf_time, duration_in_micros, escape_into, escape_java_into, tomcat_version, AccessPattern,
+    AccessRecord, STOCK_PATTERN as STOCK_ACCESS_LOG_PATTERN,
+};
 pub use accounts::{decode_token, encode_token, token_dto, SimAccounts, SimToken, SimUser};
 pub use log::{abbreviate, LevelTable, RotationMode};
 pub use tls::TlsIdentity;
@@ -135,6 +146,24 @@ pub struct SimConfig {
     /// Percentage of the background requests that carry a valid token of a seeded user
     /// (`GET /rest/api/2/myself`): a steady PAT rate.
     pub background_pat_percent: u32,
+    /// The Jira install directory (`conf/server.xml`, `logs/access_log.<date>`,
+    /// `RELEASE-NOTES`). `None`: `<home>-install` beside a given home, else a temporary
+    /// directory removed when the server stops.
+    pub install: Option<PathBuf>,
+    /// The `AccessLogValve` pattern written into server.xml and used for the access log;
+    /// `None` = Jira's stock pattern ([`STOCK_ACCESS_LOG_PATTERN`]).
+    pub access_log_pattern: Option<String>,
+    /// Jira's rate limiting (8.6+); `None` = off, as on a fresh install.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Rate limiting settings: a token bucket per user (shared by all of the user's tokens and
+/// Basic calls; this node's), of capacity `per_minute`, refilled continuously at
+/// `per_minute` requests a minute. A request with no token left answers 429 with
+/// `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
 }
 
 /// Atlassian Data Center SSO's SAML servlet (jira-facts §3 \[U\]).
@@ -169,6 +198,9 @@ impl Default for SimConfig {
             token_creation: true,
             background_rps: 0,
             background_pat_percent: 0,
+            install: None,
+            access_log_pattern: None,
+            rate_limit: None,
         }
     }
 }
@@ -178,8 +210,9 @@ pub struct SimJira {
     state: Arc<server::State>,
     workers: Vec<std::thread::JoinHandle<()>>,
     url: String,
-    // Dropped last: the temporary JIRA_HOME, when none was given.
+    // Dropped last: the temporary JIRA_HOME and install, when none was given.
     _home: Option<tempfile::TempDir>,
+    _install: Option<tempfile::TempDir>,
 }
 
 impl SimJira {
@@ -196,12 +229,27 @@ impl SimJira {
                 (t.path().to_path_buf(), Some(t))
             }
         };
-        let (state, workers, url) = server::start(cfg, home, shared)?;
+        let (install, install_tmp) = match (&cfg.install, &cfg.home) {
+            (Some(i), _) => (i.clone(), None),
+            (None, Some(h)) => {
+                let mut p = h.clone().into_os_string();
+                p.push("-install");
+                (PathBuf::from(p), None)
+            }
+            (None, None) => {
+                let t = tempfile::Builder::new()
+                    .prefix("jira-sim-install")
+                    .tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let (state, workers, url) = server::start(cfg, home, install, shared)?;
         Ok(SimJira {
             state,
             workers,
             url,
             _home: tmp,
+            _install: install_tmp,
         })
     }
 
@@ -239,6 +287,48 @@ impl SimJira {
         self.state.home.clone()
     }
 
+    /// The Jira install directory: `conf/server.xml`, `RELEASE-NOTES`, `logs/`.
+    pub fn install_dir(&self) -> PathBuf {
+        self.state.install.clone()
+    }
+
+    /// Today's access log, `<install>/logs/access_log.<yyyy-MM-dd>` (the server's date in
+    /// its offset, by its clock: see [`SimJira::roll_access_log_day`]).
+    pub fn access_log_path(&self) -> PathBuf {
+        self.state.access_log_path()
+    }
+
+    /// Every `access_log.*` file of the install, oldest first.
+    pub fn access_log_files(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.install_dir().join("logs"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("access_log."))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Jumps the server's clock to just after the next local midnight: later requests get
+    /// the next day's dates and request ids (minute of day restarts near 0) in both logs,
+    /// and their access lines open the next day's file, which is returned. Lines go there
+    /// from the next request on (Tomcat rolls at the first write of the new day).
+    pub fn roll_access_log_day(&self) -> PathBuf {
+        self.state.roll_access_log_day()
+    }
+
+    /// Moves the server's clock forward (log dates, request ids, access-log times).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.advance_clock(by);
+    }
+
     /// The seeded users and tokens (secrets of the simulator, for tests and the demo).
     pub fn accounts(&self) -> &SimAccounts {
         &self.state.shared.seed
@@ -272,6 +362,14 @@ impl SimJira {
     /// configuration), sessions are dropped, startup lines are logged.
     pub fn restart(&self) {
         self.state.restart();
+    }
+
+    /// [`SimJira::restart`] as a new JVM: also the request-id counter starts over, so the
+    /// ids of later requests repeat earlier ones (`<minute>x1x1`, ...) as after a real
+    /// restart; the access log goes on in the same day's file.
+    pub fn restart_jvm(&self) {
+        self.state.restart();
+        self.state.reset_request_ids();
     }
 
     /// Answer the next `n` requests with 500 (they still pass the PAT filter's log lines).
@@ -398,6 +496,11 @@ impl SimCluster {
         let cfg = SimConfig {
             node_id: Some(format!("{prefix}{i}")),
             home: self.cfg.home.as_ref().map(|h| h.join(format!("node{i}"))),
+            install: self
+                .cfg
+                .install
+                .as_ref()
+                .map(|d| d.join(format!("node{i}"))),
             ..self.cfg.clone()
         };
         let node = SimJira::start_shared(cfg, self.shared.clone())?;
@@ -416,6 +519,16 @@ impl SimCluster {
     /// Every node's live log.
     pub fn log_paths(&self) -> Vec<PathBuf> {
         self.nodes.iter().map(SimJira::log_path).collect()
+    }
+
+    /// Every node's install directory (each node has its own Tomcat and access log).
+    pub fn install_dirs(&self) -> Vec<PathBuf> {
+        self.nodes.iter().map(SimJira::install_dir).collect()
+    }
+
+    /// Every node's access log of today.
+    pub fn access_log_paths(&self) -> Vec<PathBuf> {
+        self.nodes.iter().map(SimJira::access_log_path).collect()
     }
 
     pub fn accounts(&self) -> &SimAccounts {

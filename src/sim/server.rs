@@ -3,13 +3,14 @@
 //! The order of checks follows Jira's filter chain: PAT filter first, then Seraph
 //! (session, Basic), then the action (permission, websudo, XSRF, work).
 
+use super::access::{AccessLog, AccessRecord};
 use super::accounts::{
     self, expiry_rest, expiry_sql, java_instant, now_micros, rest_date, token_dto, SimAccounts,
     SimToken, SimUser,
 };
 use super::log::{format_entry, DateStyle, LevelTable, LogFile, Mdc};
 use super::pages::{self, enc};
-use super::{failures, loggers, SimConfig};
+use super::{failures, loggers, RateLimit, SimConfig};
 use crate::level::Level;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -17,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,6 +29,13 @@ const NOT_AUTHENTICATED: &str =
 struct Session {
     user: String,
     websudo_until: Option<Instant>,
+}
+
+/// One user's rate-limiting bucket: `per_minute` capacity, refilled continuously at
+/// `per_minute` a minute.
+struct Bucket {
+    tokens: f64,
+    last: Instant,
 }
 
 /// What the nodes of one Jira (a Data Center cluster, or a single server) share: the
@@ -75,8 +83,17 @@ pub(crate) struct State {
     /// lost (9.5+ without the log4j2 JVM arguments), then the file configuration.
     file_levels: LevelTable,
     log: Mutex<LogFile>,
+    /// Tomcat's access log (`<install>/logs/access_log.<date>`).
+    access: Mutex<AccessLog>,
+    pub install: PathBuf,
+    /// Milliseconds added to the real clock (tests jump to the next day).
+    clock_shift_ms: AtomicI64,
+    /// Rate limiting's token buckets, per user key (this node's).
+    buckets: Mutex<HashMap<String, Bucket>>,
     sessions: Mutex<HashMap<String, Session>>,
     pub counter: AtomicU64,
+    /// The request-id counter: restarts with the JVM ([`State::reset_request_ids`]).
+    ids: AtomicU64,
     inflight: AtomicU64,
     pub fail_next: AtomicU32,
     /// Milliseconds every answer waits (a Jira under load).
@@ -95,6 +112,7 @@ pub(crate) struct State {
 pub(crate) fn start(
     cfg: SimConfig,
     home: PathBuf,
+    install: PathBuf,
     shared: Arc<Shared>,
 ) -> std::io::Result<(Arc<State>, Vec<JoinHandle<()>>, String)> {
     let public = TcpListener::bind(("127.0.0.1", cfg.port))?;
@@ -123,6 +141,25 @@ pub(crate) fn start(
     let log_path = home.join("log").join("atlassian-jira.log");
     let log = LogFile::open(&log_path, cfg.log_max_bytes, cfg.log_backups, cfg.rotation)?;
     let with_offset = !version_before(&cfg.version, 8, 1);
+    let pattern = cfg
+        .access_log_pattern
+        .clone()
+        .unwrap_or_else(|| super::access::STOCK_PATTERN.to_string());
+    super::access::write_install_files(
+        &install,
+        &pattern,
+        &cfg.version,
+        public_addr.port(),
+        &cfg.context_path,
+        tls.is_some(),
+    )?;
+    let access = AccessLog::open(
+        &install,
+        &pattern,
+        &cfg.version,
+        cfg.utc_offset_minutes,
+        Timestamp::now(),
+    )?;
     let state = Arc::new(State {
         date_style: DateStyle {
             offset_minutes: cfg.utc_offset_minutes,
@@ -135,8 +172,13 @@ pub(crate) fn start(
         levels: Mutex::new(LevelTable::stock()),
         file_levels: LevelTable::stock(),
         log: Mutex::new(log),
+        access: Mutex::new(access),
+        install,
+        clock_shift_ms: AtomicI64::new(0),
+        buckets: Mutex::new(HashMap::new()),
         sessions: Mutex::new(HashMap::new()),
         counter: AtomicU64::new(0),
+        ids: AtomicU64::new(0),
         inflight: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
         slow_ms: AtomicU64::new(0),
@@ -368,6 +410,70 @@ impl State {
         self.log.lock().unwrap().path().to_path_buf()
     }
 
+    /// The server's clock: the real one, plus what a test advanced it by.
+    pub fn now(&self) -> Timestamp {
+        let shift = self.clock_shift_ms.load(Ordering::SeqCst);
+        Timestamp::now() + jiff::SignedDuration::from_millis(shift)
+    }
+
+    /// Moves the server's clock forward (log dates, request ids, access-log `%t` and file).
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock_shift_ms
+            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// Moves the clock to the next local midnight (plus a millisecond): the next access line
+    /// opens the next day's file. Returns that file.
+    pub fn roll_access_log_day(&self) -> PathBuf {
+        let now = self.now();
+        let off = jiff::tz::Offset::from_seconds(self.cfg.utc_offset_minutes * 60)
+            .unwrap_or(jiff::tz::Offset::UTC);
+        let dt = off.to_datetime(now);
+        let next = dt
+            .date()
+            .tomorrow()
+            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+            .ok()
+            .and_then(|m| off.to_timestamp(m).ok())
+            .unwrap_or(now);
+        let by = next.duration_since(now).as_millis().max(0) as u64 + 1;
+        self.advance_clock(Duration::from_millis(by));
+        self.access_log_path()
+    }
+
+    /// Today's access-log file (by the server's clock and offset).
+    pub fn access_log_path(&self) -> PathBuf {
+        self.access.lock().unwrap().path_at(self.now())
+    }
+
+    /// Writes the access line of a finished request (Tomcat's valve, at completion).
+    fn access_line(&self, mut r: AccessRecord, started: Instant) {
+        r.elapsed = started.elapsed();
+        let mut log = self.access.lock().unwrap();
+        let _ = log.write(&r, self.now());
+    }
+
+    /// Rate limiting (Jira 8.6+): one bucket per user, shared by all of the user's tokens
+    /// (and Basic calls). Ok(remaining) or Err(seconds until a request is allowed).
+    fn take_rate_token(&self, user_key: &str, rl: &RateLimit) -> Result<u32, u64> {
+        let cap = rl.per_minute.max(1) as f64;
+        let mut buckets = self.buckets.lock().unwrap();
+        let now = Instant::now();
+        let b = buckets.entry(user_key.to_string()).or_insert(Bucket {
+            tokens: cap,
+            last: now,
+        });
+        let refill = now.duration_since(b.last).as_secs_f64() * cap / 60.0;
+        b.tokens = (b.tokens + refill).min(cap);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(b.tokens.floor() as u32)
+        } else {
+            Err(((1.0 - b.tokens) * 60.0 / cap).ceil().max(1.0) as u64)
+        }
+    }
+
     pub fn stop(&self) {
         if self.stop_flag.swap(true, Ordering::SeqCst) {
             return;
@@ -398,7 +504,7 @@ impl State {
         }
         // Take the time under the file lock so the file is in time order.
         let mut log = self.log.lock().unwrap();
-        let date = self.date_style.format(Timestamp::now());
+        let date = self.date_style.format(self.now());
         let entry = format_entry(&date, thread, level, mdc, logger, msg, throwable);
         let _ = log.write_entry(&entry);
     }
@@ -483,6 +589,11 @@ impl State {
         self.sessions.lock().unwrap().clear();
         self.validated.lock().unwrap().clear();
         self.startup_lines();
+    }
+
+    /// A new JVM counts request ids from 1 again (jira-facts §7: ids repeat across restarts).
+    pub fn reset_request_ids(&self) {
+        self.ids.store(0, Ordering::SeqCst);
     }
 
     /// `LastAccessedTimeBatcherJob`: writes the batched last-access times to the "database".
@@ -577,8 +688,35 @@ impl State {
     }
 
     fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
+        let started = Instant::now();
         let method = rq.method().as_str().to_ascii_uppercase();
-        let mut path_and_query = rq.url().to_string();
+        let raw_url = rq.url().to_string();
+        let (uri, raw_query) = match raw_url.split_once('?') {
+            Some((p, q)) => (p.to_string(), q.to_string()),
+            None => (raw_url.clone(), String::new()),
+        };
+        let version = rq.http_version();
+        let remote = rq
+            .remote_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "127.0.0.1".into());
+        let headers: Vec<(String, String)> = rq
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
+            .collect();
+        let mut record = AccessRecord {
+            remote_addr: remote.clone(),
+            start: self.now(),
+            method: method.clone(),
+            uri,
+            query: raw_query,
+            protocol: format!("HTTP/{}.{}", version.0, version.1),
+            thread: thread.to_string(),
+            local_port: self.public_addr.port(),
+            ..AccessRecord::default()
+        };
+        let mut path_and_query = raw_url;
         let context = self.context_path();
         if !context.is_empty() {
             // Tomcat serves nothing outside the context path; Jira sees paths without it.
@@ -591,8 +729,14 @@ impl State {
                     };
                 }
                 _ => {
-                    let resp = tiny_http::Response::from_string("Not Found").with_status_code(404);
+                    // Tomcat answers outside Jira's context: no request id, no user.
+                    let body = "Not Found";
+                    let resp = tiny_http::Response::from_string(body).with_status_code(404);
                     let _ = rq.respond(resp);
+                    record.status = 404;
+                    record.bytes = body.len() as u64;
+                    record.request_headers = headers;
+                    self.access_line(record, started);
                     return;
                 }
             }
@@ -601,11 +745,6 @@ impl State {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (path_and_query.clone(), String::new()),
         };
-        let headers: Vec<(String, String)> = rq
-            .headers()
-            .iter()
-            .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
-            .collect();
         let mut body = Vec::new();
         let _ = rq.as_reader().take(1 << 20).read_to_end(&mut body);
         let mut cookies = HashMap::new();
@@ -629,10 +768,6 @@ impl State {
         if is_form {
             params.extend(url::form_urlencoded::parse(&body).into_owned());
         }
-        let remote = rq
-            .remote_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "127.0.0.1".into());
         let ip = match headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("x-forwarded-for"))
@@ -650,18 +785,35 @@ impl State {
             body,
         };
         let (ctx, reply) = self.serve(thread, &req, ip);
-        self.respond(rq, &req, &ctx, reply);
+        let (status, bytes, response_headers) = self.respond(rq, &req, &ctx, reply);
+        record.status = status;
+        record.bytes = bytes;
+        record.response_headers = response_headers;
+        self.fill_record(&mut record, &ctx);
+        record.request_headers = req.headers;
+        self.access_line(record, started);
+    }
+
+    /// The request attributes Jira set (id, user, short session id) and the HTTP session.
+    fn fill_record(&self, record: &mut AccessRecord, ctx: &Ctx) {
+        record.request_id = Some(ctx.mdc.request_id.clone());
+        record.username = ctx.user.as_ref().map(|u| u.name.clone());
+        record.asession_id =
+            Some(ctx.mdc.asession_id.clone()).filter(|a| !a.is_empty() && a != "-");
+        // The PAT filter invalidates its session before the valve looks.
+        record.session_id = ctx.session.clone().filter(|_| ctx.via != Via::Pat);
     }
 
     /// Everything Jira does with a parsed request: request id and MDC, then the filter
     /// chain. Background traffic comes in here too, so it costs the log what real
     /// requests cost.
     fn serve(&self, thread: &str, req: &Req, ip: String) -> (Ctx, Reply) {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        self.counter.fetch_add(1, Ordering::SeqCst);
+        let n = self.ids.fetch_add(1, Ordering::SeqCst) + 1;
         let concurrent = self.inflight.fetch_add(1, Ordering::SeqCst) + 1;
         let local = jiff::tz::Offset::from_seconds(self.cfg.utc_offset_minutes * 60)
             .unwrap_or(jiff::tz::Offset::UTC)
-            .to_datetime(Timestamp::now());
+            .to_datetime(self.now());
         let minute_of_day = local.hour() as u32 * 60 + local.minute() as u32;
         let mut ctx = Ctx {
             thread: thread.to_string(),
@@ -703,16 +855,20 @@ impl State {
                     .map(|t| t.raw.clone())
             })
             .flatten();
-        let path = if token.is_some() {
-            "/rest/api/2/myself"
+        let (path, agent) = if token.is_some() {
+            (
+                "/rest/api/2/myself",
+                "Apache-HttpClient/4.5.14 (Java/17.0.9)",
+            )
         } else if n.is_multiple_of(2) {
-            "/status"
+            ("/status", "kube-probe/1.29")
         } else {
-            "/rest/api/2/serverInfo"
+            ("/rest/api/2/serverInfo", "Prometheus/2.48.1")
         };
-        let headers = token
-            .map(|t| vec![("Authorization".to_string(), format!("Bearer {t}"))])
-            .unwrap_or_default();
+        let mut headers = vec![("User-Agent".to_string(), agent.to_string())];
+        if let Some(t) = token {
+            headers.push(("Authorization".to_string(), format!("Bearer {t}")));
+        }
         let req = Req {
             method: "GET".into(),
             path: path.into(),
@@ -723,7 +879,23 @@ impl State {
             body: Vec::new(),
         };
         let ip = format!("10.20.{}.{}", n / 250 % 250, n % 250 + 1);
-        let _ = self.serve(thread, &req, ip);
+        let started = Instant::now();
+        let mut record = AccessRecord {
+            remote_addr: ip.clone(),
+            start: self.now(),
+            method: "GET".into(),
+            uri: format!("{}{path}", self.context_path()),
+            protocol: "HTTP/1.1".into(),
+            thread: thread.to_string(),
+            local_port: self.public_addr.port(),
+            ..AccessRecord::default()
+        };
+        let (ctx, reply) = self.serve(thread, &req, ip);
+        record.status = reply.status;
+        record.bytes = reply.body.len() as u64;
+        self.fill_record(&mut record, &ctx);
+        record.request_headers = req.headers;
+        self.access_line(record, started);
     }
 
     /// Requests per second of background traffic now (0 = none).
@@ -736,7 +908,14 @@ impl State {
         self.background_pat_percent.store(pct, Ordering::SeqCst);
     }
 
-    fn respond(&self, rq: tiny_http::Request, req: &Req, ctx: &Ctx, reply: Reply) {
+    /// Sends the answer; returns its status, body size and headers for the access log.
+    fn respond(
+        &self,
+        rq: tiny_http::Request,
+        req: &Req,
+        ctx: &Ctx,
+        reply: Reply,
+    ) -> (u16, u64, Vec<(String, String)>) {
         let mut headers = reply.headers;
         let context = self.context_path();
         for (k, v) in headers.iter_mut() {
@@ -780,13 +959,15 @@ impl State {
         } else {
             reply.body
         };
+        let bytes = body.len() as u64;
         let mut resp = tiny_http::Response::from_data(body).with_status_code(reply.status);
-        for (k, v) in headers {
+        for (k, v) in &headers {
             if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
                 resp.add_header(h);
             }
         }
         let _ = rq.respond(resp);
+        (reply.status, bytes, headers)
     }
 
     fn process(&self, req: &Req, ctx: &mut Ctx) -> Reply {
@@ -835,6 +1016,35 @@ impl State {
         if let Some(s) = &ctx.session {
             ctx.mdc.asession_id = asession_id(s);
         }
+        // Rate limiting (Jira 8.6+) comes after authentication: the PAT filter's lines are
+        // already logged when a request over the limit gets its 429. Browser sessions are
+        // not limited, REST calls with a token or Basic credentials are.
+        let mut limit_headers = Vec::new();
+        if let (Some(rl), Some(u)) = (&self.cfg.rate_limit, &ctx.user) {
+            if matches!(ctx.via, Via::Pat | Via::Basic) {
+                let n = rl.per_minute.max(1).to_string();
+                limit_headers = vec![
+                    ("X-RateLimit-Limit".to_string(), n.clone()),
+                    ("X-RateLimit-FillRate".to_string(), n),
+                    ("X-RateLimit-Interval-Seconds".to_string(), "60".to_string()),
+                ];
+                match self.take_rate_token(&u.key, rl) {
+                    Ok(left) => {
+                        limit_headers.push(("X-RateLimit-Remaining".into(), left.to_string()))
+                    }
+                    Err(wait) => {
+                        let mut r = Reply::json(
+                            429,
+                            json!({"message": "Rate limit exceeded. Too many requests."}),
+                        )
+                        .with("Retry-After", &wait.to_string())
+                        .with("X-RateLimit-Remaining", "0");
+                        r.headers.extend(limit_headers);
+                        return r;
+                    }
+                }
+            }
+        }
         let fail = self
             .fail_next
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -846,7 +1056,9 @@ impl State {
         if slow > 0 {
             std::thread::sleep(std::time::Duration::from_millis(slow));
         }
-        self.route(req, ctx)
+        let mut reply = self.route(req, ctx);
+        reply.headers.extend(limit_headers);
+        reply
     }
 
     /// Session cookie, else Basic auth. Some(reply) ends the request (bad Basic credentials).

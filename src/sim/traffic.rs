@@ -8,6 +8,48 @@ use super::accounts::{decode_token, encode_token, SimAccounts};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The `User-Agent` each client of [`standard_mix`] sends, by label: each its own, as the
+/// scripts, bots and browsers of a real Jira (one carries a `"`, which Tomcat's access log
+/// escapes as `\"`).
+pub const USER_AGENTS: &[(&str, &str)] = &[
+    ("ci-deploy", "Jenkins/2.440.3"),
+    ("admin-script", "python-requests/2.31.0"),
+    ("slack-bridge", "Go-http-client/1.1"),
+    (
+        "release-bot",
+        "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    ),
+    ("old-laptop", "curl/8.5.0"),
+    ("cron-of-leaver", "Wget/1.21.4"),
+    (
+        "forged",
+        "Mozilla/5.0 (compatible; \"scanner\"; +http://scanner.example.test)",
+    ),
+    ("tampered", "PostmanRuntime/7.36.0"),
+    ("malformed", "okhttp/4.12.0"),
+    ("export-job", "Faraday v2.7.11"),
+    (
+        "export-tampered",
+        "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/7.4.0",
+    ),
+    ("jwt-gateway", "axios/1.6.2"),
+    (
+        "browser-jdoe",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    ),
+];
+
+/// The `User-Agent` of a client whose label is not in [`USER_AGENTS`].
+pub const DEFAULT_USER_AGENT: &str = "jira-patrol-traffic/1.0";
+
+/// The `User-Agent` a scripted client with this label sends.
+pub fn user_agent(label: &str) -> &'static str {
+    USER_AGENTS
+        .iter()
+        .find(|(l, _)| *l == label)
+        .map_or(DEFAULT_USER_AGENT, |(_, ua)| ua)
+}
+
 /// How a client authenticates.
 #[derive(Clone)]
 pub enum ClientAuth {
@@ -43,6 +85,11 @@ pub struct ScriptedClient {
 }
 
 impl ScriptedClient {
+    /// The `User-Agent` header this client sends ([`user_agent`] of its label).
+    pub fn user_agent(&self) -> &'static str {
+        user_agent(&self.label)
+    }
+
     /// The token id this client's bearer value encodes, if it is a well-formed token.
     pub fn token_id(&self) -> Option<String> {
         match &self.auth {
@@ -158,6 +205,7 @@ pub fn run(url: &str, clients: &[ScriptedClient], opts: &TrafficOptions) -> Traf
 fn run_one(base: &str, c: &ScriptedClient, opts: &TrafficOptions) -> Tally {
     let mut tally = Tally::default();
     let client = match reqwest::blocking::Client::builder()
+        .user_agent(c.user_agent())
         .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(opts.accept_invalid_certs)

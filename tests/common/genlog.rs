@@ -8,6 +8,13 @@
 //! real Jira: the nightly `DeletedUserPruningJob` (PAT lines with no request id), Bearer
 //! values that are no PAT (a JWT: a Base64 error, no `Got tokenId`), and an old user whose
 //! key is twelve digits.
+//!
+//! With [`generate_with_access`] it also writes the matching Tomcat access log (stock Jira
+//! pattern, jira-facts §7): one line per request (PAT or not) with the same request id,
+//! `%t` = the request's start, lines in completion order, statuses, bytes, durations and
+//! User-Agents drawn from the seed, and the per-token truth in [`Expected::access`].
+//! [`generate_previous_day_access`] writes the day before's access log of a JVM whose
+//! request ids repeat today's: a join must not take those.
 
 #![allow(dead_code)]
 
@@ -112,7 +119,81 @@ pub struct Expected {
     pub not_pat: u64,
     /// Runs of the pruning job (their lines belong to no request).
     pub pruning_runs: u64,
+    /// With an access log: what its lines say, per token id named by a request (the
+    /// tokens' and the unknown ids').
+    pub access: BTreeMap<String, TokenAccess>,
+    /// With an access log: its lines (one per request), and of those, requests without a
+    /// PAT (no Bearer value, or one that is no PAT).
+    pub access_lines: u64,
+    pub access_non_pat_lines: u64,
 }
+
+/// The access-log truth of one token id: requests the token authenticated (`Auth
+/// SUCCESS`) and requests that named it but failed (they went on anonymous).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TokenAccess {
+    pub ok: AccessTruth,
+    pub failed: AccessTruth,
+}
+
+/// What the access lines of a set of requests say.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AccessTruth {
+    pub requests: u64,
+    /// status → requests
+    pub statuses: BTreeMap<u16, u64>,
+    /// Sum of `%b` (`-` counts 0).
+    pub bytes: u64,
+    /// User-Agent as sent (unescaped) → requests
+    pub agents: BTreeMap<String, u64>,
+    /// `%D` values as written (milliseconds, or microseconds with
+    /// [`AccessOptions::micros`]), sorted ascending.
+    pub durations: Vec<u64>,
+}
+
+impl AccessTruth {
+    /// Nearest-rank percentile of the durations (`p` in 0–100); 0 when there are none.
+    pub fn percentile(&self, p: f64) -> u64 {
+        if self.durations.is_empty() {
+            return 0;
+        }
+        let rank = ((p / 100.0) * self.durations.len() as f64).ceil() as usize;
+        self.durations[rank.clamp(1, self.durations.len()) - 1]
+    }
+    pub fn max_duration(&self) -> u64 {
+        self.durations.last().copied().unwrap_or(0)
+    }
+    fn add(&mut self, status: u16, bytes: u64, agent: &str, duration: u64) {
+        self.requests += 1;
+        *self.statuses.entry(status).or_default() += 1;
+        self.bytes += bytes;
+        *self.agents.entry(agent.to_string()).or_default() += 1;
+        // Sorted once at the end of the run.
+        self.durations.push(duration);
+    }
+}
+
+/// How the access log is written.
+#[derive(Debug, Clone, Default)]
+pub struct AccessOptions {
+    /// `%D` in microseconds (Tomcat 10.1, Jira 11) instead of milliseconds.
+    pub micros: bool,
+}
+
+/// The User-Agents of today's clients (one carries quotes, escaped `\"` in the log).
+pub const AGENTS: [&str; 8] = [
+    "python-requests/2.31.0",
+    "curl/8.5.0",
+    "Jenkins/2.440.3",
+    "Go-http-client/1.1",
+    "Apache-HttpClient/4.5.14 (Java/17.0.9)",
+    "PostmanRuntime/7.36.0",
+    "Mozilla/5.0 (compatible; \"quoted\" bot/1.0)",
+    "okhttp/4.12.0",
+];
+
+/// The one User-Agent of the previous day's access log: a line joined with it is wrong.
+pub const PREVIOUS_DAY_AGENT: &str = "previous-day-client/0.9";
 
 struct Rng(u64);
 
@@ -144,6 +225,9 @@ enum Kind {
 struct InFlight {
     lines: Vec<(String, String, &'static str, String, String)>, // (thread, user col, level, category, message)
     next: usize,
+    /// Log times (ms) of the first and the latest emitted line.
+    first_ms: i64,
+    last_ms: i64,
     reqid: String,
     session: String,
     ip: String,
@@ -168,6 +252,72 @@ const FILTER: &str = "c.a.p.web.filter.TokenBasedAuthenticationFilter";
 const SVC: &str = "c.a.pats.service.DefaultTokenAuthenticationService";
 
 pub fn generate(cfg: &Config, out: &mut dyn Write) -> io::Result<Expected> {
+    run(cfg, out, None)
+}
+
+/// [`generate`], and the access log of the same requests into `access` (the app log is
+/// byte for byte what [`generate`] writes: access draws use their own random stream).
+pub fn generate_with_access(
+    cfg: &Config,
+    out: &mut dyn Write,
+    access: &mut dyn Write,
+    opts: &AccessOptions,
+) -> io::Result<Expected> {
+    run(cfg, out, Some((access, opts, false)))
+}
+
+/// The access log of the day before `cfg.start`, of a JVM that served the same sequence of
+/// requests: the same request ids (minute of day, counter, concurrency) as today's, with
+/// other statuses, sizes, durations and [`PREVIOUS_DAY_AGENT`]. No app log is written.
+pub fn generate_previous_day_access(
+    cfg: &Config,
+    access: &mut dyn Write,
+    opts: &AccessOptions,
+) -> io::Result<Expected> {
+    let day = Config {
+        start: cfg.start - 86_400,
+        ..cfg.clone()
+    };
+    run(&day, &mut io::sink(), Some((access, opts, true)))
+}
+
+fn run(
+    cfg: &Config,
+    out: &mut dyn Write,
+    access: Option<(&mut dyn Write, &AccessOptions, bool)>,
+) -> io::Result<Expected> {
+    let (mut aw, acc) = match access {
+        Some((w, opts, previous_day)) => {
+            let mut rng = Rng(cfg.seed
+                ^ if previous_day {
+                    0x0ddd_a7e5
+                } else {
+                    0x00ac_ce55
+                });
+            let agents = cfg
+                .tokens
+                .iter()
+                .map(|_| {
+                    if previous_day {
+                        PREVIOUS_DAY_AGENT
+                    } else {
+                        AGENTS[rng.below(AGENTS.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            (
+                Some(io::BufWriter::with_capacity(1 << 20, w)),
+                Some(AccGen {
+                    rng,
+                    micros: opts.micros,
+                    previous_day,
+                    token_agents: agents,
+                    pending: Vec::new(),
+                }),
+            )
+        }
+        None => (None, None),
+    };
     let mut g = Gen {
         rng: Rng(cfg.seed),
         ms: cfg.start * 1000,
@@ -175,6 +325,7 @@ pub fn generate(cfg: &Config, out: &mut dyn Write) -> io::Result<Expected> {
         exp: Expected::default(),
         eol: if cfg.crlf { "\r\n" } else { "\n" },
         buf: String::with_capacity(1024),
+        acc,
     };
     let mut flights: Vec<InFlight> = Vec::new();
     let mut w = io::BufWriter::with_capacity(1 << 20, out);
@@ -187,7 +338,8 @@ pub fn generate(cfg: &Config, out: &mut dyn Write) -> io::Result<Expected> {
             g.emit_flight_line(&mut flights[i], &mut w)?;
             if flights[i].next == flights[i].lines.len() {
                 let f = flights.swap_remove(i);
-                g.finish(f);
+                g.finish(cfg, f);
+                g.flush_access(aw.as_mut().map(|w| w as &mut dyn Write), false)?;
             }
         } else if g.rng.chance(cfg.pruning_share) {
             g.pruning_job(cfg, &mut w)?;
@@ -199,11 +351,58 @@ pub fn generate(cfg: &Config, out: &mut dyn Write) -> io::Result<Expected> {
         while f.next < f.lines.len() {
             g.emit_flight_line(&mut f, &mut w)?;
         }
-        g.finish(f);
+        g.finish(cfg, f);
+    }
+    g.flush_access(aw.as_mut().map(|w| w as &mut dyn Write), true)?;
+    for t in g.exp.access.values_mut() {
+        t.ok.durations.sort_unstable();
+        t.failed.durations.sort_unstable();
     }
     w.flush()?;
+    if let Some(aw) = aw.as_mut() {
+        aw.flush()?;
+    }
     Ok(g.exp)
 }
+
+/// The access log's own random stream and the lines waiting for their completion time.
+struct AccGen {
+    rng: Rng,
+    micros: bool,
+    previous_day: bool,
+    /// Each token's usual client.
+    token_agents: Vec<&'static str>,
+    /// (completion ms, line)
+    pending: Vec<(i64, String)>,
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `[11/Oct/2022:15:04:28 +0000]`
+fn clf(ms: i64) -> String {
+    let t = jiff::Timestamp::from_millisecond(ms).unwrap();
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    format!(
+        "[{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000]",
+        dt.day(),
+        MONTHS[dt.month() as usize - 1],
+        dt.year(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+/// Tomcat's escaping of a quoted header value.
+fn tomcat_escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Size of the simulator's 401 body (`errorMessages` "You are not authenticated...").
+const UNAUTHORIZED_BYTES: u64 = 111;
+const NOT_FOUND_BYTES: u64 = 54;
 
 struct Gen {
     rng: Rng,
@@ -212,6 +411,7 @@ struct Gen {
     exp: Expected,
     eol: &'static str,
     buf: String,
+    acc: Option<AccGen>,
 }
 
 impl Gen {
@@ -362,6 +562,8 @@ impl Gen {
         InFlight {
             lines,
             next: 0,
+            first_ms: 0,
+            last_ms: 0,
             reqid,
             session: if self.rng.chance(0.5) {
                 "-".into()
@@ -378,6 +580,10 @@ impl Gen {
         let (thread, user, level, cat, msg) = &f.lines[f.next];
         f.next += 1;
         let ts = self.ts(3);
+        if f.next == 1 {
+            f.first_ms = self.ms;
+        }
+        f.last_ms = self.ms;
         let session = if user == "anonymous" {
             "-"
         } else {
@@ -394,7 +600,8 @@ impl Gen {
         self.write_buf(w)
     }
 
-    fn finish(&mut self, f: InFlight) {
+    fn finish(&mut self, cfg: &Config, f: InFlight) {
+        self.access_line(cfg, &f);
         match f.kind {
             Kind::Success(_) | Kind::BadSecret(_) => {
                 let id = f.lines[1]
@@ -417,6 +624,123 @@ impl Gen {
             Kind::NotPat => self.exp.not_pat += 1,
             Kind::NoToken => {}
         }
+    }
+
+    /// Queues the access line of a finished request: start a little before its first log
+    /// line, completion a little (sometimes much) after its last; status, size and agent by
+    /// its outcome, drawn from the access stream.
+    fn access_line(&mut self, cfg: &Config, f: &InFlight) {
+        let Some(acc) = self.acc.as_mut() else {
+            return;
+        };
+        let r = &mut acc.rng;
+        let start_ms = f.first_ms - r.below(3) as i64;
+        let tail = match r.below(100) {
+            0..=89 => r.below(20),
+            90..=98 => 50 + r.below(450),
+            _ => 1000 + r.below(4000),
+        } as i64;
+        let end_ms = f.last_ms + tail;
+        // The real duration to the microsecond; %D shows it in the log's unit.
+        let micros = ((end_ms - start_ms) * 1000 + r.below(1000) as i64) as u64;
+        let duration = if acc.micros { micros } else { micros / 1000 };
+        let (token, authenticated) = match &f.kind {
+            Kind::Success(i) => (Some(cfg.tokens[*i].id.clone()), Some(*i)),
+            Kind::BadSecret(i) => (Some(cfg.tokens[*i].id.clone()), None),
+            Kind::UnknownToken(id) => (Some(id.clone()), None),
+            Kind::NotPat | Kind::NoToken => (None, None),
+        };
+        let public = f.url == "/rest/api/2/search";
+        let status: u16 = match authenticated {
+            Some(_) => match r.below(100) {
+                0..=1 => 429,
+                2 => 500,
+                3..=17 if f.url.starts_with("/rest/api/2/issue/") => 404,
+                _ => 200,
+            },
+            None if public || matches!(f.kind, Kind::NoToken) => 200,
+            None => 401,
+        };
+        let bytes = match status {
+            200 => 100 + r.below(20_000),
+            401 => UNAUTHORIZED_BYTES,
+            404 => NOT_FOUND_BYTES,
+            500 => 300 + r.below(200),
+            _ => 0,
+        };
+        let agent: &str = if acc.previous_day {
+            PREVIOUS_DAY_AGENT
+        } else {
+            let own = match &f.kind {
+                Kind::Success(i) | Kind::BadSecret(i) => Some(*i),
+                _ => None,
+            };
+            match own {
+                Some(i) if r.below(10) > 0 => acc.token_agents[i],
+                _ => AGENTS[r.below(AGENTS.len() as u64) as usize],
+            }
+        };
+        let query = if public && r.below(2) == 0 {
+            "?jql=project%3DPROJ"
+        } else {
+            ""
+        };
+        let user = authenticated.map_or("-", |i| cfg.tokens[i].username.as_str());
+        let session = if authenticated.is_some() {
+            f.session.as_str()
+        } else {
+            "-"
+        };
+        let addr = f.ip.rsplit(',').next().unwrap_or("127.0.0.1");
+        let b = if bytes == 0 {
+            "-".to_string()
+        } else {
+            bytes.to_string()
+        };
+        let line = format!(
+            "{addr} {} {user} {} \"GET {}{query} HTTP/1.1\" {status} {b} {duration} \"-\" \"{}\" \"{session}\"{}",
+            f.reqid,
+            clf(start_ms),
+            f.url,
+            tomcat_escape(agent),
+            self.eol
+        );
+        acc.pending.push((end_ms, line));
+        self.exp.access_lines += 1;
+        match token {
+            Some(id) => {
+                let e = self.exp.access.entry(id).or_default();
+                let t = if authenticated.is_some() {
+                    &mut e.ok
+                } else {
+                    &mut e.failed
+                };
+                t.add(status, bytes, agent, duration);
+            }
+            None => self.exp.access_non_pat_lines += 1,
+        }
+    }
+
+    /// Writes the queued access lines whose request has completed by now (all at the end),
+    /// in completion order.
+    fn flush_access(&mut self, w: Option<&mut dyn Write>, all: bool) -> io::Result<()> {
+        let (Some(acc), Some(w)) = (self.acc.as_mut(), w) else {
+            return Ok(());
+        };
+        let now = self.ms;
+        if !all && !acc.pending.iter().any(|(end, _)| *end <= now) {
+            return Ok(());
+        }
+        acc.pending.sort_by_key(|(end, _)| *end);
+        let n = if all {
+            acc.pending.len()
+        } else {
+            acc.pending.partition_point(|(end, _)| *end <= now)
+        };
+        for (_, line) in acc.pending.drain(..n) {
+            w.write_all(line.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// `DeletedUserPruningJob`: one DEBUG line per distinct token owner on a scheduler
