@@ -520,6 +520,8 @@ fn field_for(code: u8, arg: Option<&str>, name: &str) -> Result<Field, PatternEr
     Ok(match code {
         b'r' if arg == "jira.request.id" => Field::RequestId,
         b'r' if arg == "jira.request.username" => Field::User { rank: 0 },
+        // Newer Jira ships `%U%{sanitized.query}r`: the query as `%q` writes it, masked.
+        b'r' if arg == "sanitized.query" => Field::Query,
         b'i' if arg.eq_ignore_ascii_case("user-agent") => Field::UserAgent,
         b'a' if arg == "peer" => Field::Remote { rank: 2 },
         b'a' if arg == "remote" => Field::Remote { rank: 0 },

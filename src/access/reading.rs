@@ -22,7 +22,7 @@ pub struct Reading {
 /// What can stop a join before any line is read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadingError {
-    #[error("{0}")]
+    #[error(transparent)]
     Pattern(#[from] PatternError),
     #[error("the access-log pattern ({0}) has no %{{jira.request.id}}r: its lines cannot be joined to PAT requests. Add it to the AccessLogValve pattern in conf/server.xml (Jira's stock pattern has it)")]
     NoRequestId(String),
