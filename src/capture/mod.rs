@@ -395,10 +395,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         let on_request = &mut opts.on_request;
         let summary = &mut summary;
         for e in access::catch_up(&mut joins, opts.poll, &mut |_, r, h| {
-            if let Some(f) = on_request {
-                f(&r, h.as_ref());
-            }
-            summary.add_joined(&r, h.as_ref());
+            joined(on_request, summary, &r, h.as_ref())
         }) {
             status.say(format!("the access log cannot be read: {e}"));
         }
@@ -464,21 +461,37 @@ impl RequestSink<'_> {
             return;
         }
         *self.requests += 1;
+        // Counted at once (the live status shows it); what the access log tells is added
+        // when its line has been read.
+        self.summary.add(&r);
         let on_request = &mut *self.on_request;
         let summary = &mut *self.summary;
-        let mut take = |r: Request, h: Option<Http>| {
-            if let Some(f) = on_request {
-                f(&r, h.as_ref());
-            }
-            summary.add_joined(&r, h.as_ref());
-        };
         match &mut self.join {
             // Live lines are read by `fill`: reading them here cannot fail.
             Some(j) => {
-                let _ = j.push(r, &mut take);
+                let _ = j.push(r, &mut |r, h| joined(on_request, summary, &r, h.as_ref()));
             }
-            None => take(r, None),
+            None => {
+                if let Some(f) = on_request {
+                    f(&r, None);
+                }
+            }
         }
+    }
+}
+
+/// A request back from the join: its JSONL event, and its access-log side in the summary.
+fn joined(
+    on_request: &mut Option<RequestHook>,
+    summary: &mut Summary,
+    r: &Request,
+    h: Option<&Http>,
+) {
+    if let Some(f) = on_request {
+        f(r, h);
+    }
+    if let Some(h) = h {
+        summary.add_http(r, h);
     }
 }
 
@@ -492,10 +505,7 @@ fn advance_join(
     let err = j.source_mut().fill().err().map(|e| e.to_string());
     // Live lines are read by `fill`: reading them here cannot fail.
     let _ = j.advance_to(access::live_bound(), &mut |r, h| {
-        if let Some(f) = on_request {
-            f(&r, h.as_ref());
-        }
-        summary.add_joined(&r, h.as_ref());
+        joined(on_request, summary, &r, h.as_ref())
     });
     err
 }

@@ -64,18 +64,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         },
     ))?;
 
-    // The rotation the simulator uses, as a Jira install's log4j file would declare it:
-    // the capture's rotation guard then knows the limits instead of learning them from
-    // the files (which would make it stop at the first rollover it cannot prove safe).
-    let log4j = sim.home().join("log4j.properties");
-    std::fs::write(
-        &log4j,
-        "log4j.appender.filelog=com.atlassian.jira.logging.JiraHomeAppender\n\
-         log4j.appender.filelog.File=atlassian-jira.log\n\
-         log4j.appender.filelog.MaxFileSize=256KB\n\
-         log4j.appender.filelog.MaxBackupIndex=50\n",
-    )
-    .with_context(|| format!("cannot write {}", log4j.display()))?;
+    // The simulator's install holds what a real one does: conf/server.xml (the access
+    // log's pattern), logs/access_log.<date>, and the log4j file declaring its rotation
+    // (so the rotation guard knows the limits instead of learning them from the files).
+    let install = sim.install_dir();
+    eprintln!(
+        "demo: Jira install {} (server.xml, access logs, log4j configuration)",
+        install.display()
+    );
 
     let sent = Mutex::new(TrafficReport::default());
     let stop = AtomicBool::new(false);
@@ -87,8 +83,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &args.duration,
         "--log",
         &sim.log_path().display().to_string(),
-        "--config",
-        &log4j.display().to_string(),
+        "--jira-install",
+        &install.display().to_string(),
     ])?
     .args;
     let capture_args = CaptureArgs {
@@ -123,6 +119,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
         tokens - ok,
         sent.malformed.sent,
         sent.without_token.sent
+    );
+    let clients = traffic::paced_mix(sim.accounts(), 1, Duration::ZERO);
+    let agents: Vec<String> = clients
+        .iter()
+        .filter(|c| c.token_id().is_some())
+        .map(|c| format!("{} ({})", c.user_agent(), c.label))
+        .collect();
+    eprintln!(
+        "demo: each script sent its own User-Agent, which the access-log join shows per token: {}",
+        agents.join(", ")
     );
     eprintln!("demo: on a real Jira: jira-patrol check, then jira-patrol capture --for 15m --log JIRA_HOME/log/atlassian-jira.log (or jira-patrol setup)");
     Ok(())

@@ -185,12 +185,29 @@ impl Summary {
         self.tokens.values().filter(|t| t.known).count()
     }
 
-    pub fn add(&mut self, r: &Request) {
-        self.add_joined(r, None);
-    }
-
     /// A request with what its access-log line told, if the join found it.
     pub fn add_joined(&mut self, r: &Request, http: Option<&Http>) {
+        self.add(r);
+        if let Some(h) = http {
+            self.add_http(r, h);
+        }
+    }
+
+    /// What the access log told of a request already added (a live capture counts a
+    /// request at once and learns its status when the access log has caught up).
+    pub fn add_http(&mut self, r: &Request, h: &Http) {
+        match (r.outcome, &r.token_id) {
+            (Some(Outcome::Success | Outcome::Failure), Some(id)) => {
+                if let Some(t) = self.tokens.get_mut(id) {
+                    t.http.add(h);
+                }
+            }
+            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h),
+            _ => {}
+        }
+    }
+
+    pub fn add(&mut self, r: &Request) {
         self.requests += 1;
         match r.outcome {
             Some(Outcome::Success) => {
@@ -202,9 +219,6 @@ impl Summary {
                 t.ips.add(&r.ip, true);
                 t.paths.add(&r.path, true);
                 t.minutes.add(r.ts.ms);
-                if let Some(h) = http {
-                    t.http.add(h);
-                }
             }
             Some(Outcome::Failure) => match &r.token_id {
                 // Identified by its TokenDTO (e.g. the owner was deactivated), by an
@@ -221,9 +235,6 @@ impl Summary {
                     if let Some(reason) = &r.reason {
                         t.reasons.add(reason, false);
                     }
-                    if let Some(h) = http {
-                        t.http.add(h);
-                    }
                 }
                 None => self.unattributed_failures += 1,
             },
@@ -231,9 +242,6 @@ impl Summary {
                 self.not_pat.requests += 1;
                 self.not_pat.ips.add(&r.ip, true);
                 self.not_pat.paths.add(&r.path, true);
-                if let Some(h) = http {
-                    self.not_pat.http.add(h);
-                }
             }
             Some(Outcome::Unidentified) | None => {
                 if let Some(k) = &r.user_key {
