@@ -54,7 +54,26 @@ pub fn run_completions(args: CompletionsArgs) -> Result<()> {
     let mut cmd = command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, BIN, &mut script);
+    if args.shell == clap_complete::Shell::Bash {
+        script = fix_bash_hyphenated_bin(script);
+    }
     write_stdout(&script)
+}
+
+/// clap_complete's bash script spells a sub-command's state two ways when the binary's
+/// name has a hyphen (clap-rs/clap#6421): the loop over the words sets
+/// `jira__patrol__subcmd__capture`, the `case` arm is labelled
+/// `jira__subcmd__patrol__subcmd__capture`, so no sub-command's flags ever complete.
+/// Relabel the arms the way the loop spells them; a no-op once clap_complete agrees
+/// with itself.
+fn fix_bash_hyphenated_bin(script: Vec<u8>) -> Vec<u8> {
+    const SEP: &str = "__subcmd__";
+    let wrong = format!("{}{SEP}", BIN.replace('-', SEP));
+    let right = format!("{}{SEP}", BIN.replace('-', "__"));
+    match String::from_utf8(script) {
+        Ok(text) => text.replace(&wrong, &right).into_bytes(),
+        Err(e) => e.into_bytes(),
+    }
 }
 
 pub fn run_man(args: ManArgs) -> Result<()> {
