@@ -64,6 +64,9 @@ pub struct JoinStats {
     pub unparsed: u64,
 }
 
+/// Waiting requests by request id: keys into the deadline-ordered map.
+type ById = HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>;
+
 struct Waiting {
     request: Request,
     deadline: i64,
@@ -75,7 +78,7 @@ pub struct Joiner<S: Lines> {
     unit: DurationUnit,
     src: S,
     /// Waiting requests by request id; the value lists keys into `by_deadline`.
-    by_id: HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>,
+    by_id: ById,
     by_deadline: BTreeMap<(i64, u64), Waiting>,
     seq: u64,
     /// Latest first-line time and latest last-line time of the requests pushed.
@@ -274,11 +277,7 @@ impl<S: Lines> Joiner<S> {
     }
 }
 
-fn forget(
-    by_id: &mut HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>,
-    id: &[u8],
-    key: (i64, u64),
-) {
+fn forget(by_id: &mut ById, id: &[u8], key: (i64, u64)) {
     if let Some(keys) = by_id.get_mut(id) {
         keys.retain(|k| *k != key);
         if keys.is_empty() {
@@ -291,7 +290,7 @@ fn forget(
 fn consume_line(
     pattern: &Pattern,
     unit: DurationUnit,
-    by_id: &mut HashMap<Box<[u8]>, Vec<(i64, u64)>, rustc_hash::FxBuildHasher>,
+    by_id: &mut ById,
     by_deadline: &mut BTreeMap<(i64, u64), Waiting>,
     stats: &mut JoinStats,
     file_time: &mut i64,
@@ -329,14 +328,49 @@ fn consume_line(
         status: e.status,
         bytes: e.bytes,
         duration_us: e.duration_us,
-        user_agent: e
-            .user_agent
-            .map(|u| String::from_utf8_lossy(u).into_owned()),
+        user_agent: e.user_agent.map(unescape),
     };
     let w = by_deadline.remove(&key).expect("listed by id");
     forget(by_id, id, key);
     stats.joined += 1;
     out(w.request, Some(http));
+}
+
+/// A header value as the client sent it: Tomcat writes `"` as `\"`, `\` as `\\`, and
+/// control characters as `\n`, `\t`, … or `\uXXXX`.
+pub fn unescape(v: &[u8]) -> String {
+    let s = String::from_utf8_lossy(v);
+    if !s.contains('\\') {
+        return s.into_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push_str("\\u");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -427,6 +461,12 @@ mod tests {
         assert_eq!(h.duration_us, Some(57_000));
         assert_eq!(h.user_agent.as_deref(), Some("python-requests/2.31.0"));
         assert_eq!((st.joined, st.unjoined, st.lines), (1, 0, 3));
+    }
+
+    #[test]
+    fn agents_read_as_sent() {
+        assert_eq!(unescape(br#"curl/8.5.0"#), "curl/8.5.0");
+        assert_eq!(unescape(br#"a \"b\" c\\d\u0007"#), "a \"b\" c\\d\u{7}");
     }
 
     #[test]

@@ -47,18 +47,18 @@ pub fn choose_unit(
     }
     if let Some(v) = connected_jira {
         if let Some(u) = unit_for_jira(v) {
-            return (u, format!("Jira {v} (serverInfo)"));
+            return (u, format!("Jira {v}, from serverInfo"));
         }
     }
     if let Some(dir) = install {
         if let Some(v) = super::serverxml::tomcat_version(dir) {
             if let Some(u) = unit_for_tomcat(&v) {
-                return (u, format!("Tomcat {v} ({})", dir.display()));
+                return (u, format!("Tomcat {v}, from {}", dir.display()));
             }
         }
         if let Some(v) = super::serverxml::jira_version(dir) {
             if let Some(u) = unit_for_jira(&v) {
-                return (u, format!("Jira {v} ({})", dir.display()));
+                return (u, format!("Jira {v}, from {}", dir.display()));
             }
         }
     }
@@ -125,27 +125,6 @@ impl Reading {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn units_follow_the_versions() {
-        assert_eq!(unit_for_jira("9.12.2"), Some(DurationUnit::Ms));
-        assert_eq!(unit_for_jira("10.3.1"), Some(DurationUnit::Ms));
-        assert_eq!(unit_for_jira("11.0.0"), Some(DurationUnit::Us));
-        assert_eq!(unit_for_jira("x"), None);
-        assert_eq!(unit_for_tomcat("9.0.75"), Some(DurationUnit::Ms));
-        assert_eq!(unit_for_tomcat("10.0.27"), Some(DurationUnit::Ms));
-        assert_eq!(unit_for_tomcat("10.1.18"), Some(DurationUnit::Us));
-        let (u, why) = choose_unit(None, None, None);
-        assert_eq!(u, DurationUnit::Ms);
-        assert!(why.contains("assumed"), "{why}");
-        let (u, _) = choose_unit(Some(DurationUnit::Us), Some("9.12.2"), None);
-        assert_eq!(u, DurationUnit::Us, "the option wins");
-    }
-}
-
 impl Reading {
     /// The report's `access_log` section from the joiners' counts.
     pub fn report(
@@ -173,5 +152,26 @@ impl Reading {
             s.unparsed_lines += st.unparsed;
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_follow_the_versions() {
+        assert_eq!(unit_for_jira("9.12.2"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_jira("10.3.1"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_jira("11.0.0"), Some(DurationUnit::Us));
+        assert_eq!(unit_for_jira("x"), None);
+        assert_eq!(unit_for_tomcat("9.0.75"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_tomcat("10.0.27"), Some(DurationUnit::Ms));
+        assert_eq!(unit_for_tomcat("10.1.18"), Some(DurationUnit::Us));
+        let (u, why) = choose_unit(None, None, None);
+        assert_eq!(u, DurationUnit::Ms);
+        assert!(why.contains("assumed"), "{why}");
+        let (u, _) = choose_unit(Some(DurationUnit::Us), Some("9.12.2"), None);
+        assert_eq!(u, DurationUnit::Us, "the option wins");
     }
 }

@@ -121,6 +121,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     );
     println!("JIRA_HOME: {}", sim.home().display());
     println!("Log:       {}", sim.log_path().display());
+    println!(
+        "Install:   {} (conf/server.xml, logs/access_log.<date>)",
+        sim.install_dir().display()
+    );
     if args.tls {
         let ca = sim.home().join("sim-test-ca.pem");
         std::fs::write(&ca, TlsIdentity::test_ca_pem())

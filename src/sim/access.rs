@@ -516,6 +516,68 @@ pub fn write_install_files(
     Ok(())
 }
 
+/// Writes the install's log4j configuration with the simulator's own rotation, as
+/// `<install>/atlassian-jira/WEB-INF/classes/log4j2.xml` (Jira 9.5+) or `log4j.properties`,
+/// so a capture given `--jira-install` reads the limits the log really rotates by.
+pub fn write_log4j_config(
+    install: &Path,
+    log4j2: bool,
+    max_bytes: u64,
+    backups: u32,
+) -> io::Result<()> {
+    let classes = install.join("atlassian-jira/WEB-INF/classes");
+    std::fs::create_dir_all(&classes)?;
+    // 0 = never rotate: the largest size log4j accepts stands for it.
+    let kb = if max_bytes == 0 {
+        u64::from(u32::MAX)
+    } else {
+        max_bytes.div_ceil(1024)
+    };
+    if log4j2 {
+        std::fs::write(
+            classes.join("log4j2.xml"),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<Configuration packages="com.atlassian.logging.log4j,com.atlassian.jira.logging">
+    <Properties>
+        <Property name="MyLogMessagePattern">%d %t %p %X{{jira.username}} %X{{jira.request.id}} %X{{jira.request.assession.id}} %X{{jira.request.ipaddr}} %X{{jira.request.url}} [%q{{2}}] %m%n</Property>
+    </Properties>
+    <Appenders>
+        <JiraHomeAppender name="filelog"
+                          fileName="atlassian-jira.log"
+                          filePattern="atlassian-jira.log.%i">
+            <PatternLayout>
+                <Pattern>${{MyLogMessagePattern}}</Pattern>
+            </PatternLayout>
+            <Policies>
+                <SizeBasedTriggeringPolicy size="{kb} KB"/>
+            </Policies>
+            <DefaultRolloverStrategy fileIndex="min" max="{backups}"/>
+        </JiraHomeAppender>
+    </Appenders>
+    <Loggers>
+        <Root level="WARN">
+            <AppenderRef ref="filelog"/>
+        </Root>
+    </Loggers>
+</Configuration>
+"#
+            ),
+        )
+    } else {
+        std::fs::write(
+            classes.join("log4j.properties"),
+            format!(
+                "log4j.rootLogger=WARN, filelog\n\
+                 log4j.appender.filelog=com.atlassian.jira.logging.JiraHomeAppender\n\
+                 log4j.appender.filelog.File=atlassian-jira.log\n\
+                 log4j.appender.filelog.MaxFileSize={kb}KB\n\
+                 log4j.appender.filelog.MaxBackupIndex={backups}\n"
+            ),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,6 +153,12 @@ pub(crate) fn start(
         &cfg.context_path,
         tls.is_some(),
     )?;
+    super::access::write_log4j_config(
+        &install,
+        !version_before(&cfg.version, 9, 5),
+        cfg.log_max_bytes,
+        cfg.log_backups,
+    )?;
     let access = AccessLog::open(
         &install,
         &pattern,
