@@ -45,6 +45,10 @@ pub enum Command {
     Rotation(commands::config::RotationArgs),
     /// Guided interactive setup, from nothing to a finished capture
     Setup(commands::setup::SetupArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish)
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the roff man page of the whole command, or of one sub-command
+    Man(commands::completions::ManArgs),
     /// Run the simulated Jira (for demos and tests)
     Sim(commands::sim::SimArgs),
 }

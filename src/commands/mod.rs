@@ -5,6 +5,7 @@
 pub mod access;
 pub mod capture;
 pub mod check;
+pub mod completions;
 pub mod config;
 pub mod conn;
 pub mod demo;
@@ -45,6 +46,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Restore(a) => restore::run(a),
         Command::Rotation(a) => config::run_rotation(a),
         Command::Setup(a) => setup::run(a),
+        Command::Completions(a) => completions::run_completions(a),
+        Command::Man(a) => completions::run_man(a),
         Command::Sim(a) => sim::run(a),
     };
     match result {
