@@ -51,6 +51,7 @@ fn dry_run_figures_are_within_a_factor_of_two_of_what_each_profile_writes() {
         home.path(),
         &["--dry-run", "--sample", "3s", "--look", "3s"],
     );
+    assert!(err.contains("requests/s in all"), "{err}");
     assert_eq!(
         sim.levels().len(),
         levels_before.len() + 1,
