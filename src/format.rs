@@ -294,9 +294,13 @@ pub fn layout(columns: &[Column], rows: &[Vec<String>], max_width: Option<usize>
     }
     let long = fit_to(columns, &natural(false), limit, false);
     let short = fit_to(columns, &natural(true), limit, true);
-    // Short headers only when they keep a column that full headers would leave out.
-    let kept = |l: &Layout| l.widths.iter().filter(|w| w.is_some()).count();
-    if kept(&short) > kept(&long) {
+    // Short headers only when they keep a more important column, or more columns, than
+    // full headers.
+    let loss = |l: &Layout| {
+        let worst = l.dropped().map(|i| columns[i].priority).max();
+        (worst, l.dropped().count())
+    };
+    if loss(&short) < loss(&long) {
         short
     } else {
         long
@@ -309,24 +313,30 @@ fn fit_to(columns: &[Column], natural: &[usize], limit: usize, short: bool) -> L
         _ => natural[i],
     };
     let n = columns.len();
-    let mut widths: Vec<Option<usize>> = (0..n).map(|i| Some(min(i))).collect();
-    let mut order: Vec<usize> = (0..n)
-        .filter(|&i| columns[i].priority != Column::KEEP)
-        .collect();
-    order.sort_by_key(|&i| (columns[i].priority, std::cmp::Reverse(i)));
-    for &i in &order {
+    let mut widths: Vec<Option<usize>> = natural.iter().copied().map(Some).collect();
+    // What may give way, least important first: a name is shortened (to a readable
+    // minimum) only once every column below it is left out, and before it is left out
+    // itself; ties go to the rightmost column.
+    let mut moves: Vec<(u8, bool, std::cmp::Reverse<usize>)> = Vec::new();
+    for (i, c) in columns.iter().enumerate() {
+        if c.kind == Kind::Name {
+            moves.push((c.priority, false, std::cmp::Reverse(i)));
+        }
+        if c.priority != Column::KEEP {
+            moves.push((c.priority, true, std::cmp::Reverse(i)));
+        }
+    }
+    moves.sort();
+    let mut dropped: Vec<usize> = Vec::new();
+    for &(_, drop, std::cmp::Reverse(i)) in &moves {
         if Layout::total(&widths) <= limit {
             break;
         }
-        widths[i] = None;
-    }
-    // Leaving out a wide column may have made room for a narrower, less important one.
-    for &i in order.iter().rev() {
-        if widths[i].is_none() {
+        if drop {
+            widths[i] = None;
+            dropped.push(i);
+        } else {
             widths[i] = Some(min(i));
-            if Layout::total(&widths) > limit {
-                widths[i] = None;
-            }
         }
     }
     let mut names: Vec<usize> = (0..n)
@@ -338,6 +348,13 @@ fn fit_to(columns: &[Column], natural: &[usize], limit: usize, short: bool) -> L
         let spare = limit.saturating_sub(Layout::total(&widths));
         if let Some(w) = widths[i].as_mut() {
             *w += spare.min(natural[i] - *w);
+        }
+    }
+    // Leaving out a wide column may have made room for a narrower, less important one.
+    for &i in dropped.iter().rev() {
+        widths[i] = Some(min(i));
+        if Layout::total(&widths) > limit {
+            widths[i] = None;
         }
     }
     // Still too wide with only the columns that are never left out: squeeze the names,
@@ -576,5 +593,134 @@ mod tests {
         let s = String::from_utf8(out).unwrap();
         assert!(s.lines().all(|l| l.chars().count() <= 30), "{s}");
         assert!(s.contains('…'));
+    }
+
+    fn spec() -> Vec<Column<'static>> {
+        vec![
+            Column::id("ID"),
+            Column::name("NAME", 80),
+            Column::count("REQUESTS").short("REQS"),
+            Column::time("SEEN"),
+            Column::text("SPARK", 50),
+            Column::text("IPS", 20),
+            Column::text("PATHS", 10),
+        ]
+    }
+
+    fn rows() -> Vec<Vec<String>> {
+        vec![
+            vec![
+                "355510638677".into(),
+                "Überwachung – nightly export".into(),
+                "12345".into(),
+                "2022-10-11 15:04:09".into(),
+                "▁▂▃ █!".into(),
+                "192.168.0.1 (3), 10.0.0.1 (2)".into(),
+                "/rest/api/2/search (4), /rest/api/2/myself (1)".into(),
+            ],
+            vec![
+                "012345678901".into(),
+                "ci".into(),
+                "7".into(),
+                "2022-10-11 15:05:00".into(),
+                "-".into(),
+                "-".into(),
+                "/x (7)".into(),
+            ],
+        ]
+    }
+
+    fn shown(l: &Layout) -> Vec<&'static str> {
+        spec()
+            .iter()
+            .zip(&l.widths)
+            .filter(|(_, w)| w.is_some())
+            .map(|(c, _)| c.header)
+            .collect()
+    }
+
+    #[test]
+    fn columns_are_left_out_lowest_priority_first() {
+        let (spec, rows) = (spec(), rows());
+        let wide = layout(&spec, &rows, None);
+        assert_eq!(shown(&wide).len(), 7);
+        let natural = Layout::total(&wide.widths);
+        assert_eq!(layout(&spec, &rows, Some(natural + 1)), wide);
+        // One column short: REQS for REQUESTS is enough.
+        let l = layout(&spec, &rows, Some(natural));
+        assert_eq!(shown(&l).len(), 7);
+        assert!(l.short_headers);
+        // Shorter: PATHS (the lowest) goes rather than a character of the name.
+        let l = layout(&spec, &rows, Some(natural - 3));
+        assert_eq!(
+            shown(&l),
+            ["ID", "NAME", "REQUESTS", "SEEN", "SPARK", "IPS"]
+        );
+        assert_eq!(l.widths[1], Some(28));
+        // Narrower: IPS next, then SPARK; the name is shortened only once nothing below it
+        // is left to leave out, and never below a readable minimum while NAME can go.
+        let l = layout(&spec, &rows, Some(12 + 28 + 8 + 19 + 6 + 8 + 1));
+        assert_eq!(shown(&l), ["ID", "NAME", "REQUESTS", "SEEN", "SPARK"]);
+        let l = layout(&spec, &rows, Some(12 + 20 + 8 + 19 + 6 + 1));
+        assert_eq!(shown(&l), ["ID", "NAME", "REQUESTS", "SEEN"]);
+        assert_eq!(l.widths[1], Some(20));
+        // Too narrow for a readable name: it goes too, with short headers if they save it.
+        let l = layout(&spec, &rows, Some(12 + 12 + 5 + 19 + 6 + 1));
+        assert_eq!(shown(&l), ["ID", "NAME", "REQUESTS", "SEEN"]);
+        assert!(l.short_headers);
+        let l = layout(&spec, &rows, Some(40));
+        assert_eq!(shown(&l), ["ID", "REQUESTS", "SEEN"]);
+        // Ids, counts and times are kept whole even when they overflow.
+        let l = layout(&spec, &rows, Some(10));
+        assert_eq!(l.widths[0], Some(12));
+        assert_eq!(l.widths[3], Some(19));
+    }
+
+    #[test]
+    fn a_narrow_table_lists_what_it_left_out_per_row() {
+        let mut out = Vec::new();
+        write_columns(
+            &mut out,
+            &spec(),
+            &rows(),
+            Some(60),
+            Some("--wide shows all."),
+        )
+        .unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.lines().all(|l| l.chars().count() < 60), "{s}");
+        assert!(s.starts_with("ID            NAME"), "{s}");
+        for whole in [
+            "355510638677",
+            "012345678901",
+            "12345",
+            "2022-10-11 15:05:00",
+        ] {
+            assert!(s.contains(whole), "{whole}: {s}");
+        }
+        assert!(s.contains("--wide shows all."), "{s}");
+        // The first row's paragraph names it and keeps the sparkline in one piece; the
+        // second lists only what it has (no "-").
+        assert!(s.contains("\n355510638677  "), "{s}");
+        assert!(s.contains("spark: ▁▂▃ █!;"), "{s}");
+        assert!(s.contains("012345678901  paths: /x (7)\n"), "{s}");
+        assert!(s.contains("/rest/api/2/myself"), "{s}");
+    }
+
+    #[test]
+    fn names_are_shortened_in_the_middle() {
+        assert_eq!(middle("Überwachung – nightly", 9), "Über…htly");
+        assert_eq!(middle("short", 9), "short");
+        assert_eq!(middle("abcdef", 5), "ab…ef");
+    }
+
+    #[test]
+    fn plain_tables_never_cut_numbers() {
+        let mut out = Vec::new();
+        let rows = vec![vec!["a".repeat(50), "123456789012".into()]];
+        write_table(&mut out, &["x", "y"], &rows, Some(20)).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("123456789012"), "{s}");
+        assert!(s.contains("a…a"), "{s}");
     }
 }

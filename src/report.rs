@@ -599,3 +599,34 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(requests: &[u64], failures: &[u64]) -> Activity {
+        Activity {
+            requests: requests.to_vec(),
+            failures: failures.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_sparkline_scales_to_the_busiest_bucket_and_marks_failures() {
+        let a = activity(&[0, 1, 4, 8, 0, 2], &[0, 0, 0, 0, 1, 0]);
+        assert_eq!(sparkline(&a, 12), " ▁▄█!▂");
+        assert_eq!(sparkline(&Activity::default(), 12), "-");
+    }
+
+    #[test]
+    fn a_long_timeline_is_resampled_to_the_width() {
+        let mut req = vec![0; 48];
+        req[0] = 5;
+        req[47] = 5;
+        let mut fail = vec![0; 48];
+        fail[20] = 1;
+        let s = sparkline(&activity(&req, &fail), 12);
+        assert_eq!(s.chars().count(), 12);
+        assert_eq!(s, "█    !     █");
+    }
+}
