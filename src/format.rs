@@ -327,14 +327,15 @@ fn fit_to(columns: &[Column], natural: &[usize], limit: usize, short: bool) -> L
         }
     }
     moves.sort();
-    let mut dropped: Vec<usize> = Vec::new();
+    // No narrow, less important column comes back into room a wider one left: a column
+    // is shown only while every more important one is, so a wider terminal never shows
+    // less.
     for &(_, drop, std::cmp::Reverse(i)) in &moves {
         if Layout::total(&widths) <= limit {
             break;
         }
         if drop {
             widths[i] = None;
-            dropped.push(i);
         } else {
             widths[i] = Some(min(i));
         }
@@ -348,13 +349,6 @@ fn fit_to(columns: &[Column], natural: &[usize], limit: usize, short: bool) -> L
         let spare = limit.saturating_sub(Layout::total(&widths));
         if let Some(w) = widths[i].as_mut() {
             *w += spare.min(natural[i] - *w);
-        }
-    }
-    // Leaving out a wide column may have made room for a narrower, less important one.
-    for &i in dropped.iter().rev() {
-        widths[i] = Some(min(i));
-        if Layout::total(&widths) > limit {
-            widths[i] = None;
         }
     }
     // Still too wide with only the columns that are never left out: squeeze the names,
@@ -454,24 +448,40 @@ pub fn write_columns(
 /// its blanks); longer ones break between words, and a word longer than a line between
 /// characters, since nothing in the list may be cut.
 pub fn wrap_fields(lead: &str, fields: &[String], limit: usize) -> String {
+    struct Lines {
+        out: String,
+        line: String,
+        indent: String,
+        empty: bool,
+        room: usize,
+    }
+    impl Lines {
+        fn break_line(&mut self) {
+            self.out.push_str(self.line.trim_end());
+            self.out.push('\n');
+            self.line = self.indent.clone();
+            self.empty = true;
+        }
+        fn push(&mut self, piece: &str) {
+            let need = display_width(piece) + usize::from(!self.empty);
+            if !self.empty && display_width(&self.line) + need > self.indent.len() + self.room {
+                self.break_line();
+            }
+            if !self.empty {
+                self.line.push(' ');
+            }
+            self.line.push_str(piece);
+            self.empty = false;
+        }
+    }
     let indent = " ".repeat(display_width(lead));
     let room = limit.saturating_sub(indent.len()).max(8);
-    let mut out = String::new();
-    let mut line = lead.to_string();
-    let mut empty = true;
-    let mut push = |line: &mut String, empty: &mut bool, piece: &str| {
-        let need = display_width(piece) + usize::from(!*empty);
-        if !*empty && display_width(line) + need > indent.len() + room {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            *line = indent.clone();
-            *empty = true;
-        }
-        if !*empty {
-            line.push(' ');
-        }
-        line.push_str(piece);
-        *empty = false;
+    let mut l = Lines {
+        out: String::new(),
+        line: lead.to_string(),
+        indent,
+        empty: true,
+        room,
     };
     for (n, f) in fields.iter().enumerate() {
         let f = if n + 1 < fields.len() {
@@ -480,19 +490,23 @@ pub fn wrap_fields(lead: &str, fields: &[String], limit: usize) -> String {
             f.clone()
         };
         if display_width(&f) <= room {
-            push(&mut line, &mut empty, &f);
+            l.push(&f);
             continue;
+        }
+        // A list that takes lines of its own starts on one.
+        if !l.empty {
+            l.break_line();
         }
         for word in f.split(' ').filter(|w| !w.is_empty()) {
             let chars: Vec<char> = word.chars().collect();
             for chunk in chars.chunks(room) {
-                push(&mut line, &mut empty, &chunk.iter().collect::<String>());
+                l.push(&chunk.iter().collect::<String>());
             }
         }
     }
-    out.push_str(line.trim_end());
-    out.push('\n');
-    out
+    l.out.push_str(l.line.trim_end());
+    l.out.push('\n');
+    l.out
 }
 
 /// Aligned columns for callers that have no column specs: columns whose every cell is a
