@@ -84,6 +84,9 @@ pub struct Records {
     pub key: &'static str,
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Cell>>,
+    /// How the table shows each column on a narrow terminal (headers, kinds, priorities);
+    /// without it every column is kept and only text is shortened.
+    pub table: Option<Vec<Column<'static>>>,
 }
 
 impl Records {
@@ -92,6 +95,21 @@ impl Records {
             key,
             columns: columns.to_vec(),
             rows: Vec::new(),
+            table: None,
+        }
+    }
+
+    /// Records whose table fits narrow terminals by `table`'s priorities (one spec per
+    /// column, in the order of `columns`, which stay the CSV and JSON names).
+    pub fn with_table(
+        key: &'static str,
+        columns: &[&'static str],
+        table: &[Column<'static>],
+    ) -> Self {
+        debug_assert_eq!(columns.len(), table.len());
+        Records {
+            table: Some(table.to_vec()),
+            ..Records::new(key, columns)
         }
     }
 
@@ -103,8 +121,11 @@ impl Records {
     pub fn render(&self, format: OutputFormat, out: &mut dyn Write) -> io::Result<()> {
         match format {
             OutputFormat::Table => {
-                let widths = terminal_width();
-                write_table(out, &self.columns, &self.text_rows(), widths)
+                let width = terminal_width();
+                match &self.table {
+                    Some(t) => write_columns(out, t, &self.text_rows(), width, None),
+                    None => write_table(out, &self.columns, &self.text_rows(), width),
+                }
             }
             OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
