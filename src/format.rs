@@ -458,8 +458,14 @@ pub fn write_columns(
             continue;
         }
         let k = r.get(key).map_or("", String::as_str);
-        let lead = format!("{k}{}  ", " ".repeat(key_width - display_width(k)));
-        write!(out, "{}", wrap_fields(&lead, &fields, limit))?;
+        if key_width + 2 > limit / 2 {
+            // Keys as long as the line (paths, long names) leave no room beside them.
+            writeln!(out, "{k}")?;
+            write!(out, "{}", wrap_fields("    ", &fields, limit))?;
+        } else {
+            let lead = format!("{k}{}  ", " ".repeat(key_width - display_width(k)));
+            write!(out, "{}", wrap_fields(&lead, &fields, limit))?;
+        }
     }
     Ok(())
 }
@@ -757,5 +763,44 @@ mod tests {
         let s = String::from_utf8(out).unwrap();
         assert!(s.contains("123456789012"), "{s}");
         assert!(s.contains("a…a"), "{s}");
+    }
+
+    #[test]
+    fn records_with_a_table_spec_list_left_out_cells_by_id() {
+        let mut r = Records::with_table(
+            "tokens",
+            &["id", "name", "expires"],
+            &[
+                Column::id("ID"),
+                Column::name("NAME", 80),
+                Column::time("EXPIRES").priority(10),
+            ],
+        );
+        r.push(vec![
+            "7".into(),
+            "a token with a long name".into(),
+            "2030-01-01".into(),
+        ]);
+        let mut out = Vec::new();
+        write_columns(
+            &mut out,
+            r.table.as_deref().unwrap(),
+            &r.text_rows(),
+            Some(30),
+            None,
+        )
+        .unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(
+            s.starts_with("ID  NAME\n7   a token with a long name\n"),
+            "{s}"
+        );
+        assert!(s.ends_with("\n7  expires: 2030-01-01\n"), "{s}");
+        // JSON and CSV keep their own column names.
+        let mut j = Vec::new();
+        r.render(OutputFormat::Json, &mut j).unwrap();
+        assert!(String::from_utf8(j)
+            .unwrap()
+            .contains("\"expires\": \"2030-01-01\""));
     }
 }
