@@ -4,8 +4,9 @@
 //! any of them: the scanner does not keep them.
 
 use crate::access::join::Http;
+use crate::format::{wrap_fields, write_columns, Column};
 use crate::scan::{Outcome, Request};
-use crate::summary::{HttpReport, Latency, Report};
+use crate::summary::{Activity, HttpReport, Latency, Report};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -236,7 +237,53 @@ fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64, u64)) -> String {
     s.join(", ")
 }
 
-const HTTP_HEADERS: [&str; 5] = ["USER-AGENT", "4XX", "5XX", "429", "P95 MS"];
+/// Columns left out first on a narrow terminal: what the access log adds, then expiry;
+/// the sparkline outranks them, names outrank the sparkline.
+const HTTP_COLUMNS: [Column; 5] = [
+    Column::name("USER-AGENT", 25),
+    Column::count("4XX").priority(35),
+    Column::count("5XX").priority(35),
+    Column::count("429").priority(35),
+    Column::count("P95 MS").priority(30),
+];
+
+/// Glyphs of a sparkline, lowest first.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// A bucket with failed attempts: shown whatever the successes, because failures are what
+/// an admin looks for and a bar height would hide one failure among hundreds.
+const FAILED_BAR: char = '!';
+/// Characters of a sparkline: the report's timeline (up to 48 buckets) is resampled to
+/// this so the column stays narrow.
+pub const SPARK_WIDTH: usize = 12;
+
+/// A token's requests over the report's window, one character per bucket: bars scaled to
+/// the token's own busiest bucket (the REQUESTS column has the volume; this shows when),
+/// a blank where it made no request, `!` where attempts failed.
+pub fn sparkline(a: &Activity, width: usize) -> String {
+    let n = a.requests.len().max(a.failures.len());
+    if n == 0 || width == 0 {
+        return "-".into();
+    }
+    let out = n.min(width);
+    let at = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    let buckets: Vec<(u64, u64)> = (0..out)
+        .map(|j| {
+            let (lo, hi) = (j * n / out, (j + 1) * n / out);
+            (lo..hi).fold((0, 0), |(ok, bad), i| {
+                (ok + at(&a.requests, i), bad + at(&a.failures, i))
+            })
+        })
+        .collect();
+    let max = buckets.iter().map(|b| b.0).max().unwrap_or(0).max(1);
+    buckets
+        .iter()
+        .map(|&(ok, bad)| match (ok, bad) {
+            (_, b) if b > 0 => FAILED_BAR,
+            (0, _) => ' ',
+            (ok, _) => BARS[((ok * BARS.len() as u64).div_ceil(max) as usize).clamp(1, 8) - 1],
+        })
+        .collect()
+}
 
 /// The access-log columns of a token row: top User-Agent, client errors (429s
 /// included) and server errors, rate-limited answers and the 95th percentile latency; `-` where nothing joined.
@@ -272,9 +319,12 @@ fn rate_table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resu
     if users.is_empty() {
         return Ok(());
     }
-    writeln!(
+    writeln!(out)?;
+    say(
         out,
-        "\nPer user, all tokens together (Jira rate-limits per user, one bucket for all of a user's tokens):"
+        width,
+        "",
+        "Per user, all tokens together (Jira rate-limits per user, one bucket for all of a user's tokens):",
     )?;
     let rows: Vec<Vec<String>> = users
         .iter()
@@ -299,20 +349,29 @@ fn rate_table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resu
             ]
         })
         .collect();
-    crate::format::write_table(
+    write_columns(
         out,
         &[
-            "USER",
-            "TOKENS",
-            "REQUESTS",
-            "PEAK/MIN",
-            "PEAK MINUTE",
-            "429",
-            "TOKENS IN THE PEAK MINUTE",
+            Column::name("USER", 80),
+            Column::count("TOKENS"),
+            Column::count("REQUESTS").short("REQS"),
+            Column::count("PEAK/MIN"),
+            Column::time("PEAK MINUTE"),
+            Column::count("429"),
+            Column::text("TOKENS IN THE PEAK MINUTE", 10),
         ],
         &rows,
         width,
+        Some(WIDE_HINT),
     )
+}
+
+const WIDE_HINT: &str = "--wide shows all columns.";
+
+/// Prose between the tables, wrapped to the terminal like the tables are fitted to it.
+fn say(out: &mut dyn Write, width: Option<usize>, lead: &str, text: &str) -> io::Result<()> {
+    let limit = width.map_or(usize::MAX, |w| w.saturating_sub(1));
+    write!(out, "{}", wrap_fields(lead, &[text.to_string()], limit))
 }
 
 pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
@@ -345,6 +404,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                     t.failures.to_string(),
                     short_time(&t.first_seen),
                     short_time(&t.last_seen),
+                    sparkline(&t.activity, SPARK_WIDTH),
                     expires,
                 ];
                 if joined {
@@ -355,39 +415,52 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                 row
             })
             .collect();
-        let mut headers = vec![
-            "TOKEN ID",
-            "NAME",
-            "OWNER",
-            "REQUESTS",
-            "FAILURES",
-            "FIRST SEEN",
-            "LAST SEEN",
-            "EXPIRES",
+        let mut columns = vec![
+            Column::id("TOKEN ID"),
+            Column::name("NAME", 80),
+            Column::name("OWNER", 70),
+            Column::count("REQUESTS").short("REQS"),
+            Column::count("FAILURES").short("FAILS"),
+            Column::time("FIRST SEEN"),
+            Column::time("LAST SEEN"),
+            Column::text("ACTIVITY", 50),
+            Column::time("EXPIRES").priority(40),
         ];
         if joined {
-            headers.extend(HTTP_HEADERS);
+            columns.extend(HTTP_COLUMNS);
         }
-        headers.extend(["IPS", "PATHS"]);
-        crate::format::write_table(out, &headers, &rows, width)?;
+        columns.extend([Column::text("IPS", 20), Column::text("PATHS", 10)]);
+        write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
     }
     rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {
-        writeln!(
+        writeln!(out)?;
+        say(
             out,
-            "\nRequests by user whose token the log does not name (DEBUG lines only):"
+            width,
+            "",
+            "Requests by user whose token the log does not name (DEBUG lines only):",
         )?;
         let rows: Vec<Vec<String>> = r
             .unidentified
             .iter()
             .map(|u| vec![u.user_key.clone(), u.requests.to_string()])
             .collect();
-        crate::format::write_table(out, &["USER KEY", "REQUESTS"], &rows, width)?;
+        write_columns(
+            out,
+            &[Column::id("USER KEY"), Column::count("REQUESTS")],
+            &rows,
+            width,
+            None,
+        )?;
     }
     if !r.failed_token_ids.is_empty() {
-        writeln!(
+        writeln!(out)?;
+        say(
             out,
-            "\nToken ids presented that did not authenticate (unknown, expired or revoked):"
+            width,
+            "",
+            "Token ids presented that did not authenticate (unknown, expired or revoked):",
         )?;
         let rows: Vec<Vec<String>> = r
             .failed_token_ids
@@ -407,38 +480,52 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                 row
             })
             .collect();
-        let mut headers = vec!["TOKEN ID", "ATTEMPTS", "REASON"];
+        let mut columns = vec![
+            Column::id("TOKEN ID"),
+            Column::count("ATTEMPTS"),
+            Column::text("REASON", 20),
+        ];
         if joined {
-            headers.push("ANSWERS");
+            columns.push(Column::text("ANSWERS", 10));
         }
-        crate::format::write_table(out, &headers, &rows, width)?;
+        write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
     }
     let np = &r.not_pat_bearer;
     if np.requests > 0 {
-        writeln!(
+        writeln!(out)?;
+        say(
             out,
-            "\nBearer credentials that are not personal access tokens (e.g. a JWT): {} request(s), no PAT involved.",
-            np.requests
+            width,
+            "",
+            &format!("Bearer credentials that are not personal access tokens (e.g. a JWT): {} request(s), no PAT involved.",
+            np.requests),
         )?;
-        writeln!(
+        say(
             out,
-            "  from: {}",
-            top(&np.ips, |c| (c.ip.clone(), c.requests, c.failures))
+            width,
+            "  from: ",
+            &top(&np.ips, |c| (c.ip.clone(), c.requests, c.failures)),
         )?;
-        writeln!(
+        say(
             out,
-            "  to:   {}",
-            top(&np.paths, |c| (c.path.clone(), c.requests, c.failures))
+            width,
+            "  to:   ",
+            &top(&np.paths, |c| (c.path.clone(), c.requests, c.failures)),
         )?;
         if let Some(h) = &np.http {
-            writeln!(out, "  answers: {}", statuses_and_agent(h))?;
+            say(out, width, "  answers: ", &statuses_and_agent(h))?;
         }
     }
     if r.unattributed_failures > 0 {
-        writeln!(
+        writeln!(out)?;
+        say(
             out,
-            "\n{} failed token authentication(s) did not name a token id.",
-            r.unattributed_failures
+            width,
+            "",
+            &format!(
+                "{} failed token authentication(s) did not name a token id.",
+                r.unattributed_failures
+            ),
         )?;
     }
     if !r.nodes.is_empty() {
@@ -455,29 +542,44 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                 ]
             })
             .collect();
-        crate::format::write_table(
+        write_columns(
             out,
-            &["LOG (NODE)", "REQUESTS", "PAT LINES", "BYTES"],
+            &[
+                Column::name("LOG (NODE)", Column::KEEP),
+                Column::count("REQUESTS"),
+                Column::count("PAT LINES"),
+                Column::count("BYTES"),
+            ],
             &rows,
             width,
+            None,
         )?;
     }
-    writeln!(
+    writeln!(out)?;
+    say(
         out,
-        "\n{} file(s), {} lines, {}, {} PAT lines.",
-        r.files.len(),
-        r.lines,
-        human_bytes(r.bytes),
-        r.pat_lines
+        width,
+        "",
+        &format!(
+            "{} file(s), {} lines, {}, {} PAT lines.",
+            r.files.len(),
+            r.lines,
+            human_bytes(r.bytes),
+            r.pat_lines
+        ),
     )?;
     if let Some(a) = &r.access_log {
-        writeln!(
+        say(
             out,
-            "Access log: {} file(s); {} of {} PAT request(s) joined; latency from %D in {}.",
-            a.files.len(),
-            a.joined,
-            a.joined + a.unjoined,
-            a.duration_unit.name()
+            width,
+            "",
+            &format!(
+                "Access log: {} file(s); {} of {} PAT request(s) joined; latency from %D in {}.",
+                a.files.len(),
+                a.joined,
+                a.joined + a.unjoined,
+                a.duration_unit.name()
+            ),
         )?;
     }
     Ok(())
@@ -495,5 +597,36 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(requests: &[u64], failures: &[u64]) -> Activity {
+        Activity {
+            requests: requests.to_vec(),
+            failures: failures.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_sparkline_scales_to_the_busiest_bucket_and_marks_failures() {
+        let a = activity(&[0, 1, 4, 8, 0, 2], &[0, 0, 0, 0, 1, 0]);
+        assert_eq!(sparkline(&a, 12), " ▁▄█!▂");
+        assert_eq!(sparkline(&Activity::default(), 12), "-");
+    }
+
+    #[test]
+    fn a_long_timeline_is_resampled_to_the_width() {
+        let mut req = vec![0; 48];
+        req[0] = 5;
+        req[47] = 5;
+        let mut fail = vec![0; 48];
+        fail[20] = 1;
+        let s = sparkline(&activity(&req, &fail), 12);
+        assert_eq!(s.chars().count(), 12);
+        assert_eq!(s, "█    !     █");
     }
 }

@@ -66,6 +66,10 @@ pub struct CaptureArgs {
     /// SQL quoting for --format sql
     #[arg(long, value_enum, default_value_t)]
     pub dialect: Dialect,
+    /// Table: every column, however narrow the terminal (else the least important columns
+    /// are listed below the table)
+    #[arg(long)]
+    pub wide: bool,
     /// Also write the summary to this file
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -673,7 +677,7 @@ fn print_volume(
 
 fn render(r: &Report, args: &CaptureArgs, out: &mut Vec<u8>) -> Result<()> {
     match args.format {
-        SummaryFormat::Table => report::table(r, out, crate::format::terminal_width())?,
+        SummaryFormat::Table => report::table(r, out, crate::format::table_width(args.wide))?,
         SummaryFormat::Json => report::json(r, out)?,
         SummaryFormat::Csv => {
             report::csv(r, out)?;

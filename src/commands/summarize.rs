@@ -109,6 +109,10 @@ pub struct SummarizeArgs {
     /// SQL quoting for --format sql
     #[arg(long, value_enum, default_value_t)]
     pub dialect: Dialect,
+    /// Table: every column, however narrow the terminal (else the least important columns
+    /// are listed below the table)
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
     #[command(flatten)]
@@ -190,7 +194,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         j.report(&mut rep);
     }
     match args.format {
-        SummaryFormat::Table => report::table(&rep, &mut out, crate::format::terminal_width())?,
+        SummaryFormat::Table => {
+            report::table(&rep, &mut out, crate::format::table_width(args.wide))?
+        }
         SummaryFormat::Json => report::json(&rep, &mut out)?,
         SummaryFormat::Csv => {
             report::csv(&rep, &mut out)?;

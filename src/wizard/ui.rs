@@ -266,13 +266,15 @@ pub fn say_wrapped(lead: &str, text: &str) {
     eprint!("{}", wrap(lead, text, width.clamp(40, 120)));
 }
 
+/// Lines stay below `width`: a line that fills the terminal's last column wraps again on
+/// terminals that wrap before the newline, leaving an empty line.
 fn wrap(lead: &str, text: &str, width: usize) -> String {
     let indent = " ".repeat(lead.chars().count());
     let mut out = String::new();
     let mut line = lead.to_string();
     let mut empty = true;
     for w in text.split_whitespace() {
-        if !empty && line.chars().count() + 1 + w.chars().count() > width {
+        if !empty && line.chars().count() + 1 + w.chars().count() >= width {
             out.push_str(&line);
             out.push('\n');
             line = indent.clone();
@@ -298,5 +300,16 @@ mod tests {
             s,
             "  costs: one two\n         three four\n         five six\n"
         );
+    }
+
+    #[test]
+    fn a_line_never_fills_the_terminal() {
+        // "  costs: one two three" is 22 characters: on a 22-column terminal it would fill
+        // the last column, so "three" goes to the next line.
+        let s = super::wrap("  costs: ", "one two three four", 22);
+        assert_eq!(s, "  costs: one two\n         three four\n");
+        assert!(s.lines().all(|l| l.chars().count() < 22), "{s}");
+        let s = super::wrap("  costs: ", "one two three four", 23);
+        assert_eq!(s, "  costs: one two three\n         four\n");
     }
 }
