@@ -212,7 +212,17 @@ fn rotating(mode: RotationMode) {
     })
     .unwrap();
     let homes = Homes::new();
-    let child = spawn_capture(&sim.url(), &homes, "5s", &[sim.log_path()], &[]);
+    // The install's log4j file declares the rotation (32 KiB x 100): without it the guard
+    // only knows the backups it has seen, and would rightly end this window at the first
+    // rollover it cannot prove safe.
+    let install = sim.install_dir().display().to_string();
+    let child = spawn_capture(
+        &sim.url(),
+        &homes,
+        "5s",
+        &[sim.log_path()],
+        &["--jira-install", &install],
+    );
     wait_raised(&sim);
     let gate = sim.hold_level_changes();
     let sent = send(&sim.url(), &sim, 8);
