@@ -61,7 +61,7 @@ impl HtmlMeta {
 
 /// Items shown per list cell (IPs, paths, reasons): beyond that, a count, so that 200
 /// tokens stay one screen-width table; the JSON format has them all.
-const LIST_ITEMS: usize = 3;
+const LIST_ITEMS: usize = 2;
 
 /// Timeline chart size in CSS pixels: small enough for one compact row per token.
 const CHART_W: f64 = 240.0;
@@ -94,7 +94,9 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .fail{color:var(--fail)}
 .mute{color:var(--mute)}
 .small{font-size:11px}
-.list{font-size:11px;word-break:break-all}
+.list{font-size:11px;overflow-wrap:anywhere;min-width:8em}
+td.paths{min-width:12em}
+.wide{overflow-x:auto}
 svg.tl{display:block}
 svg.tl .r{fill:var(--ok)}
 svg.tl .f{fill:var(--fail)}
@@ -111,6 +113,7 @@ footer{color:var(--mute);font-size:11px;margin-top:20px;border-top:1px solid var
  summary{list-style:none}
  summary::-webkit-details-marker{display:none}
  th,td{padding:1px 3px}
+ .wide{overflow:visible}
  .id,.mono{font-size:7.5pt}
  .ts,.list,.small,.st{font-size:7pt}
  tr,.card,svg{break-inside:avoid;page-break-inside:avoid}
@@ -136,9 +139,28 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-/// An RFC 3339 time as people read it; nothing is cut (the offset stays).
+/// An RFC 3339 time as people read it: to the second with its offset, the full value
+/// (fractions included) kept in the element for whoever needs it.
 fn ts(s: &str) -> String {
-    esc(&s.replacen('T', " ", 1))
+    format!(
+        "<time datetime=\"{}\" title=\"{}\">{}</time>",
+        esc(s),
+        esc(s),
+        esc(&short_ts(s))
+    )
+}
+
+/// `2026-11-30T02:54:51.163+00:00` → `2026-11-30 02:54:51+00:00`.
+fn short_ts(s: &str) -> String {
+    let s = s.replacen('T', " ", 1);
+    match s.find('.') {
+        Some(dot) => {
+            let rest = &s[dot + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            format!("{}{}", &s[..dot], &rest[digits..])
+        }
+        None => s,
+    }
 }
 
 fn opt_ts(s: Option<&str>) -> String {
@@ -320,7 +342,10 @@ fn timeline_end(t: &Timeline) -> Option<String> {
 }
 
 fn timeline_caption(t: &Timeline) -> String {
-    let start = t.start.replacen('T', " ", 1);
+    let start = t.start.parse::<jiff::civil::DateTime>().map_or_else(
+        |_| short_ts(&t.start),
+        |d| d.strftime("%Y-%m-%d %H:%M").to_string(),
+    );
     let per = if t.bucket_minutes == 1 {
         "1 minute".to_string()
     } else {
@@ -350,8 +375,8 @@ fn seen_window(r: &Report) -> Option<String> {
         .max()?;
     Some(format!(
         "first request seen {}, last {}",
-        first.replacen('T', " ", 1),
-        last.replacen('T', " ", 1)
+        short_ts(first),
+        short_ts(last)
     ))
 }
 
@@ -468,7 +493,7 @@ fn timeline(o: &mut String, r: &Report) {
         o.push_str(&timeline_caption(t));
     }
     o.push_str("<span class=\"legend\"><i style=\"background:var(--ok)\"></i>requests<i style=\"background:var(--fail)\"></i>failures</span></p>");
-    o.push_str("<table><thead><tr><th>Token id</th><th>Name</th><th class=\"n\">Requests</th><th class=\"n\">Failures</th><th>Activity</th><th class=\"n\">Peak bar</th>");
+    o.push_str("<table><thead><tr><th>Token id</th><th>Name</th><th class=\"n\">Requests</th><th class=\"n\">Failures</th><th>Activity</th><th class=\"n\">Busiest bar</th>");
     if joined {
         o.push_str("<th>Statuses</th><th class=\"n\">p50 / p95</th>");
     }
@@ -530,15 +555,21 @@ fn tokens(o: &mut String, r: &Report) {
     if r.tokens.is_empty() {
         return;
     }
+    // Without the access-log join there is no User-Agent: no empty column for it.
+    let joined = r.tokens.iter().any(|t| t.http.is_some());
     open_section(o, "tokens", "tokens", "Tokens", Some(r.tokens.len()));
-    o.push_str("<table><thead><tr><th>Token id</th><th>Name</th><th>Owner</th><th class=\"n\">Requests</th><th class=\"n\">Failures</th><th>First seen</th><th>Last seen</th><th>Expires</th><th class=\"n\">Peak/min</th><th>Top User-Agent</th><th>IPs</th><th>Paths</th></tr></thead><tbody>");
+    o.push_str("<div class=\"wide\"><table><thead><tr><th>Token id</th><th>Name</th><th>Owner</th><th class=\"n\">Requests</th><th class=\"n\">Failures</th><th>Seen first / last</th><th>Expires</th><th class=\"n\">Peak/min</th>");
+    if joined {
+        o.push_str("<th>Top User-Agent</th>");
+    }
+    o.push_str("<th>IPs</th><th>Paths</th></tr></thead><tbody>");
     for t in &r.tokens {
         let db = t.db_id.map_or(String::new(), |d| {
             format!("<br><span class=\"mute small\">db {d}</span>")
         });
         let _ = write!(
             o,
-            "<tr class=\"token\" data-token=\"{}\"><td class=\"id\">{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"ts\">{}</td><td class=\"ts\">{}</td><td class=\"ts\">{}</td><td class=\"n\">{}</td><td class=\"list\">{}</td><td class=\"list mono\">{}</td><td class=\"list mono\">{}</td></tr>",
+            "<tr class=\"token\" data-token=\"{}\"><td class=\"id\">{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"ts\">{}<br>{}</td><td class=\"ts\">{}</td><td class=\"n\">{}</td>",
             esc(&t.token_id),
             esc(&t.token_id),
             db,
@@ -551,19 +582,26 @@ fn tokens(o: &mut String, r: &Report) {
             opt_ts(t.last_seen.as_deref()),
             expiry(t),
             num(t.peak_per_minute),
-            top_agent(t.http.as_ref()),
+        );
+        if joined {
+            let _ = write!(o, "<td class=\"list\">{}</td>", top_agent(t.http.as_ref()));
+        }
+        let _ = write!(
+            o,
+            "<td class=\"list mono\">{}</td><td class=\"list mono paths\">{}</td></tr>",
             ips(&t.ips),
             paths(&t.paths),
         );
         if !t.failure_reasons.is_empty() {
             let _ = write!(
                 o,
-                "<tr class=\"reasons\"><td></td><td colspan=\"11\" class=\"small fail\">failures: {}</td></tr>",
+                "<tr class=\"reasons\"><td></td><td colspan=\"{}\" class=\"small fail\">failures: {}</td></tr>",
+                if joined { 10 } else { 9 },
                 reasons(&t.failure_reasons).replace("<br>", "; ")
             );
         }
     }
-    o.push_str("</tbody></table></details>");
+    o.push_str("</tbody></table></div></details>");
 }
 
 fn failures(o: &mut String, r: &Report) {
