@@ -183,7 +183,7 @@ fn num(n: u64) -> String {
     let s = n.to_string();
     let mut o = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push('\u{202f}');
         }
         o.push(c);
@@ -843,9 +843,9 @@ pub fn html(r: &Report, meta: &HtmlMeta, out: &mut dyn Write) -> io::Result<()> 
     unidentified(&mut o, r);
     access_log(&mut o, r);
     inventory(&mut o, r);
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<footer>jira-patrol {}: {} PAT lines of {} read. Token ids are 12 digits computed from a PAT (<code>jira-patrol token-id</code>); the JSON format has every IP, path and User-Agent.</footer></body></html>\n",
+        "<footer>jira-patrol {}: {} PAT lines of {} read. Token ids are 12 digits computed from a PAT (<code>jira-patrol token-id</code>); the JSON format has every IP, path and User-Agent.</footer></body></html>",
         esc(env!("CARGO_PKG_VERSION")),
         num(r.pat_lines),
         num(r.lines)
