@@ -101,12 +101,13 @@ svg.tl{display:block}
 svg.tl .r{fill:var(--ok)}
 svg.tl .f{fill:var(--fail)}
 svg.tl .axis{fill:var(--line)}
+td.sts{min-width:10em}
 .st{display:inline-block;padding:0 3px;border-radius:3px;font-size:11px;margin:0 2px 1px 0;background:#e6f4ea}
 .st.s3{background:#e8eefa}.st.s4{background:#fdf0d5}.st.s5,.st.s429{background:#fbe0e0}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 3px 0 10px;vertical-align:-1px}
 .note{color:var(--mute);font-size:12px;margin:4px 0}
 footer{color:var(--mute);font-size:11px;margin-top:20px;border-top:1px solid var(--line);padding-top:6px}
-@page{size:A4;margin:10mm}
+@page{size:A4 landscape;margin:10mm}
 @media print{
  body{font-size:8pt;margin:0;max-width:none;padding:0}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -114,6 +115,9 @@ footer{color:var(--mute);font-size:11px;margin-top:20px;border-top:1px solid var
  summary::-webkit-details-marker{display:none}
  th,td{padding:1px 3px}
  .wide{overflow:visible}
+ .list{min-width:6em}
+ td.paths{min-width:9em}
+ svg.tl{width:160px}
  .id,.mono{font-size:7.5pt}
  .ts,.list,.small,.st{font-size:7pt}
  tr,.card,svg{break-inside:avoid;page-break-inside:avoid}
@@ -286,7 +290,7 @@ fn chart(requests: &[u64], failures: &[u64], label: &str) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<svg class=\"tl\" width=\"{CHART_W}\" height=\"{CHART_H}\" viewBox=\"0 0 {CHART_W} {CHART_H}\" role=\"img\" aria-label=\"{}\"><title>{}</title><rect class=\"axis\" x=\"0\" y=\"{}\" width=\"{CHART_W}\" height=\"1\"/>",
+        "<svg class=\"tl\" width=\"{CHART_W}\" height=\"{CHART_H}\" viewBox=\"0 0 {CHART_W} {CHART_H}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\"><title>{}</title><rect class=\"axis\" x=\"0\" y=\"{}\" width=\"{CHART_W}\" height=\"1\"/>",
         esc(label),
         esc(label),
         CHART_H - 1.0
@@ -353,10 +357,14 @@ fn timeline_caption(t: &Timeline) -> String {
     };
     let end = timeline_end(t).map_or(String::new(), |e| format!(" to {e}"));
     format!(
-        "From {}{}: {} bars of {} each, every chart scaled to its own busiest bar (the number beside it).",
+        "From {}{}: {} of {} each, every chart scaled to its own busiest bar (the number beside it).",
         esc(&start),
         esc(&end),
-        t.buckets,
+        if t.buckets == 1 {
+            "1 bar".to_string()
+        } else {
+            format!("{} bars", t.buckets)
+        },
         esc(&per)
     )
 }
@@ -530,7 +538,7 @@ fn timeline(o: &mut String, r: &Report) {
                 Some(h) => {
                     let _ = write!(
                         o,
-                        "<td>{}</td><td class=\"n\">{}</td>",
+                        "<td class=\"sts\">{}</td><td class=\"n\">{}</td>",
                         statuses(h),
                         latency(h)
                     );
@@ -670,14 +678,28 @@ fn not_pat(o: &mut String, r: &Report) {
     );
     let _ = write!(
         o,
-        "<p class=\"note\">{} requests presented a Bearer value the PAT plugin could not decode (a JWT, another system's token, garbage): never a token id.</p><table><thead><tr><th class=\"n\">Requests</th><th>IPs</th><th>Paths</th><th>Statuses</th><th>Top User-Agent</th></tr></thead><tbody><tr><td class=\"n\">{}</td><td class=\"list mono\">{}</td><td class=\"list mono\">{}</td><td>{}</td><td class=\"list\">{}</td></tr></tbody></table></details>",
-        num(n.requests),
+        "<p class=\"note\">{} requests presented a Bearer value the PAT plugin could not decode (a JWT, another system's token, garbage): never a token id.</p><table><thead><tr><th class=\"n\">Requests</th><th>IPs</th><th>Paths</th>",
+        num(n.requests)
+    );
+    if n.http.is_some() {
+        o.push_str("<th>Statuses</th><th>Top User-Agent</th>");
+    }
+    let _ = write!(
+        o,
+        "</tr></thead><tbody><tr><td class=\"n\">{}</td><td class=\"list mono\">{}</td><td class=\"list mono\">{}</td>",
         num(n.requests),
         ips(&n.ips),
-        paths(&n.paths),
-        n.http.as_ref().map_or(String::new(), statuses),
-        top_agent(n.http.as_ref())
+        paths(&n.paths)
     );
+    if let Some(h) = &n.http {
+        let _ = write!(
+            o,
+            "<td>{}</td><td class=\"list\">{}</td>",
+            statuses(h),
+            top_agent(Some(h))
+        );
+    }
+    o.push_str("</tr></tbody></table></details>");
 }
 
 fn users(o: &mut String, r: &Report) {

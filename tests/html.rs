@@ -261,7 +261,7 @@ fn two_hundred_tokens_stay_one_compact_file() {
     assert_eq!(doc.select(&sel("#inventory tr.unused")).count(), 1);
     assert!(text.contains("old &amp; forgotten"));
     // Print rules: A4, rows never split.
-    assert!(text.contains("@page{size:A4"));
+    assert!(text.contains("@page{size:A4 landscape"));
     assert!(text.contains("break-inside:avoid"));
     assert_self_contained(&doc, &text.replace("https://jira.example.com", "jira"));
 }
