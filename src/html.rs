@@ -65,7 +65,7 @@ const LIST_ITEMS: usize = 2;
 
 /// Timeline chart size in CSS pixels: small enough for one compact row per token.
 const CHART_W: f64 = 240.0;
-const CHART_H: f64 = 22.0;
+const CHART_H: f64 = 16.0;
 
 const CSS: &str = r#"
 :root{--ok:#2b6cb0;--fail:#c53030;--mute:#666;--line:#ddd;--zebra:#f6f8fa}
