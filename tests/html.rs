@@ -304,3 +304,70 @@ fn chromium_renders_the_page() {
     let head = std::fs::read(&png).unwrap();
     assert_eq!(&head[..8], b"\x89PNG\r\n\x1a\n");
 }
+
+/// A capture's page knows what a summary cannot: the Jira, the profile and the window.
+#[test]
+fn a_capture_writes_its_page_with_jira_profile_and_window() {
+    use jira_patrol::sim::traffic::{self, TrafficOptions};
+    use jira_patrol::sim::{SimConfig, SimJira};
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = common::Homes::new();
+    let page = homes.0.path().join("report.html");
+    let child = common::isolated(homes.0.path())
+        .env("JIRA_URL", sim.url())
+        .env("JIRA_USER", "admin")
+        .env("JIRA_PASSWORD", "admin")
+        .env("JIRA_PATROL_CHECK_EVERY_MS", "300")
+        .args(["capture", "--profile", "pats-trace", "--for", "4s"])
+        .arg("--log")
+        .arg(sim.log_path())
+        .arg("--access-log")
+        .arg(sim.access_log_path())
+        .args(["--format", "html", "--output"])
+        .arg(&page)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    assert!(
+        traffic::wait_for_window(&sim, &stop),
+        "the window never began"
+    );
+    let sent = traffic::run(
+        &sim.url(),
+        &traffic::standard_mix(sim.accounts(), 3),
+        &TrafficOptions::default(),
+    );
+    let (out, err) = common::output(child);
+    assert!(out.status.success(), "{err}");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(
+        out.stdout,
+        text.as_bytes(),
+        "the same page on stdout and in --output"
+    );
+    let doc = Html::parse_document(&text);
+    let header: String = doc.select(&sel("header")).flat_map(|h| h.text()).collect();
+    assert!(header.contains(&sim.url()), "{header}");
+    assert!(header.contains("pats-trace"), "{header}");
+    assert!(header.contains("capture "), "{header}");
+    assert!(header.contains("joined to access log"), "{header}");
+    assert!(
+        doc.select(&sel("#timeline .st")).next().is_some(),
+        "statuses beside the charts"
+    );
+    for (id, t) in &sent.by_token_id {
+        if t.ok > 0 {
+            assert!(
+                doc.select(&sel(&format!("#tokens tr[data-token=\"{id}\"]")))
+                    .next()
+                    .is_some(),
+                "token {id} in the page"
+            );
+        }
+    }
+    assert!(doc.select(&sel("#timeline svg.tl")).next().is_some());
+    assert_self_contained(&doc, &text.replace(&sim.url(), "jira"));
+}
