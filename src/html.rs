@@ -23,7 +23,8 @@ pub struct HtmlMeta {
 }
 
 impl HtmlMeta {
-    /// Stamped with the current local time.
+    /// All a summary can say about itself: when it was made (its window comes from the
+    /// requests seen).
     pub fn now() -> Self {
         HtmlMeta {
             generated_at: Some(
@@ -839,7 +840,8 @@ fn inventory(o: &mut String, r: &Report) {
     o.push_str("</details>");
 }
 
-/// The whole report as one HTML document.
+/// The whole page, built in memory first: formatting cannot fail, so the one error left
+/// is the write's, and a page is written whole or the command fails.
 pub fn html(r: &Report, meta: &HtmlMeta, out: &mut dyn Write) -> io::Result<()> {
     let mut o = String::with_capacity(64 * 1024 + r.tokens.len() * 4096);
     let title = meta
