@@ -279,7 +279,7 @@ fn chromium_renders_the_page() {
     std::fs::write(&page, render(&big_report())).unwrap();
     let png = dir.path().join("report.png");
     let profile = dir.path().join("profile");
-    let status = std::process::Command::new(chromium)
+    let mut child = std::process::Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -297,8 +297,20 @@ fn chromium_renders_the_page() {
         .arg(format!("file://{}", page.display()))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
+        .spawn()
         .unwrap();
+    // A headless browser that hangs must fail the test, not stall the suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish in 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert!(status.success(), "chromium: {status}");
     let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
     assert!(size > 50_000, "a near-empty screenshot: {size} bytes");
