@@ -193,6 +193,7 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let profile_name = opts.profile.name.clone();
     let outcome = capture::run(&client, opts, sig)?;
     if let Some(a) = &outcome.report.access_log {
         super::access::say_join(a, None);
@@ -215,7 +216,8 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
         None => print_volume(&outcome.report, rotation.as_ref(), keep, &args),
     }
     let mut text = Vec::new();
-    render(&outcome.report, &args, &mut text)?;
+    let meta = crate::html::HtmlMeta::capture(client.base_url(), &profile_name, outcome.elapsed);
+    render(&outcome.report, &args, &meta, &mut text)?;
     std::io::stdout()
         .write_all(&text)
         .context("writing the summary")?;
@@ -675,7 +677,12 @@ fn print_volume(
     }
 }
 
-fn render(r: &Report, args: &CaptureArgs, out: &mut Vec<u8>) -> Result<()> {
+fn render(
+    r: &Report,
+    args: &CaptureArgs,
+    meta: &crate::html::HtmlMeta,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     match args.format {
         SummaryFormat::Table => report::table(r, out, crate::format::table_width(args.wide))?,
         SummaryFormat::Json => report::json(r, out)?,
@@ -686,6 +693,7 @@ fn render(r: &Report, args: &CaptureArgs, out: &mut Vec<u8>) -> Result<()> {
             }
         }
         SummaryFormat::Sql => report::sql(r, args.dialect, out)?,
+        SummaryFormat::Html => crate::html::html(r, meta, out)?,
         // Events were streamed as they came.
         SummaryFormat::Jsonl => {}
     }

@@ -23,6 +23,8 @@ pub enum SummaryFormat {
     Jsonl,
     /// The SELECT that fetches the seen tokens' database rows
     Sql,
+    /// One self-contained page to read, send or print
+    Html,
 }
 
 /// Which requests to keep, by who made them.
@@ -121,6 +123,9 @@ pub struct SummarizeArgs {
     /// pattern, and its Tomcat version the unit of %D
     #[arg(long, value_name = "DIR")]
     pub jira_install: Option<PathBuf>,
+    /// Write the report to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
@@ -147,8 +152,14 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     };
     let mut scanner = Scanner::new(zone);
     let mut summary = Summary::new();
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot write --output {}", p.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, sink);
     let mut write_err: Option<io::Error> = None;
     let mut join_err: Option<anyhow::Error> = None;
     let jsonl = args.format == SummaryFormat::Jsonl;
@@ -205,6 +216,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             }
         }
         SummaryFormat::Sql => report::sql(&rep, args.dialect, &mut out)?,
+        SummaryFormat::Html => crate::html::html(&rep, &crate::html::HtmlMeta::now(), &mut out)?,
         SummaryFormat::Jsonl => {}
     }
     out.flush().context("writing the report")?;
