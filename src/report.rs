@@ -480,6 +480,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             a.duration_unit.name()
         )?;
     }
+    crate::inventory::table(r, out, width)?;
     Ok(())
 }
 
