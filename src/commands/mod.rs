@@ -16,6 +16,7 @@ pub mod setup;
 pub mod sim;
 pub mod summarize;
 pub mod token_id;
+pub mod tokens;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -46,6 +47,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Rotation(a) => config::run_rotation(a),
         Command::Setup(a) => setup::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Tokens(a) => tokens::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

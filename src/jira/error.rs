@@ -77,7 +77,7 @@ pub enum JiraError {
     TokenSearchForbidden { user: String },
 
     /// The token search answered its invalid-licence error: it exists on Data Center only.
-    #[error("this Jira is not licensed as Data Center ({message}), and only Data Center lists every user's personal access tokens; on Server each user sees their own under Profile > Personal Access Tokens")]
+    #[error("only Jira Data Center lists every user's personal access tokens, and this Jira's licence is not Data Center (Jira says: {message}); on Server each user sees their own under Profile > Personal Access Tokens")]
     ServerLicence { message: String },
 
     #[error("HTTP error talking to {url}: {reason}")]

@@ -134,7 +134,9 @@ impl Client {
         let message = jira_message(&a.body);
         let lower = message.to_ascii_lowercase();
         if lower.contains("licen") {
-            return JiraError::ServerLicence { message };
+            return JiraError::ServerLicence {
+                message: message.trim_end_matches('.').to_string(),
+            };
         }
         match a.status {
             StatusCode::UNAUTHORIZED => JiraError::AuthFailed {
