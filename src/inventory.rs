@@ -153,3 +153,84 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         "(Jira writes the last use in batches about every minute.)"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{Summary, TokenReport};
+
+    fn seen(token_id: &str, user_key: &str, name: &str, db_id: Option<u64>) -> TokenReport {
+        let mut t: TokenReport = serde_json::from_value(serde_json::json!({
+            "token_id": token_id, "name": name, "user_key": user_key, "username": null,
+            "created_at": null, "expires_at": null, "expires": "unknown", "requests": 1,
+            "failures": 0, "first_seen": null, "last_seen": null, "ips": [], "paths": []
+        }))
+        .unwrap();
+        t.db_id = db_id;
+        t
+    }
+
+    fn listed(id: u64, user_key: &str, name: &str, last_used_secs: Option<i64>) -> SearchedToken {
+        SearchedToken {
+            id,
+            name: name.into(),
+            user_key: user_key.into(),
+            username: Some(user_key.to_lowercase()),
+            full_name: None,
+            created_at: None,
+            last_accessed_at: last_used_secs.map(|s| Timestamp::from_second(s).unwrap()),
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn matches_by_database_id_then_owner_and_name_and_leaves_out_the_self_check() {
+        let mut r = Summary::new().report(Vec::new(), &Default::default());
+        r.tokens = vec![
+            seen("111111111111", "admin", "renamed since", Some(1)),
+            seen("222222222222", "JIRAUSER10100", "bridge", None),
+            seen("333333333333", "admin", "twin", None),
+        ];
+        let inv = build(
+            &mut r,
+            &[
+                listed(1, "admin", "old name", Some(100)),
+                listed(2, "JIRAUSER10100", "bridge", Some(50)),
+                listed(3, "admin", "twin", None),
+                listed(4, "admin", "twin", None),
+                listed(5, "JIRAUSER10100", "unused late", Some(300)),
+                listed(6, "JIRAUSER10100", "unused never", None),
+                listed(7, "admin", SELF_CHECK_TOKEN, None),
+            ],
+        );
+        assert_eq!(r.tokens[1].db_id, Some(2), "found by owner and name");
+        assert_eq!(r.tokens[2].db_id, None, "two candidates: no guess");
+        assert_eq!(inv.tokens, 6, "the self-check's token is not counted");
+        let ids: Vec<u64> = inv.unused.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [6, 5], "never used first, then oldest use");
+        let note = inv.note.unwrap();
+        assert!(note.contains("batches about every minute"), "{note}");
+        assert!(note.contains("2 token(s) share owner and name"), "{note}");
+        assert_eq!(
+            inv.unused[1].last_accessed_at.as_deref(),
+            Some("1970-01-01T00:05:00Z")
+        );
+    }
+
+    #[test]
+    fn the_section_says_how_many_of_all_were_not_used() {
+        let mut r = Summary::new().report(Vec::new(), &Default::default());
+        r.inventory = Some(build(
+            &mut r.clone(),
+            &[listed(9, "admin", "idle bot", None)],
+        ));
+        let mut out = Vec::new();
+        table(&r, &mut out, None).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("Tokens not used in the window (1 of 1)"),
+            "{text}"
+        );
+        assert!(text.contains("idle bot"), "{text}");
+    }
+}
