@@ -20,8 +20,19 @@ pub const BATCH_NOTE: &str = "last_accessed_at is written by Jira in batches abo
 /// caller: it becomes `inventory.note` and a note on stderr, since the report stands
 /// without it.
 pub fn attach(client: &Client, report: &mut Report) {
+    attach_for_users(client, report, &[]);
+}
+
+/// [`attach`] for a report limited to these users (user keys or login names; empty = all):
+/// the other users' tokens were left out of the report, not unused, so they are left out
+/// of the inventory too.
+pub fn attach_for_users(client: &Client, report: &mut Report, users: &[String]) {
     match client.search_tokens() {
-        Ok(tokens) => {
+        Ok(mut tokens) => {
+            if !users.is_empty() {
+                let hit = |v: &str| users.iter().any(|u| u.eq_ignore_ascii_case(v));
+                tokens.retain(|t| hit(&t.user_key) || t.username.as_deref().is_some_and(hit));
+            }
             report.inventory = Some(build(report, &tokens));
         }
         Err(e) => unavailable(report, &e.to_string()),

@@ -455,6 +455,32 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
     );
     assert!(text.contains("legacy sync"), "{text}");
 
+    // With --user, the other users' tokens were filtered out, not unused.
+    let out = cmd(
+        &sim.url(),
+        &homes,
+        "admin",
+        &[
+            "summarize",
+            &log,
+            "--format",
+            "json",
+            "--inventory",
+            "--user",
+            "jdoe",
+        ],
+    )
+    .output()
+    .unwrap();
+    let j = json(&out);
+    let owners: BTreeSet<&str> = j["inventory"]["unused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(owners, BTreeSet::from(["jdoe"]), "{j}");
+
     // Without --inventory, no look-up at all.
     let out = cmd(
         &sim.url(),

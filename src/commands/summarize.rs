@@ -196,7 +196,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     }
     if args.inventory && !jsonl {
         match super::conn::ConnArgs::from_env().connect() {
-            Ok(client) => crate::inventory::attach(&client, &mut rep),
+            Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
             Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
         }
     }
