@@ -95,6 +95,12 @@ pub fn build(report: &mut Report, tokens: &[SearchedToken]) -> Inventory {
             "; {ambiguous} token(s) share owner and name with a token seen without its database id, and are not listed as unused"
         ));
     }
+    if !report.failed_token_ids.is_empty() {
+        note.push_str(&format!(
+            "; {} token id(s) only failed in the window and cannot be linked to this list (Jira's REST never shows token ids): a token listed as unused may have been tried without success",
+            report.failed_token_ids.len()
+        ));
+    }
     Inventory {
         tokens: all.len() as u64,
         unused: unused.into_iter().map(entry).collect(),
