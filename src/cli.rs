@@ -51,6 +51,8 @@ pub enum Command {
     Man(commands::completions::ManArgs),
     /// Run the simulated Jira (for demos and tests)
     Sim(commands::sim::SimArgs),
+    /// List every personal access token in Jira, used or not (System Administrator, Data Center)
+    Tokens(commands::tokens::TokensArgs),
 }
 
 #[cfg(test)]

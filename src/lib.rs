@@ -11,6 +11,7 @@ pub mod commands; // the edge: one module per sub-command, anyhow with context
 pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that differs
 pub mod format; // output formats shared by every report (table, json, csv, jsonl)
 pub mod html; // --format html: one self-contained file to read, mail and print
+pub mod inventory; // every token in Jira beside a report: matched to the seen ones, the rest listed
 pub mod jira; // HTTP client for Jira's admin actions (logging page, websudo, XSRF)
 pub mod journal; // crash-safe record of levels changed, replayed by `restore`
 pub mod level; // log4j level names, validated (Jira turns unknown names into DEBUG)

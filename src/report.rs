@@ -582,6 +582,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             ),
         )?;
     }
+    crate::inventory::table(r, out, width)?;
     Ok(())
 }
 

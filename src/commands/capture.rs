@@ -76,6 +76,10 @@ pub struct CaptureArgs {
     /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
     #[arg(long)]
     pub tz: Option<String>,
+    /// Leave out the inventory (every token in Jira, the unused ones listed), looked up
+    /// after the window; it needs a System Administrator on Data Center
+    #[arg(long)]
+    pub no_inventory: bool,
     #[command(flatten)]
     pub self_check: SelfCheckArgs,
     #[command(flatten)]
@@ -194,7 +198,7 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
             .join(", ")
     );
     let profile_name = opts.profile.name.clone();
-    let outcome = capture::run(&client, opts, sig)?;
+    let mut outcome = capture::run(&client, opts, sig)?;
     if let Some(a) = &outcome.report.access_log {
         super::access::say_join(a, None);
     }
@@ -214,6 +218,9 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
             print_guard_advice(t, window, rotation.as_ref(), &args);
         }
         None => print_volume(&outcome.report, rotation.as_ref(), keep, &args),
+    }
+    if !args.no_inventory && args.format != SummaryFormat::Jsonl {
+        crate::inventory::attach(&client, &mut outcome.report);
     }
     let mut text = Vec::new();
     let meta = crate::html::HtmlMeta::capture(client.base_url(), &profile_name, outcome.elapsed);

@@ -48,6 +48,21 @@ fn env_secret(name: &str) -> Option<Secret> {
 }
 
 impl ConnArgs {
+    /// The connection the environment configures (JIRA_URL, JIRA_TOKEN or JIRA_USER and
+    /// JIRA_PASSWORD, else the saved setup), for a command whose own flags cannot carry
+    /// `--url`/`--user` (`summarize --user` filters requests).
+    pub fn from_env() -> ConnArgs {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        ConnArgs {
+            url: var("JIRA_URL"),
+            token_file: None,
+            ca_cert: None,
+            user: var("JIRA_USER"),
+            saved_secret_env: None,
+            timeout: 30,
+        }
+    }
+
     /// Build a client from the arguments and environment. Prompts (hidden) only when stdin
     /// is a terminal; otherwise fails at once saying which variable to set.
     pub fn connect(&self) -> anyhow::Result<Client> {

@@ -35,6 +35,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         // Small enough to rotate during the window: the capture follows it through.
         log_max_bytes: 256 * 1024,
         log_backups: 50,
+        // Licensed as Data Center, so that the report shows the token inventory.
+        data_center: true,
         ..SimConfig::default()
     })
     .context("cannot start the simulated Jira")?;

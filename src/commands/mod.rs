@@ -17,6 +17,7 @@ pub mod setup;
 pub mod sim;
 pub mod summarize;
 pub mod token_id;
+pub mod tokens;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -49,6 +50,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Completions(a) => completions::run_completions(a),
         Command::Man(a) => completions::run_man(a),
         Command::Sim(a) => sim::run(a),
+        Command::Tokens(a) => tokens::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

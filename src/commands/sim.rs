@@ -26,6 +26,10 @@ pub struct SimArgs {
     /// Act as a Data Center node with this id (X-ANODEID)
     #[arg(long, value_name = "ID")]
     pub node_id: Option<String>,
+    /// Act as a one-node Data Center (licence and serverInfo) without a node id: the
+    /// token search then answers, as `jira-patrol tokens` needs
+    #[arg(long)]
+    pub data_center: bool,
     /// Serve HTTPS with the built-in test certificate (not trusted by default)
     #[arg(long)]
     pub tls: bool,
@@ -85,6 +89,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         pat_websudo_exempt: args.pat_websudo_exempt,
         basic_auth: !args.no_basic_auth,
         node_id: args.node_id.clone(),
+        data_center: args.data_center,
         tls: args.tls.then(TlsIdentity::test_identity),
         log_max_bytes: args.log_max_bytes,
         log_backups: args.log_backups,

@@ -126,6 +126,11 @@ pub struct SummarizeArgs {
     /// Write the report to this file instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Add Jira's token inventory (every token; those not seen are listed) over the
+    /// connection of JIRA_URL and JIRA_TOKEN or JIRA_USER/JIRA_PASSWORD (or the saved
+    /// setup); needs a System Administrator on Data Center
+    #[arg(long)]
+    pub inventory: bool,
 }
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
@@ -203,6 +208,12 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let mut rep = summary.report(run.files, scanner.stats());
     if let Some(j) = &joins {
         j.report(&mut rep);
+    }
+    if args.inventory && !jsonl {
+        match super::conn::ConnArgs::from_env().connect() {
+            Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
+            Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
+        }
     }
     match args.format {
         SummaryFormat::Table => {

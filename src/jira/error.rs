@@ -72,6 +72,14 @@ pub enum JiraError {
     #[error("Jira accepted {logger} = {wanted}, but Jira's logging page does not show this logger, so the level cannot be read back\nits level before the change was not visible either: check the log it writes to, and set it back by hand if needed")]
     HiddenLogger { logger: String, wanted: Level },
 
+    /// The token search answered 403: only System Administrators see every user's tokens.
+    #[error("'{user}' may not list every user's personal access tokens: Jira allows that only to System Administrators; use an account with the System Administrators global permission")]
+    TokenSearchForbidden { user: String },
+
+    /// The token search answered its invalid-licence error: it exists on Data Center only.
+    #[error("only Jira Data Center lists every user's personal access tokens, and this Jira's licence is not Data Center (Jira says: {message}); on Server each user sees their own under Profile > Personal Access Tokens")]
+    ServerLicence { message: String },
+
     #[error("HTTP error talking to {url}: {reason}")]
     Http { url: String, reason: String },
 }

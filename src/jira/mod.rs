@@ -10,6 +10,7 @@ mod error;
 mod page;
 mod pat;
 mod record;
+mod search;
 
 pub use error::{JiraError, SsoStage};
 pub use page::{
@@ -18,6 +19,7 @@ pub use page::{
 };
 pub use pat::{PatError, ProbeAnswer, Revoked, TempToken};
 pub use record::{Exchange, Recording};
+pub use search::{SearchedToken, SEARCH_PAGE_SIZE, TOKEN_SEARCH};
 
 use crate::level::Level;
 use crate::secret::Secret;

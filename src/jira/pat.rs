@@ -165,7 +165,7 @@ impl Client {
 
     /// A REST call on the password session, logging in again once if it expired. A PAT-only
     /// client sends its token instead (whether Jira lets a token manage tokens is [U]).
-    fn session_call(
+    pub(super) fn session_call(
         &self,
         method: Method,
         path: &str,
@@ -193,7 +193,7 @@ impl Client {
     }
 }
 
-fn refused(action: &'static str, a: &super::Answer) -> PatError {
+pub(super) fn refused(action: &'static str, a: &super::Answer) -> PatError {
     PatError::Refused {
         action,
         status: a.status.as_u16(),
@@ -202,7 +202,7 @@ fn refused(action: &'static str, a: &super::Answer) -> PatError {
 }
 
 /// Jira's own words from an error body (`errorMessages`, `message`), else a short excerpt.
-fn jira_message(body: &str) -> String {
+pub(super) fn jira_message(body: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let from_json = v["errorMessages"]
         .as_array()

@@ -39,6 +39,9 @@ pub enum Outcome {
 /// What the TokenDTO line tells about a token (database fields, as logged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenInfo {
+    /// The database row id (`TokenDTO(id=..)`): what joins a seen token to the inventory
+    /// of Jira's token search, which never shows the token id.
+    pub db_id: Option<u64>,
     pub name: String,
     pub created_at: Option<Ts>,
     pub last_accessed_at: Option<Ts>,
@@ -295,6 +298,7 @@ fn apply_dto(r: &mut Request, d: &TokenDto<'_>, offset_min: i16) {
     r.user_key = Some(lossy(d.user_key));
     let db_time = |b: &[u8]| super::time::parse_db_time(&String::from_utf8_lossy(b), offset_min);
     r.info = Some(TokenInfo {
+        db_id: std::str::from_utf8(d.id).ok().and_then(|v| v.parse().ok()),
         name: lossy(d.name),
         created_at: db_time(d.created_at),
         last_accessed_at: db_time(d.last_accessed_at),

@@ -67,6 +67,8 @@ pub enum PatMessage<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TokenDto<'a> {
+    /// The database row id (`id=`): the key REST's token search shows (jira-facts §5).
+    pub id: &'a [u8],
     pub user_key: &'a [u8],
     pub token_id: &'a [u8],
     pub name: &'a [u8],
@@ -148,6 +150,11 @@ fn parse_dto(rest: &[u8]) -> Option<TokenDto<'_>> {
     let created_at = &body[ca + 12..];
     let body = &body[..ca];
     let uk = find(body, b", userKey=")? + 10;
+    // `id=` comes first and is machine-made; a missing or odd one leaves it empty.
+    let id = body[..uk - 10]
+        .strip_prefix(b"id=")
+        .filter(|v| !v.is_empty() && v.iter().all(u8::is_ascii_digit))
+        .unwrap_or_default();
     let hs = uk + find(&body[uk..], b", hashedToken=")?;
     let user_key = &body[uk..hs];
     let ti = hs + find(&body[hs..], b", tokenId=")? + 10;
@@ -157,6 +164,7 @@ fn parse_dto(rest: &[u8]) -> Option<TokenDto<'_>> {
         return None;
     }
     Some(TokenDto {
+        id,
         user_key,
         token_id,
         name: &body[nm + 7..],
@@ -221,6 +229,7 @@ mod tests {
             panic!("not a dto")
         };
         assert_eq!(d.token_id, b"012345678901");
+        assert_eq!(d.id, b"2");
         assert_eq!(d.user_key, b"admin");
         assert_eq!(d.name, "ci, deploy (prod)=1, createdAt=x é)".as_bytes());
         assert_eq!(d.created_at, b"2022-10-11 14:51:57.933");

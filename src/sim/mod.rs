@@ -12,7 +12,8 @@
 //!   (or 403 "disabled"), `Authorization: Bearer` PATs (a failing PAT goes on anonymous).
 //! - `GET /rest/api/2/{serverInfo,myself,search,project,issue/KEY}` (`issue/BOOM-1` = 500
 //!   with a stack trace in the log), `GET /status`.
-//! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search` on DC).
+//! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search`: System
+//!   Administrators on Data Center, paged, `sortBy` required).
 //! - `/secure/admin/ViewLogging.jspa`, `ConfigureLogging.jspa` (GET or POST), websudo form
 //!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers; the
 //!   logging page's "mark logs" form (`id="login-form"`) and its hidden loggers (SQL, SOAP,
@@ -108,6 +109,12 @@ pub struct SimConfig {
     pub tls: Option<TlsIdentity>,
     /// Data Center node id: sent as `X-ANODEID`, makes the deployment type "DataCenter".
     pub node_id: Option<String>,
+    /// A Data Center licence without a node id (a one-node Data Center): the deployment
+    /// type is "DataCenter" and the token search answers. A node id implies it.
+    pub data_center: bool,
+    /// Most tokens one page of the token search holds, whatever `limit` asks (tests make
+    /// it small to see paging).
+    pub token_search_max_page: usize,
     /// Jira version reported by serverInfo; below 8.1 log dates have no `+hhmm` offset.
     pub version: String,
     /// Server time zone offset used in log dates (minutes east of UTC).
@@ -185,6 +192,8 @@ impl Default for SimConfig {
             rotation: RotationMode::Rename,
             tls: None,
             node_id: None,
+            data_center: false,
+            token_search_max_page: 100,
             version: "9.12.2".into(),
             utc_offset_minutes: 0,
             batch_interval: Duration::from_secs(60),

@@ -1533,7 +1533,7 @@ impl State {
             .map(|p| p.parse().unwrap_or(0))
             .collect();
         let num = |i: usize| v.get(i).copied().unwrap_or(0);
-        let dc = self.cfg.node_id.is_some();
+        let dc = self.data_center();
         Reply::json(
             200,
             json!({
@@ -1882,36 +1882,7 @@ impl State {
                 Reply::json(200, Value::Array(list))
             }
             ("POST", "") => self.create_token(req, ctx, &user),
-            ("POST", "search") => {
-                if !user.admin {
-                    return Reply::errors(403, "You are not a system administrator.");
-                }
-                if self.cfg.node_id.is_none() {
-                    return Reply::errors(404, "Token search is available on Data Center only.");
-                }
-                let values: Vec<Value> = self
-                    .shared
-                    .tokens
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .map(|t| {
-                        let mut v = token_json(t);
-                        let owner = self.users.iter().find(|u| u.key == t.user_key);
-                        v["userProfileResource"] = json!({
-                            "userKey": t.user_key,
-                            "username": owner.map(|u| u.name.clone()),
-                            "fullName": owner.map(|u| u.display_name.clone()),
-                            "email": owner.map(|u| u.email.clone()),
-                        });
-                        v
-                    })
-                    .collect();
-                Reply::json(
-                    200,
-                    json!({"values": values, "page": 1, "size": values.len(), "isLastPage": true, "totalPages": 1}),
-                )
-            }
+            ("POST", "search") => self.search_tokens(req, &user),
             (m, id) => {
                 let Ok(id) = id.parse::<u64>() else {
                     return Reply::errors(404, "Token not found");
@@ -1940,6 +1911,89 @@ impl State {
                 }
             }
         }
+    }
+
+    /// `POST /rest/pat/latest/tokens/search` as the plugin serves it (jira-facts §5): System
+    /// Administrators only (403), Data Center only (an invalid-licence error, guessed as 403
+    /// with a message naming the licence), a valid `sortBy` in the JSON body (400 without
+    /// one). Paging is guessed: `page` (from 0) and `limit` as query parameters or body
+    /// fields, `limit` capped at [`SimConfig::token_search_max_page`]; the answer is
+    /// `{values, page, size, isLastPage, totalPages}`. `lastAccessedAt` is what the batcher
+    /// job last wrote, as in Jira's database.
+    fn search_tokens(&self, req: &Req, user: &SimUser) -> Reply {
+        if !user.admin {
+            return Reply::errors(403, "You are not a system administrator.");
+        }
+        if !self.data_center() {
+            return Reply::errors(
+                403,
+                "Invalid license: searching all users' tokens requires a Data Center license.",
+            );
+        }
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        const SORTS: [&str; 5] = [
+            "createdAt",
+            "expiringAt",
+            "lastAccessedAt",
+            "name",
+            "userKey",
+        ];
+        let Some(sort) = body["sortBy"].as_str().filter(|s| SORTS.contains(s)) else {
+            return Reply::errors(
+                400,
+                &format!(
+                    "Invalid sortBy value: {}. Valid values: {}",
+                    body["sortBy"],
+                    SORTS.join(", ")
+                ),
+            );
+        };
+        let number = |name: &str| {
+            req.param(name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .or_else(|| body[name].as_u64())
+        };
+        let page = number("page").unwrap_or(0) as usize;
+        let limit = (number("limit").unwrap_or(50) as usize)
+            .clamp(1, self.cfg.token_search_max_page.max(1));
+        let mut tokens = self.shared.tokens.lock().unwrap().clone();
+        tokens.sort_by(|a, b| {
+            let by = match sort {
+                "createdAt" => a.created_at.cmp(&b.created_at),
+                "expiringAt" => a.expiring_at.cmp(&b.expiring_at),
+                "lastAccessedAt" => a.last_accessed_at.cmp(&b.last_accessed_at),
+                "name" => a.name.cmp(&b.name),
+                _ => a.user_key.cmp(&b.user_key),
+            };
+            by.then(a.id.cmp(&b.id))
+        });
+        let total_pages = tokens.len().div_ceil(limit);
+        let values: Vec<Value> = tokens
+            .iter()
+            .skip(page.saturating_mul(limit))
+            .take(limit)
+            .map(|t| {
+                let mut v = token_json(t);
+                let owner = self.users.iter().find(|u| u.key == t.user_key);
+                v["userProfileResource"] = json!({
+                    "userKey": t.user_key,
+                    "username": owner.map(|u| u.name.clone()),
+                    "fullName": owner.map(|u| u.display_name.clone()),
+                    "email": owner.map(|u| u.email.clone()),
+                });
+                v
+            })
+            .collect();
+        Reply::json(
+            200,
+            json!({"values": values, "page": page, "size": limit,
+                   "isLastPage": page + 1 >= total_pages, "totalPages": total_pages}),
+        )
+    }
+
+    /// Data Center: a node id, or the licence flag of a single node.
+    fn data_center(&self) -> bool {
+        self.cfg.data_center || self.cfg.node_id.is_some()
     }
 
     fn create_token(&self, req: &Req, ctx: &mut Ctx, user: &SimUser) -> Reply {

@@ -125,6 +125,8 @@ struct TokenStats {
     name: Option<String>,
     user_key: Option<String>,
     username: Option<String>,
+    /// `TokenDTO(id=..)`, the database id.
+    db_id: Option<u64>,
     created_at: Option<Ts>,
     expiry: Expiry,
     requests: u64,
@@ -257,6 +259,9 @@ impl Summary {
             if !info.name.is_empty() {
                 t.name = Some(info.name.clone());
             }
+            if info.db_id.is_some() {
+                t.db_id = info.db_id;
+            }
             if info.created_at.is_some() {
                 t.created_at = info.created_at;
             }
@@ -310,7 +315,7 @@ impl Summary {
                 failure_reasons: t.reasons.reasons(),
                 peak_per_minute: t.minutes.peak().map_or(0, |p| p.1),
                 activity: Activity::default(),
-                db_id: None,
+                db_id: t.db_id,
                 http: t.http.report(),
             });
         }

@@ -1,0 +1,253 @@
+//! `jira-patrol tokens`: every personal access token in Jira, used or not, from its token
+//! search (System Administrators on Data Center, jira-facts §5): owner, name, created,
+//! expires, last used, days idle. A capture sees only the tokens used in its window; this
+//! is the list to hold it against (which tokens nobody uses, which expire soon).
+
+use super::config::parse_keep;
+use super::conn::ConnArgs;
+use crate::format::{Cell, OutputFormat, Records};
+use crate::inventory::time;
+use crate::jira::SearchedToken;
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct TokensArgs {
+    /// Only tokens of this user (user key or login name); repeatable
+    #[arg(long = "user", value_name = "USER")]
+    pub users: Vec<String>,
+    /// Only tokens not used for this long (never-used ones count from their creation),
+    /// e.g. 90d, 12w
+    #[arg(long, value_name = "AGE")]
+    pub unused_for: Option<String>,
+    /// Only tokens that expire within this time, e.g. 30d (expired ones included)
+    #[arg(long, value_name = "AGE")]
+    pub expiring_within: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Jira base URL, e.g. https://jira.example.com (or JIRA_URL)
+    #[arg(long, env = "JIRA_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Read the personal access token from this file (instead of JIRA_TOKEN)
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) for Jira's TLS, besides the built-in roots
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Jira user name to log in as (password from JIRA_PASSWORD or a prompt); `--user`
+    /// filters tokens here
+    #[arg(long, env = "JIRA_USER", value_name = "NAME")]
+    pub login: Option<String>,
+    /// Seconds to wait for each answer from Jira
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+impl TokensArgs {
+    /// The shared connection arguments; the login flag is `--login` here because `--user`
+    /// filters by owner, as in `summarize`.
+    fn conn(&self) -> ConnArgs {
+        ConnArgs {
+            url: self.url.clone(),
+            token_file: self.token_file.clone(),
+            ca_cert: self.ca_cert.clone(),
+            user: self.login.clone(),
+            saved_secret_env: None,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// An age like `90d`, `12w`, `36h`; a bare number is days.
+fn parse_age(flag: &str, s: &str) -> anyhow::Result<Duration> {
+    let t = s.trim();
+    let with_unit = if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
+        format!("{t}d")
+    } else {
+        t.to_string()
+    };
+    parse_keep(&with_unit).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+}
+
+/// Which tokens to show.
+struct Filter {
+    users: Vec<String>,
+    unused_for: Option<SignedDuration>,
+    expiring_within: Option<SignedDuration>,
+}
+
+impl Filter {
+    fn accepts(&self, t: &SearchedToken, now: Timestamp) -> bool {
+        if !self.users.is_empty() {
+            let hit = |v: Option<&str>| {
+                v.is_some_and(|v| self.users.iter().any(|u| u.eq_ignore_ascii_case(v)))
+            };
+            if !hit(Some(&t.user_key)) && !hit(t.username.as_deref()) {
+                return false;
+            }
+        }
+        if let Some(age) = self.unused_for {
+            match idle_since(t) {
+                Some(since) if now.duration_since(since) >= age => {}
+                Some(_) => return false,
+                // No date at all: it cannot be shown to be idle that long.
+                None => return false,
+            }
+        }
+        if let Some(within) = self.expiring_within {
+            match t.expires_at {
+                Some(at) if at.duration_since(now) <= within => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Since when a token is idle: its last use, else its creation.
+fn idle_since(t: &SearchedToken) -> Option<Timestamp> {
+    t.last_accessed_at.or(t.created_at)
+}
+
+pub fn run(args: TokensArgs) -> anyhow::Result<()> {
+    let to_signed = |d: Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX);
+    let filter = Filter {
+        users: args.users.clone(),
+        unused_for: args
+            .unused_for
+            .as_deref()
+            .map(|s| parse_age("--unused-for", s))
+            .transpose()?
+            .map(to_signed),
+        expiring_within: args
+            .expiring_within
+            .as_deref()
+            .map(|s| parse_age("--expiring-within", s))
+            .transpose()?
+            .map(to_signed),
+    };
+    let client = args.conn().connect()?;
+    let mut tokens = client.search_tokens()?;
+    let now = Timestamp::now();
+    tokens.retain(|t| filter.accepts(t, now));
+    tokens.sort_by(|a, b| {
+        let owner = |t: &SearchedToken| t.username.as_deref().unwrap_or(&t.user_key).to_lowercase();
+        owner(a)
+            .cmp(&owner(b))
+            .then(a.created_at.cmp(&b.created_at))
+            .then(a.id.cmp(&b.id))
+    });
+    let records = records(&tokens, now, args.format == OutputFormat::Table);
+    let mut out = Vec::new();
+    records.render(args.format, &mut out)?;
+    if args.format == OutputFormat::Table {
+        writeln!(
+            out,
+            "{} token(s). Jira writes the last use in batches about every minute.",
+            tokens.len()
+        )?;
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(&out)
+        .context("writing the token list")?;
+    Ok(())
+}
+
+/// One row per token. Tables say `never` where JSON and CSV leave the value empty (`null`,
+/// `-`): a machine reads the absence, a person reads the word.
+fn records(tokens: &[SearchedToken], now: Timestamp, human: bool) -> Records {
+    let mut r = Records::new(
+        "tokens",
+        &[
+            "id",
+            "user_key",
+            "username",
+            "name",
+            "created_at",
+            "expires_at",
+            "last_accessed_at",
+            "days_idle",
+        ],
+    );
+    let never = |c: Option<String>| match (c, human) {
+        (Some(s), _) => Cell::Text(s),
+        (None, true) => Cell::Text("never".into()),
+        (None, false) => Cell::Null,
+    };
+    for t in tokens {
+        let idle = idle_since(t).map(|s| now.duration_since(s).as_secs().max(0) / 86_400);
+        r.push(vec![
+            t.id.into(),
+            t.user_key.as_str().into(),
+            t.username.clone().into(),
+            t.name.as_str().into(),
+            t.created_at.map(time).into(),
+            never(t.expires_at.map(time)),
+            never(t.last_accessed_at.map(time)),
+            idle.into(),
+        ]);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(last: Option<i64>, created: i64, expires: Option<i64>) -> SearchedToken {
+        let now = Timestamp::now();
+        let days = |d: i64| now - SignedDuration::from_hours(24 * d);
+        SearchedToken {
+            id: 1,
+            name: "t".into(),
+            user_key: "JIRAUSER10100".into(),
+            username: Some("jdoe".into()),
+            full_name: None,
+            created_at: Some(days(created)),
+            last_accessed_at: last.map(days),
+            expires_at: expires.map(|d| now + SignedDuration::from_hours(24 * d)),
+        }
+    }
+
+    #[test]
+    fn filters_by_owner_idleness_and_expiry() {
+        let now = Timestamp::now();
+        let f = |users: &[&str], unused: Option<i64>, expiring: Option<i64>| Filter {
+            users: users.iter().map(|u| u.to_string()).collect(),
+            unused_for: unused.map(|d| SignedDuration::from_hours(24 * d)),
+            expiring_within: expiring.map(|d| SignedDuration::from_hours(24 * d)),
+        };
+        let used_lately = token(Some(2), 400, Some(100));
+        let never_used_old = token(None, 200, None);
+        assert!(f(&["JDOE"], None, None).accepts(&used_lately, now));
+        assert!(f(&["JIRAUSER10100"], None, None).accepts(&used_lately, now));
+        assert!(!f(&["admin"], None, None).accepts(&used_lately, now));
+        assert!(!f(&[], Some(90), None).accepts(&used_lately, now));
+        assert!(f(&[], Some(90), None).accepts(&never_used_old, now));
+        assert!(!f(&[], None, Some(30)).accepts(&used_lately, now));
+        assert!(f(&[], None, Some(120)).accepts(&used_lately, now));
+        assert!(
+            !f(&[], None, Some(3650)).accepts(&never_used_old, now),
+            "a token that never expires never expires within anything"
+        );
+        assert!(f(&[], None, Some(1)).accepts(&token(None, 10, Some(-5)), now));
+    }
+
+    #[test]
+    fn ages_default_to_days() {
+        assert_eq!(
+            parse_age("--x", "90").unwrap(),
+            Duration::from_secs(90 * 86400)
+        );
+        assert_eq!(
+            parse_age("--x", "2w").unwrap(),
+            Duration::from_secs(14 * 86400)
+        );
+        assert!(parse_age("--x", "soon").is_err());
+    }
+}

@@ -1,0 +1,494 @@
+//! The token inventory against the simulated Jira: `jira-patrol tokens` lists every token
+//! (paged, filtered, as table/json/csv), refuses with one line for a non-admin or a Server
+//! licence; a capture and `summarize --inventory` list the tokens not used in the window,
+//! by name with their database ids, and give seen tokens their database id.
+
+mod common;
+
+use common::{output, Homes};
+use jira_patrol::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
+use jira_patrol::level::Level;
+use jira_patrol::sim::traffic::{self, TrafficOptions};
+use jira_patrol::sim::{loggers, SimConfig, SimJira};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn data_center() -> SimJira {
+    SimJira::start(SimConfig {
+        data_center: true,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn cmd(url: &str, homes: &Homes, user: &str, args: &[&str]) -> Command {
+    let mut c = common::isolated(homes.0.path());
+    c.env("JIRA_URL", url)
+        .env("JIRA_USER", user)
+        .env("JIRA_PASSWORD", user)
+        .args(args)
+        .stdin(Stdio::null());
+    c
+}
+
+fn tokens(sim: &SimJira, user: &str, args: &[&str]) -> Output {
+    let homes = Homes::new();
+    let mut all = vec!["tokens"];
+    all.extend(args);
+    cmd(&sim.url(), &homes, user, &all).output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (id, name) of each listed token.
+fn listed(j: &Value) -> BTreeSet<(u64, String)> {
+    j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_u64().unwrap(),
+                t["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn all_of(sim: &SimJira) -> BTreeSet<(u64, String)> {
+    sim.tokens()
+        .iter()
+        .map(|t| (t.id, t.name.clone()))
+        .collect()
+}
+
+#[test]
+fn lists_every_token_with_its_owner_as_json_and_csv() {
+    let sim = data_center();
+    let j = json(&tokens(&sim, "admin", &["--format", "json"]));
+    assert_eq!(listed(&j), all_of(&sim));
+    for t in sim.tokens() {
+        let row = j["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == t.id)
+            .unwrap();
+        assert_eq!(row["user_key"], t.user_key.as_str());
+        assert_eq!(row["name"], t.name.as_str());
+        assert_eq!(
+            row["last_accessed_at"].is_null(),
+            t.last_accessed_at.is_none()
+        );
+        assert_eq!(row["expires_at"].is_null(), t.expiring_at.is_none());
+        assert!(row["days_idle"].as_u64().is_some(), "{row}");
+    }
+    let jdoe = j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "old laptop")
+        .unwrap();
+    assert_eq!(jdoe["username"], "jdoe");
+    assert_eq!(jdoe["user_key"], "JIRAUSER10100");
+
+    let out = tokens(&sim, "admin", &["--format", "csv"]);
+    assert!(out.status.success());
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "id",
+            "user_key",
+            "username",
+            "name",
+            "created_at",
+            "expires_at",
+            "last_accessed_at",
+            "days_idle"
+        ]
+    );
+    let rows: BTreeSet<(u64, String)> = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (rec[0].parse().unwrap(), rec[3].to_string())
+        })
+        .collect();
+    assert_eq!(rows, all_of(&sim));
+
+    let out = tokens(&sim, "admin", &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Jira→Slack «bridge» ü"), "{text}");
+    assert!(text.contains("batches about every minute"), "{text}");
+}
+
+#[test]
+fn filters_by_owner_idleness_and_expiry() {
+    let sim = data_center();
+    let names = |args: &[&str]| -> BTreeSet<String> {
+        let mut a = vec!["--format", "json"];
+        a.extend(args);
+        listed(&json(&tokens(&sim, "admin", &a)))
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect()
+    };
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        names(&["--user", "jdoe"]),
+        set(&["Jira→Slack «bridge» ü", "old laptop"])
+    );
+    assert_eq!(
+        names(&["--user", "JIRAUSER10100", "--user", "gone"]),
+        set(&["Jira→Slack «bridge» ü", "old laptop", "cron job"])
+    );
+    // Seeded: last used 60 and 500 days ago; never used, created 40 days ago.
+    assert_eq!(
+        names(&["--unused-for", "30d"]),
+        set(&["old laptop", "legacy sync", "Jira→Slack «bridge» ü"])
+    );
+    // Expires in 77 days; expired 35 days ago.
+    assert_eq!(
+        names(&["--expiring-within", "90d"]),
+        set(&["test", "old laptop"])
+    );
+    assert_eq!(
+        names(&["--expiring-within", "90d", "--user", "admin"]),
+        set(&["test"])
+    );
+}
+
+#[test]
+fn pages_are_all_read() {
+    let sim = SimJira::start(SimConfig {
+        data_center: true,
+        token_search_max_page: 3,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let j = json(&tokens(&sim, "admin", &["--format", "json"]));
+    assert_eq!(j["tokens"].as_array().unwrap().len(), sim.tokens().len());
+    assert_eq!(listed(&j), all_of(&sim));
+    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let searches = access
+        .lines()
+        .filter(|l| l.contains("POST /rest/pat/latest/tokens/search"))
+        .count();
+    assert_eq!(searches, 3, "8 tokens at 3 a page\n{access}");
+}
+
+fn one_line_refusal(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{err}");
+}
+
+#[test]
+fn a_non_admin_and_a_server_licence_get_one_line_and_exit_1() {
+    let sim = data_center();
+    one_line_refusal(&tokens(&sim, "jdoe", &[]), "System Administrators");
+    let server = SimJira::start(SimConfig::default()).unwrap();
+    one_line_refusal(&tokens(&server, "admin", &[]), "Data Center");
+}
+
+#[test]
+fn the_search_wants_a_valid_sort_and_an_admin() {
+    let sim = data_center();
+    let http = reqwest::blocking::Client::new();
+    let post = |user: &str, body: &str| {
+        http.post(format!("{}/rest/pat/latest/tokens/search", sim.url()))
+            .basic_auth(user, Some(user))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    assert_eq!(post("admin", "{}").status().as_u16(), 400);
+    assert_eq!(
+        post("admin", r#"{"sortBy":"colour"}"#).status().as_u16(),
+        400
+    );
+    assert_eq!(post("jdoe", r#"{"sortBy":"name"}"#).status().as_u16(), 403);
+    let ok = post("admin", r#"{"sortBy":"name","limit":2}"#);
+    assert_eq!(ok.status().as_u16(), 200);
+    let v: Value = ok.json().unwrap();
+    assert_eq!(v["values"].as_array().unwrap().len(), 2);
+    assert_eq!(v["isLastPage"], false);
+    assert_eq!(v["values"][0]["name"], "Jira→Slack «bridge» ü");
+    assert_eq!(v["values"][0]["userProfileResource"]["username"], "jdoe");
+}
+
+/// A token made for the test and never used.
+const FRESH: &str = "never used by anyone";
+
+/// Jdoe makes a token over REST (Basic auth), then never uses it.
+fn make_fresh_token(sim: &SimJira) {
+    let a = reqwest::blocking::Client::new()
+        .post(format!("{}/rest/pat/latest/tokens", sim.url()))
+        .basic_auth("jdoe", Some("jdoe"))
+        .header("X-Atlassian-Token", "no-check")
+        .json(&serde_json::json!({"name": FRESH, "expirationDuration": 30}))
+        .send()
+        .unwrap();
+    assert_eq!(a.status().as_u16(), 201);
+}
+
+/// Ids and names that the report lists as unused, and the db ids of the seen tokens.
+fn check_inventory(j: &Value, sim: &SimJira) {
+    let inv = &j["inventory"];
+    let seen: BTreeSet<u64> = j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let id = t["token_id"].as_str().unwrap();
+            let db = t["db_id"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no db_id: {t}"));
+            assert_eq!(db, sim.token(id).unwrap().id, "{t}");
+            db
+        })
+        .collect();
+    assert!(!seen.is_empty());
+    let expected: BTreeSet<(u64, String)> = sim
+        .tokens()
+        .iter()
+        .filter(|t| !seen.contains(&t.id) && t.name != SELF_CHECK_TOKEN)
+        .map(|t| (t.id, t.name.clone()))
+        .collect();
+    let unused: BTreeSet<(u64, String)> = inv["unused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_u64().unwrap(),
+                t["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(unused, expected, "{inv}");
+    assert!(unused.contains(&(8, "legacy sync".into())));
+    let fresh = sim.tokens().iter().find(|t| t.name == FRESH).unwrap().id;
+    assert!(unused.contains(&(fresh, FRESH.into())), "{inv}");
+    assert!(!unused.iter().any(|(_, n)| n == SELF_CHECK_TOKEN));
+    assert_eq!(
+        inv["tokens"].as_u64().unwrap(),
+        seen.len() as u64 + unused.len() as u64
+    );
+    let fresh = inv["unused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == fresh)
+        .unwrap();
+    assert_eq!(fresh["user_key"], "JIRAUSER10100");
+    assert_eq!(fresh["username"], "jdoe");
+    assert!(fresh["last_accessed_at"].is_null());
+    assert!(fresh["expires_at"].is_string());
+    assert!(
+        inv["note"]
+            .as_str()
+            .unwrap()
+            .contains("batches about every minute"),
+        "{inv}"
+    );
+}
+
+#[test]
+fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
+    let sim = data_center();
+    make_fresh_token(&sim);
+    let homes = Homes::new();
+    let log = sim.log_path().display().to_string();
+    let child = cmd(
+        &sim.url(),
+        &homes,
+        "admin",
+        &[
+            "capture",
+            "--profile",
+            "pats-trace",
+            "--for",
+            "4s",
+            "--format",
+            "json",
+            "--log",
+            &log,
+        ],
+    )
+    .env("JIRA_PATROL_CHECK_EVERY_MS", "300")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let t = Instant::now();
+    while sim.effective_level(loggers::FILTER) != Level::Trace {
+        assert!(t.elapsed() < Duration::from_secs(60), "levels never raised");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let gate = sim.hold_level_changes();
+    traffic::run(
+        &sim.url(),
+        &traffic::standard_mix(sim.accounts(), 3),
+        &TrafficOptions::default(),
+    );
+    drop(gate);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check_inventory(&j, &sim);
+    // The self-check made and revoked its token: it is nowhere in the inventory.
+    assert!(!err.contains("no token inventory"), "{err}");
+
+    // --no-inventory leaves it out; a Server licence makes it a note, never a failure.
+    let server = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let log = server.log_path().display().to_string();
+    let out = cmd(
+        &server.url(),
+        &homes,
+        "admin",
+        &[
+            "capture",
+            "--profile",
+            "pats-trace",
+            "--for",
+            "1s",
+            "--format",
+            "json",
+            "--no-self-check",
+            "--log",
+            &log,
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("no token inventory"), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        j["inventory"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("Data Center"),
+        "{j}"
+    );
+    let out = cmd(
+        &server.url(),
+        &homes,
+        "admin",
+        &[
+            "capture",
+            "--profile",
+            "pats-trace",
+            "--for",
+            "1s",
+            "--format",
+            "json",
+            "--no-self-check",
+            "--no-inventory",
+            "--log",
+            &log,
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("inventory"), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j.get("inventory").is_none(), "{j}");
+}
+
+#[test]
+fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
+    let sim = data_center();
+    make_fresh_token(&sim);
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    traffic::run(
+        &sim.url(),
+        &traffic::standard_mix(sim.accounts(), 2),
+        &TrafficOptions::default(),
+    );
+    let homes = Homes::new();
+    let log = sim.log_path().display().to_string();
+    let out = cmd(
+        &sim.url(),
+        &homes,
+        "admin",
+        &["summarize", &log, "--format", "json", "--inventory"],
+    )
+    .output()
+    .unwrap();
+    let j = json(&out);
+    check_inventory(&j, &sim);
+
+    let out = cmd(
+        &sim.url(),
+        &homes,
+        "admin",
+        &["summarize", &log, "--inventory"],
+    )
+    .output()
+    .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let n = j["inventory"]["unused"].as_array().unwrap().len();
+    let m = j["inventory"]["tokens"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!("Tokens not used in the window ({n} of {m})")),
+        "{text}"
+    );
+    assert!(text.contains("legacy sync"), "{text}");
+
+    // With --user, the other users' tokens were filtered out, not unused.
+    let out = cmd(
+        &sim.url(),
+        &homes,
+        "admin",
+        &[
+            "summarize",
+            &log,
+            "--format",
+            "json",
+            "--inventory",
+            "--user",
+            "jdoe",
+        ],
+    )
+    .output()
+    .unwrap();
+    let j = json(&out);
+    let owners: BTreeSet<&str> = j["inventory"]["unused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(owners, BTreeSet::from(["jdoe"]), "{j}");
+
+    // Without --inventory, no look-up at all.
+    let out = cmd(
+        &sim.url(),
+        &homes,
+        "admin",
+        &["summarize", &log, "--format", "json"],
+    )
+    .output()
+    .unwrap();
+    assert!(json(&out).get("inventory").is_none());
+}
