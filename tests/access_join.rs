@@ -623,3 +623,100 @@ fn rate_limited_tokens_show_their_429s_and_the_user_s_shared_bucket() {
     let peak = user["peak_per_minute"].as_u64().unwrap();
     assert!((3..=6).contains(&peak), "{user}");
 }
+
+#[test]
+fn a_capture_follows_the_access_log_into_the_next_day_s_file() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let dir = sim.install_dir().join("logs");
+    let child = capture_cmd(
+        &sim,
+        &homes,
+        "4s",
+        &["--access-log", &dir.display().to_string()],
+    );
+    wait_raised(&sim);
+    let clients = traffic::standard_mix(sim.accounts(), 2);
+    let gate = sim.hold_level_changes();
+    let before = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
+    let next = sim.roll_access_log_day();
+    let after = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
+    drop(gate);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    assert!(next.exists(), "the next day's file was written");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent = |r: &traffic::TrafficReport| {
+        r.by_token_id.values().map(|t| t.sent).sum::<u64>() + r.malformed.sent
+    };
+    assert_eq!(
+        j["access_log"]["joined"].as_u64().unwrap(),
+        sent(&before) + sent(&after),
+        "requests of both days joined: {err}"
+    );
+    assert_eq!(j["access_log"]["unjoined"], 0);
+}
+
+#[test]
+fn each_data_center_node_joins_its_own_access_log() {
+    let cluster = jira_patrol::sim::SimCluster::start(2, SimConfig::default()).unwrap();
+    let (a, b) = (&cluster.nodes()[0], &cluster.nodes()[1]);
+    let homes = Homes::new();
+    let mut c = common::isolated(homes.0.path());
+    c.env("JIRA_URL", a.url())
+        .env("JIRA_USER", "admin")
+        .env("JIRA_PASSWORD", "admin")
+        .args(["capture", "--profile", "pats-trace", "--for", "4s", "--format", "json"]);
+    for n in [a, b] {
+        c.args(["--log", &n.log_path().display().to_string()]);
+    }
+    for n in [a, b] {
+        c.args(["--access-log", &n.install_dir().join("logs").display().to_string()]);
+    }
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_raised(b);
+    let gate = a.hold_level_changes();
+    // Request ids of the two nodes overlap (each counts from its own start): only the
+    // node pairing keeps them apart.
+    let sent_a = traffic::run(&a.url(), &traffic::standard_mix(a.accounts(), 2), &TrafficOptions::default());
+    let sent_b = traffic::run(&b.url(), &traffic::standard_mix(b.accounts(), 3), &TrafficOptions::default());
+    drop(gate);
+    let (out, err) = output(child);
+    assert!(out.status.success(), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent = |r: &traffic::TrafficReport| {
+        r.by_token_id.values().map(|t| t.sent).sum::<u64>() + r.malformed.sent
+    };
+    assert_eq!(
+        j["access_log"]["joined"].as_u64().unwrap(),
+        sent(&sent_a) + sent(&sent_b),
+        "{err}"
+    );
+    assert_eq!(j["access_log"]["unjoined"], 0);
+    // Per token, the 2xx answers are the sum of both nodes' answers.
+    for (id, ta) in &sent_a.by_token_id {
+        let tb = &sent_b.by_token_id[id];
+        let st = &http_of(&j, id)["statuses"];
+        assert_eq!(st["401"].as_u64().unwrap_or(0), ta.unauthorized + tb.unauthorized, "{id}");
+    }
+
+    // One access log for two nodes is refused before Jira is touched.
+    let out = common::isolated(homes.0.path())
+        .env("JIRA_URL", a.url())
+        .env("JIRA_USER", "admin")
+        .env("JIRA_PASSWORD", "admin")
+        .args(["capture", "--profile", "pats-trace", "--for", "4s"])
+        .args(["--log", &a.log_path().display().to_string()])
+        .args(["--log", &b.log_path().display().to_string()])
+        .args(["--access-log", &a.install_dir().join("logs").display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("one --access-log per node"), "{err}");
+}

@@ -120,8 +120,11 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     // Wrong arguments should not cost a password prompt first.
     window(&args)?;
     args.self_check.timeout()?;
-    logs(&args)?;
+    let logs = logs(&args)?;
     args.access.check()?;
+    if !args.access.access_logs.is_empty() {
+        super::access::pair(logs.len(), args.access.access_logs.clone())?;
+    }
     sample_len(&args, Duration::ZERO)?;
     if args.sample.is_some() && args.profile != AUTO {
         eprintln!(
