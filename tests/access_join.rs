@@ -666,12 +666,23 @@ fn each_data_center_node_joins_its_own_access_log() {
     c.env("JIRA_URL", a.url())
         .env("JIRA_USER", "admin")
         .env("JIRA_PASSWORD", "admin")
-        .args(["capture", "--profile", "pats-trace", "--for", "4s", "--format", "json"]);
+        .args([
+            "capture",
+            "--profile",
+            "pats-trace",
+            "--for",
+            "4s",
+            "--format",
+            "json",
+        ]);
     for n in [a, b] {
         c.args(["--log", &n.log_path().display().to_string()]);
     }
     for n in [a, b] {
-        c.args(["--access-log", &n.install_dir().join("logs").display().to_string()]);
+        c.args([
+            "--access-log",
+            &n.install_dir().join("logs").display().to_string(),
+        ]);
     }
     let child = c
         .stdin(Stdio::null())
@@ -683,8 +694,16 @@ fn each_data_center_node_joins_its_own_access_log() {
     let gate = a.hold_level_changes();
     // Request ids of the two nodes overlap (each counts from its own start): only the
     // node pairing keeps them apart.
-    let sent_a = traffic::run(&a.url(), &traffic::standard_mix(a.accounts(), 2), &TrafficOptions::default());
-    let sent_b = traffic::run(&b.url(), &traffic::standard_mix(b.accounts(), 3), &TrafficOptions::default());
+    let sent_a = traffic::run(
+        &a.url(),
+        &traffic::standard_mix(a.accounts(), 2),
+        &TrafficOptions::default(),
+    );
+    let sent_b = traffic::run(
+        &b.url(),
+        &traffic::standard_mix(b.accounts(), 3),
+        &TrafficOptions::default(),
+    );
     drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
@@ -702,7 +721,11 @@ fn each_data_center_node_joins_its_own_access_log() {
     for (id, ta) in &sent_a.by_token_id {
         let tb = &sent_b.by_token_id[id];
         let st = &http_of(&j, id)["statuses"];
-        assert_eq!(st["401"].as_u64().unwrap_or(0), ta.unauthorized + tb.unauthorized, "{id}");
+        assert_eq!(
+            st["401"].as_u64().unwrap_or(0),
+            ta.unauthorized + tb.unauthorized,
+            "{id}"
+        );
     }
 
     // One access log for two nodes is refused before Jira is touched.
@@ -713,7 +736,10 @@ fn each_data_center_node_joins_its_own_access_log() {
         .args(["capture", "--profile", "pats-trace", "--for", "4s"])
         .args(["--log", &a.log_path().display().to_string()])
         .args(["--log", &b.log_path().display().to_string()])
-        .args(["--access-log", &a.install_dir().join("logs").display().to_string()])
+        .args([
+            "--access-log",
+            &a.install_dir().join("logs").display().to_string(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -74,48 +74,55 @@ struct Waiting {
 
 /// Joins one node's PAT requests to that node's access log.
 pub struct Joiner<S: Lines> {
-    pattern: Pattern,
-    unit: DurationUnit,
     src: S,
-    /// Waiting requests by request id; the value lists keys into `by_deadline`.
-    by_id: ById,
-    by_deadline: BTreeMap<(i64, u64), Waiting>,
+    m: Matcher,
     seq: u64,
     /// Latest first-line time and latest last-line time of the requests pushed.
     hi: i64,
     hi_last: i64,
     /// A line read beyond the current bound, held until the bound passes it.
     peeked: Option<(i64, Vec<u8>)>,
+    exhausted: bool,
+    first_unparsed: Option<String>,
+}
+
+/// The waiting requests and what the lines read so far told; apart from the line source
+/// so that a line borrowed from it can be matched here.
+struct Matcher {
+    pattern: Pattern,
+    unit: DurationUnit,
+    by_id: ById,
+    by_deadline: BTreeMap<(i64, u64), Waiting>,
+    stats: JoinStats,
     /// Latest `%t` consumed, and the span of `%t` seen.
     file_time: i64,
     span: Option<(i64, i64)>,
-    exhausted: bool,
-    stats: JoinStats,
-    first_unparsed: Option<String>,
 }
 
 impl<S: Lines> Joiner<S> {
     pub fn new(pattern: Pattern, unit: DurationUnit, src: S) -> Self {
         Joiner {
-            pattern,
-            unit,
             src,
-            by_id: HashMap::default(),
-            by_deadline: BTreeMap::new(),
+            m: Matcher {
+                pattern,
+                unit,
+                by_id: HashMap::default(),
+                by_deadline: BTreeMap::new(),
+                stats: JoinStats::default(),
+                file_time: i64::MIN,
+                span: None,
+            },
             seq: 0,
             hi: i64::MIN,
             hi_last: i64::MIN,
             peeked: None,
-            file_time: i64::MIN,
-            span: None,
             exhausted: false,
-            stats: JoinStats::default(),
             first_unparsed: None,
         }
     }
 
     pub fn stats(&self) -> JoinStats {
-        self.stats
+        self.m.stats
     }
 
     /// The first line that did not fit the pattern (for the warning that names it).
@@ -130,7 +137,7 @@ impl<S: Lines> Joiner<S> {
 
     /// Requests waiting for their line now.
     pub fn waiting(&self) -> usize {
-        self.by_deadline.len()
+        self.m.by_deadline.len()
     }
 
     /// A PAT request from the application log. Joined (or given-up) requests go to `out`.
@@ -142,18 +149,19 @@ impl<S: Lines> Joiner<S> {
         self.hi = self.hi.max(r.ts.ms);
         self.hi_last = self.hi_last.max(r.last_ms.max(r.ts.ms));
         if r.request_id.is_empty() {
-            self.stats.unjoined += 1;
+            self.m.stats.unjoined += 1;
             out(r, None);
             return Ok(());
         }
         let deadline = r.last_ms.max(r.ts.ms).saturating_add(WINDOW_MS);
         let key = (deadline, self.seq);
         self.seq += 1;
-        self.by_id
+        self.m
+            .by_id
             .entry(r.request_id.as_bytes().into())
             .or_default()
             .push(key);
-        self.by_deadline.insert(
+        self.m.by_deadline.insert(
             key,
             Waiting {
                 request: r,
@@ -176,7 +184,8 @@ impl<S: Lines> Joiner<S> {
                 return Ok(());
             }
             let (t, line) = self.peeked.take().expect("checked above");
-            self.consume(t, &line, out);
+            let id = self.m.pattern.parse_key(&line).and_then(|(_, id)| id);
+            self.m.consume(t, id, &line, out);
         }
         loop {
             let line = match self.src.next_line()? {
@@ -186,9 +195,9 @@ impl<S: Lines> Joiner<S> {
                     break;
                 }
             };
-            self.stats.lines += 1;
-            let Some((t, _)) = self.pattern.parse_key(line) else {
-                self.stats.unparsed += 1;
+            self.m.stats.lines += 1;
+            let Some((t, id)) = self.m.pattern.parse_key(line) else {
+                self.m.stats.unparsed += 1;
                 if self.first_unparsed.is_none() {
                     let shown = &line[..line.len().min(200)];
                     self.first_unparsed = Some(String::from_utf8_lossy(shown).into_owned());
@@ -199,20 +208,7 @@ impl<S: Lines> Joiner<S> {
                 self.peeked = Some((t, line.to_vec()));
                 break;
             }
-            // Split borrows: the line borrows `src`, the rest is disjoint.
-            let line: &[u8] = line;
-            consume_line(
-                &self.pattern,
-                self.unit,
-                &mut self.by_id,
-                &mut self.by_deadline,
-                &mut self.stats,
-                &mut self.file_time,
-                &mut self.span,
-                t,
-                line,
-                out,
-            );
+            self.m.consume(t, id, line, out);
         }
         self.expire(out);
         Ok(())
@@ -221,57 +217,43 @@ impl<S: Lines> Joiner<S> {
     /// The application log has ended: read the access log as far as any waiting request
     /// could be, and give up the rest.
     pub fn finish(&mut self, out: &mut dyn FnMut(Request, Option<Http>)) -> Result<(), InputError> {
-        if !self.by_deadline.is_empty() {
+        if !self.m.by_deadline.is_empty() {
             self.advance_to(self.hi_last.saturating_add(WINDOW_MS), out)?;
         }
-        let rest = std::mem::take(&mut self.by_deadline);
-        self.by_id.clear();
+        let rest = std::mem::take(&mut self.m.by_deadline);
+        self.m.by_id.clear();
         for (_, w) in rest {
             self.give_up(w.request, out);
         }
         Ok(())
     }
 
-    fn consume(&mut self, t: i64, line: &[u8], out: &mut dyn FnMut(Request, Option<Http>)) {
-        consume_line(
-            &self.pattern,
-            self.unit,
-            &mut self.by_id,
-            &mut self.by_deadline,
-            &mut self.stats,
-            &mut self.file_time,
-            &mut self.span,
-            t,
-            line,
-            out,
-        );
-    }
-
     /// Give up the requests the access log has passed by more than the window.
     fn expire(&mut self, out: &mut dyn FnMut(Request, Option<Http>)) {
         let now = match (&self.peeked, self.exhausted) {
             (_, true) => i64::MAX,
-            (Some((t, _)), _) => self.file_time.max(*t),
-            (None, _) => self.file_time,
+            (Some((t, _)), _) => self.m.file_time.max(*t),
+            (None, _) => self.m.file_time,
         };
-        while let Some(entry) = self.by_deadline.first_entry() {
+        while let Some(entry) = self.m.by_deadline.first_entry() {
             if entry.get().deadline >= now {
                 break;
             }
             let key = *entry.key();
             let w = entry.remove();
-            forget(&mut self.by_id, w.request.request_id.as_bytes(), key);
+            forget(&mut self.m.by_id, w.request.request_id.as_bytes(), key);
             self.give_up(w.request, out);
         }
     }
 
     fn give_up(&mut self, r: Request, out: &mut dyn FnMut(Request, Option<Http>)) {
-        self.stats.unjoined += 1;
+        self.m.stats.unjoined += 1;
         let covered = self
+            .m
             .span
             .is_some_and(|(lo, hi)| r.ts.ms >= lo - WINDOW_MS && r.ts.ms <= hi + WINDOW_MS);
         if !covered {
-            self.stats.outside += 1;
+            self.m.stats.outside += 1;
         }
         out(r, None);
     }
@@ -286,63 +268,68 @@ fn forget(by_id: &mut ById, id: &[u8], key: (i64, u64)) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn consume_line(
-    pattern: &Pattern,
-    unit: DurationUnit,
-    by_id: &mut ById,
-    by_deadline: &mut BTreeMap<(i64, u64), Waiting>,
-    stats: &mut JoinStats,
-    file_time: &mut i64,
-    span: &mut Option<(i64, i64)>,
-    t: i64,
-    line: &[u8],
-    out: &mut dyn FnMut(Request, Option<Http>),
-) {
-    *file_time = (*file_time).max(t);
-    *span = Some(match *span {
-        None => (t, t),
-        Some((lo, hi)) => (lo.min(t), hi.max(t)),
-    });
-    let Some((_, Some(id))) = pattern.parse_key(line) else {
-        return;
-    };
-    let Some(keys) = by_id.get(id) else {
-        return;
-    };
-    // The waiting request with this id closest in time, if within the window.
-    let best = keys
-        .iter()
-        .filter_map(|k| by_deadline.get(k).map(|w| (k, (w.request.ts.ms - t).abs())))
-        .filter(|(_, d)| *d <= WINDOW_MS)
-        .min_by_key(|(_, d)| *d)
-        .map(|(k, _)| *k);
-    let Some(key) = best else {
-        return;
-    };
-    let Some(e) = pattern.parse_line(line, unit) else {
-        stats.unparsed += 1;
-        return;
-    };
-    let http = Http {
-        status: e.status,
-        bytes: e.bytes,
-        duration_us: e.duration_us,
-        user_agent: e.user_agent.map(unescape),
-    };
-    let w = by_deadline.remove(&key).expect("listed by id");
-    forget(by_id, id, key);
-    stats.joined += 1;
-    out(w.request, Some(http));
+impl Matcher {
+    /// One line at `%t` = `t`: joined to the waiting request with its id closest in time,
+    /// if any is within the window; otherwise dropped.
+    fn consume(
+        &mut self,
+        t: i64,
+        id: Option<&[u8]>,
+        line: &[u8],
+        out: &mut dyn FnMut(Request, Option<Http>),
+    ) {
+        self.file_time = self.file_time.max(t);
+        self.span = Some(match self.span {
+            None => (t, t),
+            Some((lo, hi)) => (lo.min(t), hi.max(t)),
+        });
+        let Some(id) = id else {
+            return;
+        };
+        let Some(keys) = self.by_id.get(id) else {
+            return;
+        };
+        let best = keys
+            .iter()
+            .filter_map(|k| {
+                self.by_deadline
+                    .get(k)
+                    .map(|w| (k, (w.request.ts.ms - t).abs()))
+            })
+            .filter(|(_, d)| *d <= WINDOW_MS)
+            .min_by_key(|(_, d)| *d)
+            .map(|(k, _)| *k);
+        let Some(key) = best else {
+            return;
+        };
+        let Some(e) = self.pattern.parse_line(line, self.unit) else {
+            self.stats.unparsed += 1;
+            return;
+        };
+        let http = Http {
+            status: e.status,
+            bytes: e.bytes,
+            duration_us: e.duration_us,
+            user_agent: e.user_agent.map(unescape),
+        };
+        let w = self.by_deadline.remove(&key).expect("listed by id");
+        forget(&mut self.by_id, id, key);
+        self.stats.joined += 1;
+        out(w.request, Some(http));
+    }
 }
 
 /// A header value as the client sent it: Tomcat writes `"` as `\"`, `\` as `\\`, and
 /// control characters as `\n`, `\t`, … or `\uXXXX`.
 pub fn unescape(v: &[u8]) -> String {
-    let s = String::from_utf8_lossy(v);
-    if !s.contains('\\') {
-        return s.into_owned();
+    if memchr::memchr(b'\\', v).is_none() {
+        // Valid UTF-8 is the rule: checked without the lossy decoder's per-chunk walk.
+        return match std::str::from_utf8(v) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(v).into_owned(),
+        };
     }
+    let s = String::from_utf8_lossy(v);
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

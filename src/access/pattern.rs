@@ -764,16 +764,7 @@ fn civil_ms(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u32, off: i64)
     Some(local - off * 60_000)
 }
 
-// Howard Hinnant's civil calendar algorithm (public domain), as in `scan::time`.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use crate::scan::time::days_from_civil;
 
 fn month(b: &[u8]) -> Option<u32> {
     Some(match b {

@@ -196,7 +196,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 // Howard Hinnant's civil calendar algorithms (public domain).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;

@@ -23,7 +23,7 @@ pub(crate) struct HttpStats {
     statuses: BTreeMap<u16, u64>,
     latency: Option<hdrhistogram::Histogram<u64>>,
     bytes: u64,
-    agents: HashMap<String, u64>,
+    agents: HashMap<String, u64, rustc_hash::FxBuildHasher>,
 }
 
 impl HttpStats {
