@@ -92,7 +92,8 @@ struct Matcher {
     pattern: Pattern,
     unit: DurationUnit,
     by_id: ById,
-    by_deadline: BTreeMap<(i64, u64), Waiting>,
+    /// Boxed: a B-tree shifts its values on insert, and a request is a few hundred bytes.
+    by_deadline: BTreeMap<(i64, u64), Box<Waiting>>,
     stats: JoinStats,
     /// Latest `%t` consumed, and the span of `%t` seen.
     file_time: i64,
@@ -163,10 +164,10 @@ impl<S: Lines> Joiner<S> {
             .push(key);
         self.m.by_deadline.insert(
             key,
-            Waiting {
+            Box::new(Waiting {
                 request: r,
                 deadline,
-            },
+            }),
         );
         self.advance_to(self.hi.saturating_sub(LAG_MS), out)
     }
