@@ -37,6 +37,20 @@ fn summarize(args: &[&str]) -> (Value, String) {
     (serde_json::from_slice(&out.stdout).unwrap(), err)
 }
 
+/// `summarize APP --access-log DIR EXTRA...` over a pair, as run.
+fn summarize_pair(p: &Pair, extra: &[&str]) -> std::process::Output {
+    bin()
+        .args([
+            "summarize",
+            &Pair::s(&p.app()),
+            "--access-log",
+            &Pair::s(&p.access_dir()),
+        ])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 struct Pair {
     dir: tempfile::TempDir,
     expected: Expected,
@@ -110,6 +124,21 @@ fn http_of<'a>(j: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("token {id} not in the report"))
 }
 
+/// User-Agent → requests of an `http` section.
+fn agents_of(h: &Value) -> BTreeMap<String, u64> {
+    h["user_agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["user_agent"].as_str().unwrap().to_string(),
+                a["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn close(got: f64, want: f64, what: &str) {
     // Latencies are kept to three significant digits (and shown to 0.1 ms).
     let tol = want.abs() * 0.01 + 0.1;
@@ -135,17 +164,7 @@ fn assert_http_matches(j: &Value, e: &Expected, per_ms: f64) {
             .collect();
         assert_eq!(statuses, want, "statuses of {id}");
         assert_eq!(h["bytes"].as_u64().unwrap(), truth.bytes, "bytes of {id}");
-        let agents: BTreeMap<String, u64> = h["user_agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                (
-                    a["user_agent"].as_str().unwrap().to_string(),
-                    a["requests"].as_u64().unwrap(),
-                )
-            })
-            .collect();
+        let agents = agents_of(h);
         assert_eq!(agents, truth.agents, "agents of {id}");
         let l = &h["latency_ms"];
         close(
@@ -198,31 +217,14 @@ fn statuses_latency_bytes_and_agents_per_token_equal_the_truth() {
     assert!(err.contains("%D taken as milliseconds (assumed"), "{err}");
 
     // The table carries the top agent and p95; the CSV the same columns.
-    let out = bin()
-        .args([
-            "summarize",
-            &Pair::s(&p.app()),
-            "--access-log",
-            &Pair::s(&p.access_dir()),
-        ])
-        .output()
-        .unwrap();
+    let out = summarize_pair(&p, &[]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("USER-AGENT") && table.contains("P95 MS"),
         "{table}"
     );
     assert!(table.contains("PAT request(s) joined"), "{table}");
-    let out = bin()
-        .args([
-            "summarize",
-            &Pair::s(&p.app()),
-            "--access-log",
-            &Pair::s(&p.access_dir()),
-        ])
-        .args(["--format", "csv"])
-        .output()
-        .unwrap();
+    let out = summarize_pair(&p, &["--format", "csv"]);
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(
         csv.lines().next().unwrap().contains("top_user_agent"),
@@ -230,16 +232,7 @@ fn statuses_latency_bytes_and_agents_per_token_equal_the_truth() {
     );
 
     // Each JSONL event carries what its access line said.
-    let out = bin()
-        .args([
-            "summarize",
-            &Pair::s(&p.app()),
-            "--access-log",
-            &Pair::s(&p.access_dir()),
-        ])
-        .args(["--format", "jsonl"])
-        .output()
-        .unwrap();
+    let out = summarize_pair(&p, &["--format", "jsonl"]);
     let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -385,31 +378,13 @@ fn a_custom_pattern_is_read_from_the_install_s_server_xml() {
 #[test]
 fn unreadable_patterns_and_unpaired_nodes_are_refused_plainly() {
     let p = pair(&config(), &AccessOptions::default());
-    let out = bin()
-        .args([
-            "summarize",
-            &Pair::s(&p.app()),
-            "--access-log",
-            &Pair::s(&p.access_dir()),
-        ])
-        .args(["--access-log-pattern", "%h %t %Z"])
-        .output()
-        .unwrap();
+    let out = summarize_pair(&p, &["--access-log-pattern", "%h %t %Z"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown code '%Z'"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 
-    let out = bin()
-        .args([
-            "summarize",
-            &Pair::s(&p.app()),
-            "--access-log",
-            &Pair::s(&p.access_dir()),
-        ])
-        .args(["--access-log-pattern", "%h %t \"%r\" %s"])
-        .output()
-        .unwrap();
+    let out = summarize_pair(&p, &["--access-log-pattern", "%h %t \"%r\" %s"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("%{jira.request.id}r"), "{err}");
@@ -508,17 +483,7 @@ fn a_capture_joins_the_live_access_log_statuses_and_agents_equal_what_was_sent()
     let mut checked = 0;
     for (id, tally) in &sent.by_token_id {
         let h = http_of(&j, id);
-        let got: BTreeMap<String, u64> = h["user_agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                (
-                    a["user_agent"].as_str().unwrap().to_string(),
-                    a["requests"].as_u64().unwrap(),
-                )
-            })
-            .collect();
+        let got = agents_of(h);
         assert_eq!(got, agents[id], "agents of {id}");
         let st = &h["statuses"];
         let ok: u64 = st

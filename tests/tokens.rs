@@ -358,11 +358,8 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
     let server = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
     let log = server.log_path().display().to_string();
-    let out = cmd(
-        &server.url(),
-        &homes,
-        "admin",
-        &[
+    let capture = |extra: &[&str]| {
+        let mut args = vec![
             "capture",
             "--profile",
             "pats-trace",
@@ -373,10 +370,11 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
             "--no-self-check",
             "--log",
             &log,
-        ],
-    )
-    .output()
-    .unwrap();
+        ];
+        args.extend(extra);
+        cmd(&server.url(), &homes, "admin", &args).output().unwrap()
+    };
+    let out = capture(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("no token inventory"), "{err}");
@@ -388,26 +386,7 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
             .contains("Data Center"),
         "{j}"
     );
-    let out = cmd(
-        &server.url(),
-        &homes,
-        "admin",
-        &[
-            "capture",
-            "--profile",
-            "pats-trace",
-            "--for",
-            "1s",
-            "--format",
-            "json",
-            "--no-self-check",
-            "--no-inventory",
-            "--log",
-            &log,
-        ],
-    )
-    .output()
-    .unwrap();
+    let out = capture(&["--no-inventory"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("inventory"), "{err}");
