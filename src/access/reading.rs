@@ -17,6 +17,8 @@ pub struct Reading {
     /// and their file-name prefix.
     pub directory: Option<PathBuf>,
     pub prefix: String,
+    /// Why the install's pattern was not used (its server.xml could not be read).
+    pub note: Option<String>,
 }
 
 /// What can stop a join before any line is read.
@@ -28,10 +30,9 @@ pub enum ReadingError {
     NoRequestId(String),
     #[error("the access-log pattern ({0}) has no %t: without the request time a line cannot be told from one of another day with the same request id")]
     NoTime(String),
-    #[error("{0}")]
-    ServerXml(String),
 }
 
+use super::files::DEFAULT_PREFIX;
 use super::serverxml::{unit_for_jira, unit_for_tomcat};
 
 /// Decide the unit of `%D`: the option, else the connected Jira's version, else the
@@ -69,7 +70,10 @@ pub fn choose_unit(
     )
 }
 
-/// Decide the pattern: the option, else the install's server.xml, else Jira's stock one.
+/// Decide the pattern (the option, else the install's server.xml, else Jira's stock
+/// one), the unit of `%D` (see [`choose_unit`]) and where the install keeps its access
+/// logs. An install whose server.xml cannot be read still gives its version and its
+/// `logs/` directory; the stock pattern is then used, and [`Reading::note`] says why.
 pub fn decide(
     pattern: Option<&str>,
     given_unit: Option<DurationUnit>,
@@ -77,21 +81,26 @@ pub fn decide(
     install: Option<&Path>,
 ) -> Result<Reading, ReadingError> {
     let (unit, unit_source) = choose_unit(given_unit, connected_jira, install);
-    let mut directory = None;
-    let mut prefix = "access_log".to_string();
-    let (pattern, pattern_source) = match (pattern, install) {
+    let valve = install.map(|dir| (dir, super::serverxml::read(dir)));
+    let mut note = None;
+    let (pattern, pattern_source) = match (pattern, &valve) {
         (Some(p), _) => (Pattern::parse(p)?, "--access-log-pattern".to_string()),
-        (None, Some(dir)) => {
-            let cfg =
-                super::serverxml::read(dir).map_err(|e| ReadingError::ServerXml(e.to_string()))?;
-            directory = Some(cfg.directory.clone());
-            prefix = cfg.prefix.clone();
-            (
-                Pattern::parse(&cfg.pattern)?,
-                dir.join("conf/server.xml").display().to_string(),
-            )
+        (None, Some((dir, Ok(cfg)))) => (
+            Pattern::parse(&cfg.pattern)?,
+            dir.join("conf/server.xml").display().to_string(),
+        ),
+        (None, Some((_, Err(e)))) => {
+            note = Some(format!(
+                "{e}; reading the access log with Jira's stock pattern"
+            ));
+            (Pattern::stock(), "stock".to_string())
         }
         (None, None) => (Pattern::stock(), "stock".to_string()),
+    };
+    let (directory, prefix) = match &valve {
+        Some((_, Ok(cfg))) => (Some(cfg.directory.clone()), cfg.prefix.clone()),
+        Some((dir, Err(_))) => (Some(dir.join("logs")), DEFAULT_PREFIX.to_string()),
+        None => (None, DEFAULT_PREFIX.to_string()),
     };
     if !pattern.has_request_id() {
         return Err(ReadingError::NoRequestId(pattern_source));
@@ -106,6 +115,7 @@ pub fn decide(
         unit_source,
         directory,
         prefix,
+        note,
     })
 }
 
@@ -173,5 +183,36 @@ mod tests {
         assert!(why.contains("assumed"), "{why}");
         let (u, _) = choose_unit(Some(DurationUnit::Us), Some("9.12.2"), None);
         assert_eq!(u, DurationUnit::Us, "the option wins");
+    }
+
+    #[test]
+    fn an_install_without_a_readable_server_xml_still_gives_its_logs_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("RELEASE-NOTES"),
+            "Apache Tomcat Version 10.1.28\n",
+        )
+        .unwrap();
+        let r = decide(None, None, None, Some(dir.path())).unwrap();
+        assert_eq!(r.pattern_source, "stock");
+        assert!(
+            r.note.as_deref().unwrap().contains("stock pattern"),
+            "{:?}",
+            r.note
+        );
+        assert_eq!(r.directory, Some(dir.path().join("logs")));
+        assert_eq!(r.unit, DurationUnit::Us, "the version is read all the same");
+        // A given pattern does not make the install's directory and version unknown.
+        let r = decide(
+            Some(super::super::pattern::STOCK),
+            None,
+            None,
+            Some(dir.path()),
+        )
+        .unwrap();
+        assert_eq!(r.pattern_source, "--access-log-pattern");
+        assert!(r.note.is_none());
+        assert_eq!(r.directory, Some(dir.path().join("logs")));
+        assert_eq!(r.unit, DurationUnit::Us);
     }
 }

@@ -74,6 +74,19 @@ pub fn live_bound() -> i64 {
     jiff::Timestamp::now().as_millisecond() - LAG_MS
 }
 
+/// Take what the follower has now and read it up to `%t` = `bound`; the follower's
+/// error, if any.
+pub fn read_up_to(
+    j: &mut LiveJoiner,
+    bound: i64,
+    out: &mut dyn FnMut(crate::scan::Request, Option<crate::access::join::Http>),
+) -> Option<String> {
+    let err = j.source_mut().fill().err().map(|e| e.to_string());
+    // Live lines are read by `fill`: reading them from the buffer cannot fail.
+    let _ = j.advance_to(bound, out);
+    err
+}
+
 /// How long the end of a capture waits for the access lines of its last requests:
 /// Tomcat's valve writes through a buffer it flushes every few seconds.
 pub const CATCH_UP: Duration = Duration::from_secs(12);
@@ -83,24 +96,25 @@ pub const CATCH_UP: Duration = Duration::from_secs(12);
 pub fn catch_up(
     joiners: &mut [&mut LiveJoiner],
     poll: Duration,
-    out: &mut dyn FnMut(usize, crate::scan::Request, Option<crate::access::join::Http>),
+    out: &mut dyn FnMut(crate::scan::Request, Option<crate::access::join::Http>),
 ) -> Vec<String> {
     let mut errors = Vec::new();
     let until = Instant::now() + CATCH_UP;
     loop {
-        for (i, j) in joiners.iter_mut().enumerate() {
-            if let Err(e) = j.source_mut().fill() {
-                errors.push(e.to_string());
+        for j in joiners.iter_mut() {
+            if let Some(e) = read_up_to(j, i64::MAX, out) {
+                if !errors.contains(&e) {
+                    errors.push(e);
+                }
             }
-            let _ = j.advance_to(i64::MAX, &mut |r, h| out(i, r, h));
         }
         if joiners.iter().all(|j| j.waiting() == 0) || Instant::now() >= until {
             break;
         }
         std::thread::sleep(poll);
     }
-    for (i, j) in joiners.iter_mut().enumerate() {
-        let _ = j.finish(&mut |r, h| out(i, r, h));
+    for j in joiners.iter_mut() {
+        let _ = j.finish(out);
     }
     errors
 }

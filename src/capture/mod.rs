@@ -394,7 +394,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             nodes.iter_mut().filter_map(|n| n.join.as_mut()).collect();
         let on_request = &mut opts.on_request;
         let summary = &mut summary;
-        for e in access::catch_up(&mut joins, opts.poll, &mut |_, r, h| {
+        for e in access::catch_up(&mut joins, opts.poll, &mut |r, h| {
             joined(on_request, summary, &r, h.as_ref())
         }) {
             status.say(format!("the access log cannot be read: {e}"));
@@ -502,12 +502,9 @@ fn advance_join(
     on_request: &mut Option<RequestHook>,
 ) -> Option<String> {
     let j = n.join.as_mut()?;
-    let err = j.source_mut().fill().err().map(|e| e.to_string());
-    // Live lines are read by `fill`: reading them here cannot fail.
-    let _ = j.advance_to(access::live_bound(), &mut |r, h| {
+    access::read_up_to(j, access::live_bound(), &mut |r, h| {
         joined(on_request, summary, &r, h.as_ref())
-    });
-    err
+    })
 }
 
 /// Lines a node held for the self-check were another request's: count them after all.

@@ -28,8 +28,9 @@ pub struct AccessArgs {
 }
 
 impl AccessArgs {
-    /// What can be checked before Jira is asked anything: the pattern and the paths.
-    pub fn check(&self) -> Result<()> {
+    /// What can be checked before Jira is asked anything: the pattern, the paths, and
+    /// one access log per node when they are given.
+    pub fn check(&self, nodes: usize) -> Result<()> {
         if let Some(p) = &self.access_log_pattern {
             crate::access::Pattern::parse(p)
                 .map_err(|e| anyhow::anyhow!("--access-log-pattern: {e}"))?;
@@ -38,6 +39,9 @@ impl AccessArgs {
             if !p.exists() && !p.parent().is_some_and(|d| d.is_dir()) {
                 bail!("--access-log {}: no such file or directory", p.display());
             }
+        }
+        if !self.access_logs.is_empty() {
+            one_per_node(nodes, self.access_logs.len())?;
         }
         Ok(())
     }
@@ -57,35 +61,16 @@ impl AccessArgs {
                 );
             }
         }
-        // Without an install, nothing says where server.xml is: the pattern is the given
-        // one or the stock one.
-        let install_for_pattern = if self.access_log_pattern.is_some() {
-            None
-        } else {
-            install
-        };
         let r = reading::decide(
             self.access_log_pattern.as_deref(),
             self.access_log_duration,
             connected_jira,
-            install_for_pattern,
-        );
-        match (r, install_for_pattern) {
-            (Ok(r), _) => Ok(r),
-            // An install without a readable valve still has its version: say why the
-            // stock pattern is used and go on, unless the pattern itself is the problem.
-            (Err(reading::ReadingError::ServerXml(e)), Some(dir)) => {
-                eprintln!("note: {e}; reading the access log with Jira's stock pattern");
-                let mut r = reading::decide(None, self.access_log_duration, connected_jira, None)?;
-                let (unit, why) =
-                    reading::choose_unit(self.access_log_duration, connected_jira, Some(dir));
-                r.unit = unit;
-                r.unit_source = why;
-                r.directory = Some(dir.join("logs"));
-                Ok(r)
-            }
-            (Err(e), _) => Err(e.into()),
+            install,
+        )?;
+        if let Some(note) = &r.note {
+            eprintln!("note: {note}");
         }
+        Ok(r)
     }
 
     /// The access-log files, one group per node: from `--access-log`, else from the
@@ -109,15 +94,14 @@ impl AccessArgs {
     }
 }
 
-/// Pair access-log groups with application-log streams: by order, one each.
-pub fn pair<T>(streams: usize, groups: Vec<T>) -> Result<Vec<T>> {
-    if groups.len() != streams {
+/// Access-log locations pair with application-log streams (nodes) by order, one each.
+pub fn one_per_node(nodes: usize, given: usize) -> Result<()> {
+    if given != nodes {
         bail!(
-            "{streams} application log(s) (one per node) but {} access-log location(s): give one --access-log per node, in the order of the application logs",
-            groups.len()
+            "{nodes} application log(s) (one per node) but {given} access-log location(s): give one --access-log per node, in the order of the application logs"
         );
     }
-    Ok(groups)
+    Ok(())
 }
 
 /// One joiner per stream over its files, and the report section they fill.
@@ -128,7 +112,7 @@ pub struct Joins {
 }
 
 impl Joins {
-    pub fn new(reading: Reading, groups: Vec<Vec<PathBuf>>) -> Result<Joins> {
+    pub fn new(reading: Reading, groups: Vec<Vec<PathBuf>>) -> Joins {
         let files = groups
             .iter()
             .flatten()
@@ -141,11 +125,11 @@ impl Joins {
                 Joiner::new(reading.pattern.clone(), reading.unit, reader)
             })
             .collect();
-        Ok(Joins {
+        Joins {
             joiners,
             files,
             reading,
-        })
+        }
     }
 
     pub fn push(

@@ -120,11 +120,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     // Wrong arguments should not cost a password prompt first.
     window(&args)?;
     args.self_check.timeout()?;
-    let logs = logs(&args)?;
-    args.access.check()?;
-    if !args.access.access_logs.is_empty() {
-        super::access::pair(logs.len(), args.access.access_logs.clone())?;
-    }
+    args.access.check(logs(&args)?.len())?;
     sample_len(&args, Duration::ZERO)?;
     if args.sample.is_some() && args.profile != AUTO {
         eprintln!(
@@ -227,7 +223,12 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     }
     let mut text = Vec::new();
     let meta = crate::html::HtmlMeta::capture(client.base_url(), &profile_name, outcome.elapsed);
-    render(&outcome.report, &args, &meta, &mut text)?;
+    let how = super::summarize::Rendering {
+        format: args.format,
+        dialect: args.dialect,
+        wide: args.wide,
+    };
+    super::summarize::render(&outcome.report, &how, &meta, &mut text)?;
     std::io::stdout()
         .write_all(&text)
         .context("writing the summary")?;
@@ -528,7 +529,8 @@ fn access_plan(
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        super::access::pair(logs.len(), dirs)?
+        super::access::one_per_node(logs.len(), dirs.len())?;
+        dirs
     };
     Ok(Some(capture::access::LiveAccess { reading, dirs }))
 }
@@ -685,29 +687,6 @@ fn print_volume(
             plan.command
         );
     }
-}
-
-fn render(
-    r: &Report,
-    args: &CaptureArgs,
-    meta: &crate::html::HtmlMeta,
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    match args.format {
-        SummaryFormat::Table => report::table(r, out, crate::format::table_width(args.wide))?,
-        SummaryFormat::Json => report::json(r, out)?,
-        SummaryFormat::Csv => {
-            report::csv(r, out)?;
-            if let Some(note) = report::csv_note(r) {
-                eprintln!("{note}");
-            }
-        }
-        SummaryFormat::Sql => report::sql(r, args.dialect, out)?,
-        SummaryFormat::Html => crate::html::html(r, meta, out)?,
-        // Events were streamed as they came.
-        SummaryFormat::Jsonl => {}
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
 
-use super::access::{pair, AccessArgs, Joins};
+use super::access::{one_per_node, AccessArgs, Joins};
 use crate::access::join::Http;
 use crate::report::{self, Dialect};
 use crate::scan::input::{discover, order_by_content, scan_streams_indexed};
@@ -25,6 +25,37 @@ pub enum SummaryFormat {
     Sql,
     /// One self-contained page to read, send or print
     Html,
+}
+
+/// How a finished report is printed: `summarize` and `capture` alike.
+pub struct Rendering {
+    pub format: SummaryFormat,
+    pub dialect: Dialect,
+    /// Table: every column, whatever the terminal's width.
+    pub wide: bool,
+}
+
+/// Print the report (JSONL events were streamed as they came: nothing is left).
+pub fn render(
+    r: &crate::summary::Report,
+    how: &Rendering,
+    meta: &crate::html::HtmlMeta,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match how.format {
+        SummaryFormat::Table => report::table(r, out, crate::format::table_width(how.wide))?,
+        SummaryFormat::Json => report::json(r, out)?,
+        SummaryFormat::Csv => {
+            report::csv(r, out)?;
+            if let Some(note) = report::csv_note(r) {
+                eprintln!("{note}");
+            }
+        }
+        SummaryFormat::Sql => report::sql(r, how.dialect, out)?,
+        SummaryFormat::Html => crate::html::html(r, meta, out)?,
+        SummaryFormat::Jsonl => {}
+    }
+    Ok(())
 }
 
 /// Which requests to keep, by who made them.
@@ -145,8 +176,8 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         let reading = args.access.reading(None, install)?;
         match args.access.groups(&reading)? {
             Some(groups) => {
-                let groups = pair(streams.len(), groups)?;
-                let j = Joins::new(reading, groups)?;
+                one_per_node(streams.len(), groups.len())?;
+                let j = Joins::new(reading, groups);
                 eprintln!("{}", j.notice());
                 Some(j)
             }
@@ -215,21 +246,12 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
         }
     }
-    match args.format {
-        SummaryFormat::Table => {
-            report::table(&rep, &mut out, crate::format::table_width(args.wide))?
-        }
-        SummaryFormat::Json => report::json(&rep, &mut out)?,
-        SummaryFormat::Csv => {
-            report::csv(&rep, &mut out)?;
-            if let Some(note) = report::csv_note(&rep) {
-                eprintln!("{note}");
-            }
-        }
-        SummaryFormat::Sql => report::sql(&rep, args.dialect, &mut out)?,
-        SummaryFormat::Html => crate::html::html(&rep, &crate::html::HtmlMeta::now(), &mut out)?,
-        SummaryFormat::Jsonl => {}
-    }
+    let how = Rendering {
+        format: args.format,
+        dialect: args.dialect,
+        wide: args.wide,
+    };
+    render(&rep, &how, &crate::html::HtmlMeta::now(), &mut out)?;
     out.flush().context("writing the report")?;
     if rep.is_empty() && rep.pat_lines == 0 && args.format == SummaryFormat::Table {
         eprintln!(
