@@ -1,0 +1,132 @@
+//! Steps 6-7: the verbosity profile (with a sample of Jira's request rate) and the window.
+
+use crate::wizard::*;
+
+impl Wizard {
+    /// The read-only sample `capture --dry-run` takes, once connected and the log known;
+    /// `None` when it cannot be taken (no client or log yet), Err(why) when it failed.
+    pub(crate) fn request_rate(&mut self) -> Option<Result<Sample, String>> {
+        if let Some((logs, r)) = &self.sampled {
+            if *logs == self.a.logs {
+                return Some(r.clone());
+            }
+        }
+        let c = self.client.as_ref()?;
+        if self.a.logs.is_empty() {
+            return None;
+        }
+        // Tests shorten the sample; not a user setting.
+        let len = std::env::var("JIRA_PATROL_SAMPLE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(PROFILE_SAMPLE, Duration::from_millis);
+        ui::say(format!(
+            "Measuring Jira's request rate for {} (read-only)…",
+            crate::capture::fmt_duration(len)
+        ));
+        // Ctrl-C ends the sample at once; the next prompt then cancels.
+        let r = estimate::sample(c, &self.a.logs, len, &|| ui::check_cancel().is_err())
+            // One line: the wizard goes on with the static texts whatever the cause.
+            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
+        self.sampled = Some((self.a.logs.clone(), r.clone()));
+        Some(r)
+    }
+
+    pub(crate) fn profile(&mut self) -> anyhow::Result<Flow> {
+        header(
+            Step::Profile,
+            "what to log",
+            "A profile raises some PAT plugin loggers for the capture window only (they are put back after).\nMore detail costs more log lines:",
+        );
+        let profiles = crate::profiles::list(None)?;
+        let rate = match self.request_rate() {
+            Some(Ok(s)) => {
+                ui::say(format!(
+                    "Jira serves {:.1} requests/s now; those with a token cannot be told apart without raising a level,\n\
+                     so the figures below count them as none: add each profile's lines per PAT request for them.",
+                    s.requests_per_sec
+                ));
+                Some(s.requests_per_sec)
+            }
+            Some(Err(e)) => {
+                ui::say(format!(
+                    "Could not measure Jira's request rate ({e}): costs are given per request."
+                ));
+                None
+            }
+            None => None,
+        };
+        let figures: Vec<Option<estimate::Figure>> = profiles
+            .iter()
+            .map(|p| rate.map(|r| estimate::figure(p, r, 0.0)))
+            .collect();
+        for (p, f) in profiles.iter().zip(&figures) {
+            ui::say(format!("  {}", p.name));
+            ui::say_wrapped("      ", &p.description);
+            ui::say_wrapped("      reveals: ", &p.reveals);
+            ui::say_wrapped("      costs: ", &p.cost.to_string());
+            if let (Some(f), Some(r)) = (f, rate) {
+                ui::say_wrapped(
+                    &format!("      at {r:.1} requests/s: "),
+                    &format!(
+                        "≈{} lines/hour, ≈{}/hour, plus {} lines per PAT request; {}",
+                        f.lines_per_hour,
+                        crate::report::human_bytes(f.bytes_per_hour),
+                        p.cost.pat_request,
+                        if f.names_token {
+                            "names the token of every PAT request"
+                        } else {
+                            "does not name the token"
+                        }
+                    ),
+                );
+            }
+            if let Some(m) = &p.misses {
+                ui::say_wrapped("      cannot see: ", m);
+            }
+        }
+        let items: Vec<String> = profiles
+            .iter()
+            .zip(&figures)
+            .map(|(p, f)| match f {
+                Some(f) => format!(
+                    "{:<20} ≈{}/hour ({} lines), +{} lines per PAT request",
+                    p.name,
+                    crate::report::human_bytes(f.bytes_per_hour),
+                    f.lines_per_hour,
+                    p.cost.pat_request
+                ),
+                None => format!(
+                    "{:<20} ≈{} lines per PAT request, ≈{} per other request",
+                    p.name, p.cost.pat_request, p.cost.other_request
+                ),
+            })
+            .collect();
+        let want = self.a.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+        let def = profiles.iter().position(|p| p.name == want).unwrap_or(0);
+        let i = ask!(ui::select("Profile", &items, def));
+        self.a.profile = Some(profiles[i].name.clone());
+        Ok(Flow::Next { asked: true })
+    }
+
+    pub(crate) fn length(&mut self) -> anyhow::Result<Flow> {
+        header(
+            Step::Length,
+            "how long to capture",
+            "During the window the profile's levels are raised; afterwards, and on Ctrl-C or any error,\n\
+             they are put back. Long enough to catch your scripts' schedules (a nightly job needs a night).",
+        );
+        let def = self
+            .a
+            .duration
+            .clone()
+            .unwrap_or_else(|| DEFAULT_FOR.into());
+        let d = ask!(ui::input(
+            "Capture length (90s, 15m, 2h, 1h30m)",
+            Some(&def),
+            |s| { parse_window(s).map(|_| ()) }
+        ));
+        self.a.duration = Some(d);
+        Ok(Flow::Next { asked: true })
+    }
+}

@@ -1,0 +1,134 @@
+//! Setup without a terminal: the same answers from flags or a saved setup, asking nothing.
+
+use super::*;
+
+/// Flags that answer each question, for the "cannot ask" message.
+pub fn missing_answers(a: &Answers) -> Vec<(&'static str, &'static str)> {
+    let mut m = Vec::new();
+    if a.url.is_none() {
+        m.push(("Jira base URL", "--url URL"));
+    }
+    if a.auth.is_none() {
+        m.push((
+            "how to log in",
+            "--user NAME --password-env VAR, or --token-env VAR, or --token-file FILE",
+        ));
+    }
+    if a.logs.is_empty() {
+        m.push(("atlassian-jira.log to follow", "--log PATH (once per node)"));
+    }
+    m
+}
+
+/// What the unattended run may do beyond checking.
+#[derive(Debug, Clone, Default)]
+pub struct Unattended {
+    /// Apply the planned rotation change (the flag is the confirmation).
+    pub apply_rotation: bool,
+    /// Save the answers to this file.
+    pub save_to: Option<PathBuf>,
+    /// Print the capture command instead of running it.
+    pub no_capture: bool,
+}
+
+/// Run setup from flags and/or a saved setup, asking nothing.
+pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
+    let missing = missing_answers(&a);
+    if !missing.is_empty() {
+        eprintln!("setup cannot ask questions here (no terminal, or --non-interactive); give the answers as flags:");
+        for (what, flag) in &missing {
+            eprintln!("  {what:<30} {flag}");
+        }
+        eprintln!("  (optional: --jira-install DIR or --log4j-config FILE, --profile NAME, --for DURATION, --keep DURATION)");
+        bail!(
+            "{} answer{} missing: pass the flags above, or run from a saved setup with --config FILE",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" }
+        );
+    }
+    let mut s = a.saved().context("answers incomplete")?;
+    s.logs = s
+        .logs
+        .iter()
+        .map(|l| resolve_log(l))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!(e))?;
+    parse_window(&s.duration).map_err(|e| anyhow!("--for: {e}"))?;
+    let keep = crate::commands::config::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
+    let profile = crate::profiles::load(&s.profile, None)?;
+    let secret = s.auth.resolve()?;
+    let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
+    eprintln!("checking {} ({})", s.url, s.auth.describe());
+    match verify(&c) {
+        Ok(v) => v.lines.iter().for_each(|l| eprintln!("{l}")),
+        Err((lines, e)) => {
+            lines.iter().for_each(|l| eprintln!("{l}"));
+            let text = e.to_string();
+            bail!(
+                "{}; {}",
+                text.lines().next().unwrap_or_default(),
+                advice(&e)
+            );
+        }
+    }
+    let log4j_path = match (&s.log4j_config, &s.jira_install) {
+        (Some(p), _) | (None, Some(p)) => Some(find_log4j(p).map_err(|e| anyhow!(e))?.0),
+        _ => None,
+    };
+    if let Some(path) = log4j_path {
+        let mut cfg = Config::load(&path)?;
+        let main = cfg.appender(None)?;
+        let rph = a.requests_per_hour.unwrap_or(DEFAULT_REQUESTS_PER_HOUR);
+        if a.requests_per_hour.is_none() {
+            eprintln!(
+                "rotation: assuming {rph} requests per hour (--requests-per-hour to say otherwise)"
+            );
+        }
+        let plan = log4j::plan(volume_per_hour(rph, &profile), keep, Some(&main));
+        if plan.holds_now {
+            eprintln!(
+                "rotation: {} keeps {} already; nothing to change",
+                path.display(),
+                s.keep
+            );
+        } else if u.apply_rotation {
+            cfg.set_rotation(
+                Some(&main.name),
+                Some(plan.max_size_bytes),
+                Some(plan.backups),
+            )?;
+            eprint!("{}", cfg.diff());
+            let saved = cfg
+                .save()
+                .with_context(|| format!("{} left unchanged", path.display()))?;
+            eprintln!(
+                "rotation: written {}; backup {}",
+                saved.path.display(),
+                saved.backup.display()
+            );
+            eprintln!("{}", cfg.reload_note());
+        } else {
+            eprintln!(
+                "rotation: {} keeps less than {}; to change it: {} --config {} (or pass --apply-rotation)",
+                path.display(),
+                s.keep,
+                plan.command,
+                shell_quote(&path.display().to_string())
+            );
+        }
+    }
+    if let Some(p) = &u.save_to {
+        if std::fs::read_to_string(p).ok().as_deref() != Some(s.to_toml().as_str()) {
+            s.save(p)?;
+            eprintln!("saved {}", p.display());
+        }
+    }
+    let (cmd, needs) = capture_command(&s);
+    if u.no_capture {
+        println!("{cmd}");
+        eprintln!("({needs})");
+        return Ok(());
+    }
+    eprintln!("running: {cmd}");
+    crate::commands::capture::run_with(c, capture_args(&s)?)
+}
