@@ -60,6 +60,13 @@ impl State {
         action(self, req, ctx)
     }
 
+    /// `GET ConfigureLogging!default.jspa`: the form to set one logger's level.
+    pub(super) fn configure_logging_form(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        let t = self.xsrf_token(req, ctx);
+        let logger = req.param("loggerName").unwrap_or("");
+        Reply::html(200, pages::configure_logging_form(logger, &t, None))
+    }
+
     pub(super) fn view_logging(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         let t = self.xsrf_token(req, ctx);
         let levels = self.levels.lock().unwrap().clone();

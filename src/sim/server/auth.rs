@@ -6,7 +6,7 @@ use super::http::{Reply, Req};
 use super::{Ctx, State, Via, NOT_AUTHENTICATED};
 
 use crate::sim::accounts::{self, rest_date, SimUser};
-use crate::sim::pages;
+use crate::sim::pages::{self, enc};
 use crate::sim::RateLimit;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -359,4 +359,72 @@ impl State {
             }
         }
     }
+
+    /// `GET /rest/auth/1/session`: the caller's name and login count, else 401.
+    pub(super) fn current_session(&self, ctx: &Ctx) -> Reply {
+        match &ctx.user {
+            Some(u) => Reply::json(
+                200,
+                json!({"self": format!("/rest/api/2/user?username={}", enc(&u.name)), "name": u.name,
+                       "loginInfo": {"failedLoginCount": 0, "loginCount": self.login_count.load(Ordering::SeqCst)}}),
+            ),
+            None => Reply::errors(401, NOT_AUTHENTICATED),
+        }
+    }
+
+    /// `DELETE /rest/auth/1/session`: ends a cookie session (nothing else can log out).
+    pub(super) fn logout(&self, ctx: &Ctx) -> Reply {
+        match &ctx.session {
+            Some(s) if ctx.via == Via::Session => {
+                self.sessions.lock().unwrap().remove(s);
+                Reply::no_content()
+            }
+            _ => Reply::errors(401, NOT_AUTHENTICATED),
+        }
+    }
+
+    /// `DELETE /rest/auth/1/websudo`: gives up websudo for the session (Jira's own "drop
+    /// privileges" call).
+    pub(super) fn drop_websudo(&self, ctx: &Ctx) -> Reply {
+        if let Some(id) = &ctx.session {
+            if let Some(s) = self.sessions.lock().unwrap().get_mut(id) {
+                s.websudo_until = None;
+            }
+        }
+        Reply::no_content()
+    }
+
+    /// Ends the websudo of every session of this node, as its timeout passing would.
+    pub fn expire_websudo(&self) {
+        for s in self.sessions.lock().unwrap().values_mut() {
+            s.websudo_until = None;
+        }
+    }
+
+    /// `GET /login.jsp`: the login form, or off to single sign-on.
+    pub(super) fn login_page(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        if let Some(sso) = &self.cfg.sso_login {
+            return sso_redirect(sso, req.param("os_destination").unwrap_or("/"));
+        }
+        let t = self.xsrf_token(req, ctx);
+        let dest = req.param("os_destination").unwrap_or("");
+        let pv = req.param("permissionViolation") == Some("true");
+        Reply::html(200, pages::login_page(dest, pv, &t))
+    }
+}
+
+/// Jira's REST XSRF rule: a non-GET REST call with one of the browsers' "simple" content
+/// types needs `X-Atlassian-Token: no-check`, else 403 before any resource runs.
+pub(super) fn rest_xsrf_refusal(req: &Req) -> Option<Reply> {
+    if !req.path.starts_with("/rest/") || req.is_get() || req.no_check() {
+        return None;
+    }
+    let ct = req
+        .header("Content-Type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let simple = ct.starts_with("application/x-www-form-urlencoded")
+        || ct.starts_with("multipart/form-data")
+        || ct.starts_with("text/plain");
+    simple.then(|| Reply::new(403, "text/plain;charset=UTF-8", "XSRF check failed"))
 }

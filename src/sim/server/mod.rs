@@ -23,27 +23,30 @@ use crate::level::Level;
 use crate::sim::access::AccessLog;
 use crate::sim::accounts::SimUser;
 use crate::sim::log::{format_entry, DateStyle, LevelTable, LogFile, Mdc};
-use crate::sim::pages::{self, enc};
+use crate::sim::pages;
 use crate::sim::SimConfig;
-use admin::sso_redirect;
-use auth::{Bucket, Session};
+use auth::{rest_xsrf_refusal, Bucket, Session};
 use http::{Reply, Req};
 use jiff::Timestamp;
+/// Starting a node, and what the nodes of one Jira share.
 pub(crate) use node::{start, Shared};
-use rest::{groups_of, user_json};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 const NOT_AUTHENTICATED: &str =
     "You are not authenticated. Authentication required to perform this operation.";
 
+/// One running node: its configuration, logs, levels, sessions and counters.
 pub(crate) struct State {
+    /// The configuration this node started with.
     pub cfg: SimConfig,
+    /// This node's JIRA_HOME.
     pub home: PathBuf,
+    /// What the nodes of this Jira share (database, XSRF tokens).
     pub shared: Arc<Shared>,
     users: Vec<SimUser>,
     /// Token rows whose secret the caching validator has already checked once.
@@ -57,16 +60,19 @@ pub(crate) struct State {
     log: Mutex<LogFile>,
     /// Tomcat's access log (`<install>/logs/access_log.<date>`).
     access: Mutex<AccessLog>,
+    /// This node's install directory (server.xml, access logs).
     pub install: PathBuf,
     /// Milliseconds added to the real clock (tests jump to the next day).
     clock_shift_ms: AtomicI64,
     /// Rate limiting's token buckets, per user key (this node's).
     buckets: Mutex<HashMap<String, Bucket>>,
     sessions: Mutex<HashMap<String, Session>>,
+    /// Requests served so far (background ones included).
     pub counter: AtomicU64,
     /// The request-id counter: restarts with the JVM ([`State::reset_request_ids`]).
     ids: AtomicU64,
     inflight: AtomicU64,
+    /// How many of the next requests answer 500.
     pub fail_next: AtomicU32,
     /// Milliseconds every answer waits (a Jira under load).
     pub slow_ms: AtomicU64,
@@ -145,117 +151,66 @@ impl State {
         self.cfg.data_center || self.cfg.node_id.is_some()
     }
 
+    /// The route table: method and path to the room that answers. Jira's REST XSRF rule
+    /// refuses first, before any resource runs.
     fn route(&self, req: &Req, ctx: &mut Ctx) -> Reply {
-        let p = req.path.as_str();
-        if p.starts_with("/rest/") && !req.is_get() && !req.no_check() {
-            // Jira's REST XSRF rule: browsers' "simple" content types need the header.
-            let ct = req
-                .header("Content-Type")
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            if ct.starts_with("application/x-www-form-urlencoded")
-                || ct.starts_with("multipart/form-data")
-                || ct.starts_with("text/plain")
-            {
-                return Reply::new(403, "text/plain;charset=UTF-8", "XSRF check failed");
-            }
+        if let Some(refused) = rest_xsrf_refusal(req) {
+            return refused;
         }
+        let p = req.path.as_str();
         match (req.method.as_str(), p) {
+            // auth: sessions, logins, websudo
             ("POST", "/rest/auth/1/session") => self.rest_login(req, ctx),
-            ("GET", "/rest/auth/1/session") => match &ctx.user {
-                Some(u) => Reply::json(
-                    200,
-                    json!({"self": format!("/rest/api/2/user?username={}", enc(&u.name)), "name": u.name,
-                           "loginInfo": {"failedLoginCount": 0, "loginCount": self.login_count.load(Ordering::SeqCst)}}),
-                ),
-                None => Reply::errors(401, NOT_AUTHENTICATED),
-            },
-            ("DELETE", "/rest/auth/1/session") => match &ctx.session {
-                Some(s) if ctx.via == Via::Session => {
-                    self.sessions.lock().unwrap().remove(s);
-                    Reply::no_content()
-                }
-                _ => Reply::errors(401, NOT_AUTHENTICATED),
-            },
+            ("GET", "/rest/auth/1/session") => self.current_session(ctx),
+            ("DELETE", "/rest/auth/1/session") => self.logout(ctx),
+            ("DELETE", "/rest/auth/1/websudo") => self.drop_websudo(ctx),
+            ("GET", "/login.jsp") => self.login_page(req, ctx),
+            ("POST", "/login.jsp") => self.form_login(req, ctx),
+            // rest
             ("GET", "/status") => Reply::json(200, json!({"state": "RUNNING"})),
             ("GET", "/rest/api/2/serverInfo") => self.server_info(),
-            ("GET", "/rest/api/2/myself") => match &ctx.user {
-                Some(u) => {
-                    let mut v = user_json(u);
-                    if req.param("expand").is_some_and(|e| e.contains("groups")) {
-                        let groups: Vec<Value> =
-                            groups_of(u).iter().map(|g| json!({"name": g})).collect();
-                        v["groups"] = json!({"size": groups.len(), "items": groups});
-                    }
-                    Reply::json(200, v)
-                }
-                None => Reply::errors(401, NOT_AUTHENTICATED),
-            },
+            ("GET", "/rest/api/2/myself") => self.myself(req, ctx),
             ("GET", "/rest/api/2/mypermissions") => self.my_permissions(req, ctx),
-            ("DELETE", "/rest/auth/1/websudo") => {
-                // Gives up websudo for the session (Jira's own "drop privileges" call).
-                if let Some(id) = &ctx.session {
-                    if let Some(s) = self.sessions.lock().unwrap().get_mut(id) {
-                        s.websudo_until = None;
-                    }
-                }
-                Reply::no_content()
-            }
             ("GET" | "POST", "/rest/api/2/search") => self.search(req, ctx),
-            ("GET", "/rest/api/2/project") => {
-                if self.cfg.noise {
-                    // Async plugin work logs on another thread but with the request's MDC.
-                    self.log_entry(
-                        "ThreadPoolAsyncTaskExecutor::Thread 39",
-                        Level::Warn,
-                        Some(&ctx.mdc),
-                        "com.atlassian.plugin.osgi.factory.OsgiPlugin",
-                        "Plugin 'com.example.sim.project-badges' took 1204 ms to answer a project listing",
-                        &[],
-                    );
-                }
-                self.projects(ctx)
-            }
+            ("GET", "/rest/api/2/project") => self.projects(ctx),
             ("GET", _) if p.starts_with("/rest/api/2/issue/") => self.issue(req, ctx),
+            // pat_rest
             (_, _) if p.starts_with("/rest/pat/latest/tokens") => self.pat_rest(req, ctx),
+            // admin: permission, then websudo, then the page
             (_, "/secure/admin/ViewLogging.jspa") => self.admin(req, ctx, Self::view_logging),
             (_, "/secure/admin/ConfigureLogging.jspa") => {
                 self.admin(req, ctx, Self::configure_logging)
             }
             ("GET", "/secure/admin/ConfigureLogging!default.jspa") => {
-                self.admin(req, ctx, |st, req, ctx| {
-                    let t = st.xsrf_token(req, ctx);
-                    let logger = req.param("loggerName").unwrap_or("");
-                    Reply::html(200, pages::configure_logging_form(logger, &t, None))
-                })
+                self.admin(req, ctx, Self::configure_logging_form)
             }
             ("GET", "/secure/admin/WebSudoAuthenticate!default.jspa") => {
                 self.websudo_form(req, ctx)
             }
             ("POST", "/secure/admin/WebSudoAuthenticate.jspa") => self.websudo_submit(req, ctx),
-            ("GET", "/login.jsp") => {
-                if let Some(sso) = &self.cfg.sso_login {
-                    return sso_redirect(sso, req.param("os_destination").unwrap_or("/"));
-                }
-                let t = self.xsrf_token(req, ctx);
-                let dest = req.param("os_destination").unwrap_or("");
-                let pv = req.param("permissionViolation") == Some("true");
-                Reply::html(200, pages::login_page(dest, pv, &t))
-            }
-            ("POST", "/login.jsp") => self.form_login(req, ctx),
-            ("GET", "/" | "/secure/Dashboard.jspa") => {
-                let t = self.xsrf_token(req, ctx);
-                let who = ctx.user.as_ref().map_or("anonymous", |u| u.name.as_str());
-                Reply::html(
-                    200,
-                    pages::simple("System Dashboard", &t, &format!("Logged in as: {who}")),
-                )
-            }
-            _ if p.starts_with("/rest/") => Reply::errors(404, &format!("null for uri: {p}")),
-            _ => {
-                let t = self.xsrf_token(req, ctx);
-                Reply::html(404, pages::simple("Oops, you've found a dead link.", &t, p))
-            }
+            // pages
+            ("GET", "/" | "/secure/Dashboard.jspa") => self.dashboard(req, ctx),
+            _ => self.not_found(req, ctx),
         }
+    }
+
+    /// The dashboard: who the request runs as.
+    fn dashboard(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        let t = self.xsrf_token(req, ctx);
+        let who = ctx.user.as_ref().map_or("anonymous", |u| u.name.as_str());
+        Reply::html(
+            200,
+            pages::simple("System Dashboard", &t, &format!("Logged in as: {who}")),
+        )
+    }
+
+    /// Nothing here: a JSON 404 under `/rest/`, else Jira's dead-link page.
+    fn not_found(&self, req: &Req, ctx: &mut Ctx) -> Reply {
+        let p = req.path.as_str();
+        if p.starts_with("/rest/") {
+            return Reply::errors(404, &format!("null for uri: {p}"));
+        }
+        let t = self.xsrf_token(req, ctx);
+        Reply::html(404, pages::simple("Oops, you've found a dead link.", &t, p))
     }
 }

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 /// database (users, tokens), XSRF tokens, and the cluster channel that broadcasts level
 /// changes. Sessions, logs and levels stay per node.
 pub(crate) struct Shared {
+    /// The seeded users and tokens, as at start.
     pub seed: SimAccounts,
+    /// The token table: seeded rows plus those created over REST, minus revoked.
     pub tokens: Mutex<Vec<SimToken>>,
     pub(super) next_row: AtomicU64,
     pub(super) xsrf_tokens: Mutex<HashSet<String>>,
@@ -36,6 +38,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// A fresh database seeded with [`SimAccounts::seeded`], no nodes yet.
     pub fn new() -> Arc<Shared> {
         let seed = SimAccounts::seeded(Timestamp::now());
         Arc::new(Shared {
@@ -50,6 +53,7 @@ impl Shared {
     }
 }
 
+/// Binds the listener (and TLS front), writes the install files, logs the startup lines and starts the worker, background and batcher threads. Returns the state, the threads to join and the base URL.
 pub(crate) fn start(
     cfg: SimConfig,
     home: PathBuf,
@@ -236,6 +240,7 @@ pub(super) fn version_before(version: &str, major: u32, minor: u32) -> bool {
 }
 
 impl State {
+    /// The live `atlassian-jira.log`.
     pub fn log_path(&self) -> PathBuf {
         self.log.lock().unwrap().path().to_path_buf()
     }
@@ -283,6 +288,7 @@ impl State {
         let _ = log.write(&r, self.now());
     }
 
+    /// Stops the worker threads (idempotent); the TLS front is woken to see it.
     pub fn stop(&self) {
         if self.stop_flag.swap(true, Ordering::SeqCst) {
             return;

@@ -67,7 +67,32 @@ impl State {
         Reply::json(200, json!({"permissions": perms}))
     }
 
+    /// `GET /rest/api/2/myself` (`expand=groups` adds the groups), else 401.
+    pub(super) fn myself(&self, req: &Req, ctx: &Ctx) -> Reply {
+        let Some(u) = &ctx.user else {
+            return Reply::errors(401, NOT_AUTHENTICATED);
+        };
+        let mut v = user_json(u);
+        if req.param("expand").is_some_and(|e| e.contains("groups")) {
+            let groups: Vec<Value> = groups_of(u).iter().map(|g| json!({"name": g})).collect();
+            v["groups"] = json!({"size": groups.len(), "items": groups});
+        }
+        Reply::json(200, v)
+    }
+
+    /// `GET /rest/api/2/project`: two projects for a user, none for anonymous.
     pub(super) fn projects(&self, ctx: &Ctx) -> Reply {
+        if self.cfg.noise {
+            // Async plugin work logs on another thread but with the request's MDC.
+            self.log_entry(
+                "ThreadPoolAsyncTaskExecutor::Thread 39",
+                Level::Warn,
+                Some(&ctx.mdc),
+                "com.atlassian.plugin.osgi.factory.OsgiPlugin",
+                "Plugin 'com.example.sim.project-badges' took 1204 ms to answer a project listing",
+                &[],
+            );
+        }
         match &ctx.user {
             Some(_) => Reply::json(
                 200,
