@@ -257,7 +257,8 @@ impl LogFile {
         PathBuf::from(s)
     }
 
-    /// Rotates now: backups shift (`.1` to `.2` ...), the oldest beyond `backups` goes.
+    /// Rotates now: backups shift up one (`.1` becomes `.2` ...) and the oldest goes; with no
+    /// backups the log starts over.
     pub fn rotate(&mut self) -> io::Result<()> {
         if self.backups > 0 {
             let oldest = self.backup(self.backups);

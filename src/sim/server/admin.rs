@@ -67,12 +67,14 @@ impl State {
         Reply::html(200, pages::configure_logging_form(logger, &t, None))
     }
 
+    /// `ViewLogging.jspa`: the levels table clients scrape.
     pub(super) fn view_logging(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         let t = self.xsrf_token(req, ctx);
         let levels = self.levels.lock().unwrap().clone();
         Reply::html(200, pages::view_logging(&levels, &t))
     }
 
+    /// `ConfigureLogging.jspa`: XSRF, then sets a level on every node (unknown names become DEBUG) and redirects to the page.
     pub(super) fn configure_logging(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         if !self.xsrf_ok(req) {
             let t = self.xsrf_token(req, ctx);
@@ -96,6 +98,7 @@ impl State {
         Reply::redirect("/secure/admin/ViewLogging.jspa")
     }
 
+    /// The websudo password form (login first when anonymous; the IdP with SSO websudo).
     pub(super) fn websudo_form(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         if let Some(sso) = &self.cfg.sso_websudo {
             return sso_redirect(sso, req.param("webSudoDestination").unwrap_or("/"));
@@ -111,6 +114,7 @@ impl State {
         Reply::html(200, pages::websudo_form(dest, &t, None))
     }
 
+    /// The websudo password POST: on the right password a new session id with websudo until the timeout.
     pub(super) fn websudo_submit(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         if let Some(sso) = &self.cfg.sso_websudo {
             // The identity provider re-authenticates; a password here means nothing.

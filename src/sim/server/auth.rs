@@ -13,18 +13,24 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+/// An HTTP session of this node.
 pub(super) struct Session {
+    /// Login name of its user.
     pub(super) user: String,
+    /// Websudo holds until then (`None` = no websudo).
     pub(super) websudo_until: Option<Instant>,
 }
 
 /// One user's rate-limiting bucket: `per_minute` capacity, refilled continuously at
 /// `per_minute` a minute.
 pub(super) struct Bucket {
+    /// Requests left (fractional while refilling).
     pub(super) tokens: f64,
+    /// When it was last refilled.
     pub(super) last: Instant,
 }
 
+/// A new `JSESSIONID`: 32 upper-case hex digits.
 pub(super) fn random_session_id() -> String {
     accounts::random_bytes::<16>()
         .iter()
@@ -184,6 +190,7 @@ impl State {
         }
     }
 
+    /// Attributes of the cookies Jira sets: the context path, `Secure` over TLS.
     pub(super) fn cookie_attrs(&self) -> String {
         let path = if self.context_path().is_empty() {
             "/"
@@ -194,6 +201,7 @@ impl State {
         format!("; Path={path}{secure}")
     }
 
+    /// A session for `user`, its cookie set on the answer; returns its id.
     pub(super) fn new_session(&self, user: &str, ctx: &mut Ctx) -> String {
         let id = random_session_id();
         self.sessions.lock().unwrap().insert(
@@ -222,6 +230,7 @@ impl State {
         self.fresh_xsrf(ctx)
     }
 
+    /// Issues a new XSRF token (`_lin` logged in, `_lout` not) and sets its cookie.
     pub(super) fn fresh_xsrf(&self, ctx: &mut Ctx) -> String {
         let b = accounts::random_bytes::<28>();
         const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -253,6 +262,7 @@ impl State {
         token
     }
 
+    /// A form passes XSRF: `no-check` header, or `atl_token` equal to an issued cookie token.
     pub(super) fn xsrf_ok(&self, req: &Req) -> bool {
         if req.no_check() {
             return true;
@@ -286,6 +296,7 @@ impl State {
         }
     }
 
+    /// `POST /rest/auth/1/session`: a JSON login; a new session and XSRF token.
     pub(super) fn rest_login(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         if let Some(sso) = &self.cfg.sso_login {
             return sso_redirect(sso, "/");
@@ -320,6 +331,7 @@ impl State {
         .with("X-Seraph-LoginReason", "OK")
     }
 
+    /// Logs `user` in: the request's old cookie session ends, a new one starts.
     pub(super) fn login(&self, user: SimUser, ctx: &mut Ctx) {
         if let (Some(old), Via::Session) = (&ctx.session, ctx.via) {
             self.sessions.lock().unwrap().remove(old);
@@ -332,6 +344,7 @@ impl State {
         ctx.session = Some(id);
     }
 
+    /// `POST /login.jsp`: on success a redirect to `os_destination`, else the form again.
     pub(super) fn form_login(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         if let Some(sso) = &self.cfg.sso_login {
             return sso_redirect(sso, req.param("os_destination").unwrap_or("/"));

@@ -13,42 +13,59 @@ use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+/// A request as the handlers see it (context path removed).
 pub(super) struct Req {
+    /// Upper-case method.
     pub(super) method: String,
+    /// Path without the context path or query.
     pub(super) path: String,
+    /// Path and query, without the context path (websudo and login destinations).
     pub(super) path_and_query: String,
+    /// Headers of this answer.
     pub(super) headers: Vec<(String, String)>,
+    /// Cookies of the `Cookie` headers, by name.
     pub(super) cookies: HashMap<String, String>,
+    /// Query parameters, then form fields of a form body.
     pub(super) params: HashMap<String, String>,
+    /// Body bytes.
     pub(super) body: Vec<u8>,
 }
 
 impl Req {
+    /// The first header of that name (any case).
     pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+    /// A query or form parameter.
     pub(super) fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
+    /// GET or HEAD.
     pub(super) fn is_get(&self) -> bool {
         self.method == "GET" || self.method == "HEAD"
     }
+    /// Carries `X-Atlassian-Token: no-check` (skips XSRF checks).
     pub(super) fn no_check(&self) -> bool {
         self.header("X-Atlassian-Token")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("no-check"))
     }
 }
 
+/// An answer before Jira's common headers are added.
 pub(super) struct Reply {
+    /// Status code.
     pub(super) status: u16,
+    /// Headers of this answer.
     pub(super) headers: Vec<(String, String)>,
+    /// Body bytes.
     pub(super) body: Vec<u8>,
 }
 
 impl Reply {
+    /// An answer with a content type and body.
     pub(super) fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
             status,
@@ -56,17 +73,21 @@ impl Reply {
             body: body.into(),
         }
     }
+    /// A JSON answer.
     pub(super) fn json(status: u16, v: Value) -> Reply {
         Reply::new(status, "application/json;charset=UTF-8", v.to_string())
     }
+    /// An HTML page.
     pub(super) fn html(status: u16, body: String) -> Reply {
         Reply::new(status, "text/html;charset=UTF-8", body)
     }
+    /// A 302 to `location` (the context path is added when sent).
     pub(super) fn redirect(location: &str) -> Reply {
         let mut r = Reply::new(302, "text/html;charset=UTF-8", Vec::new());
         r.headers.push(("Location".into(), location.into()));
         r
     }
+    /// A 204 without a body or content type.
     pub(super) fn no_content() -> Reply {
         Reply {
             status: 204,
@@ -74,16 +95,19 @@ impl Reply {
             body: Vec::new(),
         }
     }
+    /// The answer with one more header.
     pub(super) fn with(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.into(), v.into()));
         self
     }
+    /// Jira's REST error body: `{errorMessages: [msg], errors: {}}`.
     pub(super) fn errors(status: u16, msg: &str) -> Reply {
         Reply::json(status, json!({"errorMessages": [msg], "errors": {}}))
     }
 }
 
 impl State {
+    /// Serves one tiny_http request on a worker thread and writes its access line.
     pub(super) fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
         let started = Instant::now();
         let method = rq.method().as_str().to_ascii_uppercase();

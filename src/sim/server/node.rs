@@ -27,8 +27,11 @@ pub(crate) struct Shared {
     pub seed: SimAccounts,
     /// The token table: seeded rows plus those created over REST, minus revoked.
     pub tokens: Mutex<Vec<SimToken>>,
+    /// The next token row id.
     pub(super) next_row: AtomicU64,
+    /// Every XSRF token issued (valid on any node).
     pub(super) xsrf_tokens: Mutex<HashSet<String>>,
+    /// The nodes started on this database (the cluster channel).
     pub(super) nodes: Mutex<Vec<Weak<State>>>,
     /// Every cookie value ever set, for tests proving none leaks.
     pub issued_cookies: Mutex<Vec<String>>,
@@ -300,6 +303,7 @@ impl State {
         }
     }
 
+    /// The lines a starting Jira logs (at start and after a restart).
     pub(super) fn startup_lines(&self) {
         let node = self.cfg.node_id.as_deref().unwrap_or("(not clustered)");
         let startup = "com.atlassian.jira.startup.JiraStartupLogger";

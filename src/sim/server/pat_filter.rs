@@ -25,6 +25,7 @@ pub(super) fn bearer(req: &Req) -> Option<String> {
 }
 
 impl State {
+    /// The PAT filter around the rest of the chain: its `>>>`/`<<<` lines, the token check and the throw-away session of a PAT request.
     pub(super) fn process(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         self.log(
             ctx,
@@ -73,6 +74,7 @@ impl State {
         );
     }
 
+    /// Checks a bearer token as the plugin does, with its lines; the token's active owner, or `None` (the request goes on anonymous).
     pub(super) fn pat_authenticate(&self, ctx: &Ctx, raw: &str) -> Option<SimUser> {
         let fail = |msg: &str| {
             self.log(

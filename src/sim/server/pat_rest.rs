@@ -12,6 +12,7 @@ use crate::sim::loggers;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
+/// A token as REST shows it (no secret, no token id).
 pub(super) fn token_json(t: &SimToken) -> Value {
     json!({
         "id": t.id,
@@ -23,6 +24,7 @@ pub(super) fn token_json(t: &SimToken) -> Value {
 }
 
 impl State {
+    /// `/rest/pat/latest/tokens[/...]`: the caller's tokens (list, create, get, revoke) or the search.
     pub(super) fn pat_rest(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         let Some(user) = ctx.user.clone() else {
             return Reply::errors(401, NOT_AUTHENTICATED);
@@ -152,6 +154,7 @@ impl State {
         )
     }
 
+    /// `POST /rest/pat/latest/tokens`: a new token for the caller (name 1-40 characters, 1-365 days, at most 10), its secret shown once.
     pub(super) fn create_token(&self, req: &Req, ctx: &mut Ctx, user: &SimUser) -> Reply {
         if !self.cfg.token_creation {
             return Reply::errors(403, "Personal access token creation is disabled.");

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
+/// The groups a seeded user is in.
 pub(super) fn groups_of(u: &SimUser) -> Vec<&'static str> {
     if u.jira_admin && !u.admin {
         return vec!["jira-administrators", "jira-software-users"];
@@ -26,6 +27,7 @@ pub(super) fn groups_of(u: &SimUser) -> Vec<&'static str> {
     }
 }
 
+/// A user as `/rest/api/2/myself` shows it.
 pub(super) fn user_json(u: &SimUser) -> Value {
     json!({
         "self": format!("/rest/api/2/user?username={}", enc(&u.name)),
@@ -103,6 +105,7 @@ impl State {
         }
     }
 
+    /// `GET /rest/api/2/serverInfo`: version, build number, deployment type.
     pub(super) fn server_info(&self) -> Reply {
         let v: Vec<u32> = self
             .cfg
@@ -128,6 +131,7 @@ impl State {
         )
     }
 
+    /// `/rest/api/2/search` (GET or POST): three issues for a user, none for anonymous; a slow-query line now and then.
     pub(super) fn search(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         let jql = if req.method == "POST" {
             serde_json::from_slice::<Value>(&req.body)
@@ -175,6 +179,7 @@ impl State {
         )
     }
 
+    /// `GET /rest/api/2/issue/KEY`: `SCRUM-1..20` exist, `BOOM-1` fails with a stack trace.
     pub(super) fn issue(&self, req: &Req, ctx: &mut Ctx) -> Reply {
         let key = req.path.trim_start_matches("/rest/api/2/issue/");
         if ctx.user.is_none() {
@@ -209,6 +214,7 @@ impl State {
         }
     }
 
+    /// A 500 with its ERROR line and stack trace in the log (JSON under `/rest/`, else a page).
     pub(super) fn server_error(&self, req: &Req, ctx: &Ctx, what: &str) -> Reply {
         let rest = req.path.starts_with("/rest/");
         let category = if rest {
