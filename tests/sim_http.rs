@@ -846,3 +846,41 @@ fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+/// The simulator is for the edge (`demo`, `sim`) and the tests: no library module may
+/// depend on it, so that nothing a user runs against a real Jira can reach simulated code.
+#[test]
+fn only_the_edge_commands_use_the_simulator() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let allowed = [
+        src.join("sim"),
+        src.join("commands").join("demo.rs"),
+        src.join("commands").join("sim.rs"),
+        src.join("lib.rs"),
+    ];
+    let users: Vec<String> = files
+        .iter()
+        .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.contains("crate::sim") || text.contains("jira_patrol::sim")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        users.is_empty(),
+        "library code uses the simulator: {users:?}"
+    );
+}
