@@ -55,10 +55,14 @@ pub fn user_agent(label: &str) -> &'static str {
 pub enum ClientAuth {
     /// `Authorization: Bearer <value>` (the value need not be a valid token).
     Bearer(String),
+    /// Basic auth with a login name and password.
     Basic {
+        /// Login name.
         user: String,
+        /// Password (never shown by `Debug`).
         password: String,
     },
+    /// No credentials.
     Anonymous,
 }
 
