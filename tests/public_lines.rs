@@ -24,12 +24,9 @@ fn scan(files: &[PathBuf]) -> (Vec<Request>, jira_patrol::scan::input::ScanRun, 
     let mut scanner = Scanner::new(utc());
     let mut seen = Vec::new();
     let streams = vec![files.iter().cloned().map(Source::File).collect::<Vec<_>>()];
-    let run = scan_streams(
-        &streams,
-        &mut scanner,
-        ReadOptions::default(),
-        &mut |r| seen.push(r),
-    )
+    let run = scan_streams(&streams, &mut scanner, ReadOptions::default(), &mut |r| {
+        seen.push(r)
+    })
     .unwrap();
     let s = scanner.stats();
     (seen, run, s.lines, s.pat_lines)
@@ -41,7 +38,10 @@ fn every_public_line_is_counted_and_none_is_a_pat_request() {
     let text = std::fs::read_to_string(&path).unwrap();
     let (requests, run, lines, pat_lines) = scan(std::slice::from_ref(&path));
     assert_eq!(lines, text.lines().count() as u64);
-    assert_eq!(pat_lines, 0, "no line of the file comes from the PAT plugin");
+    assert_eq!(
+        pat_lines, 0,
+        "no line of the file comes from the PAT plugin"
+    );
     assert!(requests.is_empty(), "{requests:?}");
     assert!(
         run.warnings.is_empty(),
@@ -119,10 +119,7 @@ fn jira_entry_lines_split_into_their_fields() {
     let p = parse(l.as_bytes(), &mut zone).expect("6.x line");
     assert_eq!(p.request_id, b"882x1649x1");
     assert_eq!(p.ip, b"0:0:0:0:0:0:0:1");
-    assert_eq!(
-        p.category,
-        b"atlassian.plugin.loaders.ScanningPluginLoader"
-    );
+    assert_eq!(p.category, b"atlassian.plugin.loaders.ScanningPluginLoader");
 
     // Not entry lines: stack frames, wrapped messages, bare timestamps, comments.
     for l in text.lines().filter(|l| {

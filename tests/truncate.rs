@@ -111,7 +111,9 @@ fn assert_partial(status: std::process::ExitStatus, stdout: &[u8], err: &str, na
         "{err}"
     );
     let j: Value = serde_json::from_slice(stdout).unwrap();
-    let partial = j["partial"].as_array().expect("the report says it is partial");
+    let partial = j["partial"]
+        .as_array()
+        .expect("the report says it is partial");
     assert_eq!(partial.len(), 1, "{j}");
     assert!(partial[0].as_str().unwrap().contains("shrank"), "{j}");
 }
@@ -123,7 +125,11 @@ fn a_mapped_backup_cut_while_read_ends_with_a_warning_not_sigbus() {
     let log = write_log(dir.path(), "atlassian-jira.log.1", 40 * MIB);
     settle(&log);
     let (at, status, stdout, err) = cut_while_reading(&log, 16 * MIB, MIB, &[]);
-    assert_eq!(at.trim(), format!("{} map", 16 * MIB), "read through the map");
+    assert_eq!(
+        at.trim(),
+        format!("{} map", 16 * MIB),
+        "read through the map"
+    );
     assert_partial(status, &stdout, &err, "atlassian-jira.log.1");
     assert!(err.contains(&format!("first {} of", 16 * MIB)), "{err}");
     let j: Value = serde_json::from_slice(&stdout).unwrap();
@@ -135,7 +141,11 @@ fn the_live_log_cut_while_read_ends_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let log = write_log(dir.path(), "atlassian-jira.log", 8 * MIB);
     let (at, status, stdout, err) = cut_while_reading(&log, 4 * MIB, 0, &[]);
-    assert_eq!(at.trim(), format!("{} read", 4 * MIB), "the live log is read()");
+    assert_eq!(
+        at.trim(),
+        format!("{} read", 4 * MIB),
+        "the live log is read()"
+    );
     assert_partial(status, &stdout, &err, "atlassian-jira.log");
 }
 

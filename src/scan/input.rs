@@ -14,15 +14,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Request, Scanner};
 
+/// The live application log's name; rotated backups add `.1`, `.2`, ... (and `.gz`).
 pub const LOG_NAME: &str = "atlassian-jira.log";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One thing to read: standard input or a file.
 pub enum Source {
+    /// Standard input (`-`).
     Stdin,
+    /// A file (gzip recognised by its content).
     File(PathBuf),
 }
 
 impl Source {
+    /// The name to show: the path, or `-`.
     pub fn display(&self) -> String {
         match self {
             Source::Stdin => "-".into(),
@@ -32,18 +37,34 @@ impl Source {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a log could not be read; each says what to do.
 pub enum InputError {
     #[error("{0}: no such file or directory: check the path")]
+    /// The path does not exist.
     Missing(PathBuf),
     #[error(
         "{0}: this directory holds no {LOG_NAME}* files: point at JIRA_HOME/log or at the files"
     )]
+    /// A directory without `atlassian-jira.log*`.
     NoLogs(PathBuf),
     #[error("{path}: cannot read it: {source}")]
-    Unreadable { path: PathBuf, source: io::Error },
+    /// Opening or reading failed.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
     #[error("{path}: not a readable gzip file ({source}): is it complete?")]
-    BadGzip { path: PathBuf, source: io::Error },
+    /// A gzip file that does not decompress.
+    BadGzip {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        source: io::Error,
+    },
     #[error("no log given: name files or directories, or '-' for standard input")]
+    /// No path given.
     Nothing,
 }
 
@@ -323,7 +344,9 @@ pub fn scan_streams_indexed(
             }
             scanner.begin_file();
             if let Source::File(p) = src {
-                if let Some(read) = scan_plain(p, opts, scanner, pb.as_ref(), hook.as_ref(), &mut buf, out)? {
+                if let Some(read) =
+                    scan_plain(p, opts, scanner, pb.as_ref(), hook.as_ref(), &mut buf, out)?
+                {
                     if read.read < read.size {
                         let note = shrank(&name, read.read, read.size);
                         run.warnings.push(note.clone());
