@@ -162,10 +162,11 @@ pub struct SummarizeArgs {
     /// setup); needs a System Administrator on Data Center
     #[arg(long)]
     pub inventory: bool,
-    /// Never memory-map the logs; read them all with read(). Large files that nothing
-    /// writes any more (rotated backups, files unchanged for 10 s) are mapped by default,
-    /// which is faster; use this when logs sit on a network file system or may still be
-    /// cut by another program in ways their names and times do not show
+    /// Never memory-map the logs; read them all with read(). By default large rotated
+    /// backups (atlassian-jira.log.1, ...) unchanged for 10 s are mapped, which is faster,
+    /// and the live log is read, so a copytruncate rotation cannot crash the scan. Use
+    /// this when logs sit on a network file system, or when other programs may still cut
+    /// rotated files
     #[arg(long)]
     pub no_mmap: bool,
 }

@@ -406,29 +406,28 @@ const SETTLED_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 /// Why a file may be memory-mapped, or `None` to read it with `read()`.
 ///
 /// A mapped file that is truncated under the map kills the process with SIGBUS, which
-/// cannot be caught safely; `read()` just returns less. So only files that nothing writes
-/// are mapped: not modified for [`SETTLED_AFTER`], and not the live log (the name
-/// `atlassian-jira.log`, the only file copytruncate cuts) unless it has not changed for
-/// that long either. Everything else, and everything with `--no-mmap`, is read.
+/// cannot be caught safely; `read()` just returns less. So only files that nothing
+/// writes or cuts any more are mapped: rotated backups (`atlassian-jira.log.1`, ...,
+/// `atlassian-jira.log.2024-05-01`) at least [`MAP_MIN`] long and not modified for
+/// [`SETTLED_AFTER`]. The live log (`atlassian-jira.log`, the only file copytruncate
+/// cuts; 20 MiB at most with Jira's stock rotation) and any name without a rotation
+/// suffix are always read.
 pub fn map_reason(path: &Path, meta: &std::fs::Metadata) -> Option<&'static str> {
     if !meta.is_file() || meta.len() < MAP_MIN {
-        return None;
-    }
-    let age = meta
-        .modified()
-        .ok()
-        .and_then(|m| std::time::SystemTime::now().duration_since(m).ok())?;
-    if age < SETTLED_AFTER {
         return None;
     }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match rotation_key(&name).1 {
-        RotationKey::Numbered(_) | RotationKey::Other(_) => Some("rotated backup"),
-        RotationKey::Live => Some("not modified lately"),
+    if rotation_key(&name).1 == RotationKey::Live {
+        return None;
     }
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| std::time::SystemTime::now().duration_since(m).ok())?;
+    (age >= SETTLED_AFTER).then_some("a rotated backup nothing writes")
 }
 
 /// How much of a file [`scan_plain`] read, beside its size when the read began.
