@@ -99,9 +99,10 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
         } => {
             // Load (and validate) before connecting: a bad profile never reaches Jira.
             let p = profiles::load(&name, dir.profiles.as_deref())?;
+            let journal = crate::journal::Journal::default_location()?;
             let client = conn.connect()?;
             let applied =
-                crate::journal::apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
+                journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
             print_applied(&applied, format)?;
             if format == OutputFormat::Table {
                 eprintln!("reveals: {}", one_line(&p.reveals));
