@@ -352,7 +352,6 @@ fn a_fast_growing_log_loses_no_request() {
     use std::io::Write;
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    std::env::set_var("XDG_STATE_HOME", homes.0.path().join("state"));
     let client = jira_patrol::jira::Client::new(jira_patrol::jira::ClientConfig::new(
         sim.url(),
         jira_patrol::jira::Credentials {
@@ -370,6 +369,7 @@ fn a_fast_growing_log_loses_no_request() {
         jira_patrol::profiles::load("pats-trace", None).unwrap(),
         Duration::from_secs(600),
         vec![log.clone()],
+        homes.journals(),
     );
     let sig = jira_patrol::capture::signals::Signals::default();
     const REQUESTS: u32 = 40;
