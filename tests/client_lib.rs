@@ -69,7 +69,10 @@ fn journal_apply_pending_restore_and_a_second_jira() {
     assert_eq!(applied.changes.len(), 2);
     assert_eq!(applied.journal, journal.path_for(&sim.url()));
     assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
-    let pending = journal.pending(&sim.url()).unwrap().expect("journal written");
+    let pending = journal
+        .pending(&sim.url())
+        .unwrap()
+        .expect("journal written");
     assert_eq!(pending.jira_url, sim.url());
     assert!(pending
         .loggers
