@@ -975,4 +975,80 @@ mod tests {
         ));
         assert!(!same_jira("https://a.example.com", "https://b.example.com"));
     }
+
+    fn entry(url: &str, holders: Vec<Holder>) -> JournalEntry {
+        JournalEntry {
+            format: FORMAT,
+            jira_url: url.into(),
+            node: None,
+            created_at: now(),
+            loggers: Vec::new(),
+            self_check_token: Some(JournalToken {
+                name: "t".into(),
+                id: Some(7),
+                created_at: now(),
+            }),
+            holders,
+        }
+    }
+
+    fn put(path: &Path, e: &JournalEntry) {
+        crate::paths::write_private(path, &serde_json::to_vec(e).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn one_file_per_jira_and_an_old_single_journal_is_its_jiras() {
+        let d = tempfile::tempdir().unwrap();
+        let j = Journal::at(d.path());
+        let (a, b) = ("https://a.example.com", "https://b.example.com:8443/jira");
+        assert_ne!(j.path_for(a), j.path_for(b));
+        assert_eq!(j.path_for(a), j.path_for("https://A.example.com/"));
+        put(&j.path_for(b), &entry(b, Vec::new()));
+        put(&d.path().join(LEGACY_FILE), &entry(a, Vec::new()));
+        assert!(j.pending(a).unwrap().is_some(), "the old file is a's");
+        assert!(j.pending("https://c.example.com").unwrap().is_none());
+        let all: Vec<String> = j
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.entry.jira_url)
+            .collect();
+        assert_eq!(all, vec![a.to_string(), b.to_string()]);
+        // Used for a: moved to a's own file.
+        drop(j.lock(a).unwrap());
+        assert!(!d.path().join(LEGACY_FILE).exists());
+        assert!(j.path_for(a).exists());
+    }
+
+    #[test]
+    fn a_dead_holder_is_ignored_and_a_live_one_keeps_the_journal() {
+        let d = tempfile::tempdir().unwrap();
+        let j = Journal::at(d.path());
+        let url = "https://jira.example.com";
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = Holder {
+            pid: child.id(),
+            process_start: Some(u64::MAX),
+            since: now(),
+            what: "capture pats-trace".into(),
+        };
+        child.wait().unwrap();
+        // Only a crashed capture's entry and a token: once the token is revoked, nothing
+        // is left to keep.
+        put(&j.path_for(url), &entry(url, vec![dead.clone()]));
+        j.forget_token(url, Some(7)).unwrap();
+        assert!(j.pending(url).unwrap().is_none());
+        // A live capture holds it: the journal stays, without the token.
+        put(
+            &j.path_for(url),
+            &entry(url, vec![dead, Holder::this_process("capture x")]),
+        );
+        j.forget_token(url, Some(7)).unwrap();
+        let left = j.pending(url).unwrap().unwrap();
+        assert!(left.self_check_token.is_none() && left.holders.len() == 2);
+        // Another capture's token is not ours to forget.
+        put(&j.path_for(url), &entry(url, Vec::new()));
+        j.forget_token(url, Some(8)).unwrap();
+        assert!(j.pending(url).unwrap().unwrap().self_check_token.is_some());
+    }
 }

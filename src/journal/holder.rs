@@ -130,8 +130,6 @@ fn flock(_file: &File) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
 
     #[test]
     fn this_process_is_alive_and_a_dead_pid_is_not() {
@@ -158,29 +156,34 @@ mod tests {
         }
     }
 
+    /// Whether another open file could take the lock now (without waiting).
+    fn free(path: &Path) -> bool {
+        use std::os::unix::io::AsRawFd;
+        let f = std::fs::File::open(path).unwrap();
+        // SAFETY: a valid open descriptor; the lock goes with the file.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    }
+
     #[test]
-    fn the_lock_is_held_until_dropped() {
+    fn the_lock_is_held_until_dropped_and_a_waiter_gets_it_then() {
         let d = tempfile::tempdir().unwrap();
         let path = d.path().join("sub/j.lock");
         let first = Lock::take(&path).unwrap();
-        let taken = Arc::new(AtomicBool::new(false));
+        // flock locks belong to the open file: another open is refused, as another
+        // process would be.
+        assert!(!free(&path));
         let (tx, rx) = std::sync::mpsc::channel();
-        let t = {
-            let taken = taken.clone();
+        let waiter = {
             let path = path.clone();
             std::thread::spawn(move || {
+                let second = Lock::take(&path).unwrap();
                 tx.send(()).unwrap();
-                // flock locks belong to the open file: a second open waits like another
-                // process would.
-                let _second = Lock::take(&path).unwrap();
-                taken.store(true, Ordering::SeqCst);
+                drop(second);
             })
         };
-        rx.recv().unwrap();
-        // The other thread is started; while we hold the lock it cannot have it.
-        assert!(!taken.load(Ordering::SeqCst));
         drop(first);
-        t.join().unwrap();
-        assert!(taken.load(Ordering::SeqCst));
+        rx.recv().unwrap();
+        waiter.join().unwrap();
+        assert!(free(&path));
     }
 }
