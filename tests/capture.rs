@@ -455,14 +455,11 @@ fn ctrl_c_during_a_slow_restore_says_what_is_left_and_a_third_leaves_it_to_resto
     std::thread::sleep(Duration::from_millis(800));
     int();
     std::thread::sleep(Duration::from_millis(300));
-    let t = Instant::now();
     int();
+    // The third Ctrl-C leaves once the request in flight returns: no further request.
     let (out, err) = output(child);
-    assert!(
-        t.elapsed() < Duration::from_secs(8),
-        "the third Ctrl-C leaves without waiting for the slow restore"
-    );
     assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("left without finishing the restore"), "{err}");
     assert!(
         err.contains("still putting Jira's levels back (left: com.atlassian.pats)"),
         "{err}"
