@@ -11,11 +11,17 @@
 //! Two captures of one Jira on this machine share its raised levels: the second joins the
 //! first's (both are holders in the [`Journal`]), and only the last to end restores them.
 
+/// Joining the access log live during a window.
 pub mod access;
+/// What a profile would cost, from a sample of Jira's request rate.
 pub mod estimate;
+/// Following growing, rotating log files.
 pub mod follow;
+/// The rotation guard: ends a window before it rotates away lines to keep.
 pub mod guard;
+/// The self-check: one request of ours, looked for in the logs.
 pub mod selfcheck;
+/// Ctrl-C and SIGTERM during a capture.
 pub mod signals;
 
 use crate::access::join::Http;
@@ -61,14 +67,18 @@ pub enum CaptureError {
 pub type RequestHook = Box<dyn FnMut(&Request, Option<&Http>)>;
 
 /// How a window runs.
-#[allow(missing_docs)] // the fields other than the journal belong to the capture plan
 pub struct Options {
     /// Where the levels are journaled (and other captures of the same Jira are seen).
     pub journal: Journal,
+    /// The levels raised for the window.
     pub profile: Profile,
+    /// How long the window lasts (from the self-check's verdict, or the raise).
     pub window: Duration,
+    /// One atlassian-jira.log per node.
     pub logs: Vec<PathBuf>,
+    /// Time zone of log lines without an offset.
     pub zone: Zone,
+    /// Which requests the report counts.
     pub filter: Filter,
     /// How often the logs are read (a request shows in the live count this fast).
     pub poll: Duration,
@@ -121,9 +131,10 @@ impl Options {
 }
 
 /// What a window saw and did.
-#[allow(missing_docs)] // documented where not obvious
 pub struct Outcome {
+    /// The summary of the window's requests.
     pub report: Report,
+    /// The levels raised (and the captures joined).
     pub applied: Applied,
     /// `Err` holds why the levels could not be put back, or the self-check's token not
     /// revoked (the journal stays). `Ok` with `kept_for` set: another capture of the same
@@ -135,6 +146,7 @@ pub struct Outcome {
     pub self_check: SelfCheck,
     /// Things said during the window (also printed as they happened).
     pub notices: Vec<String>,
+    /// How long the window ran.
     pub elapsed: Duration,
     /// Why the rotation guard ended the window early.
     pub guard_trip: Option<guard::Trip>,

@@ -54,6 +54,7 @@ pub struct SetArgs {
     pub format: OutputFormat,
 }
 
+/// `jira-patrol level ...`.
 pub fn run(args: LevelArgs) -> anyhow::Result<()> {
     match args.command {
         LevelCommand::Get(a) => run_get(a),

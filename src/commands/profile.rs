@@ -59,6 +59,7 @@ pub enum ProfileCommand {
     Revert(super::restore::RestoreArgs),
 }
 
+/// `jira-patrol profile ...`.
 pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
     match args.command {
         ProfileCommand::List { dir, format } => {
