@@ -27,8 +27,6 @@ fn main() {
     let window = Duration::from_secs(secs);
     let sim = SimJira::start(SimConfig::default()).expect("start the simulated Jira");
     let state = tempfile::tempdir().unwrap();
-    // Single-threaded here: nothing else reads the environment yet.
-    std::env::set_var("XDG_STATE_HOME", state.path());
     let client = jira_patrol::jira::Client::new(jira_patrol::jira::ClientConfig::new(
         sim.url(),
         jira_patrol::jira::Credentials {
@@ -47,6 +45,7 @@ fn main() {
         jira_patrol::profiles::load("pats-trace", None).unwrap(),
         window,
         vec![log.clone()],
+        jira_patrol::journal::Journal::at(state.path()),
     );
     let seen2 = seen.clone();
     opts.on_request = Some(Box::new(move |_, _| {

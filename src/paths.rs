@@ -1,7 +1,8 @@
 //! Where jira-patrol keeps things: user config under `$XDG_CONFIG_HOME/jira-patrol/`
-//! (default `~/.config/jira-patrol/`), state (the level journal) under
-//! `$XDG_STATE_HOME/jira-patrol/` (default `~/.local/state/jira-patrol/`), and how
-//! files that may hold secrets are written (mode 0600, atomically).
+//! (default `~/.config/jira-patrol/`), state (the level journals, one per Jira) under
+//! `$XDG_STATE_HOME/jira-patrol/` (default `~/.local/state/jira-patrol/`; read only by
+//! `journal::Journal::default_location`), and how files that may hold secrets are written
+//! (mode 0600, atomically).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -30,7 +31,8 @@ pub fn config_dir() -> io::Result<PathBuf> {
     xdg_dir("XDG_CONFIG_HOME", ".config")
 }
 
-/// `$XDG_STATE_HOME/jira-patrol` (the level journal).
+/// `$XDG_STATE_HOME/jira-patrol` (the level journals). Library code takes a
+/// `journal::Journal` instead; this is for `Journal::default_location`.
 pub fn state_dir() -> io::Result<PathBuf> {
     xdg_dir("XDG_STATE_HOME", ".local/state")
 }
@@ -54,6 +56,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Create `dir` (and its parents) with mode 0700 when it does not exist yet.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());

@@ -54,7 +54,7 @@ fn start(cfg: SimConfig) -> SimJira {
 }
 
 fn journal(home: &tempfile::TempDir) -> std::path::PathBuf {
-    home.path().join("state/jira-patrol/journal.json")
+    common::journal_in(&home.path().join("state/jira-patrol"))
 }
 
 /// Non-zero exit, one short error naming `what` (and no "please report" shrug), Jira's

@@ -352,7 +352,6 @@ fn a_fast_growing_log_loses_no_request() {
     use std::io::Write;
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    std::env::set_var("XDG_STATE_HOME", homes.0.path().join("state"));
     let client = jira_patrol::jira::Client::new(jira_patrol::jira::ClientConfig::new(
         sim.url(),
         jira_patrol::jira::Credentials {
@@ -370,6 +369,7 @@ fn a_fast_growing_log_loses_no_request() {
         jira_patrol::profiles::load("pats-trace", None).unwrap(),
         Duration::from_secs(600),
         vec![log.clone()],
+        homes.journals(),
     );
     let sig = jira_patrol::capture::signals::Signals::default();
     const REQUESTS: u32 = 40;
@@ -456,10 +456,10 @@ fn ctrl_c_during_a_slow_restore_says_what_is_left_and_a_third_leaves_it_to_resto
     int();
     std::thread::sleep(Duration::from_millis(300));
     int();
-    // The third Ctrl-C leaves without waiting for the slow restore: the restore never
-    // finished (the journal stays, the message names what is left).
+    // The third Ctrl-C leaves once the request in flight returns: no further request.
     let (out, err) = output(child);
     assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("left without finishing the restore"), "{err}");
     assert!(
         err.contains("still putting Jira's levels back (left: com.atlassian.pats)"),
         "{err}"

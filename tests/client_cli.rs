@@ -36,7 +36,7 @@ impl Homes {
         self.dir.path().join("config")
     }
     fn journal(&self) -> PathBuf {
-        self.state().join("jira-patrol/journal.json")
+        common::journal_in(&self.state().join("jira-patrol"))
     }
     fn journal_text(&self) -> Option<String> {
         std::fs::read_to_string(self.journal()).ok()

@@ -2,7 +2,7 @@
 //! simulated Jira: long windows (websudo expiring), two Jiras, and the journal calls.
 
 use jira_patrol::jira::{Client, ClientConfig, Credentials, JiraError, Source};
-use jira_patrol::journal::{self, Action, JournalError};
+use jira_patrol::journal::{Action, Journal};
 use jira_patrol::level::Level;
 use jira_patrol::secret::Secret;
 use jira_patrol::sim::{SimConfig, SimJira};
@@ -48,9 +48,8 @@ fn an_expired_websudo_is_passed_again_without_asking() {
 
 #[test]
 fn journal_apply_pending_restore_and_a_second_jira() {
-    // The only test in this binary that touches the environment.
     let state = tempfile::tempdir().unwrap();
-    std::env::set_var("XDG_STATE_HOME", state.path());
+    let journal = Journal::at(state.path().join("jira-patrol"));
 
     let cfg = || SimConfig {
         websudo: false,
@@ -59,37 +58,49 @@ fn journal_apply_pending_restore_and_a_second_jira() {
     };
     let sim = SimJira::start(cfg()).unwrap();
     let c = password_client(&sim);
-    assert!(journal::pending().unwrap().is_none());
+    assert!(journal.pending(&sim.url()).unwrap().is_none());
     let original = sim.effective_level("com.atlassian.pats.service");
     let changes = vec![
         (PATS.to_string(), Level::Trace),
         ("com.atlassian.pats.service".to_string(), Level::Debug),
     ];
-    let applied = journal::apply(&c, &changes, "capture").unwrap();
+    let applied = journal.apply(&c, &changes, "capture").unwrap();
     assert_eq!(applied.changes.len(), 2);
+    assert_eq!(applied.journal, journal.path_for(&sim.url()));
     assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
-    let pending = journal::pending().unwrap().expect("journal written");
+    let pending = journal
+        .pending(&sim.url())
+        .unwrap()
+        .expect("journal written");
     assert_eq!(pending.jira_url, sim.url());
     assert!(pending
         .loggers
         .iter()
         .all(|l| l.by == "capture" && !l.previous_explicit));
 
-    // Another Jira while this journal is unrestored: refused, that Jira untouched.
+    // Another Jira while this journal is unrestored: a journal of its own.
     let other = SimJira::start(cfg()).unwrap();
-    let before = other.levels();
-    let e = journal::apply(&password_client(&other), &changes, "capture").unwrap_err();
-    assert!(matches!(e, JournalError::OtherJira { .. }), "{e}");
-    assert!(e.to_string().contains(&sim.url()));
-    assert_eq!(other.levels(), before);
-    assert!(matches!(
-        journal::restore(&password_client(&other)),
-        Err(JournalError::OtherJira { .. })
-    ));
+    let other_original = other.effective_level(PATS);
+    let oc = password_client(&other);
+    journal.apply(&oc, &changes, "capture").unwrap();
+    assert_eq!(other.levels().get(PATS), Some(&Level::Trace));
+    assert_ne!(journal.path_for(&other.url()), journal.path_for(&sim.url()));
+    let urls: Vec<String> = journal
+        .all()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.entry.jira_url)
+        .collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert!(urls.contains(&other.url()) && urls.contains(&sim.url()));
+    journal.restore(&oc).unwrap();
+    assert_eq!(other.effective_level(PATS), other_original);
+    assert!(journal.pending(&other.url()).unwrap().is_none());
+    assert_eq!(journal.pending(&sim.url()).unwrap(), Some(pending));
 
     // Someone puts one logger back by hand: restore leaves it and fixes the other.
     sim.set_level("com.atlassian.pats.service", original);
-    let report = journal::restore(&c).unwrap();
+    let report = journal.restore(&c).unwrap();
     let action = |l: &str| report.items.iter().find(|i| i.logger == l).unwrap().action;
     assert_eq!(action(PATS), Action::RestoredExplicit);
     assert_eq!(
@@ -97,8 +108,8 @@ fn journal_apply_pending_restore_and_a_second_jira() {
         Action::AlreadyRestored
     );
     assert_eq!(sim.effective_level(PATS), original);
-    assert!(journal::pending().unwrap().is_none());
-    assert!(journal::restore(&c).unwrap().items.is_empty());
+    assert!(journal.pending(&sim.url()).unwrap().is_none());
+    assert!(journal.restore(&c).unwrap().items.is_empty());
 }
 
 #[test]

@@ -560,11 +560,7 @@ fn full_happy_path_ends_in_a_capture_summary() {
     }
     // Jira is as it was (the level now explicit: Jira has no "unset").
     assert_eq!(world.sim.effective_level("com.atlassian.pats"), pats_before);
-    assert!(!world
-        .dir
-        .path()
-        .join("state/jira-patrol/journal.json")
-        .exists());
+    assert!(!common::journal_in(&world.dir.path().join("state/jira-patrol")).exists());
 }
 
 #[test]

@@ -5,18 +5,28 @@
 //! window would rotate away older logs — and only then report which token did what.
 //!
 //! The window never restores silently half-way: a second Ctrl-C during the restore says
-//! what is left; a third leaves it to `jira-patrol restore` (the journal stays).
+//! what is left; a third leaves it to `jira-patrol restore` (the journal stays), as
+//! [`CaptureError::Interrupted`] (the command exits 130).
+//!
+//! Two captures of one Jira on this machine share its raised levels: the second joins the
+//! first's (both are holders in the [`Journal`]), and only the last to end restores them.
 
+/// Joining the access log live during a window.
 pub mod access;
+/// What a profile would cost, from a sample of Jira's request rate.
 pub mod estimate;
+/// Following growing, rotating log files.
 pub mod follow;
+/// The rotation guard: ends a window before it rotates away lines to keep.
 pub mod guard;
+/// The self-check: one request of ours, looked for in the logs.
 pub mod selfcheck;
+/// Ctrl-C and SIGTERM during a capture.
 pub mod signals;
 
 use crate::access::join::Http;
 use crate::jira::Client;
-use crate::journal::{self, Applied, RestoreReport};
+use crate::journal::{self, Applied, Holder, Journal, RestoreReport};
 use crate::profiles::Profile;
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, NodeCount, Report, Summary};
@@ -27,6 +37,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Why a capture could not run (or was left before its restore finished).
+#[allow(missing_docs)] // each variant's message says what it is
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error("{0}: its directory does not exist: give the path of atlassian-jira.log (JIRA_HOME/log/atlassian-jira.log)")]
@@ -45,16 +57,28 @@ pub enum CaptureError {
     StoppedBeforeStart,
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    /// A third Ctrl-C or SIGTERM during the restore: left at once (what is left was said
+    /// when the signal came; the journal keeps it for `jira-patrol restore`).
+    #[error("left without finishing the restore: run `jira-patrol restore` (the journal keeps what is left)")]
+    Interrupted,
 }
 
 /// Called for every request as the window sees it, with its access-log line when joined.
 pub type RequestHook = Box<dyn FnMut(&Request, Option<&Http>)>;
 
+/// How a window runs.
 pub struct Options {
+    /// Where the levels are journaled (and other captures of the same Jira are seen).
+    pub journal: Journal,
+    /// The levels raised for the window.
     pub profile: Profile,
+    /// How long the window lasts (from the self-check's verdict, or the raise).
     pub window: Duration,
+    /// One atlassian-jira.log per node.
     pub logs: Vec<PathBuf>,
+    /// Time zone of log lines without an offset.
     pub zone: Zone,
+    /// Which requests the report counts.
     pub filter: Filter,
     /// How often the logs are read (a request shows in the live count this fast).
     pub poll: Duration,
@@ -78,8 +102,16 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn new(profile: Profile, window: Duration, logs: Vec<PathBuf>) -> Options {
+    /// A window of `window` at `profile`, following `logs`, journaled in `journal`; the
+    /// other settings at their defaults.
+    pub fn new(
+        profile: Profile,
+        window: Duration,
+        logs: Vec<PathBuf>,
+        journal: Journal,
+    ) -> Options {
         Options {
+            journal,
             profile,
             window,
             logs,
@@ -98,11 +130,15 @@ impl Options {
     }
 }
 
+/// What a window saw and did.
 pub struct Outcome {
+    /// The summary of the window's requests.
     pub report: Report,
+    /// The levels raised (and the captures joined).
     pub applied: Applied,
     /// `Err` holds why the levels could not be put back, or the self-check's token not
-    /// revoked (the journal stays).
+    /// revoked (the journal stays). `Ok` with `kept_for` set: another capture of the same
+    /// Jira still runs and restores them when it ends.
     pub restore: Result<RestoreReport, journal::JournalError>,
     /// The signal that ended the window early.
     pub stopped_by: Option<i32>,
@@ -110,6 +146,7 @@ pub struct Outcome {
     pub self_check: SelfCheck,
     /// Things said during the window (also printed as they happened).
     pub notices: Vec<String>,
+    /// How long the window ran.
     pub elapsed: Duration,
     /// Why the rotation guard ended the window early.
     pub guard_trip: Option<guard::Trip>,
@@ -186,7 +223,12 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     }
     sig.set_phase(Phase::Applying);
     let applying = Instant::now();
+    let holder = Holder::this_process(format!("{} {}", opts.by, opts.profile.name));
     if let Ok(page) = client.levels() {
+        let ours = opts.journal.pending(client.base_url()).ok().flatten();
+        for msg in raised_elsewhere(&page, &opts.profile.loggers, ours.as_ref()) {
+            status.say(msg);
+        }
         for (logger, level, wanted) in shadowing(&page, &opts.profile.loggers) {
             status.say(format!(
                 "{logger} has an explicit {level} (Jira has no \"unset\": an earlier restore may have left it) that would hide its lines from this profile; it is raised to {wanted} for the window too"
@@ -194,7 +236,15 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             opts.profile.loggers.push((logger, wanted));
         }
     }
-    let applied = journal::apply(client, &opts.profile.loggers, opts.by)?;
+    let applied = opts
+        .journal
+        .hold(client, &opts.profile.loggers, opts.by, &holder)?;
+    if !applied.joined.is_empty() {
+        status.say(format!(
+            "joining the levels {} already raised on this Jira: they stay raised until the last of these captures ends, which puts them back",
+            holders_text(&applied.joined)
+        ));
+    }
     if let Some(g) = &mut guard {
         // Putting the levels back costs about what raising them did.
         g.set_reaction(opts.poll, applying.elapsed());
@@ -206,7 +256,14 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let mut probe = None;
     if let Some(timeout) = opts.self_check {
         let mut say = |m: String| status.say(m);
-        match selfcheck::start(client, &opts.profile, &opts.logs, timeout, &mut say) {
+        match selfcheck::start(
+            client,
+            &opts.journal,
+            &opts.profile,
+            &opts.logs,
+            timeout,
+            &mut say,
+        ) {
             selfcheck::Start::Probe(p) => {
                 for n in &mut nodes {
                     n.scanner.watch(&p.request_id);
@@ -365,7 +422,12 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let stopped_by = sig.last();
     // Levels first: the summary can wait, Jira's logging cannot.
     sig.set_phase(Phase::Restoring);
-    let restore = journal::restore(client);
+    let restore = opts
+        .journal
+        .release(client, &holder, &|| sig.abort_requested());
+    if matches!(restore, Err(journal::JournalError::Interrupted { .. })) {
+        return Err(CaptureError::Interrupted);
+    }
     sig.set_phase(Phase::Done);
     for (i, n) in nodes.iter_mut().enumerate() {
         if let Err(e) = poll_node(
@@ -419,6 +481,35 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         guard_trip,
         requests: summary.requests(),
     })
+}
+
+/// One line per profile logger that Jira already runs at (or above) the profile's level
+/// explicitly, although this machine's journal did not raise it: someone else did (another
+/// machine's jira-patrol, a person), and the restore will leave it as found.
+fn raised_elsewhere(
+    page: &crate::jira::LevelsPage,
+    loggers: &[(String, crate::level::Level)],
+    ours: Option<&journal::JournalEntry>,
+) -> Vec<String> {
+    loggers
+        .iter()
+        .filter(|(l, _)| !ours.is_some_and(|e| e.loggers.iter().any(|j| &j.logger == l)))
+        .filter_map(|(l, wanted)| {
+            let level = page.explicit_level(l)?;
+            level.enables(*wanted).then(|| {
+                format!("{l} is already {level}, set outside this machine's jira-patrol; it will be left at {level}")
+            })
+        })
+        .collect()
+}
+
+/// "capture pats-trace (pid 12), capture pats-service-trace (pid 34)".
+pub fn holders_text(holders: &[Holder]) -> String {
+    holders
+        .iter()
+        .map(Holder::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Loggers below a profile's that carry a less verbose explicit level: they would keep
@@ -700,6 +791,7 @@ impl Status {
     }
 }
 
+/// A duration as the live status shows it: `45s`, `2m05s`, `1h30m`.
 pub fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {

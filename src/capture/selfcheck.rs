@@ -12,6 +12,7 @@
 //! were seen only (request ids repeat across nodes).
 
 use crate::jira::{Client, PatError, ProbeAnswer};
+use crate::journal::Journal;
 use crate::level::Level;
 use crate::profiles::Profile;
 use crate::scan::{line, pat, Watched, Zone};
@@ -200,6 +201,7 @@ pub enum Start {
 /// password login). `say` gets notes worth a line on stderr.
 pub fn start(
     client: &Client,
+    journal: &Journal,
     profile: &Profile,
     logs: &[PathBuf],
     timeout: Duration,
@@ -220,7 +222,7 @@ pub fn start(
             sent_at,
         )
     } else {
-        match with_temporary_token(client, say) {
+        match with_temporary_token(client, journal, say) {
             Ok(v) => v,
             Err(why) => return Start::Skipped(why),
         }
@@ -263,8 +265,12 @@ pub fn start(
 type Answer = (Result<ProbeAnswer, PatError>, Option<String>, Instant);
 
 /// Create, journal, use once, revoke. Err: why the self-check cannot be made.
-fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<Answer, String> {
-    if let Err(e) = crate::journal::note_token(client, TOKEN_NAME, None) {
+fn with_temporary_token(
+    client: &Client,
+    journal: &Journal,
+    say: &mut dyn FnMut(String),
+) -> Result<Answer, String> {
+    if let Err(e) = journal.note_token(client, TOKEN_NAME, None) {
         return Err(format!(
             "the temporary token could not be recorded in the journal ({})",
             first_line(&e)
@@ -276,7 +282,7 @@ fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<
             // Jira said no: nothing exists to revoke. Without an answer it may exist: the
             // journal keeps the name for `restore`.
             if matches!(e, PatError::Refused { .. } | PatError::NeedsPassword) {
-                let _ = crate::journal::forget_token();
+                let _ = journal.forget_token(client.base_url(), None);
             }
             return Err(match e {
                 PatError::Refused { status, message, .. } => format!(
@@ -286,8 +292,8 @@ fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<
             });
         }
     };
-    if let Err(e) = crate::journal::note_token(client, TOKEN_NAME, Some(token.id)) {
-        revoke(client, token.id, say);
+    if let Err(e) = journal.note_token(client, TOKEN_NAME, Some(token.id)) {
+        revoke(client, journal, token.id, say);
         return Err(format!(
             "the temporary token could not be recorded in the journal ({e})"
         ));
@@ -295,7 +301,7 @@ fn with_temporary_token(client: &Client, say: &mut dyn FnMut(String)) -> Result<
     let token_id = crate::token::token_id(token.raw.expose()).ok();
     let sent_at = Instant::now();
     let answer = client.probe(PROBE_PATH, Some(&token.raw));
-    revoke(client, token.id, say);
+    revoke(client, journal, token.id, say);
     Ok((answer, token_id, sent_at))
 }
 
@@ -304,10 +310,10 @@ fn first_line(e: &dyn std::fmt::Display) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
 }
 
-fn revoke(client: &Client, id: u64, say: &mut dyn FnMut(String)) {
+fn revoke(client: &Client, journal: &Journal, id: u64, say: &mut dyn FnMut(String)) {
     match client.revoke_token(id) {
         Ok(_) => {
-            if let Err(e) = crate::journal::forget_token() {
+            if let Err(e) = journal.forget_token(client.base_url(), Some(id)) {
                 say(format!("self-check: {e}"));
             }
         }

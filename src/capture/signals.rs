@@ -1,19 +1,28 @@
 //! Ctrl-C and SIGTERM during a capture. The default action (die at once) would leave
 //! Jira's levels raised, so both only count here; the capture loop checks the count.
 //! While the levels are being restored, a second signal says what is left and a third
-//! leaves it to `jira-patrol restore` (the journal stays on disk).
+//! leaves it to `jira-patrol restore` (the journal stays on disk): it sets an abort flag
+//! that the restore checks between requests ([`Signals::abort_requested`]); the capture
+//! then returns [`CaptureError::Interrupted`](super::CaptureError::Interrupted) and the
+//! command exits 130. Nothing here ends the process.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Where the capture is, which decides what a signal says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Phase {
+    /// Nothing changed yet.
     Before = 0,
+    /// The levels are being raised.
     Applying = 1,
+    /// The window runs.
     Window = 2,
+    /// The levels are being put back.
     Restoring = 3,
+    /// The levels are back (or left to `restore`).
     Done = 4,
 }
 
@@ -23,13 +32,17 @@ struct Shared {
     last: AtomicI32,
     phase: AtomicU8,
     ended: AtomicBool,
+    aborted: AtomicBool,
     journal: Mutex<Option<PathBuf>>,
 }
 
+/// The signals a capture received, shared with the thread that catches them.
 #[derive(Clone, Default)]
 pub struct Signals(Arc<Shared>);
 
+/// Ctrl-C.
 pub const SIGINT: i32 = signal_hook::consts::SIGINT;
+/// `kill`'s default.
 pub const SIGTERM: i32 = signal_hook::consts::SIGTERM;
 
 impl Signals {
@@ -58,10 +71,18 @@ impl Signals {
         self.count() > 0 || self.0.ended.load(Ordering::SeqCst)
     }
 
+    /// A third signal came: leave without finishing the restore (the journal keeps the
+    /// rest for `jira-patrol restore`).
+    pub fn abort_requested(&self) -> bool {
+        self.0.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Where the capture is now.
     pub fn set_phase(&self, p: Phase) {
         self.0.phase.store(p as u8, Ordering::SeqCst);
     }
 
+    /// The journal file the capture wrote, named when a signal leaves the rest to it.
     pub fn set_journal(&self, p: PathBuf) {
         if let Ok(mut j) = self.0.journal.lock() {
             *j = Some(p);
@@ -72,24 +93,22 @@ impl Signals {
         let n = self.0.count.fetch_add(1, Ordering::SeqCst) + 1;
         self.0.last.store(sig, Ordering::SeqCst);
         let phase = self.0.phase.load(Ordering::SeqCst);
-        let journal = self
-            .0
-            .journal
-            .lock()
-            .ok()
-            .and_then(|j| j.clone())
+        let path = self.0.journal.lock().ok().and_then(|j| j.clone());
+        let journal = path
+            .as_ref()
             .map_or_else(|| "the journal".to_string(), |p| p.display().to_string());
         if phase == Phase::Applying as u8 && n == 1 {
             eprintln!("\nstopping: the levels being raised will be put back first");
         } else if phase == Phase::Window as u8 && n == 1 {
             eprintln!("\nstopping the window early: putting Jira's levels back, then the summary");
         } else if phase == Phase::Restoring as u8 || n >= 2 {
-            let left = left_to_restore();
+            let left = left_to_restore(path.as_deref());
             if n >= 3 {
                 eprintln!(
                     "\nleft without finishing the restore: {left} may still be raised. Run `jira-patrol restore` (it replays {journal})"
                 );
-                std::process::exit(130);
+                self.0.aborted.store(true, Ordering::SeqCst);
+                return;
             }
             eprintln!(
                 "\nstill putting Jira's levels back ({left}); stopping now would leave them raised. Press Ctrl-C again to leave that to `jira-patrol restore`"
@@ -99,9 +118,9 @@ impl Signals {
 }
 
 /// The loggers the journal still holds, for the person deciding whether to wait.
-fn left_to_restore() -> String {
-    match crate::journal::pending() {
-        Ok(Some(e)) if !e.loggers.is_empty() => {
+fn left_to_restore(journal: Option<&std::path::Path>) -> String {
+    match journal.map(crate::journal::read_file) {
+        Some(Ok(Some(e))) if !e.loggers.is_empty() => {
             let names: Vec<&str> = e.loggers.iter().map(|l| l.logger.as_str()).collect();
             format!("left: {}", names.join(", "))
         }

@@ -154,7 +154,8 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     // Read the rotation settings now: a wrong path should fail before Jira is touched.
     let rotation = rotation_config(&args)?;
     let logs = logs(&args)?;
-    let mut opts = Options::new(profile, window, logs.clone());
+    let journal = crate::journal::Journal::default_location()?;
+    let mut opts = Options::new(profile, window, logs.clone(), journal);
     opts.zone = zone;
     opts.self_check = args.self_check.timeout()?;
     if args.no_guard {
@@ -395,7 +396,8 @@ fn look_for_pats(
     sig: &signals::Signals,
 ) -> Result<f64> {
     let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
-    let mut opts = Options::new(profile, d, logs.to_vec());
+    let journal = crate::journal::Journal::default_location()?;
+    let mut opts = Options::new(profile, d, logs.to_vec(), journal);
     opts.zone = super::summarize::zone(args.tz.as_deref())?;
     let rotation = rotation_config(args)?;
     opts.guard = Some(guard_limits(rotation.as_ref(), args));
@@ -625,6 +627,13 @@ fn rotation_config(args: &CaptureArgs) -> Result<Option<crate::log4j::Config>> {
 /// Err: the last word of the capture (what is left and what to do).
 fn print_restore(o: &Outcome) -> Result<(), String> {
     match &o.restore {
+        Ok(r) if !r.kept_for.is_empty() => {
+            eprintln!(
+                "capture: Jira's levels stay raised for {}, which puts them back when it ends.",
+                capture::holders_text(&r.kept_for)
+            );
+            Ok(())
+        }
         Ok(r) => {
             let n = r.items.len();
             eprintln!(

@@ -111,11 +111,14 @@ pub(crate) fn run_self_check(
     use crate::capture::selfcheck::{passed_line, SelfCheck};
     use anyhow::Context as _;
     let sig = crate::capture::signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
-    let mut opts = crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec());
+    let journal = crate::journal::Journal::default_location()?;
+    let mut opts =
+        crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec(), journal);
     opts.self_check = Some(timeout);
     opts.by = "check --self-check";
     let outcome = match crate::capture::run(client, opts, &sig) {
         Ok(o) => o,
+        Err(e @ crate::capture::CaptureError::Interrupted) => return Err(e.into()),
         Err(e) => {
             let text = e.to_string();
             r.row(

@@ -54,6 +54,7 @@ pub struct SetArgs {
     pub format: OutputFormat,
 }
 
+/// `jira-patrol level ...`.
 pub fn run(args: LevelArgs) -> anyhow::Result<()> {
     match args.command {
         LevelCommand::Get(a) => run_get(a),
@@ -115,9 +116,9 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
 }
 
 fn run_set(args: SetArgs) -> anyhow::Result<()> {
+    let journal = crate::journal::Journal::default_location()?;
     let client = args.conn.connect()?;
-    let applied =
-        crate::journal::apply(&client, &[(args.logger.clone(), args.level)], "level set")?;
+    let applied = journal.apply(&client, &[(args.logger.clone(), args.level)], "level set")?;
     super::profile::print_applied(&applied, args.format)?;
     Ok(())
 }

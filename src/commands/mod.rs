@@ -58,6 +58,10 @@ pub fn main(cli: Cli) -> ExitCode {
             if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
                 return ExitCode::from(*code);
             }
+            if let Some(crate::capture::CaptureError::Interrupted) = e.downcast_ref() {
+                // What is left was said when the third signal came.
+                return ExitCode::from(130);
+            }
             if is_broken_pipe(&e) {
                 // `jira-patrol summarize | head` is not an error.
                 return ExitCode::SUCCESS;

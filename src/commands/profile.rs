@@ -59,6 +59,7 @@ pub enum ProfileCommand {
     Revert(super::restore::RestoreArgs),
 }
 
+/// `jira-patrol profile ...`.
 pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
     match args.command {
         ProfileCommand::List { dir, format } => {
@@ -99,9 +100,10 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
         } => {
             // Load (and validate) before connecting: a bad profile never reaches Jira.
             let p = profiles::load(&name, dir.profiles.as_deref())?;
+            let journal = crate::journal::Journal::default_location()?;
             let client = conn.connect()?;
             let applied =
-                crate::journal::apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
+                journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
             print_applied(&applied, format)?;
             if format == OutputFormat::Table {
                 eprintln!("reveals: {}", one_line(&p.reveals));

@@ -1,13 +1,14 @@
 //! `jira-patrol restore` (and `profile revert`): put back every level recorded in the
-//! journal, read them back, then delete the journal. Safe to run any number of times.
+//! journal of one Jira (`--url`) or of every Jira that has one, read them back, then
+//! delete the journal. Safe to run any number of times.
 
 use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
-use crate::journal::{self, Action};
+use crate::journal::{Action, Journal, RestoreReport};
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
-    /// Jira connection (the URL defaults to the one in the journal)
+    /// Jira connection (without a URL: every Jira that has a journal)
     #[command(flatten)]
     pub conn: ConnArgs,
 
@@ -16,16 +17,89 @@ pub struct RestoreArgs {
     pub format: OutputFormat,
 }
 
+/// Restore the Jira of `--url` (or `JIRA_URL`), or else every Jira with a journal, one
+/// after the other: a Jira that cannot be reached or refuses is reported and the others
+/// are still restored; the exit status is non-zero when anything is left.
 pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
-    let Some(entry) = journal::pending()? else {
+    let journal = Journal::default_location()?;
+    if let Some(url) = &args.conn.url {
+        if journal.pending(url)?.is_none() {
+            eprintln!(
+                "nothing to restore on {url}: no level journal {}",
+                journal.path_for(url).display()
+            );
+            return Ok(());
+        }
+        let client = args.conn.connect()?;
+        return restore_one(&journal, &client, args.format);
+    }
+    let pending = journal.all()?;
+    if pending.is_empty() {
         eprintln!(
-            "nothing to restore: no level journal at {}",
-            journal::path()?.display()
+            "nothing to restore: no level journal in {}",
+            journal.dir().display()
         );
         return Ok(());
-    };
-    let client = args.conn.connect_or(Some(&entry.jira_url))?;
-    let report = journal::restore(&client)?;
+    }
+    let mut urls: Vec<String> = Vec::new();
+    for p in &pending {
+        if !urls.iter().any(|u| same_url(u, &p.entry.jira_url)) {
+            urls.push(p.entry.jira_url.clone());
+        }
+    }
+    let mut failed = Vec::new();
+    for url in &urls {
+        let done = args
+            .conn
+            .connect_or(Some(url))
+            .and_then(|client| restore_one(&journal, &client, args.format));
+        if let Err(e) = done {
+            eprintln!("error: {url}: {e:#}");
+            failed.push(url.as_str());
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "levels are left on {}: run `jira-patrol restore --url URL` for each once it answers",
+        failed.join(", ")
+    )
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// Restore one Jira's journal and say what was done. Its old single `journal.json` too,
+/// when one is left beside its own file.
+fn restore_one(
+    journal: &Journal,
+    client: &crate::jira::Client,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let live: Vec<_> = journal
+        .pending(client.base_url())?
+        .map(|e| e.holders.into_iter().filter(|h| h.is_alive()).collect())
+        .unwrap_or_default();
+    if !live.is_empty() {
+        eprintln!(
+            "note: {} still runs on {}: its levels are put back now, before its window ends",
+            crate::capture::holders_text(&live),
+            client.base_url()
+        );
+    }
+    let mut report = journal.restore(client)?;
+    if journal.pending(client.base_url())?.is_some() {
+        let more = journal.restore(client)?;
+        report.items.extend(more.items);
+        report.tokens_revoked.extend(more.tokens_revoked);
+    }
+    print_report(&report, format)
+}
+
+fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<()> {
     let mut rows = Records::new(
         "restored",
         &["logger", "was", "now", "previously", "action", "node"],
@@ -45,9 +119,9 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             report.node.clone().into(),
         ]);
     }
-    rows.render(args.format, &mut std::io::stdout().lock())?;
-    if args.format == OutputFormat::Table {
-        if let Some(note) = unset_note(&report) {
+    rows.render(format, &mut std::io::stdout().lock())?;
+    if format == OutputFormat::Table {
+        if let Some(note) = unset_note(report) {
             eprintln!("{note}");
         }
         eprintln!(
@@ -56,14 +130,14 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             report.jira_url
         );
     }
-    if let Some(note) = revoked_note(&report) {
+    if let Some(note) = revoked_note(report) {
         eprintln!("{note}");
     }
     Ok(())
 }
 
 /// A leftover self-check token that the restore revoked.
-pub fn revoked_note(report: &crate::journal::RestoreReport) -> Option<String> {
+pub fn revoked_note(report: &RestoreReport) -> Option<String> {
     (!report.tokens_revoked.is_empty()).then(|| {
         let ids: Vec<String> = report.tokens_revoked.iter().map(u64::to_string).collect();
         format!(
@@ -76,7 +150,7 @@ pub fn revoked_note(report: &crate::journal::RestoreReport) -> Option<String> {
 
 /// Jira has no "unset": say which loggers now carry their former inherited level
 /// explicitly (until Jira restarts).
-pub fn unset_note(report: &crate::journal::RestoreReport) -> Option<String> {
+pub fn unset_note(report: &RestoreReport) -> Option<String> {
     let explicit: Vec<&str> = report
         .items
         .iter()

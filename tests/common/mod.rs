@@ -73,9 +73,32 @@ impl Homes {
     pub fn new() -> Homes {
         Homes(tempfile::tempdir().unwrap())
     }
-    pub fn journal(&self) -> PathBuf {
-        self.0.path().join("state/jira-patrol/journal.json")
+    /// The journals' directory.
+    pub fn journals(&self) -> jira_patrol::journal::Journal {
+        jira_patrol::journal::Journal::at(self.0.path().join("state/jira-patrol"))
     }
+    /// The journal file there is (one per Jira; a test uses one Jira), else the old
+    /// single `journal.json`, which a test may write to plant a journal.
+    pub fn journal(&self) -> PathBuf {
+        journal_in(&self.0.path().join("state/jira-patrol"))
+    }
+}
+
+/// The one journal file in `dir`, else `dir/journal.json` (whether it exists or not).
+pub fn journal_in(dir: &Path) -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("journal") && n.ends_with(".json"))
+        })
+        .collect();
+    found.sort();
+    found.pop().unwrap_or_else(|| dir.join("journal.json"))
 }
 
 /// Wait for a spawned run to end: its output, and its stderr as text.

@@ -202,10 +202,11 @@ impl Wizard {
             "checking the connection",
             "Read-only: who we are, and whether the logging page (System > Logging and profiling) is open to us.",
         );
-        if let Ok(Some(j)) = crate::journal::pending() {
+        let pending = crate::journal::Journal::default_location().and_then(|j| j.all());
+        for p in pending.unwrap_or_default() {
             ui::say(format!(
-                "note: a previous run left changed levels on {} in its journal: `jira-patrol restore` puts them back (the capture refuses to start until then)",
-                j.jira_url
+                "note: a previous run left changed levels on {} in its journal: `jira-patrol restore` puts them back",
+                p.entry.jira_url
             ));
         }
         let mut asked = false;
