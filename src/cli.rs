@@ -42,7 +42,7 @@ pub enum Command {
     /// Put back every level recorded in the journal
     Restore(commands::restore::RestoreArgs),
     /// Show, set or plan log4j rotation (max file size, backups)
-    Rotation(commands::config::RotationArgs),
+    Rotation(commands::log4j_file::RotationArgs),
     /// Guided interactive setup, from nothing to a finished capture
     Setup(commands::setup::SetupArgs),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish)

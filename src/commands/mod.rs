@@ -6,7 +6,7 @@ pub mod access;
 pub mod capture;
 pub mod check;
 pub mod completions;
-pub mod config;
+pub mod log4j_file;
 pub mod conn;
 pub mod demo;
 pub mod diagnose;
@@ -45,7 +45,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Level(a) => level::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Restore(a) => restore::run(a),
-        Command::Rotation(a) => config::run_rotation(a),
+        Command::Rotation(a) => log4j_file::run_rotation(a),
         Command::Setup(a) => setup::run(a),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man(a) => completions::run_man(a),

@@ -2,15 +2,17 @@
 //! the admin web actions behind System > Logging and profiling (jira-facts §3, §4).
 //!
 //! Redirects are never followed: a redirect to the websudo form or to `login.jsp` is how
-//! Jira says "re-authenticate" or "not allowed", and the client must see it. Cookies are
-//! kept by hand for the same reason (websudo rotates `JSESSIONID`; the new one must win).
+//! Jira says "re-authenticate" or "not allowed", and the client must see it. Cookies live
+//! in a `cookie_store` jar ([`cookies`]): websudo rotates `JSESSIONID` and the new one wins.
 //! Secrets stay in [`Secret`] and leave it only as a header or form value.
 
+mod cookies;
 mod error;
 mod page;
 mod pat;
 mod record;
 mod search;
+mod version;
 
 pub use error::{JiraError, SsoStage};
 pub use page::{
@@ -20,14 +22,14 @@ pub use page::{
 pub use pat::{PatError, ProbeAnswer, Revoked, TempToken};
 pub use record::{Exchange, Recording};
 pub use search::{SearchedToken, SEARCH_PAGE_SIZE, TOKEN_SEARCH};
+pub use version::Version;
 
 use crate::level::Level;
 use crate::secret::Secret;
 use reqwest::blocking::{Client as Http, RequestBuilder};
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, StatusCode, Url};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const VIEW_LOGGING: &str = "/secure/admin/ViewLogging.jspa";
@@ -112,7 +114,6 @@ pub struct AdminAccess {
 
 #[derive(Debug, Default)]
 struct State {
-    cookies: BTreeMap<String, String>,
     logged_in: bool,
     /// Switched from the PAT to the password session (websudo needed it).
     use_password: bool,
@@ -122,7 +123,11 @@ struct State {
 }
 
 pub struct Client {
+    /// Sends and stores the session's cookies (`jar`).
     http: Http,
+    /// The same without cookies, for a token's probe (see `pat`).
+    bare: Http,
+    jar: Arc<cookies::Jar>,
     base: Url,
     /// Base URL as given (without trailing slash), for messages and the journal.
     base_str: String,
@@ -233,33 +238,45 @@ impl Client {
         if cfg.credentials.token.is_none() && cfg.credentials.password.is_none() {
             return Err(bad("no credentials given"));
         }
-        let mut b = Http::builder()
-            .use_rustls_tls()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("jira-patrol/", env!("CARGO_PKG_VERSION")));
+        let mut roots = Vec::new();
         if let Some(pem) = &cfg.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| JiraError::Tls {
+            roots = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| JiraError::Tls {
                 url: base_str.clone(),
                 reason: format!("the --ca-cert file is not a PEM certificate bundle ({e})"),
             })?;
-            if certs.is_empty() {
+            if roots.is_empty() {
                 return Err(JiraError::Tls {
                     url: base_str.clone(),
                     reason: "the --ca-cert file holds no PEM certificate".into(),
                 });
             }
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
         }
-        let http = b.build().map_err(|e| JiraError::Http {
+        let builder = || {
+            let mut b = Http::builder()
+                .use_rustls_tls()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(cfg.timeout)
+                .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("jira-patrol/", env!("CARGO_PKG_VERSION")));
+            for c in &roots {
+                b = b.add_root_certificate(c.clone());
+            }
+            b
+        };
+        let build_error = |e: reqwest::Error| JiraError::Http {
             url: base_str.clone(),
             reason: e.to_string(),
-        })?;
+        };
+        let jar = Arc::new(cookies::Jar::default());
+        let http = builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .map_err(build_error)?;
+        let bare = builder().build().map_err(build_error)?;
         Ok(Client {
             http,
+            bare,
+            jar,
             base,
             base_str,
             creds: cfg.credentials,
@@ -366,14 +383,10 @@ impl Client {
         // Reading the page first passes websudo/auth problems before the POST and gives
         // us the XSRF token for it.
         self.levels()?;
-        let xsrf = {
-            let st = self.state();
-            st.cookies
-                .get("atlassian.xsrf.token")
-                .cloned()
-                .or_else(|| st.xsrf.clone())
-                .unwrap_or_default()
-        };
+        let xsrf = self
+            .xsrf_cookie()
+            .or_else(|| self.state().xsrf.clone())
+            .unwrap_or_default();
         let form = [
             ("loggerName", logger),
             ("levelName", level.as_str()),
@@ -403,6 +416,11 @@ impl Client {
                 got: got.map_or("not set".to_string(), |l| l.to_string()),
             }),
         }
+    }
+
+    /// The XSRF cookie Jira set (`atlassian.xsrf.token`), as the admin pages want it back.
+    fn xsrf_cookie(&self) -> Option<String> {
+        self.jar.get(&self.url(VIEW_LOGGING), "atlassian.xsrf.token")
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -652,11 +670,8 @@ impl Client {
         let Some((user, password)) = &self.creds.password else {
             return Err(JiraError::WebSudoNeedsPassword);
         };
-        {
-            let mut st = self.state();
-            st.cookies.remove("JSESSIONID");
-            st.logged_in = false;
-        }
+        self.jar.remove("JSESSIONID");
+        self.state().logged_in = false;
         let body = serde_json::json!({ "username": user, "password": password.expose() });
         let a = self.send(Method::POST, SESSION, Body::Json(body), false)?;
         match a.status {
@@ -685,12 +700,7 @@ impl Client {
 
     /// Pass websudo with the password. Success rotates JSESSIONID (kept by `send`).
     fn websudo(&self, user: &str, password: &Secret, dest: &str) -> Result<(), JiraError> {
-        let xsrf = self
-            .state()
-            .cookies
-            .get("atlassian.xsrf.token")
-            .cloned()
-            .unwrap_or_default();
+        let xsrf = self.xsrf_cookie().unwrap_or_default();
         let form = [
             ("webSudoPassword", password.expose()),
             ("webSudoDestination", dest),
@@ -773,17 +783,6 @@ impl Client {
                 rb = rb.bearer_auth(t.expose());
             }
         }
-        let cookie = {
-            let st = self.state();
-            st.cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        if !cookie.is_empty() {
-            rb = rb.header(reqwest::header::COOKIE, cookie);
-        }
         rb = match body {
             Body::None => rb,
             Body::Form(f) => rb.form(f),
@@ -793,16 +792,8 @@ impl Client {
         let resp = rb.send().map_err(|e| self.transport_error(&e, started))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        {
-            let mut st = self.state();
-            for v in headers.get_all(SET_COOKIE) {
-                if let Ok(v) = v.to_str() {
-                    store_cookie(&mut st.cookies, v);
-                }
-            }
-            if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
-                st.node = Some(n.to_string());
-            }
+        if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
+            self.state().node = Some(n.to_string());
         }
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
             let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
@@ -862,28 +853,6 @@ fn strip_query(s: &str) -> &str {
     s.split('?').next().unwrap_or(s)
 }
 
-/// Keep `name=value` of a Set-Cookie header; an expired or emptied cookie is removed.
-fn store_cookie(jar: &mut BTreeMap<String, String>, header: &str) {
-    let mut parts = header.split(';');
-    let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
-        return;
-    };
-    let name = name.trim().to_string();
-    let value = value.trim().trim_matches('"').to_string();
-    let expired = parts.any(|p| {
-        let p = p.trim().to_ascii_lowercase();
-        p == "max-age=0"
-            || p.starts_with("max-age=-")
-            || p.contains("expires=thu, 01-jan-1970")
-            || p.contains("expires=thu, 01 jan 1970")
-    });
-    if expired || value.is_empty() {
-        jar.remove(&name);
-    } else {
-        jar.insert(name, value);
-    }
-}
-
 /// The innermost error message (reqwest's own says only "error sending request").
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
@@ -893,18 +862,19 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-fn tls_reason(e: &reqwest::Error) -> Option<String> {
+/// Why the TLS handshake failed, when it did: a `rustls::Error` found by walking the error's
+/// sources, including one wrapped in an `std::io::Error` (how hyper-rustls hands it over;
+/// `io::Error::source` skips the wrapped error itself, so it is opened with `get_ref`).
+fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(r) = err.downcast_ref::<rustls::Error>() {
             return Some(r.to_string());
         }
-        let s = err.to_string();
-        if s.contains("certificate")
-            || s.contains("InvalidCertificate")
-            || s.contains("UnknownIssuer")
-        {
-            return Some(s);
+        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if let Some(r) = tls_reason(inner) {
+                return Some(r);
+            }
         }
         cur = err.source();
     }
@@ -916,15 +886,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_are_replaced_and_expired() {
-        let mut jar = BTreeMap::new();
-        store_cookie(&mut jar, "JSESSIONID=A1; Path=/; HttpOnly");
-        store_cookie(&mut jar, "atlassian.xsrf.token=X|lout; Path=/; Secure");
-        store_cookie(&mut jar, "JSESSIONID=B2; Path=/");
-        assert_eq!(jar["JSESSIONID"], "B2");
-        assert_eq!(jar["atlassian.xsrf.token"], "X|lout");
-        store_cookie(&mut jar, "JSESSIONID=deleted; Max-Age=0; Path=/");
-        assert!(!jar.contains_key("JSESSIONID"));
+    fn tls_failures_are_found_by_type_not_by_words() {
+        let bad = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, bad.clone());
+        assert_eq!(tls_reason(&wrapped), Some(bad.to_string()));
+        assert_eq!(tls_reason(&bad), Some(bad.to_string()));
+        let words = std::io::Error::other("certificate UnknownIssuer, says the proxy");
+        assert_eq!(tls_reason(&words), None);
     }
 
     fn creds() -> Credentials {

@@ -35,7 +35,7 @@ impl Wizard {
                 "Now: {} rotates at {} and keeps {n} old files ({} of history).",
                 main.file,
                 size::human_exact(s),
-                size::Approx(s.saturating_mul(n as u64))
+                crate::format::bytes(s.saturating_mul(n as u64))
             )),
             _ => ui::say(format!(
                 "Now: {} ({:?} x {:?}).",
@@ -63,7 +63,7 @@ impl Wizard {
                     let keep = sub!(ui::input(
                         "Keep the log for at least (36h, 3d, 2w)",
                         Some(&keep_def),
-                        |s| { crate::commands::config::parse_keep(s).map(|_| ()) }
+                        |s| { crate::commands::log4j_file::parse_keep(s).map(|_| ()) }
                     ));
                     self.a.keep = Some(keep);
                     stage = 1;
@@ -90,7 +90,7 @@ impl Wizard {
                 _ => {
                     let keep = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
                     let keep_d =
-                        crate::commands::config::parse_keep(&keep).map_err(|e| anyhow!(e))?;
+                        crate::commands::log4j_file::parse_keep(&keep).map_err(|e| anyhow!(e))?;
                     let rph = self
                         .a
                         .requests_per_hour
@@ -104,8 +104,8 @@ impl Wizard {
                     ui::say(format!(
                         "At {rph} requests/hour with {} (assuming every request uses a token): about {}/hour, {} for {keep}.",
                         profile.name,
-                        size::Approx(bph),
-                        size::Approx(plan.needed_bytes)
+                        crate::format::bytes(bph),
+                        crate::format::bytes(plan.needed_bytes)
                     ));
                     if plan.holds_now {
                         ui::say("The current rotation keeps that: nothing to change.");
@@ -122,7 +122,7 @@ impl Wizard {
                         "Proposed: rotate at {} and keep {} old files (up to {} on disk). The change to {}:",
                         size::human_exact(plan.max_size_bytes),
                         plan.backups,
-                        size::Approx(plan.disk_bytes),
+                        crate::format::bytes(plan.disk_bytes),
                         path.display()
                     ));
                     ui::say(cfg.diff().trim_end());

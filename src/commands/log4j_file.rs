@@ -1,5 +1,5 @@
 //! `jira-patrol rotation show|set|plan` and `level persist|unpersist`: edits of the
-//! log4j configuration file (the library side is `crate::log4j`). Every writing command
+//! log4j configuration file (`--log4j-config FILE` or `--jira-install DIR`) (the library side is `crate::log4j`). Every writing command
 //! shows a diff with `--dry-run`, otherwise backs up and replaces the file atomically.
 
 use crate::format::{Cell, OutputFormat, Records};
@@ -11,25 +11,40 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Where the log4j configuration is.
+/// Where the log4j configuration is: `--log4j-config FILE` or `--jira-install DIR`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Location {
     /// The log4j configuration file (log4j.properties or log4j2.xml; format read from content)
-    #[arg(long, value_name = "FILE", conflicts_with = "jira_install")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["jira_install", "config"])]
+    pub log4j_config: Option<PathBuf>,
+    /// The former spelling of --log4j-config (`setup --config` is the setup file)
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with = "jira_install")]
     pub config: Option<PathBuf>,
     /// Jira install directory: the live file is found in atlassian-jira/WEB-INF/classes
     #[arg(long, value_name = "DIR")]
     pub jira_install: Option<PathBuf>,
 }
 
+/// The note printed when the former `--config` spelling names a log4j file.
+pub const CONFIG_RENAMED: &str = "note: --config is now --log4j-config";
+
 impl Location {
     fn given(&self) -> bool {
-        self.config.is_some() || self.jira_install.is_some()
+        self.file().is_some() || self.jira_install.is_some()
+    }
+
+    /// The log4j file given, by either spelling (the old one says so on stderr, once).
+    fn file(&self) -> Option<&PathBuf> {
+        static NOTED: std::sync::Once = std::sync::Once::new();
+        if self.config.is_some() {
+            NOTED.call_once(|| eprintln!("{CONFIG_RENAMED}"));
+        }
+        self.log4j_config.as_ref().or(self.config.as_ref())
     }
 
     /// Load the configuration, saying on stderr which file it is.
     fn load(&self) -> anyhow::Result<Config> {
-        let path = match (&self.config, &self.jira_install) {
+        let path = match (self.file(), &self.jira_install) {
             (Some(p), _) => p.clone(),
             (None, Some(dir)) => {
                 let found = log4j::locate(dir)?;
@@ -37,7 +52,7 @@ impl Location {
                 found.path
             }
             (None, None) => {
-                bail!("no log4j configuration given: add --config FILE or --jira-install DIR")
+                bail!("no log4j configuration given: add --log4j-config FILE or --jira-install DIR")
             }
         };
         let cfg = Config::load(&path)?;
@@ -47,8 +62,8 @@ impl Location {
 
     /// The same location as command-line arguments, for a printed command.
     fn as_args(&self) -> String {
-        match (&self.config, &self.jira_install) {
-            (Some(p), _) => format!(" --config {}", shell_quote(p)),
+        match (self.file(), &self.jira_install) {
+            (Some(p), _) => format!(" --log4j-config {}", shell_quote(p)),
             (None, Some(d)) => format!(" --jira-install {}", shell_quote(d)),
             _ => String::new(),
         }
@@ -283,7 +298,7 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
             after.file,
             size::human_exact(size),
-            size::Approx(size.saturating_mul(n as u64 + 1))
+            crate::format::bytes(size.saturating_mul(n as u64 + 1))
         );
     }
     // What was not asked may still be wrong (an invalid size log4j ignores, say).
@@ -411,7 +426,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         Some(cfg.appender(args.appender.as_deref())?)
     } else {
         if args.appender.is_some() {
-            bail!("--appender needs --config FILE or --jira-install DIR to read it from");
+            bail!("--appender needs --log4j-config FILE or --jira-install DIR to read it from");
         }
         None
     };
@@ -420,7 +435,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let keep_hours = args.keep.as_secs() / 3600;
     let mut out = std::io::stdout().lock();
     if args.format == OutputFormat::Table {
-        let approx = |n: u64| size::Approx(n).to_string();
+        let approx = crate::format::bytes;
         let mut rows: Vec<Vec<String>> = vec![
             vec![
                 "volume".into(),
