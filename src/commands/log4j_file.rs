@@ -4,7 +4,7 @@
 
 use crate::format::{Cell, OutputFormat, Records};
 use crate::level::Level;
-use crate::log4j::{self, size, Config};
+use crate::log4j::{self, size, Config, Edit};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use std::io::Write;
@@ -283,16 +283,16 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
 }
 
 fn set(args: SetArgs) -> anyhow::Result<()> {
-    let mut cfg = args.location.load()?;
+    let cfg = args.location.load()?;
     let target = cfg.appender(args.appender.as_deref())?;
-    let changes = cfg.set_rotation(Some(&target.name), args.max_size, args.backups)?;
+    let edit = Edit::rotation(cfg, Some(&target.name), args.max_size, args.backups)?;
+    let after = edit.config().appender(Some(&target.name))?;
+    let notes = edit.config().notes(&after);
     finish(
-        &cfg,
+        edit,
         &format!("appender '{}' ({})", target.name, target.file),
-        &changes,
         args.dry_run,
     )?;
-    let after = cfg.appender(Some(&target.name))?;
     if let (Some(size), Some(n)) = (after.max_size_bytes, after.backups) {
         eprintln!(
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
@@ -302,7 +302,7 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
         );
     }
     // What was not asked may still be wrong (an invalid size log4j ignores, say).
-    for note in cfg.notes(&after) {
+    for note in notes {
         eprintln!("note: {note}");
     }
     Ok(())
@@ -312,9 +312,8 @@ pub fn run_persist(args: PersistArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let changes = cfg.persist_logger(&args.logger, args.level, args.appender.as_deref())?;
     finish(
-        &cfg,
+        Edit::new(cfg, changes),
         &format!("logger '{}'", args.logger),
-        &changes,
         args.dry_run,
     )
 }
@@ -331,47 +330,44 @@ pub fn run_unpersist(args: UnpersistArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     finish(
-        &cfg,
+        Edit::new(cfg, changes),
         &format!("logger '{}'", args.logger),
-        &changes,
         args.dry_run,
     )
 }
 
 /// Dry run: the diff. Otherwise: save, then say what changed, where the backup is and
 /// when Jira will notice.
-fn finish(cfg: &Config, what: &str, changes: &[String], dry_run: bool) -> anyhow::Result<()> {
+fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    if !cfg.is_changed() {
+    let path = edit.config().path().to_path_buf();
+    if !edit.is_change() {
         writeln!(
             out,
             "{what}: {} already says so; nothing to change",
-            cfg.path().display()
+            path.display()
         )?;
         return Ok(());
     }
     if dry_run {
-        write!(out, "{}", cfg.diff())?;
+        write!(out, "{}", edit.diff())?;
         out.flush()?;
         eprintln!(
             "dry run: nothing written; once written: {}",
-            cfg.reload_note()
+            edit.reload_note()
         );
         return Ok(());
     }
-    let saved = cfg
-        .save()
-        .with_context(|| format!("{} left unchanged", cfg.path().display()))?;
-    writeln!(out, "{what} in {}:", saved.path.display())?;
-    for c in changes {
+    let applied = edit
+        .apply()
+        .with_context(|| format!("{} left unchanged", path.display()))?;
+    writeln!(out, "{what} in {}:", applied.saved.path.display())?;
+    for c in &applied.changes {
         writeln!(out, "  {c}")?;
     }
-    writeln!(out, "backup: {}", saved.backup.display())?;
-    writeln!(out, "{}", cfg.reload_note())?;
-    writeln!(
-        out,
-        "note: this file is part of the install: a Jira upgrade replaces it, and each Data Center node has its own copy"
-    )?;
+    writeln!(out, "backup: {}", applied.saved.backup.display())?;
+    writeln!(out, "{}", applied.reload_note)?;
+    writeln!(out, "{}", log4j::edit::INSTALL_NOTE)?;
     Ok(())
 }
 
