@@ -125,6 +125,36 @@ fn auth_failed(user: Option<&str>) -> String {
 }
 
 impl JiraError {
+    /// What a person can do about this error, in one sentence (the setup wizard's
+    /// "what to do"); every kind of error is advised here and nowhere else.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            JiraError::Unreachable { .. } | JiraError::Timeout { .. } | JiraError::BadUrl { .. } => {
+                "Check the URL (scheme, host, port, context path such as /jira) and that this machine can reach Jira."
+            }
+            JiraError::Tls { .. } => {
+                "Jira's certificate is signed by a CA this machine does not trust: give that CA's certificate (PEM)."
+            }
+            JiraError::AuthFailed { user: Some(_) } | JiraError::WebSudoFailed { .. } => {
+                "Type the password again (it is case-sensitive), or choose another way to log in."
+            }
+            JiraError::AuthFailed { user: None } => {
+                "The token is unknown, expired or revoked, or its owner is inactive: type it again, or create a new one in Jira (Profile > Personal Access Tokens)."
+            }
+            JiraError::CaptchaRequired { .. } => {
+                "Log in once in a browser to clear the CAPTCHA, then try again."
+            }
+            JiraError::BasicAuthDisabled { .. } => "Use a personal access token instead.",
+            JiraError::NotAdmin { .. } => {
+                "Changing log levels needs the System Administrators permission: log in with such an account."
+            }
+            JiraError::WebSudoNeedsPassword => {
+                "Jira asks admins to re-enter their password (websudo) and a token alone cannot: use the user name and password of the same admin account."
+            }
+            _ => "Try again; if it persists, look at Jira's atlassian-jira.log.",
+        }
+    }
+
     /// Errors worth retrying (the server or the network may recover).
     pub fn is_transient(&self) -> bool {
         matches!(

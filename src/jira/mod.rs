@@ -6,6 +6,7 @@
 //! in a `cookie_store` jar ([`cookies`]): websudo rotates `JSESSIONID` and the new one wins.
 //! Secrets stay in [`Secret`] and leave it only as a header or form value.
 
+mod check;
 mod cookies;
 mod error;
 mod page;
@@ -14,6 +15,7 @@ mod record;
 mod search;
 mod version;
 
+pub use check::{check, Check, Checked, Outcome, Verdict};
 pub use error::{JiraError, SsoStage};
 pub use page::{
     is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
@@ -188,7 +190,7 @@ enum Body<'a> {
 }
 
 /// What an admin page answer means.
-enum Verdict {
+enum PageVerdict {
     Page(Answer),
     WebSudo,
     Login,
@@ -506,8 +508,8 @@ impl Client {
             };
             let a = self.send(method.clone(), path, body, token_mode)?;
             match self.classify(a) {
-                Verdict::Page(a) => return Ok(a),
-                Verdict::WebSudo => {
+                PageVerdict::Page(a) => return Ok(a),
+                PageVerdict::WebSudo => {
                     self.state().access.websudo_asked = true;
                     if websudo_tried {
                         return Err(JiraError::WebSudoFailed {
@@ -526,7 +528,7 @@ impl Client {
                     self.websudo(&user, &password, path)?;
                     websudo_tried = true;
                 }
-                Verdict::SingleSignOn(target) => {
+                PageVerdict::SingleSignOn(target) => {
                     if token_mode && self.creds.password.is_some() {
                         // A local account's password session may still get through.
                         self.switch_to_password();
@@ -539,8 +541,8 @@ impl Client {
                     };
                     return Err(self.single_sign_on(stage, target));
                 }
-                Verdict::NotSysAdmin => return Err(self.not_allowed(self.user())),
-                Verdict::Login => {
+                PageVerdict::NotSysAdmin => return Err(self.not_allowed(self.user())),
+                PageVerdict::Login => {
                     if token_mode {
                         return Err(self.not_allowed(None));
                     }
@@ -595,37 +597,37 @@ impl Client {
         (!same).then(|| format!("{}://{host}", url.scheme()))
     }
 
-    fn classify(&self, a: Answer) -> Verdict {
+    fn classify(&self, a: Answer) -> PageVerdict {
         if a.is_redirect() {
             let loc = a.location().unwrap_or("");
             if let Some(target) = self.sso_target(loc) {
-                return Verdict::SingleSignOn(target);
+                return PageVerdict::SingleSignOn(target);
             }
             // The query may name other pages (os_destination): judge by the path.
             let path = strip_query(loc);
             if path.contains("WebSudoAuthenticate") {
-                return Verdict::WebSudo;
+                return PageVerdict::WebSudo;
             }
             if path.contains("login.jsp") {
-                return Verdict::Login;
+                return PageVerdict::Login;
             }
         }
         if (a.status == StatusCode::UNAUTHORIZED || a.status == StatusCode::FORBIDDEN)
             && !page::is_xsrf_error(&a.body)
         {
-            return Verdict::Login;
+            return PageVerdict::Login;
         }
         // Some Jiras answer 200 with a form instead of a redirect; a page holding the
         // logger table is the logging page whatever else it carries.
         if a.status.is_success() && is_html(&a) && page::parse_levels(&a.body).is_err() {
             match page::kind(&a.body) {
-                PageKind::WebSudo => return Verdict::WebSudo,
-                PageKind::Login => return Verdict::Login,
-                PageKind::NotSystemAdmin => return Verdict::NotSysAdmin,
+                PageKind::WebSudo => return PageVerdict::WebSudo,
+                PageKind::Login => return PageVerdict::Login,
+                PageKind::NotSystemAdmin => return PageVerdict::NotSysAdmin,
                 PageKind::Other => {}
             }
         }
-        Verdict::Page(a)
+        PageVerdict::Page(a)
     }
 
     /// Redirected to login: anonymous means the credential failed; a user means no admin.

@@ -19,7 +19,7 @@ pub use inputs::{
     jira_home_of, parse_window, resolve_log, validate_url, version_at_least, volume_per_hour,
 };
 pub use unattended::{missing_answers, unattended, Unattended};
-use verify::{advice, client};
+use verify::client;
 pub use verify::{verify, Verified};
 
 use crate::capture::estimate::{self, Sample};

@@ -67,7 +67,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             bail!(
                 "{}; {}",
                 text.lines().next().unwrap_or_default(),
-                advice(&e)
+                e.advice()
             );
         }
     }
