@@ -657,18 +657,30 @@ fn the_former_config_spelling_still_works_with_one_note() {
     };
     let (new_out, new_err) = run("--log4j-config");
     let (old_out, old_err) = run("--config");
-    assert!(new_out.contains("+log4j.appender.filelog.MaxBackupIndex=20"), "{new_out}");
+    assert!(
+        new_out.contains("+log4j.appender.filelog.MaxBackupIndex=20"),
+        "{new_out}"
+    );
     assert_eq!(old_out, new_out);
     assert!(!new_err.contains("--config is now"), "{new_err}");
     assert_eq!(
-        old_err.matches("note: --config is now --log4j-config").count(),
+        old_err
+            .matches("note: --config is now --log4j-config")
+            .count(),
         1,
         "{old_err}"
     );
     assert_eq!(snapshot(&p), before);
     // level persist takes it too; the help shows only the new name.
     bin()
-        .args(["level", "persist", "com.atlassian.pats", "TRACE", "--dry-run", "--config"])
+        .args([
+            "level",
+            "persist",
+            "com.atlassian.pats",
+            "TRACE",
+            "--dry-run",
+            "--config",
+        ])
         .arg(&p)
         .assert()
         .success()

@@ -9,8 +9,10 @@ use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
 use crate::jira::{Client, JiraError, Outcome};
 
+/// `jira-patrol check` arguments.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    /// Jira URL, credentials, CA, timeout.
     #[command(flatten)]
     pub conn: ConnArgs,
 
@@ -28,6 +30,7 @@ pub struct CheckArgs {
     /// Profile to apply for the self-check
     #[arg(long, default_value = "pats-trace", requires = "self_check")]
     pub profile: String,
+    /// Where profiles beyond the built-in ones are.
     #[command(flatten)]
     pub profiles: super::profile::ProfilesDir,
     /// How long to wait for the request's lines, e.g. 30s
@@ -37,6 +40,7 @@ pub struct CheckArgs {
 
 /// The verdicts of one check run (`diagnose` runs it too and bundles the rows).
 pub(crate) struct Report {
+    /// One row per verdict: check, verdict, detail.
     pub rows: Records,
     /// The first failure, in one line.
     pub failure: Option<String>,
@@ -62,6 +66,8 @@ impl Report {
     }
 }
 
+/// Run the check (and the self-check when asked), print the verdicts, fail when levels
+/// cannot be changed.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let self_check = if args.self_check {
         // Wrong arguments should not cost a password prompt first.

@@ -18,7 +18,12 @@ pub struct Location {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["jira_install", "config"])]
     pub log4j_config: Option<PathBuf>,
     /// The former spelling of --log4j-config (`setup --config` is the setup file)
-    #[arg(long, value_name = "FILE", hide = true, conflicts_with = "jira_install")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide = true,
+        conflicts_with = "jira_install"
+    )]
     pub config: Option<PathBuf>,
     /// Jira install directory: the live file is found in atlassian-jira/WEB-INF/classes
     #[arg(long, value_name = "DIR")]
@@ -81,12 +86,15 @@ fn shell_quote(p: &Path) -> String {
     }
 }
 
+/// `jira-patrol rotation` arguments.
 #[derive(Debug, clap::Args)]
 pub struct RotationArgs {
+    /// show, set or plan.
     #[command(subcommand)]
     pub command: RotationCommand,
 }
 
+/// What `rotation` does.
 #[derive(Debug, Subcommand)]
 pub enum RotationCommand {
     /// List file appenders: the file each writes, maximum size, backups, the main one
@@ -97,8 +105,10 @@ pub enum RotationCommand {
     Plan(PlanArgs),
 }
 
+/// `rotation show` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Report format
@@ -106,9 +116,11 @@ pub struct ShowArgs {
     pub format: OutputFormat,
 }
 
+/// `rotation set` arguments.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["max_size", "backups"])))]
 pub struct SetArgs {
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Maximum size of each file (log4j spellings: 100MB, 20480KB, 1 GB)
@@ -125,6 +137,7 @@ pub struct SetArgs {
     pub dry_run: bool,
 }
 
+/// `rotation plan` arguments.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("volume").required(true).args(["bytes_per_hour", "from_summary"])))]
 pub struct PlanArgs {
@@ -149,12 +162,14 @@ pub struct PlanArgs {
     pub format: OutputFormat,
 }
 
+/// `level persist` arguments.
 #[derive(Debug, clap::Args)]
 pub struct PersistArgs {
     /// Logger (package or class), e.g. com.atlassian.pats
     pub logger: String,
     /// TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF
     pub level: Level,
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Attach to this appender (default: the one Jira's own package loggers use)
@@ -165,10 +180,12 @@ pub struct PersistArgs {
     pub dry_run: bool,
 }
 
+/// `level unpersist` arguments.
 #[derive(Debug, clap::Args)]
 pub struct UnpersistArgs {
     /// Logger (package or class) whose declaration is removed
     pub logger: String,
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Print the change as a unified diff and write nothing
@@ -211,6 +228,7 @@ pub fn parse_keep(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `jira-patrol rotation show|set|plan`.
 pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
     match args.command {
         RotationCommand::Show(a) => show(a),
@@ -308,6 +326,7 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `jira-patrol level persist`: declare a logger's level in the file.
 pub fn run_persist(args: PersistArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let changes = cfg.persist_logger(&args.logger, args.level, args.appender.as_deref())?;
@@ -318,6 +337,7 @@ pub fn run_persist(args: PersistArgs) -> anyhow::Result<()> {
     )
 }
 
+/// `jira-patrol level unpersist`: remove a logger's declaration from the file.
 pub fn run_unpersist(args: UnpersistArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let changes = cfg.unpersist_logger(&args.logger)?;

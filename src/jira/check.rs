@@ -186,7 +186,10 @@ pub fn check(client: &Client) -> Checked {
     let access = client.admin_access();
     match &levels {
         Ok(_) if !admin_known => {
-            r.ok(Check::Administrator, "the logging page is open to us".into());
+            r.ok(
+                Check::Administrator,
+                "the logging page is open to us".into(),
+            );
         }
         Err(JiraError::WebSudoNeedsPassword) if !admin_known => r.push(
             Check::Administrator,

@@ -31,7 +31,11 @@ impl Jar {
             .iter_any()
             .filter(|c| c.name() == name)
             .map(|c| {
-                let domain = c.domain.as_cow().map(|d| d.into_owned()).unwrap_or_default();
+                let domain = c
+                    .domain
+                    .as_cow()
+                    .map(|d| d.into_owned())
+                    .unwrap_or_default();
                 (domain, c.path.to_string())
             })
             .collect();
@@ -90,7 +94,10 @@ mod tests {
         set(&jar, &url, "atlassian.xsrf.token=X|lout; Path=/");
         set(&jar, &url, "JSESSIONID=B2; Path=/");
         assert_eq!(jar.get(&url, "JSESSIONID").as_deref(), Some("B2"));
-        assert_eq!(jar.get(&url, "atlassian.xsrf.token").as_deref(), Some("X|lout"));
+        assert_eq!(
+            jar.get(&url, "atlassian.xsrf.token").as_deref(),
+            Some("X|lout")
+        );
         set(&jar, &url, "JSESSIONID=deleted; Max-Age=0; Path=/");
         assert_eq!(jar.get(&url, "JSESSIONID"), None);
         set(&jar, &url, "JSESSIONID=C3; Path=/");

@@ -34,7 +34,9 @@ use reqwest::{Method, StatusCode, Url};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The admin logging page (System > Logging and profiling), read for levels.
 pub const VIEW_LOGGING: &str = "/secure/admin/ViewLogging.jspa";
+/// Where the logging page posts a level change.
 pub const CONFIGURE_LOGGING: &str = "/secure/admin/ConfigureLogging.jspa";
 const WEBSUDO: &str = "/secure/admin/WebSudoAuthenticate.jspa";
 const SESSION: &str = "/rest/auth/1/session";
@@ -48,12 +50,16 @@ pub struct Credentials {
     pub password: Option<(String, Secret)>,
 }
 
+/// How to reach Jira and how patient to be.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Jira's base URL (with its context path, if any).
     pub base_url: String,
+    /// Who we are.
     pub credentials: Credentials,
     /// Extra trusted CAs (PEM), added to the built-in roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// Per request, connection included.
     pub timeout: Duration,
     /// Extra attempts after a 5xx answer or a connection error.
     pub retries: u32,
@@ -62,6 +68,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Defaults: 30 s per request, two retries 250 ms apart (doubling).
     pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
         ClientConfig {
             base_url: base_url.into(),
@@ -78,14 +85,19 @@ impl ClientConfig {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerInfo {
+    /// `9.12.2` (see [`Version`]).
     #[serde(default)]
     pub version: String,
+    /// `912002`.
     #[serde(default)]
     pub build_number: Option<i64>,
+    /// `Server` or `Cloud` (Data Center says `Server`).
     #[serde(default)]
     pub deployment_type: Option<String>,
+    /// The title an admin gave the instance.
     #[serde(default)]
     pub server_title: Option<String>,
+    /// The base URL Jira believes it has.
     #[serde(default)]
     pub base_url: Option<String>,
 }
@@ -94,11 +106,15 @@ pub struct ServerInfo {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Myself {
+    /// The login name.
     pub name: String,
+    /// The user key (`JIRAUSER10100`), which logs and tokens refer to.
     #[serde(default)]
     pub key: Option<String>,
+    /// The full name.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Whether the account is active.
     #[serde(default)]
     pub active: Option<bool>,
 }
@@ -124,6 +140,7 @@ struct State {
     xsrf: Option<String>,
 }
 
+/// A Jira connection: one session (cookies, websudo, XSRF) shared by every call.
 pub struct Client {
     /// Sends and stores the session's cookies (`jar`).
     http: Http,
@@ -215,6 +232,7 @@ impl Client {
             .any(|(id, p)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
     }
 
+    /// Check the URL and credentials and build the HTTP client (nothing is sent yet).
     pub fn new(cfg: ClientConfig) -> Result<Client, JiraError> {
         let base_str = cfg.base_url.trim().trim_end_matches('/').to_string();
         let bad = |why: &str| JiraError::BadUrl {
@@ -329,10 +347,12 @@ impl Client {
         Ok(counter.map(|c| (c, a.header("x-anodeid").map(str::to_string))))
     }
 
+    /// `GET /rest/api/2/serverInfo`: version, build, deployment type.
     pub fn server_info(&self) -> Result<ServerInfo, JiraError> {
         self.rest_get("/rest/api/2/serverInfo")
     }
 
+    /// `GET /rest/api/2/myself`: who the credentials log in as.
     pub fn myself(&self) -> Result<Myself, JiraError> {
         self.rest_get("/rest/api/2/myself")
     }
@@ -422,7 +442,8 @@ impl Client {
 
     /// The XSRF cookie Jira set (`atlassian.xsrf.token`), as the admin pages want it back.
     fn xsrf_cookie(&self) -> Option<String> {
-        self.jar.get(&self.url(VIEW_LOGGING), "atlassian.xsrf.token")
+        self.jar
+            .get(&self.url(VIEW_LOGGING), "atlassian.xsrf.token")
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -873,7 +894,10 @@ fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         if let Some(r) = err.downcast_ref::<rustls::Error>() {
             return Some(r.to_string());
         }
-        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             if let Some(r) = tls_reason(inner) {
                 return Some(r);
             }

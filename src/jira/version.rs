@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn parses_releases_milestones_and_short_forms() {
-        assert_eq!((v("9.12.2").major, v("9.12.2").minor, v("9.12.2").patch), (9, 12, 2));
+        assert_eq!(
+            (v("9.12.2").major, v("9.12.2").minor, v("9.12.2").patch),
+            (9, 12, 2)
+        );
         assert_eq!(v("10.3.0-m0001").pre.as_deref(), Some("m0001"));
         assert_eq!(v("11"), v("11.0.0"));
         assert_eq!(v(" 10.1.0-M1 ").to_string(), "10.1.0-M1");

@@ -142,9 +142,16 @@ mod tests {
         let edit = big.edit.expect("a change");
         assert!(edit.is_change() && !edit.changes.is_empty());
         assert!(edit.diff().contains("+log4j.appender.filelog.MaxFileSize="));
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), PROPS, "nothing written yet");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            PROPS,
+            "nothing written yet"
+        );
         let applied = edit.apply().unwrap();
-        assert_eq!(std::fs::read_to_string(&applied.saved.backup).unwrap(), PROPS);
+        assert_eq!(
+            std::fs::read_to_string(&applied.saved.backup).unwrap(),
+            PROPS
+        );
         assert!(applied.reload_note.contains("restart Jira"));
         let again = plan_change(&p, None, 100 << 20, 3 * day).unwrap();
         assert!(again.plan.holds_now, "the written plan holds");

@@ -54,7 +54,8 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow!(e))?;
     parse_window(&s.duration).map_err(|e| anyhow!("--for: {e}"))?;
-    let keep = crate::commands::log4j_file::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
+    let keep =
+        crate::commands::log4j_file::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
     let profile = crate::profiles::load(&s.profile, None)?;
     let secret = s.auth.resolve()?;
     let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
