@@ -38,7 +38,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Summarize(a) => summarize::run(a),
         Command::TokenId(a) => token_id::run(a),
-        Command::Capture(a) => capture::run(a),
+        Command::Capture(a) => capture::run(*a),
         Command::Demo(a) => demo::run(a),
         Command::Check(a) => check::run(a),
         Command::Diagnose(a) => diagnose::run(a),
