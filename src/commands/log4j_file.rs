@@ -262,7 +262,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 a.name.clone().into(),
                 a.file.clone().into(),
                 a.max_size_raw.clone().into(),
-                a.max_size_bytes.map(size::human_exact).into(),
+                a.max_size_bytes.map(crate::format::bytes).into(),
                 a.backups.map(|b| b as u64).into(),
                 (if a.is_main { "yes" } else { "" }).into(),
                 cfg.notes(a).join("; ").into(),
@@ -315,7 +315,7 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
         eprintln!(
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
             after.file,
-            size::human_exact(size),
+            crate::format::bytes(size),
             crate::format::bytes(size.saturating_mul(n as u64 + 1))
         );
     }
@@ -473,7 +473,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
                     "{}: {} x {} keeps {keeps}: {}",
                     a.name,
                     a.max_size_bytes
-                        .map(size::human_exact)
+                        .map(crate::format::bytes)
                         .unwrap_or("-".into()),
                     a.backups.map(|b| b.to_string()).unwrap_or("-".into()),
                     if p.holds_now {
@@ -488,7 +488,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             "plan".into(),
             format!(
                 "max size {}, {} backups: keeps {}, up to {} on disk",
-                size::human_exact(p.max_size_bytes),
+                crate::format::bytes(p.max_size_bytes),
                 p.backups,
                 approx(p.max_size_bytes * p.backups as u64),
                 approx(p.disk_bytes)

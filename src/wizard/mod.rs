@@ -24,7 +24,7 @@ pub use verify::{verify, Verified};
 
 use crate::capture::estimate::{self, Sample};
 use crate::jira::{Client, ClientConfig, Credentials, JiraError, ServerInfo};
-use crate::log4j::{self, size, Config};
+use crate::log4j::{self, Config};
 use crate::secret::Secret;
 use anyhow::{anyhow, bail, Context};
 use config::{AuthKind, AuthRef, SavedSetup, SecretSource};

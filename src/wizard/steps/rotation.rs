@@ -34,7 +34,7 @@ impl Wizard {
             (Some(s), Some(n)) => ui::say(format!(
                 "Now: {} rotates at {} and keeps {n} old files ({} of history).",
                 main.file,
-                size::human_exact(s),
+                crate::format::bytes(s),
                 crate::format::bytes(s.saturating_mul(n as u64))
             )),
             _ => ui::say(format!(
@@ -115,7 +115,7 @@ impl Wizard {
                     };
                     ui::say(format!(
                         "Proposed: rotate at {} and keep {} old files (up to {} on disk). The change to {}:",
-                        size::human_exact(plan.max_size_bytes),
+                        crate::format::bytes(plan.max_size_bytes),
                         plan.backups,
                         crate::format::bytes(plan.disk_bytes),
                         path.display()
