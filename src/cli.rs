@@ -28,7 +28,7 @@ pub enum Command {
     /// Print the 12-digit token id a PAT encodes (PAT read from stdin or JIRA_TOKEN)
     TokenId(commands::token_id::TokenIdArgs),
     /// Apply a profile for a timed window, follow the logs, restore, and summarise
-    Capture(commands::capture::CaptureArgs),
+    Capture(Box<commands::capture::CaptureArgs>),
     /// Run the whole job against a built-in simulated Jira
     Demo(commands::demo::DemoArgs),
     /// Check that Jira is reachable and that we may change log levels
@@ -42,7 +42,7 @@ pub enum Command {
     /// Put back every level recorded in the journal
     Restore(commands::restore::RestoreArgs),
     /// Show, set or plan log4j rotation (max file size, backups)
-    Rotation(commands::config::RotationArgs),
+    Rotation(commands::log4j_file::RotationArgs),
     /// Guided interactive setup, from nothing to a finished capture
     Setup(commands::setup::SetupArgs),
     /// Print the completion script for a shell (bash, zsh, fish, powershell, elvish)

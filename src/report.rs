@@ -589,20 +589,8 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     Ok(())
 }
 
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+/// A size for people: the one byte formatter, [`crate::format::bytes`].
+pub use crate::format::bytes as human_bytes;
 
 #[cfg(test)]
 mod tests {

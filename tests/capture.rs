@@ -430,7 +430,16 @@ fn the_measured_volume_is_checked_against_the_rotation_settings() {
         err.contains("does not keep") && err.contains("jira-patrol rotation set --max-size"),
         "{err}"
     );
-    assert!(err.contains(&format!("--config {props_arg}")), "{err}");
+    // The former spelling still works, says so once, and the fix uses the new one.
+    assert_eq!(
+        err.matches("--config is now --log4j-config").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--log4j-config {props_arg}")),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(&props).unwrap(),
         before,

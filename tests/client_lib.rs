@@ -135,3 +135,75 @@ fn a_websudo_redirect_with_only_a_pat_is_a_typed_error() {
     assert_eq!(sim.request_count(), served + 1);
     assert!(!format!("{e} {e:?} {c:?}").contains(&pat));
 }
+
+#[test]
+fn an_untrusted_certificate_is_a_typed_tls_error() {
+    let sim = SimJira::start(SimConfig {
+        tls: Some(jira_patrol::sim::TlsIdentity::test_identity()),
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let mut cfg = ClientConfig::new(
+        sim.url(),
+        Credentials {
+            token: None,
+            password: Some(("admin".into(), Secret::new("admin"))),
+        },
+    );
+    cfg.backoff = Duration::from_millis(10);
+    let e = Client::new(cfg.clone()).unwrap().server_info().unwrap_err();
+    assert!(matches!(e, JiraError::Tls { .. }), "{e:?}");
+    // With the CA that signed it, the same Jira answers, cookies and all.
+    cfg.ca_pem = Some(jira_patrol::sim::TlsIdentity::test_ca_pem().into());
+    let c = Client::new(cfg).unwrap();
+    c.levels().unwrap();
+    assert!(c.admin_access().websudo_passed);
+}
+
+#[test]
+fn the_check_gives_typed_verdicts_in_order() {
+    use jira_patrol::jira::{check, Check, Outcome};
+    let sim = SimJira::start(SimConfig {
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let checked = check(&password_client(&sim));
+    let names: Vec<Check> = checked.verdicts.iter().map(|v| v.check).collect();
+    assert_eq!(
+        names,
+        [
+            Check::Reachable,
+            Check::Version,
+            Check::Identity,
+            Check::Administrator,
+            Check::Websudo,
+            Check::LoggingPage,
+            Check::ChangeLevels
+        ]
+    );
+    assert!(checked.passed() && checked.failure().is_none());
+    assert!(checked.info.is_some() && checked.levels.is_some());
+
+    // A token alone stops at websudo: that verdict carries the error, levels are blocked.
+    let pat = sim.accounts().token("test").unwrap().raw.clone();
+    let c = Client::new(ClientConfig::new(
+        sim.url(),
+        Credentials {
+            token: Some(Secret::new(pat)),
+            password: None,
+        },
+    ))
+    .unwrap();
+    let checked = check(&c);
+    assert!(!checked.passed());
+    assert!(matches!(
+        checked.failure(),
+        Some(JiraError::WebSudoNeedsPassword)
+    ));
+    let last = checked.verdicts.last().unwrap();
+    assert_eq!(last.check, Check::ChangeLevels);
+    assert!(matches!(last.outcome, Outcome::Blocked(_)));
+    assert!(!checked.failure().unwrap().advice().is_empty());
+}

@@ -156,14 +156,14 @@ fn the_guard_ends_the_window_before_older_logs_are_rotated_away() {
     let (sim, before) = busy_jira_with_old_logs();
     let homes = Homes::new();
     let cfg = log4j_file(&homes, 16, 3).display().to_string();
-    let child = capture(&sim, &homes, &["--config", &cfg]);
+    let child = capture(&sim, &homes, &["--log4j-config", &cfg]);
     let (out, err) = output(child);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert_put_back(&sim, &homes);
     assert!(err.contains("rotation guard: "), "{err}");
     assert!(
         err.contains("jira-patrol rotation set --max-size")
-            && err.contains(&format!("--config {cfg}")),
+            && err.contains(&format!("--log4j-config {cfg}")),
         "{err}"
     );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the summary");
@@ -180,7 +180,7 @@ fn without_the_guard_the_same_capture_rotates_older_logs_away() {
     let (sim, before) = busy_jira_with_old_logs();
     let homes = Homes::new();
     let cfg = log4j_file(&homes, 16, 3).display().to_string();
-    let child = capture(&sim, &homes, &["--config", &cfg, "--no-guard"]);
+    let child = capture(&sim, &homes, &["--log4j-config", &cfg, "--no-guard"]);
     wait_for("an older log rotated away", || {
         !still_on_disk(&sim, &before)
     });

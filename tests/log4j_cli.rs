@@ -48,7 +48,7 @@ fn show_lists_appenders_and_marks_the_main_one() {
     let d = tempfile::tempdir().unwrap();
     let p = copy(d.path(), PROPS, "log4j.properties");
     let a = bin()
-        .args(["rotation", "show", "--config"])
+        .args(["rotation", "show", "--log4j-config"])
         .arg(&p)
         .assert()
         .success()
@@ -63,7 +63,7 @@ fn show_lists_appenders_and_marks_the_main_one() {
     assert!(out.lines().any(|l| l.starts_with("sqllog ")));
 
     let a = bin()
-        .args(["rotation", "show", "--format", "json", "--config"])
+        .args(["rotation", "show", "--format", "json", "--log4j-config"])
         .arg(copy(d.path(), XML, "log4j2.xml"))
         .assert()
         .success();
@@ -76,7 +76,7 @@ fn show_lists_appenders_and_marks_the_main_one() {
     assert_eq!(main["is_main"], true);
 
     let a = bin()
-        .args(["rotation", "show", "--format", "csv", "--config"])
+        .args(["rotation", "show", "--format", "csv", "--log4j-config"])
         .arg(&p)
         .assert()
         .success();
@@ -101,7 +101,7 @@ fn show_flags_a_size_log4j_ignores() {
     )
     .unwrap();
     bin()
-        .args(["rotation", "show", "--config"])
+        .args(["rotation", "show", "--log4j-config"])
         .arg(&p)
         .assert()
         .success()
@@ -124,7 +124,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
             "--backups",
             "20",
             "--dry-run",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -165,7 +165,7 @@ fn set_writes_a_backup_keeps_the_mode_and_says_to_restart() {
             "1 GB",
             "--backups",
             "20",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -205,7 +205,7 @@ fn set_writes_a_backup_keeps_the_mode_and_says_to_restart() {
             "1GB",
             "--backups",
             "20",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -231,7 +231,7 @@ fn set_on_a_named_appender_and_monitor_interval_note() {
             "sql",
             "--backups",
             "3",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -260,7 +260,7 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
             "100MB",
             "--appender",
             "nosuch",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -277,7 +277,7 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
         bin()
             .args(["rotation", "set"])
             .args(args)
-            .arg("--config")
+            .arg("--log4j-config")
             .arg(&p)
             .assert()
             .failure()
@@ -285,7 +285,7 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
     }
     // Nothing asked.
     bin()
-        .args(["rotation", "set", "--config"])
+        .args(["rotation", "set", "--log4j-config"])
         .arg(&p)
         .assert()
         .failure();
@@ -296,7 +296,7 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
             "persist",
             "com.atlassian.pats",
             "VERBOSE",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -307,14 +307,14 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
 
     // Missing file.
     bin()
-        .args(["rotation", "show", "--config"])
+        .args(["rotation", "show", "--log4j-config"])
         .arg(d.path().join("missing.properties"))
         .assert()
         .failure()
         .stderr(predicate::str::contains("no such file"));
     // Unreadable (a directory where a file was expected).
     bin()
-        .args(["rotation", "show", "--config"])
+        .args(["rotation", "show", "--log4j-config"])
         .arg(d.path())
         .assert()
         .failure()
@@ -325,7 +325,7 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
         .assert()
         .failure()
         .stderr(predicate::str::contains(
-            "--config FILE or --jira-install DIR",
+            "--log4j-config FILE or --jira-install DIR",
         ));
 }
 
@@ -340,7 +340,7 @@ fn malformed_xml_is_reported_with_line_and_column() {
     .unwrap();
     let before = snapshot(&p);
     bin()
-        .args(["rotation", "set", "--backups", "20", "--config"])
+        .args(["rotation", "set", "--backups", "20", "--log4j-config"])
         .arg(&p)
         .assert()
         .failure()
@@ -363,13 +363,13 @@ fn two_appenders_writing_one_file_are_refused() {
     .unwrap();
     let before = snapshot(&p);
     bin()
-        .args(["rotation", "set", "--backups", "20", "--config"])
+        .args(["rotation", "set", "--backups", "20", "--log4j-config"])
         .arg(&p)
         .assert()
         .failure()
         .stderr(predicate::str::contains("a and b"));
     bin()
-        .args(["rotation", "show", "--config"])
+        .args(["rotation", "show", "--log4j-config"])
         .arg(&p)
         .assert()
         .success()
@@ -389,7 +389,7 @@ fn read_only_file_is_refused() {
             "persist",
             "com.atlassian.pats",
             "TRACE",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -489,7 +489,7 @@ fn persist_and_unpersist_round_trip_through_the_cli() {
                 "com.atlassian.pats",
                 "trace",
                 "--dry-run",
-                "--config",
+                "--log4j-config",
             ])
             .arg(&p)
             .assert()
@@ -503,7 +503,7 @@ fn persist_and_unpersist_round_trip_through_the_cli() {
                 "persist",
                 "com.atlassian.pats",
                 "TRACE",
-                "--config",
+                "--log4j-config",
             ])
             .arg(&p)
             .assert()
@@ -512,7 +512,7 @@ fn persist_and_unpersist_round_trip_through_the_cli() {
         assert_ne!(fs::read(&p).unwrap(), original);
 
         bin()
-            .args(["level", "unpersist", "com.atlassian.pats", "--config"])
+            .args(["level", "unpersist", "com.atlassian.pats", "--log4j-config"])
             .arg(&p)
             .assert()
             .success()
@@ -520,7 +520,7 @@ fn persist_and_unpersist_round_trip_through_the_cli() {
         assert_eq!(fs::read(&p).unwrap(), original, "{name}");
 
         bin()
-            .args(["level", "unpersist", "com.atlassian.pats", "--config"])
+            .args(["level", "unpersist", "com.atlassian.pats", "--log4j-config"])
             .arg(&p)
             .assert()
             .success()
@@ -540,7 +540,7 @@ fn plan_from_the_command_line_and_from_a_summary() {
             "50MB",
             "--keep",
             "3d",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -548,7 +548,7 @@ fn plan_from_the_command_line_and_from_a_summary() {
     let out = stdout_of(&a);
     assert!(out.contains("does not hold"), "{out}");
     assert!(
-        out.contains("jira-patrol rotation set --max-size 200MB --backups 18 --config "),
+        out.contains("jira-patrol rotation set --max-size 200MB --backups 18 --log4j-config "),
         "{out}"
     );
 
@@ -570,7 +570,7 @@ fn plan_from_the_command_line_and_from_a_summary() {
             "--from-summary",
         ])
         .arg(&summary)
-        .arg("--config")
+        .arg("--log4j-config")
         .arg(&p)
         .assert()
         .success();
@@ -589,7 +589,7 @@ fn plan_from_the_command_line_and_from_a_summary() {
             "200MB",
             "--backups",
             "18",
-            "--config",
+            "--log4j-config",
         ])
         .arg(&p)
         .assert()
@@ -605,7 +605,7 @@ fn plan_from_the_command_line_and_from_a_summary() {
             "--from-summary",
         ])
         .arg(&summary)
-        .arg("--config")
+        .arg("--log4j-config")
         .arg(&p)
         .assert()
         .success();
@@ -638,4 +638,63 @@ fn plan_from_the_command_line_and_from_a_summary() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("invalid duration"));
+}
+
+#[test]
+fn the_former_config_spelling_still_works_with_one_note() {
+    let d = tempfile::tempdir().unwrap();
+    let p = copy(d.path(), PROPS, "log4j.properties");
+    let before = snapshot(&p);
+    // Both spellings make the same dry run; only the old one adds the note.
+    let run = |flag: &str| {
+        let a = bin()
+            .args(["rotation", "set", "--backups", "20", "--dry-run", flag])
+            .arg(&p)
+            .assert()
+            .success();
+        let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        (stdout_of(&a), err)
+    };
+    let (new_out, new_err) = run("--log4j-config");
+    let (old_out, old_err) = run("--config");
+    assert!(
+        new_out.contains("+log4j.appender.filelog.MaxBackupIndex=20"),
+        "{new_out}"
+    );
+    assert_eq!(old_out, new_out);
+    assert!(!new_err.contains("--config is now"), "{new_err}");
+    assert_eq!(
+        old_err
+            .matches("note: --config is now --log4j-config")
+            .count(),
+        1,
+        "{old_err}"
+    );
+    assert_eq!(snapshot(&p), before);
+    // level persist takes it too; the help shows only the new name.
+    bin()
+        .args([
+            "level",
+            "persist",
+            "com.atlassian.pats",
+            "TRACE",
+            "--dry-run",
+            "--config",
+        ])
+        .arg(&p)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("--config is now --log4j-config"));
+    let help = bin().args(["rotation", "set", "--help"]).assert().success();
+    let help = stdout_of(&help);
+    assert!(help.contains("--log4j-config <FILE>"), "{help}");
+    assert!(!help.contains("--config <FILE>"), "{help}");
+    // Both at once is a mistake, said as such.
+    bin()
+        .args(["rotation", "show", "--config"])
+        .arg(&p)
+        .arg("--log4j-config")
+        .arg(&p)
+        .assert()
+        .code(2);
 }

@@ -190,7 +190,7 @@ fn locate_explains_what_is_missing() {
     let empty = tempfile::tempdir().unwrap();
     let e = log4j::locate(empty.path()).unwrap_err().to_string();
     assert!(e.contains("does not look like a Jira install"), "{e}");
-    assert!(e.contains("--config"), "{e}");
+    assert!(e.contains("--log4j-config FILE"), "{e}");
     let e = log4j::locate(&empty.path().join("nope"))
         .unwrap_err()
         .to_string();

@@ -231,7 +231,7 @@ fn happy_path_checks_plans_rotation_saves_and_prints_the_capture_command_for_lat
     w.answer("Capture length", "<");
     w.choose("Profile", 0);
     w.answer("Capture length", "10m");
-    w.expect("rotates at 20MB and keeps 10 old files");
+    w.expect("rotates at 20 MiB and keeps 10 old files");
     w.answer("Keep the log for at least", "");
     // < in a text answer goes back one question.
     w.answer("Requests per hour", "<");

@@ -176,18 +176,10 @@ pub fn jira_version(install: &Path) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// `major.minor` of a version string (`9.0.75`, `10.1.0-M1`, `11`).
-fn major_minor(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().split(['.', '-']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    Some((major, minor))
-}
-
 /// The unit of `%D` for a Tomcat version: microseconds from 10.1, milliseconds before.
 pub fn unit_for_tomcat(version: &str) -> Option<DurationUnit> {
-    let (major, minor) = major_minor(version)?;
-    Some(if major > 10 || (major == 10 && minor >= 1) {
+    let v = crate::jira::Version::parse(version)?;
+    Some(if v.at_least(10, 1) {
         DurationUnit::Us
     } else {
         DurationUnit::Ms
@@ -196,8 +188,8 @@ pub fn unit_for_tomcat(version: &str) -> Option<DurationUnit> {
 
 /// The unit of `%D` for a Jira version: Jira 11 bundles Tomcat 10.1 (jira-facts §7, [U]).
 pub fn unit_for_jira(version: &str) -> Option<DurationUnit> {
-    let (major, _) = major_minor(version)?;
-    Some(if major >= 11 {
+    let v = crate::jira::Version::parse(version)?;
+    Some(if v.at_least(11, 0) {
         DurationUnit::Us
     } else {
         DurationUnit::Ms

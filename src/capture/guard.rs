@@ -298,7 +298,7 @@ impl Guard {
                         src.display()
                     ),
                     _ => format!(
-                        "rotation learned from the files ({} backup(s) seen; give --config or --jira-install to let it use more)",
+                        "rotation learned from the files ({} backup(s) seen; give --log4j-config or --jira-install to let it use more)",
                         n.seen_backups
                     ),
                 };

@@ -37,8 +37,11 @@ pub struct CaptureArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "config")]
     pub jira_install: Option<PathBuf>,
     /// log4j configuration file, to check that log rotation keeps what the window writes
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "log4j-config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The former spelling of --log4j-config
+    #[arg(long = "config", value_name = "FILE", hide = true, conflicts_with_all = ["config", "jira_install"])]
+    pub old_config: Option<PathBuf>,
     /// How long the logs should be kept (e.g. 3d): the rotation guard then keeps every line
     /// younger than that [default: the guard keeps everything on disk at the start; the
     /// end-of-capture rotation check uses 1d]
@@ -112,7 +115,11 @@ impl SelfCheckArgs {
     }
 }
 
-pub fn run(args: CaptureArgs) -> Result<()> {
+pub fn run(mut args: CaptureArgs) -> Result<()> {
+    if let Some(p) = args.old_config.take() {
+        eprintln!("{}", super::log4j_file::CONFIG_RENAMED);
+        args.config = Some(p);
+    }
     if args.dry_run {
         let client = args.conn.connect()?;
         return dry_run(&client, &args);
@@ -147,7 +154,7 @@ pub fn run_with(client: crate::jira::Client, args: CaptureArgs) -> Result<()> {
     let keep_asked = args
         .keep
         .as_deref()
-        .map(super::config::parse_keep)
+        .map(super::log4j_file::parse_keep)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
     let keep = keep_asked.unwrap_or(Duration::from_secs(86400));
@@ -443,7 +450,7 @@ fn guard_limits(
 /// Where `rotation set` should edit, as given to this capture.
 fn rotation_location(args: &CaptureArgs) -> String {
     match (&args.config, &args.jira_install) {
-        (Some(c), _) => format!(" --config {}", c.display()),
+        (Some(c), _) => format!(" --log4j-config {}", c.display()),
         (None, Some(d)) => format!(" --jira-install {}", d.display()),
         _ => " --jira-install DIR".to_string(),
     }

@@ -1,15 +1,18 @@
 //! `jira-patrol check`: can we reach Jira, who are we, and may we change log levels?
-//! Each step gets a plain verdict; the command fails when levels cannot be changed.
+//! The verdicts are `jira::check`'s, printed here as rows (table, JSON, CSV); the command
+//! fails when levels cannot be changed.
 //! Nothing is changed on Jira (passing websudo is only an authentication), unless
 //! `--self-check` is asked for: then the profile is applied, one request is made with a
 //! token and looked for in the logs, and the levels are put back (as a capture does).
 
 use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
-use crate::jira::{Client, JiraError};
+use crate::jira::{Client, JiraError, Outcome};
 
+/// `jira-patrol check` arguments.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    /// Jira URL, credentials, CA, timeout.
     #[command(flatten)]
     pub conn: ConnArgs,
 
@@ -27,6 +30,7 @@ pub struct CheckArgs {
     /// Profile to apply for the self-check
     #[arg(long, default_value = "pats-trace", requires = "self_check")]
     pub profile: String,
+    /// Where profiles beyond the built-in ones are.
     #[command(flatten)]
     pub profiles: super::profile::ProfilesDir,
     /// How long to wait for the request's lines, e.g. 30s
@@ -36,6 +40,7 @@ pub struct CheckArgs {
 
 /// The verdicts of one check run (`diagnose` runs it too and bundles the rows).
 pub(crate) struct Report {
+    /// One row per verdict: check, verdict, detail.
     pub rows: Records,
     /// The first failure, in one line.
     pub failure: Option<String>,
@@ -61,6 +66,8 @@ impl Report {
     }
 }
 
+/// Run the check (and the self-check when asked), print the verdicts, fail when levels
+/// cannot be changed.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let self_check = if args.self_check {
         // Wrong arguments should not cost a password prompt first.
@@ -184,142 +191,20 @@ pub(crate) fn run_self_check(
     Ok(SelfCheckRun { failure, lines })
 }
 
+/// The verdicts of [`crate::jira::check`] as rows: `check`, `verdict` (`ok`, `FAIL`,
+/// `unknown`), `detail`; a failure's detail is its message and what to do, in one line.
 pub(crate) fn check(client: &Client) -> Report {
     let mut r = Report {
         rows: Records::new("checks", &["check", "verdict", "detail"]),
         failure: None,
     };
-    let started = std::time::Instant::now();
-    match client.server_info() {
-        Ok(info) => {
-            r.row(
-                "reachable",
-                "ok",
-                format!(
-                    "{} answered in {} ms",
-                    client.base_url(),
-                    started.elapsed().as_millis()
-                ),
-            );
-            let mut v = format!("Jira {}", info.version);
-            if let Some(b) = info.build_number {
-                v.push_str(&format!(" (build {b})"));
-            }
-            if let Some(d) = &info.deployment_type {
-                v.push_str(&format!(", {d}"));
-            }
-            r.row("version", "ok", v);
-        }
-        Err(e) => {
-            r.fail("reachable", &e);
-            if matches!(
-                e,
-                JiraError::Unreachable { .. }
-                    | JiraError::Tls { .. }
-                    | JiraError::Timeout { .. }
-                    | JiraError::BadUrl { .. }
-            ) {
-                return r;
-            }
-        }
-    }
-    let via = if client.uses_token() {
-        "personal access token".to_string()
-    } else {
-        format!("password of {}", client.user().unwrap_or("?"))
-    };
-    match client.myself() {
-        Ok(me) => {
-            let name = match &me.display_name {
-                Some(d) => format!("{} ({d})", me.name),
-                None => me.name.clone(),
-            };
-            r.row("identity", "ok", format!("{name}, via {via}"));
-        }
-        Err(e) => {
-            r.fail("identity", &e);
-            return r;
-        }
-    }
-    let mut admin_known = false;
-    match client.is_system_admin() {
-        Ok(Some(true)) => {
-            admin_known = true;
-            r.row("administrator", "ok", "System Administrator".into());
-        }
-        Ok(Some(false)) => {
-            let e = JiraError::NotAdmin {
-                user: client.myself().map(|m| m.name).unwrap_or_default(),
-            };
-            r.fail("administrator", &e);
-            return r;
-        }
-        Ok(None) | Err(_) => {}
-    }
-    let levels = client.levels();
-    let access = client.admin_access();
-    match &levels {
-        Err(JiraError::NotAdmin { .. }) => {}
-        Ok(_) if !admin_known => {
-            r.row(
-                "administrator",
-                "ok",
-                "the logging page is open to us".into(),
-            );
-        }
-        Err(JiraError::WebSudoNeedsPassword) if !admin_known => {
-            r.row(
-                "administrator",
-                "unknown",
-                "websudo stands before the logging page".into(),
-            );
-        }
-        _ => {}
-    }
-    match (&levels, access.websudo_asked, access.websudo_passed) {
-        (Err(e @ JiraError::WebSudoNeedsPassword), _, _)
-        | (Err(e @ JiraError::WebSudoFailed { .. }), _, _)
-        | (Err(e @ JiraError::SingleSignOn { .. }), _, _) => r.fail("websudo", e),
-        (_, false, _) => r.row("websudo", "ok", "not required".into()),
-        (_, true, true) => r.row(
-            "websudo",
-            "ok",
-            format!(
-                "required; passed with the password of {}",
-                client.user().unwrap_or("?")
-            ),
-        ),
-        (_, true, false) => r.row("websudo", "FAIL", "required and not passed".into()),
-    }
-    match levels {
-        Ok(page) => {
-            r.row(
-                "logging page",
-                "ok",
-                format!(
-                    "root {}, {} explicit levels",
-                    page.root,
-                    page.explicit.len()
-                ),
-            );
-            if let Some(n) = &page.node {
-                r.row("node", "ok", format!("Data Center node {n} answered"));
-            }
-            r.row("change levels", "ok", "possible".into());
-        }
-        Err(JiraError::WebSudoNeedsPassword)
-        | Err(JiraError::WebSudoFailed { .. })
-        | Err(JiraError::SingleSignOn { .. }) => {
-            r.row("change levels", "FAIL", "websudo not passed".into());
-        }
-        Err(e) => {
-            let check = if matches!(e, JiraError::NotAdmin { .. }) {
-                "administrator"
-            } else {
-                "logging page"
-            };
-            r.fail(check, &e);
-            r.row("change levels", "FAIL", "not possible".into());
+    for v in crate::jira::check(client).verdicts {
+        let name = v.check.name();
+        match v.outcome {
+            Outcome::Ok(detail) => r.row(name, "ok", detail),
+            Outcome::Unknown(why) => r.row(name, "unknown", why),
+            Outcome::Blocked(why) => r.row(name, "FAIL", why),
+            Outcome::Failed(e) => r.fail(name, &e),
         }
     }
     r

@@ -1,5 +1,5 @@
 //! `jira-patrol level get|set` (runtime, over HTTP) and `level persist|unpersist`
-//! (in the log4j configuration file, implemented in `commands::config`).
+//! (in the log4j configuration file, implemented in `commands::log4j_file`).
 
 use super::conn::ConnArgs;
 use crate::format::{Cell, OutputFormat, Records};
@@ -20,9 +20,9 @@ pub enum LevelCommand {
     /// Set a logger's level in Jira at runtime (journaled; `restore` puts it back)
     Set(SetArgs),
     /// Declare a logger permanently in the log4j configuration file
-    Persist(super::config::PersistArgs),
+    Persist(super::log4j_file::PersistArgs),
     /// Remove a permanent logger declaration from the log4j configuration file
-    Unpersist(super::config::UnpersistArgs),
+    Unpersist(super::log4j_file::UnpersistArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,8 +59,8 @@ pub fn run(args: LevelArgs) -> anyhow::Result<()> {
     match args.command {
         LevelCommand::Get(a) => run_get(a),
         LevelCommand::Set(a) => run_set(a),
-        LevelCommand::Persist(a) => super::config::run_persist(a),
-        LevelCommand::Unpersist(a) => super::config::run_unpersist(a),
+        LevelCommand::Persist(a) => super::log4j_file::run_persist(a),
+        LevelCommand::Unpersist(a) => super::log4j_file::run_unpersist(a),
     }
 }
 

@@ -6,11 +6,11 @@ pub mod access;
 pub mod capture;
 pub mod check;
 pub mod completions;
-pub mod config;
 pub mod conn;
 pub mod demo;
 pub mod diagnose;
 pub mod level;
+pub mod log4j_file;
 pub mod profile;
 pub mod restore;
 pub mod setup;
@@ -38,14 +38,14 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Summarize(a) => summarize::run(a),
         Command::TokenId(a) => token_id::run(a),
-        Command::Capture(a) => capture::run(a),
+        Command::Capture(a) => capture::run(*a),
         Command::Demo(a) => demo::run(a),
         Command::Check(a) => check::run(a),
         Command::Diagnose(a) => diagnose::run(a),
         Command::Level(a) => level::run(a),
         Command::Profile(a) => profile::run(a),
         Command::Restore(a) => restore::run(a),
-        Command::Rotation(a) => config::run_rotation(a),
+        Command::Rotation(a) => log4j_file::run_rotation(a),
         Command::Setup(a) => setup::run(a),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man(a) => completions::run_man(a),

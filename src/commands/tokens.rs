@@ -3,8 +3,8 @@
 //! expires, last used, days idle. A capture sees only the tokens used in its window; this
 //! is the list to hold it against (which tokens nobody uses, which expire soon).
 
-use super::config::parse_keep;
 use super::conn::ConnArgs;
+use super::log4j_file::parse_keep;
 use crate::format::{Cell, OutputFormat, Records};
 use crate::inventory::time;
 use crate::jira::SearchedToken;

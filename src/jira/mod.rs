@@ -2,16 +2,20 @@
 //! the admin web actions behind System > Logging and profiling (jira-facts §3, §4).
 //!
 //! Redirects are never followed: a redirect to the websudo form or to `login.jsp` is how
-//! Jira says "re-authenticate" or "not allowed", and the client must see it. Cookies are
-//! kept by hand for the same reason (websudo rotates `JSESSIONID`; the new one must win).
+//! Jira says "re-authenticate" or "not allowed", and the client must see it. Cookies live
+//! in a `cookie_store` jar ([`cookies`]): websudo rotates `JSESSIONID` and the new one wins.
 //! Secrets stay in [`Secret`] and leave it only as a header or form value.
 
+mod check;
+mod cookies;
 mod error;
 mod page;
 mod pat;
 mod record;
 mod search;
+mod version;
 
+pub use check::{check, Check, Checked, Outcome, Verdict};
 pub use error::{JiraError, SsoStage};
 pub use page::{
     is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
@@ -20,17 +24,19 @@ pub use page::{
 pub use pat::{PatError, ProbeAnswer, Revoked, TempToken};
 pub use record::{Exchange, Recording};
 pub use search::{SearchedToken, SEARCH_PAGE_SIZE, TOKEN_SEARCH};
+pub use version::Version;
 
 use crate::level::Level;
 use crate::secret::Secret;
 use reqwest::blocking::{Client as Http, RequestBuilder};
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, StatusCode, Url};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The admin logging page (System > Logging and profiling), read for levels.
 pub const VIEW_LOGGING: &str = "/secure/admin/ViewLogging.jspa";
+/// Where the logging page posts a level change.
 pub const CONFIGURE_LOGGING: &str = "/secure/admin/ConfigureLogging.jspa";
 const WEBSUDO: &str = "/secure/admin/WebSudoAuthenticate.jspa";
 const SESSION: &str = "/rest/auth/1/session";
@@ -44,12 +50,16 @@ pub struct Credentials {
     pub password: Option<(String, Secret)>,
 }
 
+/// How to reach Jira and how patient to be.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Jira's base URL (with its context path, if any).
     pub base_url: String,
+    /// Who we are.
     pub credentials: Credentials,
     /// Extra trusted CAs (PEM), added to the built-in roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// Per request, connection included.
     pub timeout: Duration,
     /// Extra attempts after a 5xx answer or a connection error.
     pub retries: u32,
@@ -58,6 +68,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Defaults: 30 s per request, two retries 250 ms apart (doubling).
     pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
         ClientConfig {
             base_url: base_url.into(),
@@ -74,14 +85,19 @@ impl ClientConfig {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerInfo {
+    /// `9.12.2` (see [`Version`]).
     #[serde(default)]
     pub version: String,
+    /// `912002`.
     #[serde(default)]
     pub build_number: Option<i64>,
+    /// `Server` or `Cloud` (Data Center says `Server`).
     #[serde(default)]
     pub deployment_type: Option<String>,
+    /// The title an admin gave the instance.
     #[serde(default)]
     pub server_title: Option<String>,
+    /// The base URL Jira believes it has.
     #[serde(default)]
     pub base_url: Option<String>,
 }
@@ -90,11 +106,15 @@ pub struct ServerInfo {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Myself {
+    /// The login name.
     pub name: String,
+    /// The user key (`JIRAUSER10100`), which logs and tokens refer to.
     #[serde(default)]
     pub key: Option<String>,
+    /// The full name.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Whether the account is active.
     #[serde(default)]
     pub active: Option<bool>,
 }
@@ -112,7 +132,6 @@ pub struct AdminAccess {
 
 #[derive(Debug, Default)]
 struct State {
-    cookies: BTreeMap<String, String>,
     logged_in: bool,
     /// Switched from the PAT to the password session (websudo needed it).
     use_password: bool,
@@ -121,8 +140,13 @@ struct State {
     xsrf: Option<String>,
 }
 
+/// A Jira connection: one session (cookies, websudo, XSRF) shared by every call.
 pub struct Client {
+    /// Sends and stores the session's cookies (`jar`).
     http: Http,
+    /// The same without cookies, for a token's probe (see `pat`).
+    bare: Http,
+    jar: Arc<cookies::Jar>,
     base: Url,
     /// Base URL as given (without trailing slash), for messages and the journal.
     base_str: String,
@@ -183,7 +207,7 @@ enum Body<'a> {
 }
 
 /// What an admin page answer means.
-enum Verdict {
+enum PageVerdict {
     Page(Answer),
     WebSudo,
     Login,
@@ -208,6 +232,7 @@ impl Client {
             .any(|(id, p)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
     }
 
+    /// Check the URL and credentials and build the HTTP client (nothing is sent yet).
     pub fn new(cfg: ClientConfig) -> Result<Client, JiraError> {
         let base_str = cfg.base_url.trim().trim_end_matches('/').to_string();
         let bad = |why: &str| JiraError::BadUrl {
@@ -233,33 +258,45 @@ impl Client {
         if cfg.credentials.token.is_none() && cfg.credentials.password.is_none() {
             return Err(bad("no credentials given"));
         }
-        let mut b = Http::builder()
-            .use_rustls_tls()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("jira-patrol/", env!("CARGO_PKG_VERSION")));
+        let mut roots = Vec::new();
         if let Some(pem) = &cfg.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| JiraError::Tls {
+            roots = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| JiraError::Tls {
                 url: base_str.clone(),
                 reason: format!("the --ca-cert file is not a PEM certificate bundle ({e})"),
             })?;
-            if certs.is_empty() {
+            if roots.is_empty() {
                 return Err(JiraError::Tls {
                     url: base_str.clone(),
                     reason: "the --ca-cert file holds no PEM certificate".into(),
                 });
             }
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
         }
-        let http = b.build().map_err(|e| JiraError::Http {
+        let builder = || {
+            let mut b = Http::builder()
+                .use_rustls_tls()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(cfg.timeout)
+                .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("jira-patrol/", env!("CARGO_PKG_VERSION")));
+            for c in &roots {
+                b = b.add_root_certificate(c.clone());
+            }
+            b
+        };
+        let build_error = |e: reqwest::Error| JiraError::Http {
             url: base_str.clone(),
             reason: e.to_string(),
-        })?;
+        };
+        let jar = Arc::new(cookies::Jar::default());
+        let http = builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .map_err(build_error)?;
+        let bare = builder().build().map_err(build_error)?;
         Ok(Client {
             http,
+            bare,
+            jar,
             base,
             base_str,
             creds: cfg.credentials,
@@ -310,10 +347,12 @@ impl Client {
         Ok(counter.map(|c| (c, a.header("x-anodeid").map(str::to_string))))
     }
 
+    /// `GET /rest/api/2/serverInfo`: version, build, deployment type.
     pub fn server_info(&self) -> Result<ServerInfo, JiraError> {
         self.rest_get("/rest/api/2/serverInfo")
     }
 
+    /// `GET /rest/api/2/myself`: who the credentials log in as.
     pub fn myself(&self) -> Result<Myself, JiraError> {
         self.rest_get("/rest/api/2/myself")
     }
@@ -366,14 +405,10 @@ impl Client {
         // Reading the page first passes websudo/auth problems before the POST and gives
         // us the XSRF token for it.
         self.levels()?;
-        let xsrf = {
-            let st = self.state();
-            st.cookies
-                .get("atlassian.xsrf.token")
-                .cloned()
-                .or_else(|| st.xsrf.clone())
-                .unwrap_or_default()
-        };
+        let xsrf = self
+            .xsrf_cookie()
+            .or_else(|| self.state().xsrf.clone())
+            .unwrap_or_default();
         let form = [
             ("loggerName", logger),
             ("levelName", level.as_str()),
@@ -403,6 +438,12 @@ impl Client {
                 got: got.map_or("not set".to_string(), |l| l.to_string()),
             }),
         }
+    }
+
+    /// The XSRF cookie Jira set (`atlassian.xsrf.token`), as the admin pages want it back.
+    fn xsrf_cookie(&self) -> Option<String> {
+        self.jar
+            .get(&self.url(VIEW_LOGGING), "atlassian.xsrf.token")
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -488,8 +529,8 @@ impl Client {
             };
             let a = self.send(method.clone(), path, body, token_mode)?;
             match self.classify(a) {
-                Verdict::Page(a) => return Ok(a),
-                Verdict::WebSudo => {
+                PageVerdict::Page(a) => return Ok(a),
+                PageVerdict::WebSudo => {
                     self.state().access.websudo_asked = true;
                     if websudo_tried {
                         return Err(JiraError::WebSudoFailed {
@@ -508,7 +549,7 @@ impl Client {
                     self.websudo(&user, &password, path)?;
                     websudo_tried = true;
                 }
-                Verdict::SingleSignOn(target) => {
+                PageVerdict::SingleSignOn(target) => {
                     if token_mode && self.creds.password.is_some() {
                         // A local account's password session may still get through.
                         self.switch_to_password();
@@ -521,8 +562,8 @@ impl Client {
                     };
                     return Err(self.single_sign_on(stage, target));
                 }
-                Verdict::NotSysAdmin => return Err(self.not_allowed(self.user())),
-                Verdict::Login => {
+                PageVerdict::NotSysAdmin => return Err(self.not_allowed(self.user())),
+                PageVerdict::Login => {
                     if token_mode {
                         return Err(self.not_allowed(None));
                     }
@@ -577,37 +618,37 @@ impl Client {
         (!same).then(|| format!("{}://{host}", url.scheme()))
     }
 
-    fn classify(&self, a: Answer) -> Verdict {
+    fn classify(&self, a: Answer) -> PageVerdict {
         if a.is_redirect() {
             let loc = a.location().unwrap_or("");
             if let Some(target) = self.sso_target(loc) {
-                return Verdict::SingleSignOn(target);
+                return PageVerdict::SingleSignOn(target);
             }
             // The query may name other pages (os_destination): judge by the path.
             let path = strip_query(loc);
             if path.contains("WebSudoAuthenticate") {
-                return Verdict::WebSudo;
+                return PageVerdict::WebSudo;
             }
             if path.contains("login.jsp") {
-                return Verdict::Login;
+                return PageVerdict::Login;
             }
         }
         if (a.status == StatusCode::UNAUTHORIZED || a.status == StatusCode::FORBIDDEN)
             && !page::is_xsrf_error(&a.body)
         {
-            return Verdict::Login;
+            return PageVerdict::Login;
         }
         // Some Jiras answer 200 with a form instead of a redirect; a page holding the
         // logger table is the logging page whatever else it carries.
         if a.status.is_success() && is_html(&a) && page::parse_levels(&a.body).is_err() {
             match page::kind(&a.body) {
-                PageKind::WebSudo => return Verdict::WebSudo,
-                PageKind::Login => return Verdict::Login,
-                PageKind::NotSystemAdmin => return Verdict::NotSysAdmin,
+                PageKind::WebSudo => return PageVerdict::WebSudo,
+                PageKind::Login => return PageVerdict::Login,
+                PageKind::NotSystemAdmin => return PageVerdict::NotSysAdmin,
                 PageKind::Other => {}
             }
         }
-        Verdict::Page(a)
+        PageVerdict::Page(a)
     }
 
     /// Redirected to login: anonymous means the credential failed; a user means no admin.
@@ -652,11 +693,8 @@ impl Client {
         let Some((user, password)) = &self.creds.password else {
             return Err(JiraError::WebSudoNeedsPassword);
         };
-        {
-            let mut st = self.state();
-            st.cookies.remove("JSESSIONID");
-            st.logged_in = false;
-        }
+        self.jar.remove("JSESSIONID");
+        self.state().logged_in = false;
         let body = serde_json::json!({ "username": user, "password": password.expose() });
         let a = self.send(Method::POST, SESSION, Body::Json(body), false)?;
         match a.status {
@@ -685,12 +723,7 @@ impl Client {
 
     /// Pass websudo with the password. Success rotates JSESSIONID (kept by `send`).
     fn websudo(&self, user: &str, password: &Secret, dest: &str) -> Result<(), JiraError> {
-        let xsrf = self
-            .state()
-            .cookies
-            .get("atlassian.xsrf.token")
-            .cloned()
-            .unwrap_or_default();
+        let xsrf = self.xsrf_cookie().unwrap_or_default();
         let form = [
             ("webSudoPassword", password.expose()),
             ("webSudoDestination", dest),
@@ -773,17 +806,6 @@ impl Client {
                 rb = rb.bearer_auth(t.expose());
             }
         }
-        let cookie = {
-            let st = self.state();
-            st.cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        if !cookie.is_empty() {
-            rb = rb.header(reqwest::header::COOKIE, cookie);
-        }
         rb = match body {
             Body::None => rb,
             Body::Form(f) => rb.form(f),
@@ -793,16 +815,8 @@ impl Client {
         let resp = rb.send().map_err(|e| self.transport_error(&e, started))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        {
-            let mut st = self.state();
-            for v in headers.get_all(SET_COOKIE) {
-                if let Ok(v) = v.to_str() {
-                    store_cookie(&mut st.cookies, v);
-                }
-            }
-            if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
-                st.node = Some(n.to_string());
-            }
+        if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
+            self.state().node = Some(n.to_string());
         }
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
             let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
@@ -862,28 +876,6 @@ fn strip_query(s: &str) -> &str {
     s.split('?').next().unwrap_or(s)
 }
 
-/// Keep `name=value` of a Set-Cookie header; an expired or emptied cookie is removed.
-fn store_cookie(jar: &mut BTreeMap<String, String>, header: &str) {
-    let mut parts = header.split(';');
-    let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
-        return;
-    };
-    let name = name.trim().to_string();
-    let value = value.trim().trim_matches('"').to_string();
-    let expired = parts.any(|p| {
-        let p = p.trim().to_ascii_lowercase();
-        p == "max-age=0"
-            || p.starts_with("max-age=-")
-            || p.contains("expires=thu, 01-jan-1970")
-            || p.contains("expires=thu, 01 jan 1970")
-    });
-    if expired || value.is_empty() {
-        jar.remove(&name);
-    } else {
-        jar.insert(name, value);
-    }
-}
-
 /// The innermost error message (reqwest's own says only "error sending request").
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
@@ -893,18 +885,22 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-fn tls_reason(e: &reqwest::Error) -> Option<String> {
+/// Why the TLS handshake failed, when it did: a `rustls::Error` found by walking the error's
+/// sources, including one wrapped in an `std::io::Error` (how hyper-rustls hands it over;
+/// `io::Error::source` skips the wrapped error itself, so it is opened with `get_ref`).
+fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(r) = err.downcast_ref::<rustls::Error>() {
             return Some(r.to_string());
         }
-        let s = err.to_string();
-        if s.contains("certificate")
-            || s.contains("InvalidCertificate")
-            || s.contains("UnknownIssuer")
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
         {
-            return Some(s);
+            if let Some(r) = tls_reason(inner) {
+                return Some(r);
+            }
         }
         cur = err.source();
     }
@@ -916,15 +912,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_are_replaced_and_expired() {
-        let mut jar = BTreeMap::new();
-        store_cookie(&mut jar, "JSESSIONID=A1; Path=/; HttpOnly");
-        store_cookie(&mut jar, "atlassian.xsrf.token=X|lout; Path=/; Secure");
-        store_cookie(&mut jar, "JSESSIONID=B2; Path=/");
-        assert_eq!(jar["JSESSIONID"], "B2");
-        assert_eq!(jar["atlassian.xsrf.token"], "X|lout");
-        store_cookie(&mut jar, "JSESSIONID=deleted; Max-Age=0; Path=/");
-        assert!(!jar.contains_key("JSESSIONID"));
+    fn tls_failures_are_found_by_type_not_by_words() {
+        let bad = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, bad.clone());
+        assert_eq!(tls_reason(&wrapped), Some(bad.to_string()));
+        assert_eq!(tls_reason(&bad), Some(bad.to_string()));
+        let words = std::io::Error::other("certificate UnknownIssuer, says the proxy");
+        assert_eq!(tls_reason(&words), None);
     }
 
     fn creds() -> Credentials {

@@ -143,7 +143,7 @@ impl Client {
             .ok_or(PatError::NeedsPassword)?;
         let started = std::time::Instant::now();
         let resp = self
-            .http
+            .bare
             .request(Method::GET, self.url(path))
             .bearer_auth(token.expose())
             .header("Accept", "application/json")

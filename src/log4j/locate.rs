@@ -34,7 +34,7 @@ pub fn locate(jira_install: &Path) -> Result<Located, Log4jError> {
             "this does not look like a Jira install directory (no atlassian-jira/)"
         };
         return Err(Log4jError::NoConfigInInstall(format!(
-            "neither log4j2.xml nor log4j.properties in {}: {hint}; give the file with --config FILE",
+            "neither log4j2.xml nor log4j.properties in {}: {hint}; give the file with --log4j-config FILE",
             tried.display()
         )));
     };

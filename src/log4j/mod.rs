@@ -5,8 +5,10 @@
 //!
 //! What lives where: `properties`/`xml` are the document models, `rotation` reads and
 //! changes appenders and plans rotation, `loggers` declares permanent loggers, `locate`
-//! finds the file in a Jira install, `write` does backup + atomic replace + diff.
+//! finds the file in a Jira install, `write` does backup + atomic replace + diff, `edit`
+//! takes one edit (a rotation plan, a set, a persist) from memory to disk.
 
+pub mod edit;
 pub mod locate;
 pub mod loggers;
 pub mod properties;
@@ -15,6 +17,7 @@ pub mod size;
 pub mod write;
 pub mod xml;
 
+pub use edit::{plan_change, Applied, Edit, Planned};
 pub use locate::{locate, Located};
 pub use rotation::{plan, plan_bytes, Plan};
 pub use write::Saved;

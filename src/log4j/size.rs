@@ -1,8 +1,6 @@
 //! File sizes as log4j spells them: what log4j 1.x accepts (strict), what log4j2 accepts
 //! (lenient), what a person may type, and how to write a size back in a file's own style.
 
-use std::fmt;
-
 const KB: u64 = 1024;
 const MB: u64 = 1024 * KB;
 const GB: u64 = 1024 * MB;
@@ -205,29 +203,6 @@ pub fn human_exact(bytes: u64) -> String {
     format!("{n}{u}")
 }
 
-/// A rounded size for people (`1.5 GB`).
-pub struct Approx(pub u64);
-
-impl fmt::Display for Approx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0 as f64;
-        let (v, u) = if self.0 >= GB {
-            (b / GB as f64, "GB")
-        } else if self.0 >= MB {
-            (b / MB as f64, "MB")
-        } else if self.0 >= KB {
-            (b / KB as f64, "KB")
-        } else {
-            return write!(f, "{} B", self.0);
-        };
-        if (v - v.round()).abs() < 0.05 {
-            write!(f, "{} {u}", v.round() as u64)
-        } else {
-            write!(f, "{v:.1} {u}")
-        }
-    }
-}
-
 /// A backup count as typed by a person.
 pub fn parse_count(raw: &str) -> Result<u32, String> {
     let n: u32 = raw.trim().parse().map_err(|_| {
@@ -320,7 +295,5 @@ mod tests {
         assert_eq!(human_exact(20480 * KB), "20MB");
         assert_eq!(human_exact(1536 * MB), "1536MB");
         assert_eq!(human_exact(1000), "1000");
-        assert_eq!(Approx(1536 * MB).to_string(), "1.5 GB");
-        assert_eq!(Approx(200 * MB).to_string(), "200 MB");
     }
 }

@@ -39,7 +39,7 @@ pub fn capture_argv(s: &SavedSetup) -> Vec<String> {
         v.push(l.display().to_string());
     }
     if let Some(c) = &s.log4j_config {
-        v.push("--config".into());
+        v.push("--log4j-config".into());
         v.push(c.display().to_string());
     } else if let Some(d) = &s.jira_install {
         v.push("--jira-install".into());

@@ -48,15 +48,7 @@ pub(crate) fn human_duration(d: Duration) -> String {
 
 /// Whether `version` (`9.12.2`) is at least `major.minor`.
 pub fn version_at_least(version: &str, major: u64, minor: u64) -> Option<bool> {
-    let mut it = version.split('.').map(|p| {
-        p.chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse::<u64>()
-    });
-    let ma = it.next()?.ok()?;
-    let mi = it.next().and_then(Result::ok).unwrap_or(0);
-    Some((ma, mi) >= (major, minor))
+    crate::jira::Version::parse(version).map(|v| v.at_least(major, minor))
 }
 
 /// Log volume per hour the rotation plan assumes: every request token-authenticated

@@ -19,12 +19,12 @@ pub use inputs::{
     jira_home_of, parse_window, resolve_log, validate_url, version_at_least, volume_per_hour,
 };
 pub use unattended::{missing_answers, unattended, Unattended};
-use verify::{advice, client};
+use verify::client;
 pub use verify::{verify, Verified};
 
 use crate::capture::estimate::{self, Sample};
 use crate::jira::{Client, ClientConfig, Credentials, JiraError, ServerInfo};
-use crate::log4j::{self, size, Config};
+use crate::log4j::{self, Config};
 use crate::secret::Secret;
 use anyhow::{anyhow, bail, Context};
 use config::{AuthKind, AuthRef, SavedSetup, SecretSource};

@@ -54,7 +54,8 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow!(e))?;
     parse_window(&s.duration).map_err(|e| anyhow!("--for: {e}"))?;
-    let keep = crate::commands::config::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
+    let keep =
+        crate::commands::log4j_file::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
     let profile = crate::profiles::load(&s.profile, None)?;
     let secret = s.auth.resolve()?;
     let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
@@ -67,7 +68,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             bail!(
                 "{}; {}",
                 text.lines().next().unwrap_or_default(),
-                advice(&e)
+                e.advice()
             );
         }
     }
@@ -76,45 +77,38 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         _ => None,
     };
     if let Some(path) = log4j_path {
-        let mut cfg = Config::load(&path)?;
-        let main = cfg.appender(None)?;
         let rph = a.requests_per_hour.unwrap_or(DEFAULT_REQUESTS_PER_HOUR);
         if a.requests_per_hour.is_none() {
             eprintln!(
                 "rotation: assuming {rph} requests per hour (--requests-per-hour to say otherwise)"
             );
         }
-        let plan = log4j::plan(volume_per_hour(rph, &profile), keep, Some(&main));
-        if plan.holds_now {
-            eprintln!(
+        let planned = log4j::plan_change(&path, None, volume_per_hour(rph, &profile), keep)?;
+        match planned.edit {
+            None => eprintln!(
                 "rotation: {} keeps {} already; nothing to change",
                 path.display(),
                 s.keep
-            );
-        } else if u.apply_rotation {
-            cfg.set_rotation(
-                Some(&main.name),
-                Some(plan.max_size_bytes),
-                Some(plan.backups),
-            )?;
-            eprint!("{}", cfg.diff());
-            let saved = cfg
-                .save()
-                .with_context(|| format!("{} left unchanged", path.display()))?;
-            eprintln!(
-                "rotation: written {}; backup {}",
-                saved.path.display(),
-                saved.backup.display()
-            );
-            eprintln!("{}", cfg.reload_note());
-        } else {
-            eprintln!(
-                "rotation: {} keeps less than {}; to change it: {} --config {} (or pass --apply-rotation)",
+            ),
+            Some(edit) if u.apply_rotation => {
+                eprint!("{}", edit.diff());
+                let applied = edit
+                    .apply()
+                    .with_context(|| format!("{} left unchanged", path.display()))?;
+                eprintln!(
+                    "rotation: written {}; backup {}",
+                    applied.saved.path.display(),
+                    applied.saved.backup.display()
+                );
+                eprintln!("{}", applied.reload_note);
+            }
+            Some(_) => eprintln!(
+                "rotation: {} keeps less than {}; to change it: {} --log4j-config {} (or pass --apply-rotation)",
                 path.display(),
                 s.keep,
-                plan.command,
+                planned.plan.command,
                 shell_quote(&path.display().to_string())
-            );
+            ),
         }
     }
     if let Some(p) = &u.save_to {

@@ -1,6 +1,8 @@
-//! Talking to Jira from the wizard: the client from the answers, the checks and advice.
+//! Talking to Jira from the wizard: the client from the answers, and the check's verdicts
+//! as the wizard shows them (the check is `jira::check`, the advice `JiraError::advice`).
 
 use super::*;
+use crate::jira::Outcome;
 
 pub(crate) fn client(
     url: &str,
@@ -33,7 +35,9 @@ pub(crate) fn client(
 
 /// What `check` found, as lines for people.
 pub struct Verified {
+    /// Jira's `serverInfo`.
     pub info: ServerInfo,
+    /// One line per verdict, as the wizard shows them.
     pub lines: Vec<String>,
 }
 
@@ -41,99 +45,29 @@ pub(crate) fn line(verdict: &str, check: &str, detail: impl AsRef<str>) -> Strin
     format!("  {verdict:<4} {check:<14} {}", detail.as_ref())
 }
 
-/// The `check` verdicts: reachable, version, identity, websudo, logging page. Stops at the
-/// first failure, returning the lines so far with it.
+/// The `check` verdicts ([`crate::jira::check`]) as the wizard's lines, up to the first
+/// failure, which is returned with the lines before it.
 pub fn verify(c: &Client) -> Result<Verified, (Vec<String>, JiraError)> {
+    let mut checked = crate::jira::check(c);
     let mut lines = Vec::new();
-    let started = std::time::Instant::now();
-    let info = match c.server_info() {
-        Ok(i) => i,
-        Err(e) => return Err((lines, e)),
-    };
-    lines.push(line(
-        "ok",
-        "reachable",
-        format!(
-            "{} answered in {} ms",
-            c.base_url(),
-            started.elapsed().as_millis()
-        ),
-    ));
-    let mut v = format!("Jira {}", info.version);
-    if let Some(d) = &info.deployment_type {
-        v.push_str(&format!(" ({d})"));
+    for v in std::mem::take(&mut checked.verdicts) {
+        let name = v.check.name();
+        match v.outcome {
+            Outcome::Ok(detail) => lines.push(line("ok", name, detail)),
+            Outcome::Unknown(why) => lines.push(line("?", name, why)),
+            Outcome::Failed(e) => return Err((lines, e)),
+            Outcome::Blocked(why) => lines.push(line("FAIL", name, why)),
+        }
     }
-    lines.push(line("ok", "version", v));
-    let me = match c.myself() {
-        Ok(m) => m,
-        Err(e) => return Err((lines, e)),
-    };
-    let via = if c.uses_token() {
-        "personal access token".to_string()
-    } else {
-        format!("password of {}", c.user().unwrap_or("?"))
-    };
-    let who = match &me.display_name {
-        Some(d) => format!("{} ({d}), via {via}", me.name),
-        None => format!("{}, via {via}", me.name),
-    };
-    lines.push(line("ok", "identity", who));
-    let page = match c.levels() {
-        Ok(p) => p,
-        Err(e) => return Err((lines, e)),
-    };
-    let access = c.admin_access();
-    lines.push(line(
-        "ok",
-        "websudo",
-        match (access.websudo_asked, access.websudo_passed) {
-            (false, _) => "not required".to_string(),
-            (true, true) => format!(
-                "required; passed with the password of {}",
-                c.user().unwrap_or("?")
-            ),
-            (true, false) => "required".to_string(),
-        },
-    ));
-    let (pats, src) = page.effective("com.atlassian.pats");
-    lines.push(line(
-        "ok",
-        "logging page",
-        format!(
-            "root {}, {} explicit levels; com.atlassian.pats is {pats}, {src}",
-            page.root,
-            page.explicit.len()
-        ),
-    ));
-    lines.push(line("ok", "change levels", "possible"));
-    Ok(Verified { info, lines })
-}
-
-/// Advice for a failed check, in the wizard's terms.
-pub(crate) fn advice(e: &JiraError) -> &'static str {
-    match e {
-        JiraError::Unreachable { .. } | JiraError::Timeout { .. } | JiraError::BadUrl { .. } => {
-            "Check the URL (scheme, host, port, context path such as /jira) and that this machine can reach Jira."
-        }
-        JiraError::Tls { .. } => {
-            "Jira's certificate is signed by a CA this machine does not trust: give that CA's certificate (PEM)."
-        }
-        JiraError::AuthFailed { user: Some(_) } | JiraError::WebSudoFailed { .. } => {
-            "Type the password again (it is case-sensitive), or choose another way to log in."
-        }
-        JiraError::AuthFailed { user: None } => {
-            "The token is unknown, expired or revoked, or its owner is inactive: type it again, or create a new one in Jira (Profile > Personal Access Tokens)."
-        }
-        JiraError::CaptchaRequired { .. } => {
-            "Log in once in a browser to clear the CAPTCHA, then try again."
-        }
-        JiraError::BasicAuthDisabled { .. } => "Use a personal access token instead.",
-        JiraError::NotAdmin { .. } => {
-            "Changing log levels needs the System Administrators permission: log in with such an account."
-        }
-        JiraError::WebSudoNeedsPassword => {
-            "Jira asks admins to re-enter their password (websudo) and a token alone cannot: use the user name and password of the same admin account."
-        }
-        _ => "Try again; if it persists, look at Jira's atlassian-jira.log.",
+    match checked.info {
+        Some(info) if checked.levels.is_some() => Ok(Verified { info, lines }),
+        // Every check that failed carries its error; this is a guard, not a case.
+        _ => Err((
+            lines,
+            JiraError::UnexpectedPage {
+                path: crate::jira::VIEW_LOGGING.into(),
+                what: "the check ended without a verdict".into(),
+            },
+        )),
     }
 }

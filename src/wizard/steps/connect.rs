@@ -252,7 +252,7 @@ impl Wizard {
                         "  FAIL {}",
                         text.lines().next().unwrap_or_default()
                     ));
-                    ui::say(format!("  what to do: {}", advice(&e)));
+                    ui::say(format!("  what to do: {}", e.advice()));
                     asked = true;
                     let typed = auth.source() == SecretSource::Prompt;
                     match e {

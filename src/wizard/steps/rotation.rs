@@ -34,8 +34,8 @@ impl Wizard {
             (Some(s), Some(n)) => ui::say(format!(
                 "Now: {} rotates at {} and keeps {n} old files ({} of history).",
                 main.file,
-                size::human_exact(s),
-                size::Approx(s.saturating_mul(n as u64))
+                crate::format::bytes(s),
+                crate::format::bytes(s.saturating_mul(n as u64))
             )),
             _ => ui::say(format!(
                 "Now: {} ({:?} x {:?}).",
@@ -44,7 +44,7 @@ impl Wizard {
         }
         // keep (0) -> requests per hour (1) -> the proposed change (2); < re-asks the previous.
         let mut stage = 0;
-        let (cfg, changes) = loop {
+        let edit = loop {
             macro_rules! sub {
                 ($e:expr) => {
                     match $e? {
@@ -63,7 +63,7 @@ impl Wizard {
                     let keep = sub!(ui::input(
                         "Keep the log for at least (36h, 3d, 2w)",
                         Some(&keep_def),
-                        |s| { crate::commands::config::parse_keep(s).map(|_| ()) }
+                        |s| { crate::commands::log4j_file::parse_keep(s).map(|_| ()) }
                     ));
                     self.a.keep = Some(keep);
                     stage = 1;
@@ -90,7 +90,7 @@ impl Wizard {
                 _ => {
                     let keep = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
                     let keep_d =
-                        crate::commands::config::parse_keep(&keep).map_err(|e| anyhow!(e))?;
+                        crate::commands::log4j_file::parse_keep(&keep).map_err(|e| anyhow!(e))?;
                     let rph = self
                         .a
                         .requests_per_hour
@@ -100,32 +100,27 @@ impl Wizard {
                         None,
                     )?;
                     let bph = volume_per_hour(rph, &profile);
-                    let plan = log4j::plan(bph, keep_d, Some(&main));
+                    // A fresh copy each time: going back and forth must not stack edits.
+                    let planned = log4j::plan_change(&path, Some(&main.name), bph, keep_d)?;
+                    let plan = &planned.plan;
                     ui::say(format!(
                         "At {rph} requests/hour with {} (assuming every request uses a token): about {}/hour, {} for {keep}.",
                         profile.name,
-                        size::Approx(bph),
-                        size::Approx(plan.needed_bytes)
+                        crate::format::bytes(bph),
+                        crate::format::bytes(plan.needed_bytes)
                     ));
-                    if plan.holds_now {
+                    let Some(edit) = planned.edit else {
                         ui::say("The current rotation keeps that: nothing to change.");
                         return Ok(Flow::Next { asked: true });
-                    }
-                    // A fresh copy each time: going back and forth must not stack edits.
-                    let mut cfg = Config::load(&path)?;
-                    let changes = cfg.set_rotation(
-                        Some(&main.name),
-                        Some(plan.max_size_bytes),
-                        Some(plan.backups),
-                    )?;
+                    };
                     ui::say(format!(
                         "Proposed: rotate at {} and keep {} old files (up to {} on disk). The change to {}:",
-                        size::human_exact(plan.max_size_bytes),
+                        crate::format::bytes(plan.max_size_bytes),
                         plan.backups,
-                        size::Approx(plan.disk_bytes),
+                        crate::format::bytes(plan.disk_bytes),
                         path.display()
                     ));
-                    ui::say(cfg.diff().trim_end());
+                    ui::say(edit.diff().trim_end());
                     let items = [
                         "Apply this change (the current file is backed up beside it)".to_string(),
                         "Skip it: keep the current rotation".to_string(),
@@ -135,24 +130,26 @@ impl Wizard {
                         ui::say("Left unchanged.");
                         return Ok(Flow::Next { asked: true });
                     }
-                    break (cfg, changes);
+                    break edit;
                 }
             }
         };
-        let saved = cfg
-            .save()
+        let applied = edit
+            .apply()
             .with_context(|| format!("{} left unchanged", path.display()))?;
+        let saved = &applied.saved;
         ui::say(format!(
             "Written {}. Backup: {}",
             saved.path.display(),
             saved.backup.display()
         ));
-        for c in &changes {
+        for c in &applied.changes {
             ui::say(format!("  {c}"));
         }
         ui::say(format!(
-            "{}\nnote: the file belongs to the install: a Jira upgrade replaces it, and each Data Center node has its own copy.",
-            cfg.reload_note()
+            "{}\n{}",
+            applied.reload_note,
+            log4j::edit::INSTALL_NOTE
         ));
         ui::record(ui::Applied {
             what: format!(

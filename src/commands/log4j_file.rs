@@ -1,35 +1,55 @@
 //! `jira-patrol rotation show|set|plan` and `level persist|unpersist`: edits of the
-//! log4j configuration file (the library side is `crate::log4j`). Every writing command
+//! log4j configuration file (`--log4j-config FILE` or `--jira-install DIR`) (the library side is `crate::log4j`). Every writing command
 //! shows a diff with `--dry-run`, otherwise backs up and replaces the file atomically.
 
 use crate::format::{Cell, OutputFormat, Records};
 use crate::level::Level;
-use crate::log4j::{self, size, Config};
+use crate::log4j::{self, size, Config, Edit};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Where the log4j configuration is.
+/// Where the log4j configuration is: `--log4j-config FILE` or `--jira-install DIR`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Location {
     /// The log4j configuration file (log4j.properties or log4j2.xml; format read from content)
-    #[arg(long, value_name = "FILE", conflicts_with = "jira_install")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["jira_install", "config"])]
+    pub log4j_config: Option<PathBuf>,
+    /// The former spelling of --log4j-config (`setup --config` is the setup file)
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide = true,
+        conflicts_with = "jira_install"
+    )]
     pub config: Option<PathBuf>,
     /// Jira install directory: the live file is found in atlassian-jira/WEB-INF/classes
     #[arg(long, value_name = "DIR")]
     pub jira_install: Option<PathBuf>,
 }
 
+/// The note printed when the former `--config` spelling names a log4j file.
+pub const CONFIG_RENAMED: &str = "note: --config is now --log4j-config";
+
 impl Location {
     fn given(&self) -> bool {
-        self.config.is_some() || self.jira_install.is_some()
+        self.file().is_some() || self.jira_install.is_some()
+    }
+
+    /// The log4j file given, by either spelling (the old one says so on stderr, once).
+    fn file(&self) -> Option<&PathBuf> {
+        static NOTED: std::sync::Once = std::sync::Once::new();
+        if self.config.is_some() {
+            NOTED.call_once(|| eprintln!("{CONFIG_RENAMED}"));
+        }
+        self.log4j_config.as_ref().or(self.config.as_ref())
     }
 
     /// Load the configuration, saying on stderr which file it is.
     fn load(&self) -> anyhow::Result<Config> {
-        let path = match (&self.config, &self.jira_install) {
+        let path = match (self.file(), &self.jira_install) {
             (Some(p), _) => p.clone(),
             (None, Some(dir)) => {
                 let found = log4j::locate(dir)?;
@@ -37,7 +57,7 @@ impl Location {
                 found.path
             }
             (None, None) => {
-                bail!("no log4j configuration given: add --config FILE or --jira-install DIR")
+                bail!("no log4j configuration given: add --log4j-config FILE or --jira-install DIR")
             }
         };
         let cfg = Config::load(&path)?;
@@ -47,8 +67,8 @@ impl Location {
 
     /// The same location as command-line arguments, for a printed command.
     fn as_args(&self) -> String {
-        match (&self.config, &self.jira_install) {
-            (Some(p), _) => format!(" --config {}", shell_quote(p)),
+        match (self.file(), &self.jira_install) {
+            (Some(p), _) => format!(" --log4j-config {}", shell_quote(p)),
             (None, Some(d)) => format!(" --jira-install {}", shell_quote(d)),
             _ => String::new(),
         }
@@ -66,12 +86,15 @@ fn shell_quote(p: &Path) -> String {
     }
 }
 
+/// `jira-patrol rotation` arguments.
 #[derive(Debug, clap::Args)]
 pub struct RotationArgs {
+    /// show, set or plan.
     #[command(subcommand)]
     pub command: RotationCommand,
 }
 
+/// What `rotation` does.
 #[derive(Debug, Subcommand)]
 pub enum RotationCommand {
     /// List file appenders: the file each writes, maximum size, backups, the main one
@@ -82,8 +105,10 @@ pub enum RotationCommand {
     Plan(PlanArgs),
 }
 
+/// `rotation show` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Report format
@@ -91,9 +116,11 @@ pub struct ShowArgs {
     pub format: OutputFormat,
 }
 
+/// `rotation set` arguments.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["max_size", "backups"])))]
 pub struct SetArgs {
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Maximum size of each file (log4j spellings: 100MB, 20480KB, 1 GB)
@@ -110,6 +137,7 @@ pub struct SetArgs {
     pub dry_run: bool,
 }
 
+/// `rotation plan` arguments.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("volume").required(true).args(["bytes_per_hour", "from_summary"])))]
 pub struct PlanArgs {
@@ -134,12 +162,14 @@ pub struct PlanArgs {
     pub format: OutputFormat,
 }
 
+/// `level persist` arguments.
 #[derive(Debug, clap::Args)]
 pub struct PersistArgs {
     /// Logger (package or class), e.g. com.atlassian.pats
     pub logger: String,
     /// TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF
     pub level: Level,
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Attach to this appender (default: the one Jira's own package loggers use)
@@ -150,10 +180,12 @@ pub struct PersistArgs {
     pub dry_run: bool,
 }
 
+/// `level unpersist` arguments.
 #[derive(Debug, clap::Args)]
 pub struct UnpersistArgs {
     /// Logger (package or class) whose declaration is removed
     pub logger: String,
+    /// The log4j file.
     #[command(flatten)]
     pub location: Location,
     /// Print the change as a unified diff and write nothing
@@ -196,6 +228,7 @@ pub fn parse_keep(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `jira-patrol rotation show|set|plan`.
 pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
     match args.command {
         RotationCommand::Show(a) => show(a),
@@ -229,7 +262,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 a.name.clone().into(),
                 a.file.clone().into(),
                 a.max_size_raw.clone().into(),
-                a.max_size_bytes.map(size::human_exact).into(),
+                a.max_size_bytes.map(crate::format::bytes).into(),
                 a.backups.map(|b| b as u64).into(),
                 (if a.is_main { "yes" } else { "" }).into(),
                 cfg.notes(a).join("; ").into(),
@@ -268,42 +301,43 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
 }
 
 fn set(args: SetArgs) -> anyhow::Result<()> {
-    let mut cfg = args.location.load()?;
+    let cfg = args.location.load()?;
     let target = cfg.appender(args.appender.as_deref())?;
-    let changes = cfg.set_rotation(Some(&target.name), args.max_size, args.backups)?;
+    let edit = Edit::rotation(cfg, Some(&target.name), args.max_size, args.backups)?;
+    let after = edit.config().appender(Some(&target.name))?;
+    let notes = edit.config().notes(&after);
     finish(
-        &cfg,
+        edit,
         &format!("appender '{}' ({})", target.name, target.file),
-        &changes,
         args.dry_run,
     )?;
-    let after = cfg.appender(Some(&target.name))?;
     if let (Some(size), Some(n)) = (after.max_size_bytes, after.backups) {
         eprintln!(
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
             after.file,
-            size::human_exact(size),
-            size::Approx(size.saturating_mul(n as u64 + 1))
+            crate::format::bytes(size),
+            crate::format::bytes(size.saturating_mul(n as u64 + 1))
         );
     }
     // What was not asked may still be wrong (an invalid size log4j ignores, say).
-    for note in cfg.notes(&after) {
+    for note in notes {
         eprintln!("note: {note}");
     }
     Ok(())
 }
 
+/// `jira-patrol level persist`: declare a logger's level in the file.
 pub fn run_persist(args: PersistArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let changes = cfg.persist_logger(&args.logger, args.level, args.appender.as_deref())?;
     finish(
-        &cfg,
+        Edit::new(cfg, changes),
         &format!("logger '{}'", args.logger),
-        &changes,
         args.dry_run,
     )
 }
 
+/// `jira-patrol level unpersist`: remove a logger's declaration from the file.
 pub fn run_unpersist(args: UnpersistArgs) -> anyhow::Result<()> {
     let mut cfg = args.location.load()?;
     let changes = cfg.unpersist_logger(&args.logger)?;
@@ -316,47 +350,44 @@ pub fn run_unpersist(args: UnpersistArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     finish(
-        &cfg,
+        Edit::new(cfg, changes),
         &format!("logger '{}'", args.logger),
-        &changes,
         args.dry_run,
     )
 }
 
 /// Dry run: the diff. Otherwise: save, then say what changed, where the backup is and
 /// when Jira will notice.
-fn finish(cfg: &Config, what: &str, changes: &[String], dry_run: bool) -> anyhow::Result<()> {
+fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    if !cfg.is_changed() {
+    let path = edit.config().path().to_path_buf();
+    if !edit.is_change() {
         writeln!(
             out,
             "{what}: {} already says so; nothing to change",
-            cfg.path().display()
+            path.display()
         )?;
         return Ok(());
     }
     if dry_run {
-        write!(out, "{}", cfg.diff())?;
+        write!(out, "{}", edit.diff())?;
         out.flush()?;
         eprintln!(
             "dry run: nothing written; once written: {}",
-            cfg.reload_note()
+            edit.reload_note()
         );
         return Ok(());
     }
-    let saved = cfg
-        .save()
-        .with_context(|| format!("{} left unchanged", cfg.path().display()))?;
-    writeln!(out, "{what} in {}:", saved.path.display())?;
-    for c in changes {
+    let applied = edit
+        .apply()
+        .with_context(|| format!("{} left unchanged", path.display()))?;
+    writeln!(out, "{what} in {}:", applied.saved.path.display())?;
+    for c in &applied.changes {
         writeln!(out, "  {c}")?;
     }
-    writeln!(out, "backup: {}", saved.backup.display())?;
-    writeln!(out, "{}", cfg.reload_note())?;
-    writeln!(
-        out,
-        "note: this file is part of the install: a Jira upgrade replaces it, and each Data Center node has its own copy"
-    )?;
+    writeln!(out, "backup: {}", applied.saved.backup.display())?;
+    writeln!(out, "{}", applied.reload_note)?;
+    writeln!(out, "{}", log4j::edit::INSTALL_NOTE)?;
     Ok(())
 }
 
@@ -411,7 +442,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         Some(cfg.appender(args.appender.as_deref())?)
     } else {
         if args.appender.is_some() {
-            bail!("--appender needs --config FILE or --jira-install DIR to read it from");
+            bail!("--appender needs --log4j-config FILE or --jira-install DIR to read it from");
         }
         None
     };
@@ -420,7 +451,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let keep_hours = args.keep.as_secs() / 3600;
     let mut out = std::io::stdout().lock();
     if args.format == OutputFormat::Table {
-        let approx = |n: u64| size::Approx(n).to_string();
+        let approx = crate::format::bytes;
         let mut rows: Vec<Vec<String>> = vec![
             vec![
                 "volume".into(),
@@ -442,7 +473,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
                     "{}: {} x {} keeps {keeps}: {}",
                     a.name,
                     a.max_size_bytes
-                        .map(size::human_exact)
+                        .map(crate::format::bytes)
                         .unwrap_or("-".into()),
                     a.backups.map(|b| b.to_string()).unwrap_or("-".into()),
                     if p.holds_now {
@@ -457,7 +488,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             "plan".into(),
             format!(
                 "max size {}, {} backups: keeps {}, up to {} on disk",
-                size::human_exact(p.max_size_bytes),
+                crate::format::bytes(p.max_size_bytes),
                 p.backups,
                 approx(p.max_size_bytes * p.backups as u64),
                 approx(p.disk_bytes)
