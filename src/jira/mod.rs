@@ -140,7 +140,9 @@ struct State {
     xsrf: Option<String>,
 }
 
-/// A Jira connection: one session (cookies, websudo, XSRF) shared by every call.
+/// A Jira connection: one session (cookies, websudo, XSRF) shared by every call. A clone
+/// is another handle on the same session (a restore runs on its own thread with one).
+#[derive(Clone)]
 pub struct Client {
     /// Sends and stores the session's cookies (`jar`).
     http: Http,
@@ -154,9 +156,9 @@ pub struct Client {
     timeout: Duration,
     retries: u32,
     backoff: Duration,
-    state: Mutex<State>,
-    recorder: record::Hook,
-    own: Mutex<OwnRequests>,
+    state: Arc<Mutex<State>>,
+    recorder: Arc<record::Hook>,
+    own: Arc<Mutex<OwnRequests>>,
 }
 
 /// The request ids (`X-AREQUESTID`) of this client's own recent calls, with their paths.
@@ -303,9 +305,9 @@ impl Client {
             timeout: cfg.timeout,
             retries: cfg.retries,
             backoff: cfg.backoff,
-            state: Mutex::new(State::default()),
-            recorder: record::Hook::default(),
-            own: Mutex::new(OwnRequests::default()),
+            state: Arc::default(),
+            recorder: Arc::default(),
+            own: Arc::default(),
         })
     }
 
