@@ -11,6 +11,8 @@ pub mod access;
 pub mod estimate;
 pub mod follow;
 pub mod guard;
+pub mod plan;
+pub mod run;
 pub mod selfcheck;
 pub mod signals;
 

@@ -3,32 +3,36 @@
 //! scripted clients use the PATs of two users (some requests fail on purpose), runs a
 //! short capture window and prints the summary beside what the clients really sent.
 
-use super::capture::{run_with, CaptureArgs};
 use super::summarize::SummaryFormat;
+use crate::capture::plan::{Plan, ProfileChoice, RotationAt, Window};
 use crate::jira::{Client, ClientConfig, Credentials};
 use crate::secret::Secret;
 use crate::sim::traffic::{self, TrafficOptions, TrafficReport};
 use crate::sim::{SimConfig, SimJira};
 use anyhow::{Context, Result};
-use clap::Parser;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The flags of `jira-patrol demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Length of the capture window
-    #[arg(long = "for", value_name = "DURATION", default_value = "10s")]
-    pub duration: String,
+    #[arg(long = "for", value_name = "DURATION", default_value = "10s",
+          value_parser = |s: &str| crate::duration::window(s).map_err(String::from))]
+    pub duration: Duration,
+    /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
 }
 
+/// `jira-patrol demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
-    let window =
-        super::capture::parse_window(&args.duration).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+    let window = args.duration;
     // The demo's journal must never meet a real one: keep its state in a temporary place.
     let state = tempfile::tempdir().context("cannot create a temporary directory")?;
+    // TODO(journal): hand `Journal::at(state.path())` to the capture through its options
+    // once `crate::journal::Journal` is on main, and drop this process-wide variable.
     std::env::set_var("XDG_STATE_HOME", state.path());
 
     let sim = SimJira::start(SimConfig {
@@ -77,22 +81,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     let sent = Mutex::new(TrafficReport::default());
     let stop = AtomicBool::new(false);
-    let capture_args = CaptureCli::try_parse_from([
-        "capture",
-        "--profile",
-        "pats-trace",
-        "--for",
-        &args.duration,
-        "--log",
-        &sim.log_path().display().to_string(),
-        "--jira-install",
-        &install.display().to_string(),
-    ])?
-    .args;
-    let capture_args = CaptureArgs {
-        format: args.format,
-        ..capture_args
-    };
+    let mut plan = Plan::new(
+        ProfileChoice::Named("pats-trace".into()),
+        Window::For(window),
+        vec![sim.log_path()],
+    )
+    .with_rotation(Some(RotationAt::Install(install.to_path_buf())));
+    plan.output.format = args.format;
+    plan.check()?;
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             // Only traffic inside the window is compared: wait until the profile is on.
@@ -108,11 +104,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 }
             }
         });
-        let r = run_with(client, capture_args);
+        let r = crate::capture::run::run(client, &plan);
         stop.store(true, Ordering::SeqCst);
         r
     });
-    result?;
+    super::capture::exit(result)?;
     let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
     let tokens: u64 = sent.by_token_id.values().map(|t| t.sent).sum();
     let ok: u64 = sent.by_token_id.values().map(|t| t.ok).sum();
@@ -134,12 +130,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     eprintln!("demo: on a real Jira: jira-patrol check, then jira-patrol capture --for 15m --log JIRA_HOME/log/atlassian-jira.log (or jira-patrol setup)");
     Ok(())
-}
-
-#[derive(clap::Parser)]
-struct CaptureCli {
-    #[command(flatten)]
-    args: CaptureArgs,
 }
 
 fn merge(into: &mut TrafficReport, r: &TrafficReport) {

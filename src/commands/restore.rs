@@ -3,7 +3,7 @@
 
 use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
-use crate::journal::{self, Action};
+use crate::journal;
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
@@ -62,31 +62,4 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A leftover self-check token that the restore revoked.
-pub fn revoked_note(report: &crate::journal::RestoreReport) -> Option<String> {
-    (!report.tokens_revoked.is_empty()).then(|| {
-        let ids: Vec<String> = report.tokens_revoked.iter().map(u64::to_string).collect();
-        format!(
-            "revoked the leftover temporary token '{}' of an interrupted self-check (id {})",
-            crate::capture::selfcheck::TOKEN_NAME,
-            ids.join(", ")
-        )
-    })
-}
-
-/// Jira has no "unset": say which loggers now carry their former inherited level
-/// explicitly (until Jira restarts).
-pub fn unset_note(report: &crate::journal::RestoreReport) -> Option<String> {
-    let explicit: Vec<&str> = report
-        .items
-        .iter()
-        .filter(|i| i.action == Action::RestoredExplicit)
-        .map(|i| i.logger.as_str())
-        .collect();
-    (!explicit.is_empty()).then(|| {
-        format!(
-            "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
-            explicit.join(", ")
-        )
-    })
-}
+pub use crate::capture::run::{revoked_note, unset_note};

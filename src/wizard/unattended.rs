@@ -53,8 +53,9 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         .map(|l| resolve_log(l))
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow!(e))?;
-    parse_window(&s.duration).map_err(|e| anyhow!("--for: {e}"))?;
-    let keep = crate::commands::config::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
+    let keep = s.keep;
+    // The capture's own checks (profile, rotation file) before anything is sent.
+    capture_plan(&s).check()?;
     let profile = crate::profiles::load(&s.profile, None)?;
     let secret = s.auth.resolve()?;
     let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
@@ -89,7 +90,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             eprintln!(
                 "rotation: {} keeps {} already; nothing to change",
                 path.display(),
-                s.keep
+                crate::duration::format(s.keep)
             );
         } else if u.apply_rotation {
             cfg.set_rotation(
@@ -111,7 +112,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             eprintln!(
                 "rotation: {} keeps less than {}; to change it: {} --config {} (or pass --apply-rotation)",
                 path.display(),
-                s.keep,
+                crate::duration::format(s.keep),
                 plan.command,
                 shell_quote(&path.display().to_string())
             );
@@ -130,5 +131,6 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!("running: {cmd}");
-    crate::commands::capture::run_with(c, capture_args(&s)?)
+    crate::capture::run::run(c, &capture_plan(&s))?;
+    Ok(())
 }
