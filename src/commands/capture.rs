@@ -410,6 +410,45 @@ mod tests {
     }
 
     #[test]
+    fn the_printed_command_parses_as_capture_to_the_same_plan() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: CaptureArgs,
+        }
+        use clap::Parser;
+        let d = tempfile::tempdir().unwrap();
+        let odd = d.path().join("it's a \"jira\" $HOME");
+        std::fs::create_dir_all(&odd).unwrap();
+        let log4j = odd.join("log4j.properties");
+        std::fs::copy("tests/fixtures/log4j/jira-7.13.2-log4j.properties", &log4j).unwrap();
+        let mut p = Plan::new(
+            ProfileChoice::Named("pats-service-trace".into()),
+            Window::For(Duration::from_secs(5400)),
+            vec![odd.join("atlassian-jira.log"), "/var/b/atlassian-jira.log".into()],
+        )
+        .with_rotation(Some(RotationAt::Log4jFile(log4j)));
+        p.keep = Some(Duration::from_secs(3 * 86400));
+        p.guard = false;
+        p.self_check = Some(Duration::from_secs(90));
+        p.inventory = false;
+        p.output.format = SummaryFormat::Sql;
+        p.output.dialect = Dialect::Mysql;
+        p.output.tz = Some("Europe/Paris".into());
+        p.output.path = Some(odd.join("out put.sql"));
+        let conn = plan::Connection {
+            url: "https://jira.example.com".into(),
+            ..Default::default()
+        };
+        let line = plan::command_line(&p, &conn);
+        let words = shlex::split(&line).unwrap();
+        assert_eq!(&words[..2], ["jira-patrol", "capture"]);
+        let args = Cli::try_parse_from(&words[1..]).unwrap().args;
+        assert_eq!(args.conn.url.as_deref(), Some("https://jira.example.com"));
+        assert_eq!(args.plan().unwrap(), p);
+    }
+
+    #[test]
     fn until_is_a_future_time() {
         let e = until("2000-01-01T00:00:00Z").unwrap_err();
         assert!(e.contains("already passed"), "{e}");
