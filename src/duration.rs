@@ -263,7 +263,17 @@ mod tests {
 
     #[test]
     fn what_is_refused() {
-        for bad in ["", "15", "0m", "2x", "-5m", "1.5d", "3 months", "1y", "half an hour"] {
+        for bad in [
+            "",
+            "15",
+            "0m",
+            "2x",
+            "-5m",
+            "1.5d",
+            "3 months",
+            "1y",
+            "half an hour",
+        ] {
             assert!(window(bad).is_err(), "{bad}");
         }
         assert!(window("30d").unwrap_err().0.contains("longer than a week"));

@@ -59,11 +59,20 @@ fn every_value_is_checked_before_connecting() {
     let log = log.to_str().unwrap();
     for (extra, says) in [
         (&["--for", "15m", "--profile", "nope"][..], "nope"),
-        (&["--for", "15m", "--tz", "Mars/Olympus"][..], "unknown time zone"),
+        (
+            &["--for", "15m", "--tz", "Mars/Olympus"][..],
+            "unknown time zone",
+        ),
         (&["--for", "15m", "--keep", "3 months"][..], "--keep:"),
-        (&["--for", "15m", "--keep", "99999999999999999999d"][..], "--keep:"),
+        (
+            &["--for", "15m", "--keep", "99999999999999999999d"][..],
+            "--keep:",
+        ),
         (&["--for", "15m", "--sample", "0s"][..], "--sample:"),
-        (&["--for", "15m", "--config", "/nonexistent/log4j2.xml"][..], "/nonexistent/log4j2.xml"),
+        (
+            &["--for", "15m", "--config", "/nonexistent/log4j2.xml"][..],
+            "/nonexistent/log4j2.xml",
+        ),
         (&["--until", "2000-01-01T00:00:00Z"][..], "already passed"),
     ] {
         let out = common::isolated(d.path())

@@ -396,7 +396,10 @@ fn the_printed_command_runs_in_a_shell_with_spaces_and_quotes_in_its_paths() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let line = r.stdout.trim();
     let words = shlex::split(line).expect("the printed line is one shell command");
-    assert_eq!(&words[..3], ["JIRA_TOKEN=$MY_JIRA_PAT", "jira-patrol", "capture"]);
+    assert_eq!(
+        &words[..3],
+        ["JIRA_TOKEN=$MY_JIRA_PAT", "jira-patrol", "capture"]
+    );
     let at = words.iter().position(|a| a == "--log").unwrap();
     assert_eq!(words[at + 1], log);
 

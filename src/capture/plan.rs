@@ -323,11 +323,7 @@ pub fn command_line(plan: &Plan, conn: &Connection) -> String {
 /// Words quoted for a POSIX shell and joined by spaces. A word with a NUL byte (which no
 /// shell can pass) is printed escaped, so the line never silently drops it.
 pub fn join(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// One word quoted for a POSIX shell (`shlex`); unchanged when nothing needs quoting.

@@ -48,8 +48,9 @@ pub fn run(client: crate::jira::Client, plan: &Plan) -> Result<(), RunError> {
     let window = plan.window.length()?;
     let profile = match &plan.profile {
         ProfileChoice::Auto => auto_profile(&client, plan, sig)?,
-        ProfileChoice::Named(name) => crate::profiles::load(name, plan.profiles_dir.as_deref())
-            .map_err(PlanError::from)?,
+        ProfileChoice::Named(name) => {
+            crate::profiles::load(name, plan.profiles_dir.as_deref()).map_err(PlanError::from)?
+        }
     };
     let zone = plan.zone()?;
     let keep = plan.keep.unwrap_or(DEFAULT_KEEP);
@@ -218,12 +219,12 @@ pub fn guard_limits(rotation: Option<&crate::log4j::Config>, plan: &Plan) -> sup
     super::guard::Limits {
         max_bytes: app.max_size_bytes,
         backups: app.backups,
-        source: rotation.map(|c| c.path().to_path_buf()).or_else(|| {
-            match &plan.rotation {
+        source: rotation
+            .map(|c| c.path().to_path_buf())
+            .or_else(|| match &plan.rotation {
                 Some(RotationAt::Log4jFile(c)) => Some(c.clone()),
                 _ => None,
-            }
-        }),
+            }),
     }
 }
 
@@ -372,12 +373,7 @@ pub fn print_restore(o: &Outcome) -> Result<(), String> {
     }
 }
 
-fn print_volume(
-    r: &Report,
-    rotation: Option<&crate::log4j::Config>,
-    keep: Duration,
-    plan: &Plan,
-) {
+fn print_volume(r: &Report, rotation: Option<&crate::log4j::Config>, keep: Duration, plan: &Plan) {
     let (Some(log_h), Some(pat_h)) = (r.volume.log_bytes_per_hour, r.volume.pat_bytes_per_hour)
     else {
         return;

@@ -126,9 +126,9 @@ impl CaptureArgs {
     /// come from the saved setup, as does the install whose access log is joined.
     pub fn plan(&self) -> Result<Plan> {
         let window = match (&self.duration, &self.until) {
-            (Some(d), _) => Window::For(
-                crate::duration::window(d).map_err(|e| anyhow::anyhow!("--for: {e}"))?,
-            ),
+            (Some(d), _) => {
+                Window::For(crate::duration::window(d).map_err(|e| anyhow::anyhow!("--for: {e}"))?)
+            }
             (None, Some(u)) => {
                 Window::Until(until(u).map_err(|e| anyhow::anyhow!("--until: {e}"))?)
             }
@@ -353,7 +353,6 @@ fn look_for_pats(
     Ok(per_sec)
 }
 
-
 /// `--log`, else the logs `jira-patrol setup` saved.
 fn logs(args: &CaptureArgs) -> Result<Vec<PathBuf>> {
     if !args.logs.is_empty() {
@@ -425,7 +424,10 @@ mod tests {
         let mut p = Plan::new(
             ProfileChoice::Named("pats-service-trace".into()),
             Window::For(Duration::from_secs(5400)),
-            vec![odd.join("atlassian-jira.log"), "/var/b/atlassian-jira.log".into()],
+            vec![
+                odd.join("atlassian-jira.log"),
+                "/var/b/atlassian-jira.log".into(),
+            ],
         )
         .with_rotation(Some(RotationAt::Log4jFile(log4j)));
         p.keep = Some(Duration::from_secs(3 * 86400));

@@ -15,9 +15,7 @@ mod verify;
 use command::shell_quote;
 pub use command::{capture_command, capture_plan, connection};
 use inputs::{find_log4j, human_duration};
-pub use inputs::{
-    jira_home_of, resolve_log, validate_url, version_at_least, volume_per_hour,
-};
+pub use inputs::{jira_home_of, resolve_log, validate_url, version_at_least, volume_per_hour};
 pub use unattended::{missing_answers, unattended, Unattended};
 use verify::{advice, client};
 pub use verify::{verify, Verified};
@@ -30,8 +28,8 @@ use anyhow::{anyhow, bail, Context};
 use config::{AuthKind, AuthRef, SavedSetup, SecretSource};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-pub use ui::Cancelled;
 use ui::Ans;
+pub use ui::Cancelled;
 
 /// The profile proposed when none is known.
 pub const DEFAULT_PROFILE: &str = "pats-trace";
@@ -89,9 +87,7 @@ impl Answers {
         }
         self.profile = self.profile.or_else(|| Some(s.profile.clone()));
         self.duration = self.duration.or(Some(s.duration));
-        self.keep = self
-            .keep
-            .or_else(|| Some(crate::duration::format(s.keep)));
+        self.keep = self.keep.or_else(|| Some(crate::duration::format(s.keep)));
         self
     }
 
@@ -343,7 +339,10 @@ mod tests {
         assert_eq!(connection(&s).user.as_deref(), Some("admin"));
         // What runs now is what the printed line runs later.
         let words = shlex::split(&cmd).unwrap();
-        assert_eq!(&words[..3], ["JIRA_PASSWORD=$MY_PW", "jira-patrol", "capture"]);
+        assert_eq!(
+            &words[..3],
+            ["JIRA_PASSWORD=$MY_PW", "jira-patrol", "capture"]
+        );
         let mut want = connection(&s).argv();
         want.extend(p.argv());
         assert_eq!(words[3..], want[..]);

@@ -120,7 +120,11 @@ impl Wizard {
         let d = ask!(ui::input(
             "Capture length (90s, 15m, 2h, 1h30m)",
             Some(&def),
-            |s| { crate::duration::setup_window(s).map(|_| ()).map_err(String::from) }
+            |s| {
+                crate::duration::setup_window(s)
+                    .map(|_| ())
+                    .map_err(String::from)
+            }
         ));
         self.a.duration = Some(crate::duration::setup_window(&d)?);
         Ok(Flow::Next { asked: true })

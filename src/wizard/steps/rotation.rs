@@ -89,8 +89,7 @@ impl Wizard {
                 }
                 _ => {
                     let keep = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
-                    let keep_d =
-                        crate::duration::keep(&keep).map_err(|e| anyhow!(e))?;
+                    let keep_d = crate::duration::keep(&keep).map_err(|e| anyhow!(e))?;
                     let rph = self
                         .a
                         .requests_per_hour
