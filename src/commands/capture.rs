@@ -27,6 +27,7 @@ pub struct CaptureArgs {
     /// token of every request, from a read-only --sample of Jira's request rate
     #[arg(long, default_value = AUTO)]
     pub profile: String,
+    /// Where else profiles are looked for.
     #[command(flatten)]
     pub profiles: ProfilesDir,
     /// Length of the window, e.g. 90s, 15m, 2h

@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Length of the capture window
-    #[arg(long = "for", value_name = "DURATION", default_value = "10s",
-          value_parser = |s: &str| crate::duration::window(s).map_err(String::from))]
-    pub duration: Duration,
+    #[arg(long = "for", value_name = "DURATION", default_value = "10s")]
+    pub duration: String,
     /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
@@ -28,7 +27,8 @@ pub struct DemoArgs {
 
 /// `jira-patrol demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
-    let window = args.duration;
+    let window =
+        crate::duration::window(&args.duration).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
     // The demo's journal must never meet a real one: keep its state in a temporary place.
     let state = tempfile::tempdir().context("cannot create a temporary directory")?;
     // TODO(journal): hand `Journal::at(state.path())` to the capture through its options
