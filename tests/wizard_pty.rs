@@ -72,7 +72,8 @@ impl World {
         let mut p = common::spawn_with_echo(cmd);
         // Wide enough for the summary table's columns.
         p.get_process_mut().set_window_size(220, 50).unwrap();
-        p.set_expect_timeout(Some(Duration::from_secs(15)));
+        // A cap against a hang, not a speed limit: a loaded machine must not trip it.
+        p.set_expect_timeout(Some(Duration::from_secs(120)));
         Wiz {
             p,
             seen: String::new(),
@@ -545,7 +546,7 @@ fn full_happy_path_ends_in_a_capture_summary() {
                 &traffic::TrafficOptions::default(),
             );
         });
-        w.p.set_expect_timeout(Some(Duration::from_secs(30)));
+        w.p.set_expect_timeout(Some(Duration::from_secs(180)));
         w.expect("levels are back as they were");
         let code = w.finish();
         stop.store(true, Ordering::SeqCst);

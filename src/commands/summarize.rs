@@ -3,7 +3,7 @@
 use super::access::{one_per_node, AccessArgs, Joins};
 use crate::access::join::Http;
 use crate::report::{self, Dialect};
-use crate::scan::input::{discover, order_by_content, scan_streams_indexed};
+use crate::scan::input::{discover, order_by_content, scan_streams_indexed, ReadOptions};
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
@@ -116,6 +116,13 @@ pub struct SummarizeArgs {
     /// setup); needs a System Administrator on Data Center
     #[arg(long)]
     pub inventory: bool,
+    /// Never memory-map the logs; read them all with read(). By default large rotated
+    /// backups (atlassian-jira.log.1, ...) unchanged for 10 s are mapped, which is faster,
+    /// and the live log is read, so a copytruncate rotation cannot crash the scan. Use
+    /// this when logs sit on a network file system, or when other programs may still cut
+    /// rotated files
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
@@ -164,7 +171,11 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             summary.add_joined(&r, http.as_ref());
         }
     };
-    let run = scan_streams_indexed(&streams, &mut scanner, true, &mut |stream, r| {
+    let read = ReadOptions {
+        progress: true,
+        mmap: !args.no_mmap,
+    };
+    let run = scan_streams_indexed(&streams, &mut scanner, read, &mut |stream, r| {
         if !filter.accepts(&r) {
             return;
         }
@@ -191,6 +202,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     let mut rep = summary.report(run.files, scanner.stats());
+    rep.partial = run.partial;
     if let Some(j) = &joins {
         j.report(&mut rep);
     }

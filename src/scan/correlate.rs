@@ -23,6 +23,7 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+/// How a token-authenticated request ended.
 pub enum Outcome {
     /// Authenticated by the token.
     Success,
@@ -42,17 +43,25 @@ pub struct TokenInfo {
     /// The database row id (`TokenDTO(id=..)`): what joins a seen token to the inventory
     /// of Jira's token search, which never shows the token id.
     pub db_id: Option<u64>,
+    /// The token's name, as its owner gave it.
     pub name: String,
+    /// When the token was created.
     pub created_at: Option<Ts>,
+    /// When Jira last recorded a use (written in batches about every minute).
     pub last_accessed_at: Option<Ts>,
+    /// When the token expires.
     pub expiry: Expiry,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A token's expiry as the TokenDTO line gives it.
 pub enum Expiry {
     #[default]
+    /// Not logged, or not readable.
     Unknown,
+    /// Never expires (`9999-...`).
     Never,
+    /// Expires at this time.
     At(Ts),
 }
 
@@ -69,18 +78,28 @@ impl Expiry {
 /// One token-authenticated (or attempted) request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// Time of the request's first PAT line.
     pub ts: Ts,
     /// Jira's request id (`904x1468x1`), as the log and `X-AREQUESTID` show it. Not unique
     /// across restarts, days or nodes.
     pub request_id: String,
+    /// Time of its last PAT line (UTC ms).
     pub last_ms: i64,
+    /// The 12-digit token id, when the log names it.
     pub token_id: Option<String>,
+    /// What the TokenDTO line told about the token.
     pub info: Option<TokenInfo>,
+    /// The owner's user key (`JIRAUSER10100`, or the name for older users).
     pub user_key: Option<String>,
+    /// The owner's login name, from the lines after a success.
     pub username: Option<String>,
+    /// The client address field (may be an X-Forwarded-For list).
     pub ip: String,
+    /// The request's URL path.
     pub path: String,
+    /// How it ended; `None` while nothing says.
     pub outcome: Option<Outcome>,
+    /// A failure's reason, as logged.
     pub reason: Option<String>,
 }
 
@@ -92,6 +111,7 @@ const FILTER_ACTIVE_MS: i64 = 60_000;
 const MAX_PENDING: usize = 20_000;
 
 #[derive(Default)]
+/// Groups PAT lines into [`Request`]s by thread and request id; bounded memory.
 pub struct Correlator {
     pending: HashMap<Vec<u8>, Request, rustc_hash::FxBuildHasher>,
     key: Vec<u8>,
@@ -100,6 +120,7 @@ pub struct Correlator {
 }
 
 impl Correlator {
+    /// An empty correlator.
     pub fn new() -> Self {
         Self::default()
     }

@@ -7,22 +7,27 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Request, Scanner};
 
+/// The live application log's name; rotated backups add `.1`, `.2`, ... (and `.gz`).
 pub const LOG_NAME: &str = "atlassian-jira.log";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One thing to read: standard input or a file.
 pub enum Source {
+    /// Standard input (`-`).
     Stdin,
+    /// A file (gzip recognised by its content).
     File(PathBuf),
 }
 
 impl Source {
+    /// The name to show: the path, or `-`.
     pub fn display(&self) -> String {
         match self {
             Source::Stdin => "-".into(),
@@ -32,18 +37,34 @@ impl Source {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a log could not be read; each says what to do.
 pub enum InputError {
     #[error("{0}: no such file or directory: check the path")]
+    /// The path does not exist.
     Missing(PathBuf),
     #[error(
         "{0}: this directory holds no {LOG_NAME}* files: point at JIRA_HOME/log or at the files"
     )]
+    /// A directory without `atlassian-jira.log*`.
     NoLogs(PathBuf),
     #[error("{path}: cannot read it: {source}")]
-    Unreadable { path: PathBuf, source: io::Error },
+    /// Opening or reading failed.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
     #[error("{path}: not a readable gzip file ({source}): is it complete?")]
-    BadGzip { path: PathBuf, source: io::Error },
+    /// A gzip file that does not decompress.
+    BadGzip {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        source: io::Error,
+    },
     #[error("no log given: name files or directories, or '-' for standard input")]
+    /// No path given.
     Nothing,
 }
 
@@ -243,26 +264,54 @@ pub fn open(src: &Source, progress: Option<&ProgressBar>) -> Result<Box<dyn Read
 /// What a scan read, for the report and for warnings.
 #[derive(Debug, Default)]
 pub struct ScanRun {
+    /// Every source read, in the order read.
     pub files: Vec<String>,
+    /// Lines for stderr (without the `warning: ` prefix).
     pub warnings: Vec<String>,
+    /// One entry per file that shrank while it was read (copytruncate): the report
+    /// covers only the part read before, and must say so.
+    pub partial: Vec<String>,
+}
+
+/// How [`scan_streams`] reads its sources.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Draw a progress bar on stderr (only when stderr is a terminal).
+    pub progress: bool,
+    /// Memory-map large files that look settled (`summarize --no-mmap` turns it off).
+    pub mmap: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            progress: false,
+            mmap: true,
+        }
+    }
 }
 
 /// Read every stream through `scanner`. A progress bar (compressed bytes of all files)
-/// is drawn on stderr only when `progress` is set and stderr is a terminal.
+/// is drawn on stderr only when `opts.progress` is set and stderr is a terminal.
 pub fn scan_streams(
     streams: &[Vec<Source>],
     scanner: &mut Scanner,
-    progress: bool,
+    opts: ReadOptions,
     out: &mut dyn FnMut(Request),
 ) -> Result<ScanRun, InputError> {
-    scan_streams_indexed(streams, scanner, progress, &mut |_, r| out(r))
+    scan_streams_indexed(streams, scanner, opts, &mut |_, r| out(r))
 }
 
 /// [`scan_streams`], telling which stream (node) each request came from.
+///
+/// A file that shrinks while it is read (a live log rotated by copytruncate) ends the
+/// read of that file where it was cut: the bytes read so far are kept, and
+/// [`ScanRun::partial`] and [`ScanRun::warnings`] say so. Only files that look settled
+/// are memory-mapped (see [`map_reason`]), so such a cut never faults.
 pub fn scan_streams_indexed(
     streams: &[Vec<Source>],
     scanner: &mut Scanner,
-    progress: bool,
+    opts: ReadOptions,
     out: &mut dyn FnMut(usize, Request),
 ) -> Result<ScanRun, InputError> {
     let total: u64 = streams
@@ -273,7 +322,7 @@ pub fn scan_streams_indexed(
             Source::Stdin => None,
         })
         .sum();
-    let pb = (progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+    let pb = (opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         pb.set_style(
             ProgressStyle::with_template(
@@ -283,8 +332,9 @@ pub fn scan_streams_indexed(
         );
         pb
     });
+    let hook = TestPause::from_env();
     let mut run = ScanRun::default();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; READ_BUF];
     for (index, stream) in streams.iter().enumerate() {
         let out = &mut |r: Request| out(index, r);
         for src in stream {
@@ -294,7 +344,14 @@ pub fn scan_streams_indexed(
             }
             scanner.begin_file();
             if let Source::File(p) = src {
-                if scan_mapped(p, scanner, pb.as_ref(), out)? {
+                if let Some(read) =
+                    scan_plain(p, opts, scanner, pb.as_ref(), hook.as_ref(), &mut buf, out)?
+                {
+                    if read.read < read.size {
+                        let note = shrank(&name, read.read, read.size);
+                        run.warnings.push(note.clone());
+                        run.partial.push(note);
+                    }
                     finish_file(scanner, &name, &mut run, out);
                     continue;
                 }
@@ -319,6 +376,13 @@ pub fn scan_streams_indexed(
     Ok(run)
 }
 
+/// The line said (on stderr and in the report) about a file cut while it was read.
+fn shrank(name: &str, read: u64, size: u64) -> String {
+    format!(
+        "{name} shrank while being read (rotated by copytruncate?): the report covers its first {read} of {size} bytes; summarize the rotated copy too for the rest"
+    )
+}
+
 fn finish_file(scanner: &mut Scanner, name: &str, run: &mut ScanRun, out: &mut dyn FnMut(Request)) {
     scanner.end_file(out);
     if scanner.looks_like_jira_log() == Some(false) {
@@ -329,65 +393,173 @@ fn finish_file(scanner: &mut Scanner, name: &str, run: &mut ScanRun, out: &mut d
     run.files.push(name.to_string());
 }
 
-/// Files at least this large are scanned through memory maps.
+/// Buffer of the `read()` path: large reads keep system calls few.
+const READ_BUF: usize = 1 << 20;
+/// Files at least this large may be scanned through memory maps.
 const MAP_MIN: u64 = 4 << 20;
 /// Bytes mapped at a time: mapped pages count as resident memory, so a window (not the
 /// whole file) keeps memory flat whatever the file's size.
 const MAP_WINDOW: u64 = 16 << 20;
+/// A file not modified for this long is taken as settled (nothing writes it).
+const SETTLED_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Scan a large uncompressed file through a moving memory-map window: reading through
-/// `read()` spends most of its time copying from the page cache, which caps a scan at
-/// about 1.5 GB/s. Returns `false` (nothing read) for files to read the ordinary way:
-/// small, gzipped, or not mappable. As with ripgrep, a file truncated while a window is
-/// mapped can fault; rotation renames files rather than truncating them, except with
-/// copytruncate, which only the live file sees.
-fn scan_mapped(
+/// Why a file may be memory-mapped, or `None` to read it with `read()`.
+///
+/// A mapped file that is truncated under the map kills the process with SIGBUS, which
+/// cannot be caught safely; `read()` just returns less. So only files that nothing
+/// writes or cuts any more are mapped: rotated backups (`atlassian-jira.log.1`, ...,
+/// `atlassian-jira.log.2024-05-01`) at least [`MAP_MIN`] long and not modified for
+/// [`SETTLED_AFTER`]. The live log (`atlassian-jira.log`, the only file copytruncate
+/// cuts; 20 MiB at most with Jira's stock rotation) and any name without a rotation
+/// suffix are always read.
+pub fn map_reason(path: &Path, meta: &std::fs::Metadata) -> Option<&'static str> {
+    if !meta.is_file() || meta.len() < MAP_MIN {
+        return None;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if rotation_key(&name).1 == RotationKey::Live {
+        return None;
+    }
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| std::time::SystemTime::now().duration_since(m).ok())?;
+    (age >= SETTLED_AFTER).then_some("a rotated backup nothing writes")
+}
+
+/// How much of a file [`scan_plain`] read, beside its size when the read began.
+struct PlainRead {
+    read: u64,
+    size: u64,
+}
+
+/// Scan an uncompressed file: through a moving memory-map window when it looks settled
+/// ([`map_reason`]), else with `read()`. Returns `None` (nothing read) for gzip and what
+/// cannot be opened here, to read the ordinary way. The size is taken once at the start;
+/// before each window the size is taken again, and a file that shrank below the window
+/// is read on with `read()` from there, which stops where the file now ends. Mapping
+/// saves the copy from the page cache that caps `read()` scans.
+fn scan_plain(
     path: &Path,
+    opts: ReadOptions,
     scanner: &mut Scanner,
     pb: Option<&ProgressBar>,
+    hook: Option<&TestPause>,
+    buf: &mut [u8],
     out: &mut dyn FnMut(Request),
-) -> Result<bool, InputError> {
+) -> Result<Option<PlainRead>, InputError> {
     let unreadable = |e: io::Error| InputError::Unreadable {
         path: path.to_path_buf(),
         source: e,
     };
-    let Ok(file) = File::open(path) else {
-        return Ok(false);
+    let Ok(mut file) = File::open(path) else {
+        return Ok(None);
     };
-    let len = file.metadata().map_err(unreadable)?.len();
-    if len < MAP_MIN || !file.metadata().map_err(unreadable)?.is_file() {
-        return Ok(false);
+    let meta = file.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Ok(None);
     }
+    let size = meta.len();
     let mut magic = [0u8; 2];
-    if io::Read::read_exact(&mut &file, &mut magic).is_err() || magic == [0x1f, 0x8b] {
-        return Ok(false);
+    if io::Read::read_exact(&mut file, &mut magic).is_err() || magic == [0x1f, 0x8b] {
+        return Ok(None);
     }
+    file.seek(io::SeekFrom::Start(0)).map_err(unreadable)?;
     let mut off = 0u64;
-    while off < len {
-        let n = MAP_WINDOW.min(len - off);
-        // SAFETY: the map is read-only and dropped before the next window; see above for
-        // the truncation caveat shared with every mmap-based searcher.
-        let map = unsafe {
-            memmap2::MmapOptions::new()
-                .offset(off)
-                .len(n as usize)
-                .map(&file)
-        };
-        let Ok(map) = map else {
-            if off == 0 {
-                return Ok(false);
+    if opts.mmap && map_reason(path, &meta).is_some() {
+        while off < size {
+            if let Some(h) = hook {
+                h.at(off, "map");
             }
-            return Err(unreadable(io::Error::other("memory map failed mid-file")));
-        };
-        // Read-ahead in large steps and drop pages behind us early.
-        let _ = map.advise(memmap2::Advice::Sequential);
-        scanner.feed(&map, out);
-        if let Some(pb) = pb {
-            pb.inc(n);
+            let n = MAP_WINDOW.min(size - off);
+            // The file may have been cut since the size was taken: never map past its end.
+            let now = file.metadata().map_err(unreadable)?.len();
+            if now < off + n {
+                break;
+            }
+            // SAFETY: the map is read-only and dropped before the next window; the file
+            // looked settled and was at least this long just now (see map_reason).
+            let map = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(off)
+                    .len(n as usize)
+                    .map(&file)
+            };
+            let Ok(map) = map else {
+                break; // read on with read() from here
+            };
+            // Read-ahead in large steps and drop pages behind us early.
+            let _ = map.advise(memmap2::Advice::Sequential);
+            scanner.feed(&map, out);
+            if let Some(pb) = pb {
+                pb.inc(n);
+            }
+            off += n;
         }
-        off += n;
+        if off >= size {
+            return Ok(Some(PlainRead { read: off, size }));
+        }
+        file.seek(io::SeekFrom::Start(off)).map_err(unreadable)?;
     }
-    Ok(true)
+    loop {
+        if let Some(h) = hook {
+            h.at(off, "read");
+        }
+        let n = match file.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e)),
+        };
+        scanner.feed(&buf[..n], out);
+        if let Some(pb) = pb {
+            pb.inc(n as u64);
+        }
+        off += n as u64;
+    }
+    Ok(Some(PlainRead { read: off, size }))
+}
+
+/// Test hook (`JIRA_PATROL_TEST_READ_PAUSE=BYTES:GATE`): the first time a read of a file
+/// reaches BYTES, create `GATE.reached` and wait until GATE exists, so a test can cut
+/// the file at a known point without racing the reader. Not for users.
+struct TestPause {
+    after: u64,
+    gate: PathBuf,
+    done: std::cell::Cell<bool>,
+}
+
+impl TestPause {
+    fn from_env() -> Option<Self> {
+        let v = std::env::var("JIRA_PATROL_TEST_READ_PAUSE").ok()?;
+        let (after, gate) = v.split_once(':')?;
+        Some(TestPause {
+            after: after.parse().ok()?,
+            gate: PathBuf::from(gate),
+            done: std::cell::Cell::new(false),
+        })
+    }
+
+    fn at(&self, off: u64, how: &str) {
+        if self.done.get() || off < self.after {
+            return;
+        }
+        self.done.set(true);
+        let mut reached = self.gate.clone().into_os_string();
+        reached.push(".reached");
+        let mut tmp = reached.clone();
+        tmp.push(".tmp");
+        let _ = std::fs::write(&tmp, format!("{off} {how}"));
+        let _ = std::fs::rename(&tmp, &reached);
+        // Waits on a condition the test sets; capped so a broken test cannot hang forever.
+        let cap = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        while !self.gate.exists() && std::time::Instant::now() < cap {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
 }
 
 /// A read error, unwrapping the [`InputError`] a gzip reader put inside it.

@@ -8,16 +8,27 @@
 use super::time::{parse_prefix, Ts, Zone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The fields of one log entry line, borrowed from the line.
 pub struct LogLine<'a> {
+    /// The entry's time.
     pub ts: Ts,
+    /// The thread's name (may hold spaces).
     pub thread: &'a [u8],
+    /// The level word (`TRACE` ... `FATAL`).
     pub level: &'a [u8],
+    /// `%X{jira.username}` (empty when unset).
     pub username: &'a [u8],
+    /// `%X{jira.request.id}` (`904x1468x1`).
     pub request_id: &'a [u8],
+    /// `%X{jira.request.assession.id}`.
     pub session_id: &'a [u8],
+    /// `%X{jira.request.ipaddr}`.
     pub ip: &'a [u8],
+    /// `%X{jira.request.url}`.
     pub url: &'a [u8],
+    /// The logger category between the brackets.
     pub category: &'a [u8],
+    /// The message after the category.
     pub message: &'a [u8],
 }
 

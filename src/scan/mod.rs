@@ -7,6 +7,7 @@
 //! - [`correlate`] groups the lines of one request.
 //!
 //! Memory: one carried partial line (capped at [`MAX_LINE`]) plus requests in flight.
+#![warn(missing_docs)]
 
 pub mod correlate;
 pub mod input;
@@ -62,15 +63,21 @@ const PIECE: usize = 256 * 1024;
 const PROBE_LINES: u32 = 200;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+/// Counts of what the scanner read.
 pub struct Stats {
+    /// Lines read.
     pub lines: u64,
+    /// Bytes read.
     pub bytes: u64,
+    /// Lines of the PAT plugin's classes.
     pub pat_lines: u64,
+    /// Bytes of those lines.
     pub pat_bytes: u64,
     /// First and last timestamp of a PAT line (for rates).
     #[serde(skip)]
     pub first_pat_ms: Option<i64>,
     #[serde(skip)]
+    /// Last PAT line's time (UTC ms).
     pub last_pat_ms: Option<i64>,
 }
 
@@ -101,6 +108,7 @@ pub struct Watched<'a> {
     pub odd: Option<&'a [u8]>,
 }
 
+/// The streaming scanner: bytes in, [`Request`]s out; see the module's text.
 pub struct Scanner {
     watch: Option<Watch>,
     prefilter: Prefilter,
@@ -114,6 +122,7 @@ pub struct Scanner {
 }
 
 impl Scanner {
+    /// A scanner reading offsetless times in `zone`.
     pub fn new(zone: Zone) -> Self {
         let prefilter = Prefilter::new();
         Scanner {
@@ -129,6 +138,7 @@ impl Scanner {
         }
     }
 
+    /// What was read so far.
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -143,6 +153,7 @@ impl Scanner {
         });
     }
 
+    /// What the watch (see [`Scanner::watch`]) has seen, if one is set.
     pub fn watched(&self) -> Option<Watched<'_>> {
         self.watch.as_ref().map(|w| Watched {
             lines: &w.held,

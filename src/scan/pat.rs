@@ -41,6 +41,7 @@ pub(crate) fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What a PAT plugin message says.
 pub enum PatMessage<'a> {
     /// `Got tokenId: [..] from token` — a token was presented; not yet verified.
     GotTokenId(&'a [u8]),
@@ -48,8 +49,11 @@ pub enum PatMessage<'a> {
     TokenDto(TokenDto<'a>),
     /// `Auth SUCCESS for user: [..] and tokenId: [..] and expiry:[..]` — proof of use.
     AuthSuccess {
+        /// The owner's user key.
         user_key: &'a [u8],
+        /// The 12-digit token id.
         token_id: &'a [u8],
+        /// The expiry, as logged.
         expiry: &'a [u8],
     },
     /// `Auth failure: [..]` — the reason text (may name the token id or user).
@@ -66,17 +70,25 @@ pub enum PatMessage<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The fields of a `TokenDTO(...)` message, as logged.
 pub struct TokenDto<'a> {
     /// The database row id (`id=`): the key REST's token search shows (jira-facts §5).
     pub id: &'a [u8],
+    /// The owner's user key.
     pub user_key: &'a [u8],
+    /// The 12-digit token id.
     pub token_id: &'a [u8],
+    /// The token's name.
     pub name: &'a [u8],
+    /// Creation time, as the database prints it.
     pub created_at: &'a [u8],
+    /// Last recorded use, as logged.
     pub last_accessed_at: &'a [u8],
+    /// Expiry, as logged (`9999-...` for never).
     pub expiring_at: &'a [u8],
 }
 
+/// Classify the message of a PAT class's line.
 pub fn classify(msg: &[u8]) -> PatMessage<'_> {
     if let Some(rest) = msg.strip_prefix(b"Got tokenId: [") {
         if let Some(id) = bracketed(rest).filter(|id| is_token_id(id)) {

@@ -8,7 +8,9 @@ use jiff::tz::TimeZone;
 /// show times the way the log did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ts {
+    /// UTC milliseconds since the epoch.
     pub ms: i64,
+    /// The UTC offset the line was logged in, minutes.
     pub offset_min: i16,
 }
 
@@ -45,6 +47,7 @@ pub struct Zone {
 }
 
 impl Zone {
+    /// Offsetless times are in `tz`.
     pub fn new(tz: TimeZone) -> Self {
         Zone {
             tz,
@@ -53,10 +56,12 @@ impl Zone {
         }
     }
 
+    /// Offsetless times are in the system's zone.
     pub fn local() -> Self {
         Zone::new(TimeZone::system())
     }
 
+    /// The zone offsetless times are read in.
     pub fn timezone(&self) -> &TimeZone {
         &self.tz
     }

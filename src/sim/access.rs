@@ -27,6 +27,7 @@ pub fn tomcat_version(jira_version: &str) -> &'static str {
     }
 }
 
+/// The major number of a Jira version (`9` of `9.12.2`; 0 if unreadable).
 pub(crate) fn jira_major(version: &str) -> u32 {
     version
         .split('.')
@@ -43,6 +44,7 @@ pub fn duration_in_micros(jira_version: &str) -> bool {
 /// What the valve knows of one finished request.
 #[derive(Debug, Clone, Default)]
 pub struct AccessRecord {
+    /// Client address (`%a`/`%h`): the socket peer.
     pub remote_addr: String,
     /// The `jira.request.id` attribute; `None` for requests Jira never saw (`-`).
     pub request_id: Option<String>,
@@ -54,18 +56,27 @@ pub struct AccessRecord {
     pub session_id: Option<String>,
     /// When the request was received (`%t`).
     pub start: Timestamp,
+    /// HTTP method (`%m`).
     pub method: String,
     /// Request URI as sent (context path included), without the query.
     pub uri: String,
     /// Query string without `?`, empty if none.
     pub query: String,
+    /// Protocol of the request line (`%H`), e.g. `HTTP/1.1`.
     pub protocol: String,
+    /// Status code sent (`%s`).
     pub status: u16,
+    /// Body bytes sent (`%b`/`%B`).
     pub bytes: u64,
+    /// Time from receipt to the end of the answer (`%D`, `%T`).
     pub elapsed: Duration,
+    /// Request headers, for `%{Name}i`.
     pub request_headers: Vec<(String, String)>,
+    /// Response headers, for `%{Name}o`.
     pub response_headers: Vec<(String, String)>,
+    /// Name of the request thread (`%I`).
     pub thread: String,
+    /// Port the request came in on (`%p`).
     pub local_port: u16,
 }
 
@@ -118,6 +129,7 @@ pub struct AccessPattern {
 }
 
 impl AccessPattern {
+    /// Parses a valve pattern (or `common`/`combined`); `%D` is in ms before Jira 11, µs from 11.
     pub fn parse(pattern: &str, jira_version: &str) -> AccessPattern {
         let pattern = match pattern {
             "common" => "%h %l %u %t \"%r\" %s %b",

@@ -15,13 +15,17 @@ pub struct SimUser {
     pub name: String,
     /// User key: `admin` for old users, `JIRAUSER10100` style for users created since Jira 8.
     pub key: String,
+    /// Password (simulator secret, meant to be shown).
     pub password: String,
+    /// Full name as REST shows it (`displayName`).
     pub display_name: String,
+    /// E-mail address (`emailAddress`).
     pub email: String,
     /// Member of System Administrators.
     pub admin: bool,
     /// Jira Administrators only (not System Administrators): the logging page refuses it.
     pub jira_admin: bool,
+    /// false = deactivated: cannot log in, its tokens fail.
     pub active: bool,
 }
 
@@ -32,21 +36,26 @@ pub struct SimToken {
     pub id: u64,
     /// The 12 ASCII digits encoded in the token (`TOKEN_ID`, never exposed by REST).
     pub token_id: String,
+    /// Key of the owner (`USER_KEY`, what the log names).
     pub user_key: String,
     /// Login name of the owner (convenience for tests; Jira stores only the key).
     pub owner: String,
+    /// The name its owner gave it.
     pub name: String,
     /// The 44-character token string a client sends as `Authorization: Bearer ...`.
     pub raw: String,
     /// `{PKCS5S2}` + 64 Base64 characters, as logged by the validator.
     pub hashed: String,
+    /// When it was created.
     pub created_at: Timestamp,
+    /// Last use as the batcher job last wrote it; `None` = never used.
     pub last_accessed_at: Option<Timestamp>,
     /// `None` = never expires (Jira stores 9999-12-31).
     pub expiring_at: Option<Timestamp>,
 }
 
 impl SimToken {
+    /// Expired at `now` (an expiry at `now` counts as expired).
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expiring_at.is_some_and(|e| e <= now)
     }
@@ -61,11 +70,14 @@ impl SimToken {
 /// are not listed here).
 #[derive(Debug, Clone)]
 pub struct SimAccounts {
+    /// Every seeded user, active or not.
     pub users: Vec<SimUser>,
+    /// Every seeded token, valid or not.
     pub tokens: Vec<SimToken>,
 }
 
 impl SimAccounts {
+    /// A seeded user by login name.
     pub fn user(&self, name: &str) -> Option<&SimUser> {
         self.users.iter().find(|u| u.name == name)
     }
@@ -75,10 +87,12 @@ impl SimAccounts {
         self.tokens.iter().find(|t| t.name == name)
     }
 
+    /// A seeded token by its 12-digit token id.
     pub fn token_by_id(&self, token_id: &str) -> Option<&SimToken> {
         self.tokens.iter().find(|t| t.token_id == token_id)
     }
 
+    /// The seeded tokens of one owner (login name).
     pub fn tokens_of<'a>(&'a self, owner: &'a str) -> impl Iterator<Item = &'a SimToken> + 'a {
         self.tokens.iter().filter(move |t| t.owner == owner)
     }
@@ -399,6 +413,7 @@ pub fn rest_date(t: Timestamp) -> String {
 
 /// The "never" expiry Jira stores (9999-12-31; beyond jiff's range, so spelled directly).
 pub const NEVER_SQL: &str = "9999-12-31 00:00:00.0";
+/// The "never" expiry as REST shows it.
 pub const NEVER_REST: &str = "9999-12-31T00:00:00.000+0000";
 
 /// `expiringAt` as `Timestamp.toString()` shows it.
@@ -407,6 +422,7 @@ pub fn expiry_sql(t: Option<Timestamp>) -> String {
         .unwrap_or_else(|| NEVER_SQL.to_string())
 }
 
+/// `expiringAt` as REST shows it ([`NEVER_REST`] for none).
 pub fn expiry_rest(t: Option<Timestamp>) -> String {
     t.map(rest_date).unwrap_or_else(|| NEVER_REST.to_string())
 }

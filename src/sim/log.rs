@@ -23,7 +23,9 @@ pub enum RotationMode {
 /// Explicitly set levels (what `ViewLogging.jspa` lists) and the root level.
 #[derive(Debug, Clone)]
 pub struct LevelTable {
+    /// The root logger's level.
     pub root: Level,
+    /// Loggers with a level of their own, by name.
     pub explicit: BTreeMap<String, Level>,
 }
 
@@ -85,6 +87,7 @@ impl LevelTable {
         }
     }
 
+    /// Whether `logger` writes a line at `level` (by its effective level).
     pub fn enabled(&self, logger: &str, level: Level) -> bool {
         self.effective(logger).enables(level)
     }
@@ -121,21 +124,29 @@ pub fn abbreviate(category: &str) -> String {
 /// The five MDC fields of a request; background threads log with none of them.
 #[derive(Debug, Clone, Default)]
 pub struct Mdc {
+    /// Login name, `anonymous` before authentication.
     pub username: String,
+    /// Jira's request id (`<minute>x<n>x<concurrent>`).
     pub request_id: String,
+    /// Short session id, `-` without a session.
     pub asession_id: String,
+    /// Client address, with `X-Forwarded-For` in front when sent.
     pub ip: String,
+    /// Request path, without the context path or query.
     pub url: String,
 }
 
 /// How dates are written: Jira 8.x+ appends `+hhmm`, 7.x/8.0 do not (jira-facts §2).
 #[derive(Debug, Clone, Copy)]
 pub struct DateStyle {
+    /// Server time zone offset (minutes east of UTC).
     pub offset_minutes: i32,
+    /// Whether dates end with `+hhmm` (Jira 8.1+).
     pub with_offset: bool,
 }
 
 impl DateStyle {
+    /// A log date: `2024-01-31 13:45:12,345+0000` (or without the offset).
     pub fn format(&self, t: Timestamp) -> String {
         let offset = jiff::tz::Offset::from_seconds(self.offset_minutes * 60)
             .unwrap_or(jiff::tz::Offset::UTC);
@@ -207,6 +218,7 @@ pub struct LogFile {
 }
 
 impl LogFile {
+    /// Opens (creates) the log for appending; `max_bytes` 0 = never rotate.
     pub fn open(path: &Path, max_bytes: u64, backups: u32, mode: RotationMode) -> io::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -223,10 +235,12 @@ impl LogFile {
         })
     }
 
+    /// The live file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Appends one whole entry, then rotates if the size crossed the limit.
     pub fn write_entry(&mut self, entry: &str) -> io::Result<()> {
         self.file.write_all(entry.as_bytes())?;
         self.file.flush()?;
@@ -243,6 +257,8 @@ impl LogFile {
         PathBuf::from(s)
     }
 
+    /// Rotates now: backups shift up one (`.1` becomes `.2` ...) and the oldest goes; with no
+    /// backups the log starts over.
     pub fn rotate(&mut self) -> io::Result<()> {
         if self.backups > 0 {
             let oldest = self.backup(self.backups);

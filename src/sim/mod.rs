@@ -39,14 +39,19 @@ mod log;
 mod pages;
 mod server;
 mod tls;
+/// Scripted clients that send PAT traffic and count the answers.
 pub mod traffic;
 
+/// Tomcat access log: pattern, line writer, escapes (the access module's tools).
 pub use access::{
     clf_time, duration_in_micros, escape_into, escape_java_into, tomcat_version, AccessPattern,
     AccessRecord, STOCK_PATTERN as STOCK_ACCESS_LOG_PATTERN,
 };
+/// Seeded users and tokens, and the token encoding.
 pub use accounts::{decode_token, encode_token, token_dto, SimAccounts, SimToken, SimUser};
+/// Logger levels, category abbreviation and rotation of the simulator's log.
 pub use log::{abbreviate, LevelTable, RotationMode};
+/// The certificate a TLS simulator serves.
 pub use tls::TlsIdentity;
 
 use crate::level::Level;
@@ -58,15 +63,25 @@ use std::time::Duration;
 
 /// Logger names the PAT plugin logs under (jira-facts §2).
 pub mod loggers {
+    /// The PAT filter: `>>>`/`<<<`, `Auth SUCCESS`, `Auth failure`.
     pub const FILTER: &str = "com.atlassian.pats.web.filter.TokenBasedAuthenticationFilter";
+    /// `Got tokenId`, `Authentication successful`.
     pub const AUTH_SERVICE: &str = "com.atlassian.pats.service.DefaultTokenAuthenticationService";
+    /// `Registering enum types for Querydsl`.
     pub const ENRICHER: &str = "com.atlassian.pats.db.PersonalTokenConfigEnricher";
+    /// `Verifying user token with hashed token`.
     pub const CACHING_VALIDATOR: &str = "com.atlassian.pats.service.CachingTokenValidator";
+    /// `Using password encoder ...`: first check of a secret, or a wrong one.
     pub const VALIDATOR: &str = "com.atlassian.pats.service.DefaultTokenValidator";
+    /// `Looking for Jira user with key`.
     pub const USER_PROVIDER: &str = "com.atlassian.pats.checker.JiraProductUserProvider";
+    /// `Storing auth time`.
     pub const BATCH: &str = "com.atlassian.pats.web.filter.LastAccessedTimeBatcher$TokenBatch";
+    /// `Stamping tokens with last accessed times`.
     pub const BATCH_JOB: &str = "com.atlassian.pats.jobs.LastAccessedTimeBatcherJob";
+    /// `Removing tokens for deleted userKey`.
     pub const PRUNING_JOB: &str = "com.atlassian.pats.jobs.DeletedUserPruningJob";
+    /// `Token saved`, `Token deleted`.
     pub const TOKEN_SERVICE: &str = "com.atlassian.pats.service.DefaultTokenService";
 }
 
@@ -74,15 +89,19 @@ pub mod loggers {
 /// (jira-facts §2 \[U\]); these guesses name the token id (and user key) as the keys' arguments
 /// do. The other two are the plugin's literal messages.
 pub mod failures {
+    /// No valid token with this id (unknown, expired or revoked).
     pub fn unknown_or_expired(token_id: &str) -> String {
         format!("Authentication failed for token with ID: {token_id}")
     }
+    /// The id is known but the secret does not match.
     pub fn hash_mismatch(user_key: &str, token_id: &str) -> String {
         format!("Authentication failed for user: {user_key} and token with ID: {token_id}")
     }
+    /// The token's owner is deactivated or deleted.
     pub fn inactive_user(user_key: &str) -> String {
         format!("Unable to locate active user: {user_key}")
     }
+    /// The bearer value is not a well-formed token.
     pub const FORMAT: &str = "Token format is invalid";
 }
 
@@ -96,6 +115,7 @@ pub struct SimConfig {
     pub port: u16,
     /// Admin pages require a websudo session (`jira.websudo.is.disabled` not set).
     pub websudo: bool,
+    /// How long websudo lasts after the last admin request (Jira: 10 minutes); tests end it at once with [`SimJira::expire_websudo`].
     pub websudo_timeout: Duration,
     /// Whether a PAT-authenticated request may use admin pages without websudo (the \[U\] fact
     /// of §3): false = it gets the websudo redirect like a session without websudo.
@@ -104,8 +124,11 @@ pub struct SimConfig {
     pub basic_auth: bool,
     /// Rotation size of atlassian-jira.log; 0 = never rotate.
     pub log_max_bytes: u64,
+    /// Rotated backups kept (`.1` ... `.n`).
     pub log_backups: u32,
+    /// How the log rotates: log4j rename, or copytruncate.
     pub rotation: RotationMode,
+    /// Serve HTTPS with this certificate (`None` = plain HTTP).
     pub tls: Option<TlsIdentity>,
     /// Data Center node id: sent as `X-ANODEID`, makes the deployment type "DataCenter".
     pub node_id: Option<String>,
@@ -170,6 +193,7 @@ pub struct SimConfig {
 /// `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Capacity of a user's bucket and its refill a minute.
     pub per_minute: u32,
 }
 
@@ -292,6 +316,7 @@ impl SimJira {
         files
     }
 
+    /// JIRA_HOME (`log/atlassian-jira.log` lives under it).
     pub fn home(&self) -> PathBuf {
         self.state.home.clone()
     }
@@ -381,6 +406,13 @@ impl SimJira {
         self.state.reset_request_ids();
     }
 
+    /// Ends the websudo of every session on this node now, as [`SimConfig::websudo_timeout`]
+    /// passing would: the next admin page sends them to the websudo form again. Tests call
+    /// this instead of sleeping past a short timeout.
+    pub fn expire_websudo(&self) {
+        self.state.expire_websudo();
+    }
+
     /// Answer the next `n` requests with 500 (they still pass the PAT filter's log lines).
     pub fn fail_next(&self, n: u32) {
         self.state.fail_next.store(n, Ordering::SeqCst);
@@ -455,6 +487,7 @@ impl SimJira {
             .cloned()
     }
 
+    /// Stops serving and joins the threads (also done on drop).
     pub fn stop(mut self) {
         self.shutdown();
     }
@@ -517,10 +550,12 @@ impl SimCluster {
         Ok(&self.nodes[i - 1])
     }
 
+    /// Every node, in start order.
     pub fn nodes(&self) -> &[SimJira] {
         &self.nodes
     }
 
+    /// Node `i` (from 0); panics past the last.
     pub fn node(&self, i: usize) -> &SimJira {
         &self.nodes[i]
     }
@@ -540,6 +575,7 @@ impl SimCluster {
         self.nodes.iter().map(SimJira::access_log_path).collect()
     }
 
+    /// The seeded users and tokens the nodes share.
     pub fn accounts(&self) -> &SimAccounts {
         &self.shared.seed
     }

@@ -7,6 +7,7 @@ use crate::level::Level;
 /// Jira's pages escape as the report does: text and attributes alike.
 pub use crate::html::esc;
 
+/// URL-encodes a query value (form encoding).
 pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -77,6 +78,7 @@ pub fn view_logging(levels: &LevelTable, atl_token: &str) -> String {
     page("Logging & Profiling", atl_token, &body)
 }
 
+/// `ConfigureLogging!default.jspa`: one logger's level form, with an error if any.
 pub fn configure_logging_form(logger: &str, atl_token: &str, error: Option<&str>) -> String {
     let err = error
         .map(|e| format!("<div class=\"aui-message error\">{}</div>\n", esc(e)))
@@ -95,6 +97,7 @@ pub fn configure_logging_form(logger: &str, atl_token: &str, error: Option<&str>
     page("Set logging level", atl_token, &body)
 }
 
+/// The websudo password form, back to `destination` once passed.
 pub fn websudo_form(destination: &str, atl_token: &str, error: Option<&str>) -> String {
     let err = error
         .map(|e| {
@@ -118,6 +121,7 @@ pub fn websudo_form(destination: &str, atl_token: &str, error: Option<&str>) -> 
     page("Administrator Access", atl_token, &body)
 }
 
+/// `login.jsp`: the login form, with the permission-violation note when sent there.
 pub fn login_page(destination: &str, permission_violation: bool, atl_token: &str) -> String {
     let warn = if permission_violation {
         "<div class=\"aui-message warning\">You must log in to access this page.</div>\n"
@@ -144,6 +148,7 @@ pub fn not_system_admin(atl_token: &str) -> String {
     )
 }
 
+/// Jira's XSRF error page (a reissued token in its meta).
 pub fn xsrf_error(atl_token: &str) -> String {
     page(
         "XSRF Security Token Missing",
@@ -153,6 +158,7 @@ pub fn xsrf_error(atl_token: &str) -> String {
     )
 }
 
+/// Jira's permission-violation page, worded for a logged-in user or not.
 pub fn permission_violation(atl_token: &str, logged_in: bool) -> String {
     let msg = if logged_in {
         "You do not have the permission to see the specified page."
@@ -166,6 +172,7 @@ pub fn permission_violation(atl_token: &str, logged_in: bool) -> String {
     )
 }
 
+/// A page with a title and one paragraph (dashboard, dead link, 500).
 pub fn simple(title: &str, atl_token: &str, text: &str) -> String {
     page(
         title,

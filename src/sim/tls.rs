@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 /// A certificate chain and private key, PEM.
 #[derive(Clone)]
 pub struct TlsIdentity {
+    /// Certificate chain, PEM.
     pub cert_pem: Vec<u8>,
+    /// Private key, PEM.
     pub key_pem: Vec<u8>,
 }
 

@@ -55,10 +55,14 @@ pub fn user_agent(label: &str) -> &'static str {
 pub enum ClientAuth {
     /// `Authorization: Bearer <value>` (the value need not be a valid token).
     Bearer(String),
+    /// Basic auth with a login name and password.
     Basic {
+        /// Login name.
         user: String,
+        /// Password (never shown by `Debug`).
         password: String,
     },
+    /// No credentials.
     Anonymous,
 }
 
@@ -75,12 +79,17 @@ impl std::fmt::Debug for ClientAuth {
 /// One scripted client: sends `requests` GETs, cycling through `paths`.
 #[derive(Debug, Clone)]
 pub struct ScriptedClient {
+    /// Name in reports; also picks the `User-Agent`.
     pub label: String,
+    /// What the client authenticates with.
     pub auth: ClientAuth,
+    /// How many requests it sends.
     pub requests: u32,
+    /// Paths it cycles through (after the base URL).
     pub paths: Vec<String>,
     /// Sent as `X-Forwarded-For`, so the log shows this client's own source address.
     pub forwarded_for: Option<String>,
+    /// Wait between two of its requests.
     pub pause: Duration,
 }
 
@@ -99,12 +108,14 @@ impl ScriptedClient {
     }
 }
 
+/// How [`run`] sends the clients' requests.
 #[derive(Debug, Clone)]
 pub struct TrafficOptions {
     /// Run the clients at the same time (one thread each) rather than one after another.
     pub concurrent: bool,
     /// For a TLS simulator with its test certificate.
     pub accept_invalid_certs: bool,
+    /// Per-request timeout.
     pub timeout: Duration,
 }
 
@@ -121,6 +132,7 @@ impl Default for TrafficOptions {
 /// Answers counted by class.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Requests sent.
     pub sent: u64,
     /// 2xx answers.
     pub ok: u64,
@@ -142,6 +154,7 @@ impl Tally {
     }
 }
 
+/// What the clients sent and how Jira answered, by token id and by client.
 #[derive(Debug, Clone, Default)]
 pub struct TrafficReport {
     /// Per token id encoded in a well-formed bearer value (valid or not).
@@ -156,6 +169,7 @@ pub struct TrafficReport {
 }
 
 impl TrafficReport {
+    /// Requests sent by every client.
     pub fn total_sent(&self) -> u64 {
         self.by_client.values().map(|t| t.sent).sum()
     }

@@ -384,6 +384,7 @@ impl Summary {
             access_log: None,
             timeline,
             inventory: None,
+            partial: Vec::new(),
         }
     }
 
@@ -528,6 +529,9 @@ pub struct Report {
     /// --inventory`); absent when not looked up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<Inventory>,
+    /// Files cut while they were read (copytruncate): the report covers only their start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial: Vec<String>,
 }
 
 /// The PAT inventory beside the report: how many tokens Jira has, and those the window
