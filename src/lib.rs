@@ -9,6 +9,7 @@ pub mod capture; // timed capture windows: apply a profile, follow logs, always 
 pub mod cli; // every clap definition lives here or in the `commands` module that owns it
 pub mod commands; // the edge: one module per sub-command, anyhow with context
 pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that differs
+pub mod duration; // the one duration parser (jiff friendly format) and its bounds per use
 pub mod format; // output formats shared by every report (table, json, csv, jsonl)
 pub mod html; // --format html: one self-contained file to read, mail and print
 pub mod inventory; // every token in Jira beside a report: matched to the seen ones, the rest listed

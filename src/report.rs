@@ -622,3 +622,54 @@ mod tests {
         assert_eq!(s, "█    !     █");
     }
 }
+
+/// The summary formats of `summarize` and `capture` (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Aligned columns for people (default)
+    #[default]
+    Table,
+    /// The stable JSON schema
+    Json,
+    /// One row per token
+    Csv,
+    /// One event per request (for Splunk, Elasticsearch, OpenSearch)
+    Jsonl,
+    /// The SELECT that fetches the seen tokens' database rows
+    Sql,
+    /// One self-contained page to read, send or print
+    Html,
+}
+
+/// How a finished report is printed: `summarize` and `capture` alike.
+pub struct Rendering {
+    /// Which format.
+    pub format: SummaryFormat,
+    /// SQL quoting (`--format sql`).
+    pub dialect: Dialect,
+    /// Table: every column, whatever the terminal's width.
+    pub wide: bool,
+}
+
+/// Print the report (JSONL events were streamed as they came: nothing is left).
+pub fn render(
+    r: &crate::summary::Report,
+    how: &Rendering,
+    meta: &crate::html::HtmlMeta,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match how.format {
+        SummaryFormat::Table => table(r, out, crate::format::table_width(how.wide))?,
+        SummaryFormat::Json => json(r, out)?,
+        SummaryFormat::Csv => {
+            csv(r, out)?;
+            if let Some(note) = csv_note(r) {
+                eprintln!("{note}");
+            }
+        }
+        SummaryFormat::Sql => sql(r, how.dialect, out)?,
+        SummaryFormat::Html => crate::html::html(r, meta, out)?,
+        SummaryFormat::Jsonl => {}
+    }
+    Ok(())
+}

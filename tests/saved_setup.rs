@@ -68,3 +68,26 @@ fn without_a_saved_setup_capture_asks_for_the_log() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give --log"));
 }
+
+#[test]
+fn a_bad_duration_in_the_saved_setup_is_refused_naming_file_and_field() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = d.path().join("config/jira-patrol");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let file = cfg.join("config.toml");
+    std::fs::write(
+        &file,
+        "url = \"http://127.0.0.1:9\"\nlogs = [\"/tmp/atlassian-jira.log\"]\nprofile = \"pats-trace\"\nfor = \"5124095576030432h\"\nkeep = \"1d\"\n\n[auth]\nkind = \"token\"\nenv = \"MY_PAT\"\n",
+    )
+    .unwrap();
+    let out = common::isolated(d.path())
+        .args(["capture", "--for", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("for: '5124095576030432h'"),
+        "{err}"
+    );
+}

@@ -364,3 +364,65 @@ fn a_saved_setup_runs_the_capture_to_its_summary_without_a_terminal() {
         Level::Warn
     );
 }
+
+#[test]
+fn the_printed_command_runs_in_a_shell_with_spaces_and_quotes_in_its_paths() {
+    let w = World::new(false);
+    let raw = token(&w.sim, "test");
+    // The sim's log, seen through a directory whose name a shell would split and unquote.
+    let odd = w.dir.path().join("it's a \"log\" $dir");
+    std::fs::create_dir_all(&odd).unwrap();
+    let log = odd.join("atlassian-jira.log");
+    std::os::unix::fs::symlink(w.sim.log_path(), &log).unwrap();
+    let log = log.display().to_string();
+    let r = w.run(
+        &[("MY_JIRA_PAT", &raw)],
+        &[
+            "--url",
+            &w.sim.url(),
+            "--token-env",
+            "MY_JIRA_PAT",
+            "--log",
+            &log,
+            "--for",
+            "10s",
+            "--no-capture",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let line = r.stdout.trim();
+    let words = shlex::split(line).expect("the printed line is one shell command");
+    assert_eq!(
+        &words[..3],
+        ["JIRA_TOKEN=$MY_JIRA_PAT", "jira-patrol", "capture"]
+    );
+    let at = words.iter().position(|a| a == "--log").unwrap();
+    assert_eq!(words[at + 1], log);
+
+    // A shell runs it as it is printed: the capture follows the odd path to its summary.
+    let bin = assert_cmd::cargo::cargo_bin("jira-patrol");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .env("PATH", path)
+        .env("MY_JIRA_PAT", &raw)
+        .env("XDG_CONFIG_HOME", w.dir.path().join("config"))
+        .env("XDG_STATE_HOME", w.dir.path().join("state"))
+        .env("HOME", w.dir.path())
+        .env_remove("JIRA_URL")
+        .env_remove("JIRA_TOKEN")
+        .env_remove("JIRA_USER")
+        .env_remove("JIRA_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("following {log}")), "{err}");
+    assert!(err.contains("levels are back as they were"), "{err}");
+}

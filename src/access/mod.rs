@@ -58,3 +58,35 @@ pub struct Entry<'a> {
     /// `%{jira.request.username}r` or `%u`.
     pub username: Option<&'a [u8]>,
 }
+
+/// The join's outcome on stderr: the counts, and a warning when lines do not fit.
+pub fn say_join(s: &crate::summary::AccessLogReport, first_unparsed: Option<&str>) {
+    eprintln!("{}", join_line(s));
+    if s.unparsed_lines > 0 {
+        eprintln!(
+            "warning: {} of {} access-log line(s) do not fit the pattern{}; is it the pattern of this log? (--access-log-pattern, or --jira-install to read server.xml)",
+            s.unparsed_lines,
+            s.lines,
+            first_unparsed.map(|l| format!(", e.g. `{l}`")).unwrap_or_default()
+        );
+    }
+}
+
+/// `access log: 120 of 124 PAT requests joined; 4 not found (3 outside the access logs' time)`.
+pub fn join_line(s: &crate::summary::AccessLogReport) -> String {
+    let total = s.joined + s.unjoined;
+    let mut line = format!(
+        "access log: {} of {total} PAT request(s) joined to their access-log line",
+        s.joined
+    );
+    if s.unjoined > 0 {
+        line.push_str(&format!("; {} not found", s.unjoined));
+        if s.outside_access_log > 0 {
+            line.push_str(&format!(
+                " ({} outside the time the access logs cover)",
+                s.outside_access_log
+            ));
+        }
+    }
+    line
+}

@@ -20,6 +20,10 @@ pub mod follow;
 /// The rotation guard: ends a window before it rotates away lines to keep.
 pub mod guard;
 /// The self-check: one request of ours, looked for in the logs.
+/// A typed capture: what the flags, the saved setup and the wizard all build.
+pub mod plan;
+/// Running a plan: connect-independent orchestration, messages and the outcome.
+pub mod run;
 pub mod selfcheck;
 /// Ctrl-C and SIGTERM during a capture.
 pub mod signals;

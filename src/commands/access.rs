@@ -6,7 +6,7 @@ use crate::access::join::{Http, Joiner};
 use crate::access::reading::{self, Reading};
 use crate::access::DurationUnit;
 use crate::scan::Request;
-use crate::summary::{AccessLogReport, Report};
+use crate::summary::Report;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -165,34 +165,4 @@ impl Joins {
     }
 }
 
-/// The join's outcome on stderr: the counts, and a warning when lines do not fit.
-pub fn say_join(s: &AccessLogReport, first_unparsed: Option<&str>) {
-    eprintln!("{}", join_line(s));
-    if s.unparsed_lines > 0 {
-        eprintln!(
-            "warning: {} of {} access-log line(s) do not fit the pattern{}; is it the pattern of this log? (--access-log-pattern, or --jira-install to read server.xml)",
-            s.unparsed_lines,
-            s.lines,
-            first_unparsed.map(|l| format!(", e.g. `{l}`")).unwrap_or_default()
-        );
-    }
-}
-
-/// `access log: 120 of 124 PAT requests joined; 4 not found (3 outside the access logs' time)`.
-pub fn join_line(s: &AccessLogReport) -> String {
-    let total = s.joined + s.unjoined;
-    let mut line = format!(
-        "access log: {} of {total} PAT request(s) joined to their access-log line",
-        s.joined
-    );
-    if s.unjoined > 0 {
-        line.push_str(&format!("; {} not found", s.unjoined));
-        if s.outside_access_log > 0 {
-            line.push_str(&format!(
-                " ({} outside the time the access logs cover)",
-                s.outside_access_log
-            ));
-        }
-    }
-    line
-}
+pub use crate::access::{join_line, say_join};

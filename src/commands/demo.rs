@@ -3,33 +3,35 @@
 //! scripted clients use the PATs of two users (some requests fail on purpose), runs a
 //! short capture window and prints the summary beside what the clients really sent.
 
-use super::capture::{run_with, CaptureArgs};
 use super::summarize::SummaryFormat;
+use crate::capture::plan::{Plan, ProfileChoice, RotationAt, Window};
 use crate::jira::{Client, ClientConfig, Credentials};
 use crate::secret::Secret;
 use crate::sim::traffic::{self, TrafficOptions, TrafficReport};
 use crate::sim::{SimConfig, SimJira};
 use anyhow::{Context, Result};
-use clap::Parser;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The flags of `jira-patrol demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Length of the capture window
     #[arg(long = "for", value_name = "DURATION", default_value = "10s")]
     pub duration: String,
+    /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
 }
 
+/// `jira-patrol demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
     let window =
-        super::capture::parse_window(&args.duration).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+        crate::duration::window(&args.duration).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
     // The demo's journal must never meet a real one: keep its state in a temporary place.
     let state = tempfile::tempdir().context("cannot create a temporary directory")?;
-    std::env::set_var("XDG_STATE_HOME", state.path());
+    let journal = crate::journal::Journal::at(state.path().join("jira-patrol"));
 
     let sim = SimJira::start(SimConfig {
         // Small enough to rotate during the window: the capture follows it through.
@@ -77,22 +79,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     let sent = Mutex::new(TrafficReport::default());
     let stop = AtomicBool::new(false);
-    let capture_args = CaptureCli::try_parse_from([
-        "capture",
-        "--profile",
-        "pats-trace",
-        "--for",
-        &args.duration,
-        "--log",
-        &sim.log_path().display().to_string(),
-        "--jira-install",
-        &install.display().to_string(),
-    ])?
-    .args;
-    let capture_args = CaptureArgs {
-        format: args.format,
-        ..capture_args
-    };
+    let mut plan = Plan::new(
+        ProfileChoice::Named("pats-trace".into()),
+        Window::For(window),
+        vec![sim.log_path()],
+    )
+    .with_rotation(Some(RotationAt::Install(install.to_path_buf())));
+    plan.output.format = args.format;
+    plan.check()?;
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             // Only traffic inside the window is compared: wait until the profile is on.
@@ -108,11 +102,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 }
             }
         });
-        let r = run_with(client, capture_args);
+        let r = crate::capture::run::run(client, &plan, journal);
         stop.store(true, Ordering::SeqCst);
         r
     });
-    result?;
+    super::capture::exit(result)?;
     let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
     let tokens: u64 = sent.by_token_id.values().map(|t| t.sent).sum();
     let ok: u64 = sent.by_token_id.values().map(|t| t.ok).sum();
@@ -134,12 +128,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     eprintln!("demo: on a real Jira: jira-patrol check, then jira-patrol capture --for 15m --log JIRA_HOME/log/atlassian-jira.log (or jira-patrol setup)");
     Ok(())
-}
-
-#[derive(clap::Parser)]
-struct CaptureCli {
-    #[command(flatten)]
-    args: CaptureArgs,
 }
 
 fn merge(into: &mut TrafficReport, r: &TrafficReport) {

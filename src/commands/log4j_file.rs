@@ -39,7 +39,7 @@ impl Location {
     }
 
     /// The log4j file given, by either spelling (the old one says so on stderr, once).
-    fn file(&self) -> Option<&PathBuf> {
+    pub fn file(&self) -> Option<&PathBuf> {
         static NOTED: std::sync::Once = std::sync::Once::new();
         if self.config.is_some() {
             NOTED.call_once(|| eprintln!("{CONFIG_RENAMED}"));
@@ -210,22 +210,7 @@ fn parse_volume(s: &str) -> Result<u64, String> {
 
 /// `36h`, `3d`, `2w` (a bare number means hours).
 pub fn parse_keep(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let hours = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "h" | "hour" | "hours" => 1,
-        "d" | "day" | "days" => 24,
-        "w" | "week" | "weeks" => 24 * 7,
-        _ => 0,
-    };
-    match num.parse::<u64>() {
-        Ok(n) if n > 0 && hours > 0 && n <= 5 * 365 * 24 => {
-            Ok(Duration::from_secs(n * hours * 3600))
-        }
-        _ => Err(format!(
-            "invalid duration '{s}': write a whole number and h, d or w (36h, 3d, 2w)"
-        )),
-    }
+    crate::duration::keep(s).map_err(|e| format!("invalid duration: {e}"))
 }
 
 /// `jira-patrol rotation show|set|plan`.

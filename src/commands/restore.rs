@@ -4,7 +4,7 @@
 
 use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
-use crate::journal::{Action, Journal, RestoreReport};
+use crate::journal::{Journal, RestoreReport};
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
@@ -136,31 +136,4 @@ fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<
     Ok(())
 }
 
-/// A leftover self-check token that the restore revoked.
-pub fn revoked_note(report: &RestoreReport) -> Option<String> {
-    (!report.tokens_revoked.is_empty()).then(|| {
-        let ids: Vec<String> = report.tokens_revoked.iter().map(u64::to_string).collect();
-        format!(
-            "revoked the leftover temporary token '{}' of an interrupted self-check (id {})",
-            crate::capture::selfcheck::TOKEN_NAME,
-            ids.join(", ")
-        )
-    })
-}
-
-/// Jira has no "unset": say which loggers now carry their former inherited level
-/// explicitly (until Jira restarts).
-pub fn unset_note(report: &RestoreReport) -> Option<String> {
-    let explicit: Vec<&str> = report
-        .items
-        .iter()
-        .filter(|i| i.action == Action::RestoredExplicit)
-        .map(|i| i.logger.as_str())
-        .collect();
-    (!explicit.is_empty()).then(|| {
-        format!(
-            "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
-            explicit.join(", ")
-        )
-    })
-}
+pub use crate::capture::run::{revoked_note, unset_note};

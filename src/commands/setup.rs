@@ -1,6 +1,7 @@
 //! `jira-patrol setup`: the guided setup on a terminal (`crate::wizard`), or, without one
 //! (or with `--non-interactive`), the same steps from flags and/or a saved setup file,
-//! never waiting for an answer that cannot come.
+//! never waiting for an answer that cannot come. A cancel or a capture's ending becomes
+//! the exit code here.
 
 use crate::wizard::config::{self, AuthKind, AuthRef, SecretSource};
 use crate::wizard::{self, Answers};
@@ -8,6 +9,7 @@ use anyhow::bail;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+/// The flags of `jira-patrol setup`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "On a terminal every flag only pre-fills an answer; each step is shown and confirmed.\n\
@@ -111,14 +113,35 @@ impl SetupArgs {
             log4j_config: self.log4j_config.clone(),
             logs: self.logs.clone(),
             profile: self.profile.clone(),
-            duration: self.duration.clone(),
-            keep: self.keep.clone(),
+            duration: self
+                .duration
+                .as_deref()
+                .map(crate::duration::setup_window)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--for: {e}"))?,
+            keep: match self.keep.as_deref() {
+                Some(k) => {
+                    crate::duration::keep(k).map_err(|e| anyhow::anyhow!("--keep: {e}"))?;
+                    Some(k.to_string())
+                }
+                None => None,
+            },
             requests_per_hour: self.requests_per_hour,
         })
     }
 }
 
+/// `jira-patrol setup`: a cancel exits 130, a capture it ran exits as `capture` would.
 pub fn run(args: SetupArgs) -> anyhow::Result<()> {
+    run_setup(args).map_err(|e| {
+        if e.is::<wizard::Cancelled>() {
+            return super::Exit(130).into();
+        }
+        super::capture::exit_from(e)
+    })
+}
+
+fn run_setup(args: SetupArgs) -> anyhow::Result<()> {
     let mut answers = args.answers()?;
     let path = match &args.config {
         Some(p) => p.clone(),

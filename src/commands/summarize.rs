@@ -10,53 +10,7 @@ use anyhow::{Context, Result};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum SummaryFormat {
-    /// Aligned columns for people (default)
-    #[default]
-    Table,
-    /// The stable JSON schema
-    Json,
-    /// One row per token
-    Csv,
-    /// One event per request (for Splunk, Elasticsearch, OpenSearch)
-    Jsonl,
-    /// The SELECT that fetches the seen tokens' database rows
-    Sql,
-    /// One self-contained page to read, send or print
-    Html,
-}
-
-/// How a finished report is printed: `summarize` and `capture` alike.
-pub struct Rendering {
-    pub format: SummaryFormat,
-    pub dialect: Dialect,
-    /// Table: every column, whatever the terminal's width.
-    pub wide: bool,
-}
-
-/// Print the report (JSONL events were streamed as they came: nothing is left).
-pub fn render(
-    r: &crate::summary::Report,
-    how: &Rendering,
-    meta: &crate::html::HtmlMeta,
-    out: &mut dyn Write,
-) -> Result<()> {
-    match how.format {
-        SummaryFormat::Table => report::table(r, out, crate::format::table_width(how.wide))?,
-        SummaryFormat::Json => report::json(r, out)?,
-        SummaryFormat::Csv => {
-            report::csv(r, out)?;
-            if let Some(note) = report::csv_note(r) {
-                eprintln!("{note}");
-            }
-        }
-        SummaryFormat::Sql => report::sql(r, how.dialect, out)?,
-        SummaryFormat::Html => crate::html::html(r, meta, out)?,
-        SummaryFormat::Jsonl => {}
-    }
-    Ok(())
-}
+pub use crate::report::{render, Rendering, SummaryFormat};
 
 /// Which requests to keep, by who made them.
 #[derive(Debug, Clone, clap::Args)]

@@ -4,7 +4,6 @@
 //! is the list to hold it against (which tokens nobody uses, which expire soon).
 
 use super::conn::ConnArgs;
-use super::log4j_file::parse_keep;
 use crate::format::{Cell, OutputFormat, Records};
 use crate::inventory::time;
 use crate::jira::SearchedToken;
@@ -62,15 +61,9 @@ impl TokensArgs {
     }
 }
 
-/// An age like `90d`, `12w`, `36h`; a bare number is days.
+/// An age like `90d`, `12w`, `36h`; a bare number is days (see [`crate::duration::age`]).
 fn parse_age(flag: &str, s: &str) -> anyhow::Result<Duration> {
-    let t = s.trim();
-    let with_unit = if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
-        format!("{t}d")
-    } else {
-        t.to_string()
-    };
-    parse_keep(&with_unit).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+    crate::duration::age(s).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
 
 /// Which tokens to show.

@@ -1,52 +1,46 @@
-//! The capture command a saved setup stands for: as arguments, as a shell line to run later.
+//! The capture a saved setup stands for: as a typed [`Plan`] to run now, and as the shell
+//! line (`crate::capture::plan::command_line`) to run it later.
 
 use super::*;
+use crate::capture::plan::{self, Connection, Plan, ProfileChoice, RotationAt, Window};
 
+/// One word quoted for a POSIX shell, for the commands the wizard prints.
 pub(crate) fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    plan::quote(s)
 }
 
-/// The `capture` arguments that do what the saved setup says (no secret in them).
-pub fn capture_argv(s: &SavedSetup) -> Vec<String> {
-    let mut v: Vec<String> = vec!["--url".into(), s.url.clone()];
-    match s.auth.kind {
-        AuthKind::Password => {
-            v.push("--user".into());
-            v.push(s.auth.user.clone().unwrap_or_default());
-        }
-        AuthKind::Token => {
-            if let Some(f) = &s.auth.token_file {
-                v.push("--token-file".into());
-                v.push(f.display().to_string());
-            }
-        }
+/// The capture plan that does what the saved setup says: its profile, window, logs,
+/// rotation location and keep; everything else as `capture` defaults it.
+pub fn capture_plan(s: &SavedSetup) -> Plan {
+    let rotation = match (&s.log4j_config, &s.jira_install) {
+        (Some(c), _) => Some(RotationAt::Log4jFile(c.clone())),
+        (None, Some(d)) => Some(RotationAt::Install(d.clone())),
+        (None, None) => None,
+    };
+    let mut p = Plan::new(
+        ProfileChoice::Named(s.profile.clone()),
+        Window::For(s.duration),
+        s.logs.clone(),
+    )
+    .with_rotation(rotation);
+    p.keep = Some(s.keep);
+    p
+}
+
+/// How the printed command reaches Jira (no secret in it).
+pub fn connection(s: &SavedSetup) -> Connection {
+    Connection {
+        url: s.url.clone(),
+        user: match s.auth.kind {
+            AuthKind::Password => Some(s.auth.user.clone().unwrap_or_default()),
+            AuthKind::Token => None,
+        },
+        token_file: match s.auth.kind {
+            AuthKind::Token => s.auth.token_file.clone(),
+            AuthKind::Password => None,
+        },
+        ca_cert: s.ca_cert.clone(),
     }
-    if let Some(c) = &s.ca_cert {
-        v.push("--ca-cert".into());
-        v.push(c.display().to_string());
-    }
-    v.extend(["--profile".into(), s.profile.clone()]);
-    v.extend(["--for".into(), s.duration.clone()]);
-    for l in &s.logs {
-        v.push("--log".into());
-        v.push(l.display().to_string());
-    }
-    if let Some(c) = &s.log4j_config {
-        v.push("--log4j-config".into());
-        v.push(c.display().to_string());
-    } else if let Some(d) = &s.jira_install {
-        v.push("--jira-install".into());
-        v.push(d.display().to_string());
-    }
-    v.extend(["--keep".into(), s.keep.clone()]);
-    v
 }
 
 /// The exact shell line to run the capture later, and what it needs from the environment.
@@ -64,28 +58,11 @@ pub fn capture_command(s: &SavedSetup) -> (String, String) {
         ),
         SecretSource::Prompt => (String::new(), format!("it asks for {what} (hidden)")),
     };
-    let args: Vec<String> = capture_argv(s).iter().map(|a| shell_quote(a)).collect();
     (
-        format!("{prefix}jira-patrol capture {}", args.join(" ")),
+        format!(
+            "{prefix}{}",
+            plan::command_line(&capture_plan(s), &connection(s))
+        ),
         needs,
     )
-}
-
-/// The capture arguments, parsed from the very arguments the printed command shows, so
-/// what runs now and what runs later are the same.
-pub fn capture_args(s: &SavedSetup) -> anyhow::Result<crate::commands::capture::CaptureArgs> {
-    #[derive(clap::Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: crate::commands::capture::CaptureArgs,
-    }
-    use clap::Parser;
-    let argv = std::iter::once("capture".to_string()).chain(capture_argv(s));
-    let mut args = Cli::try_parse_from(argv)
-        .map_err(|e| anyhow!("the saved answers do not make a capture command: {e}"))?
-        .args;
-    // clap fills these from JIRA_* when unset; the wizard's answers are what count.
-    args.conn.url = Some(s.url.clone());
-    args.conn.user = s.auth.user.clone();
-    Ok(args)
 }

@@ -5,9 +5,12 @@
 use crate::secret::Secret;
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+/// The setup file's name in the configuration directory.
 pub const FILE: &str = "config.toml";
 
+/// The answers of `jira-patrol setup`, as saved.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedSetup {
@@ -16,6 +19,7 @@ pub struct SavedSetup {
     /// Extra CA certificate (PEM) trusted for Jira's TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_cert: Option<PathBuf>,
+    /// How to log in (the secret by reference only).
     pub auth: AuthRef,
     /// Jira install directory (log4j configuration found inside).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,14 +29,36 @@ pub struct SavedSetup {
     pub log4j_config: Option<PathBuf>,
     /// `atlassian-jira.log` of each node.
     pub logs: Vec<PathBuf>,
+    /// Verbosity profile of the capture.
     pub profile: String,
-    /// Capture window, e.g. `15m`.
-    #[serde(rename = "for")]
-    pub duration: String,
-    /// How long the logs must keep what a capture wrote, e.g. `1d`.
-    pub keep: String,
+    /// Capture window, stored as `"15m"`.
+    #[serde(
+        rename = "for",
+        serialize_with = "crate::duration::text::serialize",
+        deserialize_with = "window_field"
+    )]
+    pub duration: Duration,
+    /// How long the logs must keep what a capture wrote, stored as `"1d"`.
+    #[serde(
+        serialize_with = "crate::duration::text::serialize",
+        deserialize_with = "keep_field"
+    )]
+    pub keep: Duration,
 }
 
+/// `for = "15m"`: a window the setup would accept, the field named when it is not.
+fn window_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let t: String = serde::Deserialize::deserialize(d)?;
+    crate::duration::setup_window(&t).map_err(|e| serde::de::Error::custom(format!("for: {e}")))
+}
+
+/// `keep = "1d"`: as `--keep`, the field named when it is not.
+fn keep_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let t: String = serde::Deserialize::deserialize(d)?;
+    crate::duration::keep(&t).map_err(|e| serde::de::Error::custom(format!("keep: {e}")))
+}
+
+/// What kind of secret logs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthKind {
@@ -46,6 +72,7 @@ pub enum AuthKind {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthRef {
+    /// Token or password.
     pub kind: AuthKind,
     /// User name (password logins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,13 +88,16 @@ pub struct AuthRef {
 /// Where a secret comes from, as the wizard asks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
+    /// This environment variable.
     Env(String),
+    /// This file (tokens only).
     File(PathBuf),
     /// Asked for (hidden) at each run.
     Prompt,
 }
 
 impl AuthRef {
+    /// Where the secret comes from.
     pub fn source(&self) -> SecretSource {
         match (&self.env, &self.token_file) {
             (Some(v), _) => SecretSource::Env(v.clone()),
@@ -76,6 +106,7 @@ impl AuthRef {
         }
     }
 
+    /// A reference of this kind, user and source.
     pub fn new(kind: AuthKind, user: Option<String>, source: SecretSource) -> AuthRef {
         let (env, token_file) = match source {
             SecretSource::Env(v) => (Some(v), None),
@@ -161,6 +192,7 @@ impl AuthRef {
     }
 }
 
+/// Whether `v` can name an environment variable (letters, digits, `_`; no leading digit).
 pub fn valid_env_name(v: &str) -> bool {
     !v.is_empty()
         && !v.starts_with(|c: char| c.is_ascii_digit())
@@ -183,6 +215,8 @@ pub fn load() -> anyhow::Result<Option<SavedSetup>> {
     load_from(&p).map(Some)
 }
 
+/// The saved setup in `path`, checked: auth consistent, logs given, the window and keep
+/// within their bounds (a bad value names the file and the field).
 pub fn load_from(path: &Path) -> anyhow::Result<SavedSetup> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the setup file {}", path.display()))?;
@@ -206,6 +240,7 @@ pub fn load_from(path: &Path) -> anyhow::Result<SavedSetup> {
 }
 
 impl SavedSetup {
+    /// The file's text: a comment, then the answers.
     pub fn to_toml(&self) -> String {
         let body = toml::to_string_pretty(self).expect("setup serialises");
         format!(
@@ -234,8 +269,8 @@ mod tests {
             log4j_config: None,
             logs: vec!["/var/atlassian/application-data/jira/log/atlassian-jira.log".into()],
             profile: "pats-trace".into(),
-            duration: "15m".into(),
-            keep: "1d".into(),
+            duration: Duration::from_secs(900),
+            keep: Duration::from_secs(86400),
         }
     }
 
@@ -273,6 +308,27 @@ mod tests {
             e.contains("not a valid jira-patrol setup") && e.contains("token"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_bad_duration_is_refused_at_load_naming_file_and_field() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.toml");
+        let good = sample(AuthRef::new(AuthKind::Token, None, SecretSource::Prompt)).to_toml();
+        for (from, to, field) in [
+            ("for = \"15m\"", "for = \"5124095576030432h\"", "for:"),
+            ("for = \"15m\"", "for = \"15\"", "for:"),
+            ("keep = \"1d\"", "keep = \"3 months\"", "keep:"),
+        ] {
+            std::fs::write(&p, good.replace(from, to)).unwrap();
+            let e = load_from(&p).unwrap_err().to_string();
+            assert!(
+                e.contains(&p.display().to_string()) && e.contains(field),
+                "{e}"
+            );
+        }
+        std::fs::write(&p, good.replace("for = \"15m\"", "for = \"1h30m\"")).unwrap();
+        assert_eq!(load_from(&p).unwrap().duration, Duration::from_secs(5400));
     }
 
     #[test]

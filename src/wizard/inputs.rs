@@ -23,18 +23,6 @@ pub fn validate_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A capture window as `capture --for` takes it (`90s`, `15m`, `2h`, `1h30m`), at least
-/// 10 seconds: less cannot show anything.
-pub fn parse_window(s: &str) -> Result<Duration, String> {
-    let d = crate::commands::capture::parse_window(s)?;
-    if d < Duration::from_secs(10) {
-        return Err(format!(
-            "'{s}' is too short to see anything: give at least 10s"
-        ));
-    }
-    Ok(d)
-}
-
 pub(crate) fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
     let (n, unit) = match s {

@@ -13,11 +13,9 @@ mod unattended;
 mod verify;
 
 use command::shell_quote;
-pub use command::{capture_args, capture_argv, capture_command};
+pub use command::{capture_command, capture_plan, connection};
 use inputs::{find_log4j, human_duration};
-pub use inputs::{
-    jira_home_of, parse_window, resolve_log, validate_url, version_at_least, volume_per_hour,
-};
+pub use inputs::{jira_home_of, resolve_log, validate_url, version_at_least, volume_per_hour};
 pub use unattended::{missing_answers, unattended, Unattended};
 use verify::client;
 pub use verify::{verify, Verified};
@@ -30,10 +28,15 @@ use anyhow::{anyhow, bail, Context};
 use config::{AuthKind, AuthRef, SavedSetup, SecretSource};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use ui::{Ans, Cancelled};
+use ui::Ans;
+pub use ui::Cancelled;
 
+/// The profile proposed when none is known.
 pub const DEFAULT_PROFILE: &str = "pats-trace";
-pub const DEFAULT_FOR: &str = "15m";
+/// The capture length proposed when none is known.
+pub const DEFAULT_FOR: Duration = Duration::from_secs(15 * 60);
+/// How long the log must keep a capture's lines, proposed when none is known (the
+/// rotation step asks it as text).
 pub const DEFAULT_KEEP: &str = "1d";
 /// Requests per hour assumed when planning rotation and nobody says otherwise: a busy
 /// mid-size Jira. Said so whenever it is used.
@@ -47,15 +50,25 @@ const BYTES_PER_LINE: u64 = 300;
 /// What is known before asking: from flags, a saved setup, the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Answers {
+    /// Jira base URL.
     pub url: Option<String>,
+    /// Extra CA certificate for Jira's TLS.
     pub ca_cert: Option<PathBuf>,
+    /// How to log in.
     pub auth: Option<AuthRef>,
+    /// Jira install directory.
     pub jira_install: Option<PathBuf>,
+    /// The log4j file itself.
     pub log4j_config: Option<PathBuf>,
+    /// `atlassian-jira.log` of each node.
     pub logs: Vec<PathBuf>,
+    /// Verbosity profile of the capture.
     pub profile: Option<String>,
-    pub duration: Option<String>,
+    /// Capture window.
+    pub duration: Option<Duration>,
+    /// How long the log must keep a capture's lines, as typed (`36h`, `3d`, `2w`).
     pub keep: Option<String>,
+    /// Expected requests per hour, for the rotation plan.
     pub requests_per_hour: Option<u64>,
 }
 
@@ -73,8 +86,8 @@ impl Answers {
             self.logs = s.logs.clone();
         }
         self.profile = self.profile.or_else(|| Some(s.profile.clone()));
-        self.duration = self.duration.or_else(|| Some(s.duration.clone()));
-        self.keep = self.keep.or_else(|| Some(s.keep.clone()));
+        self.duration = self.duration.or(Some(s.duration));
+        self.keep = self.keep.or_else(|| Some(crate::duration::format(s.keep)));
         self
     }
 
@@ -90,8 +103,8 @@ impl Answers {
                 .profile
                 .clone()
                 .unwrap_or_else(|| DEFAULT_PROFILE.into()),
-            duration: self.duration.clone().unwrap_or_else(|| DEFAULT_FOR.into()),
-            keep: self.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into()),
+            duration: self.duration.unwrap_or(DEFAULT_FOR),
+            keep: crate::duration::keep(self.keep.as_deref().unwrap_or(DEFAULT_KEEP)).ok()?,
         })
     }
 }
@@ -99,6 +112,7 @@ impl Answers {
 /// How the wizard ends and where it saves.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Where the answers are saved.
     pub save_to: PathBuf,
 }
 
@@ -152,7 +166,8 @@ struct Wizard {
     sampled: Option<(Vec<PathBuf>, Result<Sample, String>)>,
 }
 
-/// Run the guided setup on the terminal.
+/// Run the guided setup on the terminal. A cancel ends with [`Cancelled`] (its summary
+/// already printed); a capture it ran ends with its `capture::run::RunError`.
 pub fn interactive(a: Answers, opts: Options) -> anyhow::Result<()> {
     let interrupts = ui::Interrupts::install()?;
     let mut w = Wizard {
@@ -182,7 +197,8 @@ pub fn interactive(a: Answers, opts: Options) -> anyhow::Result<()> {
             Err(e) if e.is::<Cancelled>() => {
                 drop(interrupts);
                 eprintln!("\n{}", ui::cancel_summary());
-                return Err(crate::commands::Exit(130).into());
+                // The edge turns it into exit status 130 (said above, not again).
+                return Err(Cancelled.into());
             }
             Err(e) => {
                 // Stopped by an error: still say what was already applied and its undo.
@@ -267,6 +283,7 @@ mod tests {
 
     #[test]
     fn windows_and_versions() {
+        let parse_window = crate::duration::setup_window;
         assert_eq!(parse_window("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_window("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_window("2h").unwrap(), Duration::from_secs(7200));
@@ -290,8 +307,8 @@ mod tests {
             log4j_config: None,
             logs: vec!["/var/jira/log/atlassian-jira.log".into()],
             profile: "pats-trace".into(),
-            duration: "15m".into(),
-            keep: "1d".into(),
+            duration: Duration::from_secs(900),
+            keep: Duration::from_secs(86400),
         }
     }
 
@@ -306,14 +323,29 @@ mod tests {
         assert!(cmd.starts_with("JIRA_PASSWORD=\"$MY_PW\" jira-patrol capture --url https://jira.example.com --user admin"), "{cmd}");
         assert!(cmd.contains("--jira-install '/opt/jira install'"), "{cmd}");
         assert!(needs.contains("$MY_PW"));
-        let args = capture_args(&s).unwrap();
-        assert_eq!(args.duration.as_deref(), Some("15m"));
+        let p = capture_plan(&s);
         assert_eq!(
-            args.logs,
+            p.window,
+            crate::capture::plan::Window::For(Duration::from_secs(900))
+        );
+        assert_eq!(
+            p.logs,
             vec![PathBuf::from("/var/jira/log/atlassian-jira.log")]
         );
-        assert_eq!(args.profile, "pats-trace");
-        assert_eq!(args.conn.user.as_deref(), Some("admin"));
+        assert_eq!(
+            p.profile,
+            crate::capture::plan::ProfileChoice::Named("pats-trace".into())
+        );
+        assert_eq!(connection(&s).user.as_deref(), Some("admin"));
+        // What runs now is what the printed line runs later.
+        let words = shlex::split(&cmd).unwrap();
+        assert_eq!(
+            &words[..3],
+            ["JIRA_PASSWORD=$MY_PW", "jira-patrol", "capture"]
+        );
+        let mut want = connection(&s).argv();
+        want.extend(p.argv());
+        assert_eq!(words[3..], want[..]);
         let t = sample(AuthRef::new(
             AuthKind::Token,
             None,

@@ -53,9 +53,9 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         .map(|l| resolve_log(l))
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow!(e))?;
-    parse_window(&s.duration).map_err(|e| anyhow!("--for: {e}"))?;
-    let keep =
-        crate::commands::log4j_file::parse_keep(&s.keep).map_err(|e| anyhow!("--keep: {e}"))?;
+    let keep = s.keep;
+    // The capture's own checks (profile, rotation file) before anything is sent.
+    capture_plan(&s).check()?;
     let profile = crate::profiles::load(&s.profile, None)?;
     let secret = s.auth.resolve()?;
     let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
@@ -88,7 +88,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             None => eprintln!(
                 "rotation: {} keeps {} already; nothing to change",
                 path.display(),
-                s.keep
+                crate::duration::format(s.keep)
             ),
             Some(edit) if u.apply_rotation => {
                 eprint!("{}", edit.diff());
@@ -105,7 +105,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             Some(_) => eprintln!(
                 "rotation: {} keeps less than {}; to change it: {} --log4j-config {} (or pass --apply-rotation)",
                 path.display(),
-                s.keep,
+                crate::duration::format(s.keep),
                 planned.plan.command,
                 shell_quote(&path.display().to_string())
             ),
@@ -124,5 +124,7 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!("running: {cmd}");
-    crate::commands::capture::run_with(c, capture_args(&s)?)
+    let journal = crate::journal::Journal::default_location()?;
+    crate::capture::run::run(c, &capture_plan(&s), journal)?;
+    Ok(())
 }

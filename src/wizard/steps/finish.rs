@@ -41,7 +41,7 @@ impl Wizard {
 
     pub(crate) fn run(&mut self, interrupts: &mut Option<ui::Interrupts>) -> anyhow::Result<Flow> {
         let s = self.a.saved().context("answers incomplete")?;
-        let d = parse_window(&s.duration).map_err(|e| anyhow!(e))?;
+        let d = s.duration;
         header(
             Step::Run,
             "the capture",
@@ -69,14 +69,15 @@ impl Wizard {
             }
             return Ok(Flow::Done);
         }
-        let args = capture_args(&s)?;
+        let plan = capture_plan(&s);
         let client = self.client.take().context("not connected")?;
         ui::say(format!("Running: {cmd}"));
         // From here the capture owns Ctrl-C: it must put the levels back before leaving.
         if let Some(i) = interrupts.take() {
             i.uninstall();
         }
-        crate::commands::capture::run_with(client, args)?;
+        let journal = crate::journal::Journal::default_location()?;
+        crate::capture::run::run(client, &plan, journal)?;
         Ok(Flow::Done)
     }
 }

@@ -116,17 +116,17 @@ impl Wizard {
             "During the window the profile's levels are raised; afterwards, and on Ctrl-C or any error,\n\
              they are put back. Long enough to catch your scripts' schedules (a nightly job needs a night).",
         );
-        let def = self
-            .a
-            .duration
-            .clone()
-            .unwrap_or_else(|| DEFAULT_FOR.into());
+        let def = crate::duration::format(self.a.duration.unwrap_or(DEFAULT_FOR));
         let d = ask!(ui::input(
             "Capture length (90s, 15m, 2h, 1h30m)",
             Some(&def),
-            |s| { parse_window(s).map(|_| ()) }
+            |s| {
+                crate::duration::setup_window(s)
+                    .map(|_| ())
+                    .map_err(String::from)
+            }
         ));
-        self.a.duration = Some(d);
+        self.a.duration = Some(crate::duration::setup_window(&d)?);
         Ok(Flow::Next { asked: true })
     }
 }

@@ -63,7 +63,7 @@ impl Wizard {
                     let keep = sub!(ui::input(
                         "Keep the log for at least (36h, 3d, 2w)",
                         Some(&keep_def),
-                        |s| { crate::commands::log4j_file::parse_keep(s).map(|_| ()) }
+                        |s| { crate::duration::keep(s).map(|_| ()).map_err(String::from) }
                     ));
                     self.a.keep = Some(keep);
                     stage = 1;
@@ -89,8 +89,7 @@ impl Wizard {
                 }
                 _ => {
                     let keep = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
-                    let keep_d =
-                        crate::commands::log4j_file::parse_keep(&keep).map_err(|e| anyhow!(e))?;
+                    let keep_d = crate::duration::keep(&keep).map_err(|e| anyhow!(e))?;
                     let rph = self
                         .a
                         .requests_per_hour
