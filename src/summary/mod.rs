@@ -22,13 +22,15 @@ const OTHER: &str = "(other)";
 /// field lets every request through.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only requests at or after this instant (UTC milliseconds since the epoch); `None`: no lower bound.
+    /// Only requests at or after this instant (UTC milliseconds since the epoch); `None`:
+    /// no lower bound.
     pub since_ms: Option<i64>,
     /// Only requests before this instant (UTC milliseconds, exclusive); `None`: no upper bound.
     pub until_ms: Option<i64>,
     /// User keys or login names (case-insensitive).
     pub users: Vec<String>,
-    /// Token ids (12 digits, exact match); a request without a token id never passes a non-empty list.
+    /// Token ids (12 digits, exact match); a request without a token id never passes a
+    /// non-empty list.
     pub tokens: Vec<String>,
 }
 
@@ -700,7 +702,8 @@ pub struct TokenReport {
 /// attempts, so over a token's entries they sum to the token's own two counts.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct IpCount {
-    /// Source address as Jira logged it (may be a forwarded list `10.1.2.61,172.18.0.6`), or `(other)`.
+    /// Source address as Jira logged it (may be a forwarded list `10.1.2.61,172.18.0.6`),
+    /// or `(other)`.
     pub ip: String,
     /// Successful requests from it.
     pub requests: u64,
@@ -812,7 +815,7 @@ pub struct AccessLogReport {
     pub files: Vec<String>,
     /// The AccessLogValve pattern lines were read by.
     pub pattern: String,
-    /// Where it came from: `stock` or the server.xml path.
+    /// Where it came from: `stock`, `--access-log-pattern`, or the server.xml path.
     pub pattern_source: String,
     /// Unit of `%D` used to read durations.
     pub duration_unit: DurationUnit,
