@@ -513,8 +513,8 @@ impl Summary {
     }
 }
 
-/// A whole summary: what was read, and per token what it did (the stable `--format json`
-/// schema; fields added later carry `#[serde(default)]` so old reports still read).
+/// A whole summary: what was read, and per token what it did. Its JSON form is the stable
+/// `--format json` schema: fields are added, never renamed.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Report {
     /// The logs read, in the order read (paths, or `-` for standard input).
