@@ -113,10 +113,10 @@ pub enum ProfileError {
         known: Vec<String>,
     },
 
-    /// A profile file exists but cannot be read.
+    /// A profile file, or a directory of profiles, exists but cannot be read.
     #[error("cannot read profile {}: {cause}", path.display())]
     Io {
-        /// The profile file.
+        /// The file or directory.
         path: PathBuf,
         /// Why it could not be read.
         cause: std::io::Error,
