@@ -49,7 +49,7 @@ pub struct Sample {
     pub requests_per_sec: f64,
     /// The log's growth per second at the current levels.
     pub log_bytes_per_sec: f64,
-    /// The node that answered (`X-ANODEID`); `None` on a single server.
+    /// The node that answered (`X-ANODEID`); `None` when Jira sent none (a single server).
     pub node: Option<String>,
 }
 
