@@ -600,7 +600,6 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     Ok(())
 }
 
-/// Bytes in binary units with one decimal (`512 B`, `1.5 KiB`, `20.0 MiB`).
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
