@@ -4,6 +4,7 @@
 use crate::commands;
 use clap::{Parser, Subcommand};
 
+/// The whole command line: one sub-command.
 #[derive(Debug, Parser)]
 #[command(
     name = "jira-patrol",
@@ -17,10 +18,12 @@ use clap::{Parser, Subcommand};
         a --token-file, or a prompt; never from the command line."
 )]
 pub struct Cli {
+    /// The sub-command given.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Every sub-command, each with the arguments its `commands` module defines.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Summarise PAT usage from existing atlassian-jira.log files (rotated, gzipped)

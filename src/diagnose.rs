@@ -19,7 +19,9 @@ const MASK: &str = "<redacted>";
 /// One file of the bundle, already redacted.
 #[derive(Debug, Clone)]
 pub struct BundleFile {
+    /// File name inside the bundle (`check.txt`, `exchanges.jsonl`, `server-info.json`, ...).
     pub name: String,
+    /// Its content, redacted.
     pub text: String,
 }
 
@@ -30,10 +32,12 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// An empty bundle.
     pub fn new() -> Bundle {
         Bundle::default()
     }
 
+    /// The files added so far, in the order added.
     pub fn files(&self) -> &[BundleFile] {
         &self.files
     }

@@ -13,12 +13,15 @@ use std::io::{self, Write};
 /// What the report itself does not know: where it came from and when.
 #[derive(Debug, Clone, Default)]
 pub struct HtmlMeta {
+    /// Heading and page title; `None`: the generic `jira-patrol` one.
     pub title: Option<String>,
+    /// The Jira the capture ran against, shown as text (never a link); `None` for a summary.
     pub jira_url: Option<String>,
     /// The verbosity profile a capture applied.
     pub profile: Option<String>,
     /// The capture window; without it the header shows the first and last request seen.
     pub window: Option<String>,
+    /// When the report was made, local time with its offset (`2026-11-30 05:26:08 +01:00`).
     pub generated_at: Option<String>,
 }
 

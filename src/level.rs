@@ -4,18 +4,28 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A log4j level, ordered from the most verbose (`Trace`) to `Off`; parsed case-insensitively
+/// from the names Jira's logging page accepts, nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
+    /// Everything, the PAT plugin's per-request lines included.
     Trace,
+    /// Debug messages and above.
     Debug,
+    /// Informational messages and above.
     Info,
+    /// Warnings and above: Jira's stock level for `com.atlassian`.
     Warn,
+    /// Errors and above.
     Error,
+    /// Fatal errors only.
     Fatal,
+    /// Nothing at all.
     Off,
 }
 
 impl Level {
+    /// Every level, most verbose first.
     pub const ALL: [Level; 7] = [
         Level::Trace,
         Level::Debug,
@@ -26,6 +36,7 @@ impl Level {
         Level::Off,
     ];
 
+    /// The upper-case name Jira's logging page and log4j files use (`TRACE`).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Trace => "TRACE",
@@ -50,6 +61,7 @@ impl fmt::Display for Level {
     }
 }
 
+/// A level name that is none of log4j's (kept as given, for the message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown log level '{0}': use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF")]
 pub struct UnknownLevel(pub String);

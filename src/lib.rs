@@ -4,6 +4,8 @@
 //! [`commands::main`]. Library modules return typed errors where callers branch on
 //! them; `commands` is the edge where they become one-line messages for a person.
 
+#![warn(missing_docs)]
+
 pub mod access; // Tomcat access log: pattern, files, join to PAT requests
 pub mod capture; // timed capture windows: apply a profile, follow logs, always restore
 pub mod cli; // every clap definition lives here or in the `commands` module that owns it

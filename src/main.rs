@@ -1,3 +1,6 @@
+//! The `jira-patrol` executable: parses the command line and hands it to
+//! [`jira_patrol::commands::main`], whose exit status it returns.
+
 use clap::Parser;
 use std::process::ExitCode;
 

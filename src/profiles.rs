@@ -36,16 +36,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// A verbosity profile: which loggers to raise to which level, and what that shows and costs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Profile {
+    /// Its name: the file stem (`pats-trace`), letters, digits, `-` and `_`.
     pub name: String,
+    /// One line for listings.
     pub description: String,
+    /// What its lines show (which token, owner, failures...).
     pub reveals: String,
+    /// Lines it adds per request, for forecasts.
     pub cost: Cost,
     /// What it cannot see (for the choice between profiles), when said.
     pub misses: Option<String>,
     /// Loggers and levels, in name order (a parent before its children).
     pub loggers: Vec<(String, Level)>,
+    /// Where it was loaded from: shipped or a user's file.
     pub origin: Origin,
 }
 
@@ -57,6 +63,7 @@ pub struct Cost {
     pub pat_request: u32,
     /// Lines per any other request (browser, REST with a password, anonymous).
     pub other_request: u32,
+    /// A qualification of the figures, printed in parentheses after them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -75,6 +82,7 @@ impl fmt::Display for Cost {
     }
 }
 
+/// Where a profile came from; a user's file wins over a shipped profile of the same name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
@@ -93,35 +101,72 @@ impl fmt::Display for Origin {
     }
 }
 
+/// Why a profile could not be loaded; each message names the profile and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// No profile of that name, shipped or in the profile directories.
     #[error("no profile named '{name}' (known: {})\nsee `jira-patrol profile list`", known.join(", "))]
-    NotFound { name: String, known: Vec<String> },
+    NotFound {
+        /// The name asked for.
+        name: String,
+        /// Every profile name found (shipped and the user's).
+        known: Vec<String>,
+    },
 
+    /// A profile file, or a directory of profiles, exists but cannot be read.
     #[error("cannot read profile {}: {cause}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// Why it could not be read.
         cause: std::io::Error,
     },
 
+    /// The file is not valid TOML, or has fields a profile does not (`deny_unknown_fields`).
     #[error("profile {origin} is not valid TOML: {message}")]
-    Toml { origin: String, message: String },
+    Toml {
+        /// The profile, as errors name it: `'NAME' (built-in)` or its file's path.
+        origin: String,
+        /// The TOML parser's message and the line it points at (`(line 3)`).
+        message: String,
+    },
 
+    /// A logger's level is not a log4j level name.
     #[error("profile {origin}: logger '{logger}' has unknown level '{level}'\nuse one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF (Jira would silently turn it into DEBUG)")]
     UnknownLevel {
+        /// The profile, as errors name it: `'NAME' (built-in)` or its file's path.
         origin: String,
+        /// The logger given that level.
         logger: String,
+        /// The level as written.
         level: String,
     },
 
+    /// The `[loggers]` table is missing or empty.
     #[error("profile {origin} lists no loggers\nadd a [loggers] table, e.g. \"com.atlassian.pats\" = \"TRACE\"")]
-    NoLoggers { origin: String },
+    NoLoggers {
+        /// The profile, as errors name it: `'NAME' (built-in)` or its file's path.
+        origin: String,
+    },
 
+    /// A `[loggers]` key is not a logger name.
     #[error("profile {origin}: '{logger}' is not a logger name\nuse a dotted Java package or class name such as com.atlassian.pats, or root")]
-    BadLogger { origin: String, logger: String },
+    BadLogger {
+        /// The profile, as errors name it: `'NAME' (built-in)` or its file's path.
+        origin: String,
+        /// The key of `[loggers]` that is no dotted Java name (nor `root`).
+        logger: String,
+    },
 
+    /// Anything else the profile gets wrong (empty description, bad name, a `name` that differs
+    /// from the file's).
     #[error("profile {origin}: {what}")]
-    Invalid { origin: String, what: String },
+    Invalid {
+        /// The profile, as errors name it: `'NAME' (built-in)` or its file's path.
+        origin: String,
+        /// What is wrong, with the fix.
+        what: String,
+    },
 }
 
 #[derive(serde::Deserialize)]

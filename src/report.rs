@@ -9,15 +9,22 @@ use crate::scan::{Outcome, Request};
 use crate::summary::{Activity, HttpReport, Latency, Report};
 use std::io::{self, Write};
 
+/// SQL dialect of `--format sql`: how table and column names are quoted (each variant's
+/// line is also its `--help` text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Dialect {
+    /// PostgreSQL (names in double quotes)
     #[default]
     Postgres,
+    /// MySQL or MariaDB (names in backticks)
     Mysql,
+    /// Microsoft SQL Server (names in brackets)
     Sqlserver,
+    /// Oracle (names in double quotes, at most 1000 ids per IN list)
     Oracle,
 }
 
+/// `--format json`: the whole [`Report`], pretty-printed (the stable schema).
 pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, r)?;
     writeln!(out)
@@ -32,6 +39,8 @@ pub fn csv_note(r: &Report) -> Option<String> {
     })
 }
 
+/// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
+/// none; see [`csv_note`]); the access-log columns are empty without the join.
 pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -148,6 +157,8 @@ pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io:
     writeln!(out)
 }
 
+/// `--format sql`: a `SELECT` of the seen token ids from `AO_81F455_PERSONAL_TOKEN`
+/// (never `HASHED_TOKEN`), quoted for `dialect`; a comment when no id was seen.
 pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> {
     let q = |name: &str| match dialect {
         Dialect::Postgres | Dialect::Oracle => format!("\"{name}\""),
@@ -374,6 +385,9 @@ fn say(out: &mut dyn Write, width: Option<usize>, lead: &str, text: &str) -> io:
     write!(out, "{}", wrap_fields(lead, &[text.to_string()], limit))
 }
 
+/// `--format table`: the tokens, fitted to `width` columns (`None`: every column, as for a
+/// pipe), then each other section that has content (per-user rates, unidentified users,
+/// failed ids, not-PAT Bearer values, nodes, the join's counts, the inventory).
 pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
     let joined = r.access_log.is_some();
     if r.tokens.is_empty() {

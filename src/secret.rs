@@ -3,10 +3,13 @@
 
 use std::fmt;
 
+/// A token or password: `Debug` and `Display` print `<redacted>`; [`Secret::expose`] is the
+/// only way to the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a value; nothing prints it from here on, and its bytes are zeroed when dropped.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -16,6 +19,7 @@ impl Secret {
         &self.0
     }
 
+    /// Whether the value is the empty string (no secret given).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

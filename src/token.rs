@@ -5,14 +5,19 @@
 
 use base64::Engine;
 
+/// Why a string is no PAT; no variant holds the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// Nothing given (empty after trimming and a `Bearer ` prefix).
     #[error("no token given: pipe it on standard input or set JIRA_TOKEN")]
     Empty,
+    /// Neither standard nor URL-safe Base64.
     #[error("this is not a Jira personal access token: it is not Base64 (copy the whole token, 44 characters)")]
     NotBase64,
+    /// Decodes to this many bytes instead of 33.
     #[error("this is not a Jira personal access token: it decodes to {0} bytes, not 33 (copy the whole token, 44 characters)")]
     WrongLength(usize),
+    /// The 33 bytes do not start with 12 ASCII digits and `:`.
     #[error("this is not a Jira personal access token: it does not start with a 12-digit token id and ':'")]
     NoTokenId,
 }

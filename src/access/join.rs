@@ -26,9 +26,13 @@ pub const LAG_MS: i64 = 3 * 60_000;
 /// What the access log tells of one request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Http {
+    /// `%s`; `None` when the pattern lacks it or the line shows `-`.
     pub status: Option<u16>,
+    /// `%b`/`%B` response bytes (`%b`'s `-` is 0); `None` when the pattern lacks both.
     pub bytes: Option<u64>,
+    /// `%D` or `%T`, converted to microseconds whatever unit Tomcat wrote; `None` without either.
     pub duration_us: Option<u64>,
+    /// `%{User-Agent}i`, Tomcat's escapes undone; `None` when absent or `-`.
     pub user_agent: Option<String>,
 }
 
@@ -101,6 +105,7 @@ struct Matcher {
 }
 
 impl<S: Lines> Joiner<S> {
+    /// A join that reads `src` by `pattern`, taking `%D` in `unit`; nothing is read yet.
     pub fn new(pattern: Pattern, unit: DurationUnit, src: S) -> Self {
         Joiner {
             src,
@@ -122,6 +127,7 @@ impl<S: Lines> Joiner<S> {
         }
     }
 
+    /// How the join went so far: joined, unjoined, outside the access log's time, lines read.
     pub fn stats(&self) -> JoinStats {
         self.m.stats
     }

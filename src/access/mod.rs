@@ -25,6 +25,7 @@ pub enum DurationUnit {
 }
 
 impl DurationUnit {
+    /// The unit spelled out for messages (`milliseconds`, `microseconds`).
     pub fn name(self) -> &'static str {
         match self {
             DurationUnit::Ms => "milliseconds",

@@ -44,7 +44,12 @@ pub enum PatternError {
     Adjacent(String, String),
     /// A `%{format}t` this reader cannot turn into an instant.
     #[error("access-log pattern: cannot read times written as '{code}': {why}")]
-    TimeFormat { code: String, why: String },
+    TimeFormat {
+        /// The time code as written in the pattern (`%{dd/MMM/yyyy:HH:mm:ss Z}t`).
+        code: String,
+        /// Why it cannot be read (a letter not supported, a quote not closed, ...).
+        why: String,
+    },
     /// Nothing to read.
     #[error("access-log pattern is empty")]
     Empty,

@@ -8,14 +8,19 @@ use std::path::{Path, PathBuf};
 /// The decisions, with their reasons for the report and the one-line notice.
 #[derive(Debug, Clone)]
 pub struct Reading {
+    /// The pattern lines are split by.
     pub pattern: Pattern,
     /// `stock`, `--access-log-pattern`, or the server.xml path.
     pub pattern_source: String,
+    /// The unit `%D` is read in.
     pub unit: DurationUnit,
+    /// Why that unit, for the report and notice: `--access-log-duration`, `Jira 10.3.1, from
+    /// serverInfo`, `Tomcat 9.0.x, from <install>`, or the assumption and how to override it.
     pub unit_source: String,
     /// Where the install says its access logs are (`<install>/logs` on a stock Jira),
     /// and their file-name prefix.
     pub directory: Option<PathBuf>,
+    /// File-name prefix of the daily files: the valve's `prefix`, else `access_log`.
     pub prefix: String,
     /// Why the install's pattern was not used (its server.xml could not be read).
     pub note: Option<String>,
@@ -24,10 +29,13 @@ pub struct Reading {
 /// What can stop a join before any line is read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadingError {
+    /// The pattern is not one the reader understands.
     #[error(transparent)]
     Pattern(#[from] PatternError),
+    /// The pattern (named by its source) has no `%{jira.request.id}r` to join by.
     #[error("the access-log pattern ({0}) has no %{{jira.request.id}}r: its lines cannot be joined to PAT requests. Add it to the AccessLogValve pattern in conf/server.xml (Jira's stock pattern has it)")]
     NoRequestId(String),
+    /// The pattern (named by its source) has no `%t` to tell days apart.
     #[error("the access-log pattern ({0}) has no %t: without the request time a line cannot be told from one of another day with the same request id")]
     NoTime(String),
 }

@@ -43,10 +43,20 @@ pub enum ServerXmlError {
     Missing(PathBuf),
     /// The file exists but cannot be read.
     #[error("{path}: cannot read it: {source}")]
-    Unreadable { path: PathBuf, source: io::Error },
+    Unreadable {
+        /// The `conf/server.xml` tried.
+        path: PathBuf,
+        /// Why the read failed.
+        source: io::Error,
+    },
     /// The file is not XML quick-xml can read.
     #[error("{path}: not readable as XML: {message}")]
-    BadXml { path: PathBuf, message: String },
+    BadXml {
+        /// The `conf/server.xml` read.
+        path: PathBuf,
+        /// The XML parser's complaint, with the byte position.
+        message: String,
+    },
     /// No active valve: the access log is off (or commented out).
     #[error("{0}: no active <Valve className=\"org.apache.catalina.valves.AccessLogValve\"> (missing, disabled or commented out): Tomcat writes no access log")]
     NoValve(PathBuf),

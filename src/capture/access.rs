@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 /// directory, in the order of the application logs.
 #[derive(Debug, Clone)]
 pub struct LiveAccess {
+    /// How lines are read: pattern, `%D` unit, file prefix.
     pub reading: Reading,
+    /// One access-log directory per node, in the order of the `--log`s.
     pub dirs: Vec<PathBuf>,
 }
 
@@ -24,6 +26,8 @@ pub struct LiveLines {
 }
 
 impl LiveLines {
+    /// Follow the newest `<prefix>*` file of `dir` from its end (an empty `prefix` means
+    /// `access_log`); with no such file yet, the first to appear is read from its start.
     pub fn start(dir: &std::path::Path, prefix: &str) -> std::io::Result<LiveLines> {
         Ok(LiveLines {
             follower: DailyFollower::start(dir, prefix)?,
@@ -66,6 +70,7 @@ impl Lines for LiveLines {
     }
 }
 
+/// A join of one node's PAT requests to its followed access log.
 pub type LiveJoiner = Joiner<LiveLines>;
 
 /// The wall-clock bound up to which a live access log is read: the application log is

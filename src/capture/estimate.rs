@@ -18,17 +18,24 @@ const OTHER_LINE_BYTES: f64 = 185.0;
 /// PAT lines are longer on average: the token record line alone is ~450 bytes.
 const PAT_LINE_BYTES: f64 = 250.0;
 
+/// Why a read-only sample could not measure the request rate.
 #[derive(Debug, thiserror::Error)]
 pub enum EstimateError {
+    /// Jira could not be asked (connection, login, TLS).
     #[error(transparent)]
     Jira(#[from] JiraError),
+    /// The answers had no `X-AREQUESTID` to read the request counter from.
     #[error("Jira's answers carry no request id (X-AREQUESTID; a proxy may drop it), so its request rate cannot be measured")]
     NoRequestId,
+    /// The two counter readings came from different nodes (their `X-ANODEID`s, `?` if absent).
     #[error("the two readings came from different Data Center nodes ({0} then {1}): their counters differ; sample one node directly (its own URL)")]
     NodeChanged(String, String),
+    /// A `--log` could not be opened to measure its growth.
     #[error("{path}: cannot follow it: {source}")]
     Log {
+        /// The log given.
         path: PathBuf,
+        /// Why it could not be opened.
         source: std::io::Error,
     },
 }
@@ -36,11 +43,13 @@ pub enum EstimateError {
 /// What a read-only sample measured.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Sample {
+    /// Wall-clock length of the sample, in seconds (shorter than asked after Ctrl-C).
     pub seconds: f64,
     /// Every request the node served, per second (ours left out).
     pub requests_per_sec: f64,
     /// The log's growth per second at the current levels.
     pub log_bytes_per_sec: f64,
+    /// The node that answered (`X-ANODEID`); `None` when Jira sent none (a single server).
     pub node: Option<String>,
 }
 
@@ -94,11 +103,15 @@ pub fn sample(
 /// One profile's expected cost and what it gives.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Figure {
+    /// The profile's name.
     pub profile: String,
+    /// Log lines it would add per hour at the sampled rates.
     pub lines_per_hour: u64,
+    /// Bytes per hour, from average line sizes (about 250 bytes a PAT line, 185 another line).
     pub bytes_per_hour: u64,
     /// It names the token (its id) of every PAT request.
     pub names_token: bool,
+    /// The profile's `misses`: what it cannot see; `None` when it sees everything.
     pub misses: Option<String>,
 }
 
@@ -126,7 +139,9 @@ pub const FULL_DETAIL_BYTES_PER_HOUR: u64 = 20 * 1024 * 1024;
 
 /// What `--profile auto` takes, with the figures that explain it.
 pub struct Choice<'a> {
+    /// The profile chosen.
     pub profile: &'a Profile,
+    /// Its forecast at the sampled rates.
     pub figure: Figure,
     /// The most detailed profile that names tokens, when another was chosen for its cost.
     pub fuller: Option<Figure>,

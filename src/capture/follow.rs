@@ -24,9 +24,12 @@ pub enum Event {
     EndOfFile,
 }
 
+/// How often the followed log rotated while followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Rotations {
+    /// Renames seen: the live file was moved to `.1` and a new one began.
     pub renamed: u32,
+    /// Truncations in place seen (copytruncate).
     pub truncated: u32,
 }
 
@@ -37,6 +40,8 @@ const MAX_BACKUPS: u32 = 1000;
 
 type Sink<'a> = &'a mut dyn FnMut(&[u8], Event);
 
+/// One log file followed from its end through rotations: [`Follower::poll`] hands over
+/// every byte written since the previous poll, none twice.
 pub struct Follower {
     path: PathBuf,
     file: Option<File>,
@@ -51,6 +56,7 @@ pub struct Follower {
     last_copy: Option<(u64, u64)>,
     /// Bytes handed over since following began (the log's growth).
     pub bytes: u64,
+    /// Rotations seen since following began.
     pub rotations: Rotations,
 }
 
@@ -130,6 +136,8 @@ impl Follower {
         Ok(f)
     }
 
+    /// Whether a file is open at the path: `false` while the log does not exist yet (or between
+    /// a rename and the new file).
     pub fn exists(&self) -> bool {
         self.file.is_some()
     }

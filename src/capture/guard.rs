@@ -20,7 +20,11 @@ const RATE_SPAN: Duration = Duration::from_secs(5);
 /// Rotation limits and where they come from.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
+    /// Size at which log4j rolls the live file over, in bytes; `None`: not known (the guard
+    /// then takes a backup's size, rounded down to whole KiB).
     pub max_bytes: Option<u64>,
+    /// Backups log4j keeps (`MaxBackupIndex`, `max`); `None`: not known (the guard then assumes
+    /// as many as it has seen, at least one).
     pub backups: Option<u32>,
     /// The log4j file they were read from; `None`: learned by watching the files.
     pub source: Option<PathBuf>,
@@ -41,9 +45,12 @@ struct Kept {
 /// Why the guard ended the window.
 #[derive(Debug, Clone)]
 pub struct Trip {
+    /// The live log of the node whose file is in danger, as given to `--log`.
     pub log: PathBuf,
     /// The file that would be deleted, as it is named now.
     pub file: PathBuf,
+    /// The date of that file's first line (`2024-01-02 03:04:05,678`); `None` when it does not
+    /// start with a date.
     pub first_line_time: Option<String>,
     /// Log growth per second when it tripped.
     pub bytes_per_sec: f64,
@@ -54,10 +61,12 @@ pub struct Trip {
     pub kept_bytes: u64,
     /// It was already gone when seen (the log grew faster than one poll could catch).
     pub already_lost: bool,
+    /// The limits the forecast used, learned ones filled in.
     pub limits: Limits,
 }
 
 impl Trip {
+    /// One line for the person: which file would go (or went) and at what growth rate.
     pub fn reason(&self) -> String {
         let what = match &self.first_line_time {
             Some(t) => format!("{} (lines from {t})", self.file.display()),
@@ -89,6 +98,7 @@ struct NodeGuard {
     last_growth: u64,
 }
 
+/// The rotation guard of a whole capture: one watch per node's log, checked at every poll.
 pub struct Guard {
     nodes: Vec<NodeGuard>,
     keep: Option<Duration>,

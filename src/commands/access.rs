@@ -10,6 +10,8 @@ use crate::summary::Report;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
+/// `--access-log`, `--access-log-duration` and `--access-log-pattern`, flattened into the
+/// arguments of `summarize` and `capture`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AccessArgs {
     /// Tomcat access logs to join to the PAT requests (files or directories of
@@ -106,12 +108,14 @@ pub fn one_per_node(nodes: usize, given: usize) -> Result<()> {
 
 /// One joiner per stream over its files, and the report section they fill.
 pub struct Joins {
+    /// One joiner per application-log stream (node), in the order of the streams.
     pub joiners: Vec<Joiner<LineReader>>,
     files: Vec<String>,
     reading: Reading,
 }
 
 impl Joins {
+    /// One joiner per group of access-log files (one group per node); nothing is read yet.
     pub fn new(reading: Reading, groups: Vec<Vec<PathBuf>>) -> Joins {
         let files = groups
             .iter()
@@ -132,6 +136,8 @@ impl Joins {
         }
     }
 
+    /// Hand a PAT request of stream `stream` (an index into the groups) to that node's joiner;
+    /// requests whose line was found, or given up, come out through `out` with what it told.
     pub fn push(
         &mut self,
         stream: usize,
@@ -143,6 +149,8 @@ impl Joins {
             .context("reading the access log")
     }
 
+    /// The application logs have ended: read each access log as far as a waiting request could
+    /// be, and hand out the rest (given up ones with `None`).
     pub fn finish(&mut self, out: &mut dyn FnMut(Request, Option<Http>)) -> Result<()> {
         for j in &mut self.joiners {
             j.finish(out).context("reading the access log")?;
@@ -160,6 +168,8 @@ impl Joins {
         rep.access_log = Some(s);
     }
 
+    /// The one stderr line that says how the access log is read (pattern and `%D` unit, with
+    /// where each came from).
     pub fn notice(&self) -> String {
         self.reading.notice()
     }

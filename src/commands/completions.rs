@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 /// executable was called when it was run.
 const BIN: &str = "jira-patrol";
 
+/// Arguments of `jira-patrol completions`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Install, e.g.:\n  \
     jira-patrol completions bash > ~/.local/share/bash-completion/completions/jira-patrol\n  \
@@ -27,6 +28,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Arguments of `jira-patrol man`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Install, e.g.:\n  \
     jira-patrol man > ~/.local/share/man/man1/jira-patrol.1\n  \
@@ -50,6 +52,7 @@ fn command() -> clap::Command {
     cmd
 }
 
+/// Print the completion script for one shell on standard output.
 pub fn run_completions(args: CompletionsArgs) -> Result<()> {
     let mut cmd = command();
     let mut script = Vec::new();
@@ -76,6 +79,8 @@ fn fix_bash_hyphenated_bin(script: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// Print one roff page (the whole command's, or a sub-command's), or with `--out-dir`
+/// write one page per command and list the files written.
 pub fn run_man(args: ManArgs) -> Result<()> {
     // The pages document sub-commands by name: `help` is not one worth a section.
     let mut cmd = Cli::command()

@@ -13,8 +13,10 @@ use std::sync::Arc;
 const LOG_HEAD_LINES: usize = 50;
 const SERVER_INFO: &str = "/rest/api/2/serverInfo";
 
+/// Arguments of `jira-patrol diagnose`.
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
+    /// Where Jira is and how to log in.
     #[command(flatten)]
     pub conn: ConnArgs,
 
@@ -46,6 +48,8 @@ pub struct DiagnoseArgs {
     pub self_check_timeout: String,
 }
 
+/// Write the bundle: refuses an existing `--output`, checks the arguments before any
+/// prompt, then records `check` (and the self-check when asked) into it.
 pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     let out = args.output.clone().unwrap_or_else(default_output);
     if out.exists() {

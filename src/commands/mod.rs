@@ -34,6 +34,8 @@ impl std::fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
+/// Run one parsed command line and turn its outcome into the process's exit status,
+/// printing an error as one `error: ...` line ([`Exit`] carries a status already said).
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Summarize(a) => summarize::run(a),

@@ -5,6 +5,7 @@ use crate::sim::{RotationMode, SimConfig, SimJira, TlsIdentity};
 use anyhow::Context as _;
 use std::path::PathBuf;
 
+/// Arguments of `jira-patrol sim`: how the simulated Jira behaves.
 #[derive(Debug, clap::Args)]
 pub struct SimArgs {
     /// Port on 127.0.0.1 (default: any free port)
@@ -81,6 +82,8 @@ fn sso_target(choice: Option<&str>) -> Option<String> {
     })
 }
 
+/// Start the simulator, print its URL, log path and accounts, and serve until Ctrl-C
+/// or SIGTERM.
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
     let cfg = SimConfig {
         home: args.home.clone(),

@@ -5,9 +5,11 @@ use crate::secret::Secret;
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Read};
 
+/// Arguments of `jira-patrol token-id` (none: the PAT never comes from the command line).
 #[derive(Debug, clap::Args)]
 pub struct TokenIdArgs {}
 
+/// Read the PAT (stdin, `JIRA_TOKEN` or a hidden prompt) and print its 12-digit token id.
 pub fn run(_args: TokenIdArgs) -> Result<()> {
     let pat = read_pat()?;
     let id = crate::token::token_id(pat.expose())?;

@@ -96,7 +96,9 @@ pub struct HttpReport {
     pub statuses: BTreeMap<String, u64>,
     /// `null` when the access-log pattern has no duration.
     pub latency_ms: Option<Latency>,
+    /// Response bytes over the joined requests (`%b`; `-` counts as 0).
     pub bytes: u64,
+    /// Distinct User-Agents, most requests first; past 100 the rest count under `(other)`.
     pub user_agents: Vec<AgentCount>,
 }
 
@@ -114,14 +116,20 @@ impl HttpReport {
 /// Percentiles to 0.1 ms (recorded to three significant digits).
 #[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq)]
 pub struct Latency {
+    /// Median duration, milliseconds.
     pub p50: f64,
+    /// 95th percentile duration, milliseconds.
     pub p95: f64,
+    /// Longest duration, milliseconds.
     pub max: f64,
 }
 
+/// Requests per User-Agent (`-` when the line had none).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AgentCount {
+    /// The `User-Agent` header as logged, or `(other)` for the ones past the cap.
     pub user_agent: String,
+    /// Joined requests that sent it.
     pub requests: u64,
 }
 

@@ -18,16 +18,24 @@ use std::collections::{BTreeMap, HashMap};
 const MAX_DISTINCT: usize = 500;
 const OTHER: &str = "(other)";
 
+/// Which requests a report counts (`summarize --since/--until/--user/--token`); an empty
+/// field lets every request through.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Only requests at or after this instant (UTC milliseconds since the epoch); `None`:
+    /// no lower bound.
     pub since_ms: Option<i64>,
+    /// Only requests before this instant (UTC milliseconds, exclusive); `None`: no upper bound.
     pub until_ms: Option<i64>,
     /// User keys or login names (case-insensitive).
     pub users: Vec<String>,
+    /// Token ids (12 digits, exact match); a request without a token id never passes a
+    /// non-empty list.
     pub tokens: Vec<String>,
 }
 
 impl Filter {
+    /// Whether the request passes every bound set: time, user (key or login) and token id.
     pub fn accepts(&self, r: &Request) -> bool {
         if self.since_ms.is_some_and(|s| r.ts.ms < s) || self.until_ms.is_some_and(|u| r.ts.ms >= u)
         {
@@ -163,6 +171,8 @@ struct NotPatStats {
     http: HttpStats,
 }
 
+/// The running aggregate of a log's requests, per token id; [`Summary::report`] turns it
+/// into the [`Report`] the renderers print. Memory is bounded per token (500 IPs and paths).
 #[derive(Debug, Default)]
 pub struct Summary {
     /// Every token id seen, known tokens and ids that only failed alike.
@@ -174,6 +184,7 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// An empty summary.
     pub fn new() -> Self {
         Self::default()
     }
@@ -183,6 +194,7 @@ impl Summary {
         self.requests
     }
 
+    /// Distinct tokens known to the instance so far (ids that only failed are not counted).
     pub fn tokens_seen(&self) -> usize {
         self.tokens.values().filter(|t| t.known).count()
     }
@@ -209,6 +221,8 @@ impl Summary {
         }
     }
 
+    /// Count one finished request under its token id, its failed id, the not-PAT group or its
+    /// user (when the log names no token); IPs, paths and minutes are counted too.
     pub fn add(&mut self, r: &Request) {
         self.requests += 1;
         match r.outcome {
@@ -278,6 +292,9 @@ impl Summary {
         t
     }
 
+    /// The report so far: tokens sorted by requests and failures, most first; `files` are the
+    /// logs read (as the report lists them) and `stats` the scanner's counts. The caller fills
+    /// `nodes`, `access_log`, `inventory` and `volume.log_bytes_per_hour` when it has them.
     pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
         let mut tokens: Vec<TokenReport> = Vec::new();
         let mut failed_token_ids: Vec<FailedToken> = Vec::new();
@@ -497,14 +514,26 @@ impl Summary {
     }
 }
 
+/// A whole summary: what was read, and per token what it did. Its JSON form is the stable
+/// `--format json` schema: fields are added, never renamed.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Report {
+    /// The logs read, in the order read (paths, or `-` for standard input).
     pub files: Vec<String>,
+    /// Lines read in all files, PAT or not.
     pub lines: u64,
+    /// Bytes read in all files.
     pub bytes: u64,
+    /// Lines written by the PAT plugin's loggers (`com.atlassian.pats`), request or not.
     pub pat_lines: u64,
+    /// Tokens that authenticated at least one request (or that the log identified by their
+    /// `TokenDTO` line), most requests and failures first.
     pub tokens: Vec<TokenReport>,
+    /// Per user key, requests authenticated by a token the log does not name (only the
+    /// DEBUG `Looking for Jira user` line was logged), most first.
     pub unidentified: Vec<UserCount>,
+    /// Token ids presented that never authenticated and the log never identified (unknown,
+    /// expired, revoked or mistyped), most attempts first.
     pub failed_token_ids: Vec<FailedToken>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
@@ -512,6 +541,7 @@ pub struct Report {
     /// token): never a PAT failure, never under a token id.
     #[serde(default)]
     pub not_pat_bearer: NotPatBearer,
+    /// How much the PAT lines weigh: what a profile costs in log space.
     pub volume: Volume,
     /// Per Data Center node (one per followed log) in a capture; empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -552,12 +582,19 @@ pub struct Inventory {
 pub struct InventoryToken {
     /// The database id (`TokenDTO.id`), not the 12-digit token id.
     pub id: u64,
+    /// Token name as its owner typed it (free text, up to 40 characters).
     pub name: String,
+    /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
     pub user_key: String,
+    /// Owner's login name; `None` when Jira no longer knows the owner.
     pub username: Option<String>,
+    /// When the token was made: RFC 3339 in UTC, to the second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// Jira's last use of the token (RFC 3339, UTC; written in batches, about a minute
+    /// late); `None`: never used, or Jira gave no date.
     pub last_accessed_at: Option<String>,
+    /// Expiry (RFC 3339, UTC); `None` when it never expires or Jira gave no date.
     pub expires_at: Option<String>,
 }
 
@@ -572,7 +609,9 @@ pub struct Timeline {
     pub start: String,
     /// The same as a UTC minute number (minutes since the epoch).
     pub start_minute: i64,
+    /// Minutes per bucket (at least 1).
     pub bucket_minutes: u64,
+    /// Number of buckets (at most [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
     pub buckets: u64,
 }
 
@@ -599,11 +638,15 @@ impl Timeline {
 /// A token's successful requests and failed attempts per timeline bucket.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Activity {
+    /// Successful requests per bucket.
     pub requests: Vec<u64>,
+    /// Failed attempts per bucket.
     pub failures: Vec<u64>,
 }
 
 impl Report {
+    /// Whether the logs showed no token activity at all: no token, no failed id, no
+    /// unidentified user, no unattributed failure and no not-PAT Bearer.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
             && self.unidentified.is_empty()
@@ -613,23 +656,36 @@ impl Report {
     }
 }
 
+/// One token seen in the logs: who owns it, what it did, and (with the join) how it went.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct TokenReport {
+    /// The 12-digit token id (`TOKEN_ID` column): what the log shows, not the database id.
     pub token_id: String,
+    /// Token name from its `TokenDTO` line; `None` when the profile does not log that line.
     pub name: Option<String>,
+    /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
     pub user_key: Option<String>,
+    /// Owner's login name, from the log's user column of a successful request; `None` otherwise.
     pub username: Option<String>,
+    /// When the token was made (RFC 3339, from its `TokenDTO` line); `None` when not logged.
     pub created_at: Option<String>,
     /// `null` when the token never expires or the log does not say; see `expires`.
     pub expires_at: Option<String>,
     /// `date`, `never` or `unknown`.
     pub expires: String,
+    /// Requests the token authenticated.
     pub requests: u64,
+    /// Attempts with this token that failed (deactivated owner, wrong secret, expired).
     pub failures: u64,
+    /// First request or attempt, RFC 3339 in the log's offset.
     pub first_seen: Option<String>,
+    /// Last request or attempt, RFC 3339 in the log's offset.
     pub last_seen: Option<String>,
+    /// Source addresses, most first (at most 500, the rest under `(other)`).
     pub ips: Vec<IpCount>,
+    /// Paths, most first (at most 500, the rest under `(other)`).
     pub paths: Vec<PathCount>,
+    /// Why attempts failed, the plugin's `Auth failure` text per reason, most first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failure_reasons: Vec<ReasonCount>,
     /// Successful requests in the token's busiest minute.
@@ -650,8 +706,12 @@ pub struct TokenReport {
 /// attempts, so over a token's entries they sum to the token's own two counts.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct IpCount {
+    /// Source address as Jira logged it (may be a forwarded list `10.1.2.61,172.18.0.6`),
+    /// or `(other)`.
     pub ip: String,
+    /// Successful requests from it.
     pub requests: u64,
+    /// Failed attempts from it.
     #[serde(default)]
     pub failures: u64,
 }
@@ -659,8 +719,11 @@ pub struct IpCount {
 /// Per path (query string cut), counted like [`IpCount`].
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct PathCount {
+    /// Request path without its query string, or `(other)`.
     pub path: String,
+    /// Successful requests to it.
     pub requests: u64,
+    /// Failed attempts to it.
     #[serde(default)]
     pub failures: u64,
 }
@@ -669,31 +732,48 @@ pub struct PathCount {
 /// Their IPs and paths count them as `requests` (`failures` stays 0).
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct NotPatBearer {
+    /// Requests with such a Bearer value.
     pub requests: u64,
+    /// Their source addresses, most first.
     pub ips: Vec<IpCount>,
+    /// Their paths, most first.
     pub paths: Vec<PathCount>,
+    /// From the access-log join; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
 }
 
+/// Failed attempts for one reason.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct ReasonCount {
+    /// The reason as logged by the PAT plugin (`Auth failure: [...]` text), or one the tool
+    /// inferred (e.g. the secret could not be decoded).
     pub reason: String,
+    /// Failed attempts with that reason.
     pub requests: u64,
 }
 
+/// Requests of one user whose token the log does not name.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserCount {
+    /// The user key from `Looking for Jira user with key: [...]`.
     pub user_key: String,
+    /// Such requests of that user.
     pub requests: u64,
 }
 
+/// A token id that was presented but never authenticated: unknown, expired, revoked or
+/// mistyped.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct FailedToken {
+    /// The 12-digit id, as the request presented it.
     pub token_id: String,
+    /// Failed attempts with that id.
     pub requests: u64,
+    /// Why they failed, most first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failure_reasons: Vec<ReasonCount>,
+    /// From the access-log join (typically 401s); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
 }
@@ -701,13 +781,17 @@ pub struct FailedToken {
 /// One user's tokens together, per minute (Jira 8.6+ rate-limits per user).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserRate {
+    /// The owner's user key (or login name when the log gave no key).
     pub user_key: String,
+    /// The owner's login name, from the log's user column; `None` when never logged.
     pub username: Option<String>,
     /// Tokens of this user seen authenticating.
     pub tokens: u64,
+    /// Successful requests of all this user's tokens.
     pub requests: u64,
     /// Successful token requests in the user's busiest minute, all tokens together.
     pub peak_per_minute: u64,
+    /// Start of the busiest minute, RFC 3339 in the log's offset; `None` without requests.
     pub peak_minute: Option<String>,
     /// Answers 429 over all the user's tokens; `null` without the access-log join.
     pub rate_limited: Option<u64>,
@@ -715,9 +799,12 @@ pub struct UserRate {
     pub tokens_at_peak: Vec<TokenAtPeak>,
 }
 
+/// One token's share of its owner's busiest minute.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct TokenAtPeak {
+    /// The 12-digit token id.
     pub token_id: String,
+    /// Token name; `None` when the log did not name it.
     pub name: Option<String>,
     /// This token's requests in the user's busiest minute.
     pub requests: u64,
@@ -728,11 +815,13 @@ pub struct TokenAtPeak {
 /// How the access-log join went.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AccessLogReport {
+    /// Access-log files read, in the order read.
     pub files: Vec<String>,
     /// The AccessLogValve pattern lines were read by.
     pub pattern: String,
-    /// Where it came from: `stock` or the server.xml path.
+    /// Where it came from: `stock`, `--access-log-pattern`, or the server.xml path.
     pub pattern_source: String,
+    /// Unit of `%D` used to read durations.
     pub duration_unit: DurationUnit,
     /// Why that unit: the option, the Jira or Tomcat version, or an assumption.
     pub duration_unit_source: String,
@@ -742,26 +831,36 @@ pub struct AccessLogReport {
     pub unjoined: u64,
     /// Of the unjoined, those outside the time the access logs cover.
     pub outside_access_log: u64,
+    /// Access-log lines read.
     pub lines: u64,
     /// Access-log lines that do not fit the pattern.
     pub unparsed_lines: u64,
 }
 
+/// Log volume of the PAT plugin's lines over the logs read.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Volume {
+    /// Lines written by the PAT plugin's loggers.
     pub pat_lines: u64,
+    /// Bytes of those lines (newlines included).
     pub pat_bytes: u64,
     /// Time between the first and last PAT line.
     pub seconds: Option<f64>,
+    /// PAT bytes per hour over that time; `None` when the lines span less than a second.
     pub pat_bytes_per_hour: Option<u64>,
     /// Growth of the whole log (PAT lines included), measured by a capture.
     pub log_bytes_per_hour: Option<u64>,
 }
 
+/// One Data Center node's share of a capture: one per followed `--log`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct NodeCount {
+    /// The log file followed, as given.
     pub log: String,
+    /// Requests counted from this node's log.
     pub requests: u64,
+    /// PAT plugin lines read from it.
     pub pat_lines: u64,
+    /// Bytes read from it during the window.
     pub bytes: u64,
 }
