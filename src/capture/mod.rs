@@ -65,6 +65,11 @@ pub enum CaptureError {
     /// when the signal came; the journal keeps it for `jira-patrol restore`).
     #[error("left without finishing the restore: run `jira-patrol restore` (the journal keeps what is left)")]
     Interrupted,
+    /// The restore's own thread could not start or died: the journal keeps the levels.
+    #[error(
+        "could not put the levels back ({0}): run `jira-patrol restore` (the journal keeps them)"
+    )]
+    Thread(String),
 }
 
 /// Called for every request as the window sees it, with its access-log line when joined.
@@ -426,12 +431,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let stopped_by = sig.last();
     // Levels first: the summary can wait, Jira's logging cannot.
     sig.set_phase(Phase::Restoring);
-    let restore = opts
-        .journal
-        .release(client, &holder, &|| sig.abort_requested());
-    if matches!(restore, Err(journal::JournalError::Interrupted { .. })) {
-        return Err(CaptureError::Interrupted);
-    }
+    let restore = release_or_abort(&opts.journal, client, &holder, sig)?;
     sig.set_phase(Phase::Done);
     for (i, n) in nodes.iter_mut().enumerate() {
         if let Err(e) = poll_node(
@@ -505,6 +505,43 @@ fn raised_elsewhere(
             })
         })
         .collect()
+}
+
+/// Give the levels back (or leave them to the captures still holding them) on a thread of
+/// its own: a third Ctrl-C must leave at once, not after the request in flight answers
+/// (up to the client's timeout while Jira is slow). The journal keeps what is left.
+fn release_or_abort(
+    journal: &Journal,
+    client: &Client,
+    holder: &Holder,
+    sig: &Signals,
+) -> Result<Result<RestoreReport, journal::JournalError>, CaptureError> {
+    use std::sync::mpsc::{channel, RecvTimeoutError};
+    let (tx, rx) = channel();
+    let (j, c, h, s) = (journal.clone(), client.clone(), holder.clone(), sig.clone());
+    std::thread::Builder::new()
+        .name("restore".into())
+        .spawn(move || {
+            let _ = tx.send(j.release(&c, &h, &|| s.abort_requested()));
+        })
+        .map_err(|e| CaptureError::Thread(e.to_string()))?;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(Err(journal::JournalError::Interrupted { .. })) => {
+                return Err(CaptureError::Interrupted)
+            }
+            Ok(r) => return Ok(r),
+            Err(RecvTimeoutError::Timeout) if sig.abort_requested() => {
+                return Err(CaptureError::Interrupted)
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(CaptureError::Thread(
+                    "the restore stopped without an answer".into(),
+                ))
+            }
+        }
+    }
 }
 
 /// "capture pats-trace (pid 12), capture pats-service-trace (pid 34)".
