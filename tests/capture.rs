@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{output, Homes};
+use common::{output, Homes, Running};
 
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
@@ -35,6 +35,19 @@ fn spawn_capture(
     logs: &[PathBuf],
     extra: &[&str],
 ) -> Child {
+    capture_command(url, homes, window, logs, extra)
+        .spawn()
+        .unwrap()
+}
+
+/// The `capture` command line `spawn_capture` runs, for a test that reads its stderr live.
+fn capture_command(
+    url: &str,
+    homes: &Homes,
+    window: &str,
+    logs: &[PathBuf],
+    extra: &[&str],
+) -> Command {
     let mut args = vec![
         "capture",
         "--profile",
@@ -49,7 +62,7 @@ fn spawn_capture(
         args.extend(["--log", l.as_str()]);
     }
     args.extend(extra);
-    command(url, homes, &args).spawn().unwrap()
+    command(url, homes, &args)
 }
 
 fn wait_raised(sim: &SimJira) {
@@ -136,20 +149,24 @@ fn a_window_that_ends_on_time_restores_and_reports_what_the_clients_did() {
 fn interrupted_by(signal: &str, code: i32) {
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    let child = spawn_capture(&sim.url(), &homes, "10m", &[sim.log_path()], &[]);
-    wait_raised(&sim);
+    let mut run = Running::spawn(capture_command(
+        &sim.url(),
+        &homes,
+        "10m",
+        &[sim.log_path()],
+        &[],
+    ));
+    // The window is open once the self-check has seen our own request.
+    run.wait_for("self-check: our request seen");
     // Sent before the signal: the capture reads the log once more after restoring.
     let sent = send(&sim.url(), &sim, 3);
-    Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
+    run.signal(signal);
     // Stopped by the signal, not by the 10-minute window: its exit status says so
     // (benches/capture.sh measures how fast).
-    let (out, err) = output(child);
-    assert_eq!(out.status.code(), Some(code), "{err}");
+    let (status, err, out) = run.finish();
+    assert_eq!(status.code(), Some(code), "{err}");
     assert_put_back(&sim, &homes);
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j: Value = serde_json::from_slice(&out).unwrap();
     assert_counts(&j, &sent);
 }
 
@@ -451,28 +468,26 @@ fn the_measured_volume_is_checked_against_the_rotation_settings() {
 fn ctrl_c_during_a_slow_restore_says_what_is_left_and_a_third_leaves_it_to_restore() {
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    let child = spawn_capture(&sim.url(), &homes, "10m", &[sim.log_path()], &[]);
-    wait_raised(&sim);
+    let mut run = Running::spawn(capture_command(
+        &sim.url(),
+        &homes,
+        "10m",
+        &[sim.log_path()],
+        &[],
+    ));
+    run.wait_for("self-check: our request seen");
     // Slow enough that the signals below all land while the first restore request is
     // still in flight, however loaded the machine.
     sim.slow_down(Duration::from_secs(10));
-    let pid = child.id().to_string();
-    let int = || {
-        Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    };
-    int();
-    std::thread::sleep(Duration::from_millis(800));
-    int();
-    std::thread::sleep(Duration::from_millis(300));
-    int();
-    // The third Ctrl-C leaves once the request in flight returns: no further request.
-    let (out, err) = output(child);
-    assert_eq!(out.status.code(), Some(130), "{err}");
+    run.interrupt();
+    run.wait_for("stopping the window early");
+    run.interrupt();
+    run.wait_for("still putting Jira's levels back (left: com.atlassian.pats)");
+    run.interrupt();
+    // The third Ctrl-C leaves at once: the restore's request is still in flight.
+    let (status, err, _) = run.finish();
+    assert_eq!(status.code(), Some(130), "{err}");
     assert!(err.contains("left without finishing the restore"), "{err}");
-    assert!(
-        err.contains("still putting Jira's levels back (left: com.atlassian.pats)"),
-        "{err}"
-    );
     assert!(err.contains("Run `jira-patrol restore`"), "{err}");
     assert!(homes.journal().exists(), "the journal stays for `restore`");
 

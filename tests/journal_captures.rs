@@ -6,19 +6,14 @@
 
 mod common;
 
-use common::Homes;
+use common::{Homes, Running, PATIENCE};
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
 use jira_patrol::sim::{loggers, SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-
-/// Long enough for a machine shared with other builds; only ever reached on a failure.
-const PATIENCE: Duration = Duration::from_secs(120);
 
 fn command(url: &str, homes: &Homes, args: &[&str]) -> Command {
     let mut c = common::isolated(homes.0.path());
@@ -47,83 +42,11 @@ fn capture_args<'a>(window: &'a str, log: &'a str) -> Vec<&'a str> {
     ]
 }
 
-/// A running capture whose stderr is read line by line as it comes.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: String,
-    stdout: std::thread::JoinHandle<Vec<u8>>,
-}
-
-impl Running {
-    fn spawn(mut cmd: Command) -> Running {
-        let mut child = cmd.spawn().unwrap();
-        let err = child.stderr.take().unwrap();
-        let mut out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(err).lines() {
-                let Ok(l) = l else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdout = std::thread::spawn(move || {
-            let mut v = Vec::new();
-            out.read_to_end(&mut v).unwrap();
-            v
-        });
-        Running {
-            child,
-            lines,
-            seen: String::new(),
-            stdout,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Wait until stderr shows a line containing `what`.
-    fn wait_for(&mut self, what: &str) {
-        let t = Instant::now();
-        while t.elapsed() < PATIENCE {
-            match self.lines.recv_timeout(Duration::from_millis(200)) {
-                Ok(l) => {
-                    self.seen.push_str(&l);
-                    self.seen.push('\n');
-                    if l.contains(what) {
-                        return;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        panic!("never said {what:?}:\n{}", self.seen);
-    }
-
-    fn interrupt(&self) {
-        Command::new("kill")
-            .args(["-INT", &self.pid().to_string()])
-            .status()
-            .unwrap();
-    }
-
-    /// Wait for the end: exit status, stderr, the JSON report.
-    fn finish(mut self) -> (ExitStatus, String, Value) {
-        let status = self.child.wait().unwrap();
-        for l in self.lines.iter() {
-            self.seen.push_str(&l);
-            self.seen.push('\n');
-        }
-        let out = self.stdout.join().unwrap();
-        let j = serde_json::from_slice(&out)
-            .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", self.seen));
-        (status, self.seen, j)
-    }
+/// Wait for the end: exit status, stderr, the JSON report.
+fn finish(r: Running) -> (ExitStatus, String, Value) {
+    let (status, err, out) = r.finish();
+    let j = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{err}"));
+    (status, err, j)
 }
 
 fn wait_level(sim: &SimJira, logger: &str, want: Level) {
@@ -202,7 +125,7 @@ fn two_overlapping_captures_share_the_levels_and_the_last_one_restores() {
     // Both windows are open.
     let both = send(&sim, 3);
     first.interrupt();
-    let (status, err, j1) = first.finish();
+    let (status, err, j1) = finish(first);
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(
         err.contains(&format!(
@@ -220,7 +143,7 @@ fn two_overlapping_captures_share_the_levels_and_the_last_one_restores() {
 
     let after = send(&sim, 3);
     second.interrupt();
-    let (status, err, j2) = second.finish();
+    let (status, err, j2) = finish(second);
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(err.contains("levels are back"), "{err}");
     assert!(!err.contains("levels changed behind our back"), "{err}");

@@ -3,8 +3,14 @@
 
 pub mod genlog;
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Long enough for a machine shared with other builds; only ever reached on a failure.
+pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// The binary with none of the user's Jira settings, and its XDG directories and HOME
 /// inside `dir`: a test never sees, nor touches, a real journal, setup or credential.
@@ -106,4 +112,87 @@ pub fn output(child: Child) -> (Output, String) {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, err)
+}
+
+/// A running capture whose stderr is read line by line as it comes.
+pub struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every stderr line read so far.
+    pub seen: String,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Running {
+    pub fn spawn(mut cmd: Command) -> Running {
+        let mut child = cmd.spawn().unwrap();
+        let err = child.stderr.take().unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines() {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdout = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            out.read_to_end(&mut v).unwrap();
+            v
+        });
+        Running {
+            child,
+            lines,
+            seen: String::new(),
+            stdout,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait until stderr shows a line containing `what`.
+    pub fn wait_for(&mut self, what: &str) {
+        let t = Instant::now();
+        while t.elapsed() < PATIENCE {
+            match self.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(l) => {
+                    self.seen.push_str(&l);
+                    self.seen.push('\n');
+                    if l.contains(what) {
+                        return;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!("never said {what:?}:\n{}", self.seen);
+    }
+
+    pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    /// Send `signal` (`-INT`, `-TERM`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        Command::new("kill")
+            .args([signal, &self.pid().to_string()])
+            .status()
+            .unwrap();
+    }
+
+    /// Wait for the end: exit status, all of stderr, stdout.
+    pub fn finish(mut self) -> (ExitStatus, String, Vec<u8>) {
+        let status = self.child.wait().unwrap();
+        for l in self.lines.iter() {
+            self.seen.push_str(&l);
+            self.seen.push('\n');
+        }
+        let out = self.stdout.join().unwrap();
+        (status, self.seen, out)
+    }
 }
