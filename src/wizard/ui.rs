@@ -94,14 +94,29 @@ mod tty {
     pub fn restore() {}
 }
 
-/// Print the summary and leave with status 130 (as after SIGINT).
+/// How the process leaves when a person cancels at a prompt: set by the executable (only
+/// `main` ends the process). Without it the wizard dies of the signal as a program without
+/// a handler would.
+static LEAVE: std::sync::OnceLock<fn(i32) -> !> = std::sync::OnceLock::new();
+
+/// Called by the executable before the wizard runs: `leave(130)` ends the process.
+pub fn on_cancel(leave: fn(i32) -> !) {
+    let _ = LEAVE.set(leave);
+}
+
+/// Print the summary and leave with status 130 (as after SIGINT). A prompt blocks in a
+/// read that no error can interrupt, so the wizard cannot unwind to `main` from here.
 pub fn cancel_exit() -> ! {
     let _hold = CANCELLING.lock().unwrap_or_else(|p| p.into_inner());
     tty::restore();
     let term = console::Term::stderr();
     let _ = term.show_cursor();
     eprintln!("\n{}", cancel_summary());
-    std::process::exit(130)
+    if let Some(leave) = LEAVE.get() {
+        leave(130)
+    }
+    let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGINT);
+    unreachable!("SIGINT's default action ends the process")
 }
 
 /// Ctrl-C while a prompt waits cancels at once; during work (HTTP, file writes) it is
