@@ -133,11 +133,14 @@ impl SetupArgs {
 
 /// `jira-patrol setup`: a cancel exits 130, a capture it ran exits as `capture` would.
 pub fn run(args: SetupArgs) -> anyhow::Result<()> {
-    run_setup(args).map_err(|e| {
-        if e.is::<wizard::Cancelled>() {
-            return super::Exit(130).into();
-        }
-        super::capture::exit_from(e)
+    run_setup(args).map_err(|e| match e.downcast::<wizard::WizardError>() {
+        Ok(wizard::WizardError::Cancelled) => super::Exit(130).into(),
+        Ok(wizard::WizardError::Capture(r)) => match super::capture::exit(Err(r)) {
+            Err(e) => e,
+            Ok(()) => unreachable!("a capture error is never a success"),
+        },
+        Ok(e) => e.into(),
+        Err(e) => super::capture::exit_from(e),
     })
 }
 
@@ -159,23 +162,26 @@ fn run_setup(args: SetupArgs) -> anyhow::Result<()> {
 starting without its answers; it is replaced only if you save at the end"
                 );
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     if unattended {
-        return wizard::unattended(
+        return Ok(wizard::unattended(
             answers,
             wizard::Unattended {
                 apply_rotation: args.apply_rotation,
                 save_to: args.save.then_some(path),
                 no_capture: args.no_capture,
             },
-        );
+        )?);
     }
     if answers.url.is_none() {
         answers.url = std::env::var("JIRA_URL")
             .ok()
             .filter(|u| wizard::validate_url(u).is_ok());
     }
-    wizard::interactive(answers, wizard::Options { save_to: path })
+    Ok(wizard::interactive(
+        answers,
+        wizard::Options { save_to: path },
+    )?)
 }

@@ -2,8 +2,8 @@
 //! written 0600. It never holds a secret, only where to read one: an environment
 //! variable, a token file, or "ask when needed".
 
+use super::error::{Result, WizardError};
 use crate::secret::Secret;
-use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -160,7 +160,7 @@ impl AuthRef {
 
     /// Read the secret from the environment variable or file the reference points to;
     /// [`SecretSource::Prompt`] is an error here (the wizard asks on its own terminal).
-    pub fn resolve(&self) -> anyhow::Result<Secret> {
+    pub fn resolve(&self) -> Result<Secret> {
         let what = match self.kind {
             AuthKind::Token => "personal access token".to_string(),
             AuthKind::Password => format!(
@@ -171,22 +171,25 @@ impl AuthRef {
         let s = match self.source() {
             SecretSource::Env(v) => match std::env::var(&v) {
                 Ok(s) if !s.trim().is_empty() => Secret::new(s.trim()),
-                _ => bail!("${v} is not set: the saved setup reads the {what} from it; export {v}=... and run again"),
+                _ => return Err(WizardError::Setup(format!("${v} is not set: the saved setup reads the {what} from it; export {v}=... and run again"))),
             },
             SecretSource::File(f) => {
-                let text = std::fs::read_to_string(&f)
-                    .with_context(|| format!("cannot read the token file {}", f.display()))?;
+                let text = std::fs::read_to_string(&f).map_err(|source| WizardError::Io {
+                    what: "cannot read the token file",
+                    path: f.clone(),
+                    source,
+                })?;
                 let s = Secret::new(text.trim());
                 if s.is_empty() {
-                    bail!("the token file {} is empty: put the personal access token in it", f.display());
+                    return Err(WizardError::Setup(format!("the token file {} is empty: put the personal access token in it", f.display())));
                 }
                 s
             }
-            SecretSource::Prompt => bail!(
+            SecretSource::Prompt => return Err(WizardError::Setup(format!(
                 "the setup asks for the {what} at each run, and nothing can be asked here; \
                  put it in an environment variable and pass --{} VAR",
                 if self.kind == AuthKind::Token { "token-env" } else { "password-env" }
-            ),
+            ))),
         };
         Ok(s)
     }
@@ -200,14 +203,18 @@ pub fn valid_env_name(v: &str) -> bool {
 }
 
 /// `$XDG_CONFIG_HOME/jira-patrol/config.toml`.
-pub fn default_path() -> anyhow::Result<PathBuf> {
+pub fn default_path() -> Result<PathBuf> {
     Ok(crate::paths::config_dir()
-        .context("cannot tell where the jira-patrol configuration lives")?
+        .map_err(|source| WizardError::Io {
+            what: "cannot tell where the jira-patrol configuration lives",
+            path: PathBuf::from("$XDG_CONFIG_HOME/jira-patrol"),
+            source,
+        })?
         .join(FILE))
 }
 
 /// The saved setup at the default place, if one was saved.
-pub fn load() -> anyhow::Result<Option<SavedSetup>> {
+pub fn load() -> Result<Option<SavedSetup>> {
     let p = default_path()?;
     if !p.exists() {
         return Ok(None);
@@ -217,24 +224,27 @@ pub fn load() -> anyhow::Result<Option<SavedSetup>> {
 
 /// The saved setup in `path`, checked: auth consistent, logs given, the window and keep
 /// within their bounds (a bad value names the file and the field).
-pub fn load_from(path: &Path) -> anyhow::Result<SavedSetup> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the setup file {}", path.display()))?;
+pub fn load_from(path: &Path) -> Result<SavedSetup> {
+    let text = std::fs::read_to_string(path).map_err(|source| WizardError::Io {
+        what: "cannot read the setup file",
+        path: path.to_path_buf(),
+        source,
+    })?;
     let s: SavedSetup = toml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
+        WizardError::Setup(format!(
             "{} is not a valid jira-patrol setup: {}; fix it or run `jira-patrol setup` again",
             path.display(),
             e.message()
-        )
+        ))
     })?;
     s.auth
         .validate()
-        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+        .map_err(|why| WizardError::Setup(format!("{}: {why}", path.display())))?;
     if s.logs.is_empty() {
-        bail!(
+        return Err(WizardError::Setup(format!(
             "{}: logs is empty: list atlassian-jira.log of each node",
             path.display()
-        );
+        )));
     }
     Ok(s)
 }
@@ -250,9 +260,14 @@ impl SavedSetup {
     }
 
     /// Write 0600, atomically.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        crate::paths::write_private(path, self.to_toml().as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::paths::write_private(path, self.to_toml().as_bytes()).map_err(|source| {
+            WizardError::Io {
+                what: "cannot write",
+                path: path.to_path_buf(),
+                source,
+            }
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod command;
 pub mod config;
+pub mod error;
 mod inputs;
 pub mod ui;
 mod unattended;
@@ -14,6 +15,8 @@ mod verify;
 
 use command::shell_quote;
 pub use command::{capture_command, capture_plan, connection};
+use error::Result;
+pub use error::WizardError;
 use inputs::{find_log4j, human_duration};
 pub use inputs::{jira_home_of, resolve_log, validate_url, version_at_least, volume_per_hour};
 pub use unattended::{missing_answers, unattended, Unattended};
@@ -24,7 +27,6 @@ use crate::capture::estimate::{self, Sample};
 use crate::jira::{Client, ClientConfig, Credentials, JiraError, ServerInfo};
 use crate::log4j::{self, Config};
 use crate::secret::Secret;
-use anyhow::{anyhow, bail, Context};
 use config::{AuthKind, AuthRef, SavedSetup, SecretSource};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -168,8 +170,12 @@ struct Wizard {
 
 /// Run the guided setup on the terminal. A cancel ends with [`Cancelled`] (its summary
 /// already printed); a capture it ran ends with its `capture::run::RunError`.
-pub fn interactive(a: Answers, opts: Options) -> anyhow::Result<()> {
-    let interrupts = ui::Interrupts::install()?;
+pub fn interactive(a: Answers, opts: Options) -> Result<()> {
+    let interrupts = ui::Interrupts::install().map_err(|source| WizardError::Io {
+        what: "cannot catch Ctrl-C on",
+        path: "the terminal".into(),
+        source,
+    })?;
     let mut w = Wizard {
         a,
         opts,
@@ -190,15 +196,15 @@ pub fn interactive(a: Answers, opts: Options) -> anyhow::Result<()> {
     loop {
         let step = STEPS[i];
         let flow = ui::check_cancel()
-            .map_err(anyhow::Error::from)
+            .map_err(WizardError::from)
             .and_then(|()| w.step(step, &mut interrupts));
         let flow = match flow {
             Ok(f) => f,
-            Err(e) if e.is::<Cancelled>() => {
+            Err(WizardError::Cancelled) => {
                 drop(interrupts);
                 eprintln!("\n{}", ui::cancel_summary());
                 // The edge turns it into exit status 130 (said above, not again).
-                return Err(Cancelled.into());
+                return Err(WizardError::Cancelled);
             }
             Err(e) => {
                 // Stopped by an error: still say what was already applied and its undo.
@@ -249,7 +255,7 @@ macro_rules! ask {
 mod steps;
 
 impl Wizard {
-    fn step(&mut self, s: Step, interrupts: &mut Option<ui::Interrupts>) -> anyhow::Result<Flow> {
+    fn step(&mut self, s: Step, interrupts: &mut Option<ui::Interrupts>) -> Result<Flow> {
         match s {
             Step::Url => self.url(),
             Step::Auth => self.auth(),

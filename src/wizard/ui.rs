@@ -127,7 +127,7 @@ pub struct Interrupts {
 }
 
 impl Interrupts {
-    pub fn install() -> anyhow::Result<Interrupts> {
+    pub fn install() -> std::io::Result<Interrupts> {
         tty::save();
         let mut signals = signal_hook::iterator::Signals::new([
             signal_hook::consts::SIGINT,

@@ -32,7 +32,7 @@ pub struct Unattended {
 }
 
 /// Run setup from flags and/or a saved setup, asking nothing.
-pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
+pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
     let missing = missing_answers(&a);
     if !missing.is_empty() {
         eprintln!("setup cannot ask questions here (no terminal, or --non-interactive); give the answers as flags:");
@@ -40,19 +40,21 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
             eprintln!("  {what:<30} {flag}");
         }
         eprintln!("  (optional: --jira-install DIR or --log4j-config FILE, --profile NAME, --for DURATION, --keep DURATION)");
-        bail!(
+        return Err(WizardError::Answer(format!(
             "{} answer{} missing: pass the flags above, or run from a saved setup with --config FILE",
             missing.len(),
             if missing.len() == 1 { "" } else { "s" }
-        );
+        )));
     }
-    let mut s = a.saved().context("answers incomplete")?;
+    let mut s = a
+        .saved()
+        .ok_or_else(|| WizardError::Answer("answers incomplete".into()))?;
     s.logs = s
         .logs
         .iter()
         .map(|l| resolve_log(l))
         .collect::<Result<_, _>>()
-        .map_err(|e| anyhow!(e))?;
+        .map_err(WizardError::Answer)?;
     let keep = s.keep;
     // The capture's own checks (profile, rotation file) before anything is sent.
     capture_plan(&s).check()?;
@@ -65,15 +67,15 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
         Err((lines, e)) => {
             lines.iter().for_each(|l| eprintln!("{l}"));
             let text = e.to_string();
-            bail!(
+            return Err(WizardError::Check(format!(
                 "{}; {}",
                 text.lines().next().unwrap_or_default(),
                 e.advice()
-            );
+            )));
         }
     }
     let log4j_path = match (&s.log4j_config, &s.jira_install) {
-        (Some(p), _) | (None, Some(p)) => Some(find_log4j(p).map_err(|e| anyhow!(e))?.0),
+        (Some(p), _) | (None, Some(p)) => Some(find_log4j(p).map_err(WizardError::Answer)?.0),
         _ => None,
     };
     if let Some(path) = log4j_path {
@@ -94,7 +96,10 @@ pub fn unattended(a: Answers, u: Unattended) -> anyhow::Result<()> {
                 eprint!("{}", edit.diff());
                 let applied = edit
                     .apply()
-                    .with_context(|| format!("{} left unchanged", path.display()))?;
+                    .map_err(|source| WizardError::Unchanged {
+                        path: path.clone(),
+                        source,
+                    })?;
                 eprintln!(
                     "rotation: written {}; backup {}",
                     applied.saved.path.display(),

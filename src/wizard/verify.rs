@@ -9,7 +9,7 @@ pub(crate) fn client(
     ca_cert: Option<&Path>,
     auth: &AuthRef,
     secret: &Secret,
-) -> anyhow::Result<Client> {
+) -> Result<Client> {
     let credentials = match auth.kind {
         AuthKind::Token => Credentials {
             token: Some(secret.clone()),
@@ -25,10 +25,11 @@ pub(crate) fn client(
     cfg.timeout = Duration::from_secs(15);
     cfg.retries = 1;
     if let Some(p) = ca_cert {
-        cfg.ca_pem = Some(
-            std::fs::read(p)
-                .with_context(|| format!("cannot read the CA certificate {}", p.display()))?,
-        );
+        cfg.ca_pem = Some(std::fs::read(p).map_err(|source| WizardError::Io {
+            what: "cannot read the CA certificate",
+            path: p.to_path_buf(),
+            source,
+        })?);
     }
     Ok(Client::new(cfg)?)
 }

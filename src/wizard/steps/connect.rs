@@ -3,7 +3,7 @@
 use crate::wizard::*;
 
 impl Wizard {
-    pub(crate) fn url(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn url(&mut self) -> Result<Flow> {
         header(
             Step::Url,
             "Jira's address",
@@ -22,7 +22,7 @@ impl Wizard {
         Ok(Flow::Next { asked: true })
     }
 
-    pub(crate) fn auth(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn auth(&mut self) -> Result<Flow> {
         header(
             Step::Auth,
             "how to log in",
@@ -176,7 +176,7 @@ impl Wizard {
     }
 
     /// The secret for this run: typed, or read from where the reference points.
-    pub(crate) fn secret(&mut self, auth: &AuthRef) -> anyhow::Result<Option<Secret>> {
+    pub(crate) fn secret(&mut self, auth: &AuthRef) -> Result<Option<Secret>> {
         if let Some(s) = &self.typed {
             return Ok(Some(s.clone()));
         }
@@ -196,7 +196,7 @@ impl Wizard {
         auth.resolve().map(Some)
     }
 
-    pub(crate) fn check(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn check(&mut self) -> Result<Flow> {
         header(
             Step::Check,
             "checking the connection",
@@ -212,11 +212,19 @@ impl Wizard {
         let mut asked = false;
         loop {
             ui::check_cancel()?;
-            let url = self.a.url.clone().context("no URL")?;
-            let auth = self.a.auth.clone().context("no authentication")?;
+            let url = self
+                .a
+                .url
+                .clone()
+                .ok_or_else(|| WizardError::Answer("no URL".into()))?;
+            let auth = self
+                .a
+                .auth
+                .clone()
+                .ok_or_else(|| WizardError::Answer("no authentication".into()))?;
             let Some(secret) = (match self.secret(&auth) {
                 Ok(s) => s,
-                Err(e) if e.is::<Cancelled>() => return Err(e),
+                Err(WizardError::Cancelled) => return Err(WizardError::Cancelled),
                 Err(e) => {
                     ui::say(format!("problem: {e:#}"));
                     return Ok(Flow::Back);

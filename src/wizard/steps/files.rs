@@ -3,7 +3,7 @@
 use crate::wizard::*;
 
 impl Wizard {
-    pub(crate) fn log4j(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn log4j(&mut self) -> Result<Flow> {
         let version = self
             .info
             .as_ref()
@@ -65,7 +65,7 @@ impl Wizard {
             return Ok(Flow::Next { asked: true });
         }
         let p = PathBuf::from(&given);
-        let (path, note) = find_log4j(&p).map_err(|e| anyhow!(e))?;
+        let (path, note) = find_log4j(&p).map_err(WizardError::Answer)?;
         ui::say(format!("Using {}: {note}", path.display()));
         let cfg = Config::load(&path)?;
         match (new, cfg.format()) {
@@ -88,7 +88,7 @@ impl Wizard {
         Ok(Flow::Next { asked: true })
     }
 
-    pub(crate) fn log(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn log(&mut self) -> Result<Flow> {
         let dc = self
             .info
             .as_ref()
@@ -126,7 +126,7 @@ impl Wizard {
             .map(|p| p.display().to_string());
         let check = |s: &str| resolve_log(Path::new(s)).map(|_| ());
         let l = ask!(ui::input("atlassian-jira.log", first.as_deref(), check));
-        let mut logs = vec![resolve_log(Path::new(&l)).map_err(|e| anyhow!(e))?];
+        let mut logs = vec![resolve_log(Path::new(&l)).map_err(WizardError::Answer)?];
         if dc {
             loop {
                 let more = ask!(ui::input(
@@ -143,7 +143,7 @@ impl Wizard {
                 if more.is_empty() {
                     break;
                 }
-                logs.push(resolve_log(Path::new(&more)).map_err(|e| anyhow!(e))?);
+                logs.push(resolve_log(Path::new(&more)).map_err(WizardError::Answer)?);
             }
         }
         for l in &logs {

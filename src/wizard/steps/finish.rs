@@ -3,7 +3,7 @@
 use crate::wizard::*;
 
 impl Wizard {
-    pub(crate) fn save(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn save(&mut self) -> Result<Flow> {
         let path = self.opts.save_to.clone();
         header(
             Step::Save,
@@ -14,7 +14,10 @@ impl Wizard {
                 path.display()
             ),
         );
-        let s = self.a.saved().context("answers incomplete")?;
+        let s = self
+            .a
+            .saved()
+            .ok_or_else(|| WizardError::Answer("answers incomplete".into()))?;
         let text = s.to_toml();
         let old = std::fs::read_to_string(&path).ok();
         if config::load_from(&path).is_ok_and(|o| o == s) {
@@ -39,8 +42,11 @@ impl Wizard {
         Ok(Flow::Next { asked: true })
     }
 
-    pub(crate) fn run(&mut self, interrupts: &mut Option<ui::Interrupts>) -> anyhow::Result<Flow> {
-        let s = self.a.saved().context("answers incomplete")?;
+    pub(crate) fn run(&mut self, interrupts: &mut Option<ui::Interrupts>) -> Result<Flow> {
+        let s = self
+            .a
+            .saved()
+            .ok_or_else(|| WizardError::Answer("answers incomplete".into()))?;
         let d = s.duration;
         header(
             Step::Run,
@@ -70,7 +76,10 @@ impl Wizard {
             return Ok(Flow::Done);
         }
         let plan = capture_plan(&s);
-        let client = self.client.take().context("not connected")?;
+        let client = self
+            .client
+            .take()
+            .ok_or_else(|| WizardError::Answer("not connected".into()))?;
         ui::say(format!("Running: {cmd}"));
         // From here the capture owns Ctrl-C: it must put the levels back before leaving.
         if let Some(i) = interrupts.take() {

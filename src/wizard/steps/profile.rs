@@ -32,7 +32,7 @@ impl Wizard {
         Some(r)
     }
 
-    pub(crate) fn profile(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn profile(&mut self) -> Result<Flow> {
         header(
             Step::Profile,
             "what to log",
@@ -109,7 +109,7 @@ impl Wizard {
         Ok(Flow::Next { asked: true })
     }
 
-    pub(crate) fn length(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn length(&mut self) -> Result<Flow> {
         header(
             Step::Length,
             "how long to capture",

@@ -3,7 +3,7 @@
 use crate::wizard::*;
 
 impl Wizard {
-    pub(crate) fn rotation(&mut self) -> anyhow::Result<Flow> {
+    pub(crate) fn rotation(&mut self) -> Result<Flow> {
         let Some(path) = self.log4j_path.clone() else {
             header(
                 Step::Rotation,
@@ -84,12 +84,13 @@ impl Wizard {
                             .map(|_| ())
                             .map_err(|_| "a whole number, e.g. 20000".to_string())
                     }));
-                    self.a.requests_per_hour = Some(rph.replace('_', "").parse()?);
+                    // Checked by the prompt: a whole number.
+                    self.a.requests_per_hour = rph.replace('_', "").parse().ok();
                     stage = 2;
                 }
                 _ => {
                     let keep = self.a.keep.clone().unwrap_or_else(|| DEFAULT_KEEP.into());
-                    let keep_d = crate::duration::keep(&keep).map_err(|e| anyhow!(e))?;
+                    let keep_d = crate::duration::keep(&keep)?;
                     let rph = self
                         .a
                         .requests_per_hour
@@ -133,9 +134,10 @@ impl Wizard {
                 }
             }
         };
-        let applied = edit
-            .apply()
-            .with_context(|| format!("{} left unchanged", path.display()))?;
+        let applied = edit.apply().map_err(|source| WizardError::Unchanged {
+            path: path.clone(),
+            source,
+        })?;
         let saved = &applied.saved;
         ui::say(format!(
             "Written {}. Backup: {}",
