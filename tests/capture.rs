@@ -65,6 +65,20 @@ fn capture_command(
     command(url, homes, &args)
 }
 
+/// A 10-minute capture of `sim`, read live, once its window is open: the self-check has
+/// seen our own request.
+fn window_open(sim: &SimJira, homes: &Homes) -> Running {
+    let mut run = Running::spawn(capture_command(
+        &sim.url(),
+        homes,
+        "10m",
+        &[sim.log_path()],
+        &[],
+    ));
+    run.wait_for("self-check: our request seen");
+    run
+}
+
 fn wait_raised(sim: &SimJira) {
     let t = Instant::now();
     while sim.effective_level(loggers::FILTER) != Level::Trace {
@@ -149,15 +163,7 @@ fn a_window_that_ends_on_time_restores_and_reports_what_the_clients_did() {
 fn interrupted_by(signal: &str, code: i32) {
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    let mut run = Running::spawn(capture_command(
-        &sim.url(),
-        &homes,
-        "10m",
-        &[sim.log_path()],
-        &[],
-    ));
-    // The window is open once the self-check has seen our own request.
-    run.wait_for("self-check: our request seen");
+    let mut run = window_open(&sim, &homes);
     // Sent before the signal: the capture reads the log once more after restoring.
     let sent = send(&sim.url(), &sim, 3);
     run.signal(signal);
@@ -468,14 +474,7 @@ fn the_measured_volume_is_checked_against_the_rotation_settings() {
 fn ctrl_c_during_a_slow_restore_says_what_is_left_and_a_third_leaves_it_to_restore() {
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    let mut run = Running::spawn(capture_command(
-        &sim.url(),
-        &homes,
-        "10m",
-        &[sim.log_path()],
-        &[],
-    ));
-    run.wait_for("self-check: our request seen");
+    let mut run = window_open(&sim, &homes);
     // Slow enough that the signals below all land while the first restore request is
     // still in flight, however loaded the machine.
     sim.slow_down(Duration::from_secs(10));

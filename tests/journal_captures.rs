@@ -49,6 +49,22 @@ fn finish(r: Running) -> (ExitStatus, String, Value) {
     (status, err, j)
 }
 
+/// `jira-patrol level set com.atlassian.pats TRACE` on `sim`: journaled, left raised.
+fn level_set_trace(sim: &SimJira, homes: &Homes) {
+    let out = command(
+        &sim.url(),
+        homes,
+        &["level", "set", "com.atlassian.pats", "TRACE"],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn wait_level(sim: &SimJira, logger: &str, want: Level) {
     let t = Instant::now();
     while sim.effective_level(logger) != want {
@@ -159,21 +175,7 @@ fn a_leftover_journal_of_one_jira_does_not_block_another_and_restore_restores_bo
     let b = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
     let before = a.effective_level("com.atlassian.pats");
-    let set = |sim: &SimJira| {
-        let out = command(
-            &sim.url(),
-            &homes,
-            &["level", "set", "com.atlassian.pats", "TRACE"],
-        )
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    set(&a);
+    level_set_trace(&a, &homes);
     // A capture on B with A's journal left: it runs and puts B back, A untouched.
     let log = b.log_path().display().to_string();
     let mut args = capture_args("1s", &log);
@@ -189,7 +191,7 @@ fn a_leftover_journal_of_one_jira_does_not_block_another_and_restore_restores_bo
     assert!(journals.pending(&b.url()).unwrap().is_none());
 
     // Both left raised; `restore` without a URL puts both back.
-    set(&b);
+    level_set_trace(&b, &homes);
     assert_eq!(journals.all().unwrap().len(), 2);
     let mut restore = command(&a.url(), &homes, &["restore"]);
     restore.env_remove("JIRA_URL");
@@ -212,18 +214,7 @@ fn restore_reports_a_jira_it_cannot_reach_and_still_restores_the_others() {
     let b = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
     for sim in [&a, &b] {
-        let out = command(
-            &sim.url(),
-            &homes,
-            &["level", "set", "com.atlassian.pats", "TRACE"],
-        )
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        level_set_trace(sim, &homes);
     }
     let gone = a.url();
     a.stop();

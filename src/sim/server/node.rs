@@ -41,6 +41,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The nodes of this Jira still running (a stopped node's state may still be held).
+    pub(super) fn nodes(&self) -> Vec<Arc<State>> {
+        self.nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
     /// A fresh database seeded with [`SimAccounts::seeded`], no nodes yet.
     pub fn new() -> Arc<Shared> {
         let seed = SimAccounts::seeded(Timestamp::now());
@@ -359,14 +369,7 @@ impl State {
     /// A level change reaches every live node (Data Center "Log Level" cluster message).
     pub fn set_level_everywhere(&self, logger: &str, level: Level) {
         self.levels.lock().unwrap().set(logger, level);
-        let nodes: Vec<Arc<State>> = self
-            .shared
-            .nodes
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect();
+        let nodes = self.shared.nodes();
         for n in nodes {
             if !std::ptr::eq(Arc::as_ptr(&n), self) && !n.stop_flag.load(Ordering::SeqCst) {
                 n.levels.lock().unwrap().set(logger, level);
@@ -431,11 +434,8 @@ impl State {
     pub fn run_pruning_job(&self) {
         let first = self
             .shared
-            .nodes
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(Weak::upgrade)
+            .nodes()
+            .into_iter()
             .find(|n| !n.stop_flag.load(Ordering::SeqCst));
         if first.is_some_and(|n| !std::ptr::eq(Arc::as_ptr(&n), self)) {
             return;
