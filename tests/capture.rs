@@ -193,18 +193,19 @@ fn jira_gone_mid_window_is_reported_and_restore_replays_the_journal_later() {
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     let home = sim.home();
     let homes = Homes::new();
-    let child = spawn_capture(&url, &homes, "3s", &[sim.log_path()], &[]);
-    wait_raised(&sim);
+    let mut run = Running::spawn(capture_command(&url, &homes, "3s", &[sim.log_path()], &[]));
+    // Gone once the window is open: before, the self-check would wait out its timeout.
+    run.wait_for("self-check: our request seen");
     sim.stop();
-    let (out, err) = output(child);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let (status, err, stdout) = run.finish();
+    assert_eq!(status.code(), Some(1), "{err}");
     assert!(
         err.contains("Jira does not answer"),
         "said during the window: {err}"
     );
     assert!(err.contains("jira-patrol restore"), "{err}");
     assert!(
-        serde_json::from_slice::<Value>(&out.stdout).is_ok(),
+        serde_json::from_slice::<Value>(&stdout).is_ok(),
         "the summary is still printed"
     );
     assert!(homes.journal().exists(), "the journal stays for `restore`");
