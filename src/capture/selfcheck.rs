@@ -138,8 +138,8 @@ pub enum SelfCheck {
 /// case, then what to look at.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SelfCheckFailure {
-    #[error("self-check failed: no log line of our test request ({request_id}{node}) within {secs} s in {files}\nlikely a wrong --log path, another node's file (each Data Center node writes its own), or a Jira 9.5+ whose log4j2 JVM arguments were lost in an upgrade (runtime levels then do nothing: see bin/setenv.sh)", node = on_node(.node.as_deref()), files = list(.files))]
     /// No line with our request id in any followed file before the timeout.
+    #[error("self-check failed: no log line of our test request ({request_id}{node}) within {secs} s in {files}\nlikely a wrong --log path, another node's file (each Data Center node writes its own), or a Jira 9.5+ whose log4j2 JVM arguments were lost in an upgrade (runtime levels then do nothing: see bin/setenv.sh)", node = on_node(.node.as_deref()), files = list(.files))]
     NoLine {
         /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
@@ -150,8 +150,8 @@ pub enum SelfCheckFailure {
         /// Every followed log file.
         files: Vec<PathBuf>,
     },
-    #[error("self-check failed: a log line of our test request ({request_id}) in {} could not be read: {line}\nthe log layout may differ from Jira's stock one ({why}): run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     /// A line of our request was seen but not parsed (or gave no token id where one was due).
+    #[error("self-check failed: a log line of our test request ({request_id}) in {} could not be read: {line}\nthe log layout may differ from Jira's stock one ({why}): run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     Unparsed {
         /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
@@ -162,8 +162,8 @@ pub enum SelfCheckFailure {
         /// Hashes and token-like strings masked.
         line: String,
     },
-    #[error("self-check failed: our test request ({request_id}) was served by node {node}, but its lines are in {}, not in {}\ngive each node's own atlassian-jira.log with --log", found.display(), expected.display())]
     /// The lines appeared only in a file not named after the node that answered.
+    #[error("self-check failed: our test request ({request_id}) was served by node {node}, but its lines are in {}, not in {}\ngive each node's own atlassian-jira.log with --log", found.display(), expected.display())]
     Elsewhere {
         /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
@@ -174,8 +174,8 @@ pub enum SelfCheckFailure {
         /// The followed file whose path names the node.
         expected: PathBuf,
     },
-    #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows: run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     /// The lines name a token id other than the probe's own.
+    #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows: run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     WrongToken {
         /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
