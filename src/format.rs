@@ -209,11 +209,11 @@ pub fn table_width(wide: bool) -> Option<usize> {
 /// prefixes and suffixes survive; other text is shown whole or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Never shortened, kept at any width.
+    /// An identifier: never shortened (only left out whole, by priority).
     Id,
-    /// A number: never shortened, kept at any width.
+    /// A number: never shortened.
     Count,
-    /// A timestamp: never shortened, kept at any width.
+    /// A timestamp: never shortened.
     Time,
     /// Shortened in the middle when narrow.
     Name,

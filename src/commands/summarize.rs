@@ -44,7 +44,7 @@ impl WhoArgs {
         zone(self.tz.as_deref())
     }
 
-    /// The user and token filter; errs when a `--token` is not digits only.
+    /// The user and token filter; errs when a `--token` is not a token id.
     pub fn filter(&self) -> Result<Filter> {
         for t in &self.tokens {
             if !crate::scan::pat::is_token_id(t.as_bytes()) {

@@ -42,7 +42,7 @@ pub enum Kind {
 pub struct Pair {
     /// Unescaped key.
     pub key: String,
-    /// The raw key text.
+    /// Byte range of the key as written (escapes included).
     pub key_span: Range<usize>,
     /// From the end of the key to the start of the value (`=`, ` = `, `:`, `\t`).
     pub sep_span: Range<usize>,
