@@ -5,6 +5,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
+/// `--format` of the commands that print records (not the PAT summary: see `report`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutputFormat {
     /// Aligned columns for people (default)
@@ -22,9 +23,13 @@ pub enum OutputFormat {
 /// print text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
+    /// Printed as is.
     Text(String),
+    /// A JSON number; printed in decimal.
     Int(i64),
+    /// A JSON boolean; printed `yes`/`no`.
     Bool(bool),
+    /// No value: JSON `null`, `-` in tables and CSV.
     Null,
 }
 
@@ -82,8 +87,11 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
 /// Rows with named columns. `json` renders `{"<key>": [ {col: value, ...}, ... ]}`.
 #[derive(Debug, Clone)]
 pub struct Records {
+    /// The top-level JSON key holding the rows.
     pub key: &'static str,
+    /// Column names: CSV header and JSON object keys (table headers too without `table`).
     pub columns: Vec<&'static str>,
+    /// One cell per column, in the order of `columns`.
     pub rows: Vec<Vec<Cell>>,
     /// How the table shows each column on a narrow terminal (headers, kinds, priorities);
     /// without it every column is kept and only text is shortened.
@@ -91,6 +99,7 @@ pub struct Records {
 }
 
 impl Records {
+    /// Records with no rows, whose table keeps every column.
     pub fn new(key: &'static str, columns: &[&'static str]) -> Self {
         Records {
             key,
@@ -114,11 +123,13 @@ impl Records {
         }
     }
 
+    /// Add a row; it must have one cell per column.
     pub fn push(&mut self, row: Vec<Cell>) {
         debug_assert_eq!(row.len(), self.columns.len());
         self.rows.push(row);
     }
 
+    /// Write the rows as `format`; a table fits the terminal's width, full width in pipes.
     pub fn render(&self, format: OutputFormat, out: &mut dyn Write) -> io::Result<()> {
         match format {
             OutputFormat::Table => {
@@ -198,10 +209,15 @@ pub fn table_width(wide: bool) -> Option<usize> {
 /// prefixes and suffixes survive; other text is shown whole or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// An identifier: never shortened (only left out whole, by priority).
     Id,
+    /// A number: never shortened.
     Count,
+    /// A timestamp: never shortened.
     Time,
+    /// Shortened in the middle when narrow.
     Name,
+    /// Shown whole or left out.
     Text,
 }
 
@@ -209,11 +225,14 @@ pub enum Kind {
 /// priority first (ties: the rightmost first), and their cells listed below the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column<'a> {
+    /// The full header.
     pub header: &'a str,
     /// A shorter header (`REQS` for `REQUESTS`), used once the table has to be narrowed,
     /// so a count column is as wide as its numbers.
     pub short: Option<&'a str>,
+    /// Higher stays longer on a narrow terminal; [`Column::KEEP`] is never left out.
     pub priority: u8,
+    /// What the column holds, which says how it may be narrowed.
     pub kind: Kind,
 }
 
@@ -221,6 +240,7 @@ impl<'a> Column<'a> {
     /// Never left out, whatever the width.
     pub const KEEP: u8 = u8::MAX;
 
+    /// A column of `kind` with `priority` and no short header.
     pub const fn new(header: &'a str, kind: Kind, priority: u8) -> Column<'a> {
         Column {
             header,
@@ -229,25 +249,32 @@ impl<'a> Column<'a> {
             kind,
         }
     }
+    /// An id column, never left out.
     pub const fn id(header: &'a str) -> Column<'a> {
         Column::new(header, Kind::Id, Column::KEEP)
     }
+    /// A count column, never left out.
     pub const fn count(header: &'a str) -> Column<'a> {
         Column::new(header, Kind::Count, Column::KEEP)
     }
+    /// A time column, never left out.
     pub const fn time(header: &'a str) -> Column<'a> {
         Column::new(header, Kind::Time, Column::KEEP)
     }
+    /// A name column, shortened in the middle, left out by `priority`.
     pub const fn name(header: &'a str, priority: u8) -> Column<'a> {
         Column::new(header, Kind::Name, priority)
     }
+    /// A text column, shown whole or left out by `priority`.
     pub const fn text(header: &'a str, priority: u8) -> Column<'a> {
         Column::new(header, Kind::Text, priority)
     }
+    /// Use `short` as the header once the table has to be narrowed.
     pub const fn short(mut self, short: &'a str) -> Column<'a> {
         self.short = Some(short);
         self
     }
+    /// With another priority (e.g. to make an id or count column droppable).
     pub const fn priority(mut self, priority: u8) -> Column<'a> {
         self.priority = priority;
         self
@@ -271,11 +298,14 @@ const NAME_FLOOR: usize = 4;
 /// How a table fits a width: each column's width, `None` where it is left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
+    /// Per column, its width in characters; `None` when left out.
     pub widths: Vec<Option<usize>>,
+    /// Whether the short headers are used.
     pub short_headers: bool,
 }
 
 impl Layout {
+    /// Indexes of the left-out columns, in column order.
     pub fn dropped(&self) -> impl Iterator<Item = usize> + '_ {
         self.widths
             .iter()

@@ -70,7 +70,9 @@ const REQUEST_LOGGERS: [(&str, Level, bool); 7] = [
 /// What a profile makes Jira log for one token request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expect {
+    /// Some request logger the profile raises reaches the level that logs a token request.
     pub lines: bool,
+    /// One of those loggers' lines carries the token id (not only the user).
     pub token_id: bool,
 }
 
@@ -116,14 +118,17 @@ pub enum SelfCheck {
     Off,
     /// It could not be made (why); the capture goes on with the "no PAT line yet" hint.
     Skipped(String),
+    /// Our request's lines were found where expected (and with our token id where the profile logs one).
     Passed {
         /// The node (`X-ANODEID`) or, without one, the log file.
         place: String,
+        /// From sending the probe to first seeing its lines.
         after: Duration,
         /// The probe's log lines as they stood when it passed, raw: `diagnose` bundles
         /// them after masking.
         lines: Vec<Vec<u8>>,
     },
+    /// The lines were missing, unreadable, in another node's file or named another token.
     Failed(SelfCheckFailure),
     /// A signal or a log error ended the capture before the self-check did.
     Unfinished,
@@ -133,33 +138,52 @@ pub enum SelfCheck {
 /// case, then what to look at.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SelfCheckFailure {
+    /// No line with our request id in any followed file before the timeout.
     #[error("self-check failed: no log line of our test request ({request_id}{node}) within {secs} s in {files}\nlikely a wrong --log path, another node's file (each Data Center node writes its own), or a Jira 9.5+ whose log4j2 JVM arguments were lost in an upgrade (runtime levels then do nothing: see bin/setenv.sh)", node = on_node(.node.as_deref()), files = list(.files))]
     NoLine {
+        /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
+        /// The answering node (`X-ANODEID`); `None` on a single-node Jira.
         node: Option<String>,
+        /// The self-check timeout, whole seconds.
         secs: u64,
+        /// Every followed log file.
         files: Vec<PathBuf>,
     },
+    /// A line of our request was seen but not parsed (or gave no token id where one was due).
     #[error("self-check failed: a log line of our test request ({request_id}) in {} could not be read: {line}\nthe log layout may differ from Jira's stock one ({why}): run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     Unparsed {
+        /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
+        /// The log file that held the line.
         file: PathBuf,
+        /// What did not parse, in a few words.
         why: String,
         /// Hashes and token-like strings masked.
         line: String,
     },
+    /// The lines appeared only in a file not named after the node that answered.
     #[error("self-check failed: our test request ({request_id}) was served by node {node}, but its lines are in {}, not in {}\ngive each node's own atlassian-jira.log with --log", found.display(), expected.display())]
     Elsewhere {
+        /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
+        /// The answering node (`X-ANODEID`).
         node: String,
+        /// The followed file that held the lines.
         found: PathBuf,
+        /// The followed file whose path names the node.
         expected: PathBuf,
     },
+    /// The lines name a token id other than the probe's own.
     #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows: run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     WrongToken {
+        /// Jira's `X-AREQUESTID` of the probe.
         request_id: String,
+        /// The log file that held the lines.
         file: PathBuf,
+        /// The token id the lines name.
         got: String,
+        /// The probe token's id.
         want: String,
     },
 }
@@ -179,10 +203,13 @@ fn list(files: &[PathBuf]) -> String {
 
 /// The probe was answered: now its lines are awaited.
 pub struct Probe {
+    /// Jira's `X-AREQUESTID` of the probe answer, trimmed.
     pub request_id: String,
+    /// The answering node (`X-ANODEID`); `None` on a single-node Jira.
     pub node: Option<String>,
     /// The probe token's id, when known; compared where the profile logs one.
     pub token_id: Option<String>,
+    /// What the profile should make Jira log for the probe.
     pub expect: Expect,
     sent_at: Instant,
     timeout: Duration,
@@ -192,8 +219,11 @@ pub struct Probe {
     zone: Zone,
 }
 
+/// What [`start`] gives: a probe to watch for, or why there is none.
 pub enum Start {
+    /// The probe was answered: await its lines with [`Probe::verdict`].
     Probe(Probe),
+    /// No self-check (why, one line): the capture goes on without it.
     Skipped(String),
 }
 
@@ -347,11 +377,16 @@ fn file_of_node(logs: &[PathBuf], node: &str) -> Option<usize> {
 pub enum Verdict {
     /// Seen in `logs[file]`.
     Passed {
+        /// Index of the followed file (in `logs`) that held the lines.
         file: usize,
+        /// The node (`X-ANODEID`) or, without one, the log file.
         place: String,
+        /// From sending the probe to first seeing its lines.
         after: Duration,
+        /// The probe's lines, raw (not masked).
         lines: Vec<Vec<u8>>,
     },
+    /// Missing, unreadable, elsewhere or another token: the error tells the user.
     Failed(SelfCheckFailure),
 }
 

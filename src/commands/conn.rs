@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How to reach Jira and who to log in as; secrets come from the environment, a file or a prompt.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnArgs {
     /// Jira base URL, e.g. https://jira.example.com (or JIRA_URL)

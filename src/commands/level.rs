@@ -7,12 +7,15 @@ use crate::jira::Source;
 use crate::level::Level;
 use clap::Subcommand;
 
+/// `jira-patrol level`: one of its sub-commands.
 #[derive(Debug, clap::Args)]
 pub struct LevelArgs {
+    /// Which sub-command.
     #[command(subcommand)]
     pub command: LevelCommand,
 }
 
+/// The `level` sub-commands: runtime (`get`, `set`) and in the log4j file (`persist`, `unpersist`).
 #[derive(Debug, Subcommand)]
 pub enum LevelCommand {
     /// Read a logger's level from Jira (or all explicit levels)
@@ -25,11 +28,13 @@ pub enum LevelCommand {
     Unpersist(super::log4j_file::UnpersistArgs),
 }
 
+/// `level get [LOGGER]`.
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
     /// Logger (package or class) name, or `root`; without it, every explicit level
     pub logger: Option<String>,
 
+    /// Jira connection.
     #[command(flatten)]
     pub conn: ConnArgs,
 
@@ -38,6 +43,7 @@ pub struct GetArgs {
     pub format: OutputFormat,
 }
 
+/// `level set LOGGER LEVEL`.
 #[derive(Debug, clap::Args)]
 pub struct SetArgs {
     /// Logger (package or class) name, e.g. com.atlassian.pats, or `root`
@@ -46,6 +52,7 @@ pub struct SetArgs {
     /// TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF
     pub level: Level,
 
+    /// Jira connection.
     #[command(flatten)]
     pub conn: ConnArgs,
 

@@ -9,12 +9,15 @@ use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// `jira-patrol profile`: one of its sub-commands.
 #[derive(Debug, clap::Args)]
 pub struct ProfileArgs {
+    /// Which sub-command.
     #[command(subcommand)]
     pub command: ProfileCommand,
 }
 
+/// `--profiles DIR`: where user profiles are looked up first.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProfilesDir {
     /// Also look for profiles (NAME.toml) in this directory, before
@@ -23,10 +26,12 @@ pub struct ProfilesDir {
     pub profiles: Option<PathBuf>,
 }
 
+/// The `profile` sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// List the available profiles
     List {
+        /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
         /// Output format
@@ -37,6 +42,7 @@ pub enum ProfileCommand {
     Show {
         /// Profile name (or a path to a .toml file)
         name: String,
+        /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
         /// Output format
@@ -47,8 +53,10 @@ pub enum ProfileCommand {
     Apply {
         /// Profile name (or a path to a .toml file)
         name: String,
+        /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
+        /// Jira connection.
         #[command(flatten)]
         conn: ConnArgs,
         /// Output format

@@ -6,6 +6,7 @@ use super::conn::ConnArgs;
 use crate::format::{OutputFormat, Records};
 use crate::journal::{Journal, RestoreReport};
 
+/// `jira-patrol restore` (and `profile revert`).
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
     /// Jira connection (without a URL: every Jira that has a journal)

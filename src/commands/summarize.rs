@@ -39,10 +39,12 @@ pub fn zone(tz: Option<&str>) -> Result<Zone> {
 }
 
 impl WhoArgs {
+    /// The zone of `--tz`, else the local one.
     pub fn zone(&self) -> Result<Zone> {
         zone(self.tz.as_deref())
     }
 
+    /// The user and token filter; errs when a `--token` is not a token id.
     pub fn filter(&self) -> Result<Filter> {
         for t in &self.tokens {
             if !crate::scan::pat::is_token_id(t.as_bytes()) {
@@ -66,11 +68,13 @@ pub struct FilterArgs {
     /// Only requests before this time
     #[arg(long)]
     pub until: Option<String>,
+    /// Which users and tokens.
     #[command(flatten)]
     pub who: WhoArgs,
 }
 
 impl FilterArgs {
+    /// The whole filter, `--since`/`--until` read in `zone`; errs on a bad time or token id.
     pub fn filter(&self, zone: &Zone) -> Result<Filter> {
         let bound = |v: &Option<String>, flag: &str| -> Result<Option<i64>> {
             v.as_deref()
@@ -86,11 +90,13 @@ impl FilterArgs {
     }
 }
 
+/// `jira-patrol summarize PATH...`.
 #[derive(Debug, clap::Args)]
 pub struct SummarizeArgs {
     /// Log files, directories holding atlassian-jira.log*, or '-' for standard input
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+    /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
     /// SQL quoting for --format sql
@@ -100,8 +106,10 @@ pub struct SummarizeArgs {
     /// are listed below the table)
     #[arg(long)]
     pub wide: bool,
+    /// Time, user and token filters.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Tomcat access logs to join: status, latency, bytes and User-Agent per token.
     #[command(flatten)]
     pub access: AccessArgs,
     /// Jira install directory: its conf/server.xml gives the access log's place and
@@ -125,6 +133,7 @@ pub struct SummarizeArgs {
     pub no_mmap: bool,
 }
 
+/// Summarise the logs of `args.paths` and write the report (stdout or `--output`).
 pub fn run(args: SummarizeArgs) -> Result<()> {
     let zone = args.filter.who.zone()?;
     let filter = args.filter.filter(&zone)?;

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// `jira-patrol tokens`: the token inventory's filters, format and connection.
 #[derive(Debug, clap::Args)]
 pub struct TokensArgs {
     /// Only tokens of this user (user key or login name); repeatable
@@ -25,6 +26,7 @@ pub struct TokensArgs {
     /// Only tokens that expire within this time, e.g. 30d (expired ones included)
     #[arg(long, value_name = "AGE")]
     pub expiring_within: Option<String>,
+    /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
     /// Jira base URL, e.g. https://jira.example.com (or JIRA_URL)
@@ -106,6 +108,7 @@ fn idle_since(t: &SearchedToken) -> Option<Timestamp> {
     t.last_accessed_at.or(t.created_at)
 }
 
+/// List Jira's tokens (all pages of the search), filtered, as `args.format`.
 pub fn run(args: TokensArgs) -> anyhow::Result<()> {
     let to_signed = |d: Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX);
     let filter = Filter {

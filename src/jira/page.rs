@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 /// The levels shown by `ViewLogging.jspa`, and the cluster node that served the page.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LevelsPage {
+    /// The root logger's level (the table's `Default` row).
     pub root: Level,
     /// Loggers with an explicit level, by name. A logger not listed inherits.
     pub explicit: BTreeMap<String, Level>,
@@ -140,9 +141,11 @@ pub enum PageKind {
     Login,
     /// A page telling a Jira Administrator that System Administrators is needed.
     NotSystemAdmin,
+    /// Any other page (the logger table, an error page, ...).
     Other,
 }
 
+/// What `html` is, for the messages saying why an admin page did not show what we asked.
 pub fn kind(html: &str) -> PageKind {
     let doc = Html::parse_document(html);
     let has_field = |name: &str| {

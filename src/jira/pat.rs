@@ -18,13 +18,17 @@ pub enum PatError {
     /// Jira answered, and said no (limit reached, creation disabled, no PAT plugin, ...).
     #[error("Jira refused to {action} a personal access token (HTTP {status}: {message})")]
     Refused {
+        /// What was asked: `create`, `revoke` or `list`.
         action: &'static str,
+        /// The HTTP status code.
         status: u16,
+        /// Jira's first error message, or the words of an HTML error page, cut short.
         message: String,
     },
     /// Only a password session may create tokens here.
     #[error("a temporary personal access token needs a password login (JIRA_USER/JIRA_PASSWORD)")]
     NeedsPassword,
+    /// The request itself failed (see [`JiraError`]).
     #[error(transparent)]
     Jira(#[from] JiraError),
 }
@@ -34,13 +38,16 @@ pub enum PatError {
 pub struct TempToken {
     /// The database row id (what REST shows and `DELETE` takes), not the token id.
     pub id: u64,
+    /// The name it was created with.
     pub name: String,
+    /// The token itself: sent only as `Authorization: Bearer`.
     pub raw: Secret,
 }
 
 /// What `DELETE /tokens/{id}` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revoked {
+    /// 2xx: the token is revoked now.
     Now,
     /// 404: revoked before, expired and pruned, or never there.
     AlreadyGone,
@@ -49,6 +56,7 @@ pub enum Revoked {
 /// Jira's answer to the probe.
 #[derive(Debug, Clone)]
 pub struct ProbeAnswer {
+    /// The HTTP status code.
     pub status: u16,
     /// `X-AREQUESTID`: the request id its log lines carry.
     pub request_id: Option<String>,

@@ -18,16 +18,25 @@ use std::sync::{Arc, Mutex};
 /// What one answer showed, safe to write down.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Exchange {
+    /// The HTTP method (`GET`, `POST`).
     pub method: String,
     /// Path with query; values of query parameters other than harmless ones masked.
     pub path: String,
+    /// The HTTP status code.
     pub status: u16,
+    /// The `Location` header, with secrets and non-plain query values masked; `None` when absent.
     pub location: Option<String>,
+    /// The `Content-Type` header; `None` when absent.
     pub content_type: Option<String>,
+    /// `X-AUSERNAME`: who Jira took us for (`anonymous` when not logged in).
     pub x_ausername: Option<String>,
+    /// `X-ANODEID`: the Data Center node that answered; `None` on Server.
     pub x_anodeid: Option<String>,
+    /// `X-AREQUESTID`: the id the request's log lines carry.
     pub x_arequestid: Option<String>,
+    /// `X-Atlassian-WebSudo`: `Has-Authentication` once websudo is passed.
     pub x_atlassian_websudo: Option<String>,
+    /// `X-Seraph-LoginReason`: why a login failed or was needed (`AUTHENTICATED_FAILED`, ...).
     pub x_seraph_loginreason: Option<String>,
     /// Names of the cookies the answer set (never their values).
     pub set_cookies: Vec<String>,
@@ -65,6 +74,7 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// An empty recording, shared with the client that fills it.
     pub fn new() -> Arc<Recording> {
         Arc::new(Recording::default())
     }
@@ -73,6 +83,7 @@ impl Recording {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Every exchange recorded so far, in the order the answers came.
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.inner().exchanges.clone()
     }

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use reqwest::{Method, StatusCode};
 use std::collections::HashSet;
 
+/// The path of the all-tokens search (POST, System Administrators on Data Center).
 pub const TOKEN_SEARCH: &str = "/rest/pat/latest/tokens/search";
 
 /// Tokens asked for per page.
@@ -28,11 +29,15 @@ const MAX_PAGES: u32 = 1000;
 pub struct SearchedToken {
     /// The database row id (`TokenDTO.id`), not the 12-digit token id (REST never shows that).
     pub id: u64,
+    /// The name its owner gave it.
     pub name: String,
+    /// The owner's user key (`USER_KEY`), which may differ from the login name.
     pub user_key: String,
     /// Login name; `None` when Jira no longer knows the owner.
     pub username: Option<String>,
+    /// Owner's display name; `None` when Jira no longer knows the owner.
     pub full_name: Option<String>,
+    /// When it was created; `None` when Jira gave no date.
     pub created_at: Option<Timestamp>,
     /// Written by Jira in batches about once a minute: a use in the last minute or so may
     /// not show yet.

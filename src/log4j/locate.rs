@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 /// The configuration file found, its format (from content) and why it was chosen.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Located {
+    /// `log4j2.xml` or `log4j.properties` in the classes directory.
     pub path: PathBuf,
+    /// From the file's content, which may disagree with its name (the note then says so).
     pub format: Format,
+    /// Which file was chosen and why, for the user.
     pub note: String,
 }
 
 const CLASSES: &str = "atlassian-jira/WEB-INF/classes";
 
+/// Find the live log4j file under a Jira install directory (or its classes directory itself).
 pub fn locate(jira_install: &Path) -> Result<Located, Log4jError> {
     if !jira_install.is_dir() {
         return Err(Log4jError::NoConfigInInstall(format!(

@@ -35,6 +35,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// How the format is named in messages and reports.
     pub fn describe(self) -> &'static str {
         match self {
             Format::Properties => "log4j 1.x properties",
@@ -47,6 +48,7 @@ impl Format {
 /// will actually use: log4j's defaults where a value is absent or invalid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Appender {
+    /// The appender's name (`log4j.appender.NAME`, or the `name` attribute in log4j2 XML).
     pub name: String,
     /// The file it writes, as written in the configuration.
     pub file: String,
@@ -63,52 +65,106 @@ pub struct Appender {
 /// Everything that can go wrong; each message says what happened and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum Log4jError {
+    /// The configuration file does not exist.
     #[error("{}: no such file: check the path, or use --jira-install DIR", .0.display())]
     NotFound(PathBuf),
+    /// The file exists but could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Unreadable {
+        /// The file given.
         path: PathBuf,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// The file (or its directory) cannot be written, or its owner and mode kept.
     #[error("cannot write {}: {why}", path.display())]
-    NotWritable { path: PathBuf, why: String },
+    NotWritable {
+        /// The file, or the directory of the temporary file.
+        path: PathBuf,
+        /// What failed and what to do (permissions, owner).
+        why: String,
+    },
+    /// The file is XML but not well-formed.
     #[error("{}:{line}:{column}: malformed XML: {message}; fix the file (a backup of a working version may sit beside it)", path.display())]
     MalformedXml {
+        /// The file given.
         path: PathBuf,
+        /// 1-based line of the fault.
         line: usize,
+        /// 1-based column (in characters) of the fault.
         column: usize,
+        /// quick-xml's description of the fault.
         message: String,
     },
+    /// Not a log4j configuration Jira uses (log4j 1.x XML, or neither format).
     #[error("{}: {what}", path.display())]
-    Unsupported { path: PathBuf, what: String },
+    Unsupported {
+        /// The file given.
+        path: PathBuf,
+        /// What the file is instead, and what to give.
+        what: String,
+    },
+    /// `--appender NAME` names no file appender in the file.
     #[error("no appender named '{name}' in {}; appenders present: {}", path.display(), list(present))]
     AppenderNotFound {
+        /// The configuration file.
         path: PathBuf,
+        /// The name asked for.
         name: String,
+        /// The names of the file appenders that exist.
         present: Vec<String>,
     },
+    /// No appender writes `atlassian-jira.log` and no `--appender` was given.
     #[error("no appender writes atlassian-jira.log in {}; pick one with --appender (file appenders: {})", path.display(), list(present))]
-    NoMainAppender { path: PathBuf, present: Vec<String> },
+    NoMainAppender {
+        /// The configuration file.
+        path: PathBuf,
+        /// The names of the file appenders that exist.
+        present: Vec<String>,
+    },
+    /// Several appenders write one file: a rotation edit would be ambiguous.
     #[error("appenders {} write the same file '{file}' in {}: log4j would rotate it from several places; fix that by hand first", appenders.join(" and "), path.display())]
     SharedFile {
+        /// The configuration file.
         path: PathBuf,
+        /// The file they write, as configured.
         file: String,
+        /// The appenders writing it.
         appenders: Vec<String>,
     },
+    /// The chosen appender is not a size-rolling one, so rotation limits cannot be set.
     #[error("appender '{name}' does not rotate by size ({why}); pick a rolling appender with --appender")]
-    NotRotating { name: String, why: String },
+    NotRotating {
+        /// The appender's name.
+        name: String,
+        /// Its class (properties) or the element lacking a `filePattern` (XML).
+        why: String,
+    },
+    /// A value given by the user (a size, a count, a logger or level) is invalid; the message says which.
     #[error("{0}")]
     InvalidValue(String),
+    /// The file is valid but shaped in a way the editor cannot change safely.
     #[error("{}: {what}; edit the file by hand or report this file's shape", path.display())]
-    Structure { path: PathBuf, what: String },
+    Structure {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is in the way.
+        what: String,
+    },
+    /// The file on disk differs from the bytes read: someone else edited it; nothing was written.
     #[error("{} changed since it was read; nothing written: run the command again", .0.display())]
     ChangedSinceRead(PathBuf),
+    /// `--jira-install DIR` holds no log4j file where Jira keeps it (the message says where it looked).
     #[error("{}", .0)]
     NoConfigInInstall(String),
+    /// Another I/O step of a save failed.
     #[error("{what} {}: {source}", path.display())]
     Io {
+        /// What was being done ("cannot inspect", ...), the start of the message.
         what: &'static str,
+        /// The file concerned.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -124,11 +180,14 @@ fn list(v: &[String]) -> String {
 /// A replacement of the bytes in `range` (an insertion when the range is empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Splice {
+    /// Byte range of the original document to replace.
     pub range: Range<usize>,
+    /// The replacement bytes.
     pub text: Vec<u8>,
 }
 
 impl Splice {
+    /// Replace `range` by the UTF-8 bytes of `text`.
     pub fn new(range: Range<usize>, text: &str) -> Self {
         Splice {
             range,
@@ -199,10 +258,12 @@ impl Config {
         })
     }
 
+    /// The file as given (not resolved through symlinks).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Detected from the content when loaded.
     pub fn format(&self) -> Format {
         self.format
     }
@@ -217,6 +278,7 @@ impl Config {
         &self.current
     }
 
+    /// Whether any edit changed the bytes read.
     pub fn is_changed(&self) -> bool {
         self.current != self.original
     }

@@ -8,30 +8,41 @@
 use super::Splice;
 use std::ops::Range;
 
+/// A parsed properties file: the bytes read and their logical entries.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The bytes parsed, unchanged.
     pub raw: Vec<u8>,
+    /// Every logical entry in file order; spans are contiguous and cover `raw`.
     pub entries: Vec<Entry>,
 }
 
+/// One logical entry: a blank line, a comment, or a key/value pair over its continuation lines.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The whole entry, every natural line of it, with the final line terminator.
     pub span: Range<usize>,
+    /// What the entry is.
     pub kind: Kind,
 }
 
+/// The three kinds of logical line `Properties.load` knows.
 #[derive(Debug, Clone)]
 pub enum Kind {
+    /// Only whitespace.
     Blank,
+    /// First non-blank character `#` or `!`.
     Comment,
+    /// A key and its (possibly empty) value.
     Pair(Pair),
 }
 
+/// A key and its value, with the byte spans an edit splices.
 #[derive(Debug, Clone)]
 pub struct Pair {
     /// Unescaped key.
     pub key: String,
+    /// Byte range of the key as written (escapes included).
     pub key_span: Range<usize>,
     /// From the end of the key to the start of the value (`=`, ` = `, `:`, `\t`).
     pub sep_span: Range<usize>,
@@ -46,6 +57,7 @@ fn is_ws(b: u8) -> bool {
 }
 
 impl Document {
+    /// Parse any bytes: never fails (a line that is not a comment or blank is a pair).
     pub fn parse(raw: &[u8]) -> Document {
         let mut entries = Vec::new();
         let mut pos = 0;
@@ -79,6 +91,7 @@ impl Document {
         }
     }
 
+    /// Every pair, with its entry index.
     pub fn pairs(&self) -> impl Iterator<Item = (usize, &Pair)> {
         self.entries
             .iter()
@@ -89,6 +102,7 @@ impl Document {
             })
     }
 
+    /// The pair at entry `idx`; `None` when out of range or not a pair.
     pub fn pair(&self, idx: usize) -> Option<&Pair> {
         match &self.entries.get(idx)?.kind {
             Kind::Pair(p) => Some(p),
@@ -104,6 +118,7 @@ impl Document {
             .last()
     }
 
+    /// The unescaped value of `key` (the last definition wins).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.find(key)
             .and_then(|i| self.pair(i))
@@ -149,6 +164,8 @@ impl Document {
         self.insert_at(at, lines, blank_before)
     }
 
+    /// A splice inserting `lines` (each without terminator) at byte `at`, terminating the
+    /// line before it when needed and adding a blank line first when `blank_before`.
     pub fn insert_at(&self, at: usize, lines: &[String], blank_before: bool) -> Splice {
         let eol = self.eol();
         let mut text = String::new();

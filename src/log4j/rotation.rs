@@ -530,7 +530,9 @@ fn set_xml(
 /// A rotation that keeps the hours asked for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Plan {
+    /// Size at which a file rotates, in bytes.
     pub max_size_bytes: u64,
+    /// Rotated files kept (log4j 1.x `MaxBackupIndex`, log4j2 `DefaultRolloverStrategy max`).
     pub backups: u32,
     /// Worst case on disk: every backup plus a full current file.
     pub disk_bytes: u64,

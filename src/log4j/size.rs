@@ -17,6 +17,7 @@ pub const LOG4J2_DEFAULT_BACKUPS: u32 = 7;
 /// Upper bounds that catch typos (`--backups 20000`) before they reach a file; log4j
 /// renames every backup on each rollover, so very large counts hurt Jira.
 pub const MAX_BACKUPS: u32 = 1000;
+/// 1 TiB: the largest file size accepted.
 pub const MAX_SIZE: u64 = 1024 * GB;
 
 /// log4j 1.x `OptionConverter.toFileSize`: digits, then optionally `KB`/`MB`/`GB`

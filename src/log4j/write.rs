@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 /// What `save` did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Saved {
+    /// The file replaced: the real file, with symlinks resolved.
     pub path: PathBuf,
+    /// The copy of the original bytes beside it: `NAME.<UTC yyyymmddThhmmssZ>[-N].bak`.
     pub backup: PathBuf,
 }
 
@@ -31,6 +33,8 @@ fn not_writable(path: &Path, why: String) -> Log4jError {
     }
 }
 
+/// Back up `path` beside itself and atomically replace it with `new`, keeping mode and
+/// owner; refuses when the file no longer holds `original` or cannot be written.
 pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jError> {
     // Edit the real file, not a symlink to it (a rename would replace the link).
     let real = fs::canonicalize(path).map_err(|e| match e.kind() {

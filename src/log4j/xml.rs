@@ -9,44 +9,60 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::ops::Range;
 
+/// A parsed XML document: the bytes read and their elements as a tree of spans.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The bytes parsed, unchanged (even when not UTF-8).
     pub raw: Vec<u8>,
+    /// Every element in the order of its start tag; indexes into this are element ids.
     pub elements: Vec<Element>,
+    /// Index of the root element; always `Some` after a successful [`Document::parse`].
     pub root: Option<usize>,
 }
 
+/// One element: its name, spans and attributes.
 #[derive(Debug, Clone)]
 pub struct Element {
+    /// The tag name as written, prefix included.
     pub name: String,
     /// `<Name ...>` or `<Name .../>`.
     pub start: Range<usize>,
     /// `</Name>`; `None` for an empty element.
     pub end: Option<Range<usize>>,
+    /// Attributes in the order written.
     pub attrs: Vec<Attr>,
+    /// Indexes (in [`Document::elements`]) of the child elements, in document order.
     pub children: Vec<usize>,
+    /// Index of the enclosing element; `None` for the root.
     pub parent: Option<usize>,
 }
 
+/// One attribute of a start tag.
 #[derive(Debug, Clone)]
 pub struct Attr {
+    /// The name as written.
     pub name: String,
     /// Unescaped value.
     pub value: String,
     /// The value between the quotes.
     pub value_span: Range<usize>,
+    /// The quote byte around the value: `b'"'` or `b'\''`.
     pub quote: u8,
 }
 
 /// Where and why the XML could not be read.
 #[derive(Debug, Clone)]
 pub struct XmlError {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// quick-xml's message, or what is structurally wrong (unclosed element, two roots).
     pub message: String,
 }
 
 impl Element {
+    /// The attribute named `name`, case-insensitively as log4j2 matches them.
     pub fn attr(&self, name: &str) -> Option<&Attr> {
         // log4j2 matches plugin attribute names case-insensitively.
         self.attrs
@@ -54,6 +70,7 @@ impl Element {
             .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
+    /// Whether the tag name is `name`, case-insensitively.
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
     }
@@ -80,6 +97,7 @@ fn line_col(raw: &[u8], pos: usize) -> (usize, usize) {
 }
 
 impl Document {
+    /// Parse `raw` (UTF-8, or a single-byte encoding whose non-ASCII bytes are kept as is).
     pub fn parse(raw: &[u8]) -> Result<Document, XmlError> {
         let err = |pos: usize, message: String| {
             let (line, column) = line_col(raw, pos);
@@ -166,10 +184,12 @@ impl Document {
         })
     }
 
+    /// The root element; `None` only for a document not made by [`Document::parse`].
     pub fn root(&self) -> Option<&Element> {
         self.root.map(|r| &self.elements[r])
     }
 
+    /// The direct children of element `idx`, with their indexes, in document order.
     pub fn children<'a>(&'a self, idx: usize) -> impl Iterator<Item = (usize, &'a Element)> + 'a {
         self.elements[idx]
             .children
@@ -177,10 +197,12 @@ impl Document {
             .map(move |&c| (c, &self.elements[c]))
     }
 
+    /// The first direct child of `idx` named `name` (case-insensitively).
     pub fn child(&self, idx: usize, name: &str) -> Option<usize> {
         self.children(idx).find(|(_, e)| e.is(name)).map(|(i, _)| i)
     }
 
+    /// Every element under `idx` (not `idx` itself), in document order.
     pub fn descendants(&self, idx: usize) -> Vec<usize> {
         let mut out = Vec::new();
         let mut todo: Vec<usize> = self.elements[idx].children.iter().rev().copied().collect();
@@ -191,6 +213,7 @@ impl Document {
         out
     }
 
+    /// The line ending most used in the file: `"\r\n"` or `"\n"`.
     pub fn eol(&self) -> &'static str {
         let crlf = self.raw.windows(2).filter(|w| w == b"\r\n").count();
         let lf = self.raw.iter().filter(|&&b| b == b'\n').count() - crlf;

@@ -11,7 +11,9 @@ use std::sync::Mutex;
 
 /// An answer, or the wish to go one step back.
 pub enum Ans<T> {
+    /// The answer given.
     Val(T),
+    /// Go back to the previous step (`<`, Esc, "← back" or an empty secret).
     Back,
 }
 
@@ -30,7 +32,9 @@ impl std::error::Error for Cancelled {}
 /// Something the wizard changed, and how to undo it.
 #[derive(Debug, Clone)]
 pub struct Applied {
+    /// What was changed, for the user (one line).
     pub what: String,
+    /// A command that undoes it (e.g. `cp -p BACKUP FILE`).
     pub undo: String,
 }
 
@@ -40,10 +44,12 @@ static CANCEL_ASKED: AtomicBool = AtomicBool::new(false);
 // Held by whoever prints the cancel summary, until the process exits.
 static CANCELLING: Mutex<()> = Mutex::new(());
 
+/// Note a change, so that a cancel or an error can list it with its undo.
 pub fn record(a: Applied) {
     APPLIED.lock().unwrap_or_else(|p| p.into_inner()).push(a);
 }
 
+/// Every change noted so far, in order.
 pub fn applied() -> Vec<Applied> {
     APPLIED.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
@@ -127,6 +133,8 @@ pub struct Interrupts {
 }
 
 impl Interrupts {
+    /// Handle Ctrl-C and SIGTERM on a thread until [`Interrupts::uninstall`] or drop; saves the
+    /// terminal's modes so a cancel can put them back.
     pub fn install() -> std::io::Result<Interrupts> {
         tty::save();
         let mut signals = signal_hook::iterator::Signals::new([
@@ -205,7 +213,9 @@ fn theme() -> ColorfulTheme {
     ColorfulTheme::default()
 }
 
+/// The menu item that goes back one step (listed after a menu's own items).
 pub const BACK: &str = "← back";
+/// The menu item that cancels the whole setup (listed last).
 pub const CANCEL: &str = "✗ cancel setup";
 
 /// A text answer. `<` goes back. `validate` returns an error to show and ask again.
