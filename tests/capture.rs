@@ -163,7 +163,7 @@ fn a_window_that_ends_on_time_restores_and_reports_what_the_clients_did() {
 fn interrupted_by(signal: &str, code: i32) {
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
-    let mut run = window_open(&sim, &homes);
+    let run = window_open(&sim, &homes);
     // Sent before the signal: the capture reads the log once more after restoring.
     let sent = send(&sim.url(), &sim, 3);
     run.signal(signal);
