@@ -193,7 +193,14 @@ fn jira_gone_mid_window_is_reported_and_restore_replays_the_journal_later() {
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     let home = sim.home();
     let homes = Homes::new();
-    let mut run = Running::spawn(capture_command(&url, &homes, "3s", &[sim.log_path()], &[]));
+    // A pooled connection to the stopped Jira is never answered: --timeout bounds the wait.
+    let mut run = Running::spawn(capture_command(
+        &url,
+        &homes,
+        "3s",
+        &[sim.log_path()],
+        &["--timeout", "3"],
+    ));
     // Gone once the window is open: before, the self-check would wait out its timeout.
     run.wait_for("self-check: our request seen");
     sim.stop();

@@ -82,6 +82,10 @@ pub(crate) struct State {
     date_style: DateStyle,
     stop_flag: Arc<AtomicBool>,
     server: Arc<tiny_http::Server>,
+    /// The plain-HTTP listening socket (a second handle on tiny_http's): shut down on stop,
+    /// so that a stopped Jira refuses connections as a real one does instead of leaving
+    /// them unanswered until the client's timeout.
+    listener: Option<std::net::TcpListener>,
     public_addr: SocketAddr,
     tls: bool,
     login_count: AtomicU64,

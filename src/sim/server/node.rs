@@ -78,6 +78,10 @@ pub(crate) fn start(
     let tls = cfg.tls.clone();
     let stop_flag = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
+    let listener = match &tls {
+        None => Some(public.try_clone()?),
+        Some(_) => None,
+    };
     let server = match &tls {
         None => tiny_http::Server::from_listener(public, None),
         Some(identity) => {
@@ -150,6 +154,7 @@ pub(crate) fn start(
         background_pat_percent: AtomicU32::new(cfg.background_pat_percent),
         stop_flag,
         server: Arc::new(server),
+        listener,
         public_addr,
         tls: tls.is_some(),
         login_count: AtomicU64::new(0),
@@ -307,6 +312,11 @@ impl State {
             return;
         }
         self.server.unblock();
+        if let Some(l) = &self.listener {
+            use std::os::fd::AsRawFd;
+            // SAFETY: shutdown(2) on a socket this state owns; no memory is involved.
+            unsafe { libc::shutdown(l.as_raw_fd(), libc::SHUT_RDWR) };
+        }
         if self.tls {
             // Wake the TLS accept loop so it sees the flag.
             let _ = TcpStream::connect_timeout(&self.public_addr, Duration::from_millis(200));
