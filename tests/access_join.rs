@@ -8,15 +8,14 @@ mod common;
 
 use assert_cmd::Command;
 use common::genlog::{self, AccessOptions, AccessTruth, Config, Expected};
-use common::{output, Homes};
-use jira_patrol::level::Level;
+use common::{output, wait_raised, Homes};
 use jira_patrol::sim::traffic::{self, TrafficOptions};
-use jira_patrol::sim::{loggers, RateLimit, SimConfig, SimJira};
+use jira_patrol::sim::{RateLimit, SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("jira-patrol").unwrap();
@@ -436,14 +435,6 @@ fn capture_cmd(sim: &SimJira, homes: &Homes, window: &str, extra: &[&str]) -> st
     c.spawn().unwrap()
 }
 
-fn wait_raised(sim: &SimJira) {
-    let t = Instant::now();
-    while sim.effective_level(loggers::FILTER) != Level::Trace {
-        assert!(t.elapsed() < Duration::from_secs(20), "levels never raised");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 #[test]
 fn a_capture_joins_the_live_access_log_statuses_and_agents_equal_what_was_sent() {
     let sim = SimJira::start(SimConfig::default()).unwrap();
@@ -455,7 +446,7 @@ fn a_capture_joins_the_live_access_log_statuses_and_agents_equal_what_was_sent()
         "4s",
         &["--jira-install", &install.display().to_string()],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(20));
     let clients = traffic::standard_mix(sim.accounts(), 4);
     let gate = sim.hold_level_changes();
     let sent = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
@@ -533,7 +524,7 @@ fn rate_limited_tokens_show_their_429s_and_the_user_s_shared_bucket() {
             "--no-self-check",
         ],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(20));
     // Two tokens of one user, three requests each: the bucket holds three in a minute.
     let accounts = sim.accounts();
     let admins: Vec<_> = accounts
@@ -600,7 +591,7 @@ fn a_capture_follows_the_access_log_into_the_next_day_s_file() {
         "4s",
         &["--access-log", &dir.display().to_string()],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(20));
     let clients = traffic::standard_mix(sim.accounts(), 2);
     let gate = sim.hold_level_changes();
     let before = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
@@ -655,7 +646,7 @@ fn each_data_center_node_joins_its_own_access_log() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_raised(b);
+    wait_raised(b, Duration::from_secs(20));
     let gate = a.hold_level_changes();
     // Request ids of the two nodes overlap (each counts from its own start): only the
     // node pairing keeps them apart.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{output, Homes, Running};
+use common::{output, wait_raised, Homes, Running};
 
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
@@ -13,7 +13,7 @@ use jira_patrol::sim::{loggers, RotationMode, SimCluster, SimConfig, SimJira};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn command(url: &str, homes: &Homes, args: &[&str]) -> Command {
     let mut c = common::isolated(homes.0.path());
@@ -79,17 +79,6 @@ fn window_open(sim: &SimJira, homes: &Homes) -> Running {
     run
 }
 
-fn wait_raised(sim: &SimJira) {
-    let t = Instant::now();
-    while sim.effective_level(loggers::FILTER) != Level::Trace {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the capture never raised the levels"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 fn assert_put_back(sim: &SimJira, homes: &Homes) {
     assert_eq!(
         sim.effective_level(loggers::FILTER),
@@ -143,7 +132,7 @@ fn a_window_that_ends_on_time_restores_and_reports_what_the_clients_did() {
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = Homes::new();
     let child = spawn_capture(&sim.url(), &homes, "4s", &[sim.log_path()], &[]);
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(20));
     assert!(
         homes.journal().exists(),
         "journal written while the levels are raised"
@@ -254,7 +243,7 @@ fn rotating(mode: RotationMode) {
         &[sim.log_path()],
         &["--jira-install", &install],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(20));
     let gate = sim.hold_level_changes();
     let sent = send(&sim.url(), &sim, 8);
     drop(gate);
@@ -284,7 +273,7 @@ fn two_nodes_merge_into_one_summary_with_per_node_counts() {
     let (a, b) = (&cluster.nodes()[0], &cluster.nodes()[1]);
     let homes = Homes::new();
     let child = spawn_capture(&a.url(), &homes, "4s", &[a.log_path(), b.log_path()], &[]);
-    wait_raised(b);
+    wait_raised(b, Duration::from_secs(20));
     let gate = a.hold_level_changes();
     let sent_a = send(&a.url(), a, 2);
     let sent_b = send(&b.url(), b, 3);
@@ -408,7 +397,7 @@ fn a_fast_growing_log_loses_no_request() {
         s.spawn(|| {
             // The capture follows from the end of the file it found: write once it has
             // raised the levels, which it does after opening the file.
-            wait_raised(&sim);
+            wait_raised(&sim, Duration::from_secs(20));
             let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
             let chunk = filler.repeat(2_000);
             for i in 0..REQUESTS {
@@ -449,7 +438,7 @@ fn the_measured_volume_is_checked_against_the_rotation_settings() {
         &[sim.log_path()],
         &["--config", &props_arg, "--keep", "2w"],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(20));
     let gate = sim.hold_level_changes();
     send(&sim.url(), &sim, 10);
     drop(gate);

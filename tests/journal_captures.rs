@@ -6,14 +6,13 @@
 
 mod common;
 
-use common::{Homes, Running, PATIENCE};
+use common::{wait_level, Homes, Running, PATIENCE};
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
 use jira_patrol::sim::{loggers, SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
 
 fn command(url: &str, homes: &Homes, args: &[&str]) -> Command {
     let mut c = common::isolated(homes.0.path());
@@ -63,14 +62,6 @@ fn level_set_trace(sim: &SimJira, homes: &Homes) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn wait_level(sim: &SimJira, logger: &str, want: Level) {
-    let t = Instant::now();
-    while sim.effective_level(logger) != want {
-        assert!(t.elapsed() < PATIENCE, "{logger} never became {want}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 fn send(sim: &SimJira, n: u32) -> TrafficReport {
@@ -127,7 +118,7 @@ fn two_overlapping_captures_share_the_levels_and_the_last_one_restores() {
     assert_ne!(before, Level::Trace);
 
     let mut first = Running::spawn(command(&sim.url(), &homes, &capture_args("10m", &log)));
-    wait_level(&sim, loggers::FILTER, Level::Trace);
+    wait_level(&sim, loggers::FILTER, Level::Trace, PATIENCE);
     first.wait_for("self-check: our request seen");
     let mut second = Running::spawn(command(&sim.url(), &homes, &capture_args("10m", &log)));
     second.wait_for(&format!("pid {})", first.pid()));

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{output, Homes};
+use common::{output, wait_raised, Homes};
 
 use jira_patrol::capture::selfcheck::TOKEN_NAME;
 use jira_patrol::level::Level;
@@ -17,7 +17,7 @@ use jira_patrol::sim::{loggers, SimConfig, SimJira};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 enum Login<'a> {
     Password,
@@ -52,17 +52,6 @@ fn capture(url: &str, homes: &Homes, login: Login<'_>, log: &Path, extra: &[&str
     ];
     args.extend(extra);
     command(url, homes, login, &args).spawn().unwrap()
-}
-
-fn wait_raised(sim: &SimJira) {
-    let t = Instant::now();
-    while sim.effective_level(loggers::FILTER) != Level::Trace {
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "the capture never raised the levels"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 /// Jira has no "unset": a restored level may now be explicit, at its former value.
@@ -179,7 +168,7 @@ fn a_working_jira_passes_and_the_probe_leaves_no_trace_in_the_report() {
         &sim.log_path(),
         &["--for", "4s"],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(60));
     let gate = sim.hold_level_changes();
     let sent = traffic::run(
         &sim.url(),
@@ -225,7 +214,7 @@ fn a_pat_login_probes_with_its_own_token_which_the_report_does_not_count() {
         &sim.log_path(),
         &["--for", "4s"],
     );
-    wait_raised(&sim);
+    wait_raised(&sim, Duration::from_secs(60));
     let gate = sim.hold_level_changes();
     let sent = traffic::run(
         &sim.url(),

@@ -5,15 +5,15 @@
 
 mod common;
 
-use common::{output, Homes};
+use common::{output, wait_raised, Homes};
 use jira_patrol::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
 use jira_patrol::level::Level;
 use jira_patrol::sim::traffic::{self, TrafficOptions};
-use jira_patrol::sim::{loggers, SimConfig, SimJira};
+use jira_patrol::sim::{SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn data_center() -> SimJira {
     SimJira::start(SimConfig {
@@ -335,11 +335,7 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let t = Instant::now();
-    while sim.effective_level(loggers::FILTER) != Level::Trace {
-        assert!(t.elapsed() < Duration::from_secs(60), "levels never raised");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    wait_raised(&sim, Duration::from_secs(60));
     let gate = sim.hold_level_changes();
     traffic::run(
         &sim.url(),

@@ -196,3 +196,28 @@ impl Running {
         (status, self.seen, out)
     }
 }
+
+/// Wait until `sim` shows `logger` at `want`, failing after `within` (a hang guard, not a
+/// speed limit).
+pub fn wait_level(
+    sim: &jira_patrol::sim::SimJira,
+    logger: &str,
+    want: jira_patrol::level::Level,
+    within: Duration,
+) {
+    let t = Instant::now();
+    while sim.effective_level(logger) != want {
+        assert!(t.elapsed() < within, "{logger} never became {want}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Wait until a capture has raised the PAT filter logger to TRACE on `sim`.
+pub fn wait_raised(sim: &jira_patrol::sim::SimJira, within: Duration) {
+    wait_level(
+        sim,
+        jira_patrol::sim::loggers::FILTER,
+        jira_patrol::level::Level::Trace,
+        within,
+    );
+}
