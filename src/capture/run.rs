@@ -30,6 +30,9 @@ pub enum RunError {
     /// The plan cannot run.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The window itself failed, or a third Ctrl-C left the restore to `jira-patrol restore`.
+    #[error(transparent)]
+    Capture(#[from] super::CaptureError),
     /// Anything else (Jira, the logs, the journal, writing the report).
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
@@ -104,7 +107,7 @@ pub fn run(
             .join(", ")
     );
     let profile_name = opts.profile.name.clone();
-    let mut outcome = super::run(&client, opts, sig).map_err(anyhow::Error::from)?;
+    let mut outcome = super::run(&client, opts, sig)?;
     if let Some(a) = &outcome.report.access_log {
         crate::access::say_join(a, None);
     }

@@ -226,6 +226,7 @@ pub fn exit(r: Result<(), RunError>) -> Result<()> {
         Err(RunError::Stopped(_)) => Err(super::Exit(130).into()),
         Err(RunError::GuardTripped) => Err(super::Exit(EXIT_GUARD).into()),
         Err(RunError::SelfCheckFailed) => Err(super::Exit(1).into()),
+        Err(RunError::Capture(capture::CaptureError::Interrupted)) => Err(super::Exit(130).into()),
         Err(RunError::Failed(e)) => Err(e),
         Err(e) => Err(e.into()),
     }
