@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench follow [-- SECONDS]`
 
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::{SimConfig, SimJira};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

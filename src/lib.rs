@@ -24,7 +24,6 @@ pub mod profiles; // verbosity profiles (TOML): which loggers at which level
 pub mod report; // renderers of a summary: table, json, csv, jsonl, sql
 pub mod scan; // streaming byte-level log scanner and PAT request correlator
 pub mod secret; // a string type that never shows its value
-pub mod sim; // the simulated Jira used by tests and the demo
 pub mod summary; // per-token aggregation of correlated requests
 pub mod token; // what can be computed offline from a PAT (its token id)
 pub mod wizard; // guided interactive setup

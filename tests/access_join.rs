@@ -9,8 +9,8 @@ mod common;
 use assert_cmd::Command;
 use common::genlog::{self, AccessOptions, AccessTruth, Config, Expected};
 use common::{output, wait_raised, Homes};
-use jira_patrol::sim::traffic::{self, TrafficOptions};
-use jira_patrol::sim::{RateLimit, SimConfig, SimJira};
+use jira_sim::traffic::{self, TrafficOptions};
+use jira_sim::{RateLimit, SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -534,7 +534,7 @@ fn rate_limited_tokens_show_their_429s_and_the_user_s_shared_bucket() {
         .cloned()
         .collect();
     assert_eq!(admins.len(), 2, "the sim's admin holds two usable tokens");
-    let client = |t: &jira_patrol::sim::SimToken| traffic::ScriptedClient {
+    let client = |t: &jira_sim::SimToken| traffic::ScriptedClient {
         label: format!("limited-{}", t.name),
         auth: traffic::ClientAuth::Bearer(t.raw.clone()),
         requests: 3,
@@ -615,7 +615,7 @@ fn a_capture_follows_the_access_log_into_the_next_day_s_file() {
 
 #[test]
 fn each_data_center_node_joins_its_own_access_log() {
-    let cluster = jira_patrol::sim::SimCluster::start(2, SimConfig::default()).unwrap();
+    let cluster = jira_sim::SimCluster::start(2, SimConfig::default()).unwrap();
     let (a, b) = (&cluster.nodes()[0], &cluster.nodes()[1]);
     let homes = Homes::new();
     let mut c = common::isolated(homes.0.path());

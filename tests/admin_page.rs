@@ -5,8 +5,8 @@
 
 mod common;
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::{SimConfig, SimJira, SSO_OTHER_HOST, SSO_SAML};
+use jira_sim::Level;
+use jira_sim::{SimConfig, SimJira, SSO_OTHER_HOST, SSO_SAML};
 use std::collections::BTreeMap;
 
 const PATS: &str = "com.atlassian.pats";
@@ -349,11 +349,13 @@ mod library {
             Err(JiraError::NotAdmin { user }) => assert_eq!(user, "jadmin"),
             other => panic!("{other:?}"),
         }
-        match client(&plain, "admin", "admin").set_level("com.atlassian.mail", Level::Debug) {
+        match client(&plain, "admin", "admin")
+            .set_level("com.atlassian.mail", jira_patrol::level::Level::Debug)
+        {
             Err(JiraError::HiddenLogger { logger, wanted }) => {
                 assert_eq!(
                     (logger.as_str(), wanted),
-                    ("com.atlassian.mail", Level::Debug)
+                    ("com.atlassian.mail", jira_patrol::level::Level::Debug)
                 )
             }
             other => panic!("{other:?}"),

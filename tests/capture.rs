@@ -7,9 +7,9 @@ mod common;
 
 use common::{output, wait_raised, Homes, Running};
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
-use jira_patrol::sim::{loggers, RotationMode, SimCluster, SimConfig, SimJira};
+use jira_sim::traffic::{self, TrafficOptions, TrafficReport};
+use jira_sim::Level;
+use jira_sim::{loggers, RotationMode, SimCluster, SimConfig, SimJira};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

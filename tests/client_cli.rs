@@ -5,8 +5,8 @@
 mod common;
 
 use assert_cmd::Command;
-use jira_patrol::level::Level;
-use jira_patrol::sim::{SimConfig, SimJira, TlsIdentity};
+use jira_sim::Level;
+use jira_sim::{SimConfig, SimJira, TlsIdentity};
 use std::path::{Path, PathBuf};
 
 const PATS: &str = "com.atlassian.pats";

@@ -5,7 +5,8 @@ use jira_patrol::jira::{Client, ClientConfig, Credentials, JiraError, Source};
 use jira_patrol::journal::{Action, Journal};
 use jira_patrol::level::Level;
 use jira_patrol::secret::Secret;
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::Level as SimLevel;
+use jira_sim::{SimConfig, SimJira};
 use std::time::Duration;
 
 const PATS: &str = "com.atlassian.pats";
@@ -43,7 +44,7 @@ fn an_expired_websudo_is_passed_again_without_asking() {
     // A capture window outlives websudo (10 min in Jira): restoring must still work.
     sim.expire_websudo();
     c.set_level(PATS, Level::Trace).unwrap();
-    assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
+    assert_eq!(sim.levels().get(PATS), Some(&SimLevel::Trace));
 }
 
 #[test]
@@ -67,7 +68,7 @@ fn journal_apply_pending_restore_and_a_second_jira() {
     let applied = journal.apply(&c, &changes, "capture").unwrap();
     assert_eq!(applied.changes.len(), 2);
     assert_eq!(applied.journal, journal.path_for(&sim.url()));
-    assert_eq!(sim.levels().get(PATS), Some(&Level::Trace));
+    assert_eq!(sim.levels().get(PATS), Some(&SimLevel::Trace));
     let pending = journal
         .pending(&sim.url())
         .unwrap()
@@ -83,7 +84,7 @@ fn journal_apply_pending_restore_and_a_second_jira() {
     let other_original = other.effective_level(PATS);
     let oc = password_client(&other);
     journal.apply(&oc, &changes, "capture").unwrap();
-    assert_eq!(other.levels().get(PATS), Some(&Level::Trace));
+    assert_eq!(other.levels().get(PATS), Some(&SimLevel::Trace));
     assert_ne!(journal.path_for(&other.url()), journal.path_for(&sim.url()));
     let urls: Vec<String> = journal
         .all()
@@ -139,7 +140,7 @@ fn a_websudo_redirect_with_only_a_pat_is_a_typed_error() {
 #[test]
 fn an_untrusted_certificate_is_a_typed_tls_error() {
     let sim = SimJira::start(SimConfig {
-        tls: Some(jira_patrol::sim::TlsIdentity::test_identity()),
+        tls: Some(jira_sim::TlsIdentity::test_identity()),
         noise: false,
         ..SimConfig::default()
     })
@@ -155,7 +156,7 @@ fn an_untrusted_certificate_is_a_typed_tls_error() {
     let e = Client::new(cfg.clone()).unwrap().server_info().unwrap_err();
     assert!(matches!(e, JiraError::Tls { .. }), "{e:?}");
     // With the CA that signed it, the same Jira answers, cookies and all.
-    cfg.ca_pem = Some(jira_patrol::sim::TlsIdentity::test_ca_pem().into());
+    cfg.ca_pem = Some(jira_sim::TlsIdentity::test_ca_pem().into());
     let c = Client::new(cfg).unwrap();
     c.levels().unwrap();
     assert!(c.admin_access().websudo_passed);

@@ -4,8 +4,8 @@
 
 mod common;
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::Level;
+use jira_sim::{SimConfig, SimJira};
 use std::path::Path;
 
 const SYSOP_PASSWORD: &str = "Sys0p-s3cret-pw";
@@ -271,7 +271,7 @@ fn a_directory_bundle_is_private_and_holds_no_secret() {
 fn a_failing_check_still_gives_a_bundle_that_says_where_it_stopped() {
     let sim = SimJira::start(SimConfig {
         noise: false,
-        sso_websudo: Some(jira_patrol::sim::SSO_OTHER_HOST.into()),
+        sso_websudo: Some(jira_sim::SSO_OTHER_HOST.into()),
         ..SimConfig::default()
     })
     .unwrap();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::{SimConfig, SimJira};
 use serde_json::Value;
 use std::process::Stdio;
 
@@ -159,10 +159,7 @@ fn profile_auto_keeps_full_detail_on_a_quiet_jira() {
 fn a_level_left_explicit_by_an_earlier_restore_does_not_hide_a_profiles_lines() {
     // What restoring a pats-service-trace capture leaves (Jira has no "unset").
     let sim = busy();
-    sim.set_level(
-        "com.atlassian.pats.service",
-        jira_patrol::level::Level::Warn,
-    );
+    sim.set_level("com.atlassian.pats.service", jira_sim::Level::Warn);
     let home = tempfile::tempdir().unwrap();
     let (report, err) = run(
         &sim,
@@ -188,7 +185,7 @@ fn a_level_left_explicit_by_an_earlier_restore_does_not_hide_a_profiles_lines() 
     );
     assert_eq!(
         sim.levels().get("com.atlassian.pats.service"),
-        Some(&jira_patrol::level::Level::Warn),
+        Some(&jira_sim::Level::Warn),
         "put back as it was"
     );
 }

@@ -5,8 +5,8 @@ mod common;
 
 use common::{output, Homes};
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::{loggers, SimConfig, SimJira};
+use jira_sim::Level;
+use jira_sim::{loggers, SimConfig, SimJira};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -321,8 +321,8 @@ fn chromium_renders_the_page() {
 /// A capture's page knows what a summary cannot: the Jira, the profile and the window.
 #[test]
 fn a_capture_writes_its_page_with_jira_profile_and_window() {
-    use jira_patrol::sim::traffic::{self, TrafficOptions};
-    use jira_patrol::sim::{SimConfig, SimJira};
+    use jira_sim::traffic::{self, TrafficOptions};
+    use jira_sim::{SimConfig, SimJira};
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let homes = common::Homes::new();
     let page = homes.0.path().join("report.html");

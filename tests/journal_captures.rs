@@ -7,9 +7,9 @@
 mod common;
 
 use common::{wait_level, Homes, Running, PATIENCE};
-use jira_patrol::level::Level;
-use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
-use jira_patrol::sim::{loggers, SimConfig, SimJira};
+use jira_sim::traffic::{self, TrafficOptions, TrafficReport};
+use jira_sim::Level;
+use jira_sim::{loggers, SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::{Command, ExitStatus, Stdio};

@@ -4,7 +4,7 @@
 
 mod common;
 
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::{SimConfig, SimJira};
 
 #[test]
 fn other_commands_read_the_saved_connection() {

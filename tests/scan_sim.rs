@@ -4,9 +4,9 @@
 //! short period, and once more at the end): its lines are no requests.
 
 use assert_cmd::Command;
-use jira_patrol::level::Level;
-use jira_patrol::sim::traffic::{self, TrafficOptions};
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::traffic::{self, TrafficOptions};
+use jira_sim::Level;
+use jira_sim::{SimConfig, SimJira};
 use serde_json::Value;
 
 fn summarize(

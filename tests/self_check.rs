@@ -10,10 +10,10 @@ mod common;
 use common::{output, wait_raised, Homes};
 
 use jira_patrol::capture::selfcheck::TOKEN_NAME;
-use jira_patrol::level::Level;
 use jira_patrol::scan::{line, Zone};
-use jira_patrol::sim::traffic::{self, TrafficOptions, TrafficReport};
-use jira_patrol::sim::{loggers, SimConfig, SimJira};
+use jira_sim::traffic::{self, TrafficOptions, TrafficReport};
+use jira_sim::Level;
+use jira_sim::{loggers, SimConfig, SimJira};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -428,7 +428,7 @@ fn check_self_check_passes_on_a_working_jira_and_fails_on_a_muted_one() {
 #[test]
 fn another_nodes_log_fails_the_self_check_and_names_where_the_request_went() {
     let dir = tempfile::tempdir().unwrap();
-    let cluster = jira_patrol::sim::SimCluster::start(
+    let cluster = jira_sim::SimCluster::start(
         2,
         SimConfig {
             home: Some(dir.path().to_path_buf()),

@@ -7,8 +7,8 @@
 #[path = "common/genlog.rs"]
 mod genlog;
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::{encode_token, RateLimit, SimCluster, SimConfig, SimJira};
+use jira_sim::Level;
+use jira_sim::{encode_token, RateLimit, SimCluster, SimConfig, SimJira};
 use reqwest::blocking::{Client, Response};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -579,7 +579,7 @@ fn a_new_jvm_counts_request_ids_from_one_again() {
 /// shows (Tomcat-escaped) on every one of their requests.
 #[test]
 fn each_scripted_client_shows_its_own_agent() {
-    use jira_patrol::sim::traffic::{self, TrafficOptions};
+    use jira_sim::traffic::{self, TrafficOptions};
     let sim = SimJira::start(SimConfig::default()).unwrap();
     let clients = traffic::standard_mix(sim.accounts(), 1);
     let mut agents: Vec<&str> = clients.iter().map(|c| c.user_agent()).collect();

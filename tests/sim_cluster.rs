@@ -1,8 +1,8 @@
 //! A simulated Data Center cluster: shared database, broadcast level changes, per-node
 //! sessions and logs, late joiners starting from the file configuration.
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::{SimCluster, SimConfig};
+use jira_sim::Level;
+use jira_sim::{SimCluster, SimConfig};
 use reqwest::blocking::Client;
 
 fn client() -> Client {

@@ -2,8 +2,8 @@
 //! for line, the subsets other levels give, failure sequences, the batcher job, noise with
 //! stack traces, date styles, and rotation in both modes.
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::{RotationMode, SimConfig, SimJira};
+use jira_sim::Level;
+use jira_sim::{RotationMode, SimConfig, SimJira};
 use reqwest::blocking::Client;
 use std::path::Path;
 
@@ -146,7 +146,7 @@ fn a_pat_request_at_trace_writes_the_kb_sequence_line_for_line() {
         format!(
             "Auth SUCCESS for user: [admin] and tokenId: [{}] and expiry:[{}]",
             t.token_id,
-            jira_patrol::sim::token_dto(t)
+            jira_sim::token_dto(t)
                 .split("expiringAt=")
                 .nth(1)
                 .unwrap()
@@ -283,7 +283,7 @@ fn failing_tokens_log_their_failure_and_never_auth_success() {
     );
 
     let jdoe = sim.accounts().token("Jira→Slack «bridge» ü").unwrap();
-    let tampered = jira_patrol::sim::encode_token(&jdoe.token_id, &[9; 20]);
+    let tampered = jira_sim::encode_token(&jdoe.token_id, &[9; 20]);
     let m = run(&tampered);
     let fail = m.iter().find(|l| l.starts_with("Auth failure")).unwrap();
     assert!(
@@ -631,7 +631,7 @@ fn tricky_token_names_and_never_used_tokens_are_logged_verbatim() {
     assert!(dto.ends_with(", notificationState=NOT_SENT)]"));
     // The real expiry is the last expiringAt= in the line, not the one inside the name.
     let t = sim.accounts().token(name).unwrap();
-    let expiry = jira_patrol::sim::token_dto(t);
+    let expiry = jira_sim::token_dto(t);
     let expiry = expiry.rsplit("expiringAt=").next().unwrap();
     assert!(expiry.starts_with(&t.expiring_at.unwrap().to_string()[..10]));
 }

@@ -2,9 +2,9 @@
 //! matches what the log shows, under concurrency, with whole lines only; and the
 //! `jira-patrol sim` command prints where it listens and its test-only accounts.
 
-use jira_patrol::level::Level;
-use jira_patrol::sim::traffic::{self, ClientAuth, TrafficOptions};
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::traffic::{self, ClientAuth, TrafficOptions};
+use jira_sim::Level;
+use jira_sim::{SimConfig, SimJira};
 use std::collections::BTreeMap;
 
 mod sim_support;

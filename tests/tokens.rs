@@ -7,9 +7,9 @@ mod common;
 
 use common::{output, wait_raised, Homes};
 use jira_patrol::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
-use jira_patrol::level::Level;
-use jira_patrol::sim::traffic::{self, TrafficOptions};
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::traffic::{self, TrafficOptions};
+use jira_sim::Level;
+use jira_sim::{SimConfig, SimJira};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::{Command, Output, Stdio};

@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::{SimConfig, SimJira};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -317,8 +317,8 @@ fn a_saved_setup_that_asks_for_the_password_says_which_flag_to_use() {
 
 #[test]
 fn a_saved_setup_runs_the_capture_to_its_summary_without_a_terminal() {
-    use jira_patrol::level::Level;
-    use jira_patrol::sim::traffic;
+    use jira_sim::traffic;
+    use jira_sim::Level;
     use std::sync::atomic::{AtomicBool, Ordering};
     let w = World::new(true);
     let cfg = w.dir.path().join("setup.toml");

@@ -7,7 +7,7 @@
 mod common;
 
 use expectrl::{Eof, Expect};
-use jira_patrol::sim::{SimConfig, SimJira};
+use jira_sim::{SimConfig, SimJira};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -468,7 +468,7 @@ fn a_token_blocked_by_websudo_is_explained_and_leads_back_to_the_login_choice() 
 #[test]
 fn an_untrusted_certificate_is_explained_and_a_ca_file_fixes_it() {
     let world = World::with(SimConfig {
-        tls: Some(jira_patrol::sim::TlsIdentity::test_identity()),
+        tls: Some(jira_sim::TlsIdentity::test_identity()),
         ..SimConfig::default()
     });
     assert!(world.sim.url().starts_with("https://"));
@@ -511,7 +511,7 @@ fn an_untrusted_certificate_is_explained_and_a_ca_file_fixes_it() {
 
 #[test]
 fn full_happy_path_ends_in_a_capture_summary() {
-    use jira_patrol::sim::traffic;
+    use jira_sim::traffic;
     use std::sync::atomic::{AtomicBool, Ordering};
     let world = World::new();
     let pats_before = world.sim.effective_level("com.atlassian.pats");

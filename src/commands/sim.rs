@@ -1,8 +1,8 @@
 //! `jira-patrol sim`: run the simulated Jira in the foreground until Ctrl-C, printing
 //! where it listens, where it logs, and its (test-only) accounts.
 
-use crate::sim::{RotationMode, SimConfig, SimJira, TlsIdentity};
 use anyhow::Context as _;
+use jira_sim::{RotationMode, SimConfig, SimJira, TlsIdentity};
 use std::path::PathBuf;
 
 /// Arguments of `jira-patrol sim`: how the simulated Jira behaves.
@@ -74,9 +74,9 @@ pub struct SimArgs {
 fn sso_target(choice: Option<&str>) -> Option<String> {
     choice.map(|c| {
         if c == "idp" {
-            crate::sim::SSO_OTHER_HOST
+            jira_sim::SSO_OTHER_HOST
         } else {
-            crate::sim::SSO_SAML
+            jira_sim::SSO_SAML
         }
         .to_string()
     })
@@ -182,17 +182,17 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     let traffic = args.traffic.map(|secs| {
         let (url, clients, stop) = (
             sim.url(),
-            crate::sim::traffic::standard_mix(sim.accounts(), 1),
+            jira_sim::traffic::standard_mix(sim.accounts(), 1),
             stop.clone(),
         );
-        let opts = crate::sim::traffic::TrafficOptions {
+        let opts = jira_sim::traffic::TrafficOptions {
             accept_invalid_certs: args.tls,
             ..Default::default()
         };
         std::thread::spawn(move || {
             let period = std::time::Duration::from_secs(secs.max(1));
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                crate::sim::traffic::run(&url, &clients, &opts);
+                jira_sim::traffic::run(&url, &clients, &opts);
                 let until = std::time::Instant::now() + period;
                 while std::time::Instant::now() < until
                     && !stop.load(std::sync::atomic::Ordering::SeqCst)

@@ -199,12 +199,7 @@ impl Running {
 
 /// Wait until `sim` shows `logger` at `want`, failing after `within` (a hang guard, not a
 /// speed limit).
-pub fn wait_level(
-    sim: &jira_patrol::sim::SimJira,
-    logger: &str,
-    want: jira_patrol::level::Level,
-    within: Duration,
-) {
+pub fn wait_level(sim: &jira_sim::SimJira, logger: &str, want: jira_sim::Level, within: Duration) {
     let t = Instant::now();
     while sim.effective_level(logger) != want {
         assert!(t.elapsed() < within, "{logger} never became {want}");
@@ -213,11 +208,11 @@ pub fn wait_level(
 }
 
 /// Wait until a capture has raised the PAT filter logger to TRACE on `sim`.
-pub fn wait_raised(sim: &jira_patrol::sim::SimJira, within: Duration) {
+pub fn wait_raised(sim: &jira_sim::SimJira, within: Duration) {
     wait_level(
         sim,
-        jira_patrol::sim::loggers::FILTER,
-        jira_patrol::level::Level::Trace,
+        jira_sim::loggers::FILTER,
+        jira_sim::Level::Trace,
         within,
     );
 }

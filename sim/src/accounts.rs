@@ -264,8 +264,15 @@ impl SimAccounts {
     }
 }
 
-/// `Base64(12 digits + ':' + 20 bytes)` = 44 characters (jira-facts §5).
-pub use crate::token::encode as encode_token;
+/// `Base64(12 digits + ':' + 20 bytes)` = 44 characters (jira-facts §5), with Java's basic
+/// alphabet (`+`, `/`), as the plugin's `TokenUtils` writes it.
+pub fn encode_token(token_id: &str, secret: &[u8; 20]) -> String {
+    let mut raw = Vec::with_capacity(33);
+    raw.extend_from_slice(token_id.as_bytes());
+    raw.push(b':');
+    raw.extend_from_slice(secret);
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
 
 /// Why a bearer value is not a token, in the words of the plugin's exception
 /// (`java.util.Base64` / `TokenUtils`), which the filter logs as `Auth failure: [...]`.

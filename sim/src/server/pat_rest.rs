@@ -4,11 +4,9 @@
 use super::http::{Reply, Req};
 use super::{Ctx, State, NOT_AUTHENTICATED};
 
-use crate::level::Level;
-use crate::sim::accounts::{
-    self, expiry_rest, now_micros, rest_date, token_dto, SimToken, SimUser,
-};
-use crate::sim::loggers;
+use crate::accounts::{self, expiry_rest, now_micros, rest_date, token_dto, SimToken, SimUser};
+use crate::loggers;
+use crate::Level;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 

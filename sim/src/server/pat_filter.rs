@@ -6,11 +6,9 @@ use super::auth::random_session_id;
 use super::http::{Reply, Req};
 use super::{Ctx, State, Via};
 
-use crate::level::Level;
-use crate::sim::accounts::{
-    self, expiry_sql, java_instant, now_micros, token_dto, SimToken, SimUser,
-};
-use crate::sim::{failures, loggers};
+use crate::accounts::{self, expiry_sql, java_instant, now_micros, token_dto, SimToken, SimUser};
+use crate::Level;
+use crate::{failures, loggers};
 use jiff::Timestamp;
 
 /// `Authorization: Bearer <token>` as the filter reads it: trimmed header starts with

@@ -6,8 +6,8 @@ use super::auth::{random_session_id, Session};
 use super::http::{Reply, Req};
 use super::{Ctx, State, Via};
 
-use crate::level::Level;
-use crate::sim::pages::{self, enc};
+use crate::pages::{self, enc};
+use crate::Level;
 use std::time::Instant;
 
 /// Off to the identity provider, with where to come back to (and, like a real SAML

@@ -388,7 +388,7 @@ pub fn standard_mix(accounts: &SimAccounts, n: u32) -> Vec<ScriptedClient> {
 /// the traffic sent next is all inside the window. `false` when `stop` was set first.
 pub fn wait_for_window(sim: &super::SimJira, stop: &std::sync::atomic::AtomicBool) -> bool {
     use std::sync::atomic::Ordering;
-    while sim.effective_level(super::loggers::FILTER) != crate::level::Level::Trace {
+    while sim.effective_level(super::loggers::FILTER) != crate::Level::Trace {
         if stop.load(Ordering::SeqCst) {
             return false;
         }

@@ -5,11 +5,11 @@
 use super::http::Req;
 use super::State;
 
-use crate::level::Level;
-use crate::sim::access::{AccessLog, AccessRecord};
-use crate::sim::accounts::{java_instant, SimAccounts, SimToken};
-use crate::sim::log::{DateStyle, LevelTable, LogFile};
-use crate::sim::{loggers, SimConfig};
+use crate::access::{AccessLog, AccessRecord};
+use crate::accounts::{java_instant, SimAccounts, SimToken};
+use crate::log::{DateStyle, LevelTable, LogFile};
+use crate::Level;
+use crate::{loggers, SimConfig};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
@@ -87,7 +87,7 @@ pub(crate) fn start(
         Some(identity) => {
             let internal = TcpListener::bind("127.0.0.1:0")?;
             let backend = internal.local_addr()?;
-            workers.push(crate::sim::tls::serve(
+            workers.push(crate::tls::serve(
                 identity,
                 public,
                 backend,
@@ -106,8 +106,8 @@ pub(crate) fn start(
     let pattern = cfg
         .access_log_pattern
         .clone()
-        .unwrap_or_else(|| crate::sim::access::STOCK_PATTERN.to_string());
-    crate::sim::access::write_install_files(
+        .unwrap_or_else(|| crate::access::STOCK_PATTERN.to_string());
+    crate::access::write_install_files(
         &install,
         &pattern,
         &cfg.version,
@@ -115,7 +115,7 @@ pub(crate) fn start(
         &cfg.context_path,
         tls.is_some(),
     )?;
-    crate::sim::access::write_log4j_config(
+    crate::access::write_log4j_config(
         &install,
         !version_before(&cfg.version, 9, 5),
         cfg.log_max_bytes,

@@ -5,8 +5,8 @@
 use super::auth::asession_id;
 use super::{Ctx, State, Via};
 
-use crate::sim::access::AccessRecord;
-use crate::sim::log::Mdc;
+use crate::access::AccessRecord;
+use crate::log::Mdc;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Read;

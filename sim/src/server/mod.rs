@@ -19,12 +19,12 @@ mod pat_filter;
 mod pat_rest;
 mod rest;
 
-use crate::level::Level;
-use crate::sim::access::AccessLog;
-use crate::sim::accounts::SimUser;
-use crate::sim::log::{format_entry, DateStyle, LevelTable, LogFile, Mdc};
-use crate::sim::pages;
-use crate::sim::SimConfig;
+use crate::access::AccessLog;
+use crate::accounts::SimUser;
+use crate::log::{format_entry, DateStyle, LevelTable, LogFile, Mdc};
+use crate::pages;
+use crate::Level;
+use crate::SimConfig;
 use auth::{rest_xsrf_refusal, Bucket, Session};
 use http::{Reply, Req};
 use jiff::Timestamp;

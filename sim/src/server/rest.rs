@@ -4,9 +4,9 @@
 use super::http::{Reply, Req};
 use super::{Ctx, State, NOT_AUTHENTICATED};
 
-use crate::level::Level;
-use crate::sim::accounts::{rest_date, SimUser};
-use crate::sim::pages::{self, enc};
+use crate::accounts::{rest_date, SimUser};
+use crate::pages::{self, enc};
+use crate::Level;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;

@@ -5,9 +5,9 @@ use super::admin::sso_redirect;
 use super::http::{Reply, Req};
 use super::{Ctx, State, Via, NOT_AUTHENTICATED};
 
-use crate::sim::accounts::{self, rest_date, SimUser};
-use crate::sim::pages::{self, enc};
-use crate::sim::RateLimit;
+use crate::accounts::{self, rest_date, SimUser};
+use crate::pages::{self, enc};
+use crate::RateLimit;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;

@@ -3,7 +3,7 @@
 //! %X{jira.request.ipaddr} %X{jira.request.url} [%q{2}] %m%n`, jira-facts §2), and
 //! size-based rotation in the two ways a log can be rotated (log4j rename, copytruncate).
 
-use crate::level::Level;
+use crate::Level;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};

@@ -2,10 +2,38 @@
 //! and login forms, and Jira's error pages (XSRF, permission violation).
 
 use super::log::LevelTable;
-use crate::level::Level;
+use crate::Level;
 
-/// Jira's pages escape as the report does: text and attributes alike.
-pub use crate::html::esc;
+/// Jira's JSPs escape text and attribute values alike (`TextUtils.htmlEncode`).
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The loggers `ViewLogging` of Jira 7.x never lists even with an explicit level: those it
+/// switches with its own buttons (SQL, SOAP, HTTP access) and, by a plain string prefix,
+/// every `com.atlassian.mail*` logger (jira-facts §3).
+fn hidden_by_page(logger: &str) -> bool {
+    const BUTTONS: [&str; 6] = [
+        "com.atlassian.jira.ofbiz.LoggingSQLInterceptor",
+        "com.atlassian.jira.soap.axis.JiraAxisSoapLog",
+        "com.atlassian.jira.soap.axis.JiraAxisSoapLogDump",
+        "com.atlassian.jira.web.filters.accesslog.AccessLogFilter",
+        "com.atlassian.jira.web.filters.accesslog.AccessLogFilterDump",
+        "com.atlassian.jira.web.filters.accesslog.AccessLogFilterIncludeImages",
+    ];
+    BUTTONS.contains(&logger) || logger.starts_with("com.atlassian.mail")
+}
 
 /// URL-encodes a query value (form encoding).
 pub fn enc(s: &str) -> String {
@@ -52,11 +80,7 @@ pub fn view_logging(levels: &LevelTable, atl_token: &str) -> String {
     );
     // Jira's ViewLogging leaves out the loggers it switches with its own buttons (SQL,
     // SOAP, HTTP access) and every mail logger (jira-facts §3).
-    for (name, level) in levels
-        .explicit
-        .iter()
-        .filter(|(n, _)| !crate::jira::is_hidden_logger(n))
-    {
+    for (name, level) in levels.explicit.iter().filter(|(n, _)| !hidden_by_page(n)) {
         rows.push_str(&format!(
             "<tr><td>{}</td><td><strong>{}</strong></td><td>{}</td></tr>\n",
             esc(name),

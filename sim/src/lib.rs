@@ -33,8 +33,11 @@
 //! the English of the two i18n failure messages ([`failures`]), whether PATs skip websudo
 //! ([`SimConfig::pat_websudo_exempt`]), exact error-page statuses, noise line texts.
 
+#![warn(missing_docs)]
+
 mod access;
 mod accounts;
+mod level;
 mod log;
 mod pages;
 mod server;
@@ -49,12 +52,13 @@ pub use access::{
 };
 /// Seeded users and tokens, and the token encoding.
 pub use accounts::{decode_token, encode_token, token_dto, SimAccounts, SimToken, SimUser};
+/// Logger levels as the simulated logging page knows them.
+pub use level::Level;
 /// Logger levels, category abbreviation and rotation of the simulator's log.
 pub use log::{abbreviate, LevelTable, RotationMode};
 /// The certificate a TLS simulator serves.
 pub use tls::TlsIdentity;
 
-use crate::level::Level;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
