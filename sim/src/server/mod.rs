@@ -175,6 +175,7 @@ impl State {
             ("GET", "/rest/api/2/serverInfo") => self.server_info(),
             ("GET", "/rest/api/2/myself") => self.myself(req, ctx),
             ("GET", "/rest/api/2/mypermissions") => self.my_permissions(req, ctx),
+            ("GET", "/rest/api/2/cluster/nodes") => self.cluster_nodes(ctx),
             ("GET" | "POST", "/rest/api/2/search") => self.search(req, ctx),
             ("GET", "/rest/api/2/project") => self.projects(ctx),
             ("GET", _) if p.starts_with("/rest/api/2/issue/") => self.issue(req, ctx),
