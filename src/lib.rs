@@ -24,6 +24,7 @@ pub mod profiles; // verbosity profiles (TOML): which loggers at which level
 pub mod report; // renderers of a summary: table, json, csv, jsonl, sql
 pub mod scan; // streaming byte-level log scanner and PAT request correlator
 pub mod secret; // a string type that never shows its value
+pub mod source; // where a node's logs live: local, ssh://, exec:; followed and read
 pub mod summary; // per-token aggregation of correlated requests
 pub mod token; // what can be computed offline from a PAT (its token id)
 pub mod wizard; // guided interactive setup

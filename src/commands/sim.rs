@@ -84,7 +84,7 @@ pub struct SimArgs {
 /// The simulator running: one Jira, or a cluster behind its balancer.
 enum Running {
     One(SimJira),
-    Cluster(jira_sim::SimCluster),
+    Cluster(Box<jira_sim::SimCluster>),
 }
 
 impl Running {
@@ -163,7 +163,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         } else {
             jira_sim::SimCluster::start_addressable(n, cfg)
         }
-        .map(Running::Cluster)
+        .map(|c| Running::Cluster(Box::new(c)))
     } else {
         SimJira::start(cfg).map(Running::One)
     };
