@@ -110,6 +110,9 @@ td.sts{min-width:10em}
 .st.s3{background:#e8eefa}.st.s4{background:#fdf0d5}.st.s5,.st.s429{background:#fbe0e0}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 3px 0 10px;vertical-align:-1px}
 .note{color:var(--mute);font-size:12px;margin:4px 0}
+.coverage{border:1px solid var(--line);border-left:4px solid var(--ok);padding:4px 10px;margin:8px 0}
+.coverage.partial{border-left-color:var(--fail);background:#fdf3f3}
+.coverage p{margin:2px 0}
 footer{color:var(--mute);font-size:11px;margin-top:20px;border-top:1px solid var(--line);padding-top:6px}
 @page{size:A4 landscape;margin:10mm}
 @media print{
@@ -474,6 +477,25 @@ fn header(o: &mut String, r: &Report, meta: &HtmlMeta) {
         card(o, inv.unused.len() as u64, "unused in window", false);
     }
     o.push_str("</div></header>");
+}
+
+/// The banner saying which nodes the report covers (red when it covers only a part).
+fn coverage(o: &mut String, r: &Report) {
+    let Some(c) = &r.coverage else { return };
+    let lines = c.lines();
+    if lines.is_empty() {
+        return;
+    }
+    let class = if c.complete {
+        "coverage"
+    } else {
+        "coverage partial"
+    };
+    let _ = write!(o, "<div class=\"{class}\" role=\"note\">");
+    for l in &lines {
+        let _ = write!(o, "<p>{}</p>", esc(l));
+    }
+    o.push_str("</div>");
 }
 
 /// A section that the reader can fold (plain `<details>`: no script needed).
@@ -862,6 +884,7 @@ pub fn html(r: &Report, meta: &HtmlMeta, out: &mut dyn Write) -> io::Result<()> 
         CSS
     );
     header(&mut o, r, meta);
+    coverage(&mut o, r);
     if r.is_empty() {
         o.push_str("<p class=\"note\">No token request in these logs. Were the com.atlassian.pats loggers at TRACE or DEBUG when they were written? <code>jira-patrol capture</code> sets that up for a window.</p>");
     }

@@ -9,6 +9,7 @@
 pub mod access; // Tomcat access log: pattern, files, join to PAT requests
 pub mod capture; // timed capture windows: apply a profile, follow logs, always restore
 pub mod cli; // every clap definition lives here or in the `commands` module that owns it
+pub mod cluster; // which nodes Jira has, which of them the logs cover
 pub mod commands; // the edge: one module per sub-command, anyhow with context
 pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that differs
 pub mod duration; // the one duration parser (jiff friendly format) and its bounds per use

@@ -34,9 +34,20 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// the line to tell the user so (on stderr), if there were any.
 pub fn csv_note(r: &Report) -> Option<String> {
     let n = r.not_pat_bearer.requests;
-    (n > 0).then(|| {
-        format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths.")
-    })
+    let mut notes: Vec<String> = coverage_lines(r)
+        .into_iter()
+        .map(|l| format!("note: {l}"))
+        .collect();
+    if n > 0 {
+        notes.push(format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths."));
+    }
+    (!notes.is_empty()).then(|| notes.join("\n"))
+}
+
+/// What the report covers (nodes read and not, gaps, joins and departures): empty when
+/// there is nothing to say (one Jira, read whole).
+pub fn coverage_lines(r: &Report) -> Vec<String> {
+    r.coverage.as_ref().map(|c| c.lines()).unwrap_or_default()
 }
 
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
@@ -177,6 +188,9 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
         out,
         "-- Personal access tokens seen in the logs (jira-patrol). HASHED_TOKEN is not selected."
     )?;
+    for l in coverage_lines(r) {
+        writeln!(out, "-- {}", l.replace(['\n', '\r'], " "))?;
+    }
     if r.not_pat_bearer.requests > 0 {
         writeln!(
             out,
@@ -390,6 +404,13 @@ fn say(out: &mut dyn Write, width: Option<usize>, lead: &str, text: &str) -> io:
 /// failed ids, not-PAT Bearer values, nodes, the join's counts, the inventory).
 pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
     let joined = r.access_log.is_some();
+    let covered = coverage_lines(r);
+    for l in &covered {
+        say(out, width, "", l)?;
+    }
+    if !covered.is_empty() {
+        writeln!(out)?;
+    }
     if r.tokens.is_empty() {
         writeln!(out, "No token-authenticated requests found.")?;
     } else {
@@ -683,7 +704,12 @@ pub fn render(
         }
         SummaryFormat::Sql => sql(r, how.dialect, out)?,
         SummaryFormat::Html => crate::html::html(r, meta, out)?,
-        SummaryFormat::Jsonl => {}
+        // The events were streamed; what they cover goes beside them.
+        SummaryFormat::Jsonl => {
+            for l in coverage_lines(r) {
+                eprintln!("note: {l}");
+            }
+        }
     }
     Ok(())
 }

@@ -388,7 +388,7 @@ fn a_fast_growing_log_loses_no_request() {
     let opts = jira_patrol::capture::Options::new(
         jira_patrol::profiles::load("pats-trace", None).unwrap(),
         Duration::from_secs(600),
-        vec![log.clone()],
+        vec![log.clone().into()],
         homes.journals(),
     );
     let sig = jira_patrol::capture::signals::Signals::default();

@@ -53,6 +53,10 @@ pub fn run(
     })?;
     let sig = &sig;
     let window = plan.window.length()?;
+    // A node without a log is refused before anything is measured or changed.
+    let view = client.cluster_nodes();
+    crate::cluster::decide(&view, &plan.logs, &plan.scope)
+        .map_err(|e| RunError::Capture(e.into()))?;
     let profile = match &plan.profile {
         ProfileChoice::Auto => auto_profile(&client, plan, sig)?,
         ProfileChoice::Named(name) => {
@@ -65,6 +69,7 @@ pub fn run(
     let rotation = plan.rotation_config()?;
     let logs = plan.logs.clone();
     let mut opts = Options::new(profile, window, logs.clone(), journal);
+    opts.scope = plan.scope.clone();
     opts.zone = zone;
     opts.self_check = plan.self_check;
     if !plan.guard {
@@ -96,13 +101,14 @@ pub fn run(
     if let Some(a) = &opts.access {
         eprintln!("{}", a.reading.notice());
     }
+    opts.cluster = Some(view);
     eprintln!(
         "capture: applying profile {} for {} on {}; following {}",
         opts.profile.name,
         super::fmt_duration(window),
         client.base_url(),
         logs.iter()
-            .map(|l| l.display().to_string())
+            .map(|l| l.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -284,7 +290,7 @@ fn print_guard_advice(
 /// `--access-log`, one per `--log`, or the install's server.xml), and how to read it.
 fn access_plan(
     plan: &Plan,
-    logs: &[PathBuf],
+    logs: &[crate::source::LogSource],
     jira_version: Option<&str>,
 ) -> Result<Option<super::access::LiveAccess>, RunError> {
     let a = &plan.access;

@@ -10,7 +10,9 @@ use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
 use crate::capture::run::{guard_limits, print_restore, RunError};
 use crate::capture::{self, signals, Options};
+use crate::cluster::Scope;
 use crate::report::{self, Dialect};
+use crate::source::LogSource;
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,10 +38,15 @@ pub struct CaptureArgs {
     /// End of the window, a local time like 14:30 (or an RFC 3339 time)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// atlassian-jira.log to follow (JIRA_HOME/log/atlassian-jira.log); repeat once per Data
-    /// Center node [default: the logs saved by `jira-patrol setup`]
-    #[arg(long = "log", value_name = "PATH")]
-    pub logs: Vec<PathBuf>,
+    /// atlassian-jira.log to follow, once per Data Center node: a path
+    /// (JIRA_HOME/log/atlassian-jira.log), ssh://[user@]host[:port]/path (through OpenSSH)
+    /// or exec:COMMAND (prints the log and keeps following it); NODE=… names its node
+    /// (node2=ssh://…) [default: the logs saved by `jira-patrol setup`]
+    #[arg(long = "log", value_name = "[NODE=]SOURCE")]
+    pub logs: Vec<LogSource>,
+    /// Which nodes of a Data Center cluster to read.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Where the log4j configuration is, to check that log rotation keeps what the window
     /// writes
     #[command(flatten)]
@@ -97,6 +104,48 @@ pub struct CaptureArgs {
     pub conn: ConnArgs,
 }
 
+/// Which nodes of a cluster to read, shared by `capture` and `check`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClusterArgs {
+    /// Read only these nodes of a Data Center cluster (comma-separated node ids, one --log
+    /// each); the others are named as not read in the report
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    pub nodes: Option<Vec<String>>,
+    /// Capture even when some active nodes have no --log: the report names them as not read
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Where a node answers directly, for its self-check probe (repeatable), e.g.
+    /// node2=http://10.0.0.12:8080 [default: its address in Jira's node list, at Jira's
+    /// port and at 8080]
+    #[arg(long = "node-url", value_name = "NODE=URL", value_parser = node_url)]
+    pub node_urls: Vec<(String, String)>,
+}
+
+impl ClusterArgs {
+    /// The scope these flags describe.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            nodes: self.nodes.clone(),
+            allow_partial: self.allow_partial,
+            node_urls: self.node_urls.clone(),
+        }
+    }
+}
+
+fn node_url(s: &str) -> Result<(String, String), String> {
+    let (n, u) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': write NODE=URL, e.g. node2=http://10.0.0.12:8080"))?;
+    if !crate::source::is_node_id(n) {
+        return Err(format!("'{n}' is not a node id (letters, digits, . _ -)"));
+    }
+    let parsed = url::Url::parse(u).map_err(|e| format!("'{u}': not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("'{u}': use http:// or https://"));
+    }
+    Ok((n.to_string(), u.trim_end_matches('/').to_string()))
+}
+
 /// The self-check's flags, shared by `capture` and `check`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SelfCheckArgs {
@@ -144,7 +193,7 @@ impl CaptureArgs {
         };
         let logs = if self.logs.is_empty() {
             match &saved {
-                Some(s) if !s.logs.is_empty() => s.logs.clone(),
+                Some(s) if !s.logs.is_empty() => s.logs.iter().cloned().map(LogSource::from).collect(),
                 _ => bail!(
                     "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
                 ),
@@ -163,6 +212,7 @@ impl CaptureArgs {
             (None, None) => None,
         };
         let mut p = Plan::new(profile, window, logs).with_rotation(rotation);
+        p.scope = self.cluster.scope();
         if p.rotation.is_none() {
             p.access.install = saved.and_then(|s| s.jira_install);
         }
@@ -324,13 +374,14 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
 fn look_for_pats(
     client: &crate::jira::Client,
     args: &CaptureArgs,
-    logs: &[PathBuf],
+    logs: &[LogSource],
     d: Duration,
     sig: &signals::Signals,
 ) -> Result<f64> {
     let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
     let journal = crate::journal::Journal::default_location()?;
     let mut opts = Options::new(profile, d, logs.to_vec(), journal);
+    opts.scope = args.cluster.scope();
     opts.zone = plan::zone(args.tz.as_deref())?;
     let p = Plan::new(ProfileChoice::Auto, Window::For(d), logs.to_vec()).with_rotation(
         match (args.location.file(), &args.location.jira_install) {
@@ -358,12 +409,14 @@ fn look_for_pats(
 }
 
 /// `--log`, else the logs `jira-patrol setup` saved.
-fn logs(args: &CaptureArgs) -> Result<Vec<PathBuf>> {
+fn logs(args: &CaptureArgs) -> Result<Vec<LogSource>> {
     if !args.logs.is_empty() {
         return Ok(args.logs.clone());
     }
     match crate::wizard::config::load()? {
-        Some(saved) if !saved.logs.is_empty() => Ok(saved.logs),
+        Some(saved) if !saved.logs.is_empty() => {
+            Ok(saved.logs.into_iter().map(LogSource::from).collect())
+        }
         _ => bail!(
             "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
         ),
@@ -429,8 +482,8 @@ mod tests {
             ProfileChoice::Named("pats-service-trace".into()),
             Window::For(Duration::from_secs(5400)),
             vec![
-                odd.join("atlassian-jira.log"),
-                "/var/b/atlassian-jira.log".into(),
+                odd.join("atlassian-jira.log").into(),
+                LogSource::local("/var/b/atlassian-jira.log"),
             ],
         )
         .with_rotation(Some(RotationAt::Log4jFile(log4j)));

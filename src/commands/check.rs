@@ -24,9 +24,13 @@ pub struct CheckArgs {
     /// a token, wait for its lines in --log, put the levels back
     #[arg(long, requires = "logs")]
     pub self_check: bool,
-    /// atlassian-jira.log to look in (repeat once per Data Center node); with --self-check
-    #[arg(long = "log", value_name = "PATH", requires = "self_check")]
-    pub logs: Vec<std::path::PathBuf>,
+    /// atlassian-jira.log to look in, once per Data Center node (a path, ssh://… or
+    /// exec:…, NODE=… names its node); with --self-check
+    #[arg(long = "log", value_name = "[NODE=]SOURCE", requires = "self_check")]
+    pub logs: Vec<crate::source::LogSource>,
+    /// Which nodes of a Data Center cluster to check.
+    #[command(flatten)]
+    pub cluster: super::capture::ClusterArgs,
     /// Profile to apply for the self-check
     #[arg(long, default_value = "pats-trace", requires = "self_check")]
     pub profile: String,
@@ -82,8 +86,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let mut report = check(&client);
     let mut failed_self_check = None;
     if let (None, Some((profile, timeout))) = (&report.failure, self_check) {
-        failed_self_check =
-            run_self_check(&client, profile, timeout, &args.logs, &mut report)?.failure;
+        failed_self_check = run_self_check(
+            &client,
+            profile,
+            timeout,
+            &args.logs,
+            &args.cluster.scope(),
+            &mut report,
+        )?
+        .failure;
     }
     let mut out = std::io::stdout().lock();
     report.rows.render(args.format, &mut out)?;
@@ -112,7 +123,8 @@ pub(crate) fn run_self_check(
     client: &Client,
     profile: crate::profiles::Profile,
     timeout: std::time::Duration,
-    logs: &[std::path::PathBuf],
+    logs: &[crate::source::LogSource],
+    scope: &crate::cluster::Scope,
     r: &mut Report,
 ) -> anyhow::Result<SelfCheckRun> {
     use crate::capture::selfcheck::{passed_line, SelfCheck};
@@ -122,6 +134,7 @@ pub(crate) fn run_self_check(
     let mut opts =
         crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec(), journal);
     opts.self_check = Some(timeout);
+    opts.scope = scope.clone();
     opts.by = "check --self-check";
     let outcome = match crate::capture::run(client, opts, &sig) {
         Ok(o) => o,

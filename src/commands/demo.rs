@@ -82,7 +82,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut plan = Plan::new(
         ProfileChoice::Named("pats-trace".into()),
         Window::For(window),
-        vec![sim.log_path()],
+        vec![sim.log_path().into()],
     )
     .with_rotation(Some(RotationAt::Install(install.to_path_buf())));
     plan.output.format = args.format;

@@ -7,6 +7,7 @@
 //! Secrets stay in [`Secret`] and leave it only as a header or form value.
 
 mod check;
+mod cluster;
 mod cookies;
 mod error;
 mod page;
@@ -16,6 +17,7 @@ mod search;
 mod version;
 
 pub use check::{check, Check, Checked, Outcome, Verdict};
+pub use cluster::{ClusterNode, ClusterView, CLUSTER_NODES};
 pub use error::{JiraError, SsoStage};
 pub use page::{
     is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
@@ -137,6 +139,8 @@ struct State {
     use_password: bool,
     access: AdminAccess,
     node: Option<String>,
+    /// Every `X-ANODEID` answered with.
+    nodes_seen: std::collections::BTreeSet<String>,
     xsrf: Option<String>,
 }
 
@@ -232,6 +236,16 @@ impl Client {
             .iter()
             .rev()
             .any(|(id, p)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
+    }
+
+    /// Remember a request id (and its path) as one of this client's own calls.
+    fn note_own(&self, request_id: &str, path: &str) {
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        if own.recent.len() == OWN_REQUESTS_KEPT {
+            own.recent.pop_front();
+        }
+        own.recent
+            .push_back((request_id.to_string(), path.to_string()));
     }
 
     /// Check the URL and credentials and build the HTTP client (nothing is sent yet).
@@ -818,15 +832,12 @@ impl Client {
         let status = resp.status();
         let headers = resp.headers().clone();
         if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
-            self.state().node = Some(n.to_string());
+            let mut st = self.state();
+            st.node = Some(n.to_string());
+            st.nodes_seen.insert(n.to_string());
         }
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
-            let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
-            if own.recent.len() == OWN_REQUESTS_KEPT {
-                own.recent.pop_front();
-            }
-            own.recent
-                .push_back((id.to_string(), url.path().to_string()));
+            self.note_own(id, url.path());
         }
         let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
         let answer = Answer {

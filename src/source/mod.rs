@@ -135,12 +135,6 @@ impl From<PathBuf> for LogSource {
     }
 }
 
-impl From<&str> for LogSource {
-    fn from(p: &str) -> LogSource {
-        LogSource::local(p)
-    }
-}
-
 impl fmt::Display for LogSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(n) = &self.node {
