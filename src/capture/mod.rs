@@ -176,6 +176,8 @@ pub struct Outcome {
 
 struct Node {
     source: LogSource,
+    /// The node this log is (named by the user, or found by the self-check).
+    node: Option<String>,
     /// How the self-check's messages name this log.
     label: PathBuf,
     tail: Tail,
@@ -228,6 +230,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         }
         let since_ms = tail.reads_from_start().then_some(started_ms - EXEC_SKEW_MS);
         nodes.push(Node {
+            node: src.node.clone(),
             label: PathBuf::from(src.label()),
             source: src.clone(),
             tail,
@@ -411,24 +414,27 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             match state {
                 nodecheck::State::Waiting => deadline = now + opts.window,
                 nodecheck::State::Passed => {
-                    for p in &c.probes {
-                        let (Some(pr), Some(f)) = (&p.probe, &p.found) else {
-                            continue;
-                        };
+                    for (i, n) in nodes.iter_mut().enumerate() {
+                        n.node = c.node_of(i);
+                    }
+                    for (id, at) in c.ours(nodes.len()) {
                         for (i, n) in nodes.iter_mut().enumerate() {
-                            if i == f.source {
-                                n.scanner.keep_out(&pr.request_id);
+                            if Some(i) == at {
+                                n.scanner.keep_out(&id);
                             } else {
                                 release_one(
                                     client,
                                     n,
-                                    &pr.request_id,
+                                    &id,
                                     &mut summary,
                                     &opts.filter,
                                     &mut opts.on_request,
                                 );
                             }
                         }
+                    }
+                    for p in &c.probes {
+                        let Some(f) = &p.found else { continue };
                         status.line(format!(
                             "{}{}",
                             selfcheck::passed_line(&p.node, f.after),
@@ -636,6 +642,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             summary: &mut summary,
             filter: &opts.filter,
             since_ms: n.since_ms,
+            node: n.node.as_deref(),
             on_request: &mut opts.on_request,
             requests: &mut n.requests,
             join: n.join.as_mut(),
@@ -917,6 +924,8 @@ struct RequestSink<'a> {
     filter: &'a Filter,
     /// A command's output: what is dated before the window is the file's past.
     since_ms: Option<i64>,
+    /// The node whose log this is, when known (our calls are told apart per node).
+    node: Option<&'a str>,
     on_request: &'a mut Option<RequestHook>,
     requests: &'a mut u64,
     join: Option<&'a mut access::LiveJoiner>,
@@ -926,7 +935,9 @@ impl RequestSink<'_> {
     fn add(&mut self, r: Request) {
         if !self.filter.accepts(&r)
             || self.since_ms.is_some_and(|s| r.ts.ms < s)
-            || self.client.is_own_request(&r.request_id, &r.path)
+            || self
+                .client
+                .is_own_request_on(&r.request_id, &r.path, self.node)
         {
             return;
         }
@@ -990,6 +1001,7 @@ fn release_held(
         summary,
         filter,
         since_ms: n.since_ms,
+        node: n.node.as_deref(),
         on_request,
         requests: &mut n.requests,
         join: n.join.as_mut(),
@@ -1011,6 +1023,7 @@ fn release_one(
         summary,
         filter,
         since_ms: n.since_ms,
+        node: n.node.as_deref(),
         on_request,
         requests: &mut n.requests,
         join: n.join.as_mut(),
@@ -1039,6 +1052,7 @@ fn poll_node(
         clock,
         gaps,
         since_ms,
+        node,
         ..
     } = n;
     let mut sink = RequestSink {
@@ -1046,6 +1060,7 @@ fn poll_node(
         summary,
         filter,
         since_ms: *since_ms,
+        node: node.as_deref(),
         on_request,
         requests,
         join: join.as_mut(),

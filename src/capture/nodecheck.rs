@@ -58,6 +58,9 @@ pub struct Found {
 pub struct NodeCheck {
     /// One per node to check, in the decision's order.
     pub probes: Vec<NodeProbe>,
+    /// Probes answered by a node that had answered one already (request id, node): ours
+    /// too, kept out of that node's log.
+    pub extras: Vec<(String, String)>,
     /// The node each log names (`None`: to be found out).
     tagged: Vec<Option<String>>,
     /// Logs tied to a node no probe reached, by their path or as the one left (not checked).
@@ -99,6 +102,9 @@ type Answered = (Result<ProbeAnswer, PatError>, Instant);
 /// A direct probe's outcome: the answer and the URL that gave it, or why none did.
 type Direct = (Option<(Answered, String)>, Option<String>);
 
+/// What sending the probes gave: per node, and the extra answers (id, node).
+type Sent = (Vec<Attempt>, Vec<(String, String)>);
+
 /// What sending the probes gave one node.
 struct Attempt {
     node: String,
@@ -123,7 +129,8 @@ pub fn start(
 ) -> Result<NodeCheck, String> {
     let started = Instant::now();
     let mut notes = Vec::new();
-    let mut send = |token: Option<&Secret>| -> Vec<Attempt> {
+    let mut send = |token: Option<&Secret>| -> Sent {
+        let mut extras = Vec::new();
         let targets: Vec<(String, Vec<String>)> = decision
             .to_check
             .iter()
@@ -213,7 +220,12 @@ pub fn start(
                             o.how = Some("through the load balancer".into());
                             in_vain = 0;
                         }
-                        None => in_vain += 1,
+                        None => {
+                            if let Some(id) = a.as_ref().ok().and_then(|a| a.request_id.clone()) {
+                                extras.push((id.trim().to_string(), n));
+                            }
+                            in_vain += 1;
+                        }
                     }
                 }
                 (Ok(_), None) => {
@@ -239,9 +251,9 @@ pub fn start(
                 answered_by.iter().next().map(String::as_str).unwrap_or("?")
             ));
         }
-        out
+        (out, extras)
     };
-    let (sent, token_id) = selfcheck::with_probe_token(client, journal, say, &mut send)?;
+    let ((sent, extras), token_id) = selfcheck::with_probe_token(client, journal, say, &mut send)?;
     for n in notes {
         say(format!("self-check: {n}"));
     }
@@ -306,6 +318,7 @@ pub fn start(
     }
     Ok(NodeCheck {
         probes,
+        extras,
         assumed: vec![None; decision.tagged.len()],
         tagged: decision.tagged.clone(),
         partial_ok: decision.partial_ok,
@@ -326,12 +339,30 @@ pub enum State {
 }
 
 impl NodeCheck {
-    /// The request ids to hold out of the report on every log until judged.
+    /// The request ids to hold out of the report on every log until judged: every probe
+    /// answered, the extra ones included.
     pub fn request_ids(&self) -> Vec<String> {
         self.probes
             .iter()
             .filter_map(|p| p.probe.as_ref().map(|p| p.request_id.clone()))
+            .chain(self.extras.iter().map(|(id, _)| id.clone()))
             .collect()
+    }
+
+    /// Where each probe's lines are ours: (request id, the log that holds them, if any).
+    /// In every other log a request with that id is someone else's.
+    pub fn ours(&self, logs: usize) -> Vec<(String, Option<usize>)> {
+        let designated = self.probes.iter().filter_map(|p| {
+            let id = p.probe.as_ref()?.request_id.clone();
+            Some((id, p.found.as_ref().map(|f| f.source)))
+        });
+        let extra = self.extras.iter().map(|(id, node)| {
+            (
+                id.clone(),
+                (0..logs).find(|&i| self.node_of(i).as_deref() == Some(node.as_str())),
+            )
+        });
+        designated.chain(extra).collect()
     }
 
     /// The node each log belongs to: named by the user, or found by a probe.
@@ -435,8 +466,22 @@ impl NodeCheck {
             .probes
             .iter()
             .any(|p| p.probe.is_some() && p.found.is_none() && !p.missing);
-        if pending && !timed_out {
+        // Each log is one node's: once every log shows its node's probe, the probes not
+        // seen yet are of nodes whose logs were not given, and will never show.
+        let all_tied = (0..labels.len()).all(|i| {
+            self.probes
+                .iter()
+                .any(|p| p.found.as_ref().is_some_and(|f| f.source == i))
+        });
+        if pending && !timed_out && !all_tied {
             return State::Waiting;
+        }
+        if pending {
+            for p in &mut self.probes {
+                if p.probe.is_some() && p.found.is_none() {
+                    p.missing = true;
+                }
+            }
         }
         self.assume(labels);
         // Every log must be some node's.

@@ -457,8 +457,19 @@ impl Probe {
             if ours.is_empty() {
                 continue;
             }
-            // The node's own file wins over a coincidence elsewhere.
-            if found.is_none() || Some(i) == self.expected_file {
+            // The node's own file wins over a coincidence elsewhere (request ids repeat
+            // across nodes); failing that, the file whose lines name our token.
+            let ours_by_token =
+                |s: &mut Self, l: &[&[u8]]| s.token_id.is_some() && s.token_id_in(l) == s.token_id;
+            let better = match &found {
+                None => true,
+                Some((f, _)) if Some(*f) == self.expected_file => false,
+                Some((_, prev)) => {
+                    Some(i) == self.expected_file
+                        || (ours_by_token(self, &ours) && !ours_by_token(self, prev))
+                }
+            };
+            if better {
                 found = Some((i, ours));
             }
         }

@@ -154,16 +154,12 @@ impl Client {
                 }
                 err
             })?;
-        Ok(self.probe_answer(&resp, path))
+        Ok(self.probe_answer(&resp))
     }
 
-    /// The answer's headers that find a probe's lines; its request id is remembered as
-    /// one of ours.
-    pub(super) fn probe_answer(
-        &self,
-        resp: &reqwest::blocking::Response,
-        path: &str,
-    ) -> ProbeAnswer {
+    /// The answer's headers that find a probe's lines (the self-check watches for them:
+    /// they are not noted as the client's own calls, whose ids other nodes may repeat).
+    pub(super) fn probe_answer(&self, resp: &reqwest::blocking::Response) -> ProbeAnswer {
         let h = |n: &str| {
             resp.headers()
                 .get(n)
@@ -178,9 +174,6 @@ impl Client {
         };
         if let Some(n) = &answer.node {
             self.state().nodes_seen.insert(n.clone());
-        }
-        if let Some(id) = &answer.request_id {
-            self.note_own(id.trim(), path);
         }
         answer
     }

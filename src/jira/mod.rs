@@ -170,7 +170,8 @@ pub struct Client {
 /// of what scripts did must not count them.
 #[derive(Default)]
 struct OwnRequests {
-    recent: std::collections::VecDeque<(String, String)>,
+    /// Request id, path, and the node that answered (`X-ANODEID`, if any).
+    recent: std::collections::VecDeque<(String, String, Option<String>)>,
 }
 
 /// Own calls remembered: a capture's polls make a few a minute, and a request is matched
@@ -228,24 +229,35 @@ impl Client {
     /// this client's own calls. Request ids repeat across nodes and restarts, so the path
     /// must agree too; either side may carry Jira's context path.
     pub fn is_own_request(&self, request_id: &str, path: &str) -> bool {
+        self.is_own_request_on(request_id, path, None)
+    }
+
+    /// [`Client::is_own_request`] for a request logged by `node` (when the log's node is
+    /// known): a call another node answered with the same id is someone else's.
+    pub fn is_own_request_on(&self, request_id: &str, path: &str, node: Option<&str>) -> bool {
         if request_id.is_empty() {
             return false;
         }
         let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
-        own.recent
-            .iter()
-            .rev()
-            .any(|(id, p)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
+        own.recent.iter().rev().any(|(id, p, n)| {
+            id == request_id
+                && (p.ends_with(path) || path.ends_with(p.as_str()))
+                && (node.is_none() || n.is_none() || n.as_deref() == node)
+        })
     }
 
-    /// Remember a request id (and its path) as one of this client's own calls.
-    fn note_own(&self, request_id: &str, path: &str) {
+    /// Remember a request id (its path, the node that answered) as one of this client's
+    /// own calls.
+    fn note_own(&self, request_id: &str, path: &str, node: Option<&str>) {
         let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
         if own.recent.len() == OWN_REQUESTS_KEPT {
             own.recent.pop_front();
         }
-        own.recent
-            .push_back((request_id.to_string(), path.to_string()));
+        own.recent.push_back((
+            request_id.to_string(),
+            path.to_string(),
+            node.map(str::to_string),
+        ));
     }
 
     /// Check the URL and credentials and build the HTTP client (nothing is sent yet).
@@ -837,7 +849,8 @@ impl Client {
             st.nodes_seen.insert(n.to_string());
         }
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
-            self.note_own(id, url.path());
+            let node = headers.get("x-anodeid").and_then(|v| v.to_str().ok());
+            self.note_own(id, url.path(), node);
         }
         let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
         let answer = Answer {

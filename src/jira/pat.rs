@@ -157,7 +157,7 @@ impl Client {
             .header("Accept", "application/json")
             .send()
             .map_err(|e| self.transport_error(&e, started))?;
-        Ok(self.probe_answer(&resp, path))
+        Ok(self.probe_answer(&resp))
     }
 
     /// A REST call on the password session, logging in again once if it expired. A PAT-only
