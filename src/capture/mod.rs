@@ -304,6 +304,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         // Putting the levels back costs about what raising them did.
         g.set_reaction(opts.poll, applying.elapsed());
     }
+    sig.set_journal(applied.journal.clone());
     sig.set_phase(Phase::Window);
     let started = Instant::now();
     let mut self_check = SelfCheck::Off;

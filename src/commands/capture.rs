@@ -38,10 +38,10 @@ pub struct CaptureArgs {
     /// End of the window, a local time like 14:30 (or an RFC 3339 time)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// atlassian-jira.log to follow, once per Data Center node: a path
-    /// (JIRA_HOME/log/atlassian-jira.log), ssh://[user@]host[:port]/path (through OpenSSH)
-    /// or exec:COMMAND (prints the log and keeps following it); NODE=… names its node
-    /// (node2=ssh://…) [default: the logs saved by `jira-patrol setup`]
+    /// atlassian-jira.log to follow, once per Data Center node: a path, an
+    /// ssh://[user@]host[:port]/path (read through OpenSSH) or exec:COMMAND (a command
+    /// printing the log and following it); NODE=... names the node it belongs to
+    /// [default: the logs saved by `jira-patrol setup`]
     #[arg(long = "log", value_name = "[NODE=]SOURCE")]
     pub logs: Vec<LogSource>,
     /// Which nodes of a Data Center cluster to read.

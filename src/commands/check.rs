@@ -24,8 +24,8 @@ pub struct CheckArgs {
     /// a token, wait for its lines in --log, put the levels back
     #[arg(long, requires = "logs")]
     pub self_check: bool,
-    /// atlassian-jira.log to look in, once per Data Center node (a path, ssh://… or
-    /// exec:…, NODE=… names its node); with --self-check
+    /// atlassian-jira.log to look in, once per Data Center node (a path, ssh://... or
+    /// exec:..., NODE=... names its node); with --self-check
     #[arg(long = "log", value_name = "[NODE=]SOURCE", requires = "self_check")]
     pub logs: Vec<crate::source::LogSource>,
     /// Which nodes of a Data Center cluster to check.

@@ -96,7 +96,7 @@ impl FilterArgs {
 pub struct SummarizeArgs {
     /// Log files, directories holding atlassian-jira.log*, '-' for standard input,
     /// ssh://[user@]host[:port]/path (filtered on the node: only PAT lines cross the
-    /// network) or exec:COMMAND (its output); NODE=… names a node's logs (node2=/copy/of/node2)
+    /// network) or exec:COMMAND (its output); NODE=... names a node's logs (node2=/copy/of/node2)
     #[arg(value_name = "[NODE=]PATH", required = true)]
     pub paths: Vec<LogSource>,
     /// Report format
@@ -152,7 +152,7 @@ enum Input {
 struct Stream {
     /// Its name in the report: the node given, else the host or the directory.
     name: String,
-    /// The name was given (`NODE=…`).
+    /// The name was given (`NODE=...`).
     given: bool,
     input: Input,
 }
