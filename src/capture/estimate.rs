@@ -72,9 +72,20 @@ pub fn sample(
             let _ = f.poll(&mut buf, &mut |_, _| {}, &mut |_| {});
         }
     }
-    let (c1, n1) = client
+    // Behind a balancer the second reading may come from another node, whose counter
+    // is its own: ask again (a round-robin balancer comes back within a turn).
+    let mut second = client
         .request_counter()?
         .ok_or(EstimateError::NoRequestId)?;
+    for _ in 0..16 {
+        if second.1 == n0 {
+            break;
+        }
+        second = client
+            .request_counter()?
+            .ok_or(EstimateError::NoRequestId)?;
+    }
+    let (c1, n1) = second;
     let secs = started.elapsed().as_secs_f64().max(0.001);
     if n0 != n1 {
         return Err(EstimateError::NodeChanged(
@@ -82,7 +93,8 @@ pub fn sample(
             n1.unwrap_or_else(|| "?".into()),
         ));
     }
-    // The second reading counted itself.
+    // The second reading counted itself (and so did any extra one on that node, at most
+    // one per turn of the balancer: small against a rate over seconds).
     let served = c1.saturating_sub(c0).saturating_sub(1);
     // A command prints its file from the start: that is no growth.
     let grown: u64 = followers

@@ -420,7 +420,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                     }
                     for (id, at) in c.ours(nodes.len()) {
                         for (i, n) in nodes.iter_mut().enumerate() {
-                            if Some(i) == at {
+                            if at.contains(&i) {
                                 n.scanner.keep_out(&id);
                             } else {
                                 release_one(

@@ -244,6 +244,55 @@ pub fn start(
                 }
             }
         }
+        // Request ids repeat across nodes: a probe whose id another node also answered one
+        // of ours with could not be told apart in logs not named after their node. Probe
+        // that node again (the first probe stays ours, as an extra) until its id is its own.
+        let id_of = |o: &Attempt| {
+            o.answer
+                .as_ref()
+                .and_then(|(a, _)| a.as_ref().ok())
+                .and_then(|a| a.request_id.as_deref().map(str::trim))
+                .map(str::to_string)
+        };
+        for i in 0..out.len() {
+            let node = out[i].node.clone();
+            let direct = out[i]
+                .how
+                .as_deref()
+                .and_then(|h| h.strip_prefix("directly at "))
+                .map(str::to_string);
+            for _ in 0..patience {
+                let Some(id) = id_of(&out[i]) else { break };
+                let shared = extras.iter().any(|(a, n)| *a == id && *n != node)
+                    || out
+                        .iter()
+                        .any(|o| o.node != node && id_of(o).as_deref() == Some(id.as_str()));
+                if !shared {
+                    break;
+                }
+                let sent_at = Instant::now();
+                let a = match &direct {
+                    Some(u) => client.probe_at(u, PROBE_PATH, token, DIRECT_CONNECT),
+                    None => client.probe(PROBE_PATH, token).map_err(|e| match e {
+                        PatError::Jira(j) => j,
+                        other => crate::jira::JiraError::Http {
+                            url: client.base_url().to_string(),
+                            reason: other.to_string(),
+                        },
+                    }),
+                };
+                let Ok(a) = a else { break };
+                let (Some(n), Some(new)) = (a.node.clone(), a.request_id.clone()) else {
+                    break;
+                };
+                if n != node {
+                    extras.push((new.trim().to_string(), n));
+                    continue;
+                }
+                extras.push((id, node.clone()));
+                out[i].answer = Some((Ok(a), sent_at));
+            }
+        }
         if answered_by.len() == 1 && out.iter().any(|o| o.answer.is_none()) {
             notes.push(format!(
                 "every probe sent to {} was answered by {}: is that one node's own address rather than the load balancer's?",
@@ -349,9 +398,10 @@ impl NodeCheck {
             .collect()
     }
 
-    /// Where each probe's lines are ours: (request id, the log that holds them, if any).
-    /// In every other log a request with that id is someone else's.
-    pub fn ours(&self, logs: usize) -> Vec<(String, Option<usize>)> {
+    /// Where each probe's lines are ours: (request id, the logs that hold them). Ids
+    /// repeat across nodes (two probes may share one), so an id can be ours in several
+    /// logs; in every other log a request with that id is someone else's.
+    pub fn ours(&self, logs: usize) -> Vec<(String, Vec<usize>)> {
         let designated = self.probes.iter().filter_map(|p| {
             let id = p.probe.as_ref()?.request_id.clone();
             Some((id, p.found.as_ref().map(|f| f.source)))
@@ -362,7 +412,22 @@ impl NodeCheck {
                 (0..logs).find(|&i| self.node_of(i).as_deref() == Some(node.as_str())),
             )
         });
-        designated.chain(extra).collect()
+        let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+        for (id, at) in designated.chain(extra) {
+            let i = match out.iter().position(|(o, _)| *o == id) {
+                Some(i) => i,
+                None => {
+                    out.push((id, Vec::new()));
+                    out.len() - 1
+                }
+            };
+            if let Some(a) = at {
+                if !out[i].1.contains(&a) {
+                    out[i].1.push(a);
+                }
+            }
+        }
+        out
     }
 
     /// The node each log belongs to: named by the user, or found by a probe.

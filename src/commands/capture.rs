@@ -328,6 +328,10 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         s.seconds,
         report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
     );
+    let view = client.cluster_nodes();
+    if let Some(line) = cluster_line(&view, &logs, &args.cluster.scope()) {
+        eprintln!("dry run: {line}");
+    }
     let pat = match look {
         Some(d) => Some(look_for_pats(client, args, &logs, d, &sig)?),
         None => {
@@ -341,9 +345,10 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .collect();
     let mut out = Vec::new();
     if args.format == SummaryFormat::Json {
+        let nodes: Vec<&crate::jira::ClusterNode> = view.nodes().iter().collect();
         serde_json::to_writer_pretty(
             &mut out,
-            &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
+            &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures, "cluster_nodes": nodes}),
         )?;
         out.push(b'\n');
     } else {
@@ -368,6 +373,40 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .write_all(&out)
         .context("writing the figures")?;
     Ok(())
+}
+
+/// One line on Jira's nodes and what the logs cover (a capture with these logs would be
+/// refused when it says so); `None` for a Jira that is not clustered.
+fn cluster_line(
+    view: &crate::jira::ClusterView,
+    logs: &[LogSource],
+    scope: &Scope,
+) -> Option<String> {
+    use crate::jira::ClusterView;
+    let nodes = match view {
+        ClusterView::Single => return None,
+        ClusterView::Unknown(why) => {
+            return Some(format!(
+                "Jira's nodes could not be listed ({why}): whether the logs cover every node cannot be checked"
+            ))
+        }
+        ClusterView::Nodes(n) => n,
+    };
+    let serving = view.serving();
+    let mut line = format!(
+        "Jira is a cluster of {} node(s), {} active ({}); the figures are per node, each writing its own log",
+        nodes.len(),
+        serving.len(),
+        serving.join(", ")
+    );
+    if let Err(e) = crate::cluster::decide(view, logs, scope) {
+        let first = e.to_string();
+        line.push_str(&format!(
+            "; a capture with these logs would be refused: {}",
+            first.lines().next().unwrap_or_default()
+        ));
+    }
+    Some(line)
 }
 
 /// The PAT request rate from a short capture at pats-service-trace (journaled, restored).

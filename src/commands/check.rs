@@ -220,5 +220,50 @@ pub(crate) fn check(client: &Client) -> Report {
             Outcome::Failed(e) => r.fail(name, &e),
         }
     }
+    if r.failure.is_none() {
+        cluster_row(client, &mut r);
+    }
     r
+}
+
+/// Jira's nodes (`/rest/api/2/cluster/nodes`): each writes its own log, so a capture needs
+/// one log per active node.
+fn cluster_row(client: &Client, r: &mut Report) {
+    use crate::jira::ClusterView;
+    match client.cluster_nodes() {
+        ClusterView::Single => r.row("cluster", "ok", "not clustered: one log to read".into()),
+        ClusterView::Unknown(why) => {
+            let seen = client.nodes_seen();
+            let also = if seen.is_empty() {
+                String::new()
+            } else {
+                format!("; answers came from node {}", seen.join(", "))
+            };
+            r.row("cluster", "unknown", format!("{why}{also}"))
+        }
+        ClusterView::Nodes(nodes) => {
+            let list: Vec<String> = nodes
+                .iter()
+                .map(|n| {
+                    let mut s = format!("{} {}", n.node_id, n.state);
+                    if n.alive == Some(false) {
+                        s.push_str(" (not alive)");
+                    }
+                    if let Some(ip) = &n.ip {
+                        s.push_str(&format!(" at {ip}"));
+                    }
+                    s
+                })
+                .collect();
+            let serving = nodes.iter().filter(|n| n.serving()).count();
+            r.row(
+                "cluster",
+                "ok",
+                format!(
+                    "{serving} active node(s), each writes its own log: give a capture one --log NODE=... per node ({})",
+                    list.join("; ")
+                ),
+            )
+        }
+    }
 }
