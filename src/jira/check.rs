@@ -144,11 +144,34 @@ pub fn check(client: &Client) -> Checked {
             r.ok(Check::Version, v);
             r.info = Some(info);
         }
-        Err(e) => {
-            let end = ends_the_run(&e);
+        Err(e) if ends_the_run(&e) => {
             r.push(Check::Reachable, Outcome::Failed(e));
-            if end {
-                return r;
+            return r;
+        }
+        Err(e) => {
+            // An answer, whatever it said: the failure belongs to what it was about.
+            r.ok(
+                Check::Reachable,
+                format!(
+                    "{} answered in {} ms",
+                    client.base_url(),
+                    started.elapsed().as_millis()
+                ),
+            );
+            match e {
+                JiraError::NotJira { .. } => {
+                    r.push(Check::Version, Outcome::Failed(e));
+                    return r;
+                }
+                // The login failed: asking again would only count another failed login.
+                JiraError::AuthFailed { .. }
+                | JiraError::CaptchaRequired { .. }
+                | JiraError::BasicAuthDisabled { .. }
+                | JiraError::SingleSignOn { .. } => {
+                    r.push(Check::Identity, Outcome::Failed(e));
+                    return r;
+                }
+                e => r.push(Check::Version, Outcome::Failed(e)),
             }
         }
     }
