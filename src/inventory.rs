@@ -197,86 +197,65 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     }
     let owner = |t: &InventoryToken| t.username.clone().unwrap_or_else(|| t.user_key.clone());
     let never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
+    let of = |n: usize| format!("{n} of {}", inv.tokens);
+    // "Not used" is always said, even as 0 of N; the other groups only when they hold any.
     writeln!(
         out,
-        "\nTokens not used in the window ({} of {})",
-        inv.unused.len(),
-        inv.tokens
+        "\nTokens not used in the window ({})",
+        of(inv.unused.len())
     )?;
-    if !inv.unused.is_empty() {
-        let rows: Vec<Vec<String>> = inv
-            .unused
-            .iter()
-            .map(|t| {
-                vec![
-                    t.id.to_string(),
-                    t.name.clone(),
-                    owner(t),
-                    never(&t.last_accessed_at),
-                    never(&t.expires_at),
-                ]
-            })
-            .collect();
-        crate::format::write_table(
-            out,
-            &["DB ID", "NAME", "OWNER", "LAST USED", "EXPIRES"],
-            &rows,
-            width,
-        )?;
-    }
-    if !inv.cannot_tell.is_empty() {
-        writeln!(
-            out,
-            "\nTokens the logs cannot call used or unused ({} of {}): their owner made requests not tied to a token",
-            inv.cannot_tell.len(),
-            inv.tokens
-        )?;
-        let rows: Vec<Vec<String>> = inv
-            .cannot_tell
-            .iter()
-            .map(|u| {
-                vec![
-                    u.token.id.to_string(),
-                    u.token.name.clone(),
-                    owner(&u.token),
-                    u.owner_requests.to_string(),
-                    u.why.text().to_string(),
-                ]
-            })
-            .collect();
-        crate::format::write_table(
-            out,
-            &["DB ID", "NAME", "OWNER", "UNTIED", "WHY"],
-            &rows,
-            width,
-        )?;
-    }
-    if !inv.expired.is_empty() {
-        writeln!(
-            out,
-            "\nExpired tokens ({} of {}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
-            inv.expired.len(),
-            inv.tokens
-        )?;
-        let rows: Vec<Vec<String>> = inv
-            .expired
-            .iter()
-            .map(|e| {
-                vec![
-                    e.token.id.to_string(),
-                    e.token.name.clone(),
-                    owner(&e.token),
-                    never(&e.token.expires_at),
-                    e.removed_after.clone(),
-                ]
-            })
-            .collect();
-        crate::format::write_table(
-            out,
-            &["DB ID", "NAME", "OWNER", "EXPIRED", "REMOVED AFTER"],
-            &rows,
-            width,
-        )?;
+    let sections = [
+        (
+            None,
+            ["DB ID", "NAME", "OWNER", "LAST USED", "EXPIRES"],
+            inv.unused
+                .iter()
+                .map(|t| {
+                    let [last, expires] = [&t.last_accessed_at, &t.expires_at].map(never);
+                    [t.id.to_string(), t.name.clone(), owner(t), last, expires]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Some(format!(
+                "Tokens the logs cannot call used or unused ({}): their owner made requests not tied to a token",
+                of(inv.cannot_tell.len())
+            )),
+            ["DB ID", "NAME", "OWNER", "UNTIED", "WHY"],
+            inv.cannot_tell
+                .iter()
+                .map(|u| {
+                    let t = &u.token;
+                    let why = u.why.text().to_string();
+                    [t.id.to_string(), t.name.clone(), owner(t), u.owner_requests.to_string(), why]
+                })
+                .collect(),
+        ),
+        (
+            Some(format!(
+                "Expired tokens ({}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
+                of(inv.expired.len())
+            )),
+            ["DB ID", "NAME", "OWNER", "EXPIRED", "REMOVED AFTER"],
+            inv.expired
+                .iter()
+                .map(|e| {
+                    let t = &e.token;
+                    let removed = e.removed_after.clone();
+                    [t.id.to_string(), t.name.clone(), owner(t), never(&t.expires_at), removed]
+                })
+                .collect(),
+        ),
+    ];
+    for (heading, headers, rows) in sections {
+        if rows.is_empty() {
+            continue;
+        }
+        if let Some(h) = heading {
+            writeln!(out, "\n{h}")?;
+        }
+        let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+        crate::format::write_table(out, &headers, &rows, width)?;
     }
     if listed > 0 {
         writeln!(

@@ -149,10 +149,16 @@ fn a_muted_jira_stops_the_capture_early_with_levels_back_and_the_token_revoked()
         err.contains(&sim.log_path().display().to_string()),
         "names the followed file: {err}"
     );
-    assert!(out.stdout.is_empty(), "no summary of a silent log");
-    assert_put_back(&sim);
+    assert_stopped_clean(&sim, &homes, &out, &err);
+}
+
+/// A capture stopped by its self-check: no summary, levels back, the temporary token
+/// revoked, nothing left to restore.
+fn assert_stopped_clean(sim: &SimJira, homes: &Homes, out: &std::process::Output, err: &str) {
+    assert!(out.stdout.is_empty(), "no summary: {err}");
+    assert_put_back(sim);
     assert!(err.contains("levels are back"), "{err}");
-    assert_eq!(self_check_tokens(&sim), 0, "temporary token revoked");
+    assert_eq!(self_check_tokens(sim), 0, "temporary token revoked");
     assert!(!homes.journal().exists(), "nothing left to restore");
 }
 
@@ -524,11 +530,7 @@ fn a_success_line_in_another_wording_stops_the_capture_at_the_self_check() {
             "{profile}: {err}"
         );
         assert!(!err.contains("{PKCS5S2}"), "{err}");
-        assert!(out.stdout.is_empty(), "no summary: {profile}");
-        assert_put_back(&sim);
-        assert!(err.contains("levels are back"), "{err}");
-        assert_eq!(self_check_tokens(&sim), 0, "temporary token revoked");
-        assert!(!homes.journal().exists(), "nothing left to restore");
+        assert_stopped_clean(&sim, &homes, &out, &err);
     }
 }
 
