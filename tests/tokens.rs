@@ -146,11 +146,11 @@ fn filters_by_owner_idleness_and_expiry() {
     };
     let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
-        names(&["--user", "jdoe"]),
+        names(&["--owner", "jdoe"]),
         set(&["Jira→Slack «bridge» ü", "old laptop"])
     );
     assert_eq!(
-        names(&["--user", "JIRAUSER10100", "--user", "gone"]),
+        names(&["--owner", "JIRAUSER10100", "--owner", "gone"]),
         set(&["Jira→Slack «bridge» ü", "old laptop", "cron job"])
     );
     // Seeded: last used 60 and 500 days ago; never used, created 40 days ago.
@@ -164,9 +164,75 @@ fn filters_by_owner_idleness_and_expiry() {
         set(&["test", "old laptop"])
     );
     assert_eq!(
-        names(&["--expiring-within", "90d", "--user", "admin"]),
+        names(&["--expiring-within", "90d", "--owner", "admin"]),
         set(&["test"])
     );
+}
+
+/// `--user` is the login name in every command; `tokens --user NAME` used to pick an owner.
+/// Where it cannot be a login (a token logs in, no password set) it still does, with a note;
+/// where it contradicts JIRA_USER it is refused before any request (a wrong login counts
+/// against that account); `--login`, the former login flag, still logs in.
+#[test]
+fn user_is_the_login_and_the_former_owner_filter_is_kept_with_a_note() {
+    let sim = data_center();
+    let homes = Homes::new();
+    let admin_pat = sim
+        .tokens()
+        .into_iter()
+        .find(|t| t.owner == "admin")
+        .unwrap()
+        .raw;
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = common::isolated(homes.0.path());
+        c.env("JIRA_URL", sim.url())
+            .args(["tokens", "--format", "json"])
+            .args(args)
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let names = |out: &Output| -> BTreeSet<String> {
+        listed(&json(out)).into_iter().map(|(_, n)| n).collect()
+    };
+    let jdoe = BTreeSet::from(["Jira→Slack «bridge» ü".to_string(), "old laptop".into()]);
+
+    // A token logs in: --user jdoe can only be the owner filter it was.
+    let out = run(&[("JIRA_TOKEN", &admin_pat)], &["--user", "jdoe"]);
+    assert_eq!(names(&out), jdoe);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: --user jdoe is read as --owner jdoe"),
+        "{err}"
+    );
+
+    // A password login: --user is the login name, and no filter.
+    let out = run(&[("JIRA_PASSWORD", "admin")], &["--user", "admin"]);
+    assert_eq!(listed(&json(&out)), all_of(&sim));
+
+    // --user and JIRA_USER disagree: refused, nothing sent.
+    let before = sim.request_count();
+    let out = run(
+        &[("JIRA_USER", "admin"), ("JIRA_PASSWORD", "admin")],
+        &["--user", "jdoe"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--owner jdoe") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(sim.request_count(), before, "nothing reached Jira");
+
+    // The former login flag.
+    let out = run(
+        &[("JIRA_PASSWORD", "admin")],
+        &["--login", "admin", "--owner", "jdoe"],
+    );
+    assert_eq!(names(&out), jdoe);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--login is now --user"));
 }
 
 #[test]
@@ -557,7 +623,7 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(laptop_row.contains(removed), "{laptop_row}");
 
-    // With --user, the other users' tokens were filtered out, not unused.
+    // With --owner, the other users' tokens were filtered out, not unused.
     let out = cmd(
         &sim.url(),
         &homes,
@@ -568,7 +634,7 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
             "--format",
             "json",
             "--inventory",
-            "--user",
+            "--owner",
             "jdoe",
         ],
     )

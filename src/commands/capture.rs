@@ -5,14 +5,14 @@
 use super::access::AccessArgs;
 use super::conn::ConnArgs;
 use super::log4j_file::Location;
+use super::output_args::ReportArgs;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
 use crate::capture::run::{guard_limits, print_restore, RunError};
 use crate::capture::{self, signals, Options};
-use crate::report::{self, Dialect};
+use crate::report;
 use anyhow::{bail, Context, Result};
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -66,19 +66,9 @@ pub struct CaptureArgs {
     /// raises a level, journaled and restored as in any capture
     #[arg(long, value_name = "DURATION", requires = "dry_run")]
     pub look: Option<String>,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: SummaryFormat,
-    /// SQL quoting for --format sql
-    #[arg(long, value_enum, default_value_t)]
-    pub dialect: Dialect,
-    /// Table: every column, however narrow the terminal (else the least important columns
-    /// are listed below the table)
-    #[arg(long)]
-    pub wide: bool,
-    /// Also write the summary to this file
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Format, file, SQL dialect, width of the summary.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Time zone of log lines without a UTC offset (Jira 7.x/8.0) and of the offsetless
     /// dates inside TokenDTO lines (the JVM's), e.g. Europe/Paris [default: local]
     #[arg(long)]
@@ -187,10 +177,10 @@ impl CaptureArgs {
         p.access.duration_unit = self.access.access_log_duration;
         p.access.pattern = self.access.access_log_pattern.clone();
         p.output = plan::Output {
-            format: self.format,
-            dialect: self.dialect,
-            wide: self.wide,
-            path: self.output.clone(),
+            format: self.report.out.format,
+            dialect: self.report.dialect,
+            wide: self.report.wide,
+            path: self.report.out.output.clone(),
             tz: self.tz.clone(),
         };
         p.check()?;
@@ -201,8 +191,11 @@ impl CaptureArgs {
 /// `jira-patrol capture`.
 pub fn run(args: CaptureArgs) -> Result<()> {
     if args.dry_run {
+        // Paths first: a wrong one must not cost a prompt or a sample.
+        let logs = logs(&args)?;
+        args.report.out.check_paths()?;
         let client = args.conn.connect()?;
-        return dry_run(&client, &args);
+        return dry_run(&client, &args, &logs);
     }
     // Wrong arguments should not cost a password prompt first.
     let plan = args.plan()?;
@@ -249,7 +242,7 @@ fn sample_len(args: &CaptureArgs, default: Duration) -> Result<Duration> {
 }
 
 /// `--dry-run`: a read-only sample of the request rate, then each profile's cost.
-fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
+fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -> Result<()> {
     let sample_len = sample_len(args, Duration::from_secs(10))?;
     let look = args
         .look
@@ -257,7 +250,6 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .map(crate::duration::window)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
-    let logs = logs(args)?;
     let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
     let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
     eprintln!(
@@ -266,7 +258,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         capture::fmt_duration(sample_len)
     );
     let stop = || sig.stop_requested();
-    let s = capture::estimate::sample(client, &logs, sample_len, &stop)
+    let s = capture::estimate::sample(client, logs, sample_len, &stop)
         .context("the dry run's sample")?;
     let node = s
         .node
@@ -283,7 +275,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         Some(d) => Some(look_for_pats(
             client,
             args,
-            &logs,
+            logs,
             d,
             &sig,
             s.requests_per_sec,
@@ -297,35 +289,33 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .iter()
         .map(|p| capture::estimate::figure(p, s.requests_per_sec, pat.unwrap_or(0.0)))
         .collect();
-    let mut out = Vec::new();
-    if args.format == SummaryFormat::Json {
-        serde_json::to_writer_pretty(
-            &mut out,
-            &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
-        )?;
-        out.push(b'\n');
-    } else {
-        writeln!(
-            out,
-            "{:<22} {:>12} {:>12}  names the token  cannot see",
-            "profile", "lines/hour", "bytes/hour"
-        )?;
-        for f in &figures {
+    args.report.out.write(|out| {
+        if args.report.out.format == SummaryFormat::Json {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
+            )?;
+            writeln!(out)?;
+        } else {
             writeln!(
                 out,
-                "{:<22} {:>12} {:>12}  {:<15}  {}",
-                f.profile,
-                f.lines_per_hour,
-                report::human_bytes(f.bytes_per_hour),
-                if f.names_token { "yes" } else { "no" },
-                f.misses.as_deref().unwrap_or("-")
+                "{:<22} {:>12} {:>12}  names the token  cannot see",
+                "profile", "lines/hour", "bytes/hour"
             )?;
+            for f in &figures {
+                writeln!(
+                    out,
+                    "{:<22} {:>12} {:>12}  {:<15}  {}",
+                    f.profile,
+                    f.lines_per_hour,
+                    report::human_bytes(f.bytes_per_hour),
+                    if f.names_token { "yes" } else { "no" },
+                    f.misses.as_deref().unwrap_or("-")
+                )?;
+            }
         }
-    }
-    std::io::stdout()
-        .write_all(&out)
-        .context("writing the figures")?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The PAT request rate from a short capture at pats-service-trace (journaled, restored);
@@ -378,17 +368,23 @@ fn token_rate_line(per_sec: f64, requests: u64, secs: f64, total: f64) -> String
     line
 }
 
-/// `--log`, else the logs `jira-patrol setup` saved.
+/// `--log`, else the logs `jira-patrol setup` saved; each checked (see
+/// [`crate::paths::log_to_follow`]).
 fn logs(args: &CaptureArgs) -> Result<Vec<PathBuf>> {
-    if !args.logs.is_empty() {
-        return Ok(args.logs.clone());
+    let logs = if !args.logs.is_empty() {
+        args.logs.clone()
+    } else {
+        match crate::wizard::config::load()? {
+            Some(saved) if !saved.logs.is_empty() => saved.logs,
+            _ => bail!(
+                "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
+            ),
+        }
+    };
+    for l in &logs {
+        crate::paths::log_to_follow("--log", l)?;
     }
-    match crate::wizard::config::load()? {
-        Some(saved) if !saved.logs.is_empty() => Ok(saved.logs),
-        _ => bail!(
-            "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
-        ),
-    }
+    Ok(logs)
 }
 
 /// `90s`, `15m`, `2h`, `1h30m`: a capture window (see [`crate::duration::window`]).
@@ -461,15 +457,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let odd = d.path().join("it's a \"jira\" $HOME");
         std::fs::create_dir_all(&odd).unwrap();
+        // A second node's log, in a directory of its own (the plan checks each one exists).
+        let b = d.path().join("b");
+        std::fs::create_dir_all(&b).unwrap();
         let log4j = odd.join("log4j.properties");
         std::fs::copy("tests/fixtures/log4j/jira-7.13.2-log4j.properties", &log4j).unwrap();
         let mut p = Plan::new(
             ProfileChoice::Named("pats-service-trace".into()),
             Window::For(Duration::from_secs(5400)),
-            vec![
-                odd.join("atlassian-jira.log"),
-                "/var/b/atlassian-jira.log".into(),
-            ],
+            vec![odd.join("atlassian-jira.log"), b.join("atlassian-jira.log")],
         )
         .with_rotation(Some(RotationAt::Log4jFile(log4j)));
         p.keep = Some(Duration::from_secs(3 * 86400));
@@ -477,7 +473,7 @@ mod tests {
         p.self_check = Some(Duration::from_secs(90));
         p.inventory = false;
         p.output.format = SummaryFormat::Sql;
-        p.output.dialect = Dialect::Mysql;
+        p.output.dialect = crate::report::Dialect::Mysql;
         p.output.tz = Some("Europe/Paris".into());
         p.output.path = Some(odd.join("out put.sql"));
         let conn = plan::Connection {
