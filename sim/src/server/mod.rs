@@ -137,6 +137,12 @@ impl State {
         let _ = log.write_entry(&entry);
     }
 
+    /// The JVM's zone, in which the PAT plugin prints its `Timestamp`s: the log's offset.
+    fn jvm_offset(&self) -> jiff::tz::Offset {
+        jiff::tz::Offset::from_seconds(self.cfg.utc_offset_minutes * 60)
+            .unwrap_or(jiff::tz::Offset::UTC)
+    }
+
     fn log(&self, ctx: &Ctx, level: Level, logger: &str, msg: &str) {
         self.log_entry(&ctx.thread, level, Some(&ctx.mdc), logger, msg, &[]);
     }
