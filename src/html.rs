@@ -825,7 +825,7 @@ fn inventory(o: &mut String, r: &Report) {
     );
     let _ = write!(
         o,
-        "<p class=\"note\">Jira has {} tokens; {} were not used in the logs read, {} may or may not have been (their owner made requests the logs do not tie to a token), {} have expired (unusable; Jira removes each {} days after its expiry).",
+        "<p class=\"note\">Jira has {} tokens; {} were not used in the logs read, {} may or may not have been (their owner made requests the logs do not tie to a token), {} had expired by the window's end (unusable; Jira removes each {} days after its expiry).",
         num(inv.tokens),
         num(inv.unused.len() as u64),
         num(inv.cannot_tell.len() as u64),

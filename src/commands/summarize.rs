@@ -221,7 +221,12 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     }
     if args.inventory && !jsonl {
         match conn.connect() {
-            Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
+            Ok(client) => crate::inventory::attach_for_users(
+                &client,
+                &mut rep,
+                &filter.users,
+                window_end(scanner.stats(), &filter),
+            ),
             Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
         }
     }
@@ -238,4 +243,16 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The last time the report covers, which the inventory judges expiry at: the last PAT line
+/// read (where the logs could last show a use), or `--until` when earlier; now when the
+/// logs hold no PAT line and no `--until` is given.
+fn window_end(stats: &crate::scan::Stats, filter: &Filter) -> jiff::Timestamp {
+    let ms = match (stats.last_pat_ms, filter.until_ms) {
+        (Some(last), Some(until)) => Some(last.min(until)),
+        (last, until) => last.or(until),
+    };
+    ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .unwrap_or_else(jiff::Timestamp::now)
 }

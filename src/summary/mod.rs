@@ -579,6 +579,12 @@ pub struct Report {
 pub struct Inventory {
     /// Tokens in Jira (the self-check's temporary token left out).
     pub tokens: u64,
+    /// The time the groups are judged at (RFC 3339, UTC): the window's end, the last time
+    /// the report covers (the capture's end; offline, the last PAT line read, or `--until`
+    /// when earlier). A token expired by then is `expired`; one that expired later was
+    /// usable in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     /// Tokens not seen in the logs read, valid, and of owners whose every request was tied
     /// to a token: not used in the window. Oldest use first.
     pub unused: Vec<InventoryToken>,
@@ -586,7 +592,7 @@ pub struct Inventory {
     /// used or not, the logs cannot tell.
     #[serde(default)]
     pub cannot_tell: Vec<UndecidedToken>,
-    /// Tokens past their expiry: unusable, listed by Jira until it prunes them.
+    /// Tokens past their expiry by `as_of`: unusable, listed by Jira until it prunes them.
     #[serde(default)]
     pub expired: Vec<ExpiredToken>,
     /// What the reader should know (e.g. `last_accessed_at` is written in batches).
