@@ -534,6 +534,18 @@ fn a_success_line_in_another_wording_stops_the_capture_at_the_self_check() {
     }
 }
 
+/// `summarize LOG --format FORMAT`, offline: stdout and stderr of a successful run.
+fn summarize(homes: &Homes, log: &str, format: &str) -> (String, String) {
+    let out = common::isolated(homes.0.path())
+        .args(["summarize", log, "--format", format])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
+}
+
 #[test]
 fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_totals() {
     let sim = SimJira::start(SimConfig::default()).unwrap();
@@ -559,18 +571,7 @@ fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_total
         &[traffic::standard_mix(sim.accounts(), 2).remove(2)],
         &TrafficOptions::default(),
     );
-    let summarize = |format: &str| {
-        let out = command(
-            &sim.url(),
-            &homes,
-            Login::Password,
-            &["summarize", &log, "--format", format],
-        )
-        .output()
-        .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let summarize = |format: &str| summarize(&homes, &log, format).0;
     let j: Value = serde_json::from_str(&summarize("json")).unwrap();
     let tokens = j["tokens"].as_array().unwrap();
     let probe = tokens.iter().find(|t| t["name"] == TOKEN_NAME).unwrap();
@@ -602,22 +603,6 @@ fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_total
     );
 }
 
-/// Per token id: (requests, failures, no_verdict) of a JSON report.
-fn per_token(j: &Value) -> std::collections::BTreeMap<String, (u64, u64, u64)> {
-    j["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let n = |k: &str| t[k].as_u64().unwrap_or(0);
-            (
-                t["token_id"].as_str().unwrap().to_string(),
-                (n("requests"), n("failures"), n("no_verdict")),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn offline_a_jira_wording_its_success_otherwise_gets_no_verdict_and_keeps_its_failures() {
     // The same traffic (successes, an expired token, a deactivated owner, an unknown id,
@@ -638,34 +623,25 @@ fn offline_a_jira_wording_its_success_otherwise_gets_no_verdict_and_keeps_its_fa
         );
         let homes = Homes::new();
         let log = sim.log_path().display().to_string();
-        let summarize = |format: &str| {
-            let out = command(
-                &sim.url(),
-                &homes,
-                Login::Password,
-                &["summarize", &log, "--format", format],
-            )
-            .output()
-            .unwrap();
-            let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(out.status.success(), "{err}");
-            (String::from_utf8(out.stdout).unwrap(), err)
-        };
-        let (json, err) = summarize("json");
-        let (table, _) = summarize("table");
+        let (json, err) = summarize(&homes, &log, "json");
+        let (table, _) = summarize(&homes, &log, "table");
         (serde_json::from_str::<Value>(&json).unwrap(), err, table)
     };
     let (known, known_err, _) = run(false);
     let (other, err, table) = run(true);
-    let successes: u64 = per_token(&known).values().map(|t| t.0).sum();
+    let successes: u64 = common::outcomes_per_token(&known)
+        .values()
+        .map(|t| t.0)
+        .sum();
     assert!(successes >= 8, "{known}");
 
     // Each success has no verdict; each failure is still a failure of the same token.
-    let want: std::collections::BTreeMap<String, (u64, u64, u64)> = per_token(&known)
-        .into_iter()
-        .map(|(id, (ok, failed, _))| (id, (0, failed, ok)))
-        .collect();
-    assert_eq!(per_token(&other), want);
+    let want: std::collections::BTreeMap<String, (u64, u64, u64)> =
+        common::outcomes_per_token(&known)
+            .into_iter()
+            .map(|(id, (ok, failed, _))| (id, (0, failed, ok)))
+            .collect();
+    assert_eq!(common::outcomes_per_token(&other), want);
     assert_eq!(known["no_verdict"], 0);
     assert!(!known_err.contains("no verdict"), "{known_err}");
     assert!(

@@ -765,22 +765,6 @@ fn no_verdict_warnings(err: &str) -> Vec<&str> {
     err.lines().filter(|l| l.contains("no verdict")).collect()
 }
 
-/// Per token id: (requests, failures, no_verdict) as reported.
-fn with_no_verdict(j: &Value) -> std::collections::BTreeMap<String, (u64, u64, u64)> {
-    j["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let n = |k: &str| t[k].as_u64().unwrap_or(0);
-            (
-                t["token_id"].as_str().unwrap().to_string(),
-                (n("requests"), n("failures"), n("no_verdict")),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_success_in_another_wording_has_no_verdict_in_every_format_and_is_never_a_failure() {
     let (log, e) = generated(&Config {
@@ -818,7 +802,7 @@ fn a_success_in_another_wording_has_no_verdict_in_every_format_and_is_never_a_fa
         .iter()
         .map(|(id, (ok, failed))| (id.clone(), (0, *failed, *ok)))
         .collect();
-    assert_eq!(with_no_verdict(&j), want);
+    assert_eq!(common::outcomes_per_token(&j), want);
     assert_eq!(counts(&j).1, e.unknown, "unknown ids still failed");
     assert_eq!(j["not_pat_bearer"]["requests"].as_u64().unwrap(), e.not_pat);
     assert_eq!(j["no_verdict"].as_u64().unwrap(), successes);
@@ -916,7 +900,7 @@ fn a_log_cut_mid_request_gives_no_verdict_never_a_failure() {
         .filter(|l| l.contains("] Got tokenId: ["))
         .map(|l| field(l, 5))
         .collect();
-    let tokens = with_no_verdict(&j);
+    let tokens = common::outcomes_per_token(&j);
     let reported_failures = tokens.values().map(|t| t.1).sum::<u64>()
         + counts(&j).1.values().sum::<u64>()
         + j["unattributed_failures"].as_u64().unwrap();
