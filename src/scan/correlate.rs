@@ -50,10 +50,10 @@ pub enum Outcome {
 }
 
 /// Why a request is [`Outcome::NoVerdict`]: the filter finished it (`<<<`) without one.
-const NO_VERDICT_CLOSED: &str = "the filter finished the request without a verdict line jira-patrol knows (Auth SUCCESS, Auth failure)";
+const NO_VERDICT_CLOSED: &str = "the filter finished the request without a verdict line jira-patrol knows: no Auth SUCCESS, no Auth failure";
 /// Why a request is [`Outcome::NoVerdict`]: its lines stop before a verdict.
 const NO_VERDICT_CUT: &str =
-    "the request's lines stop before a verdict (the log ends or was cut mid-request)";
+    "the request's lines stop before a verdict: the log ends, or was cut mid-request";
 
 /// What the TokenDTO line tells about a token (database fields, as logged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
