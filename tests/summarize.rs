@@ -917,7 +917,8 @@ fn a_log_cut_mid_request_gives_no_verdict_never_a_failure() {
 
 #[test]
 fn token_dates_read_in_their_lines_offset_are_noted_once() {
-    let note = "TokenDTO line(s) (created, expiry) are in Jira's JVM time zone";
+    let note =
+        "(created and expiry in TokenDTO, expiry in Auth SUCCESS) are in Jira's JVM time zone";
     // Lines at +00:00 read on a machine in Tokyo, without --tz: the dates are read at the
     // lines' offset, and the report says so.
     let run = |tz: &str, extra: &[&str], format: &str| {

@@ -630,7 +630,8 @@ pub struct Note {
 pub enum NoteKind {
     /// Token requests with no verdict in the log ([`Report::no_verdict`]).
     NoVerdict,
-    /// Dates inside `TokenDTO` lines read in their line's offset, the JVM's zone not known.
+    /// Token dates (`TokenDTO`, `Auth SUCCESS`) read in their line's offset, the JVM's zone
+    /// not known.
     TokenDatesInLineOffset,
 }
 
@@ -645,12 +646,13 @@ impl Note {
         }
     }
 
-    /// `n` requests whose `TokenDTO` dates were read in their line's offset.
+    /// `n` requests whose token dates (`TokenDTO`, `Auth SUCCESS`) were read in their
+    /// line's offset.
     pub fn dates_in_line_offset(n: u64) -> Note {
         Note {
             kind: NoteKind::TokenDatesInLineOffset,
             text: format!(
-                "The dates inside {n} TokenDTO line(s) (created, expiry) are in Jira's JVM time zone, without an offset, and the zone of --tz (else this machine's) does not give the lines' offsets: they were read in the offset of the line carrying them, so across a daylight-saving change they may be an hour off. --tz with the JVM's zone (e.g. Europe/Paris) reads them exactly."
+                "The token dates of {n} request(s) (created and expiry in TokenDTO, expiry in Auth SUCCESS) are in Jira's JVM time zone, without an offset, and the zone of --tz (else this machine's) does not give the lines' offsets: they were read in the offset of the line carrying them, so across a daylight-saving change they may be an hour off. --tz with the JVM's zone (e.g. Europe/Paris) reads them exactly."
             ),
         }
     }
