@@ -246,7 +246,7 @@ fn pages_are_all_read() {
     let j = json(&tokens(&sim, "admin", &["--format", "json"]));
     assert_eq!(j["tokens"].as_array().unwrap().len(), sim.tokens().len());
     assert_eq!(listed(&j), all_of(&sim));
-    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let access = sim.access_log();
     let searches = access
         .lines()
         .filter(|l| l.contains("POST /rest/pat/latest/tokens/search"))
@@ -271,7 +271,7 @@ fn a_non_admin_and_a_server_licence_get_one_line_and_exit_1() {
         &tokens(&sim, "jdoe", &[]),
         "'jdoe' is not a System Administrator",
     );
-    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let access = sim.access_log();
     let logins = access
         .lines()
         .filter(|l| l.contains("POST /rest/auth/1/session"))

@@ -72,6 +72,10 @@ pub(crate) struct State {
     /// The request-id counter: restarts with the JVM ([`State::reset_request_ids`]).
     ids: AtomicU64,
     inflight: AtomicU64,
+    /// Requests taken in (sockets' and background ones), and access lines written: Tomcat
+    /// writes a request's line after its answer, so the two differ while lines are due.
+    received: AtomicU64,
+    access_lines: AtomicU64,
     /// How many of the next requests answer 500.
     pub fail_next: AtomicU32,
     /// Milliseconds every answer waits (a Jira under load).
