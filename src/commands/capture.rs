@@ -69,7 +69,8 @@ pub struct CaptureArgs {
     /// Format, file, SQL dialect, width of the summary.
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
+    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0) and of the offsetless
+    /// dates inside TokenDTO lines (the JVM's), e.g. Europe/Paris [default: local]
     #[arg(long)]
     pub tz: Option<String>,
     /// Leave out the inventory (every token in Jira, the unused ones listed), looked up
@@ -271,7 +272,14 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
         report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
     );
     let pat = match look {
-        Some(d) => Some(look_for_pats(client, args, logs, d, &sig)?),
+        Some(d) => Some(look_for_pats(
+            client,
+            args,
+            logs,
+            d,
+            &sig,
+            s.requests_per_sec,
+        )?),
         None => {
             eprintln!("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
             None
@@ -310,13 +318,15 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
     })
 }
 
-/// The PAT request rate from a short capture at pats-service-trace (journaled, restored).
+/// The PAT request rate from a short capture at pats-service-trace (journaled, restored);
+/// `total` is the rate of all requests the sample measured before it.
 fn look_for_pats(
     client: &crate::jira::Client,
     args: &CaptureArgs,
     logs: &[PathBuf],
     d: Duration,
     sig: &signals::Signals,
+    total: f64,
 ) -> Result<f64> {
     let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
     let journal = crate::journal::Journal::default_location()?;
@@ -339,12 +349,23 @@ fn look_for_pats(
     print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
     let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
     eprintln!(
-        "dry run: {:.2} requests/s with a token ({} in {:.0}s).",
-        per_sec,
-        o.requests,
-        o.elapsed.as_secs_f64()
+        "{}",
+        token_rate_line(per_sec, o.requests, o.elapsed.as_secs_f64(), total)
     );
     Ok(per_sec)
+}
+
+/// The look's rate, in the precision of the total it is read against; a rate above the total
+/// is no paradox to leave unexplained: the two were measured one after the other.
+fn token_rate_line(per_sec: f64, requests: u64, secs: f64, total: f64) -> String {
+    let mut line =
+        format!("dry run: {per_sec:.1} requests/s with a token ({requests} in {secs:.0}s).");
+    if format!("{per_sec:.1}") != format!("{total:.1}") && per_sec > total {
+        line.push_str(&format!(
+            " That is more than the {total:.1} requests/s in all measured just before: the traffic changed between the two measurements, so the figures below take every request as one with a token."
+        ));
+    }
+    line
 }
 
 /// `--log`, else the logs `jira-patrol setup` saved; each checked (see
@@ -396,6 +417,23 @@ fn until(s: &str) -> Result<jiff::Timestamp, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_rate_reads_like_the_total_and_never_exceeds_it_unexplained() {
+        let line = token_rate_line(14.4, 432, 30.0, 14.3);
+        assert!(
+            line.starts_with("dry run: 14.4 requests/s with a token (432 in 30s)."),
+            "{line}"
+        );
+        assert!(
+            line.contains("more than the 14.3 requests/s in all"),
+            "{line}"
+        );
+        let line = token_rate_line(2.04, 61, 30.0, 14.3);
+        assert_eq!(line, "dry run: 2.0 requests/s with a token (61 in 30s).");
+        // Equal as printed: nothing to explain.
+        assert!(!token_rate_line(14.34, 430, 30.0, 14.3).contains("more than"));
+    }
 
     #[test]
     fn windows() {

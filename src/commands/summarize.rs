@@ -23,7 +23,8 @@ pub struct WhoArgs {
     /// Only this token id; repeatable
     #[arg(long = "token", value_name = "TOKEN_ID")]
     pub tokens: Vec<String>,
-    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
+    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0) and of the offsetless
+    /// dates inside TokenDTO lines (the JVM's), e.g. Europe/Paris [default: local]
     #[arg(long)]
     pub tz: Option<String>,
 }
