@@ -228,20 +228,6 @@ impl Fit {
     fn fits(&self, s: &str) -> bool {
         console::measure_text_width(s) < self.width
     }
-
-    /// `head` (a prompt already drawn), then `value` on the next line when both do not fit.
-    fn head_then(
-        &self,
-        f: &mut dyn std::fmt::Write,
-        whole: String,
-        head: String,
-        value: impl std::fmt::Display,
-    ) -> std::fmt::Result {
-        if self.fits(&whole) {
-            return f.write_str(&whole);
-        }
-        write!(f, "{}\n    {value}", head.trim_end())
-    }
 }
 
 impl dialoguer::theme::Theme for Fit {
@@ -280,12 +266,22 @@ impl dialoguer::theme::Theme for Fit {
         prompt: &str,
         sel: &str,
     ) -> std::fmt::Result {
-        let (mut whole, mut head) = (String::new(), String::new());
+        let mut whole = String::new();
         self.inner
             .format_input_prompt_selection(&mut whole, prompt, sel)?;
+        if self.fits(&whole) {
+            return f.write_str(&whole);
+        }
+        // The answer on a line of its own, under the prompt.
+        let mut head = String::new();
         self.inner
             .format_input_prompt_selection(&mut head, prompt, "")?;
-        self.head_then(f, whole, head, self.inner.values_style.apply_to(sel))
+        write!(
+            f,
+            "{}\n    {}",
+            head.trim_end(),
+            self.inner.values_style.apply_to(sel)
+        )
     }
 
     fn format_password_prompt(
@@ -308,18 +304,14 @@ impl dialoguer::theme::Theme for Fit {
         self.inner.format_select_prompt(f, prompt)
     }
 
+    // The colourful theme draws a chosen menu item as an input's answer.
     fn format_select_prompt_selection(
         &self,
         f: &mut dyn std::fmt::Write,
         prompt: &str,
         sel: &str,
     ) -> std::fmt::Result {
-        let (mut whole, mut head) = (String::new(), String::new());
-        self.inner
-            .format_select_prompt_selection(&mut whole, prompt, sel)?;
-        self.inner
-            .format_select_prompt_selection(&mut head, prompt, "")?;
-        self.head_then(f, whole, head, self.inner.values_style.apply_to(sel))
+        self.format_input_prompt_selection(f, prompt, sel)
     }
 
     fn format_select_prompt_item(
