@@ -26,7 +26,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     args.out.check_paths()?;
     let journal = Journal::default_location()?;
     let format = args.out.format;
-    if let Some(url) = &args.conn.url {
+    if let Some(url) = &args.conn.url_or_env() {
         if journal.pending(url)?.is_none() {
             eprintln!(
                 "nothing to restore on {url}: no level journal {}",
