@@ -6,7 +6,7 @@
 use crate::access::join::Http;
 use crate::format::{wrap_fields, write_columns, Column};
 use crate::scan::{Outcome, Request};
-use crate::summary::{Activity, HttpReport, Latency, Report};
+use crate::summary::{Activity, HttpReport, Latency, NoteKind, Report};
 use std::io::{self, Write};
 
 /// SQL dialect of `--format sql`: how table and column names are quoted (each variant's
@@ -30,18 +30,31 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// CSV has one row per token, so requests whose Bearer value was no PAT have no row:
-/// the line to tell the user so (on stderr), if there were any.
-pub fn csv_note(r: &Report) -> Option<String> {
+/// The one warning line (for stderr, whatever the format) on `n` token requests whose log
+/// shows no verdict; `None` when there were none.
+pub fn no_verdict_warning(n: u64) -> Option<String> {
+    (n > 0).then(|| format!("warning: {}", crate::summary::Note::no_verdict(n).text))
+}
+
+/// CSV has one row per token, so requests whose Bearer value was no PAT have no row, and
+/// the report's notes no place: the lines to tell the user (on stderr). The note on
+/// requests without a verdict is left out: every command warns of those itself.
+pub fn csv_notes(r: &Report) -> Vec<String> {
     let n = r.not_pat_bearer.requests;
-    let mut notes: Vec<String> = coverage_lines(r)
+    let not_pat = (n > 0).then(|| {
+        format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths.")
+    });
+    coverage_lines(r)
         .into_iter()
         .map(|l| format!("note: {l}"))
-        .collect();
-    if n > 0 {
-        notes.push(format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths."));
-    }
-    (!notes.is_empty()).then(|| notes.join("\n"))
+        .chain(not_pat)
+        .chain(
+            r.notes
+                .iter()
+                .filter(|n| n.kind != NoteKind::NoVerdict)
+                .map(|n| format!("note: {}", n.text)),
+        )
+        .collect()
 }
 
 /// What the report covers (nodes read and not, gaps, joins and departures): empty when
@@ -51,7 +64,7 @@ pub fn coverage_lines(r: &Report) -> Vec<String> {
 }
 
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
-/// none; see [`csv_note`]); the access-log columns are empty without the join.
+/// none; see [`csv_notes`]); the access-log columns are empty without the join.
 pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -78,6 +91,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         "max_ms",
         "bytes",
         "top_user_agent",
+        "no_verdict",
     ])?;
     for t in &r.tokens {
         let ips: Vec<String> = t
@@ -116,6 +130,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             &latency_cell(t.http.as_ref(), |l| l.max),
             &http_cell(t.http.as_ref(), |h| h.bytes.to_string()),
             &http_cell(t.http.as_ref(), |h| top_agent(h).to_string()),
+            &t.no_verdict.to_string(),
         ])?;
     }
     w.flush()
@@ -151,6 +166,7 @@ pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io:
         "time": r.ts.rfc3339(),
         "outcome": r.outcome.unwrap_or(Outcome::Failure),
         "token_id": r.token_id,
+        "db_id": r.db_id,
         "name": r.info.as_ref().map(|i| i.name.as_str()).filter(|n| !n.is_empty()),
         "user_key": r.user_key,
         "username": r.username,
@@ -466,6 +482,18 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         }
         columns.extend([Column::text("IPS", 20), Column::text("PATHS", 10)]);
         write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
+        for t in r.tokens.iter().filter(|t| t.jira_patrol_probe) {
+            say(
+                out,
+                width,
+                "",
+                &format!("Token {} is jira-patrol's own self-check probe, not a script's: left out of the per-user rates and the totals.", t.token_id),
+            )?;
+        }
+    }
+    for n in &r.notes {
+        writeln!(out)?;
+        say(out, width, "Note: ", &n.text)?;
     }
     rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {
@@ -698,7 +726,7 @@ pub fn render(
         SummaryFormat::Json => json(r, out)?,
         SummaryFormat::Csv => {
             csv(r, out)?;
-            if let Some(note) = csv_note(r) {
+            for note in csv_notes(r) {
                 eprintln!("{note}");
             }
         }

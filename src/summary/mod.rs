@@ -139,6 +139,8 @@ struct TokenStats {
     expiry: Expiry,
     requests: u64,
     failures: u64,
+    /// Requests with this token whose verdict the log does not show.
+    no_verdict: u64,
     first_seen: Option<Ts>,
     last_seen: Option<Ts>,
     ips: Counter,
@@ -181,6 +183,8 @@ pub struct Summary {
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
+    /// Requests whose TokenDTO dates were read in their line's offset.
+    dates_in_line_offset: u64,
 }
 
 impl Summary {
@@ -225,6 +229,9 @@ impl Summary {
     /// user (when the log names no token); IPs, paths and minutes are counted too.
     pub fn add(&mut self, r: &Request) {
         self.requests += 1;
+        if r.info.as_ref().is_some_and(|i| i.dates_in_line_offset) {
+            self.dates_in_line_offset += 1;
+        }
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
@@ -254,6 +261,14 @@ impl Summary {
                 }
                 None => self.unattributed_failures += 1,
             },
+            // Neither a success nor a failure: counted apart, under the token read.
+            Some(Outcome::NoVerdict) => {
+                let Some(id) = &r.token_id else { return };
+                let t = self.token(id, r);
+                t.known |= r.info.is_some();
+                t.no_verdict += 1;
+                t.seen(r.ts);
+            }
             Some(Outcome::NotPat) => {
                 self.not_pat.requests += 1;
                 self.not_pat.ips.add(&r.ip, true);
@@ -269,12 +284,12 @@ impl Summary {
 
     fn token(&mut self, id: &str, r: &Request) -> &mut TokenStats {
         let t = self.tokens.entry(id.to_string()).or_default();
+        if r.db_id.is_some() {
+            t.db_id = r.db_id;
+        }
         if let Some(info) = &r.info {
             if !info.name.is_empty() {
                 t.name = Some(info.name.clone());
-            }
-            if info.db_id.is_some() {
-                t.db_id = info.db_id;
             }
             if info.created_at.is_some() {
                 t.created_at = info.created_at;
@@ -299,7 +314,8 @@ impl Summary {
         let mut tokens: Vec<TokenReport> = Vec::new();
         let mut failed_token_ids: Vec<FailedToken> = Vec::new();
         for (id, t) in &self.tokens {
-            if !t.known {
+            // An id whose requests had no verdict is no failed id: it may have authenticated.
+            if !t.known && t.no_verdict == 0 {
                 failed_token_ids.push(FailedToken {
                     token_id: id.clone(),
                     requests: t.failures,
@@ -325,6 +341,7 @@ impl Summary {
                 },
                 requests: t.requests,
                 failures: t.failures,
+                no_verdict: t.no_verdict,
                 first_seen: t.first_seen.map(Ts::rfc3339),
                 last_seen: t.last_seen.map(Ts::rfc3339),
                 ips: t.ips.ips(),
@@ -334,6 +351,7 @@ impl Summary {
                 activity: Activity::default(),
                 db_id: t.db_id,
                 http: t.http.report(),
+                jira_patrol_probe: is_probe(t),
             });
         }
         let users = self.user_rates();
@@ -346,8 +364,12 @@ impl Summary {
             }
         }
         tokens.sort_by(|a, b| {
-            (b.requests + b.failures)
-                .cmp(&(a.requests + a.failures))
+            a.jira_patrol_probe
+                .cmp(&b.jira_patrol_probe)
+                .then_with(|| {
+                    (b.requests + b.failures + b.no_verdict)
+                        .cmp(&(a.requests + a.failures + a.no_verdict))
+                })
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
         let mut unidentified: Vec<UserCount> = self
@@ -368,6 +390,19 @@ impl Summary {
                 .cmp(&a.requests)
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
+        // jira-patrol's own probe is listed, not counted.
+        let no_verdict: u64 = tokens
+            .iter()
+            .filter(|t| !t.jira_patrol_probe)
+            .map(|t| t.no_verdict)
+            .sum();
+        let mut notes = Vec::new();
+        if no_verdict > 0 {
+            notes.push(Note::no_verdict(no_verdict));
+        }
+        if self.dates_in_line_offset > 0 {
+            notes.push(Note::dates_in_line_offset(self.dates_in_line_offset));
+        }
         let seconds = match (stats.first_pat_ms, stats.last_pat_ms) {
             (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1000.0),
             _ => None,
@@ -381,6 +416,7 @@ impl Summary {
             unidentified,
             failed_token_ids,
             unattributed_failures: self.unattributed_failures,
+            no_verdict,
             not_pat_bearer: NotPatBearer {
                 requests: self.not_pat.requests,
                 ips: self.not_pat.ips.ips(),
@@ -403,6 +439,7 @@ impl Summary {
             timeline,
             inventory: None,
             partial: Vec::new(),
+            notes,
         }
     }
 
@@ -445,7 +482,7 @@ impl Summary {
     fn user_rates(&self) -> Vec<UserRate> {
         let mut by_user: BTreeMap<&str, Vec<(&String, &TokenStats)>> = BTreeMap::new();
         for (id, t) in &self.tokens {
-            if !t.known || t.requests == 0 {
+            if !t.known || t.requests == 0 || is_probe(t) {
                 continue;
             }
             let Some(user) = t.user_key.as_deref().or(t.username.as_deref()) else {
@@ -515,6 +552,12 @@ impl Summary {
     }
 }
 
+/// A token named like the capture's self-check token: jira-patrol's own probe (a capture
+/// keeps its requests out; an offline summary over such a window sees them), nobody's usage.
+fn is_probe(t: &TokenStats) -> bool {
+    t.name.as_deref() == Some(crate::capture::selfcheck::TOKEN_NAME)
+}
+
 /// A whole summary: what was read, and per token what it did. Its JSON form is the stable
 /// `--format json` schema: fields are added, never renamed.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
@@ -528,7 +571,7 @@ pub struct Report {
     /// Lines written by the PAT plugin's loggers (`com.atlassian.pats`), request or not.
     pub pat_lines: u64,
     /// Tokens that authenticated at least one request (or that the log identified by their
-    /// `TokenDTO` line), most requests and failures first.
+    /// `TokenDTO` line, or whose requests had no verdict), most requests and failures first.
     pub tokens: Vec<TokenReport>,
     /// Per user key, requests authenticated by a token the log does not name (only the
     /// DEBUG `Looking for Jira user` line was logged), most first.
@@ -538,6 +581,11 @@ pub struct Report {
     pub failed_token_ids: Vec<FailedToken>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
+    /// Token requests whose log shows no verdict (the token was read, then neither `Auth
+    /// SUCCESS` nor `Auth failure`): neither successes nor failures; per token in the
+    /// tokens' `no_verdict` (jira-patrol's own probe left out here).
+    #[serde(default)]
+    pub no_verdict: u64,
     /// Bearer credentials that are not personal access tokens (a JWT, another system's
     /// token): never a PAT failure, never under a token id.
     #[serde(default)]
@@ -567,16 +615,77 @@ pub struct Report {
     /// Files cut while they were read (copytruncate): the report covers only their start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
+    /// What the reader must know about how the logs were read, each said once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
 }
 
-/// The PAT inventory beside the report: how many tokens Jira has, and those the window
-/// did not see.
+/// One thing the reader of a report must know, for programs (`kind`) and people (`text`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Note {
+    /// What it is about.
+    pub kind: NoteKind,
+    /// The same in one line of words.
+    pub text: String,
+}
+
+/// What a [`Note`] is about.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// Token requests with no verdict in the log ([`Report::no_verdict`]).
+    NoVerdict,
+    /// Token dates (`TokenDTO`, `Auth SUCCESS`) read in their line's offset, the JVM's zone
+    /// not known.
+    TokenDatesInLineOffset,
+}
+
+impl Note {
+    /// `n` token requests without a verdict: why that happens and what to do.
+    pub fn no_verdict(n: u64) -> Note {
+        Note {
+            kind: NoteKind::NoVerdict,
+            text: format!(
+                "{n} token request(s) have no verdict in the log: the token was read, then neither `Auth SUCCESS` nor `Auth failure` came, which happens with another PAT plugin version's wording or a log cut mid-request. They are counted neither as requests nor as failures (no_verdict per token); `jira-patrol diagnose --self-check --log FILE` shows how this Jira words its lines."
+            ),
+        }
+    }
+
+    /// `n` requests whose token dates (`TokenDTO`, `Auth SUCCESS`) were read in their
+    /// line's offset.
+    pub fn dates_in_line_offset(n: u64) -> Note {
+        Note {
+            kind: NoteKind::TokenDatesInLineOffset,
+            text: format!(
+                "The token dates of {n} request(s) (created and expiry in TokenDTO, expiry in Auth SUCCESS) are in Jira's JVM time zone, without an offset, and the zone of --tz (else this machine's) does not give the lines' offsets: they were read in the offset of the line carrying them, so across a daylight-saving change they may be an hour off. --tz with the JVM's zone (e.g. Europe/Paris) reads them exactly."
+            ),
+        }
+    }
+}
+
+/// The PAT inventory beside the report: how many tokens Jira has, and what became of those
+/// the window did not see. A token is called unused only when the logs could have shown
+/// its use: the others are `cannot_tell` or `expired`.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Inventory {
-    /// Tokens in Jira.
+    /// Tokens in Jira (the self-check's temporary token left out).
     pub tokens: u64,
-    /// Tokens not seen in the logs read, oldest use first.
+    /// The time the groups are judged at (RFC 3339, UTC): the window's end, the last time
+    /// the report covers (the capture's end; offline, the last PAT line read, or `--until`
+    /// when earlier). A token expired by then is `expired`; one that expired later was
+    /// usable in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// Tokens not seen in the logs read, valid, and of owners whose every request was tied
+    /// to a token: not used in the window. Oldest use first.
     pub unused: Vec<InventoryToken>,
+    /// Tokens not seen, but whose owner made requests the logs could not tie to a token:
+    /// used or not, the logs cannot tell.
+    #[serde(default)]
+    pub cannot_tell: Vec<UndecidedToken>,
+    /// Tokens past their expiry by `as_of`: unusable, listed by Jira until it prunes them.
+    #[serde(default)]
+    pub expired: Vec<ExpiredToken>,
     /// What the reader should know (e.g. `last_accessed_at` is written in batches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -601,6 +710,59 @@ pub struct InventoryToken {
     pub last_accessed_at: Option<String>,
     /// Expiry (RFC 3339, UTC); `None` when it never expires or Jira gave no date.
     pub expires_at: Option<String>,
+}
+
+/// A token the logs cannot call used or unused, and why.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct UndecidedToken {
+    /// The token as Jira's search lists it.
+    #[serde(flatten)]
+    pub token: InventoryToken,
+    /// Why its use cannot be told.
+    pub why: Undecided,
+    /// The owner's requests in the window that could not be tied to one of their tokens.
+    pub owner_requests: u64,
+}
+
+/// Why a token's use cannot be told from the logs read.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Undecided {
+    /// The owner's requests were logged without their token (`pats-debug`: only `Looking
+    /// for Jira user with key`).
+    OwnerSeenWithoutToken,
+    /// A token of the owner was seen without its database id (neither its `TokenDTO` nor a
+    /// `Storing auth time` line) and nothing else tells it from this one.
+    TokenSeenWithoutDbId,
+}
+
+impl Undecided {
+    /// The reason in words, for the table and the page.
+    pub fn text(self) -> &'static str {
+        match self {
+            Undecided::OwnerSeenWithoutToken => {
+                "the owner's requests were logged without their token (DEBUG lines only)"
+            }
+            Undecided::TokenSeenWithoutDbId => {
+                "a token of the owner was used, and the log does not say which"
+            }
+        }
+    }
+}
+
+/// Days after its expiry that Jira's `ExpiredTokenPruningJob` removes a token, unless
+/// `atlassian.pats.pruning.delay.days` says otherwise (jira-facts §2).
+pub const EXPIRED_PRUNING_DAYS: i64 = 30;
+
+/// An expired token: kept by Jira (and listed by its search) until it is pruned.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ExpiredToken {
+    /// The token as Jira's search lists it (`expires_at` in the past).
+    #[serde(flatten)]
+    pub token: InventoryToken,
+    /// When Jira removes it: [`EXPIRED_PRUNING_DAYS`] days after expiry (RFC 3339, UTC),
+    /// unless the site changed `atlassian.pats.pruning.delay.days`.
+    pub removed_after: String,
 }
 
 /// Most buckets in a timeline (a sparkline's width).
@@ -651,14 +813,20 @@ pub struct Activity {
 
 impl Report {
     /// Whether the logs showed no token activity at all: no token, no failed id, no
-    /// unidentified user, no unattributed failure and no not-PAT Bearer.
+    /// unidentified user, no unattributed failure, no not-PAT Bearer and no request
+    /// without a verdict.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
             && self.unidentified.is_empty()
             && self.failed_token_ids.is_empty()
             && self.unattributed_failures == 0
             && self.not_pat_bearer.requests == 0
+            && self.no_verdict == 0
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One token seen in the logs: who owns it, what it did, and (with the join) how it went.
@@ -666,7 +834,8 @@ impl Report {
 pub struct TokenReport {
     /// The 12-digit token id (`TOKEN_ID` column): what the log shows, not the database id.
     pub token_id: String,
-    /// Token name from its `TokenDTO` line; `None` when the profile does not log that line.
+    /// Token name from its `TokenDTO` line, else from the inventory by database id; `None`
+    /// when neither says.
     pub name: Option<String>,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
     pub user_key: Option<String>,
@@ -682,6 +851,10 @@ pub struct TokenReport {
     pub requests: u64,
     /// Attempts with this token that failed (deactivated owner, wrong secret, expired).
     pub failures: u64,
+    /// Requests with this token whose verdict the log does not show (another plugin
+    /// version's wording, a log cut mid-request): neither requests nor failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_verdict: u64,
     /// First request or attempt, RFC 3339 in the log's offset.
     pub first_seen: Option<String>,
     /// Last request or attempt, RFC 3339 in the log's offset.
@@ -699,12 +872,18 @@ pub struct TokenReport {
     /// Per bucket of the report's `timeline`.
     #[serde(default)]
     pub activity: Activity,
-    /// The database id (`TokenDTO(id=…)`) when the log or the inventory names it.
+    /// The database id (`TokenDTO(id=…)`, `Storing auth time … for tokenId: [N]`) when the
+    /// log or the inventory names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_id: Option<u64>,
     /// From the access-log join; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
+    /// The token is named like the capture's self-check token (`jira-patrol self-check`):
+    /// jira-patrol's own probe, not a script's. Listed last, left out of the per-user rates
+    /// and the totals; absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub jira_patrol_probe: bool,
 }
 
 /// Per source address: `requests` counts successful requests only, `failures` the failed

@@ -104,12 +104,18 @@ impl Reply {
     pub(super) fn errors(status: u16, msg: &str) -> Reply {
         Reply::json(status, json!({"errorMessages": [msg], "errors": {}}))
     }
+    /// The PAT plugin's own error body (its exception mapper, jira-facts §5):
+    /// `{exception: <Java class>, error: <message>}`.
+    pub(super) fn pat_error(status: u16, exception: &str, msg: &str) -> Reply {
+        Reply::json(status, json!({"exception": exception, "error": msg}))
+    }
 }
 
 impl State {
     /// Serves one tiny_http request on a worker thread and writes its access line.
     pub(super) fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
         let started = Instant::now();
+        self.received();
         let method = rq.method().as_str().to_ascii_uppercase();
         let raw_url = rq.url().to_string();
         let (uri, raw_query) = match raw_url.split_once('?') {
