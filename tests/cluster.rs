@@ -145,6 +145,18 @@ fn three_nodes_two_over_ssh_one_local_count_what_the_balancer_served() {
     let n2 = format!("node2=ssh://node2{}", log(cluster.node(1)));
     // The third without its node's name: the self-check finds out which node it is.
     let n3 = log(cluster.node(2));
+    // Each node's access log where its application log is read: two over ssh, one here.
+    let access = |i: usize| {
+        cluster
+            .node(i)
+            .install_dir()
+            .join("logs")
+            .display()
+            .to_string()
+    };
+    let a1 = format!("ssh://node1{}", access(0));
+    let a2 = format!("ssh://node2{}", access(1));
+    let a3 = access(2);
     let child = command(
         &cluster.url(),
         &homes,
@@ -163,6 +175,12 @@ fn three_nodes_two_over_ssh_one_local_count_what_the_balancer_served() {
             &n2,
             "--log",
             &n3,
+            "--access-log",
+            &a1,
+            "--access-log",
+            &a2,
+            "--access-log",
+            &a3,
         ],
     )
     .spawn()
@@ -178,6 +196,22 @@ fn three_nodes_two_over_ssh_one_local_count_what_the_balancer_served() {
     }
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_counts(&j, &[&sent]);
+    // Every token request found its access-log line on its own node.
+    let requests: u64 = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        (
+            j["access_log"]["joined"].as_u64(),
+            j["access_log"]["unjoined"].as_u64()
+        ),
+        (Some(requests), Some(0)),
+        "{}",
+        j["access_log"]
+    );
     // The balancer spread them: every node's log had its share.
     for n in j["nodes"].as_array().unwrap() {
         assert!(n["requests"].as_u64().unwrap() > 0, "{n}");
@@ -204,6 +238,47 @@ fn three_nodes_two_over_ssh_one_local_count_what_the_balancer_served() {
         sshd.masters().is_empty(),
         "the ssh connection ends with the capture"
     );
+
+    // The same logs read afterwards, the two remote ones filtered on their nodes: the same
+    // per-token counts and every request joined again.
+    let dir = |i: usize| {
+        cluster
+            .node(i)
+            .log_path()
+            .parent()
+            .unwrap()
+            .display()
+            .to_string()
+    };
+    let mut c = common::isolated(homes.0.path());
+    c.env("JIRA_PATROL_SSH_COMMAND", sshd.ssh_command()).args([
+        "summarize",
+        &format!("node1=ssh://node1{}", dir(0)),
+        &format!("node2=ssh://node2{}", dir(1)),
+        &format!("node3={}", dir(2)),
+        "--access-log",
+        &a1,
+        "--access-log",
+        &a2,
+        "--access-log",
+        &a3,
+        "--format",
+        "json",
+    ]);
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let later: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        later["access_log"]["unjoined"].as_u64(),
+        Some(0),
+        "{}",
+        later["access_log"]
+    );
+    assert!(later["access_log"]["joined"].as_u64().unwrap() >= requests);
 }
 
 #[test]

@@ -245,12 +245,17 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let labels: Vec<PathBuf> = nodes.iter().map(|n| n.label.clone()).collect();
     if let Some(a) = &opts.access {
         for (n, dir) in nodes.iter_mut().zip(&a.dirs) {
-            let live = access::LiveLines::start(dir, &a.reading.prefix).map_err(|source| {
-                CaptureError::AccessLog {
-                    path: dir.clone(),
-                    source,
+            let live = match crate::source::ssh_path_of(dir) {
+                Some(t) => {
+                    access::LiveLines::start_remote(&t, &a.reading.prefix, &mut opts.transports)?
                 }
-            })?;
+                None => access::LiveLines::start(dir, &a.reading.prefix).map_err(|source| {
+                    CaptureError::AccessLog {
+                        path: dir.clone(),
+                        source,
+                    }
+                })?,
+            };
             n.join = Some(crate::access::join::Joiner::new(
                 a.reading.pattern.clone(),
                 a.reading.unit,

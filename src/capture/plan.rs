@@ -181,7 +181,12 @@ impl Plan {
             crate::access::Pattern::parse(p)
                 .map_err(|e| PlanError::Invalid(format!("--access-log-pattern: {e}")))?;
         }
-        for p in &self.access.paths {
+        for p in self
+            .access
+            .paths
+            .iter()
+            .filter(|p| crate::source::ssh_path_of(p).is_none())
+        {
             if !p.exists() && !p.parent().is_some_and(|d| d.is_dir()) {
                 return Err(PlanError::Invalid(format!(
                     "--access-log {}: no such file or directory",

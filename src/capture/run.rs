@@ -344,7 +344,7 @@ fn access_plan(
             .paths
             .iter()
             .map(|p| {
-                if p.is_dir() {
+                if p.is_dir() || crate::source::ssh_path_of(p).is_some() {
                     Ok(p.clone())
                 } else if p.parent().is_some_and(|d| d.is_dir()) {
                     // A file of the day: its directory is followed through the days.

@@ -305,10 +305,16 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let install = args.jira_install.as_deref();
     let mut joins = if args.access.wanted(install) {
         let reading = args.access.reading(None, install)?;
-        match args.access.groups(&reading)? {
+        match args.access.groups(&reading, &mut net)? {
             Some(groups) => {
                 one_per_node(streams.len(), groups.len())?;
-                let j = Joins::new(reading, groups);
+                let ssh = groups
+                    .iter()
+                    .flatten()
+                    .any(|p| super::access::remote(p).is_some())
+                    .then(|| net.ssh())
+                    .transpose()?;
+                let j = Joins::new(reading, groups, ssh.as_ref());
                 eprintln!("{}", j.notice());
                 Some(j)
             }

@@ -197,6 +197,13 @@ impl FromStr for LogSource {
     }
 }
 
+/// A path given as `ssh://…` (where a `PathBuf` is taken, e.g. `--access-log`): where it is
+/// on its node; `None` for a local path.
+pub fn ssh_path_of(p: &std::path::Path) -> Option<SshPath> {
+    let s = p.to_str()?;
+    s.starts_with("ssh://").then(|| parse_ssh(s).ok()).flatten()
+}
+
 /// `ssh://[user@]host[:port]/path`; `/~/x` is `x` in the login directory.
 pub fn parse_ssh(s: &str) -> Result<SshPath, SourceError> {
     let bad = || SourceError::BadSsh(s.to_string());

@@ -112,6 +112,56 @@ pub fn list(ssh: &Ssh, t: &SshPath) -> Result<Vec<RemoteFile>, OfflineError> {
     Ok(files)
 }
 
+/// The files whose names start with `prefix` in the directory a path names (or the file
+/// itself), as paths on the node: Tomcat's daily access logs.
+pub fn list_prefixed(ssh: &Ssh, t: &SshPath, prefix: &str) -> Result<Vec<String>, OfflineError> {
+    let script = format!(
+        "d={}; if [ -d \"$d\" ]; then set +f; for f in \"$d\"/{}*; do if [ -f \"$f\" ]; then printf \"%s\\n\" \"$f\"; fi; done; elif [ -f \"$d\" ]; then printf \"%s\\n\" \"$d\"; else echo \"? missing\"; fi",
+        quote(&t.path),
+        quote(prefix)
+    );
+    let (out, _, _) = run(ssh, t, &script).map_err(|source| OfflineError::Ssh {
+        target: t.to_string(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&out);
+    if text.lines().any(|l| l == "? missing") {
+        return Err(OfflineError::Missing(t.to_string()));
+    }
+    let files: Vec<String> = text.lines().map(str::to_string).collect();
+    if files.is_empty() {
+        return Err(OfflineError::NoLogs(t.to_string()));
+    }
+    Ok(files)
+}
+
+/// A remote file's bytes as they are stored (gzip stays compressed over the network and is
+/// told by its bytes here), for a reader that owns the session until it is dropped.
+pub fn open(ssh: &Ssh, t: &SshPath, path: &str) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut s = ssh
+        .session(t, &format!("exec cat -- {}", quote(path)))
+        .map_err(std::io::Error::other)?;
+    drop(s.child.stdin.take());
+    let out = s
+        .child
+        .stdout
+        .take()
+        .ok_or_else(|| std::io::Error::other("no output from ssh"))?;
+    Ok(Box::new(Streamed { out, _session: s }))
+}
+
+/// A session's output, the session kept alive while it is read.
+struct Streamed {
+    out: std::process::ChildStdout,
+    _session: super::ssh::Session,
+}
+
+impl Read for Streamed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.out.read(buf)
+    }
+}
+
 /// The first log time of each file (UTC ms), read on the node from its first 64 KiB.
 fn first_times(ssh: &Ssh, t: &SshPath, files: &[&str]) -> HashMap<String, i64> {
     let mut script = String::new();

@@ -52,7 +52,9 @@ use std::time::{Duration, Instant};
 ///   and `C crc len`, the POSIX cksum of fd 3's first `hl` bytes (hl > 0);
 /// - `R k dev ino off cap` reads `.k` if it is that file: `D n` and the bytes, or `X`;
 /// - `H k` the first bytes of `.k`: `F dev ino size mtime` and hex, or `F -`;
-/// - `L m` the listing alone; `Q` ends.
+/// - `L m` the listing alone; `N` then a line: follow that path from now on (fd 3 closed);
+///   `W` then a line `DIR/PREFIX`: the files whose names start so, one a line, then `.`;
+///   `Q` ends.
 ///
 /// A read that comes up short (the file was cut under it) is padded with zeros to the
 /// announced length, so the framing holds; such a read is thrown away anyway, since the
@@ -71,6 +73,8 @@ O) fd "$a"; exec 3<&-; if [ -d "$f" ]; then echo "O - directory"; elif command e
 R) fd "$a"; exec 4<&-; if command exec 4<"$f"; then set -- $(stat -L -c "%d %i %s" /dev/fd/4); if [ "$1 $2" = "$b $d" ]; then n=$(($3-e)); if [ "$n" -gt "$g" ]; then n=$g; fi; if [ "$n" -lt 0 ]; then n=0; fi; echo "D $n"; rd "$e" "$n" /dev/fd/4; else echo X; fi; else echo X; fi;;
 H) fd "$a"; exec 4<&-; if command exec 4<"$f"; then echo "F $(stat -L -c "%d %i %s %Y" /dev/fd/4)"; hx /dev/fd/4; else echo "F -"; fi;;
 L) lst "$a";;
+N) IFS= read -r p; exec 3<&-;;
+W) IFS= read -r w; set +f; for x in "$w"*; do if [ -f "$x" ]; then printf "%s\n" "$x"; fi; done; set -f; echo .;;
 Q) exit 0;;
 *) echo "? $c";;
 esac;
@@ -187,7 +191,28 @@ impl Via {
             Via::LocalShell(p) => p,
         }
     }
+
+    fn set_path(&mut self, path: String) {
+        match self {
+            Via::Ssh(_, t) => t.path = path,
+            Via::LocalShell(p) => *p = path,
+        }
+    }
 }
+
+/// Tomcat's daily access logs: `DIR/PREFIX<date>`, one file a day, never renamed. The
+/// follower reads the newest and moves on to the next day's when it appears (after
+/// reading the old one to its end), as [`crate::access::files::DailyFollower`] does locally.
+#[derive(Debug, Clone)]
+struct Daily {
+    /// `DIR/PREFIX`, what names start with.
+    pattern: String,
+    /// When to look for a newer file.
+    next_look: Instant,
+}
+
+/// How often a daily set is listed for a newer file.
+const DAILY_LOOK: Duration = Duration::from_secs(2);
 
 /// Why following could not start (each says what to do).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -407,6 +432,26 @@ impl Agent {
         self.listing(path, width)
     }
 
+    /// The files whose paths start with `pattern`.
+    fn names(&mut self, pattern: &str) -> io::Result<Vec<String>> {
+        self.ask("W")?;
+        self.ask(pattern)?;
+        let mut v = Vec::new();
+        loop {
+            let l = self.line()?;
+            if l == "." {
+                return Ok(v);
+            }
+            v.push(l);
+        }
+    }
+
+    /// Follow `path` from now on.
+    fn switch(&mut self, path: &str) -> io::Result<()> {
+        self.ask("N")?;
+        self.ask(path)
+    }
+
     /// `.k` from `off` if it is still the file `id`; `None` when it moved.
     fn read(&mut self, k: u32, id: Id, off: u64) -> io::Result<Option<Vec<u8>>> {
         self.ask(&format!("R {k} {} {} {off} {CHUNK}", id.0, id.1))?;
@@ -482,9 +527,93 @@ pub struct RemoteFollower {
     /// Times the connection was made again after a drop.
     pub reconnects: u32,
     snapshot: Arc<Mutex<Snapshot>>,
+    daily: Option<Daily>,
+}
+
+/// The newest of a daily set's names (by the date in them).
+fn newest(names: Vec<String>) -> Option<String> {
+    let mut paths: Vec<std::path::PathBuf> = names.into_iter().map(Into::into).collect();
+    crate::access::files::order_by_date(&mut paths);
+    paths.pop().map(|p| p.display().to_string())
 }
 
 impl RemoteFollower {
+    /// Follow the newest of Tomcat's daily files `DIR/PREFIX*` from its end, and each newer
+    /// one from its start as it appears; with none yet, the first from its start. `via`
+    /// names the directory.
+    pub fn start_daily(
+        mut via: Via,
+        prefix: &str,
+        label: String,
+    ) -> Result<RemoteFollower, RemoteError> {
+        let pattern = format!("{}/{prefix}", via.path().trim_end_matches('/'));
+        let mut agent = Agent::start(&via)?;
+        let host = match &via {
+            Via::Ssh(_, t) => t.host.clone(),
+            Via::LocalShell(_) => "this host".into(),
+        };
+        let names = agent.names(&pattern).map_err(|e| RemoteError::Protocol {
+            host: host.clone(),
+            what: e.to_string(),
+        })?;
+        let current = newest(names);
+        // Nothing yet: a file that cannot exist holds the place until one appears.
+        via.set_path(
+            current
+                .clone()
+                .unwrap_or_else(|| format!("{pattern}\u{1}none")),
+        );
+        drop(agent);
+        let mut f = RemoteFollower::start(via, label)?;
+        f.daily = Some(Daily {
+            pattern,
+            next_look: Instant::now() + DAILY_LOOK,
+        });
+        Ok(f)
+    }
+
+    /// A daily set: move on to a newer day's file once one appears, after reading the
+    /// current one to its end.
+    fn next_day(&mut self, out: &mut dyn FnMut(Msg)) -> io::Result<()> {
+        let Some(d) = &mut self.daily else {
+            return Ok(());
+        };
+        if Instant::now() < d.next_look {
+            return Ok(());
+        }
+        d.next_look = Instant::now() + DAILY_LOOK;
+        let pattern = d.pattern.clone();
+        let names = self.agent()?.names(&pattern)?;
+        let Some(newest) = newest(names) else {
+            return Ok(());
+        };
+        if newest == self.via.path() {
+            return Ok(());
+        }
+        if self.gen.is_some() {
+            let mut order: Vec<std::path::PathBuf> =
+                vec![self.via.path().into(), newest.clone().into()];
+            crate::access::files::order_by_date(&mut order);
+            if order[1].display().to_string() != newest {
+                return Ok(());
+            }
+        }
+        if self.gen.is_some() {
+            self.drain(out)?;
+            out(Msg::EndOfFile);
+        }
+        self.agent()?.switch(&newest)?;
+        self.via.set_path(newest);
+        self.gen = None;
+        self.off = 0;
+        self.head.clear();
+        self.prev = Listing::default();
+        if let Opened::File(st, _) = self.agent()?.open(0)? {
+            self.gen = Some(st.id);
+        }
+        Ok(())
+    }
+
     /// Connect and start at the current end of the log (or at the start of the file it
     /// will be, when it does not exist yet). Fails when the host cannot be used or the
     /// log cannot be read: before anything changes on Jira.
@@ -508,6 +637,7 @@ impl RemoteFollower {
             truncated: 0,
             reconnects: 0,
             snapshot: Arc::default(),
+            daily: None,
         };
         let mut agent = Agent::start(&f.via)?;
         let opened = agent.open(0).map_err(|e| f.protocol(&agent, e))?;
@@ -605,7 +735,7 @@ impl RemoteFollower {
                 }
             }
         }
-        if let Err(e) = self.drain(out) {
+        if let Err(e) = self.next_day(out).and_then(|_| self.drain(out)) {
             self.lost(e, out);
         }
     }
@@ -992,7 +1122,21 @@ impl RemoteTail {
     /// Start following (connecting now: errors come back before anything changes), then
     /// poll every `every` on a thread.
     pub fn start(via: Via, label: String, every: Duration) -> Result<RemoteTail, RemoteError> {
-        let mut f = RemoteFollower::start(via, label)?;
+        Self::spawn(RemoteFollower::start(via, label)?, every)
+    }
+
+    /// [`RemoteTail::start`] over a directory of Tomcat's daily access logs
+    /// ([`RemoteFollower::start_daily`]).
+    pub fn start_daily(
+        via: Via,
+        prefix: &str,
+        label: String,
+        every: Duration,
+    ) -> Result<RemoteTail, RemoteError> {
+        Self::spawn(RemoteFollower::start_daily(via, prefix, label)?, every)
+    }
+
+    fn spawn(mut f: RemoteFollower, every: Duration) -> Result<RemoteTail, RemoteError> {
         let snapshot = f.snapshot();
         let exists = Arc::new(std::sync::atomic::AtomicBool::new(f.exists()));
         let (tx, rx) = std::sync::mpsc::sync_channel::<Event>(8);
@@ -1195,6 +1339,36 @@ mod tests {
             assert_eq!(collect(&mut f), "x2\n|y1\n", "copytruncate: {copytruncate}");
             assert_eq!(f.reconnects, 1);
         }
+    }
+
+    #[test]
+    fn a_daily_set_moves_on_to_the_next_days_file_after_reading_the_old_one() {
+        let d = tempfile::tempdir().unwrap();
+        let day1 = d.path().join("access_log.2024-01-01");
+        append(&day1, "before the start\n");
+        let mut f = RemoteFollower::start_daily(
+            Via::LocalShell(d.path().display().to_string()),
+            "access_log",
+            "test".into(),
+        )
+        .unwrap();
+        append(&day1, "a\n");
+        assert_eq!(collect(&mut f), "a\n");
+        append(&day1, "b\n");
+        append(&d.path().join("access_log.2024-01-02"), "c\n");
+        f.daily.as_mut().unwrap().next_look = Instant::now();
+        assert_eq!(collect(&mut f), "b\n|c\n");
+        // An empty directory: the first file to appear is read from its start.
+        let e = tempfile::tempdir().unwrap();
+        let mut g = RemoteFollower::start_daily(
+            Via::LocalShell(e.path().display().to_string()),
+            "access_log",
+            "test".into(),
+        )
+        .unwrap();
+        append(&e.path().join("access_log.2024-01-03"), "first\n");
+        g.daily.as_mut().unwrap().next_look = Instant::now();
+        assert_eq!(collect(&mut g), "first\n");
     }
 
     #[test]
