@@ -144,15 +144,7 @@ fn set_session(value: &str) -> Option<String> {
 fn forward(inner: &Inner, mut rq: tiny_http::Request) {
     let method = rq.method().as_str().to_string();
     let url = rq.url().to_string();
-    let client_ip = rq
-        .remote_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "127.0.0.1".into());
-    let headers: Vec<(String, String)> = rq
-        .headers()
-        .iter()
-        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
-        .collect();
+    let (client_ip, headers) = crate::server::peer_and_headers(&rq);
     let mut body = Vec::new();
     let _ = rq.as_reader().take(1 << 20).read_to_end(&mut body);
     let backends = inner.backends.lock().unwrap().clone();

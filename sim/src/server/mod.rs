@@ -26,6 +26,8 @@ use crate::pages;
 use crate::Level;
 use crate::SimConfig;
 use auth::{rest_xsrf_refusal, Bucket, Session};
+/// What the balancer reads of a request as the nodes do.
+pub(crate) use http::peer_and_headers;
 use http::{Reply, Req};
 use jiff::Timestamp;
 /// Starting a node, and what the nodes of one Jira share.
