@@ -393,7 +393,7 @@ fn handle_starts_with(f: &mut File, head: &[u8]) -> io::Result<bool> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 
@@ -410,7 +410,8 @@ mod tests {
         got
     }
 
-    fn append(p: &Path, s: &str) {
+    /// Append `s` to the file `p` (made when missing).
+    pub(crate) fn append(p: &Path, s: &str) {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -460,7 +461,8 @@ mod tests {
         assert_eq!(f.rotations.truncated, 1);
     }
 
-    fn rotate_rename(d: &Path) {
+    /// Rotate `d/atlassian-jira.log` as log4j does: backups shift, the log is renamed `.1`.
+    pub(crate) fn rotate_rename(d: &Path) {
         for k in (1..5).rev() {
             let from = d.join(format!("atlassian-jira.log.{k}"));
             if from.exists() {
@@ -470,7 +472,8 @@ mod tests {
         std::fs::rename(d.join("atlassian-jira.log"), d.join("atlassian-jira.log.1")).unwrap();
     }
 
-    fn rotate_copytruncate(d: &Path) {
+    /// Rotate `d/atlassian-jira.log` as logrotate's copytruncate does.
+    pub(crate) fn rotate_copytruncate(d: &Path) {
         for k in (1..5).rev() {
             let from = d.join(format!("atlassian-jira.log.{k}"));
             if from.exists() {

@@ -428,10 +428,10 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                             if at.contains(&i) {
                                 n.scanner.keep_out(&id);
                             } else {
-                                release_one(
+                                release_held(
                                     client,
                                     n,
-                                    &id,
+                                    Some(&id),
                                     &mut summary,
                                     &opts.filter,
                                     &mut opts.on_request,
@@ -482,7 +482,14 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                     deadline = now + opts.window;
                     // Lines still held are no probe of ours that counts: release them.
                     for n in &mut nodes {
-                        release_held(client, n, &mut summary, &opts.filter, &mut opts.on_request);
+                        release_held(
+                            client,
+                            n,
+                            None,
+                            &mut summary,
+                            &opts.filter,
+                            &mut opts.on_request,
+                        );
                     }
                 }
                 nodecheck::State::Failed(f) => {
@@ -515,6 +522,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                             release_held(
                                 client,
                                 n,
+                                None,
                                 &mut summary,
                                 &opts.filter,
                                 &mut opts.on_request,
@@ -619,7 +627,14 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // What was held for an unfinished or failed self-check is ordinary traffic again.
     if !matches!(self_check, SelfCheck::Passed { .. }) {
         for n in &mut nodes {
-            release_held(client, n, &mut summary, &opts.filter, &mut opts.on_request);
+            release_held(
+                client,
+                n,
+                None,
+                &mut summary,
+                &opts.filter,
+                &mut opts.on_request,
+            );
         }
     }
     if let Some(e) = &file_error {
@@ -994,10 +1009,12 @@ fn advance_join(
     })
 }
 
-/// Lines a node held for the self-check were another request's: count them after all.
+/// Lines a node held for the self-check were another request's: count them after all
+/// (`id`: only that request's; `None`: all not decided ours).
 fn release_held(
     client: &Client,
     n: &mut Node,
+    id: Option<&str>,
     summary: &mut Summary,
     filter: &Filter,
     on_request: &mut Option<RequestHook>,
@@ -1012,29 +1029,10 @@ fn release_held(
         requests: &mut n.requests,
         join: n.join.as_mut(),
     };
-    n.scanner.release_watched(&mut |r| sink.add(r));
-}
-
-/// Lines held for one probe were not ours on this node: count them after all.
-fn release_one(
-    client: &Client,
-    n: &mut Node,
-    request_id: &str,
-    summary: &mut Summary,
-    filter: &Filter,
-    on_request: &mut Option<RequestHook>,
-) {
-    let mut sink = RequestSink {
-        client,
-        summary,
-        filter,
-        since_ms: n.since_ms,
-        node: n.node.as_deref(),
-        on_request,
-        requests: &mut n.requests,
-        join: n.join.as_mut(),
-    };
-    n.scanner.release(request_id, &mut |r| sink.add(r));
+    match id {
+        Some(id) => n.scanner.release(id, &mut |r| sink.add(r)),
+        None => n.scanner.release_watched(&mut |r| sink.add(r)),
+    }
 }
 
 /// Read what a node's log gained (`last`: the final read, after the restore, which waits

@@ -970,34 +970,14 @@ impl RemoteFollower {
     /// it went, then the generations after it, then the new file from its start.
     fn renamed(&mut self, listing: &Listing, out: &mut dyn FnMut(Msg)) -> io::Result<()> {
         let gen = self.gen.expect("renamed only with a generation");
-        match listing.backup_of(gen) {
-            Some((k, _)) => {
-                let found = self.read_file(gen, self.off, out)?;
-                out(Msg::EndOfFile);
-                let newer: Vec<FileStat> = (1..k)
-                    .rev()
-                    .filter_map(|j| listing.files[j as usize])
-                    .collect();
-                if !found {
-                    out(Msg::Gap(
-                        "rotated out of the set before it was read to its end".into(),
-                    ));
-                }
-                for f in newer {
-                    if self.read_file(f.id, 0, out)? {
-                        out(Msg::EndOfFile);
-                    }
-                }
-            }
-            None => {
-                out(Msg::EndOfFile);
-                out(Msg::Gap(
-                    "the file being read was rotated out of the set before it was read to its end"
-                        .into(),
-                ));
-                self.catch_up_copies(listing, out)?;
-            }
-        }
+        let found = listing.backup_of(gen).map(|(k, _)| (k, gen));
+        self.read_on(
+            found,
+            self.off,
+            listing,
+            "the file being read was rotated out of the set before it was read to its end",
+            out,
+        )?;
         self.renamed += 1;
         self.gen = None;
         self.off = 0;
@@ -1006,6 +986,39 @@ impl RemoteFollower {
             self.gen = Some(st.id);
         }
         self.prev = listing.clone();
+        Ok(())
+    }
+
+    /// Our generation, found as backup `.k` with identity `id`, read on from `off`, then the
+    /// generations rotated after it (`.k-1` … `.1`) whole. Not found (or gone meanwhile):
+    /// a gap (`why`), then the generations new since the last listing.
+    fn read_on(
+        &mut self,
+        found: Option<(u32, Id)>,
+        off: u64,
+        listing: &Listing,
+        why: &str,
+        out: &mut dyn FnMut(Msg),
+    ) -> io::Result<()> {
+        let Some((k, id)) = found else {
+            out(Msg::EndOfFile);
+            out(Msg::Gap(why.into()));
+            return self.catch_up_copies(listing, out);
+        };
+        let there = self.read_file(id, off, out)?;
+        out(Msg::EndOfFile);
+        if !there {
+            out(Msg::Gap(why.into()));
+        }
+        let newer: Vec<FileStat> = (1..k)
+            .rev()
+            .filter_map(|j| listing.files[j as usize])
+            .collect();
+        for f in newer {
+            if self.read_file(f.id, 0, out)? {
+                out(Msg::EndOfFile);
+            }
+        }
         Ok(())
     }
 
@@ -1033,29 +1046,13 @@ impl RemoteFollower {
                 }
             }
         }
-        match copy {
-            Some((k, f)) => {
-                self.read_file(f.id, off, out)?;
-                out(Msg::EndOfFile);
-                let newer: Vec<FileStat> = (1..k)
-                    .rev()
-                    .filter_map(|j| listing.files[j as usize])
-                    .collect();
-                for n in newer {
-                    if self.read_file(n.id, 0, out)? {
-                        out(Msg::EndOfFile);
-                    }
-                }
-            }
-            None => {
-                out(Msg::EndOfFile);
-                out(Msg::Gap(
-                    "the file was cut in place (copytruncate) and no copy holds the part not yet read"
-                        .into(),
-                ));
-                self.catch_up_copies(listing, out)?;
-            }
-        }
+        self.read_on(
+            copy.map(|(k, f)| (k, f.id)),
+            off,
+            listing,
+            "the file was cut in place (copytruncate) and no copy holds the part not yet read",
+            out,
+        )?;
         self.truncated += 1;
         self.off = 0;
         self.head.clear();
@@ -1264,35 +1261,13 @@ mod tests {
         got
     }
 
-    fn append(p: &Path, s: &str) {
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .unwrap()
-            .write_all(s.as_bytes())
-            .unwrap();
-    }
+    use crate::capture::follow::tests::{append, rotate_copytruncate, rotate_rename};
 
     fn rotate(d: &Path, copytruncate: bool) {
-        for k in (1..5).rev() {
-            let from = d.join(format!("atlassian-jira.log.{k}"));
-            if from.exists() {
-                std::fs::rename(&from, d.join(format!("atlassian-jira.log.{}", k + 1))).unwrap();
-            }
-        }
-        let p = d.join("atlassian-jira.log");
         if copytruncate {
-            std::fs::copy(&p, d.join("atlassian-jira.log.1")).unwrap();
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_len(0)
-                .unwrap();
+            rotate_copytruncate(d)
         } else {
-            std::fs::rename(&p, d.join("atlassian-jira.log.1")).unwrap();
+            rotate_rename(d)
         }
     }
 

@@ -217,6 +217,20 @@ impl Ssh {
             .collect()
     }
 
+    /// A file in the private directory for an ssh process's stderr.
+    fn errors_file(&self, name: &str) -> Result<(PathBuf, std::fs::File), SshError> {
+        let path = self.control_dir().join(name);
+        let f = std::fs::File::create(&path).map_err(|e| self.cannot_run(e))?;
+        Ok((path, f))
+    }
+
+    fn cannot_run(&self, e: std::io::Error) -> SshError {
+        SshError::NoClient {
+            program: self.inner.program[0].clone(),
+            why: e.to_string(),
+        }
+    }
+
     fn slot(&self) -> u32 {
         let mut n = self.inner.next.lock().unwrap_or_else(|p| p.into_inner());
         *n += 1;
@@ -270,11 +284,7 @@ impl Ssh {
         }
         let slot = self.slot();
         let socket = self.control_dir().join(format!("m{slot}"));
-        let errors = self.control_dir().join(format!("m{slot}.err"));
-        let err_file = std::fs::File::create(&errors).map_err(|e| SshError::NoClient {
-            program: self.inner.program[0].clone(),
-            why: e.to_string(),
-        })?;
+        let (errors, err_file) = self.errors_file(&format!("m{slot}.err"))?;
         let mut c = self.base(target, &socket);
         c.arg("-o")
             .arg("ControlMaster=yes")
@@ -286,10 +296,7 @@ impl Ssh {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err_file);
-        let child = c.spawn().map_err(|e| SshError::NoClient {
-            program: self.inner.program[0].clone(),
-            why: e.to_string(),
-        })?;
+        let child = c.spawn().map_err(|e| self.cannot_run(e))?;
         let mut m = Master {
             child,
             socket: socket.clone(),
@@ -328,12 +335,7 @@ impl Ssh {
     /// reads when the session fails ([`Session::errors`]).
     pub fn session(&self, target: &SshPath, remote: &str) -> Result<Session, SshError> {
         let socket = self.master(target)?;
-        let slot = self.slot();
-        let errors = self.control_dir().join(format!("s{slot}.err"));
-        let err_file = std::fs::File::create(&errors).map_err(|e| SshError::NoClient {
-            program: self.inner.program[0].clone(),
-            why: e.to_string(),
-        })?;
+        let (errors, err_file) = self.errors_file(&format!("s{}.err", self.slot()))?;
         let mut c = self.base(target, &socket);
         c.arg("-o")
             .arg("ControlMaster=no")
@@ -343,10 +345,7 @@ impl Ssh {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(err_file);
-        let child = c.spawn().map_err(|e| SshError::NoClient {
-            program: self.inner.program[0].clone(),
-            why: e.to_string(),
-        })?;
+        let child = c.spawn().map_err(|e| self.cannot_run(e))?;
         Ok(Session {
             child,
             errors,
