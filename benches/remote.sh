@@ -9,6 +9,8 @@
 #
 #   benches/remote.sh                 # 1 GiB
 #   SIZE_MIB=256 benches/remote.sh
+#   SHARE=0.01 benches/remote.sh      # sparse: 1% PAT lines
+#   CIPHER=aes128-gcm@openssh.com benches/remote.sh   # as an admin's ssh_config may choose
 #   BIN=/tmp/jira-patrol-before benches/remote.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,9 @@ if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet
 fi
 bin=$(realpath "${BIN:-target/release/jira-patrol}")
-log=$(realpath -m "$dir/dense-$size/atlassian-jira.log.1")
+name=dense
+[ "$share" = 0.25 ] || name="share-$share"
+log=$(realpath -m "$dir/$name-$size/atlassian-jira.log.1")
 if [ ! -f "$log" ]; then
   cargo bench --quiet --bench genlog -- "$log" "$size" "$share" | sed -n 1p
 fi
@@ -66,6 +70,7 @@ Host *
   GlobalKnownHostsFile /dev/null
   StrictHostKeyChecking yes
 EOF
+[ -z "${CIPHER:-}" ] || echo "  Ciphers $CIPHER" >>"$work/ssh_config"
 for _ in $(seq 100); do
   ssh -F "$work/ssh_config" bench-node true 2>/dev/null && break
   sleep 0.1
@@ -73,7 +78,7 @@ done
 export JIRA_PATROL_SSH_COMMAND="ssh -F $work/ssh_config"
 
 cat "$log" >/dev/null
-echo "== dense: $(numfmt --to=iec "$bytes") ($log), $(nproc) cores"
+echo "== $name: $(numfmt --to=iec "$bytes") ($log), $(nproc) cores"
 secs() { awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }' <<<"$1"; }
 best_local=999999
 best_remote=999999
@@ -93,6 +98,16 @@ for run in 1 2 3; do
     fi
   done
 done
+# The floor: the node's grep and the connection alone, nothing parsed here.
+floor=999999
+for run in 1 2 3; do
+  /usr/bin/time -f %e ssh -F "$work/ssh_config" bench-node \
+    "LC_ALL=C grep -F -e pats. -e TokenBasedAuthenticationFilter -e LastAccessedTimeBatcher -- '$log'" \
+    2>"$work/time.txt" >/dev/null
+  floor=$(awk -v a="$floor" -v b="$(tail -1 "$work/time.txt")" 'BEGIN { print (b < a) ? b : a }')
+done
+cipher=$(ssh -F "$work/ssh_config" -v bench-node true 2>&1 | sed -n 's/.*cipher: \([^ ]*\).*/\1/p' | head -1)
+echo "  grep on the node piped through ssh ($cipher) alone, nothing parsed: best of three $floor s"
 python3 - "$work/local.json" "$work/remote.json" <<'EOF'
 import json, sys
 local, remote = (json.load(open(p)) for p in sys.argv[1:3])

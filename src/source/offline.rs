@@ -240,6 +240,20 @@ pub struct Scanned {
     pub partial: Option<String>,
 }
 
+/// The size of a chunk read from ssh, and how many may wait to be parsed.
+const CHUNK: usize = 256 << 10;
+const CHUNKS: usize = 16;
+
+/// A larger pipe from ssh (1 MiB, where Linux allows it): fewer wake-ups of ssh and of
+/// the reader for the same bytes. Left as it is when refused.
+fn widen_pipe(o: &std::process::ChildStdout) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor this process owns; failure changes nothing.
+    unsafe {
+        libc::fcntl(o.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
 /// Read one remote file through the node's filter into `scanner` (whose file begins and
 /// ends here).
 pub fn scan_file(
@@ -268,17 +282,41 @@ pub fn scan_file(
         .map_err(failed)?;
     drop(s.child.stdin.take());
     let mut transferred = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
     scanner.begin_file();
-    if let Some(mut o) = s.child.stdout.take() {
-        loop {
-            match o.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    transferred += n as u64;
-                    scanner.feed(&buf[..n], out);
+    if let Some(o) = s.child.stdout.take() {
+        // Read on a thread of its own: while a chunk is parsed here, ssh goes on
+        // writing the next (a full pipe would stop the node's grep and the connection).
+        // The chunks go back to the reader to be filled again: a fresh one each time
+        // would be fresh pages from the kernel, a fault for every 4 KiB that crosses.
+        widen_pipe(&o);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(CHUNKS);
+        let (back, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS);
+        let reader = std::thread::spawn(move || {
+            let mut o = o;
+            loop {
+                let mut buf = spare.try_recv().unwrap_or_else(|_| vec![0; CHUNK]);
+                match o.read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        if tx.send(Ok((buf, n))).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            }
+        });
+        for chunk in rx {
+            match chunk {
+                Ok((b, n)) => {
+                    transferred += n as u64;
+                    scanner.feed(&b[..n], out);
+                    let _ = back.try_send(b);
+                }
                 Err(e) => {
                     return Err(OfflineError::Failed {
                         file: url,
@@ -287,6 +325,7 @@ pub fn scan_file(
                 }
             }
         }
+        let _ = reader.join();
     }
     scanner.end_file(out);
     let status = s.child.wait().ok().and_then(|st| st.code());
