@@ -588,3 +588,134 @@ fn summarize_names_the_nodes_of_several_directories() {
         "{table}"
     );
 }
+
+/// One token request as Jira's PAT filter logs it at TRACE (tests/fixtures/logs), every
+/// line dated `at`, by token `355510638600 + k`.
+fn pat_request(at: &str, k: u32) -> String {
+    let p = format!(
+        "{at}+0000 http-nio-8080-exec-{} TRACE anonymous 904x{k}x1 - 192.168.0.1 /rest/api/2/myself",
+        k % 8
+    );
+    let id = 355510638600 + u64::from(k);
+    format!(
+        "{p} [c.a.p.web.filter.TokenBasedAuthenticationFilter] >>> TokenBasedAuthenticationFilter.doFilter\n\
+         {p} [c.a.pats.service.DefaultTokenAuthenticationService] Got tokenId: [{id}] from token\n\
+         {p} [c.a.p.web.filter.TokenBasedAuthenticationFilter] Auth SUCCESS for user: [admin] and tokenId: [{id}] and expiry:[2099-01-09 14:51:57.933]\n\
+         {p} [c.a.p.web.filter.TokenBasedAuthenticationFilter] <<< TokenBasedAuthenticationFilter.doFilter\n"
+    )
+}
+
+#[test]
+fn a_log_rotated_away_while_its_node_was_unreachable_is_a_gap_naming_exactly_what_was_lost() {
+    let sshd = Sshd::start();
+    let sim = SimJira::start(quiet()).unwrap();
+    let homes = Homes::new();
+    // A node's log written here, request by request (each in one write, a second apart).
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("atlassian-jira.log");
+    let base = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(120);
+    let at = |k: u32| {
+        jiff::tz::TimeZone::UTC
+            .to_datetime(base + jiff::SignedDuration::from_secs(i64::from(k)))
+            .strftime("%Y-%m-%d %H:%M:%S,%3f")
+            .to_string()
+    };
+    let write = |path: &std::path::Path, ks: std::ops::Range<u32>| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        for k in ks {
+            f.write_all(pat_request(&at(k), k).as_bytes()).unwrap();
+        }
+    };
+    std::fs::write(&live, format!("{} main INFO - started\n", at(0))).unwrap();
+    let remote = format!("ssh://jira-node{}", live.display());
+    let mut run = Running::spawn(command(
+        &sim.url(),
+        &homes,
+        Some(&sshd.ssh_command()),
+        &[
+            "capture",
+            "--profile",
+            "pats-trace",
+            "--for",
+            "10m",
+            "--format",
+            "json",
+            "--log",
+            &remote,
+            "--no-self-check",
+            "--no-guard",
+        ],
+    ));
+    // The log is followed from its end before a level is raised.
+    wait_raised(&sim, PATIENCE);
+    // Read before the drop, or not yet: either way the report must say which.
+    write(&live, 1..4);
+    // The node stops taking our key, and the connection drops.
+    sshd.refuse_client_key(true);
+    let masters = sshd.masters();
+    assert_eq!(masters.len(), 1, "one connection to the node");
+    // SAFETY: kill(2) on the ssh process the capture started (found by its config file).
+    unsafe { libc::kill(masters[0] as i32, libc::SIGKILL) };
+    run.wait_for("connection was lost");
+    let read_to: u64 = run
+        .seen
+        .lines()
+        .find_map(|l| l.split_once("read on from byte "))
+        .and_then(|(_, n)| n.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let before_drop = std::fs::metadata(&live).unwrap().len();
+    // Meanwhile the file being read gets more lines, is rotated, and its backup deleted
+    // (after the new log is made: it cannot take the old one's identity).
+    write(&live, 4..7);
+    let backup = dir.path().join("atlassian-jira.log.1");
+    std::fs::rename(&live, &backup).unwrap();
+    write(&live, 7..10);
+    std::fs::remove_file(&backup).unwrap();
+    sshd.refuse_client_key(false);
+    run.wait_for("connected again");
+    write(&live, 10..12);
+    run.wait_for("rotated out of the set");
+    run.interrupt();
+    let (status, err, out) = run.finish();
+    assert_eq!(status.code(), Some(130), "{err}");
+    put_back(&sim);
+    let j: Value = serde_json::from_slice(&out).unwrap();
+    let c = &j["coverage"];
+    assert_eq!(c["complete"], false, "{c}");
+    let gaps = c["nodes"][0]["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{c}");
+    // From the last line read before the drop (none when the lines written just before
+    // it were not read yet) to the first line of the new log; the report holds exactly the
+    // requests outside it: all but the ones lost with the file.
+    let (from, to) = (gaps[0]["from"].as_str(), gaps[0]["to"].as_str().unwrap());
+    assert_eq!(to, at(7), "{c}");
+    // Where the capture said it stopped: after the last line, or before the first.
+    let last_read = (read_to == before_drop).then(|| at(3));
+    assert_eq!(
+        from,
+        last_read.as_deref(),
+        "read to byte {read_to} of {before_drop}"
+    );
+    let read: std::collections::BTreeSet<u64> = j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token_id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let outside: std::collections::BTreeSet<u64> = (1..12)
+        .filter(|&k| from.is_some_and(|f| at(k).as_str() <= f) || at(k).as_str() >= to)
+        .map(|k| 355510638600 + u64::from(k))
+        .collect();
+    assert_eq!(read, outside, "gap {from:?} – {to}");
+    assert!((4..7).all(|k| !outside.contains(&(355510638600 + k))));
+    let span = match from {
+        Some(f) => format!("{}–{} not read", &f[11..19], &to[11..19]),
+        None => format!("before {} not read", &to[11..19]),
+    };
+    assert!(err.contains(&span), "{span}:\n{err}");
+}

@@ -1071,14 +1071,25 @@ fn poll_node(
     };
     let mut add = |r: Request| sink.add(r);
     let mut happened = Vec::new();
+    // A gap is timed where it falls among the bytes: a poll that resumes a connection
+    // hands over the gap and then what was read after it.
+    let timing = std::cell::RefCell::new((clock, gaps));
     let mut data = |bytes: &[u8], ev: Event| match ev {
         Event::Data => {
+            let (clock, gaps) = &mut *timing.borrow_mut();
             clock.feed(bytes, gaps);
             scanner.feed(bytes, &mut add)
         }
         Event::EndOfFile => scanner.end_file(&mut add),
     };
-    let mut said = |h: Happened| happened.push(h);
+    let mut said = |h: Happened| {
+        if let Happened::Gap(why) = &h {
+            let (clock, gaps) = &mut *timing.borrow_mut();
+            let g = clock.gap(why.clone());
+            gaps.push(g);
+        }
+        happened.push(h);
+    };
     let r = if last {
         tail.finish(buf, Duration::from_secs(10), &mut data, &mut said)
     } else {
@@ -1086,11 +1097,7 @@ fn poll_node(
     };
     for h in happened {
         match h {
-            Happened::Gap(why) => {
-                status.say(format!("{}: {why}", n.source.label()));
-                let g = n.clock.gap(why);
-                n.gaps.push(g);
-            }
+            Happened::Gap(why) => status.say(format!("{}: {why}", n.source.label())),
             Happened::Note(note) => status.say(note),
         }
     }

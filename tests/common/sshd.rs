@@ -180,6 +180,21 @@ impl Sshd {
         )
     }
 
+    /// Refuse (`true`) or accept again (`false`) the client key of [`Sshd::ssh_command`]
+    /// for new connections, as a host whose `authorized_keys` was changed does; the
+    /// connections already made stay up.
+    pub fn refuse_client_key(&self, refuse: bool) {
+        let d = self.dir.path();
+        let key = if refuse {
+            "other_key.pub"
+        } else {
+            "client_key.pub"
+        };
+        let tmp = d.join("authorized_keys.new");
+        std::fs::copy(d.join(key), &tmp).unwrap();
+        std::fs::rename(tmp, d.join("authorized_keys")).unwrap();
+    }
+
     /// The process ids of the ssh master connections that use this server's client
     /// configuration (jira-patrol's `ControlMaster=yes` processes), found in /proc.
     pub fn masters(&self) -> Vec<u32> {
