@@ -232,8 +232,12 @@ impl Client {
         self.is_own_request_on(request_id, path, None)
     }
 
-    /// [`Client::is_own_request`] for a request logged by `node` (when the log's node is
-    /// known): a call another node answered with the same id is someone else's.
+    /// [`Client::is_own_request`] for a request logged by `node` (`None`: a log whose node
+    /// is not known, or a Jira that names none). A call a named node answered is ours only
+    /// in that node's log: every node counts its requests from 1, so a script's request in
+    /// a log not yet tied to its node may carry the id and path of one of our calls to
+    /// another (`893x3x1 /rest/api/2/serverInfo`), and dropping it would lose a request
+    /// silently, where counting one of ours would show under our own token.
     pub fn is_own_request_on(&self, request_id: &str, path: &str, node: Option<&str>) -> bool {
         if request_id.is_empty() {
             return false;
@@ -242,7 +246,7 @@ impl Client {
         own.recent.iter().rev().any(|(id, p, n)| {
             id == request_id
                 && (p.ends_with(path) || path.ends_with(p.as_str()))
-                && (node.is_none() || n.is_none() || n.as_deref() == node)
+                && (n.is_none() || n.as_deref() == node)
         })
     }
 
@@ -973,6 +977,22 @@ fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_a_named_node_answered_is_ours_only_in_that_nodes_log() {
+        let c = Client::new(ClientConfig::new("https://jira.example.com", creds())).unwrap();
+        c.note_own("893x3x1", "/rest/api/2/serverInfo", Some("node1"));
+        c.note_own("12x1x1", "/rest/api/2/myself", None);
+        let own = |id, path, node| c.is_own_request_on(id, path, node);
+        assert!(own("893x3x1", "/rest/api/2/serverInfo", Some("node1")));
+        assert!(!own("893x3x1", "/rest/api/2/serverInfo", Some("node2")));
+        // A log not yet tied to its node: node2's own 893x3x1 is a script's request.
+        assert!(!own("893x3x1", "/rest/api/2/serverInfo", None));
+        assert!(!own("893x3x1", "/rest/api/2/myself", Some("node1")));
+        // A Jira that names no node: the id and path decide, in any log.
+        assert!(own("12x1x1", "/rest/api/2/myself", None));
+        assert!(own("12x1x1", "/rest/api/2/myself", Some("node1")));
+    }
 
     #[test]
     fn tls_failures_are_found_by_type_not_by_words() {
