@@ -719,3 +719,85 @@ fn a_log_rotated_away_while_its_node_was_unreachable_is_a_gap_naming_exactly_wha
     };
     assert!(err.contains(&span), "{span}:\n{err}");
 }
+
+#[test]
+fn a_node_given_its_url_is_probed_there_and_a_log_read_through_a_command_counts_exactly() {
+    // The node table's addresses answer nothing here: only the balancer and the URL given.
+    let cluster = SimCluster::start(2, quiet()).unwrap();
+    let homes = Homes::new();
+    let one = log(cluster.node(0));
+    let follow = format!("node1=exec:tail -F -n +1 {one}");
+    let direct = format!("node1={}", cluster.node(0).url());
+    let child = command(
+        &cluster.url(),
+        &homes,
+        None,
+        &[
+            "capture",
+            "--profile",
+            "pats-trace",
+            "--for",
+            "3s",
+            "--format",
+            "json",
+            "--log",
+            &follow,
+            "--log",
+            &log(cluster.node(1)),
+            "--node-url",
+            &direct,
+        ],
+    )
+    .spawn()
+    .unwrap();
+    wait_raised(cluster.node(0), PATIENCE);
+    let gate = cluster.node(0).hold_level_changes();
+    let sent = send(&cluster.url(), cluster.node(0), 2);
+    drop(gate);
+    let (out, err) = common::output(child);
+    assert!(out.status.success(), "{err}");
+    for n in cluster.nodes() {
+        put_back(n);
+    }
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Every request of the window once, the last ones too (the command's output is read
+    // until it goes quiet after the restore).
+    assert_counts(&j, &[&sent]);
+    let c = &j["coverage"];
+    assert_eq!(c["complete"], true, "{c}");
+    let how: Vec<(&str, &str, &str)> = c["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["node"].as_str().unwrap(),
+                n["self_check"].as_str().unwrap(),
+                n["probed"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let at = format!("directly at {}", cluster.node(0).url());
+    assert_eq!(
+        how,
+        [
+            ("node1", "passed", at.as_str()),
+            ("node2", "passed", "through the load balancer")
+        ]
+    );
+    // The command ends with the capture (signalled as it ends: waited for here).
+    let running = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.contains(&one) && c.starts_with("tail "))
+            .collect()
+    };
+    let t = std::time::Instant::now();
+    while !running().is_empty() {
+        assert!(t.elapsed() < PATIENCE, "{:?}", running());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -17,7 +17,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a command's output stays silent before the last read takes it as complete.
+pub const QUIET: Duration = Duration::from_millis(500);
 
 /// A running `exec:` source.
 pub struct ExecTail {
@@ -87,6 +90,24 @@ impl ExecTail {
             .name("exec-log".into())
             .spawn(move || run(child, &cmd, &label, &tx, &s, &g))?;
         Ok(ExecTail { rx, stop, pgid })
+    }
+
+    /// The last read of a capture: what the command prints until it has been quiet for
+    /// [`QUIET`], at most `limit`. The lines Jira wrote before the restore may still be on
+    /// their way through the command (a `kubectl exec` stream, `tail -F`'s next wake-up)
+    /// and its pipe: a read that took only what had arrived would drop them unsaid.
+    pub fn finish(&mut self, limit: Duration, out: &mut dyn FnMut(Msg)) {
+        let until = Instant::now() + limit;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match self.rx.recv_timeout(QUIET.min(left)) {
+                Ok(m) => out(m),
+                Err(_) => return,
+            }
+        }
     }
 
     /// What the command printed since the last call (never blocks).

@@ -190,8 +190,8 @@ impl Tail {
         }
     }
 
-    /// The last poll of a capture: a remote follower reads up to what the node has now
-    /// (waiting up to `limit` for it).
+    /// The last poll of a capture: a remote follower reads up to what the node has now,
+    /// a command's output is read until it goes quiet (waiting up to `limit` for either).
     pub fn finish(
         &mut self,
         buf: &mut [u8],
@@ -199,12 +199,13 @@ impl Tail {
         sink: &mut dyn FnMut(&[u8], Event),
         said: &mut dyn FnMut(Happened),
     ) -> std::io::Result<()> {
-        if let Kind::Remote(r) = &mut self.kind {
-            let bytes = &mut self.bytes;
-            r.flush(limit, &mut |m| handle(m, bytes, sink, said));
-            return Ok(());
+        let bytes = &mut self.bytes;
+        match &mut self.kind {
+            Kind::Remote(r) => r.flush(limit, &mut |m| handle(m, bytes, sink, said)),
+            Kind::Exec(e) => e.finish(limit, &mut |m| handle(m, bytes, sink, said)),
+            Kind::Local(_) => return self.poll(buf, sink, said),
         }
-        self.poll(buf, sink, said)
+        Ok(())
     }
 
     /// The rotated set as the rotation guard sees it; `None` for a command's output,
