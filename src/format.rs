@@ -619,41 +619,9 @@ pub fn middle(s: &str, width: usize) -> String {
     t
 }
 
-/// A byte count for people, in binary units: `512 B`, `1.5 KiB`, `20 MiB`, `1.5 GiB`.
-/// One decimal, left out when the value is whole (within 0.05). Every size printed for a
-/// person goes through here; sizes in log4j's own spelling (`20MB` in a file or a
-/// `rotation set` command) are `log4j::size::human_exact`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else if (v - v.round()).abs() < 0.05 {
-        format!("{} {}", v.round() as u64, UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_are_binary_units_one_decimal_when_not_whole() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1 KiB");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(20 * 1024 * 1024), "20 MiB");
-        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
-        assert_eq!(bytes(3 * 1024 * 1024 * 1024 * 1024), "3 TiB");
-    }
 
     fn sample() -> Records {
         let mut r = Records::new("loggers", &["logger", "level", "explicit"]);

@@ -50,9 +50,9 @@ impl HtmlMeta {
                 "capture {} to {} ({})",
                 s.strftime("%Y-%m-%d %H:%M:%S"),
                 end.strftime("%H:%M:%S %:z"),
-                crate::capture::fmt_duration(elapsed)
+                crate::human::duration(elapsed)
             ),
-            None => format!("capture of {}", crate::capture::fmt_duration(elapsed)),
+            None => format!("capture of {}", crate::human::duration(elapsed)),
         };
         HtmlMeta {
             jira_url: Some(jira_url.to_string()),

@@ -578,7 +578,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             "{} file(s), {} lines, {}, {} PAT lines.",
             r.files.len(),
             r.lines,
-            human_bytes(r.bytes),
+            crate::human::bytes(r.bytes),
             r.pat_lines
         ),
     )?;
@@ -603,8 +603,8 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     Ok(())
 }
 
-/// A size for people: the one byte formatter, [`crate::format::bytes`].
-pub use crate::format::bytes as human_bytes;
+/// A size for people: the one byte formatter, [`crate::human::bytes`].
+pub use crate::human::bytes as human_bytes;
 
 #[cfg(test)]
 mod tests {

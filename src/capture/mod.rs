@@ -791,8 +791,8 @@ impl Status {
         let per_min = bytes as f64 * 60.0 / elapsed.as_secs_f64().max(1.0);
         let msg = format!(
             "{} left · {requests} requests · {tokens} tokens · log +{}/min",
-            fmt_duration(left),
-            crate::report::human_bytes(per_min as u64)
+            crate::human::duration(left),
+            crate::human::bytes(per_min as u64)
         );
         match &self.bar {
             Some(b) => {
@@ -829,15 +829,5 @@ impl Status {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
-    }
-}
-
-/// A duration as the live status shows it: `45s`, `2m05s`, `1h30m`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
 }

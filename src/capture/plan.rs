@@ -216,10 +216,10 @@ impl Plan {
             push("--profiles", path(d));
         }
         if let Some(s) = self.sample {
-            push("--sample", crate::duration::format(s));
+            push("--sample", crate::human::duration(s));
         }
         match self.window {
-            Window::For(d) => push("--for", crate::duration::format(d)),
+            Window::For(d) => push("--for", crate::human::duration(d)),
             Window::Until(t) => push("--until", t.to_string()),
         }
         for l in &self.logs {
@@ -231,7 +231,7 @@ impl Plan {
             None => {}
         }
         if let Some(k) = self.keep {
-            push("--keep", crate::duration::format(k));
+            push("--keep", crate::human::duration(k));
         }
         for a in &self.access.paths {
             push("--access-log", path(a));
@@ -246,7 +246,7 @@ impl Plan {
             None => v.push("--no-self-check".into()),
             Some(d) if d != DEFAULT_SELF_CHECK => {
                 v.push("--self-check-timeout".into());
-                v.push(crate::duration::format(d));
+                v.push(crate::human::duration(d));
             }
             Some(_) => {}
         }

@@ -99,7 +99,7 @@ pub fn run(
     eprintln!(
         "capture: applying profile {} for {} on {}; following {}",
         opts.profile.name,
-        super::fmt_duration(window),
+        crate::human::duration(window),
         client.base_url(),
         logs.iter()
             .map(|l| l.display().to_string())
@@ -169,7 +169,7 @@ fn auto_profile(
     let profiles = crate::profiles::list(plan.profiles_dir.as_deref()).map_err(PlanError::from)?;
     eprintln!(
         "capture: --profile auto: measuring Jira's request rate for {} (read-only)...",
-        super::fmt_duration(len)
+        crate::human::duration(len)
     );
     let stop = || sig.stop_requested();
     let (rps, basis) = match super::estimate::sample(client, &plan.logs, len, &stop) {
@@ -187,17 +187,17 @@ fn auto_profile(
     let why = match (&choice.cheaper, &choice.fuller) {
         (Some(cheap), _) => format!(
             "full detail costs {}/hour here, under the {}/hour it allows; {} would write {}/hour",
-            report::human_bytes(choice.figure.bytes_per_hour),
-            report::human_bytes(super::estimate::FULL_DETAIL_BYTES_PER_HOUR),
+            crate::human::bytes(choice.figure.bytes_per_hour),
+            crate::human::bytes(super::estimate::FULL_DETAIL_BYTES_PER_HOUR),
             cheap.profile,
-            report::human_bytes(cheap.bytes_per_hour)
+            crate::human::bytes(cheap.bytes_per_hour)
         ),
         (None, Some(full)) => format!(
             "{} lines per request with a token, {} per other request; {} would write {}/hour for the requests without a token",
             best.cost.pat_request,
             best.cost.other_request,
             full.profile,
-            report::human_bytes(full.bytes_per_hour)
+            crate::human::bytes(full.bytes_per_hour)
         ),
         (None, None) => format!(
             "{} lines per request with a token, {} per other request",
@@ -274,7 +274,7 @@ fn print_guard_advice(
     let rplan = crate::log4j::plan_bytes(needed, current.as_ref());
     eprintln!(
         "capture: the window ended early to keep the older logs (exit status {EXIT_GUARD}); for the whole {} at this rate: {}{} (then restart Jira), or --no-guard",
-        super::fmt_duration(window),
+        crate::human::duration(window),
         rplan.command,
         rotation_location(plan)
     );
@@ -365,7 +365,7 @@ pub fn print_restore(o: &Outcome) -> Result<(), String> {
             let n = r.items.len();
             eprintln!(
                 "capture: Jira's levels are back as they were ({n} logger(s) restored after {}).",
-                super::fmt_duration(o.elapsed)
+                crate::human::duration(o.elapsed)
             );
             if let Some(note) = unset_note(r) {
                 eprintln!("{note}");
@@ -397,15 +397,15 @@ fn print_volume(r: &Report, rotation: Option<&crate::log4j::Config>, keep: Durat
     };
     eprintln!(
         "capture: the log grew by {}/hour, {}/hour of it PAT lines ({} PAT lines in {}).",
-        report::human_bytes(log_h),
-        report::human_bytes(pat_h),
+        crate::human::bytes(log_h),
+        crate::human::bytes(pat_h),
         r.volume.pat_lines,
-        super::fmt_duration(Duration::from_secs_f64(r.volume.seconds.unwrap_or(0.0)))
+        crate::human::duration(Duration::from_secs_f64(r.volume.seconds.unwrap_or(0.0)))
     );
     let Some(cfg) = rotation else { return };
     let Ok(app) = cfg.appender(None) else { return };
     let rplan = crate::log4j::plan(log_h, keep, Some(&app));
-    let keep_s = super::fmt_duration(keep);
+    let keep_s = crate::human::duration(keep);
     if rplan.holds_now {
         eprintln!(
             "capture: the current rotation ({}) keeps {keep_s} at this rate.",

@@ -10,7 +10,7 @@ use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
 use crate::capture::run::{guard_limits, print_restore, RunError};
 use crate::capture::{self, signals, Options};
-use crate::report::{self, Dialect};
+use crate::report::Dialect;
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
@@ -262,7 +262,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
     eprintln!(
         "dry run: measuring {}'s request rate for {} (nothing is changed)...",
         client.base_url(),
-        capture::fmt_duration(sample_len)
+        crate::human::duration(sample_len)
     );
     let stop = || sig.stop_requested();
     let s = capture::estimate::sample(client, &logs, sample_len, &stop)
@@ -276,7 +276,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s); the log grows {}/hour at the current levels.",
         s.requests_per_sec,
         s.seconds,
-        report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
+        crate::human::bytes((s.log_bytes_per_sec * 3600.0) as u64)
     );
     let pat = match look {
         Some(d) => Some(look_for_pats(client, args, &logs, d, &sig)?),
@@ -308,7 +308,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
                 "{:<22} {:>12} {:>12}  {:<15}  {}",
                 f.profile,
                 f.lines_per_hour,
-                report::human_bytes(f.bytes_per_hour),
+                crate::human::bytes(f.bytes_per_hour),
                 if f.names_token { "yes" } else { "no" },
                 f.misses.as_deref().unwrap_or("-")
             )?;
@@ -343,7 +343,7 @@ fn look_for_pats(
     opts.guard = Some(guard_limits(rotation.as_ref(), &p));
     eprintln!(
         "dry run: a {} look at pats-service-trace to count the requests with a token...",
-        capture::fmt_duration(d)
+        crate::human::duration(d)
     );
     let o = capture::run(client, opts, sig)?;
     print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;

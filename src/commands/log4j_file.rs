@@ -247,7 +247,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 a.name.clone().into(),
                 a.file.clone().into(),
                 a.max_size_raw.clone().into(),
-                a.max_size_bytes.map(crate::format::bytes).into(),
+                a.max_size_bytes.map(crate::human::bytes).into(),
                 a.backups.map(|b| b as u64).into(),
                 (if a.is_main { "yes" } else { "" }).into(),
                 cfg.notes(a).join("; ").into(),
@@ -300,8 +300,8 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
         eprintln!(
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
             after.file,
-            crate::format::bytes(size),
-            crate::format::bytes(size.saturating_mul(n as u64 + 1))
+            crate::human::bytes(size),
+            crate::human::bytes(size.saturating_mul(n as u64 + 1))
         );
     }
     // What was not asked may still be wrong (an invalid size log4j ignores, say).
@@ -436,7 +436,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let keep_hours = args.keep.as_secs() / 3600;
     let mut out = std::io::stdout().lock();
     if args.format == OutputFormat::Table {
-        let approx = crate::format::bytes;
+        let approx = crate::human::bytes;
         let mut rows: Vec<Vec<String>> = vec![
             vec![
                 "volume".into(),
@@ -458,7 +458,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
                     "{}: {} x {} keeps {keeps}: {}",
                     a.name,
                     a.max_size_bytes
-                        .map(crate::format::bytes)
+                        .map(crate::human::bytes)
                         .unwrap_or("-".into()),
                     a.backups.map(|b| b.to_string()).unwrap_or("-".into()),
                     if p.holds_now {
@@ -473,7 +473,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             "plan".into(),
             format!(
                 "max size {}, {} backups: keeps {}, up to {} on disk",
-                crate::format::bytes(p.max_size_bytes),
+                crate::human::bytes(p.max_size_bytes),
                 p.backups,
                 approx(p.max_size_bytes * p.backups as u64),
                 approx(p.disk_bytes)

@@ -90,7 +90,7 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
             None => eprintln!(
                 "rotation: {} keeps {} already; nothing to change",
                 path.display(),
-                crate::duration::format(s.keep)
+                crate::human::duration(s.keep)
             ),
             Some(edit) if u.apply_rotation => {
                 eprint!("{}", edit.diff());
@@ -110,7 +110,7 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
             Some(_) => eprintln!(
                 "rotation: {} keeps less than {}; to change it: {} --log4j-config {} (or pass --apply-rotation)",
                 path.display(),
-                crate::duration::format(s.keep),
+                crate::human::duration(s.keep),
                 planned.plan.command,
                 shell_quote(&path.display().to_string())
             ),
