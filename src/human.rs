@@ -10,17 +10,18 @@ const HOUR: u64 = 3600;
 const DAY: u64 = 86_400;
 
 /// A duration the compact way a person types it: `45s`, `2m5s`, `15m`, `1h30m`, `2d`
-/// (whole seconds). `crate::duration::parse` reads it back to the same length, so it also
+/// (whole seconds; under a minute, a fraction to a tenth: `0.4s`, `1.6s`).
+/// `crate::duration::parse` reads the whole ones back to the same length, so it also
 /// writes the durations of printed commands (`--for 15m`).
 pub fn duration(d: Duration) -> String {
-    let mut s = d.as_secs();
-    if s == 0 {
-        return if d.is_zero() {
-            "0s".into()
-        } else {
-            format!("{:.1}s", d.as_secs_f64())
-        };
+    if d.is_zero() {
+        return "0s".into();
     }
+    if d < Duration::from_secs(60) && d.subsec_millis() >= 50 {
+        let t = format!("{:.1}s", d.as_secs_f64());
+        return t.replace(".0s", "s");
+    }
+    let mut s = d.as_secs();
     let mut out = String::new();
     for (unit, name) in [(DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (1, "s")] {
         if s >= unit {
@@ -90,6 +91,8 @@ mod tests {
             }
         }
         assert_eq!(duration(Duration::from_millis(400)), "0.4s");
+        assert_eq!(duration(Duration::from_millis(1600)), "1.6s");
+        assert_eq!(duration(Duration::from_millis(10_020)), "10s");
     }
 
     #[test]

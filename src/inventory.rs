@@ -1,53 +1,57 @@
 //! The PAT inventory beside a report: every token Jira has (its token search, jira-facts
 //! §5), matched to the tokens the logs saw, so that a report also says which tokens were
-//! *not* used in the window. Matching and the text rendering live here; the look-up is
-//! the client's [`Client::search_tokens`].
+//! *not* used in the window. Matching lives here (the rendering in `output`); the look-up
+//! is the client's [`Client::search_tokens`].
 //!
 //! A seen token matches an inventory entry by its database id (the `TokenDTO(id=..)` line),
 //! else by owner and name: REST never shows the 12-digit token id the log is keyed by.
 
-use crate::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
 use crate::jira::{Client, SearchedToken};
 use crate::summary::{Inventory, InventoryToken, Report};
+use crate::token::SELF_CHECK_NAME as SELF_CHECK_TOKEN;
+use crate::untrusted::Untrusted;
 use jiff::Timestamp;
 use std::collections::HashSet;
-use std::io::{self, Write};
 
 /// What a reader of `last_accessed_at` must know.
 pub const BATCH_NOTE: &str = "last_accessed_at is written by Jira in batches about every minute: a use in the last minute or so may not show yet";
 
 /// Look the inventory up and put it in the report. A failed look-up never fails the
-/// caller: it becomes `inventory.note` and a note on stderr, since the report stands
-/// without it.
-pub fn attach(client: &Client, report: &mut Report) {
-    attach_for_users(client, report, &[]);
+/// caller: it becomes `inventory.note`, and the note for the person is returned, since the
+/// report stands without it.
+#[must_use = "a failed look-up returns the note to show"]
+pub fn attach(client: &Client, report: &mut Report) -> Option<String> {
+    attach_for_users(client, report, &[])
 }
 
 /// [`attach`] for a report limited to these users (user keys or login names; empty = all):
 /// the other users' tokens were left out of the report, not unused, so they are left out
 /// of the inventory too.
-pub fn attach_for_users(client: &Client, report: &mut Report, users: &[String]) {
+#[must_use = "a failed look-up returns the note to show"]
+pub fn attach_for_users(client: &Client, report: &mut Report, users: &[String]) -> Option<String> {
     match client.search_tokens() {
         Ok(mut tokens) => {
             if !users.is_empty() {
-                let hit = |v: &str| users.iter().any(|u| u.eq_ignore_ascii_case(v));
-                tokens.retain(|t| hit(&t.user_key) || t.username.as_deref().is_some_and(hit));
+                let hit = |v: &Untrusted| users.iter().any(|u| u.eq_ignore_ascii_case(v.raw()));
+                tokens.retain(|t| hit(&t.user_key) || t.username.as_ref().is_some_and(hit));
             }
             report.inventory = Some(build(report, &tokens));
+            None
         }
-        Err(e) => unavailable(report, &e.to_string()),
+        Err(e) => Some(unavailable(report, &e.to_string())),
     }
 }
 
-/// No inventory after all (Jira refused, or no connection): say why on stderr and in
-/// `inventory.note`.
-pub fn unavailable(report: &mut Report, why: &str) {
+/// No inventory after all (Jira refused, or no connection): say why in `inventory.note`;
+/// returns the note for the person.
+#[must_use = "returns the note to show"]
+pub fn unavailable(report: &mut Report, why: &str) -> String {
     let why = why.replace('\n', "; ");
-    eprintln!("note: no token inventory in this report: {why}");
     report.inventory = Some(Inventory {
         note: Some(format!("the token inventory could not be read: {why}")),
         ..Inventory::default()
     });
+    format!("note: no token inventory in this report: {why}")
 }
 
 /// Match the report's seen tokens to `tokens` (giving them their database id when only the
@@ -61,7 +65,7 @@ pub fn build(report: &mut Report, tokens: &[SearchedToken]) -> Inventory {
     let mut used: HashSet<u64> = report.tokens.iter().filter_map(|t| t.db_id).collect();
     let mut ambiguous = 0;
     for seen in report.tokens.iter_mut().filter(|t| t.db_id.is_none()) {
-        let Some(name) = seen.name.as_deref() else {
+        let Some(name) = seen.name.as_ref() else {
             continue;
         };
         let owner_is = |t: &SearchedToken| match (&seen.user_key, &seen.username) {
@@ -71,7 +75,7 @@ pub fn build(report: &mut Report, tokens: &[SearchedToken]) -> Inventory {
         };
         let candidates: Vec<u64> = all
             .iter()
-            .filter(|t| t.name == name && owner_is(t) && !used.contains(&t.id))
+            .filter(|t| &t.name == name && owner_is(t) && !used.contains(&t.id))
             .map(|t| t.id)
             .collect();
         if let [id] = candidates[..] {
@@ -125,52 +129,6 @@ pub fn time(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).unwrap_or(t).to_string()
 }
 
-/// The text report's inventory section: "Tokens not used in the window (N of M)" and
-/// their rows, or why there is no inventory. Nothing when none was looked up.
-pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
-    let Some(inv) = &r.inventory else {
-        return Ok(());
-    };
-    if inv.tokens == 0 && inv.unused.is_empty() {
-        if let Some(n) = &inv.note {
-            writeln!(out, "\nToken inventory: {n}")?;
-        }
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "\nTokens not used in the window ({} of {})",
-        inv.unused.len(),
-        inv.tokens
-    )?;
-    if inv.unused.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = inv
-        .unused
-        .iter()
-        .map(|t| {
-            vec![
-                t.id.to_string(),
-                t.name.clone(),
-                t.username.clone().unwrap_or_else(|| t.user_key.clone()),
-                t.last_accessed_at.clone().unwrap_or_else(|| "never".into()),
-                t.expires_at.clone().unwrap_or_else(|| "never".into()),
-            ]
-        })
-        .collect();
-    crate::format::write_table(
-        out,
-        &["DB ID", "NAME", "OWNER", "LAST USED", "EXPIRES"],
-        &rows,
-        width,
-    )?;
-    writeln!(
-        out,
-        "(Jira writes the last use in batches about every minute.)"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,7 +150,7 @@ mod tests {
             id,
             name: name.into(),
             user_key: user_key.into(),
-            username: Some(user_key.to_lowercase()),
+            username: Some(user_key.to_lowercase().into()),
             full_name: None,
             created_at: None,
             last_accessed_at: last_used_secs.map(|s| Timestamp::from_second(s).unwrap()),
@@ -232,22 +190,5 @@ mod tests {
             inv.unused[1].last_accessed_at.as_deref(),
             Some("1970-01-01T00:05:00Z")
         );
-    }
-
-    #[test]
-    fn the_section_says_how_many_of_all_were_not_used() {
-        let mut r = Summary::new().report(Vec::new(), &Default::default());
-        r.inventory = Some(build(
-            &mut r.clone(),
-            &[listed(9, "admin", "idle bot", None)],
-        ));
-        let mut out = Vec::new();
-        table(&r, &mut out, None).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.contains("Tokens not used in the window (1 of 1)"),
-            "{text}"
-        );
-        assert!(text.contains("idle bot"), "{text}");
     }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::genlog::{self, Config};
-use jira_patrol::html::{html, HtmlMeta};
+use jira_patrol::output::html::{html, HtmlMeta};
 use jira_patrol::summary::Report;
 use scraper::{Html, Selector};
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! connection, and printed back as the equivalent `jira-patrol capture` command line.
 
 use crate::access::DurationUnit;
-use crate::report::{Dialect, SummaryFormat};
+use crate::format::{Dialect, SummaryFormat};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -82,6 +82,8 @@ pub struct Output {
     pub dialect: Dialect,
     /// `--wide`: every table column.
     pub wide: bool,
+    /// `--csv-raw`: CSV cells exactly as the logs had them (no formula neutralising).
+    pub csv_raw: bool,
     /// `--output FILE`: also written there.
     pub path: Option<PathBuf>,
     /// `--tz`: zone of log lines without an offset (`None`: local).
@@ -267,6 +269,9 @@ impl Plan {
         }
         if o.wide {
             v.push("--wide".into());
+        }
+        if o.csv_raw {
+            v.push("--csv-raw".into());
         }
         if let Some(p) = &o.path {
             v.push("--output".into());

@@ -175,4 +175,4 @@ impl Joins {
     }
 }
 
-pub use crate::access::{join_line, say_join};
+pub use crate::output::status::{join_line, say_join};

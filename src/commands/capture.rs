@@ -8,16 +8,17 @@ use super::log4j_file::Location;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
-use crate::capture::run::{guard_limits, print_restore, RunError};
+use crate::capture::run::{guard_limits, RunError};
 use crate::capture::{self, signals, Options};
-use crate::report::Dialect;
+use crate::format::Dialect;
+use crate::output::{self, status};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::capture::plan::AUTO;
-pub use crate::capture::run::EXIT_GUARD;
+pub use crate::output::capture::EXIT_GUARD;
 
 /// The flags of `jira-patrol capture`.
 #[derive(Debug, Clone, clap::Args)]
@@ -69,6 +70,10 @@ pub struct CaptureArgs {
     /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
     /// SQL quoting for --format sql
     #[arg(long, value_enum, default_value_t)]
     pub dialect: Dialect,
@@ -189,6 +194,7 @@ impl CaptureArgs {
             format: self.format,
             dialect: self.dialect,
             wide: self.wide,
+            csv_raw: self.csv_raw,
             path: self.output.clone(),
             tz: self.tz.clone(),
         };
@@ -213,7 +219,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     }
     let client = args.conn.connect()?;
     let journal = crate::journal::Journal::default_location()?;
-    exit(capture::run::run(client, &plan, journal))
+    exit(output::capture::run(&client, &plan, journal))
 }
 
 /// How a capture ended, as the process exits: 130 after Ctrl-C, 143 after SIGTERM,
@@ -258,7 +264,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
     let logs = logs(args)?;
     let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
-    let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    let sig = signals::install(status::on_signal()).context("cannot catch Ctrl-C/SIGTERM")?;
     eprintln!(
         "dry run: measuring {}'s request rate for {} (nothing is changed)...",
         client.base_url(),
@@ -291,28 +297,39 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .collect();
     let mut out = Vec::new();
     if args.format == SummaryFormat::Json {
-        serde_json::to_writer_pretty(
+        output::json::pretty(
             &mut out,
             &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
         )?;
         out.push(b'\n');
     } else {
-        writeln!(
-            out,
-            "{:<22} {:>12} {:>12}  names the token  cannot see",
-            "profile", "lines/hour", "bytes/hour"
-        )?;
+        let mut r = output::Records::with_table(
+            "profiles",
+            &[
+                "profile",
+                "lines_per_hour",
+                "bytes_per_hour",
+                "names_token",
+                "misses",
+            ],
+            &[
+                output::table::Column::name("PROFILE", output::table::Column::KEEP),
+                output::table::Column::count("LINES/HOUR"),
+                output::table::Column::count("BYTES/HOUR"),
+                output::table::Column::text("NAMES THE TOKEN", output::table::Column::KEEP),
+                output::table::Column::text("CANNOT SEE", 10),
+            ],
+        );
         for f in &figures {
-            writeln!(
-                out,
-                "{:<22} {:>12} {:>12}  {:<15}  {}",
-                f.profile,
-                f.lines_per_hour,
-                crate::human::bytes(f.bytes_per_hour),
-                if f.names_token { "yes" } else { "no" },
-                f.misses.as_deref().unwrap_or("-")
-            )?;
+            r.push(vec![
+                f.profile.as_str().into(),
+                f.lines_per_hour.into(),
+                output::Cell::word(crate::human::bytes(f.bytes_per_hour)),
+                output::Cell::word(if f.names_token { "yes" } else { "no" }),
+                f.misses.clone().into(),
+            ]);
         }
+        r.table(&mut out, output::terminal_width())?;
     }
     std::io::stdout()
         .write_all(&out)
@@ -345,8 +362,9 @@ fn look_for_pats(
         "dry run: a {} look at pats-service-trace to count the requests with a token...",
         crate::human::duration(d)
     );
+    opts.observer = Box::new(status::Live::new(d));
     let o = capture::run(client, opts, sig)?;
-    print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
+    output::capture::say_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
     let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
     eprintln!(
         "dry run: {:.2} requests/s with a token ({} in {:.0}s).",

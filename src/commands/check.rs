@@ -6,8 +6,9 @@
 //! token and looked for in the logs, and the levels are put back (as a capture does).
 
 use super::conn::ConnArgs;
-use crate::format::{OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::jira::{Client, JiraError, Outcome};
+use crate::output::{CsvOptions, Records};
 
 /// `jira-patrol check` arguments.
 #[derive(Debug, clap::Args)]
@@ -19,6 +20,10 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 
     /// Also check that the logs show our requests: apply the profile, make one request with
     /// a token, wait for its lines in --log, put the levels back
@@ -86,7 +91,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             run_self_check(&client, profile, timeout, &args.logs, &mut report)?.failure;
     }
     let mut out = std::io::stdout().lock();
-    report.rows.render(args.format, &mut out)?;
+    report
+        .rows
+        .render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
     if let Some(why) = failed_self_check {
         return Err(anyhow::anyhow!(why));
     }
@@ -117,12 +124,14 @@ pub(crate) fn run_self_check(
 ) -> anyhow::Result<SelfCheckRun> {
     use crate::capture::selfcheck::{passed_line, SelfCheck};
     use anyhow::Context as _;
-    let sig = crate::capture::signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    let sig = crate::capture::signals::install(crate::output::status::on_signal())
+        .context("cannot catch Ctrl-C/SIGTERM")?;
     let journal = crate::journal::Journal::default_location()?;
     let mut opts =
         crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec(), journal);
     opts.self_check = Some(timeout);
     opts.by = "check --self-check";
+    opts.observer = Box::new(crate::output::status::Live::new(timeout));
     let outcome = match crate::capture::run(client, opts, &sig) {
         Ok(o) => o,
         Err(e @ crate::capture::CaptureError::Interrupted) => return Err(e.into()),

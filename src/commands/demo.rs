@@ -23,6 +23,10 @@ pub struct DemoArgs {
     /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: SummaryFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 /// `jira-patrol demo`.
@@ -86,6 +90,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     )
     .with_rotation(Some(RotationAt::Install(install.to_path_buf())));
     plan.output.format = args.format;
+    plan.output.csv_raw = args.csv_raw;
     plan.check()?;
     let result = std::thread::scope(|s| {
         s.spawn(|| {
@@ -102,7 +107,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 }
             }
         });
-        let r = crate::capture::run::run(client, &plan, journal);
+        let r = crate::output::capture::run(&client, &plan, journal);
         stop.store(true, Ordering::SeqCst);
         r
     });

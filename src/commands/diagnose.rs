@@ -6,6 +6,7 @@ use super::conn::ConnArgs;
 use crate::diagnose::{self, Bundle};
 use crate::format::OutputFormat;
 use crate::jira::{Client, Recording, VIEW_LOGGING};
+use crate::output::CsvOptions;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,7 +89,7 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     let check_text = {
         let mut v = Vec::new();
-        report.rows.render(OutputFormat::Table, &mut v)?;
+        report.rows.table(&mut v, None)?;
         recording.scrub(&String::from_utf8_lossy(&v))
     };
     bundle.add("check.txt", check_text);
@@ -216,7 +217,9 @@ fn summary(
     missing: &[String],
 ) -> serde_json::Value {
     let mut checks = Vec::new();
-    let _ = report.rows.render(OutputFormat::Json, &mut checks);
+    let _ = report
+        .rows
+        .render(OutputFormat::Json, CsvOptions::default(), &mut checks);
     let checks: serde_json::Value =
         serde_json::from_slice(&checks).unwrap_or(serde_json::Value::Null);
     let jira: serde_json::Value = server_info

@@ -2,9 +2,10 @@
 //! (in the log4j configuration file, implemented in `commands::log4j_file`).
 
 use super::conn::ConnArgs;
-use crate::format::{Cell, OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::jira::Source;
 use crate::level::Level;
+use crate::output::{Cell, CsvOptions, Records};
 use clap::Subcommand;
 
 /// `jira-patrol level`: one of its sub-commands.
@@ -41,6 +42,10 @@ pub struct GetArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 /// `level set LOGGER LEVEL`.
@@ -59,6 +64,10 @@ pub struct SetArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 /// `jira-patrol level ...`.
@@ -118,7 +127,11 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             node.clone(),
         ]);
     }
-    rows.render(args.format, &mut std::io::stdout().lock())?;
+    rows.render(
+        args.format,
+        CsvOptions::new(args.csv_raw),
+        &mut std::io::stdout().lock(),
+    )?;
     Ok(())
 }
 
@@ -126,6 +139,6 @@ fn run_set(args: SetArgs) -> anyhow::Result<()> {
     let journal = crate::journal::Journal::default_location()?;
     let client = args.conn.connect()?;
     let applied = journal.apply(&client, &[(args.logger.clone(), args.level)], "level set")?;
-    super::profile::print_applied(&applied, args.format)?;
+    super::profile::print_applied(&applied, args.format, CsvOptions::new(args.csv_raw))?;
     Ok(())
 }

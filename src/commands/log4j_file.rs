@@ -2,9 +2,10 @@
 //! log4j configuration file (`--log4j-config FILE` or `--jira-install DIR`) (the library side is `crate::log4j`). Every writing command
 //! shows a diff with `--dry-run`, otherwise backs up and replaces the file atomically.
 
-use crate::format::{Cell, OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::level::Level;
 use crate::log4j::{self, size, Config, Edit};
+use crate::output::{CsvOptions, Records};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use std::io::Write;
@@ -114,6 +115,10 @@ pub struct ShowArgs {
     /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 /// `rotation set` arguments.
@@ -160,6 +165,10 @@ pub struct PlanArgs {
     /// Report format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 /// `level persist` arguments.
@@ -253,7 +262,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 cfg.notes(a).join("; ").into(),
             ]);
         }
-        r.render(args.format, &mut out)?;
+        r.render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
     } else {
         let mut r = Records::new(
             "appenders",
@@ -279,7 +288,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 (!notes.is_empty()).then(|| notes.join("; ")).into(),
             ]);
         }
-        r.render(args.format, &mut out)?;
+        r.render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
     }
     out.flush()?;
     Ok(())
@@ -526,9 +535,9 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             p.max_size_bytes.into(),
             (p.backups as u64).into(),
             p.disk_bytes.into(),
-            Cell::Text(command),
+            command.into(),
         ]);
-        r.render(args.format, &mut out)?;
+        r.render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
     }
     out.flush()?;
     Ok(())

@@ -54,6 +54,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Sim(a) => sim::run(a),
         Command::Tokens(a) => tokens::run(a),
     };
+    for note in crate::journal::take_notes() {
+        crate::output::say(&note);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -68,7 +71,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 // `jira-patrol summarize | head` is not an error.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            crate::output::say(&format!("error: {e:#}"));
             ExitCode::FAILURE
         }
     }

@@ -2,8 +2,9 @@
 //! (library side: `crate::profiles`; changes go through `crate::journal`).
 
 use super::conn::ConnArgs;
-use crate::format::{OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::journal::Applied;
+use crate::output::{CsvOptions, Records};
 use crate::profiles::{self, Profile};
 use clap::Subcommand;
 use std::io::Write;
@@ -37,6 +38,10 @@ pub enum ProfileCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+        /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+        #[arg(long)]
+        csv_raw: bool,
     },
     /// Show a profile: loggers, levels, what it reveals, what it costs
     Show {
@@ -48,6 +53,10 @@ pub enum ProfileCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+        /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+        #[arg(long)]
+        csv_raw: bool,
     },
     /// Apply a profile's levels to Jira (journaled; `profile revert` puts them back)
     Apply {
@@ -62,6 +71,10 @@ pub enum ProfileCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+        /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+        #[arg(long)]
+        csv_raw: bool,
     },
     /// Put back the levels changed by `profile apply` / `level set` (same as `restore`)
     Revert(super::restore::RestoreArgs),
@@ -70,7 +83,11 @@ pub enum ProfileCommand {
 /// `jira-patrol profile ...`.
 pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
     match args.command {
-        ProfileCommand::List { dir, format } => {
+        ProfileCommand::List {
+            dir,
+            format,
+            csv_raw,
+        } => {
             let all = profiles::list(dir.profiles.as_deref())?;
             let mut rows = Records::new(
                 "profiles",
@@ -93,18 +110,28 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
                     p.origin.to_string().into(),
                 ]);
             }
-            rows.render(format, &mut std::io::stdout().lock())?;
+            rows.render(
+                format,
+                CsvOptions::new(csv_raw),
+                &mut std::io::stdout().lock(),
+            )?;
             Ok(())
         }
-        ProfileCommand::Show { name, dir, format } => {
+        ProfileCommand::Show {
+            name,
+            dir,
+            format,
+            csv_raw,
+        } => {
             let p = profiles::load(&name, dir.profiles.as_deref())?;
-            show(&p, format)
+            show(&p, format, CsvOptions::new(csv_raw))
         }
         ProfileCommand::Apply {
             name,
             dir,
             conn,
             format,
+            csv_raw,
         } => {
             // Load (and validate) before connecting: a bad profile never reaches Jira.
             let p = profiles::load(&name, dir.profiles.as_deref())?;
@@ -112,7 +139,7 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
             let client = conn.connect()?;
             let applied =
                 journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
-            print_applied(&applied, format)?;
+            print_applied(&applied, format, CsvOptions::new(csv_raw))?;
             if format == OutputFormat::Table {
                 eprintln!("reveals: {}", one_line(&p.reveals));
                 eprintln!("cost: {}", p.cost);
@@ -135,7 +162,7 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
+fn show(p: &Profile, format: OutputFormat, csv: CsvOptions) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Table => {
@@ -164,11 +191,11 @@ fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
             }
             if format == OutputFormat::Json {
                 let doc = serde_json::to_value(p)?;
-                serde_json::to_writer_pretty(&mut out, &doc)?;
+                crate::output::json::pretty(&mut out, &doc)?;
                 writeln!(out)?;
                 Ok(())
             } else {
-                rows.render(format, &mut out)?;
+                rows.render(format, csv, &mut out)?;
                 Ok(())
             }
         }
@@ -176,7 +203,7 @@ fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
 }
 
 /// The changes `journal::apply` made, as a report; shared with `level set`.
-pub fn print_applied(a: &Applied, format: OutputFormat) -> anyhow::Result<()> {
+pub fn print_applied(a: &Applied, format: OutputFormat, csv: CsvOptions) -> anyhow::Result<()> {
     let mut rows = Records::new(
         "changes",
         &["logger", "before", "source", "after", "restore_to", "node"],
@@ -191,7 +218,7 @@ pub fn print_applied(a: &Applied, format: OutputFormat) -> anyhow::Result<()> {
             a.node.clone().into(),
         ]);
     }
-    rows.render(format, &mut std::io::stdout().lock())?;
+    rows.render(format, csv, &mut std::io::stdout().lock())?;
     if format == OutputFormat::Table {
         eprintln!(
             "set on {} and read back; previous levels journaled in {}\nrun `jira-patrol restore` to put them back",

@@ -3,8 +3,9 @@
 //! delete the journal. Safe to run any number of times.
 
 use super::conn::ConnArgs;
-use crate::format::{OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::journal::{Journal, RestoreReport};
+use crate::output::{CsvOptions, Records};
 
 /// `jira-patrol restore` (and `profile revert`).
 #[derive(Debug, clap::Args)]
@@ -16,6 +17,10 @@ pub struct RestoreArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
+    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 /// Restore the Jira of `--url` (or `JIRA_URL`), or else every Jira with a journal, one
@@ -32,7 +37,12 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         let client = args.conn.connect()?;
-        return restore_one(&journal, &client, args.format);
+        return restore_one(
+            &journal,
+            &client,
+            args.format,
+            CsvOptions::new(args.csv_raw),
+        );
     }
     let pending = journal.all()?;
     if pending.is_empty() {
@@ -50,10 +60,14 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     }
     let mut failed = Vec::new();
     for url in &urls {
-        let done = args
-            .conn
-            .connect_or(Some(url))
-            .and_then(|client| restore_one(&journal, &client, args.format));
+        let done = args.conn.connect_or(Some(url)).and_then(|client| {
+            restore_one(
+                &journal,
+                &client,
+                args.format,
+                CsvOptions::new(args.csv_raw),
+            )
+        });
         if let Err(e) = done {
             eprintln!("error: {url}: {e:#}");
             failed.push(url.as_str());
@@ -79,6 +93,7 @@ fn restore_one(
     journal: &Journal,
     client: &crate::jira::Client,
     format: OutputFormat,
+    csv: CsvOptions,
 ) -> anyhow::Result<()> {
     let live: Vec<_> = journal
         .pending(client.base_url())?
@@ -97,10 +112,14 @@ fn restore_one(
         report.items.extend(more.items);
         report.tokens_revoked.extend(more.tokens_revoked);
     }
-    print_report(&report, format)
+    print_report(&report, format, csv)
 }
 
-fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<()> {
+fn print_report(
+    report: &RestoreReport,
+    format: OutputFormat,
+    csv: CsvOptions,
+) -> anyhow::Result<()> {
     let mut rows = Records::new(
         "restored",
         &["logger", "was", "now", "previously", "action", "node"],
@@ -120,7 +139,7 @@ fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<
             report.node.clone().into(),
         ]);
     }
-    rows.render(format, &mut std::io::stdout().lock())?;
+    rows.render(format, csv, &mut std::io::stdout().lock())?;
     if format == OutputFormat::Table {
         if let Some(note) = unset_note(report) {
             eprintln!("{note}");
@@ -137,4 +156,4 @@ fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<
     Ok(())
 }
 
-pub use crate::capture::run::{revoked_note, unset_note};
+pub use crate::output::capture::{revoked_note, unset_note};

@@ -2,7 +2,8 @@
 
 use super::access::{one_per_node, AccessArgs, Joins};
 use crate::access::join::Http;
-use crate::report::{self, Dialect};
+use crate::format::Dialect;
+use crate::output::{self, CsvOptions, Rendering};
 use crate::scan::input::{discover, order_by_content, scan_streams_indexed, ReadOptions};
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
@@ -10,7 +11,7 @@ use anyhow::{Context, Result};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
-pub use crate::report::{render, Rendering, SummaryFormat};
+pub use crate::format::SummaryFormat;
 
 /// Which requests to keep, by who made them.
 #[derive(Debug, Clone, clap::Args)]
@@ -106,6 +107,10 @@ pub struct SummarizeArgs {
     /// are listed below the table)
     #[arg(long)]
     pub wide: bool,
+    /// CSV: cells exactly as the logs had them. By default a cell that a spreadsheet would
+    /// take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
+    #[arg(long)]
+    pub csv_raw: bool,
     /// Time, user and token filters.
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -139,7 +144,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let filter = args.filter.filter(&zone)?;
     let mut streams = discover(&args.paths)?;
     for note in order_by_content(&mut streams) {
-        eprintln!("{note}");
+        output::say(&note);
     }
     let install = args.jira_install.as_deref();
     let mut joins = if args.access.wanted(install) {
@@ -148,7 +153,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             Some(groups) => {
                 one_per_node(streams.len(), groups.len())?;
                 let j = Joins::new(reading, groups);
-                eprintln!("{}", j.notice());
+                output::say(&j.notice());
                 Some(j)
             }
             None => None,
@@ -158,21 +163,23 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     };
     let mut scanner = Scanner::new(zone);
     let mut summary = Summary::new();
-    let sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(
+    let jsonl = args.format == SummaryFormat::Jsonl;
+    // JSONL streams as the scan goes (to stdout, or to --output as a file that grows); the
+    // other formats are rendered whole at the end and written atomically.
+    let sink: Box<dyn Write> = match (&args.output, jsonl) {
+        (Some(p), true) => Box::new(
             std::fs::File::create(p)
                 .with_context(|| format!("cannot write --output {}", p.display()))?,
         ),
-        None => Box::new(io::stdout().lock()),
+        _ => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 16, sink);
     let mut write_err: Option<io::Error> = None;
     let mut join_err: Option<anyhow::Error> = None;
-    let jsonl = args.format == SummaryFormat::Jsonl;
     let mut take = |r: Request, http: Option<Http>| {
         if jsonl {
             if write_err.is_none() {
-                if let Err(e) = report::jsonl_event(&r, http.as_ref(), &mut out) {
+                if let Err(e) = output::report::jsonl_event(&r, http.as_ref(), &mut out) {
                     write_err = Some(e);
                 }
             }
@@ -180,8 +187,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             summary.add_joined(&r, http.as_ref());
         }
     };
+    let bar = output::status::ScanBar::new();
     let read = ReadOptions {
-        progress: true,
+        progress: Some(&bar),
         mmap: !args.no_mmap,
     };
     let run = scan_streams_indexed(&streams, &mut scanner, read, &mut |stream, r| {
@@ -207,8 +215,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     if let Some(e) = write_err {
         return Err(e).context("writing the report");
     }
+    drop(bar);
     for w in &run.warnings {
-        eprintln!("warning: {w}");
+        output::say(&format!("warning: {w}"));
     }
     let mut rep = summary.report(run.files, scanner.stats());
     rep.partial = run.partial;
@@ -216,21 +225,34 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         j.report(&mut rep);
     }
     if args.inventory && !jsonl {
-        match super::conn::ConnArgs::from_env().connect() {
+        let note = match super::conn::ConnArgs::from_env().connect() {
             Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
-            Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
+            Err(e) => Some(crate::inventory::unavailable(&mut rep, &format!("{e:#}"))),
+        };
+        if let Some(n) = note {
+            output::say(&n);
         }
     }
-    let how = Rendering {
-        format: args.format,
-        dialect: args.dialect,
-        wide: args.wide,
-    };
-    render(&rep, &how, &crate::html::HtmlMeta::now(), &mut out)?;
     out.flush().context("writing the report")?;
+    drop(out);
+    if !jsonl {
+        let how = Rendering {
+            format: args.format,
+            dialect: args.dialect,
+            wide: args.wide,
+            csv: CsvOptions::new(args.csv_raw),
+        };
+        let mut text = Vec::new();
+        let note = output::render(&rep, &how, &output::html::HtmlMeta::now(), &mut text)
+            .context("rendering the report")?;
+        output::emit(&text, args.output.as_deref(), false)?;
+        if let Some(n) = note {
+            output::say(&n);
+        }
+    }
     if rep.is_empty() && rep.pat_lines == 0 && args.format == SummaryFormat::Table {
-        eprintln!(
-            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window."
+        output::say(
+            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window.",
         );
     }
     Ok(())

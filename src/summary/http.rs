@@ -3,6 +3,7 @@
 //! User-Agents; and per minute counts for the rate-limiting view.
 
 use crate::access::join::Http;
+use crate::untrusted::Untrusted;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,7 +38,7 @@ impl HttpStats {
             hist.saturating_record(d.max(1));
         }
         self.bytes += h.bytes.unwrap_or(0);
-        let ua = h.user_agent.as_deref().unwrap_or("-");
+        let ua = h.user_agent.as_ref().map_or("-", Untrusted::raw);
         if let Some(n) = self.agents.get_mut(ua) {
             *n += 1;
         } else if self.agents.len() < MAX_AGENTS {
@@ -59,7 +60,7 @@ impl HttpStats {
             .agents
             .iter()
             .map(|(a, n)| AgentCount {
-                user_agent: a.clone(),
+                user_agent: a.as_str().into(),
                 requests: *n,
             })
             .collect();
@@ -128,7 +129,7 @@ pub struct Latency {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AgentCount {
     /// The `User-Agent` header as logged, or `(other)` for the ones past the cap.
-    pub user_agent: String,
+    pub user_agent: Untrusted,
     /// Joined requests that sent it.
     pub requests: u64,
 }

@@ -7,8 +7,9 @@ pub mod http;
 pub use http::{AgentCount, HttpReport, Latency};
 
 use crate::access::join::Http;
-use crate::access::DurationUnit;
+pub use crate::access::AccessLogReport;
 use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
+use crate::untrusted::Untrusted;
 use http::{HttpStats, Minutes};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -99,7 +100,7 @@ impl Counter {
         self.sorted()
             .into_iter()
             .map(|(ip, (requests, failures))| IpCount {
-                ip,
+                ip: ip.into(),
                 requests,
                 failures,
             })
@@ -110,7 +111,7 @@ impl Counter {
         self.sorted()
             .into_iter()
             .map(|(path, (requests, failures))| PathCount {
-                path,
+                path: path.into(),
                 requests,
                 failures,
             })
@@ -120,7 +121,10 @@ impl Counter {
     fn reasons(&self) -> Vec<ReasonCount> {
         self.sorted()
             .into_iter()
-            .map(|(reason, (_, requests))| ReasonCount { reason, requests })
+            .map(|(reason, (_, requests))| ReasonCount {
+                reason: reason.into(),
+                requests,
+            })
             .collect()
     }
 }
@@ -146,8 +150,9 @@ struct TokenStats {
     reasons: Counter,
     /// Successful requests per minute (what Jira's per-user rate limiter counts).
     minutes: Minutes,
-    /// Failed attempts per minute (for the activity timeline).
-    failed_minutes: Minutes,
+    /// Successful requests and failures per fine bin of [`Summary::bin_ms`] (the activity
+    /// timeline).
+    bins: BTreeMap<i64, (u64, u64)>,
     http: HttpStats,
 }
 
@@ -181,12 +186,76 @@ pub struct Summary {
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
+    /// Width of the activity's fine bins: doubled (and every token's bins merged in pairs)
+    /// whenever the span seen needs more than [`FINE_BINS`] of them, so a token's timeline
+    /// takes a bounded few KiB however long the window.
+    bin_ms: i64,
+    /// First and last instant of token activity (or the capture's window), milliseconds.
+    span: Option<(i64, i64)>,
+    /// The capture's window, when the report covers one: its timeline spans that.
+    window: Option<(i64, i64)>,
 }
+
+/// The finest activity bin: a 10-second window still gets about 60 of them.
+const FIRST_BIN_MS: i64 = 100;
+/// Fine bins per token at most (before their width doubles); a report shows about
+/// [`TIMELINE_BUCKETS`] of them, each a few fine bins wide.
+const FINE_BINS: i64 = 480;
 
 impl Summary {
     /// An empty summary.
     pub fn new() -> Self {
-        Self::default()
+        Summary {
+            bin_ms: FIRST_BIN_MS,
+            ..Self::default()
+        }
+    }
+
+    /// The capture window this summary covers (UTC milliseconds): its timeline spans
+    /// the whole window, quiet start and end included, not only the requests seen.
+    pub fn set_window(&mut self, start_ms: i64, end_ms: i64) {
+        let end_ms = end_ms.max(start_ms + 1);
+        self.window = Some((start_ms, end_ms));
+        self.widen(start_ms);
+        self.widen(end_ms);
+    }
+
+    /// Count an attempt of token `id` at `ms` in its fine bin.
+    fn bin(&mut self, id: &str, ms: i64, success: bool) {
+        self.widen(ms);
+        let key = ms.div_euclid(self.bin_ms);
+        if let Some(t) = self.tokens.get_mut(id) {
+            let b = t.bins.entry(key).or_default();
+            if success {
+                b.0 += 1;
+            } else {
+                b.1 += 1;
+            }
+        }
+    }
+
+    /// Take `ms` into the span, doubling the bins' width while the span needs more than
+    /// [`FINE_BINS`] of them.
+    fn widen(&mut self, ms: i64) {
+        let (lo, hi) = match self.span {
+            Some((lo, hi)) => (lo.min(ms), hi.max(ms)),
+            None => (ms, ms),
+        };
+        self.span = Some((lo, hi));
+        if self.bin_ms == 0 {
+            self.bin_ms = FIRST_BIN_MS;
+        }
+        while hi.div_euclid(self.bin_ms) - lo.div_euclid(self.bin_ms) >= FINE_BINS {
+            self.bin_ms *= 2;
+            for t in self.tokens.values_mut() {
+                let old = std::mem::take(&mut t.bins);
+                for (k, (ok, bad)) in old {
+                    let b = t.bins.entry(k.div_euclid(2)).or_default();
+                    b.0 += ok;
+                    b.1 += bad;
+                }
+            }
+        }
     }
 
     /// Requests added so far (for live status).
@@ -235,6 +304,7 @@ impl Summary {
                 t.ips.add(&r.ip, true);
                 t.paths.add(&r.path, true);
                 t.minutes.add(r.ts.ms);
+                self.bin(id, r.ts.ms, true);
             }
             Some(Outcome::Failure) => match &r.token_id {
                 // Identified by its TokenDTO (e.g. the owner was deactivated), by an
@@ -244,13 +314,13 @@ impl Summary {
                     let t = self.token(id, r);
                     t.known |= r.info.is_some();
                     t.failures += 1;
-                    t.failed_minutes.add(r.ts.ms);
                     t.seen(r.ts);
                     t.ips.add(&r.ip, false);
                     t.paths.add(&r.path, false);
                     if let Some(reason) = &r.reason {
                         t.reasons.add(reason, false);
                     }
+                    self.bin(id, r.ts.ms, false);
                 }
                 None => self.unattributed_failures += 1,
             },
@@ -310,9 +380,9 @@ impl Summary {
             }
             tokens.push(TokenReport {
                 token_id: id.clone(),
-                name: t.name.clone(),
-                user_key: t.user_key.clone(),
-                username: t.username.clone(),
+                name: t.name.clone().map(Untrusted::new),
+                user_key: t.user_key.clone().map(Untrusted::new),
+                username: t.username.clone().map(Untrusted::new),
                 created_at: t.created_at.map(Ts::rfc3339),
                 expires_at: match t.expiry {
                     Expiry::At(ts) => Some(ts.rfc3339()),
@@ -337,11 +407,11 @@ impl Summary {
             });
         }
         let users = self.user_rates();
-        let timeline = self.timeline();
+        let timeline = self.timeline(&tokens);
         if let Some(tl) = &timeline {
             for t in &mut tokens {
                 if let Some(s) = self.tokens.get(&t.token_id) {
-                    t.activity = tl.buckets(&s.minutes, &s.failed_minutes);
+                    t.activity = tl.activity(&s.bins, self.bin_ms);
                 }
             }
         }
@@ -354,7 +424,7 @@ impl Summary {
             .unidentified
             .iter()
             .map(|(k, n)| UserCount {
-                user_key: k.clone(),
+                user_key: k.as_str().into(),
                 requests: *n,
             })
             .collect();
@@ -405,37 +475,43 @@ impl Summary {
         }
     }
 
-    /// The span of all token activity, cut into at most [`TIMELINE_BUCKETS`] buckets of
-    /// whole minutes.
-    fn timeline(&self) -> Option<Timeline> {
-        let mut first: Option<i64> = None;
-        let mut last: Option<i64> = None;
-        let mut offset = 0;
-        for t in self.tokens.values() {
-            for m in [&t.minutes, &t.failed_minutes] {
-                if let (Some((a, _)), Some((b, _))) = (m.0.first_key_value(), m.0.last_key_value())
-                {
-                    first = Some(first.map_or(*a, |f| f.min(*a)));
-                    last = Some(last.map_or(*b, |l| l.max(*b)));
-                }
-            }
-            if let Some(ts) = t.last_seen {
-                offset = ts.offset_min;
-            }
+    /// The window (a capture's, else the span of all token activity) cut into about
+    /// [`TIMELINE_BUCKETS`] buckets, each a whole number of fine bins; `None` when no token
+    /// was seen.
+    fn timeline(&self, tokens: &[TokenReport]) -> Option<Timeline> {
+        if tokens.is_empty() {
+            return None;
         }
-        let (first, last) = (first?, last?);
-        let minutes = (last - first + 1) as u64;
-        let per_bucket = minutes.div_ceil(TIMELINE_BUCKETS).max(1);
-        let buckets = minutes.div_ceil(per_bucket);
+        // The window, widened to the requests seen if a clock was off: none falls outside.
+        let (lo, hi) = match (self.window, self.span) {
+            (Some(w), Some(s)) => (w.0.min(s.0), w.1.max(s.1)),
+            (w, s) => w.or(s)?,
+        };
+        let bin = self.bin_ms.max(1);
+        let first = lo.div_euclid(bin);
+        let fine = hi.div_euclid(bin) - first + 1;
+        let per_bucket = ((fine as f64 / TIMELINE_BUCKETS as f64).round() as i64).max(1);
+        let buckets = (fine + per_bucket - 1) / per_bucket;
+        let bucket_ms = per_bucket * bin;
+        let start_ms = first * bin;
+        let offset = self
+            .tokens
+            .values()
+            .filter_map(|t| t.last_seen)
+            .map(|ts| ts.offset_min)
+            .next()
+            .unwrap_or(0);
         Some(Timeline {
             start: Ts {
-                ms: first * 60_000,
+                ms: start_ms,
                 offset_min: offset,
             }
             .rfc3339(),
-            start_minute: first,
-            bucket_minutes: per_bucket,
-            buckets,
+            start_minute: start_ms.div_euclid(60_000),
+            bucket_minutes: (bucket_ms as u64).div_ceil(60_000),
+            buckets: buckets as u64,
+            start_ms,
+            bucket_ms: bucket_ms as u64,
         })
     }
 
@@ -474,7 +550,7 @@ impl Summary {
                         let n = *t.minutes.0.get(&peak?.0)?;
                         Some(TokenAtPeak {
                             token_id: (*id).clone(),
-                            name: t.name.clone(),
+                            name: t.name.clone().map(Untrusted::new),
                             requests: n,
                             rate_limited: t.http.count(429),
                         })
@@ -487,8 +563,11 @@ impl Summary {
                 });
                 let joined = tokens.iter().any(|(_, t)| t.http.report().is_some());
                 UserRate {
-                    user_key: user.to_string(),
-                    username: tokens.iter().find_map(|(_, t)| t.username.clone()),
+                    user_key: user.into(),
+                    username: tokens
+                        .iter()
+                        .find_map(|(_, t)| t.username.clone())
+                        .map(Untrusted::new),
                     tokens: tokens.len() as u64,
                     requests: tokens.iter().map(|(_, t)| t.requests).sum(),
                     peak_per_minute: peak.map_or(0, |p| p.1),
@@ -583,11 +662,11 @@ pub struct InventoryToken {
     /// The database id (`TokenDTO.id`), not the 12-digit token id.
     pub id: u64,
     /// Token name as its owner typed it (free text, up to 40 characters).
-    pub name: String,
+    pub name: Untrusted,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Owner's login name; `None` when Jira no longer knows the owner.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// When the token was made: RFC 3339 in UTC, to the second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -598,40 +677,52 @@ pub struct InventoryToken {
     pub expires_at: Option<String>,
 }
 
-/// Most buckets in a timeline (a sparkline's width).
-pub const TIMELINE_BUCKETS: u64 = 48;
+/// Buckets a timeline has, about: whatever the window's length, its bars are about this
+/// many (between 40 and 80).
+pub const TIMELINE_BUCKETS: u64 = 60;
 
-/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_minutes`
-/// minutes from `start`.
+/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_ms`
+/// milliseconds from `start`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Timeline {
     /// The first bucket's start, RFC 3339 in the log's offset.
     pub start: String,
-    /// The same as a UTC minute number (minutes since the epoch).
+    /// The same as a UTC minute number (minutes since the epoch), rounded down.
     pub start_minute: i64,
-    /// Minutes per bucket (at least 1).
+    /// Minutes per bucket, rounded up (a bucket may be shorter than a minute: see
+    /// `bucket_ms`).
     pub bucket_minutes: u64,
-    /// Number of buckets (at most [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
+    /// Number of buckets (about [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
     pub buckets: u64,
+    /// The first bucket's start, UTC milliseconds since the epoch.
+    #[serde(default)]
+    pub start_ms: i64,
+    /// Milliseconds per bucket.
+    #[serde(default)]
+    pub bucket_ms: u64,
 }
 
 impl Timeline {
-    fn buckets(&self, ok: &Minutes, failed: &Minutes) -> Activity {
+    /// A token's fine bins (each `bin_ms` wide, keyed by start / `bin_ms`) in buckets.
+    fn activity(&self, bins: &BTreeMap<i64, (u64, u64)>, bin_ms: i64) -> Activity {
         let n = self.buckets as usize;
         let mut a = Activity {
             requests: vec![0; n],
             failures: vec![0; n],
         };
-        let index = |m: i64| {
-            (((m - self.start_minute).max(0) as u64 / self.bucket_minutes) as usize).min(n - 1)
-        };
-        for (m, c) in &ok.0 {
-            a.requests[index(*m)] += c;
-        }
-        for (m, c) in &failed.0 {
-            a.failures[index(*m)] += c;
+        let bucket = self.bucket_ms.max(1) as i64;
+        for (k, (ok, bad)) in bins {
+            let i = ((k * bin_ms - self.start_ms).max(0) / bucket) as usize;
+            let i = i.min(n.saturating_sub(1));
+            a.requests[i] += ok;
+            a.failures[i] += bad;
         }
         a
+    }
+
+    /// When the bucket `i` starts, UTC milliseconds.
+    pub fn bucket_start_ms(&self, i: u64) -> i64 {
+        self.start_ms + (i * self.bucket_ms) as i64
     }
 }
 
@@ -662,11 +753,11 @@ pub struct TokenReport {
     /// The 12-digit token id (`TOKEN_ID` column): what the log shows, not the database id.
     pub token_id: String,
     /// Token name from its `TokenDTO` line; `None` when the profile does not log that line.
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
-    pub user_key: Option<String>,
+    pub user_key: Option<Untrusted>,
     /// Owner's login name, from the log's user column of a successful request; `None` otherwise.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// When the token was made (RFC 3339, from its `TokenDTO` line); `None` when not logged.
     pub created_at: Option<String>,
     /// `null` when the token never expires or the log does not say; see `expires`.
@@ -708,7 +799,7 @@ pub struct TokenReport {
 pub struct IpCount {
     /// Source address as Jira logged it (may be a forwarded list `10.1.2.61,172.18.0.6`),
     /// or `(other)`.
-    pub ip: String,
+    pub ip: Untrusted,
     /// Successful requests from it.
     pub requests: u64,
     /// Failed attempts from it.
@@ -720,7 +811,7 @@ pub struct IpCount {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct PathCount {
     /// Request path without its query string, or `(other)`.
-    pub path: String,
+    pub path: Untrusted,
     /// Successful requests to it.
     pub requests: u64,
     /// Failed attempts to it.
@@ -748,7 +839,7 @@ pub struct NotPatBearer {
 pub struct ReasonCount {
     /// The reason as logged by the PAT plugin (`Auth failure: [...]` text), or one the tool
     /// inferred (e.g. the secret could not be decoded).
-    pub reason: String,
+    pub reason: Untrusted,
     /// Failed attempts with that reason.
     pub requests: u64,
 }
@@ -757,7 +848,7 @@ pub struct ReasonCount {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserCount {
     /// The user key from `Looking for Jira user with key: [...]`.
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Such requests of that user.
     pub requests: u64,
 }
@@ -782,9 +873,9 @@ pub struct FailedToken {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserRate {
     /// The owner's user key (or login name when the log gave no key).
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// The owner's login name, from the log's user column; `None` when never logged.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// Tokens of this user seen authenticating.
     pub tokens: u64,
     /// Successful requests of all this user's tokens.
@@ -805,36 +896,11 @@ pub struct TokenAtPeak {
     /// The 12-digit token id.
     pub token_id: String,
     /// Token name; `None` when the log did not name it.
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// This token's requests in the user's busiest minute.
     pub requests: u64,
     /// This token's 429 answers over the whole window.
     pub rate_limited: u64,
-}
-
-/// How the access-log join went.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct AccessLogReport {
-    /// Access-log files read, in the order read.
-    pub files: Vec<String>,
-    /// The AccessLogValve pattern lines were read by.
-    pub pattern: String,
-    /// Where it came from: `stock`, `--access-log-pattern`, or the server.xml path.
-    pub pattern_source: String,
-    /// Unit of `%D` used to read durations.
-    pub duration_unit: DurationUnit,
-    /// Why that unit: the option, the Jira or Tomcat version, or an assumption.
-    pub duration_unit_source: String,
-    /// PAT requests that found their access-log line.
-    pub joined: u64,
-    /// PAT requests that did not.
-    pub unjoined: u64,
-    /// Of the unjoined, those outside the time the access logs cover.
-    pub outside_access_log: u64,
-    /// Access-log lines read.
-    pub lines: u64,
-    /// Access-log lines that do not fit the pattern.
-    pub unparsed_lines: u64,
 }
 
 /// Log volume of the PAT plugin's lines over the logs read.

@@ -130,6 +130,6 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
     }
     eprintln!("running: {cmd}");
     let journal = crate::journal::Journal::default_location()?;
-    crate::capture::run::run(c, &capture_plan(&s), journal)?;
+    crate::output::capture::run(&c, &capture_plan(&s), journal)?;
     Ok(())
 }

@@ -86,7 +86,7 @@ impl Wizard {
             i.uninstall();
         }
         let journal = crate::journal::Journal::default_location()?;
-        crate::capture::run::run(client, &plan, journal)?;
+        crate::output::capture::run(&client, &plan, journal)?;
         Ok(Flow::Done)
     }
 }

@@ -1,0 +1,98 @@
+//! The output layer: every byte a report, a table or a status line puts on a terminal, in
+//! a pipe or in a file is written here. The library's work (`capture`, `summary`,
+//! `inventory`, `jira::check`) returns typed outcomes and never prints; the edge
+//! (`commands`) hands them to these renderers, as ripgrep's searcher hands its matches
+//! to its printers. Text from Jira and logs arrives as [`Untrusted`] and leaves only
+//! through the escaping of its destination.
+
+pub mod capture;
+pub mod html;
+pub mod json;
+pub mod records;
+pub mod report;
+pub mod status;
+pub mod table;
+
+pub use crate::format::{Dialect, OutputFormat, SummaryFormat};
+pub use records::{Cell, Records};
+pub use report::{render, Rendering};
+
+use crate::untrusted::Untrusted;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+/// How text from outside becomes a CSV cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CsvOptions {
+    /// `--csv-raw`: the exact text, even a cell that would start a spreadsheet formula.
+    pub raw: bool,
+    /// The CSV goes to a terminal: controls are shown escaped there too (never with raw).
+    pub terminal: bool,
+}
+
+impl CsvOptions {
+    /// For `--csv-raw` (`raw`) and standard output as it is now.
+    pub fn new(raw: bool) -> CsvOptions {
+        CsvOptions {
+            raw,
+            terminal: io::stdout().is_terminal(),
+        }
+    }
+
+    /// The cell for `s`: a leading `'` where a spreadsheet would see a formula (OWASP),
+    /// controls escaped on a terminal; exactly `s` when raw.
+    pub fn cell(&self, s: &Untrusted) -> String {
+        if self.raw {
+            return s.raw().to_string();
+        }
+        let text = if self.terminal {
+            s.terminal()
+        } else {
+            std::borrow::Cow::Borrowed(s.raw())
+        };
+        crate::untrusted::csv_cell(&text).into_owned()
+    }
+}
+
+/// Terminal width when stdout is a terminal; `None` in pipes (print full width).
+pub fn terminal_width() -> Option<usize> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
+}
+
+/// The terminal width for a table, or `None` (every column at full width) when `--wide`
+/// asks for it or stdout is no terminal.
+pub fn table_width(wide: bool) -> Option<usize> {
+    if wide {
+        None
+    } else {
+        terminal_width()
+    }
+}
+
+/// Lines for the person at the terminal, on stderr (notes, warnings, the end of a
+/// capture): each escaped, since a message may quote a log line or a name.
+pub fn say(text: &str) {
+    for line in text.split('\n') {
+        eprintln!("{}", crate::untrusted::terminal(line));
+    }
+}
+
+/// A report finished in memory goes out whole: to `path` (atomically: a reader never
+/// sees half a report) and, when `also_stdout` or without a path, to standard output.
+pub fn emit(bytes: &[u8], path: Option<&Path>, also_stdout: bool) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if let Some(p) = path {
+        crate::paths::write_atomic(p, bytes)
+            .with_context(|| format!("cannot write --output {}", p.display()))?;
+    }
+    if path.is_none() || also_stdout {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .context("writing the report")?;
+    }
+    Ok(())
+}
