@@ -1,7 +1,7 @@
 //! jira-patrol: find out which Jira personal access token (PAT) made which request.
 //!
 //! One module per concern; the binary (`main.rs`) only parses arguments and calls
-//! [`commands::main`]. Library modules return typed errors where callers branch on
+//! [`cli::run`]. Library modules return typed errors where callers branch on
 //! them; `commands` is the edge where they become one-line messages for a person.
 
 #![warn(missing_docs)]

@@ -3,8 +3,8 @@
 //! `Display`: the only ways out are one per destination, each safe for it — a terminal
 //! ([`Untrusted::terminal`]: controls, DEL, C1 and bidirectional controls shown as
 //! escapes, widths by Unicode width), a spreadsheet ([`Untrusted::csv`]: a cell that
-//! would start a formula gets a leading `'`, as OWASP advises), a page (`maud::Render`:
-//! escaped, controls shown visibly) and JSON (serialized exactly, as the value it is).
+//! would start a formula gets a leading `'`, as OWASP advises), a page (its `maud::Render`
+//! in `output::html`: escaped, controls shown visibly) and JSON (serialized exactly).
 //! [`Untrusted::raw`] is for comparing and matching, never for printing.
 //!
 //! Text that is not yet of this type (a file name read from a directory, an error that
@@ -98,28 +98,6 @@ impl PartialEq<&str> for Untrusted {
     }
 }
 
-/// In a page: escaped by maud's escaper, each character a terminal would not show as it
-/// is written as its visible escape in a `<span class="esc">`, so a right-to-left override
-/// cannot reorder the text around it.
-impl maud::Render for Untrusted {
-    fn render_to(&self, buffer: &mut String) {
-        let mut rest = self.0.as_str();
-        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| needs_escape(c)) {
-            push_html(buffer, &rest[..i]);
-            buffer.push_str("<span class=\"esc\">");
-            push_escape(buffer, c);
-            buffer.push_str("</span>");
-            rest = &rest[i + c.len_utf8()..];
-        }
-        push_html(buffer, rest);
-    }
-}
-
-fn push_html(buffer: &mut String, s: &str) {
-    use std::fmt::Write as _;
-    let _ = maud::Escaper::new(buffer).write_str(s);
-}
-
 /// Whether a terminal would act on `c` rather than show it: C0 controls, DEL, C1 controls
 /// (U+0080–U+009F, which some terminals read as CSI and OSC), the bidirectional marks,
 /// embeddings, overrides and isolates (which reorder the text around them), and the line
@@ -134,7 +112,8 @@ pub fn needs_escape(c: char) -> bool {
         | '\u{2066}'..='\u{2069}')
 }
 
-fn push_escape(out: &mut String, c: char) {
+/// Write the visible escape of `c` (see [`terminal`]).
+pub fn push_escape(out: &mut String, c: char) {
     match c {
         '\u{1b}' => out.push_str("\\e"),
         '\u{7}' => out.push_str("\\a"),
@@ -224,15 +203,6 @@ mod tests {
             assert_eq!(u.csv(true), f);
         }
         assert_eq!(Untrusted::new("ci token").csv(false), "ci token");
-    }
-
-    #[test]
-    fn a_page_shows_markup_and_controls_as_text() {
-        let html = maud::html! { td { (Untrusted::new("<b>\u{202e}&\u{1b}")) } }.into_string();
-        assert_eq!(
-            html,
-            "<td>&lt;b&gt;<span class=\"esc\">\\u{202e}</span>&amp;<span class=\"esc\">\\e</span></td>"
-        );
     }
 
     #[test]

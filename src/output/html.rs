@@ -63,6 +63,31 @@ impl HtmlMeta {
     }
 }
 
+/// In a page: escaped by maud's escaper, each character a terminal would not show as it
+/// is written as its visible escape in a `<span class="esc">`, so a right-to-left override
+/// cannot reorder the text around it.
+impl maud::Render for Untrusted {
+    fn render_to(&self, buffer: &mut String) {
+        let mut rest = self.raw();
+        while let Some((i, c)) = rest
+            .char_indices()
+            .find(|&(_, c)| crate::untrusted::needs_escape(c))
+        {
+            push_html(buffer, &rest[..i]);
+            buffer.push_str("<span class=\"esc\">");
+            crate::untrusted::push_escape(buffer, c);
+            buffer.push_str("</span>");
+            rest = &rest[i + c.len_utf8()..];
+        }
+        push_html(buffer, rest);
+    }
+}
+
+fn push_html(buffer: &mut String, s: &str) {
+    use std::fmt::Write as _;
+    let _ = maud::Escaper::new(buffer).write_str(s);
+}
+
 /// Items shown per list cell (IPs, paths, reasons): beyond that, a count, so that 200
 /// tokens stay one screen-width table; the JSON format has them all.
 const LIST_ITEMS: usize = 2;
@@ -765,6 +790,15 @@ pub fn html(r: &Report, meta: &HtmlMeta, out: &mut dyn Write) -> io::Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_shows_markup_and_controls_as_text() {
+        let html = maud::html! { td { (Untrusted::new("<b>\u{202e}&\u{1b}")) } }.into_string();
+        assert_eq!(
+            html,
+            "<td>&lt;b&gt;<span class=\"esc\">\\u{202e}</span>&amp;<span class=\"esc\">\\e</span></td>"
+        );
+    }
 
     #[test]
     fn numbers_are_grouped() {
