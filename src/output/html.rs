@@ -114,7 +114,7 @@ header dd{margin:0;overflow-wrap:anywhere}
 .card.bad b{color:var(--fail)}
 .wide{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin-top:4px}
-th,td{padding:2px 6px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th,td{padding:2px 5px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-size:11px;color:var(--mute);font-weight:600;white-space:nowrap}
 tbody tr:nth-child(even){background:var(--zebra)}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -124,11 +124,11 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .fail{color:var(--fail)}
 .mute{color:var(--mute)}
 .small{font-size:11px}
-.name{overflow-wrap:anywhere;min-width:8em}
+.name{overflow-wrap:anywhere;min-width:9em}
 .list{font-size:11px}
 .list .v{display:block;white-space:nowrap}
-.agent{font-size:11px;min-width:12em}
-.esc{color:var(--fail);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.agent{font-size:11px;min-width:10em;overflow-wrap:anywhere}
+.esc{color:var(--fail);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:nowrap}
 svg.tl{display:block}
 svg.tl .r{fill:var(--ok)}
 svg.tl .f{fill:var(--fail)}
@@ -490,9 +490,10 @@ fn timeline(r: &Report) -> Markup {
     section("timeline", "Timeline per token", Some(r.tokens.len()), body)
 }
 
+/// The day a token expires (the time of day is in the element).
 fn expiry(t: &TokenReport) -> Markup {
     match (t.expires.as_str(), &t.expires_at) {
-        (_, Some(at)) => ts(at),
+        (_, Some(at)) => html! { time datetime=(at) title=(at) { (at.get(..10).unwrap_or(at)) } },
         ("never", None) => html! { "never" },
         _ => html! { span.mute { "unknown" } },
     }
@@ -507,8 +508,9 @@ fn tokens(r: &Report) -> Markup {
     let body = html! {
         div.wide { table {
             thead { tr {
-                th { "Token id" } th { "Name" } th { "Owner" } th.n { "Requests" } th.n { "Failures" }
-                th { "Seen first / last" } th { "Expires" } th.n { "Peak/min" }
+                th { "Token id" } th { "Name" } th { "Owner" }
+                th.n title="successful requests; under them, the busiest minute's" { "Requests" }
+                th.n { "Failures" } th { "Seen first / last" } th { "Expires" }
                 @if joined { th { "Top User-Agent" } }
                 th { "IPs" } th { "Paths" }
             } }
@@ -521,19 +523,21 @@ fn tokens(r: &Report) -> Markup {
                         }
                         td.name { @if let Some(n) = &t.name { (n) } }
                         td { (owner(t.user_key.as_ref(), t.username.as_ref())) }
-                        td.n { (num(t.requests)) }
+                        td.n {
+                            (num(t.requests))
+                            @if t.peak_per_minute > 0 { br; span.mute.small { (num(t.peak_per_minute)) "/min" } }
+                        }
                         td.n.fail[t.failures > 0] { (num(t.failures)) }
                         td.ts { (opt_ts(t.first_seen.as_deref())) br; (opt_ts(t.last_seen.as_deref())) }
                         td.ts { (expiry(t)) }
-                        td.n { (num(t.peak_per_minute)) }
                         @if joined { td.agent { (top_agent(t.http.as_ref())) } }
-                        td.list.mono { (ips(&t.ips)) }
-                        td.list.mono { (paths(&t.paths)) }
+                        td.list { (ips(&t.ips)) }
+                        td.list { (paths(&t.paths)) }
                     }
                     @if !t.failure_reasons.is_empty() {
                         tr.reasons {
                             td {}
-                            td.small.fail colspan=(if joined { 10 } else { 9 }) {
+                            td.small.fail colspan=(if joined { 9 } else { 8 }) {
                                 "failures: "
                                 @for (i, c) in t.failure_reasons.iter().take(LIST_ITEMS).enumerate() {
                                     @if i > 0 { "; " }

@@ -930,3 +930,71 @@ pub struct NodeCount {
     /// Bytes read from it during the window.
     pub bytes: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn success(token: &str, ms: i64) -> Request {
+        Request {
+            ts: Ts { ms, offset_min: 0 },
+            request_id: format!("{ms}x1x1"),
+            last_ms: ms,
+            token_id: Some(token.into()),
+            info: None,
+            user_key: Some("admin".into()),
+            username: Some("admin".into()),
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(Outcome::Success),
+            reason: None,
+        }
+    }
+
+    /// About 60 bars whatever the window: 10 seconds, 15 minutes or a week.
+    #[test]
+    fn the_timeline_has_about_sixty_bins_whatever_the_window() {
+        const T0: i64 = 1_700_000_000_000;
+        for window_ms in [10_000, 15 * 60_000, 7 * 86_400_000] {
+            let mut s = Summary::new();
+            s.set_window(T0, T0 + window_ms);
+            s.add(&success("355510638677", T0 + window_ms / 4));
+            s.add(&success("355510638677", T0 + window_ms / 2));
+            s.add(&success("104857600013", T0 + window_ms - 1));
+            let r = s.report(Vec::new(), &Stats::default());
+            let tl = r.timeline.expect("a timeline");
+            assert!(
+                (40..=80).contains(&tl.buckets),
+                "{} bins for {window_ms} ms",
+                tl.buckets
+            );
+            // The bins cover the window, each request in the bin of its time.
+            assert!(tl.start_ms <= T0);
+            assert!(tl.bucket_start_ms(tl.buckets) >= T0 + window_ms);
+            let busy = r
+                .tokens
+                .iter()
+                .find(|t| t.token_id == "355510638677")
+                .unwrap();
+            assert_eq!(busy.activity.requests.iter().sum::<u64>(), 2);
+            let at = |ms: i64| ((ms - tl.start_ms) / tl.bucket_ms as i64) as usize;
+            assert_eq!(busy.activity.requests[at(T0 + window_ms / 4)], 1);
+            assert_eq!(busy.activity.requests[at(T0 + window_ms / 2)], 1);
+        }
+    }
+
+    /// Without a window (a summary of old logs) the span of the requests is the axis, and
+    /// a token's bins stay few however long it is.
+    #[test]
+    fn a_long_span_merges_bins_and_keeps_every_request() {
+        let mut s = Summary::new();
+        for i in 0..10_000i64 {
+            s.add(&success("355510638677", 1_700_000_000_000 + i * 60_000));
+        }
+        assert!(s.tokens["355510638677"].bins.len() as i64 <= FINE_BINS);
+        let r = s.report(Vec::new(), &Stats::default());
+        let tl = r.timeline.unwrap();
+        assert!((40..=80).contains(&tl.buckets), "{}", tl.buckets);
+        assert_eq!(r.tokens[0].activity.requests.iter().sum::<u64>(), 10_000);
+    }
+}
