@@ -6,9 +6,10 @@
 //! token and looked for in the logs, and the levels are put back (as a capture does).
 
 use super::conn::ConnArgs;
+use super::output_args::OutputArgs;
 use crate::format::OutputFormat;
 use crate::jira::{Client, JiraError, Outcome};
-use crate::output::{CsvOptions, Records};
+use crate::output::Records;
 
 /// `jira-patrol check` arguments.
 #[derive(Debug, clap::Args)]
@@ -17,13 +18,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-    #[arg(long)]
-    pub csv_raw: bool,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 
     /// Also check that the logs show our requests: apply the profile, make one request with
     /// a token, wait for its lines in --log, put the levels back
@@ -74,6 +71,11 @@ impl Report {
 /// Run the check (and the self-check when asked), print the verdicts, fail when levels
 /// cannot be changed.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
+    args.profiles.check_paths()?;
+    for l in &args.logs {
+        crate::paths::log_to_follow("--log", l)?;
+    }
     let self_check = if args.self_check {
         // Wrong arguments should not cost a password prompt first.
         let timeout = super::capture::parse_window(&args.self_check_timeout)
@@ -90,10 +92,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         failed_self_check =
             run_self_check(&client, profile, timeout, &args.logs, &mut report)?.failure;
     }
-    let mut out = std::io::stdout().lock();
-    report
-        .rows
-        .render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
+    let target = args.out.target();
+    args.out
+        .write(|w| Ok(report.rows.render(args.out.format, target, w)?))?;
     if let Some(why) = failed_self_check {
         return Err(anyhow::anyhow!(why));
     }

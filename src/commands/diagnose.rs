@@ -6,7 +6,7 @@ use super::conn::ConnArgs;
 use crate::diagnose::{self, Bundle};
 use crate::format::OutputFormat;
 use crate::jira::{Client, Recording, VIEW_LOGGING};
-use crate::output::CsvOptions;
+use crate::output::Target;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,6 +55,14 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     let out = args.output.clone().unwrap_or_else(default_output);
     if out.exists() {
         anyhow::bail!("{} already exists: choose another --output", out.display());
+    }
+    // Every local path before Jira: a wrong one must not cost a prompt or a check.
+    crate::paths::writable_file("-o/--output", &out)?;
+    if let Some(d) = &args.jira_install {
+        crate::paths::readable_dir("--jira-install", d)?;
+    }
+    if let Some(l) = &args.log {
+        crate::paths::readable_file("--log", l)?;
     }
     // Wrong arguments should not cost a password prompt first.
     let self_check = if args.self_check {
@@ -219,7 +227,7 @@ fn summary(
     let mut checks = Vec::new();
     let _ = report
         .rows
-        .render(OutputFormat::Json, CsvOptions::default(), &mut checks);
+        .render(OutputFormat::Json, Target::default(), &mut checks);
     let checks: serde_json::Value =
         serde_json::from_slice(&checks).unwrap_or(serde_json::Value::Null);
     let jira: serde_json::Value = server_info

@@ -2,10 +2,11 @@
 //! (in the log4j configuration file, implemented in `commands::log4j_file`).
 
 use super::conn::ConnArgs;
+use super::output_args::OutputArgs;
 use crate::format::OutputFormat;
 use crate::jira::Source;
 use crate::level::Level;
-use crate::output::{Cell, CsvOptions, Records};
+use crate::output::{Cell, Records};
 use clap::Subcommand;
 
 /// `jira-patrol level`: one of its sub-commands.
@@ -39,13 +40,9 @@ pub struct GetArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-    #[arg(long)]
-    pub csv_raw: bool,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `level set LOGGER LEVEL`.
@@ -61,13 +58,9 @@ pub struct SetArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-    #[arg(long)]
-    pub csv_raw: bool,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `jira-patrol level ...`.
@@ -94,6 +87,7 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             anyhow::bail!("'{l}' is not a logger name: use a dotted package or class name such as com.atlassian.pats, or root");
         }
     }
+    args.out.check_paths()?;
     let client = args.conn.connect()?;
     let page = client.levels()?;
     let mut rows = Records::new("loggers", &["logger", "level", "source", "from", "node"]);
@@ -127,18 +121,16 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             node.clone(),
         ]);
     }
-    rows.render(
-        args.format,
-        CsvOptions::new(args.csv_raw),
-        &mut std::io::stdout().lock(),
-    )?;
-    Ok(())
+    let target = args.out.target();
+    args.out
+        .write(|w| Ok(rows.render(args.out.format, target, w)?))
 }
 
 fn run_set(args: SetArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let journal = crate::journal::Journal::default_location()?;
     let client = args.conn.connect()?;
     let applied = journal.apply(&client, &[(args.logger.clone(), args.level)], "level set")?;
-    super::profile::print_applied(&applied, args.format, CsvOptions::new(args.csv_raw))?;
+    super::profile::print_applied(&applied, &args.out)?;
     Ok(())
 }

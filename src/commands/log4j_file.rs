@@ -2,10 +2,11 @@
 //! log4j configuration file (`--log4j-config FILE` or `--jira-install DIR`) (the library side is `crate::log4j`). Every writing command
 //! shows a diff with `--dry-run`, otherwise backs up and replaces the file atomically.
 
+use super::output_args::OutputArgs;
 use crate::format::OutputFormat;
 use crate::level::Level;
 use crate::log4j::{self, size, Config, Edit};
-use crate::output::{CsvOptions, Records};
+use crate::output::Records;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use std::io::Write;
@@ -112,13 +113,9 @@ pub struct ShowArgs {
     /// The log4j file.
     #[command(flatten)]
     pub location: Location,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-    #[arg(long)]
-    pub csv_raw: bool,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `rotation set` arguments.
@@ -162,13 +159,9 @@ pub struct PlanArgs {
     /// The appender to plan for (default: the one writing atlassian-jira.log)
     #[arg(long, value_name = "NAME")]
     pub appender: Option<String>,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-    #[arg(long)]
-    pub csv_raw: bool,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `level persist` arguments.
@@ -232,13 +225,14 @@ pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let cfg = args.location.load()?;
     let appenders = cfg.appenders();
     if appenders.is_empty() {
         eprintln!("no file appenders in {}", cfg.path().display());
     }
-    let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Table {
+    let mut out = args.out.open()?;
+    if args.out.format == OutputFormat::Table {
         let mut r = Records::new(
             "appenders",
             &[
@@ -262,7 +256,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 cfg.notes(a).join("; ").into(),
             ]);
         }
-        r.render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
+        r.render(args.out.format, args.out.target(), &mut out)?;
     } else {
         let mut r = Records::new(
             "appenders",
@@ -288,10 +282,9 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 (!notes.is_empty()).then(|| notes.join("; ")).into(),
             ]);
         }
-        r.render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
+        r.render(args.out.format, args.out.target(), &mut out)?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
 }
 
 fn set(args: SetArgs) -> anyhow::Result<()> {
@@ -423,6 +416,7 @@ fn volume_from_summary(path: &Path) -> anyhow::Result<(u64, &'static str)> {
 }
 
 fn plan(args: PlanArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let (bph, source) = match (&args.from_summary, args.bytes_per_hour) {
         (Some(p), _) => {
             let (n, field) = volume_from_summary(p)?;
@@ -443,8 +437,8 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let p = log4j::plan(bph, args.keep, current.as_ref());
     let command = format!("{}{}", p.command, args.location.as_args());
     let keep_hours = args.keep.as_secs() / 3600;
-    let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Table {
+    let mut out = args.out.open()?;
+    if args.out.format == OutputFormat::Table {
         let approx = crate::human::bytes;
         let mut rows: Vec<Vec<String>> = vec![
             vec![
@@ -537,10 +531,9 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             p.disk_bytes.into(),
             command.into(),
         ]);
-        r.render(args.format, CsvOptions::new(args.csv_raw), &mut out)?;
+        r.render(args.out.format, args.out.target(), &mut out)?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
 }
 
 #[cfg(test)]

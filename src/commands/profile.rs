@@ -2,9 +2,10 @@
 //! (library side: `crate::profiles`; changes go through `crate::journal`).
 
 use super::conn::ConnArgs;
+use super::output_args::OutputArgs;
 use crate::format::OutputFormat;
 use crate::journal::Applied;
-use crate::output::{CsvOptions, Records};
+use crate::output::{Records, Target};
 use crate::profiles::{self, Profile};
 use clap::Subcommand;
 use std::io::Write;
@@ -27,6 +28,17 @@ pub struct ProfilesDir {
     pub profiles: Option<PathBuf>,
 }
 
+impl ProfilesDir {
+    /// Fails when `--profiles DIR` is no directory that can be read (it would be skipped
+    /// silently, and a profile in it not found).
+    pub fn check_paths(&self) -> anyhow::Result<()> {
+        if let Some(d) = &self.profiles {
+            crate::paths::readable_dir("--profiles", d)?;
+        }
+        Ok(())
+    }
+}
+
 /// The `profile` sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
@@ -35,13 +47,9 @@ pub enum ProfileCommand {
         /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
-        /// Output format
-        #[arg(long, value_enum, default_value_t)]
-        format: OutputFormat,
-        /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-        /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-        #[arg(long)]
-        csv_raw: bool,
+        /// Output format and file.
+        #[command(flatten)]
+        out: OutputArgs<OutputFormat>,
     },
     /// Show a profile: loggers, levels, what it reveals, what it costs
     Show {
@@ -50,13 +58,9 @@ pub enum ProfileCommand {
         /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
-        /// Output format
-        #[arg(long, value_enum, default_value_t)]
-        format: OutputFormat,
-        /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-        /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-        #[arg(long)]
-        csv_raw: bool,
+        /// Output format and file.
+        #[command(flatten)]
+        out: OutputArgs<OutputFormat>,
     },
     /// Apply a profile's levels to Jira (journaled; `profile revert` puts them back)
     Apply {
@@ -68,13 +72,9 @@ pub enum ProfileCommand {
         /// Jira connection.
         #[command(flatten)]
         conn: ConnArgs,
-        /// Output format
-        #[arg(long, value_enum, default_value_t)]
-        format: OutputFormat,
-        /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-        /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-        #[arg(long)]
-        csv_raw: bool,
+        /// Output format and file.
+        #[command(flatten)]
+        out: OutputArgs<OutputFormat>,
     },
     /// Put back the levels changed by `profile apply` / `level set` (same as `restore`)
     Revert(super::restore::RestoreArgs),
@@ -83,11 +83,9 @@ pub enum ProfileCommand {
 /// `jira-patrol profile ...`.
 pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
     match args.command {
-        ProfileCommand::List {
-            dir,
-            format,
-            csv_raw,
-        } => {
+        ProfileCommand::List { dir, out } => {
+            dir.check_paths()?;
+            out.check_paths()?;
             let all = profiles::list(dir.profiles.as_deref())?;
             let mut rows = Records::new(
                 "profiles",
@@ -110,37 +108,32 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
                     p.origin.to_string().into(),
                 ]);
             }
-            rows.render(
-                format,
-                CsvOptions::new(csv_raw),
-                &mut std::io::stdout().lock(),
-            )?;
-            Ok(())
+            let target = out.target();
+            out.write(|w| Ok(rows.render(out.format, target, w)?))
         }
-        ProfileCommand::Show {
-            name,
-            dir,
-            format,
-            csv_raw,
-        } => {
+        ProfileCommand::Show { name, dir, out } => {
+            dir.check_paths()?;
+            out.check_paths()?;
             let p = profiles::load(&name, dir.profiles.as_deref())?;
-            show(&p, format, CsvOptions::new(csv_raw))
+            let target = out.target();
+            out.write(|w| show(&p, out.format, target, w))
         }
         ProfileCommand::Apply {
             name,
             dir,
             conn,
-            format,
-            csv_raw,
+            out,
         } => {
             // Load (and validate) before connecting: a bad profile never reaches Jira.
+            dir.check_paths()?;
+            out.check_paths()?;
             let p = profiles::load(&name, dir.profiles.as_deref())?;
             let journal = crate::journal::Journal::default_location()?;
             let client = conn.connect()?;
             let applied =
                 journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
-            print_applied(&applied, format, CsvOptions::new(csv_raw))?;
-            if format == OutputFormat::Table {
+            print_applied(&applied, &out)?;
+            if out.format == OutputFormat::Table {
                 eprintln!("reveals: {}", one_line(&p.reveals));
                 eprintln!("cost: {}", p.cost);
             }
@@ -162,8 +155,12 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn show(p: &Profile, format: OutputFormat, csv: CsvOptions) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn show(
+    p: &Profile,
+    format: OutputFormat,
+    target: Target,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Table => {
             writeln!(out, "name:        {}", p.name)?;
@@ -191,11 +188,11 @@ fn show(p: &Profile, format: OutputFormat, csv: CsvOptions) -> anyhow::Result<()
             }
             if format == OutputFormat::Json {
                 let doc = serde_json::to_value(p)?;
-                crate::output::json::pretty(&mut out, &doc)?;
+                crate::output::json::pretty(&mut *out, &doc)?;
                 writeln!(out)?;
                 Ok(())
             } else {
-                rows.render(format, csv, &mut out)?;
+                rows.render(format, target, out)?;
                 Ok(())
             }
         }
@@ -203,7 +200,8 @@ fn show(p: &Profile, format: OutputFormat, csv: CsvOptions) -> anyhow::Result<()
 }
 
 /// The changes `journal::apply` made, as a report; shared with `level set`.
-pub fn print_applied(a: &Applied, format: OutputFormat, csv: CsvOptions) -> anyhow::Result<()> {
+pub fn print_applied(a: &Applied, out: &OutputArgs<OutputFormat>) -> anyhow::Result<()> {
+    let format = out.format;
     let mut rows = Records::new(
         "changes",
         &["logger", "before", "source", "after", "restore_to", "node"],
@@ -218,7 +216,8 @@ pub fn print_applied(a: &Applied, format: OutputFormat, csv: CsvOptions) -> anyh
             a.node.clone().into(),
         ]);
     }
-    rows.render(format, csv, &mut std::io::stdout().lock())?;
+    let target = out.target();
+    out.write(|w| Ok(rows.render(format, target, w)?))?;
     if format == OutputFormat::Table {
         eprintln!(
             "set on {} and read back; previous levels journaled in {}\nrun `jira-patrol restore` to put them back",

@@ -3,9 +3,10 @@
 //! delete the journal. Safe to run any number of times.
 
 use super::conn::ConnArgs;
+use super::output_args::{OutputArgs, Sink};
 use crate::format::OutputFormat;
 use crate::journal::{Journal, RestoreReport};
-use crate::output::{CsvOptions, Records};
+use crate::output::{Records, Target};
 
 /// `jira-patrol restore` (and `profile revert`).
 #[derive(Debug, clap::Args)]
@@ -14,20 +15,19 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// CSV: cells exactly as Jira or the logs had them. By default a cell that a spreadsheet
-    /// would take for a formula (starting with =, +, -, @, tab or CR) gets a leading '
-    #[arg(long)]
-    pub csv_raw: bool,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// Restore the Jira of `--url` (or `JIRA_URL`), or else every Jira with a journal, one
 /// after the other: a Jira that cannot be reached or refuses is reported and the others
 /// are still restored; the exit status is non-zero when anything is left.
 pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let journal = Journal::default_location()?;
+    let format = args.out.format;
+    let target = args.out.target();
     if let Some(url) = &args.conn.url {
         if journal.pending(url)?.is_none() {
             eprintln!(
@@ -37,12 +37,9 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         let client = args.conn.connect()?;
-        return restore_one(
-            &journal,
-            &client,
-            args.format,
-            CsvOptions::new(args.csv_raw),
-        );
+        let mut out = args.out.open()?;
+        restore_one(&journal, &client, format, target, &mut out)?;
+        return out.finish();
     }
     let pending = journal.all()?;
     if pending.is_empty() {
@@ -59,20 +56,18 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         }
     }
     let mut failed = Vec::new();
+    let mut out = args.out.open()?;
     for url in &urls {
-        let done = args.conn.connect_or(Some(url)).and_then(|client| {
-            restore_one(
-                &journal,
-                &client,
-                args.format,
-                CsvOptions::new(args.csv_raw),
-            )
-        });
+        let done = args
+            .conn
+            .connect_or(Some(url))
+            .and_then(|client| restore_one(&journal, &client, format, target, &mut out));
         if let Err(e) = done {
             eprintln!("error: {url}: {e:#}");
             failed.push(url.as_str());
         }
     }
+    out.finish()?;
     if failed.is_empty() {
         return Ok(());
     }
@@ -93,7 +88,8 @@ fn restore_one(
     journal: &Journal,
     client: &crate::jira::Client,
     format: OutputFormat,
-    csv: CsvOptions,
+    target: Target,
+    out: &mut Sink,
 ) -> anyhow::Result<()> {
     let live: Vec<_> = journal
         .pending(client.base_url())?
@@ -112,13 +108,14 @@ fn restore_one(
         report.items.extend(more.items);
         report.tokens_revoked.extend(more.tokens_revoked);
     }
-    print_report(&report, format, csv)
+    print_report(&report, format, target, out)
 }
 
 fn print_report(
     report: &RestoreReport,
     format: OutputFormat,
-    csv: CsvOptions,
+    target: Target,
+    out: &mut Sink,
 ) -> anyhow::Result<()> {
     let mut rows = Records::new(
         "restored",
@@ -139,7 +136,7 @@ fn print_report(
             report.node.clone().into(),
         ]);
     }
-    rows.render(format, csv, &mut std::io::stdout().lock())?;
+    rows.render(format, target, out)?;
     if format == OutputFormat::Table {
         if let Some(note) = unset_note(report) {
             eprintln!("{note}");

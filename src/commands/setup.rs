@@ -3,6 +3,7 @@
 //! never waiting for an answer that cannot come. A cancel or a capture's ending becomes
 //! the exit code here.
 
+use super::conn::ConnArgs;
 use crate::wizard::config::{self, AuthKind, AuthRef, SecretSource};
 use crate::wizard::{self, Answers};
 use anyhow::bail;
@@ -11,6 +12,8 @@ use std::path::PathBuf;
 
 /// The flags of `jira-patrol setup`.
 #[derive(Debug, clap::Args)]
+// One way to log in is saved: a user (and password), or a token from a variable or a file.
+#[command(group(clap::ArgGroup::new("auth").args(["user", "login", "token_env", "token_file"])))]
 #[command(
     after_help = "On a terminal every flag only pre-fills an answer; each step is shown and confirmed.\n\
 Without one (or with --non-interactive) the flags and the setup file are the answers."
@@ -22,24 +25,15 @@ pub struct SetupArgs {
     /// Ask nothing: run from the setup file and flags, or fail at once saying which flags are missing
     #[arg(long)]
     pub non_interactive: bool,
-    /// Jira base URL
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
-    /// Log in with this user name (password from --password-env VAR, or asked for)
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
-    /// Environment variable holding the password
-    #[arg(long, value_name = "VAR", requires = "user")]
+    /// Jira URL, login name, token file, CA certificate, timeout: as in every command.
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Environment variable holding the password of --user
+    #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
     /// Environment variable holding a personal access token
-    #[arg(long, value_name = "VAR", conflicts_with_all = ["user", "token_file"])]
+    #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
-    /// File holding a personal access token
-    #[arg(long, value_name = "FILE", conflicts_with = "user")]
-    pub token_file: Option<PathBuf>,
-    /// Trust this CA certificate (PEM) for Jira's TLS
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
     /// Jira install directory (its log4j configuration is found inside)
     #[arg(long, value_name = "DIR", conflicts_with = "log4j_config")]
     pub jira_install: Option<PathBuf>,
@@ -79,7 +73,11 @@ impl SetupArgs {
                 bail!("'{v}' is not an environment variable name: give the variable's name, not its value");
             }
         }
-        let auth = match (&self.user, &self.token_env, &self.token_file) {
+        let user = self.conn.user.clone().or(self.conn.login.clone());
+        if self.password_env.is_some() && user.is_none() {
+            bail!("--password-env needs --user NAME: whose password it holds");
+        }
+        let auth = match (&user, &self.token_env, &self.conn.token_file) {
             (Some(u), _, _) => Some(AuthRef::new(
                 AuthKind::Password,
                 Some(u.clone()),
@@ -99,15 +97,16 @@ impl SetupArgs {
             )),
             _ => None,
         };
-        if let Some(u) = &self.url {
+        if let Some(u) = &self.conn.url {
             wizard::validate_url(u).map_err(|e| anyhow::anyhow!("--url {u}: {e}"))?;
         }
         Ok(Answers {
             url: self
+                .conn
                 .url
                 .as_ref()
                 .map(|u| u.trim().trim_end_matches('/').to_string()),
-            ca_cert: self.ca_cert.clone(),
+            ca_cert: self.conn.ca_cert.clone(),
             auth,
             jira_install: self.jira_install.clone(),
             log4j_config: self.log4j_config.clone(),
@@ -127,6 +126,7 @@ impl SetupArgs {
                 None => None,
             },
             requests_per_hour: self.requests_per_hour,
+            timeout: self.conn.timeout.map(std::time::Duration::from_secs),
         })
     }
 }

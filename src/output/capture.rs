@@ -4,7 +4,7 @@
 //! `--output`. `capture`, the setup and the demo all run a capture through [`run`].
 
 use super::status::{self, Live};
-use super::{CsvOptions, Rendering};
+use super::{Rendering, Target};
 use crate::capture::plan::Plan;
 use crate::capture::run::{rotation_location, Finished, Hooks, RunError, DEFAULT_KEEP};
 use crate::capture::selfcheck::SelfCheck;
@@ -75,11 +75,15 @@ pub fn finish(jira_url: &str, plan: &Plan, f: Finished) -> Result<(), RunError> 
         format: plan.output.format,
         dialect: plan.output.dialect,
         wide: plan.output.wide,
-        csv: CsvOptions::new(plan.output.csv_raw),
+        csv: Target::new(plan.output.csv_raw),
     };
     let note = super::render(&o.report, &how, &meta, &mut text)
         .map_err(|e| anyhow::Error::new(e).context("rendering the summary"))?;
-    super::emit(&text, plan.output.path.as_deref(), true)?;
+    // `-o FILE` takes the summary off standard output, as in every command.
+    super::emit(&text, plan.output.path.as_deref(), false)?;
+    if let Some(p) = &plan.output.path {
+        super::say(&format!("capture: summary written to {}", p.display()));
+    }
     if let Some(n) = note {
         super::say(&n);
     }

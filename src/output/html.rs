@@ -387,8 +387,10 @@ fn header(r: &Report, meta: &HtmlMeta) -> Markup {
             r.pat_lines
         )
     });
-    let requests: u64 = r.tokens.iter().map(|t| t.requests).sum();
-    let failures: u64 = r.tokens.iter().map(|t| t.failures).sum::<u64>()
+    // jira-patrol's own probe is listed, not counted.
+    let theirs = || r.tokens.iter().filter(|t| !t.jira_patrol_probe);
+    let requests: u64 = theirs().map(|t| t.requests).sum();
+    let failures: u64 = theirs().map(|t| t.failures).sum::<u64>()
         + r.failed_token_ids.iter().map(|f| f.requests).sum::<u64>()
         + r.unattributed_failures;
     html! {
@@ -404,7 +406,7 @@ fn header(r: &Report, meta: &HtmlMeta) -> Markup {
                 @if let Some(g) = &meta.generated_at { dt { "Generated" } dd { (g) } }
             }
             div.cards {
-                (card(r.tokens.len() as u64, "tokens seen", false))
+                (card(theirs().count() as u64, "tokens seen", false))
                 (card(requests, "token requests", false))
                 (card(failures, "failed attempts", true))
                 (card(r.failed_token_ids.len() as u64, "unknown token ids", true))
@@ -416,6 +418,9 @@ fn header(r: &Report, meta: &HtmlMeta) -> Markup {
                 @if let Some(inv) = &r.inventory {
                     (card(inv.tokens, "tokens in Jira", false))
                     (card(inv.unused.len() as u64, "unused in window", false))
+                    @if !inv.cannot_tell.is_empty() {
+                        (card(inv.cannot_tell.len() as u64, "use cannot be told", true))
+                    }
                 }
             }
         }
@@ -520,6 +525,7 @@ fn tokens(r: &Report) -> Markup {
                         td.id {
                             (t.token_id)
                             @if let Some(d) = t.db_id { br; span.mute.small { "db " (d) } }
+                            @if t.jira_patrol_probe { br; span.mute.small { "jira-patrol's own probe: not counted" } }
                         }
                         td.name { @if let Some(n) = &t.name { (n) } }
                         td { (owner(t.user_key.as_ref(), t.username.as_ref())) }
@@ -715,26 +721,55 @@ fn inventory(r: &Report) -> Markup {
     let Some(inv) = &r.inventory else {
         return html! {};
     };
+    let rows = inv
+        .unused
+        .iter()
+        .map(|t| ("unused", t, "not used".to_string()))
+        .chain(inv.cannot_tell.iter().map(|u| {
+            (
+                "cannot-tell",
+                &u.token,
+                format!(
+                    "cannot tell: {} ({} request(s))",
+                    u.why.text(),
+                    u.owner_requests
+                ),
+            )
+        }))
+        .chain(inv.expired.iter().map(|e| {
+            (
+                "expired",
+                &e.token,
+                format!("expired; removed after {}", human::time(&e.removed_after)),
+            )
+        }));
+    let listed = inv.unused.len() + inv.cannot_tell.len() + inv.expired.len();
     let body = html! {
         p.note {
-            "Jira has " (num(inv.tokens)) " tokens; " (num(inv.unused.len() as u64)) " were not seen in the logs read."
+            "Jira has " (num(inv.tokens)) " tokens; " (num(inv.unused.len() as u64))
+            " were not used in the logs read, " (num(inv.cannot_tell.len() as u64))
+            " may or may not have been (their owner made requests the logs do not tie to a token), "
+            (num(inv.expired.len() as u64)) " have expired (unusable; Jira removes each "
+            (crate::summary::EXPIRED_PRUNING_DAYS) " days after its expiry)."
             @if let Some(n) = &inv.note { " " (shown(n)) }
         }
-        @if !inv.unused.is_empty() {
+        @if listed > 0 {
             div.wide { table {
                 thead { tr {
                     th.n title="the database id, not the 12-digit token id of the logs" { "DB id" }
                     th { "Name" } th { "Owner" } th { "Created" } th { "Last used" } th { "Expires" }
+                    th { "Use in window" }
                 } }
                 tbody {
-                    @for t in &inv.unused {
-                        tr.unused {
+                    @for (class, t, state) in rows {
+                        tr class=(class) {
                             td.n { (t.id) }
                             td.name { (t.name) }
                             td { (owner(Some(&t.user_key), t.username.as_ref())) }
                             td.ts { (opt_ts(t.created_at.as_deref())) }
                             td.ts { @match &t.last_accessed_at { Some(s) => (ts(s)), None => "never" } }
                             td.ts { @match &t.expires_at { Some(s) => (ts(s)), None => "never" } }
+                            td { (state) }
                         }
                     }
                 }
@@ -744,7 +779,7 @@ fn inventory(r: &Report) -> Markup {
     section(
         "inventory",
         "Inventory: tokens not seen in this window",
-        Some(inv.unused.len()),
+        Some(listed),
         body,
     )
 }

@@ -21,21 +21,39 @@ use crate::untrusted::Untrusted;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-/// How text from outside becomes a CSV cell.
+/// Where a report goes, which decides how text from outside is written into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CsvOptions {
+pub struct Target {
     /// `--csv-raw`: the exact text, even a cell that would start a spreadsheet formula.
     pub raw: bool,
-    /// The CSV goes to a terminal: controls are shown escaped there too (never with raw).
+    /// A person's terminal reads it (standard output is one, and no `-o FILE`): a table is
+    /// fitted to its width, and a CSV's controls are shown escaped (never with raw).
     pub terminal: bool,
 }
 
-impl CsvOptions {
-    /// For `--csv-raw` (`raw`) and standard output as it is now.
-    pub fn new(raw: bool) -> CsvOptions {
-        CsvOptions {
+impl Target {
+    /// Standard output as it is now, with `--csv-raw` (`raw`).
+    pub fn new(raw: bool) -> Target {
+        Target {
             raw,
             terminal: io::stdout().is_terminal(),
+        }
+    }
+
+    /// A file (`-o FILE`): every table column whole, CSV bytes as they are.
+    pub fn file(raw: bool) -> Target {
+        Target {
+            raw,
+            terminal: false,
+        }
+    }
+
+    /// The width a table fits (`None`: every column whole, as for a file or a pipe).
+    pub fn width(&self) -> Option<usize> {
+        if self.terminal {
+            terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
+        } else {
+            None
         }
     }
 

@@ -3,7 +3,7 @@
 //! builds its rows; this renders them as a table, JSON, CSV or JSONL.
 
 use super::table::{write_columns, Column, Kind};
-use super::CsvOptions;
+use super::Target;
 use crate::format::OutputFormat;
 use crate::untrusted::Untrusted;
 use std::io::{self, Write};
@@ -45,7 +45,7 @@ impl Cell {
         }
     }
 
-    fn csv(&self, o: CsvOptions) -> String {
+    fn csv(&self, o: Target) -> String {
         match self {
             Cell::Text(s) => o.cell(s),
             Cell::Time(t) => t.clone(),
@@ -152,14 +152,9 @@ impl Records {
     }
 
     /// Write the rows as `format`; a table fits the terminal's width, full width in pipes.
-    pub fn render(
-        &self,
-        format: OutputFormat,
-        csv: CsvOptions,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
+    pub fn render(&self, format: OutputFormat, csv: Target, out: &mut dyn Write) -> io::Result<()> {
         match format {
-            OutputFormat::Table => self.table(out, super::terminal_width()),
+            OutputFormat::Table => self.table(out, csv.width()),
             OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&self.columns)?;
@@ -260,7 +255,7 @@ mod tests {
         sample()
             .render(
                 f,
-                CsvOptions {
+                Target {
                     raw,
                     terminal: false,
                 },

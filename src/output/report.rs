@@ -4,12 +4,12 @@
 //! page. Hashed tokens never reach any of them: the scanner does not keep them.
 
 use super::table::{write_columns, Column};
-use super::CsvOptions;
+use super::Target;
 use crate::access::join::Http;
 pub use crate::format::{Dialect, SummaryFormat};
 use crate::human;
 use crate::scan::{Outcome, Request};
-use crate::summary::{Activity, HttpReport, Latency, Report};
+use crate::summary::{Activity, HttpReport, InventoryToken, Latency, Report, EXPIRED_PRUNING_DAYS};
 use crate::untrusted::Untrusted;
 use std::io::{self, Write};
 
@@ -22,8 +22,8 @@ pub struct Rendering {
     pub dialect: Dialect,
     /// Table: every column, whatever the terminal's width.
     pub wide: bool,
-    /// CSV: `--csv-raw`, and whether it goes to a terminal.
-    pub csv: CsvOptions,
+    /// `--csv-raw`, and whether a terminal reads it (a table fits its width).
+    pub csv: Target,
 }
 
 /// Render the report as `how` says (JSONL events were streamed as they came: nothing is
@@ -35,7 +35,7 @@ pub fn render(
     out: &mut dyn Write,
 ) -> io::Result<Option<String>> {
     match how.format {
-        SummaryFormat::Table => table(r, out, super::table_width(how.wide))?,
+        SummaryFormat::Table => table(r, out, if how.wide { None } else { how.csv.width() })?,
         SummaryFormat::Json => json(r, out)?,
         SummaryFormat::Csv => {
             csv(r, how.csv, out)?;
@@ -66,7 +66,7 @@ pub fn csv_note(r: &Report) -> Option<String> {
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
 /// none; see [`csv_note`]); the access-log columns are empty without the join. Text from
 /// the logs is neutralised for spreadsheets unless `o.raw`.
-pub fn csv(r: &Report, o: CsvOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn csv(r: &Report, o: Target, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "token_id",
@@ -174,6 +174,7 @@ pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io:
         "time": r.ts.rfc3339(),
         "outcome": r.outcome.unwrap_or(Outcome::Failure),
         "token_id": r.token_id,
+        "db_id": r.db_id,
         "name": r.info.as_ref().map(|i| i.name.as_str()).filter(|n| !n.is_empty()),
         "user_key": r.user_key,
         "username": r.username,
@@ -495,6 +496,14 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                 "ACTIVITY: each token's attempts over the window, scaled to its own busiest moment; the line under it, the failed ones.",
             )?;
         }
+        for t in r.tokens.iter().filter(|t| t.jira_patrol_probe) {
+            say(
+                out,
+                width,
+                "",
+                &format!("Token {} is jira-patrol's own self-check probe, not a script's: left out of the per-user rates and the totals.", t.token_id),
+            )?;
+        }
     }
     rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {
@@ -651,66 +660,150 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     inventory(r, out, width)
 }
 
-/// The inventory section: "Tokens not used in the window (N of M)" and their rows, or why
-/// there is no inventory. Nothing when none was looked up.
+/// The inventory's sections: "Tokens not used in the window (N of M)", the tokens whose
+/// use the logs cannot tell and the expired ones, each with its rows; or why there is no
+/// inventory. Nothing when none was looked up. Times are never cut: a column is left out
+/// whole (and listed below) before a time is shortened.
 pub fn inventory(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
     let Some(inv) = &r.inventory else {
         return Ok(());
     };
-    if inv.tokens == 0 && inv.unused.is_empty() {
+    let listed = inv.unused.len() + inv.cannot_tell.len() + inv.expired.len();
+    if inv.tokens == 0 && listed == 0 {
         if let Some(n) = &inv.note {
             writeln!(out)?;
             say(out, width, "", &format!("Token inventory: {n}"))?;
         }
         return Ok(());
     }
+    let when = |v: &Option<String>| v.as_deref().map_or("never".into(), human::time);
+    let who = |t: &InventoryToken| owner(t.username.as_ref(), Some(&t.user_key));
+    let of = |n: usize| format!("{n} of {}", inv.tokens);
+    let ids = |t: &InventoryToken| [t.id.to_string(), t.name.terminal().into_owned(), who(t)];
+    // "Not used" is always said, even as 0 of N; the other groups only when they hold any.
     writeln!(out)?;
     say(
         out,
         width,
         "",
-        &format!(
-            "Tokens not used in the window ({} of {})",
-            inv.unused.len(),
-            inv.tokens
-        ),
+        &format!("Tokens not used in the window ({})", of(inv.unused.len())),
     )?;
-    if inv.unused.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = inv
+    let unused: Vec<Vec<String>> = inv
         .unused
         .iter()
         .map(|t| {
-            let when = |v: &Option<String>| v.as_deref().map_or("never".into(), human::time);
+            let [id, name, owner] = ids(t);
             vec![
-                t.id.to_string(),
-                t.name.terminal().into_owned(),
-                owner(t.username.as_ref(), Some(&t.user_key)),
+                id,
+                name,
+                owner,
                 when(&t.last_accessed_at),
                 when(&t.expires_at),
             ]
         })
         .collect();
-    write_columns(
-        out,
-        &[
-            Column::id("DB ID"),
-            Column::name("NAME", 80),
-            Column::name("OWNER", 70),
-            Column::time("LAST USED"),
-            Column::time("EXPIRES"),
-        ],
-        &rows,
-        width,
-        Some(WIDE_HINT),
-    )?;
-    say(
-        out,
-        width,
-        "",
-        "(DB ID is the token's database id: Jira's REST never shows the 12-digit TOKEN ID of the logs. Jira writes the last use in batches about every minute.)",
-    )
+    if !unused.is_empty() {
+        write_columns(
+            out,
+            &[
+                Column::id("DB ID"),
+                Column::name("NAME", 80),
+                Column::name("OWNER", 70),
+                Column::time("LAST USED"),
+                Column::time("EXPIRES"),
+            ],
+            &unused,
+            width,
+            Some(WIDE_HINT),
+        )?;
+    }
+    if !inv.cannot_tell.is_empty() {
+        writeln!(out)?;
+        say(
+            out,
+            width,
+            "",
+            &format!(
+                "Tokens the logs cannot call used or unused ({}): their owner made requests not tied to a token",
+                of(inv.cannot_tell.len())
+            ),
+        )?;
+        let rows: Vec<Vec<String>> = inv
+            .cannot_tell
+            .iter()
+            .map(|u| {
+                let [id, name, owner] = ids(&u.token);
+                vec![
+                    id,
+                    name,
+                    owner,
+                    u.owner_requests.to_string(),
+                    u.why.text().to_string(),
+                ]
+            })
+            .collect();
+        write_columns(
+            out,
+            &[
+                Column::id("DB ID"),
+                Column::name("NAME", 80),
+                Column::name("OWNER", 70),
+                Column::count("UNTIED"),
+                Column::text("WHY", 20),
+            ],
+            &rows,
+            width,
+            Some(WIDE_HINT),
+        )?;
+    }
+    if !inv.expired.is_empty() {
+        writeln!(out)?;
+        say(
+            out,
+            width,
+            "",
+            &format!(
+                "Expired tokens ({}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
+                of(inv.expired.len())
+            ),
+        )?;
+        let rows: Vec<Vec<String>> = inv
+            .expired
+            .iter()
+            .map(|e| {
+                let [id, name, owner] = ids(&e.token);
+                vec![
+                    id,
+                    name,
+                    owner,
+                    when(&e.token.expires_at),
+                    human::time(&e.removed_after),
+                ]
+            })
+            .collect();
+        write_columns(
+            out,
+            &[
+                Column::id("DB ID"),
+                Column::name("NAME", 80),
+                Column::name("OWNER", 70),
+                Column::time("EXPIRED"),
+                Column::time("REMOVED AFTER"),
+            ],
+            &rows,
+            width,
+            Some(WIDE_HINT),
+        )?;
+    }
+    if listed > 0 {
+        say(
+            out,
+            width,
+            "",
+            "(DB ID is the token's database id: Jira's REST never shows the 12-digit TOKEN ID of the logs. Jira writes the last use in batches about every minute.)",
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -765,12 +858,59 @@ mod tests {
         );
         assert!(s.contains("\\e]0;pwned\\a=1"), "{s}");
         let mut out = Vec::new();
-        csv(&r, CsvOptions::default(), &mut out).unwrap();
+        csv(&r, Target::default(), &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(
             s.contains(",\u{1b}]0;pwned\u{7}=1,"),
             "CSV keeps the bytes: {s:?}"
         );
         assert!(s.contains("k\u{202e}"), "{s:?}");
+    }
+
+    #[test]
+    fn the_inventory_says_how_many_of_all_are_in_each_group() {
+        use crate::jira::SearchedToken;
+        use jiff::Timestamp;
+        let listed = |id: u64, user_key: &str, name: &str| SearchedToken {
+            id,
+            name: name.into(),
+            user_key: user_key.into(),
+            username: Some(user_key.to_lowercase().into()),
+            full_name: None,
+            created_at: None,
+            last_accessed_at: None,
+            expires_at: None,
+        };
+        let mut r = crate::summary::Summary::new().report(Vec::new(), &Default::default());
+        r.unidentified = vec![crate::summary::UserCount {
+            user_key: "JIRAUSER10100".into(),
+            requests: 2,
+        }];
+        let mut expired = listed(8, "admin", "old laptop");
+        expired.expires_at = Some(Timestamp::from_second(60).unwrap());
+        r.inventory = Some(crate::inventory::build(
+            &mut r.clone(),
+            &[
+                listed(9, "admin", "idle bot"),
+                listed(10, "JIRAUSER10100", "bridge"),
+                expired,
+            ],
+            Timestamp::from_second(86_400).unwrap(),
+        ));
+        let mut out = Vec::new();
+        table(&r, &mut out, None).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("Tokens not used in the window (1 of 3)"),
+            "{text}"
+        );
+        assert!(text.contains("idle bot"), "{text}");
+        assert!(
+            text.contains("Tokens the logs cannot call used or unused (1 of 3)"),
+            "{text}"
+        );
+        assert!(text.contains("DEBUG lines only"), "{text}");
+        assert!(text.contains("Expired tokens (1 of 3)"), "{text}");
+        assert!(text.contains("1970-01-31 00:01:00"), "{text}");
     }
 }

@@ -9,6 +9,10 @@
 //!   the success and a token id that never reaches it is a failure;
 //! - DEBUG only: `Looking for Jira user with key` — a user, no token.
 //!
+//! `Storing auth time: [..] for tokenId: [N]` (the filter's batcher, TRACE) names the
+//! database id of the request's token, whatever its words say: with `TokenDTO(id=..)` it is
+//! what ties a request to Jira's token inventory, and at `pats-filter-trace` the only one.
+//!
 //! A line without a request id is never a request: the nightly `DeletedUserPruningJob`
 //! asks `JiraProductUserProvider` about every token owner on a scheduler thread with all
 //! request fields empty, and those lines must not become requests of anyone.
@@ -18,7 +22,7 @@
 
 use super::line::LogLine;
 use super::pat::{PatMessage, TokenDto};
-use super::time::Ts;
+use super::time::{Ts, Zone};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -40,9 +44,6 @@ pub enum Outcome {
 /// What the TokenDTO line tells about a token (database fields, as logged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenInfo {
-    /// The database row id (`TokenDTO(id=..)`): what joins a seen token to the inventory
-    /// of Jira's token search, which never shows the token id.
-    pub db_id: Option<u64>,
     /// The token's name, as its owner gave it.
     pub name: String,
     /// When the token was created.
@@ -66,12 +67,12 @@ pub enum Expiry {
 }
 
 impl Expiry {
-    fn parse(raw: &[u8], offset_min: i16) -> Expiry {
+    fn parse(raw: &[u8], zone: &mut Zone, line: Ts) -> Expiry {
         let s = String::from_utf8_lossy(raw);
         if s.starts_with("9999-") {
             return Expiry::Never;
         }
-        super::time::parse_db_time(&s, offset_min).map_or(Expiry::Unknown, Expiry::At)
+        super::time::parse_db_time_in(&s, zone, line).map_or(Expiry::Unknown, Expiry::At)
     }
 }
 
@@ -87,6 +88,9 @@ pub struct Request {
     pub last_ms: i64,
     /// The 12-digit token id, when the log names it.
     pub token_id: Option<String>,
+    /// The database row id of its token (`TokenDTO(id=..)`, or `Storing auth time ... for
+    /// tokenId: [N]`): the key Jira's token search shows, which never shows token ids.
+    pub db_id: Option<u64>,
     /// What the TokenDTO line told about the token.
     pub info: Option<TokenInfo>,
     /// The owner's user key (`JIRAUSER10100`, or the name for older users).
@@ -110,19 +114,27 @@ const FILTER_ACTIVE_MS: i64 = 60_000;
 /// A bound on requests in flight, against logs that never complete their requests.
 const MAX_PENDING: usize = 20_000;
 
-#[derive(Default)]
 /// Groups PAT lines into [`Request`]s by thread and request id; bounded memory.
 pub struct Correlator {
     pending: HashMap<Vec<u8>, Request, rustc_hash::FxBuildHasher>,
     key: Vec<u8>,
     filter_last_ms: Option<i64>,
     next_sweep_ms: i64,
+    /// The JVM's zone as far as known, for the offsetless dates inside `TokenDTO`.
+    zone: Zone,
 }
 
 impl Correlator {
-    /// An empty correlator.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty correlator; `zone` is the zone offsetless log times are read in, taken for
+    /// the JVM's when it agrees with the lines' offsets (see [`super::time::parse_db_time_in`]).
+    pub fn new(zone: Zone) -> Self {
+        Correlator {
+            pending: HashMap::default(),
+            key: Vec::new(),
+            filter_last_ms: None,
+            next_sweep_ms: 0,
+            zone,
+        }
     }
 
     /// Feed one PAT line; completed requests go to `out`.
@@ -154,8 +166,14 @@ impl Correlator {
             }
             PatMessage::TokenDto(d) => {
                 let filter_active = self.filter_active(now);
+                let info = dto_info(&d, &mut self.zone, l.ts);
                 let r = self.entry(l);
-                apply_dto(r, &d, l.ts.offset_min);
+                r.token_id = Some(lossy(d.token_id));
+                r.user_key = Some(lossy(d.user_key));
+                if let Some(id) = std::str::from_utf8(d.id).ok().and_then(|v| v.parse().ok()) {
+                    r.db_id = Some(id);
+                }
+                r.info = Some(info);
                 if !filter_active {
                     r.outcome = Some(Outcome::Success);
                     self.complete(out);
@@ -166,12 +184,13 @@ impl Correlator {
                 token_id,
                 expiry,
             } => {
+                let expiry = Expiry::parse(expiry, &mut self.zone, l.ts);
                 let r = self.entry(l);
                 r.token_id = Some(lossy(token_id));
                 r.user_key.get_or_insert_with(|| lossy(user_key));
                 let info = r.info.get_or_insert_with(TokenInfo::default);
                 if info.expiry == Expiry::Unknown {
-                    info.expiry = Expiry::parse(expiry, l.ts.offset_min);
+                    info.expiry = expiry;
                 }
                 r.outcome = Some(Outcome::Success);
             }
@@ -220,6 +239,14 @@ impl Correlator {
                     out(r);
                 }
             },
+            PatMessage::AuthTimeStored(db_id) => {
+                // Logged after the verdict, on the request's own thread: it names the row of
+                // the token that request used. Alone it makes no request.
+                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                    r.db_id.get_or_insert(db_id);
+                    r.last_ms = now;
+                }
+            }
             PatMessage::FilterEnd => {
                 if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
                     note_username(r, l);
@@ -304,6 +331,7 @@ fn new_request(l: &LogLine<'_>) -> Request {
         request_id: lossy(l.request_id),
         last_ms: l.ts.ms,
         token_id: None,
+        db_id: None,
         info: None,
         user_key: None,
         username: None,
@@ -314,17 +342,16 @@ fn new_request(l: &LogLine<'_>) -> Request {
     }
 }
 
-fn apply_dto(r: &mut Request, d: &TokenDto<'_>, offset_min: i16) {
-    r.token_id = Some(lossy(d.token_id));
-    r.user_key = Some(lossy(d.user_key));
-    let db_time = |b: &[u8]| super::time::parse_db_time(&String::from_utf8_lossy(b), offset_min);
-    r.info = Some(TokenInfo {
-        db_id: std::str::from_utf8(d.id).ok().and_then(|v| v.parse().ok()),
+/// The token's record in a `TokenDTO` line, its dates read as the JVM wrote them.
+fn dto_info(d: &TokenDto<'_>, zone: &mut Zone, line: Ts) -> TokenInfo {
+    let mut db_time =
+        |b: &[u8]| super::time::parse_db_time_in(&String::from_utf8_lossy(b), zone, line);
+    TokenInfo {
         name: lossy(d.name),
         created_at: db_time(d.created_at),
         last_accessed_at: db_time(d.last_accessed_at),
-        expiry: Expiry::parse(d.expiring_at, offset_min),
-    });
+        expiry: Expiry::parse(d.expiring_at, zone, line),
+    }
 }
 
 /// Once the token authenticated the request, Jira's USERNAME column shows the login.

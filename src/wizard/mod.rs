@@ -72,6 +72,8 @@ pub struct Answers {
     pub keep: Option<String>,
     /// Expected requests per hour, for the rotation plan.
     pub requests_per_hour: Option<u64>,
+    /// `--timeout`: how long to wait for each answer from Jira (not saved).
+    pub timeout: Option<Duration>,
 }
 
 impl Answers {

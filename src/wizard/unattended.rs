@@ -60,7 +60,7 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
     capture_plan(&s).check()?;
     let profile = crate::profiles::load(&s.profile, None)?;
     let secret = s.auth.resolve()?;
-    let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
+    let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret, a.timeout)?;
     eprintln!("checking {} ({})", s.url, s.auth.describe());
     match verify(&c) {
         Ok(v) => v.lines.iter().for_each(|l| eprintln!("{l}")),

@@ -232,7 +232,13 @@ impl Wizard {
             }) else {
                 return Ok(Flow::Back);
             };
-            let c = match client(&url, self.a.ca_cert.as_deref(), &auth, &secret) {
+            let c = match client(
+                &url,
+                self.a.ca_cert.as_deref(),
+                &auth,
+                &secret,
+                self.a.timeout,
+            ) {
                 Ok(c) => c,
                 Err(e) => {
                     ui::say(format!("problem: {e:#}"));
