@@ -61,6 +61,15 @@ pub fn time(rfc3339: &str) -> String {
     }
 }
 
+/// The day of a report's RFC 3339 time, where only the day matters (an expiry in a narrow
+/// column): `2023-01-09`.
+pub fn day(rfc3339: &str) -> String {
+    match rfc3339.get(..10) {
+        Some(head) if head.as_bytes().get(4) == Some(&b'-') => head.to_string(),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// A moment in the machine's time zone, for what happens here and now (when a report was
 /// made, when Jira stopped answering): `2026-11-30 05:26:08 +01:00`.
 pub fn local(t: &jiff::ZonedDateTime) -> String {
@@ -111,5 +120,6 @@ mod tests {
         assert_eq!(time("2022-10-11T15:04:09.163+02:00"), "2022-10-11 15:04:09");
         assert_eq!(time("2026-01-13T03:07:00Z"), "2026-01-13 03:07:00");
         assert_eq!(time("never"), "never");
+        assert_eq!(day("2023-01-09T14:51:57.933+01:00"), "2023-01-09");
     }
 }

@@ -124,24 +124,7 @@ fn summarize_neutralises_formula_cells_and_csv_raw_keeps_them() {
 
 #[test]
 fn tokens_neutralises_formula_names_and_csv_raw_keeps_them() {
-    use jira_patrol::jira::{Client, ClientConfig, Credentials};
-    use jira_patrol::secret::Secret;
-    let sim = jira_sim::SimJira::start(jira_sim::SimConfig {
-        data_center: true,
-        ..jira_sim::SimConfig::default()
-    })
-    .unwrap();
-    let jdoe = Client::new(ClientConfig::new(
-        sim.url(),
-        Credentials {
-            token: None,
-            password: Some(("jdoe".into(), Secret::new("jdoe"))),
-        },
-    ))
-    .unwrap();
-    for name in FORMULAS {
-        jdoe.create_token(name, 30).unwrap();
-    }
+    let sim = common::data_center_with_tokens_of_jdoe(&FORMULAS);
     let homes = common::Homes::new();
     let run = |extra: &[&str]| {
         let out = common::isolated(homes.0.path())

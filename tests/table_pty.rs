@@ -481,30 +481,9 @@ fn hostile_names_and_agents_reach_the_terminal_as_visible_escapes() {
     );
 }
 
-/// A Data Center simulator with one more token of jdoe's, named by a hostile user.
-fn jira_with_a_hostile_token() -> jira_sim::SimJira {
-    use jira_patrol::jira::{Client, ClientConfig, Credentials};
-    use jira_patrol::secret::Secret;
-    let sim = jira_sim::SimJira::start(jira_sim::SimConfig {
-        data_center: true,
-        ..jira_sim::SimConfig::default()
-    })
-    .unwrap();
-    let jdoe = Client::new(ClientConfig::new(
-        sim.url(),
-        Credentials {
-            token: None,
-            password: Some(("jdoe".into(), Secret::new("jdoe"))),
-        },
-    ))
-    .unwrap();
-    jdoe.create_token(HOSTILE_NAME, 30).unwrap();
-    sim
-}
-
 #[test]
 fn tokens_and_the_inventory_keep_times_whole_and_names_inert_at_80_columns() {
-    let sim = jira_with_a_hostile_token();
+    let sim = common::data_center_with_tokens_of_jdoe(&[HOSTILE_NAME]);
     let d = tempfile::tempdir().unwrap();
     let url = sim.url();
     let env = [

@@ -761,7 +761,7 @@ fn check_jira(client: &Client, profile: &Profile, down: &mut Option<String>, sta
         }
         Err(e) => {
             if down.is_none() {
-                let at = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                let at = crate::human::now();
                 status.say(format!("Jira does not answer ({e}); still following the logs, restore will be tried at the end"));
                 *down = Some(at);
             }

@@ -48,8 +48,8 @@ impl HtmlMeta {
         let window = match start {
             Some(s) => format!(
                 "capture {} to {} ({})",
-                s.strftime("%Y-%m-%d %H:%M:%S"),
-                end.strftime("%H:%M:%S %:z"),
+                human::local(&s),
+                human::local(&end),
                 human::duration(elapsed)
             ),
             None => format!("capture of {}", human::duration(elapsed)),
@@ -320,10 +320,7 @@ fn timeline_caption(t: &Timeline) -> String {
         s.checked_add(span).ok()
     });
     let show = |d: Option<jiff::civil::DateTime>| {
-        d.map_or_else(
-            || human::time(&t.start),
-            |d| d.strftime("%Y-%m-%d %H:%M:%S").to_string(),
-        )
+        d.map_or_else(|| human::time(&t.start), |d| human::time(&d.to_string()))
     };
     let per = human::duration(std::time::Duration::from_millis(t.bucket_ms));
     format!(
@@ -498,7 +495,7 @@ fn timeline(r: &Report) -> Markup {
 /// The day a token expires (the time of day is in the element).
 fn expiry(t: &TokenReport) -> Markup {
     match (t.expires.as_str(), &t.expires_at) {
-        (_, Some(at)) => html! { time datetime=(at) title=(at) { (at.get(..10).unwrap_or(at)) } },
+        (_, Some(at)) => html! { time datetime=(at) title=(at) { (human::day(at)) } },
         ("never", None) => html! { "never" },
         _ => html! { span.mute { "unknown" } },
     }

@@ -446,10 +446,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             .map(|t| {
                 let expires = match t.expires.as_str() {
                     "never" => "never".to_string(),
-                    _ => t
-                        .expires_at
-                        .as_deref()
-                        .map_or("-".into(), |e| e.get(..10).unwrap_or(e).to_string()),
+                    _ => t.expires_at.as_deref().map_or("-".into(), human::day),
                 };
                 let mut row = vec![
                     t.token_id.clone(),
@@ -660,6 +657,9 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     inventory(r, out, width)
 }
 
+/// An inventory token and its group's two cells.
+type GroupRow<'a> = (&'a InventoryToken, [String; 2]);
+
 /// The inventory's sections: "Tokens not used in the window (N of M)", the tokens whose
 /// use the logs cannot tell and the expired ones, each with its rows; or why there is no
 /// inventory. Nothing when none was looked up. Times are never cut: a column is left out
@@ -677,123 +677,65 @@ pub fn inventory(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::R
         return Ok(());
     }
     let when = |v: &Option<String>| v.as_deref().map_or("never".into(), human::time);
-    let who = |t: &InventoryToken| owner(t.username.as_ref(), Some(&t.user_key));
     let of = |n: usize| format!("{n} of {}", inv.tokens);
-    let ids = |t: &InventoryToken| [t.id.to_string(), t.name.terminal().into_owned(), who(t)];
-    // "Not used" is always said, even as 0 of N; the other groups only when they hold any.
-    writeln!(out)?;
-    say(
-        out,
-        width,
-        "",
-        &format!("Tokens not used in the window ({})", of(inv.unused.len())),
-    )?;
-    let unused: Vec<Vec<String>> = inv
-        .unused
-        .iter()
-        .map(|t| {
-            let [id, name, owner] = ids(t);
-            vec![
-                id,
-                name,
-                owner,
-                when(&t.last_accessed_at),
-                when(&t.expires_at),
-            ]
-        })
-        .collect();
-    if !unused.is_empty() {
-        write_columns(
-            out,
-            &[
-                Column::id("DB ID"),
-                Column::name("NAME", 80),
-                Column::name("OWNER", 70),
-                Column::time("LAST USED"),
-                Column::time("EXPIRES"),
-            ],
-            &unused,
-            width,
-            Some(WIDE_HINT),
-        )?;
-    }
-    if !inv.cannot_tell.is_empty() {
-        writeln!(out)?;
-        say(
-            out,
-            width,
-            "",
-            &format!(
+    // Each group: its heading (the first is always said, even as 0 of N; the others only
+    // when they hold any), its two columns after DB ID, NAME and OWNER, and its rows.
+    let groups: [(String, [Column; 2], Vec<GroupRow>); 3] = [
+        (
+            format!("Tokens not used in the window ({})", of(inv.unused.len())),
+            [Column::time("LAST USED"), Column::time("EXPIRES")],
+            inv.unused
+                .iter()
+                .map(|t| (t, [when(&t.last_accessed_at), when(&t.expires_at)]))
+                .collect(),
+        ),
+        (
+            format!(
                 "Tokens the logs cannot call used or unused ({}): their owner made requests not tied to a token",
                 of(inv.cannot_tell.len())
             ),
-        )?;
-        let rows: Vec<Vec<String>> = inv
-            .cannot_tell
-            .iter()
-            .map(|u| {
-                let [id, name, owner] = ids(&u.token);
-                vec![
-                    id,
-                    name,
-                    owner,
-                    u.owner_requests.to_string(),
-                    u.why.text().to_string(),
-                ]
-            })
-            .collect();
-        write_columns(
-            out,
-            &[
-                Column::id("DB ID"),
-                Column::name("NAME", 80),
-                Column::name("OWNER", 70),
-                Column::count("UNTIED"),
-                Column::text("WHY", 20),
-            ],
-            &rows,
-            width,
-            Some(WIDE_HINT),
-        )?;
-    }
-    if !inv.expired.is_empty() {
-        writeln!(out)?;
-        say(
-            out,
-            width,
-            "",
-            &format!(
+            [Column::count("UNTIED"), Column::text("WHY", 20)],
+            inv.cannot_tell
+                .iter()
+                .map(|u| (&u.token, [u.owner_requests.to_string(), u.why.text().to_string()]))
+                .collect(),
+        ),
+        (
+            format!(
                 "Expired tokens ({}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
                 of(inv.expired.len())
             ),
-        )?;
-        let rows: Vec<Vec<String>> = inv
-            .expired
-            .iter()
-            .map(|e| {
-                let [id, name, owner] = ids(&e.token);
-                vec![
-                    id,
-                    name,
-                    owner,
-                    when(&e.token.expires_at),
-                    human::time(&e.removed_after),
-                ]
+            [Column::time("EXPIRED"), Column::time("REMOVED AFTER")],
+            inv.expired
+                .iter()
+                .map(|e| (&e.token, [when(&e.token.expires_at), human::time(&e.removed_after)]))
+                .collect(),
+        ),
+    ];
+    for (i, (heading, [a, b], rows)) in groups.into_iter().enumerate() {
+        if i > 0 && rows.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        say(out, width, "", &heading)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|(t, [x, y])| {
+                let who = owner(t.username.as_ref(), Some(&t.user_key));
+                vec![t.id.to_string(), t.name.terminal().into_owned(), who, x, y]
             })
             .collect();
-        write_columns(
-            out,
-            &[
-                Column::id("DB ID"),
-                Column::name("NAME", 80),
-                Column::name("OWNER", 70),
-                Column::time("EXPIRED"),
-                Column::time("REMOVED AFTER"),
-            ],
-            &rows,
-            width,
-            Some(WIDE_HINT),
-        )?;
+        let columns = [
+            Column::id("DB ID"),
+            Column::name("NAME", 80),
+            Column::name("OWNER", 70),
+            a,
+            b,
+        ];
+        write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
     }
     if listed > 0 {
         say(

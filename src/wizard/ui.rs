@@ -281,14 +281,18 @@ pub fn secret(prompt: &str) -> Result<Ans<Secret>, Cancelled> {
 
 /// Say something between prompts (on stderr, beside the prompts).
 pub fn say(text: impl AsRef<str>) {
-    eprintln!("{}", text.as_ref());
+    // What the setup says may quote Jira (a server title, an error's text): escaped.
+    for line in text.as_ref().split('\n') {
+        eprintln!("{}", crate::untrusted::terminal(line));
+    }
 }
 
 /// Say a paragraph wrapped to the terminal, the first line after `lead`, the others
 /// indented to line up under it.
 pub fn say_wrapped(lead: &str, text: &str) {
     let width = console::Term::stderr().size().1 as usize;
-    eprint!("{}", wrap(lead, text, width.clamp(40, 120)));
+    let text = crate::untrusted::terminal(text);
+    eprint!("{}", wrap(lead, &text, width.clamp(40, 120)));
 }
 
 /// Lines stay below `width`: a line that fills the terminal's last column wraps again on

@@ -216,3 +216,27 @@ pub fn wait_raised(sim: &jira_sim::SimJira, within: Duration) {
         within,
     );
 }
+
+/// A Data Center simulator (one whose token search answers) where jdoe has made one more
+/// token for each of `names`, through the tool's own client as a user would.
+pub fn data_center_with_tokens_of_jdoe(names: &[&str]) -> jira_sim::SimJira {
+    use jira_patrol::jira::{Client, ClientConfig, Credentials};
+    use jira_patrol::secret::Secret;
+    let sim = jira_sim::SimJira::start(jira_sim::SimConfig {
+        data_center: true,
+        ..jira_sim::SimConfig::default()
+    })
+    .unwrap();
+    let jdoe = Client::new(ClientConfig::new(
+        sim.url(),
+        Credentials {
+            token: None,
+            password: Some(("jdoe".into(), Secret::new("jdoe"))),
+        },
+    ))
+    .unwrap();
+    for name in names {
+        jdoe.create_token(name, 30).unwrap();
+    }
+    sim
+}
