@@ -141,7 +141,8 @@ fn render(cmd: &clap::Command) -> Result<Vec<u8>> {
 /// SUBCOMMANDS sections refer to (`jira-patrol-capture(1)`).
 fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> Result<()> {
     let path = dir.join(man(cmd).get_filename());
-    std::fs::write(&path, render(cmd)?).with_context(|| format!("writing {}", path.display()))?;
+    crate::paths::write_atomic(&path, &render(cmd)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     written.push(path);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, dir, written)?;

@@ -72,24 +72,6 @@ impl Target {
     }
 }
 
-/// Terminal width when stdout is a terminal; `None` in pipes (print full width).
-pub fn terminal_width() -> Option<usize> {
-    if !io::stdout().is_terminal() {
-        return None;
-    }
-    terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
-}
-
-/// The terminal width for a table, or `None` (every column at full width) when `--wide`
-/// asks for it or stdout is no terminal.
-pub fn table_width(wide: bool) -> Option<usize> {
-    if wide {
-        None
-    } else {
-        terminal_width()
-    }
-}
-
 /// Lines for the person at the terminal, on stderr (notes, warnings, the end of a
 /// capture): each escaped, since a message may quote a log line or a name.
 pub fn say(text: &str) {

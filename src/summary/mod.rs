@@ -220,18 +220,10 @@ impl Summary {
         self.widen(end_ms);
     }
 
-    /// Count an attempt of token `id` at `ms` in its fine bin.
-    fn bin(&mut self, id: &str, ms: i64, success: bool) {
+    /// The fine bin of an attempt at `ms` (the span widened to it first).
+    fn bin_of(&mut self, ms: i64) -> i64 {
         self.widen(ms);
-        let key = ms.div_euclid(self.bin_ms);
-        if let Some(t) = self.tokens.get_mut(id) {
-            let b = t.bins.entry(key).or_default();
-            if success {
-                b.0 += 1;
-            } else {
-                b.1 += 1;
-            }
-        }
+        ms.div_euclid(self.bin_ms)
     }
 
     /// Take `ms` into the span, doubling the bins' width while the span needs more than
@@ -297,6 +289,7 @@ impl Summary {
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
+                let bin = self.bin_of(r.ts.ms);
                 let t = self.token(id, r);
                 t.known = true;
                 t.requests += 1;
@@ -304,13 +297,14 @@ impl Summary {
                 t.ips.add(&r.ip, true);
                 t.paths.add(&r.path, true);
                 t.minutes.add(r.ts.ms);
-                self.bin(id, r.ts.ms, true);
+                t.bins.entry(bin).or_default().0 += 1;
             }
             Some(Outcome::Failure) => match &r.token_id {
                 // Identified by its TokenDTO (e.g. the owner was deactivated), by an
                 // earlier success, or only presented: which of these is decided when the
                 // report is made, since a later success identifies the id too.
                 Some(id) => {
+                    let bin = self.bin_of(r.ts.ms);
                     let t = self.token(id, r);
                     t.known |= r.info.is_some();
                     t.failures += 1;
@@ -320,7 +314,7 @@ impl Summary {
                     if let Some(reason) = &r.reason {
                         t.reasons.add(reason, false);
                     }
-                    self.bin(id, r.ts.ms, false);
+                    t.bins.entry(bin).or_default().1 += 1;
                 }
                 None => self.unattributed_failures += 1,
             },
