@@ -70,7 +70,7 @@ impl AccessArgs {
             install,
         )?;
         if let Some(note) = &r.note {
-            eprintln!("note: {note}");
+            crate::output::say(&format!("note: {note}"));
         }
         Ok(r)
     }
@@ -89,7 +89,9 @@ impl AccessArgs {
         match files::discover(std::slice::from_ref(dir), &reading.prefix) {
             Ok(g) => Ok(Some(g)),
             Err(e) => {
-                eprintln!("note: {e}; the summary goes on without the access-log join");
+                crate::output::say(&format!(
+                    "note: {e}; the summary goes on without the access-log join"
+                ));
                 Ok(None)
             }
         }

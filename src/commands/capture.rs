@@ -201,10 +201,10 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     // Wrong arguments should not cost a password prompt first.
     let plan = args.plan()?;
     if args.sample.is_some() && args.profile != AUTO {
-        eprintln!(
+        crate::output::say(&format!(
             "note: --sample only sets how long the automatic choice and --dry-run measure; with --profile {} nothing is sampled",
             args.profile
-        );
+        ));
     }
     let client = args.conn.connect()?;
     let journal = crate::journal::Journal::default_location()?;
@@ -253,11 +253,11 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
         .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
     let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
     let sig = signals::install(status::on_signal()).context("cannot catch Ctrl-C/SIGTERM")?;
-    eprintln!(
+    crate::output::say(&format!(
         "dry run: measuring {}'s request rate for {} (nothing is changed)...",
         client.base_url(),
         crate::human::duration(sample_len)
-    );
+    ));
     let stop = || sig.stop_requested();
     let s = capture::estimate::sample(client, logs, sample_len, &stop)
         .context("the dry run's sample")?;
@@ -266,12 +266,12 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
         .as_deref()
         .map(|n| format!(" on {n}"))
         .unwrap_or_default();
-    eprintln!(
+    crate::output::say(&format!(
         "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s); the log grows {}/hour at the current levels.",
         s.requests_per_sec,
         s.seconds,
         crate::human::bytes((s.log_bytes_per_sec * 3600.0) as u64)
-    );
+    ));
     let pat = match look {
         Some(d) => Some(look_for_pats(
             client,
@@ -282,7 +282,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
             s.requests_per_sec,
         )?),
         None => {
-            eprintln!("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
+            crate::output::say("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
             None
         }
     };
@@ -354,18 +354,20 @@ fn look_for_pats(
     );
     let rotation = p.rotation_config()?;
     opts.guard = Some(guard_limits(rotation.as_ref(), &p));
-    eprintln!(
+    crate::output::say(&format!(
         "dry run: a {} look at pats-service-trace to count the requests with a token...",
         crate::human::duration(d)
-    );
+    ));
     opts.observer = Box::new(status::Live::new(d));
     let o = capture::run(client, opts, sig)?;
     output::capture::say_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
     let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
-    eprintln!(
-        "{}",
-        token_rate_line(per_sec, o.requests, o.elapsed.as_secs_f64(), total)
-    );
+    crate::output::say(&token_rate_line(
+        per_sec,
+        o.requests,
+        o.elapsed.as_secs_f64(),
+        total,
+    ));
     Ok(per_sec)
 }
 

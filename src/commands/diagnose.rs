@@ -175,7 +175,9 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
         .write(&out)
         .with_context(|| format!("cannot write the bundle {}", out.display()))?;
     if let Some(why) = &report.failure {
-        eprintln!("note: the check failed ({why}); the bundle shows how far it got");
+        crate::output::say(&format!(
+            "note: the check failed ({why}); the bundle shows how far it got"
+        ));
     }
     println!(
         "wrote {} ({} files, redacted: no password, token, cookie or XSRF token; see README.txt inside)",

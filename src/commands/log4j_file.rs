@@ -44,7 +44,7 @@ impl Location {
     pub fn file(&self) -> Option<&PathBuf> {
         static NOTED: std::sync::Once = std::sync::Once::new();
         if self.config.is_some() {
-            NOTED.call_once(|| eprintln!("{CONFIG_RENAMED}"));
+            NOTED.call_once(|| crate::output::say(CONFIG_RENAMED));
         }
         self.log4j_config.as_ref().or(self.config.as_ref())
     }
@@ -55,7 +55,7 @@ impl Location {
             (Some(p), _) => p.clone(),
             (None, Some(dir)) => {
                 let found = log4j::locate(dir)?;
-                eprintln!("found {}: {}", found.path.display(), found.note);
+                crate::output::say(&format!("found {}: {}", found.path.display(), found.note));
                 found.path
             }
             (None, None) => {
@@ -63,7 +63,11 @@ impl Location {
             }
         };
         let cfg = Config::load(&path)?;
-        eprintln!("config: {} ({})", path.display(), cfg.format().describe());
+        crate::output::say(&format!(
+            "config: {} ({})",
+            path.display(),
+            cfg.format().describe()
+        ));
         Ok(cfg)
     }
 
@@ -229,7 +233,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
     let cfg = args.location.load()?;
     let appenders = cfg.appenders();
     if appenders.is_empty() {
-        eprintln!("no file appenders in {}", cfg.path().display());
+        crate::output::say(&format!("no file appenders in {}", cfg.path().display()));
     }
     let mut out = args.out.open()?;
     if args.out.format == OutputFormat::Table {
@@ -299,16 +303,16 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
         args.dry_run,
     )?;
     if let (Some(size), Some(n)) = (after.max_size_bytes, after.backups) {
-        eprintln!(
+        crate::output::say(&format!(
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
             after.file,
             crate::human::bytes(size),
             crate::human::bytes(size.saturating_mul(n as u64 + 1))
-        );
+        ));
     }
     // What was not asked may still be wrong (an invalid size log4j ignores, say).
     for note in notes {
-        eprintln!("note: {note}");
+        crate::output::say(&format!("note: {note}"));
     }
     Ok(())
 }
@@ -359,10 +363,10 @@ fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
     if dry_run {
         write!(out, "{}", edit.diff())?;
         out.flush()?;
-        eprintln!(
+        crate::output::say(&format!(
             "dry run: nothing written; once written: {}",
             edit.reload_note()
-        );
+        ));
         return Ok(());
     }
     let applied = edit

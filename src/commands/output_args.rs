@@ -121,7 +121,7 @@ impl Sink {
         }
         if let Some(p) = &self.path {
             if io::stderr().is_terminal() {
-                eprintln!("report written to {}", p.display());
+                crate::output::say(&format!("report written to {}", p.display()));
             }
         }
         Ok(())

@@ -134,8 +134,8 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
                 journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
             print_applied(&applied, &out)?;
             if out.format == OutputFormat::Table {
-                eprintln!("reveals: {}", one_line(&p.reveals));
-                eprintln!("cost: {}", p.cost);
+                crate::output::say(&format!("reveals: {}", one_line(&p.reveals)));
+                crate::output::say(&format!("cost: {}", p.cost));
             }
             Ok(())
         }
@@ -219,11 +219,11 @@ pub fn print_applied(a: &Applied, out: &OutputArgs<OutputFormat>) -> anyhow::Res
     let target = out.target();
     out.write(|w| Ok(rows.render(format, target, w)?))?;
     if format == OutputFormat::Table {
-        eprintln!(
+        crate::output::say(&format!(
             "set on {} and read back; previous levels journaled in {}\nrun `jira-patrol restore` to put them back",
             a.jira_url,
             a.journal.display()
-        );
+        ));
     }
     Ok(())
 }

@@ -30,10 +30,10 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let target = args.out.target();
     if let Some(url) = &args.conn.url {
         if journal.pending(url)?.is_none() {
-            eprintln!(
+            crate::output::say(&format!(
                 "nothing to restore on {url}: no level journal {}",
                 journal.path_for(url).display()
-            );
+            ));
             return Ok(());
         }
         let client = args.conn.connect()?;
@@ -43,10 +43,10 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     }
     let pending = journal.all()?;
     if pending.is_empty() {
-        eprintln!(
+        crate::output::say(&format!(
             "nothing to restore: no level journal in {}",
             journal.dir().display()
-        );
+        ));
         return Ok(());
     }
     let mut urls: Vec<String> = Vec::new();
@@ -63,7 +63,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             .connect_or(Some(url))
             .and_then(|client| restore_one(&journal, &client, format, target, &mut out));
         if let Err(e) = done {
-            eprintln!("error: {url}: {e:#}");
+            crate::output::say(&format!("error: {url}: {e:#}"));
             failed.push(url.as_str());
         }
     }
@@ -96,11 +96,11 @@ fn restore_one(
         .map(|e| e.holders.into_iter().filter(|h| h.is_alive()).collect())
         .unwrap_or_default();
     if !live.is_empty() {
-        eprintln!(
+        crate::output::say(&format!(
             "note: {} still runs on {}: its levels are put back now, before its window ends",
             crate::capture::holders_text(&live),
             client.base_url()
-        );
+        ));
     }
     let mut report = journal.restore(client)?;
     if journal.pending(client.base_url())?.is_some() {
@@ -139,16 +139,16 @@ fn print_report(
     rows.render(format, target, out)?;
     if format == OutputFormat::Table {
         if let Some(note) = unset_note(report) {
-            eprintln!("{note}");
+            crate::output::say(&note);
         }
-        eprintln!(
+        crate::output::say(&format!(
             "restored {} logger(s) on {}; journal removed",
             report.items.len(),
             report.jira_url
-        );
+        ));
     }
     if let Some(note) = revoked_note(report) {
-        eprintln!("{note}");
+        crate::output::say(&note);
     }
     Ok(())
 }

@@ -157,10 +157,10 @@ fn run_setup(args: SetupArgs) -> anyhow::Result<()> {
         match config::load_from(&path) {
             Ok(saved) => answers = answers.or_saved(&saved),
             Err(e) if !unattended => {
-                eprintln!(
+                crate::output::say(&format!(
                     "warning: {e:#}
 starting without its answers; it is replaced only if you save at the end"
-                );
+                ));
             }
             Err(e) => return Err(e.into()),
         }
