@@ -16,7 +16,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnArgs {
     /// Jira base URL, e.g. https://jira.example.com (or JIRA_URL)
-    #[arg(long, env = "JIRA_URL", value_name = "URL")]
+    // No `env = "JIRA_URL"` either: `setup` says where each answer came from.
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
     /// Read the personal access token from this file (instead of JIRA_TOKEN)
@@ -87,6 +88,16 @@ impl ConnArgs {
         Ok(())
     }
 
+    /// The Jira URL: `--url`, else `JIRA_URL`.
+    pub fn url_or_env(&self) -> Option<String> {
+        self.url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .or_else(|| env_var("JIRA_URL"))
+    }
+
     /// The login name: `--user` (or its former spelling `--login`), else `JIRA_USER`.
     pub fn login_name(&self) -> Option<String> {
         if self.login.is_some() {
@@ -147,7 +158,7 @@ impl ConnArgs {
     }
 
     fn with_saved_setup_if_no_url(&self) -> anyhow::Result<ConnArgs> {
-        if self.url.is_none() {
+        if self.url_or_env().is_none() {
             self.with_saved_setup(false)
         } else {
             Ok(self.clone())
@@ -173,7 +184,7 @@ impl ConnArgs {
     /// `JIRA_URL` is given (`restore` takes the URL from the journal).
     pub fn connect_or(&self, default_url: Option<&str>) -> anyhow::Result<Client> {
         let with_saved;
-        let this = if self.url.is_none() && default_url.is_none() {
+        let this = if self.url_or_env().is_none() && default_url.is_none() {
             with_saved = self.with_saved_setup(true)?;
             &with_saved
         } else {
@@ -215,8 +226,8 @@ impl ConnArgs {
     fn connect_inner(&self, default_url: Option<&str>) -> anyhow::Result<Client> {
         // Before any prompt: a wrong path must not cost a typed password.
         self.check_paths()?;
-        let url = match (self.url.as_deref().map(str::trim), default_url) {
-            (Some(u), _) if !u.is_empty() => u.to_string(),
+        let url = match (self.url_or_env(), default_url) {
+            (Some(u), _) => u,
             (_, Some(d)) => d.to_string(),
             _ => bail!("no Jira URL: pass --url https://jira.example.com or set JIRA_URL"),
         };

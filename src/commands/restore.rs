@@ -28,7 +28,7 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     let journal = Journal::default_location()?;
     let format = args.out.format;
     let target = args.out.target();
-    if let Some(url) = &args.conn.url {
+    if let Some(url) = &args.conn.url_or_env() {
         if journal.pending(url)?.is_none() {
             crate::output::say(&format!(
                 "nothing to restore on {url}: no level journal {}",

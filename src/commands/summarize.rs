@@ -6,7 +6,7 @@ use super::output_args::ReportArgs;
 use crate::access::join::Http;
 use crate::output;
 use crate::scan::input::{discover, order_by_content, scan_streams_indexed, ReadOptions};
-use crate::scan::{Request, Scanner, Zone};
+use crate::scan::{Outcome, Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
 use std::io;
@@ -174,8 +174,11 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let mut write_err: Option<io::Error> = None;
     let mut join_err: Option<anyhow::Error> = None;
     let jsonl = args.report.out.format == SummaryFormat::Jsonl;
+    // JSONL builds no summary: its requests without a verdict are counted here.
+    let mut jsonl_no_verdict = 0u64;
     let mut take = |r: Request, http: Option<Http>| {
         if jsonl {
+            jsonl_no_verdict += u64::from(r.outcome == Some(Outcome::NoVerdict));
             if write_err.is_none() {
                 if let Err(e) = output::report::jsonl_event(&r, http.as_ref(), &mut out) {
                     write_err = Some(e);
@@ -219,19 +222,32 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     }
     let mut rep = summary.report(run.files, scanner.stats());
     rep.partial = run.partial;
+    let no_verdict = if jsonl {
+        jsonl_no_verdict
+    } else {
+        rep.no_verdict
+    };
+    if let Some(w) = output::report::no_verdict_warning(no_verdict) {
+        output::say(&w);
+    }
     if let Some(j) = &joins {
         j.report(&mut rep);
     }
     if args.inventory && !jsonl {
         let note = match conn.connect() {
-            Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
+            Ok(client) => crate::inventory::attach_for_users(
+                &client,
+                &mut rep,
+                &filter.users,
+                window_end(scanner.stats(), &filter),
+            ),
             Err(e) => Some(crate::inventory::unavailable(&mut rep, &format!("{e:#}"))),
         };
         if let Some(n) = note {
             output::say(&n);
         }
     }
-    let note = render(
+    let notes = render(
         &rep,
         &args.report.rendering(),
         &output::html::HtmlMeta::now(),
@@ -239,7 +255,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     )
     .context("writing the report")?;
     out.finish()?;
-    if let Some(n) = note {
+    for n in notes {
         output::say(&n);
     }
     if rep.is_empty() && rep.pat_lines == 0 && args.report.out.format == SummaryFormat::Table {
@@ -248,4 +264,16 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The last time the report covers, which the inventory judges expiry at: the last PAT line
+/// read (where the logs could last show a use), or `--until` when earlier; now when the
+/// logs hold no PAT line and no `--until` is given.
+fn window_end(stats: &crate::scan::Stats, filter: &Filter) -> jiff::Timestamp {
+    let ms = match (stats.last_pat_ms, filter.until_ms) {
+        (Some(last), Some(until)) => Some(last.min(until)),
+        (last, until) => last.or(until),
+    };
+    ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .unwrap_or_else(jiff::Timestamp::now)
 }

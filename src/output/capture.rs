@@ -58,6 +58,9 @@ pub fn finish(jira_url: &str, plan: &Plan, f: Finished) -> Result<(), RunError> 
         }
         return Err(RunError::SelfCheckFailed);
     }
+    if let Some(w) = super::report::no_verdict_warning(o.report.no_verdict) {
+        super::say(&w);
+    }
     match &o.guard_trip {
         // Its advice covers the window; a second rotation line would only confuse.
         Some(t) => {
@@ -77,14 +80,14 @@ pub fn finish(jira_url: &str, plan: &Plan, f: Finished) -> Result<(), RunError> 
         wide: plan.output.wide,
         csv: Target::new(plan.output.csv_raw),
     };
-    let note = super::render(&o.report, &how, &meta, &mut text)
+    let notes = super::render(&o.report, &how, &meta, &mut text)
         .map_err(|e| anyhow::Error::new(e).context("rendering the summary"))?;
     // `-o FILE` takes the summary off standard output, as in every command.
     super::emit(&text, plan.output.path.as_deref(), false)?;
     if let Some(p) = &plan.output.path {
         super::say(&format!("capture: summary written to {}", p.display()));
     }
-    if let Some(n) = note {
+    for n in notes {
         super::say(&n);
     }
     if let Err(left) = restored {

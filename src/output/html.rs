@@ -400,6 +400,7 @@ fn header(r: &Report, meta: &HtmlMeta) -> Markup {
                 @if let Some(p) = &meta.profile { dt { "Profile" } dd { (shown(p)) } }
                 @if let Some(l) = &logs { dt { "Logs" } dd { (shown(l)) } }
                 @for p in &r.partial { dt { "Partial" } dd { (shown(p)) } }
+                @for n in &r.notes { dt { "Note" } dd { (shown(&n.text)) } }
                 @if let Some(g) = &meta.generated_at { dt { "Generated" } dd { (g) } }
             }
             div.cards {
@@ -408,6 +409,7 @@ fn header(r: &Report, meta: &HtmlMeta) -> Markup {
                 (card(failures, "failed attempts", true))
                 (card(r.failed_token_ids.len() as u64, "unknown token ids", true))
                 (card(r.not_pat_bearer.requests, "not-PAT Bearer", true))
+                @if r.no_verdict > 0 { (card(r.no_verdict, "no verdict", true)) }
                 @if let Some(a) = &r.access_log {
                     (card(a.joined, "joined to access log", false))
                     (card(a.unjoined, "not joined", a.unjoined > 0))
@@ -746,7 +748,7 @@ fn inventory(r: &Report) -> Markup {
             "Jira has " (num(inv.tokens)) " tokens; " (num(inv.unused.len() as u64))
             " were not used in the logs read, " (num(inv.cannot_tell.len() as u64))
             " may or may not have been (their owner made requests the logs do not tie to a token), "
-            (num(inv.expired.len() as u64)) " have expired (unusable; Jira removes each "
+            (num(inv.expired.len() as u64)) " had expired by the window's end (unusable; Jira removes each "
             (crate::summary::EXPIRED_PRUNING_DAYS) " days after its expiry)."
             @if let Some(n) = &inv.note { " " (shown(n)) }
         }

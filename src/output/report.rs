@@ -9,7 +9,9 @@ use crate::access::join::Http;
 pub use crate::format::{Dialect, SummaryFormat};
 use crate::human;
 use crate::scan::{Outcome, Request};
-use crate::summary::{Activity, HttpReport, InventoryToken, Latency, Report, EXPIRED_PRUNING_DAYS};
+use crate::summary::{
+    Activity, HttpReport, InventoryToken, Latency, NoteKind, Report, EXPIRED_PRUNING_DAYS,
+};
 use crate::untrusted::Untrusted;
 use std::io::{self, Write};
 
@@ -27,25 +29,25 @@ pub struct Rendering {
 }
 
 /// Render the report as `how` says (JSONL events were streamed as they came: nothing is
-/// left). Returns a note for stderr, if the format leaves something out.
+/// left). Returns the notes for stderr where the format has no place for them.
 pub fn render(
     r: &Report,
     how: &Rendering,
     meta: &super::html::HtmlMeta,
     out: &mut dyn Write,
-) -> io::Result<Option<String>> {
+) -> io::Result<Vec<String>> {
     match how.format {
         SummaryFormat::Table => table(r, out, if how.wide { None } else { how.csv.width() })?,
         SummaryFormat::Json => json(r, out)?,
         SummaryFormat::Csv => {
             csv(r, how.csv, out)?;
-            return Ok(csv_note(r));
+            return Ok(csv_notes(r));
         }
         SummaryFormat::Sql => sql(r, how.dialect, out)?,
         SummaryFormat::Html => super::html::html(r, meta, out)?,
         SummaryFormat::Jsonl => {}
     }
-    Ok(None)
+    Ok(Vec::new())
 }
 
 /// `--format json`: the whole [`Report`], pretty-printed (the stable schema).
@@ -54,17 +56,33 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// CSV has one row per token, so requests whose Bearer value was no PAT have no row:
-/// the line to tell the user so (on stderr), if there were any.
-pub fn csv_note(r: &Report) -> Option<String> {
+/// The one warning line (for stderr, whatever the format) on `n` token requests whose log
+/// shows no verdict; `None` when there were none.
+pub fn no_verdict_warning(n: u64) -> Option<String> {
+    (n > 0).then(|| format!("warning: {}", crate::summary::Note::no_verdict(n).text))
+}
+
+/// CSV has one row per token, so requests whose Bearer value was no PAT have no row, and
+/// the report's notes no place: the lines to tell the user (on stderr). The note on
+/// requests without a verdict is left out: every command warns of those itself.
+pub fn csv_notes(r: &Report) -> Vec<String> {
     let n = r.not_pat_bearer.requests;
-    (n > 0).then(|| {
+    let not_pat = (n > 0).then(|| {
         format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths.")
-    })
+    });
+    not_pat
+        .into_iter()
+        .chain(
+            r.notes
+                .iter()
+                .filter(|n| n.kind != NoteKind::NoVerdict)
+                .map(|n| format!("note: {}", n.text)),
+        )
+        .collect()
 }
 
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
-/// none; see [`csv_note`]); the access-log columns are empty without the join. Text from
+/// none; see [`csv_notes`]); the access-log columns are empty without the join. Text from
 /// the logs is neutralised for spreadsheets unless `o.raw`.
 pub fn csv(r: &Report, o: Target, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
@@ -92,6 +110,7 @@ pub fn csv(r: &Report, o: Target, out: &mut dyn Write) -> io::Result<()> {
         "max_ms",
         "bytes",
         "top_user_agent",
+        "no_verdict",
     ])?;
     let cell = |u: Option<&Untrusted>| u.map(|u| o.cell(u)).unwrap_or_default();
     for t in &r.tokens {
@@ -136,6 +155,7 @@ pub fn csv(r: &Report, o: Target, out: &mut dyn Write) -> io::Result<()> {
                 None => "-".into(),
             })
             .unwrap_or_default(),
+            t.no_verdict.to_string(),
         ])?;
     }
     w.flush()
@@ -502,6 +522,10 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             )?;
         }
     }
+    for n in &r.notes {
+        writeln!(out)?;
+        say(out, width, "Note: ", &n.text)?;
+    }
     rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {
         writeln!(out)?;
@@ -702,8 +726,12 @@ pub fn inventory(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::R
         ),
         (
             format!(
-                "Expired tokens ({}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
-                of(inv.expired.len())
+                "Expired tokens ({}): unusable{}; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
+                of(inv.expired.len()),
+                inv.as_of
+                    .as_deref()
+                    .map(|t| format!(" by the window's end, {}", human::time(t)))
+                    .unwrap_or_default()
             ),
             [Column::time("EXPIRED"), Column::time("REMOVED AFTER")],
             inv.expired

@@ -143,6 +143,8 @@ struct TokenStats {
     expiry: Expiry,
     requests: u64,
     failures: u64,
+    /// Requests with this token whose verdict the log does not show.
+    no_verdict: u64,
     first_seen: Option<Ts>,
     last_seen: Option<Ts>,
     ips: Counter,
@@ -194,6 +196,8 @@ pub struct Summary {
     span: Option<(i64, i64)>,
     /// The capture's window, when the report covers one: its timeline spans that.
     window: Option<(i64, i64)>,
+    /// Requests whose TokenDTO dates were read in their line's offset.
+    dates_in_line_offset: u64,
 }
 
 /// The finest activity bin: a 10-second window still gets about 60 of them.
@@ -286,6 +290,9 @@ impl Summary {
     /// user (when the log names no token); IPs, paths and minutes are counted too.
     pub fn add(&mut self, r: &Request) {
         self.requests += 1;
+        if r.info.as_ref().is_some_and(|i| i.dates_in_line_offset) {
+            self.dates_in_line_offset += 1;
+        }
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
@@ -318,6 +325,14 @@ impl Summary {
                 }
                 None => self.unattributed_failures += 1,
             },
+            // Neither a success nor a failure: counted apart, under the token read.
+            Some(Outcome::NoVerdict) => {
+                let Some(id) = &r.token_id else { return };
+                let t = self.token(id, r);
+                t.known |= r.info.is_some();
+                t.no_verdict += 1;
+                t.seen(r.ts);
+            }
             Some(Outcome::NotPat) => {
                 self.not_pat.requests += 1;
                 self.not_pat.ips.add(&r.ip, true);
@@ -363,7 +378,8 @@ impl Summary {
         let mut tokens: Vec<TokenReport> = Vec::new();
         let mut failed_token_ids: Vec<FailedToken> = Vec::new();
         for (id, t) in &self.tokens {
-            if !t.known {
+            // An id whose requests had no verdict is no failed id: it may have authenticated.
+            if !t.known && t.no_verdict == 0 {
                 failed_token_ids.push(FailedToken {
                     token_id: id.clone(),
                     requests: t.failures,
@@ -389,6 +405,7 @@ impl Summary {
                 },
                 requests: t.requests,
                 failures: t.failures,
+                no_verdict: t.no_verdict,
                 first_seen: t.first_seen.map(Ts::rfc3339),
                 last_seen: t.last_seen.map(Ts::rfc3339),
                 ips: t.ips.ips(),
@@ -413,7 +430,10 @@ impl Summary {
         tokens.sort_by(|a, b| {
             a.jira_patrol_probe
                 .cmp(&b.jira_patrol_probe)
-                .then_with(|| (b.requests + b.failures).cmp(&(a.requests + a.failures)))
+                .then_with(|| {
+                    (b.requests + b.failures + b.no_verdict)
+                        .cmp(&(a.requests + a.failures + a.no_verdict))
+                })
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
         let mut unidentified: Vec<UserCount> = self
@@ -434,6 +454,19 @@ impl Summary {
                 .cmp(&a.requests)
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
+        // jira-patrol's own probe is listed, not counted.
+        let no_verdict: u64 = tokens
+            .iter()
+            .filter(|t| !t.jira_patrol_probe)
+            .map(|t| t.no_verdict)
+            .sum();
+        let mut notes = Vec::new();
+        if no_verdict > 0 {
+            notes.push(Note::no_verdict(no_verdict));
+        }
+        if self.dates_in_line_offset > 0 {
+            notes.push(Note::dates_in_line_offset(self.dates_in_line_offset));
+        }
         let seconds = match (stats.first_pat_ms, stats.last_pat_ms) {
             (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1000.0),
             _ => None,
@@ -447,6 +480,7 @@ impl Summary {
             unidentified,
             failed_token_ids,
             unattributed_failures: self.unattributed_failures,
+            no_verdict,
             not_pat_bearer: NotPatBearer {
                 requests: self.not_pat.requests,
                 ips: self.not_pat.ips.ips(),
@@ -468,6 +502,7 @@ impl Summary {
             timeline,
             inventory: None,
             partial: Vec::new(),
+            notes,
         }
     }
 
@@ -608,7 +643,7 @@ pub struct Report {
     /// Lines written by the PAT plugin's loggers (`com.atlassian.pats`), request or not.
     pub pat_lines: u64,
     /// Tokens that authenticated at least one request (or that the log identified by their
-    /// `TokenDTO` line), most requests and failures first.
+    /// `TokenDTO` line, or whose requests had no verdict), most requests and failures first.
     pub tokens: Vec<TokenReport>,
     /// Per user key, requests authenticated by a token the log does not name (only the
     /// DEBUG `Looking for Jira user` line was logged), most first.
@@ -618,6 +653,11 @@ pub struct Report {
     pub failed_token_ids: Vec<FailedToken>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
+    /// Token requests whose log shows no verdict (the token was read, then neither `Auth
+    /// SUCCESS` nor `Auth failure`): neither successes nor failures; per token in the
+    /// tokens' `no_verdict` (jira-patrol's own probe left out here).
+    #[serde(default)]
+    pub no_verdict: u64,
     /// Bearer credentials that are not personal access tokens (a JWT, another system's
     /// token): never a PAT failure, never under a token id.
     #[serde(default)]
@@ -643,6 +683,52 @@ pub struct Report {
     /// Files cut while they were read (copytruncate): the report covers only their start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
+    /// What the reader must know about how the logs were read, each said once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// One thing the reader of a report must know, for programs (`kind`) and people (`text`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Note {
+    /// What it is about.
+    pub kind: NoteKind,
+    /// The same in one line of words.
+    pub text: String,
+}
+
+/// What a [`Note`] is about.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// Token requests with no verdict in the log ([`Report::no_verdict`]).
+    NoVerdict,
+    /// Token dates (`TokenDTO`, `Auth SUCCESS`) read in their line's offset, the JVM's zone
+    /// not known.
+    TokenDatesInLineOffset,
+}
+
+impl Note {
+    /// `n` token requests without a verdict: why that happens and what to do.
+    pub fn no_verdict(n: u64) -> Note {
+        Note {
+            kind: NoteKind::NoVerdict,
+            text: format!(
+                "{n} token request(s) have no verdict in the log: the token was read, then neither `Auth SUCCESS` nor `Auth failure` came, which happens with another PAT plugin version's wording or a log cut mid-request. They are counted neither as requests nor as failures (no_verdict per token); `jira-patrol diagnose --self-check --log FILE` shows how this Jira words its lines."
+            ),
+        }
+    }
+
+    /// `n` requests whose token dates (`TokenDTO`, `Auth SUCCESS`) were read in their
+    /// line's offset.
+    pub fn dates_in_line_offset(n: u64) -> Note {
+        Note {
+            kind: NoteKind::TokenDatesInLineOffset,
+            text: format!(
+                "The token dates of {n} request(s) (created and expiry in TokenDTO, expiry in Auth SUCCESS) are in Jira's JVM time zone, without an offset, and the zone of --tz (else this machine's) does not give the lines' offsets: they were read in the offset of the line carrying them, so across a daylight-saving change they may be an hour off. --tz with the JVM's zone (e.g. Europe/Paris) reads them exactly."
+            ),
+        }
+    }
 }
 
 /// The PAT inventory beside the report: how many tokens Jira has, and what became of those
@@ -652,6 +738,12 @@ pub struct Report {
 pub struct Inventory {
     /// Tokens in Jira (the self-check's temporary token left out).
     pub tokens: u64,
+    /// The time the groups are judged at (RFC 3339, UTC): the window's end, the last time
+    /// the report covers (the capture's end; offline, the last PAT line read, or `--until`
+    /// when earlier). A token expired by then is `expired`; one that expired later was
+    /// usable in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     /// Tokens not seen in the logs read, valid, and of owners whose every request was tied
     /// to a token: not used in the window. Oldest use first.
     pub unused: Vec<InventoryToken>,
@@ -659,7 +751,7 @@ pub struct Inventory {
     /// used or not, the logs cannot tell.
     #[serde(default)]
     pub cannot_tell: Vec<UndecidedToken>,
-    /// Tokens past their expiry: unusable, listed by Jira until it prunes them.
+    /// Tokens past their expiry by `as_of`: unusable, listed by Jira until it prunes them.
     #[serde(default)]
     pub expired: Vec<ExpiredToken>,
     /// What the reader should know (e.g. `last_accessed_at` is written in batches).
@@ -801,14 +893,20 @@ pub struct Activity {
 
 impl Report {
     /// Whether the logs showed no token activity at all: no token, no failed id, no
-    /// unidentified user, no unattributed failure and no not-PAT Bearer.
+    /// unidentified user, no unattributed failure, no not-PAT Bearer and no request
+    /// without a verdict.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
             && self.unidentified.is_empty()
             && self.failed_token_ids.is_empty()
             && self.unattributed_failures == 0
             && self.not_pat_bearer.requests == 0
+            && self.no_verdict == 0
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One token seen in the logs: who owns it, what it did, and (with the join) how it went.
@@ -833,6 +931,10 @@ pub struct TokenReport {
     pub requests: u64,
     /// Attempts with this token that failed (deactivated owner, wrong secret, expired).
     pub failures: u64,
+    /// Requests with this token whose verdict the log does not show (another plugin
+    /// version's wording, a log cut mid-request): neither requests nor failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_verdict: u64,
     /// First request or attempt, RFC 3339 in the log's offset.
     pub first_seen: Option<String>,
     /// Last request or attempt, RFC 3339 in the log's offset.

@@ -26,7 +26,7 @@ impl Wizard {
         header(
             Step::Auth,
             "how to log in",
-            "An account with the System Administrators permission. A personal access token (PAT) is simplest,\n\
+            "An account with the System Administrators permission. A personal access token (PAT) is simplest, \
              but if Jira asks admins to re-enter their password (websudo), only a user name and password get through.\n\
              Secrets are never saved: the setup file only says where to read them.",
         );
