@@ -4,31 +4,19 @@
 //! the capture code — nor any other library module — reaches for a renderer, and no two
 //! top-level modules depend on each other.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Where a person is spoken to: everything else is the library's work.
 const EDGE: [&str; 5] = ["output", "commands", "wizard", "cli", "main"];
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 /// Every source file with its top-level module (`capture` for src/capture/run.rs) and
 /// its text before the unit tests (tests may print what they like).
 fn sources() -> Vec<(String, PathBuf, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files.sort();
-    files
+    common::rust_files(&src)
         .into_iter()
         .map(|p| {
             let rel = p.strip_prefix(&src).unwrap();
