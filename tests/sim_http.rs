@@ -908,7 +908,11 @@ fn the_simulator_crate_does_not_depend_on_the_tool() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
-                assert!(!text.contains("jira_patrol"), "{} uses the tool", p.display());
+                assert!(
+                    !text.contains("jira_patrol"),
+                    "{} uses the tool",
+                    p.display()
+                );
             }
         }
     }

@@ -3,7 +3,9 @@
 use super::access::{one_per_node, AccessArgs, Joins};
 use crate::access::join::Http;
 use crate::report::{self, Dialect};
-use crate::scan::input::{discover, order_by_content, scan_streams_indexed, ReadOptions};
+use crate::scan::input::{
+    discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions,
+};
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
@@ -138,6 +140,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let zone = args.filter.who.zone()?;
     let filter = args.filter.filter(&zone)?;
     let mut streams = discover(&args.paths)?;
+    for note in skip_duplicates(&mut streams) {
+        eprintln!("{note}");
+    }
     for note in order_by_content(&mut streams) {
         eprintln!("{note}");
     }
