@@ -22,8 +22,14 @@ pub fn escape(raw: &[u8]) -> String {
 
 /// At most [`EXCERPT_CHARS`] characters of `raw` (after escaping), with `…` when cut.
 pub fn excerpt(raw: &[u8]) -> String {
+    excerpt_of(raw, EXCERPT_CHARS)
+}
+
+/// At most `max` characters of `raw` (after escaping), with `…` when cut: for a message
+/// of another program that may quote a file (an XML parser's).
+pub fn excerpt_of(raw: &[u8], max: usize) -> String {
     let mut out = String::new();
-    if escape_into(raw, EXCERPT_CHARS, &mut out) {
+    if escape_into(raw, max, &mut out) {
         out.push('…');
     }
     out

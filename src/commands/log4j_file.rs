@@ -224,7 +224,7 @@ pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
 
 fn show(args: ShowArgs) -> anyhow::Result<()> {
     let cfg = args.location.load()?;
-    let appenders = cfg.appenders();
+    let appenders = cfg.appenders_with_notes();
     if appenders.is_empty() {
         eprintln!("no file appenders in {}", cfg.path().display());
     }
@@ -242,7 +242,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 "note",
             ],
         );
-        for a in &appenders {
+        for (a, notes) in &appenders {
             r.push(vec![
                 a.name.clone().into(),
                 a.file.clone().into(),
@@ -250,7 +250,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 a.max_size_bytes.map(crate::format::bytes).into(),
                 a.backups.map(|b| b as u64).into(),
                 (if a.is_main { "yes" } else { "" }).into(),
-                cfg.notes(a).join("; ").into(),
+                notes.join("; ").into(),
             ]);
         }
         r.render(args.format, &mut out)?;
@@ -267,8 +267,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 "note",
             ],
         );
-        for a in &appenders {
-            let notes = cfg.notes(a);
+        for (a, notes) in &appenders {
             r.push(vec![
                 a.name.clone().into(),
                 a.file.clone().into(),
