@@ -206,12 +206,11 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     }
     if let Some(a) = &opts.access {
         for (n, dir) in nodes.iter_mut().zip(&a.dirs) {
-            let live = access::LiveLines::start(dir, &a.reading.prefix).map_err(|source| {
-                CaptureError::AccessLog {
+            let live = access::LiveLines::start(dir, &a.reading.prefix, a.reading.within.as_ref())
+                .map_err(|source| CaptureError::AccessLog {
                     path: dir.clone(),
                     source,
-                }
-            })?;
+                })?;
             n.join = Some(crate::access::join::Joiner::new(
                 a.reading.pattern.clone(),
                 a.reading.unit,

@@ -378,8 +378,9 @@ fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
 /// The volume per hour from a capture summary: total log growth first (rotation has to
 /// hold the whole log), PAT lines only as a fallback.
 fn volume_from_summary(path: &Path) -> anyhow::Result<(u64, &'static str)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read summary {}", path.display()))?;
+    // Only `volume` is needed; a file larger than any summary is refused unread.
+    let text = crate::inputfile::read_capped_text(path, crate::inputfile::CONFIG_CAP, "summary")
+        .context("--from-summary")?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is not JSON: give a summary written by `jira-patrol capture` (--format json)",

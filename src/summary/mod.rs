@@ -2,6 +2,7 @@
 //! form is the stable `--format json` schema). Plain data in, plain data out: the
 //! renderers live in `report`.
 
+mod fold;
 pub mod http;
 
 pub use http::{AgentCount, HttpReport, Latency};
@@ -9,13 +10,22 @@ pub use http::{AgentCount, HttpReport, Latency};
 use crate::access::join::Http;
 use crate::access::DurationUnit;
 use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
+use fold::Folding;
 use http::{HttpStats, Minutes};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Distinct IPs or paths kept per token; the rest are counted under `(other)` so memory
-/// does not grow with the log.
+/// Distinct IPs, paths or reasons listed per token; the rarest past that are counted
+/// under `(other)`, so memory does not grow with the log.
 const MAX_DISTINCT: usize = 500;
+/// The same for a token id that only failed (anyone can present one): it gets little.
+const MAX_DISTINCT_FAILED: usize = 20;
+/// Distinct failed token ids listed; the rarest past that are folded into
+/// [`Report::other_failed_token_ids`] (random Bearer values from anonymous clients
+/// would otherwise make one entry each).
+pub const MAX_FAILED_IDS: usize = 10_000;
+/// Users listed among the requests whose token the log does not name.
+const MAX_USERS: usize = 10_000;
 const OTHER: &str = "(other)";
 
 /// Which requests a report counts (`summarize --since/--until/--user/--token`); an empty
@@ -65,19 +75,14 @@ impl Filter {
 /// Keys with their (successful requests, failures), most frequent first.
 type Ranked = Vec<(String, (u64, u64))>;
 
-/// Successful requests and failures per key (IP, path, reason).
+/// Successful requests and failures per key (IP, path, reason), the rarest folded past
+/// a limit.
 #[derive(Debug, Default)]
-struct Counter(HashMap<String, (u64, u64)>);
+struct Counter(Folding<(u64, u64)>);
 
 impl Counter {
-    fn add(&mut self, key: &str, success: bool) {
-        let n = if let Some(n) = self.0.get_mut(key) {
-            n
-        } else if self.0.len() < MAX_DISTINCT {
-            self.0.entry(key.to_string()).or_default()
-        } else {
-            self.0.entry(OTHER.to_string()).or_default()
-        };
+    fn add(&mut self, key: &str, success: bool, limit: usize) {
+        let n = self.0.entry(key, limit);
         if success {
             n.0 += 1;
         } else {
@@ -85,13 +90,13 @@ impl Counter {
         }
     }
 
+    /// The kept keys, most first, then `(other)` for what was folded.
     fn sorted(&self) -> Ranked {
-        let mut v: Vec<_> = self.0.iter().map(|(k, n)| (k.clone(), *n)).collect();
-        v.sort_by(|a, b| {
-            (b.1 .0 + b.1 .1)
-                .cmp(&(a.1 .0 + a.1 .1))
-                .then_with(|| a.0.cmp(&b.0))
-        });
+        let r = self.0.ranked(MAX_DISTINCT);
+        let mut v = r.kept;
+        if let Some((n, _)) = r.other {
+            v.push((OTHER.to_string(), n));
+        }
         v
     }
 
@@ -172,15 +177,32 @@ struct NotPatStats {
 }
 
 /// The running aggregate of a log's requests, per token id; [`Summary::report`] turns it
-/// into the [`Report`] the renderers print. Memory is bounded per token (500 IPs and paths).
+/// into the [`Report`] the renderers print. Memory is bounded whatever the log holds: per
+/// token (500 IPs, paths and reasons; 20 for an id that only failed), and in the number
+/// of ids that only failed (past [`MAX_FAILED_IDS`] the rarest are folded).
 #[derive(Debug, Default)]
 pub struct Summary {
     /// Every token id seen, known tokens and ids that only failed alike.
     tokens: HashMap<String, TokenStats>,
-    unidentified: HashMap<String, u64>,
+    /// How many of `tokens` are not known (only failed so far).
+    unknown_ids: usize,
+    /// Failed ids folded away: how many ids, how many attempts.
+    folded_ids: OtherFailedIds,
+    unidentified: Folding<u64>,
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
+}
+
+impl TokenStats {
+    /// IPs, paths and reasons kept for this token.
+    fn limit(&self) -> usize {
+        if self.known {
+            MAX_DISTINCT
+        } else {
+            MAX_DISTINCT_FAILED
+        }
+    }
 }
 
 impl Summary {
@@ -213,10 +235,11 @@ impl Summary {
         match (r.outcome, &r.token_id) {
             (Some(Outcome::Success | Outcome::Failure), Some(id)) => {
                 if let Some(t) = self.tokens.get_mut(id) {
-                    t.http.add(h);
+                    let limit = t.limit();
+                    t.http.add(h, limit);
                 }
             }
-            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h),
+            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h, MAX_DISTINCT),
             _ => {}
         }
     }
@@ -228,12 +251,12 @@ impl Summary {
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
-                let t = self.token(id, r);
-                t.known = true;
+                let t = self.token(id, r, true);
                 t.requests += 1;
                 t.seen(r.ts);
-                t.ips.add(&r.ip, true);
-                t.paths.add(&r.path, true);
+                let limit = t.limit();
+                t.ips.add(&r.ip, true, limit);
+                t.paths.add(&r.path, true, limit);
                 t.minutes.add(r.ts.ms);
             }
             Some(Outcome::Failure) => match &r.token_id {
@@ -241,34 +264,47 @@ impl Summary {
                 // earlier success, or only presented: which of these is decided when the
                 // report is made, since a later success identifies the id too.
                 Some(id) => {
-                    let t = self.token(id, r);
-                    t.known |= r.info.is_some();
+                    let t = self.token(id, r, r.info.is_some());
                     t.failures += 1;
                     t.failed_minutes.add(r.ts.ms);
                     t.seen(r.ts);
-                    t.ips.add(&r.ip, false);
-                    t.paths.add(&r.path, false);
+                    let limit = t.limit();
+                    t.ips.add(&r.ip, false, limit);
+                    t.paths.add(&r.path, false, limit);
                     if let Some(reason) = &r.reason {
-                        t.reasons.add(reason, false);
+                        t.reasons.add(reason, false, limit);
                     }
                 }
                 None => self.unattributed_failures += 1,
             },
             Some(Outcome::NotPat) => {
                 self.not_pat.requests += 1;
-                self.not_pat.ips.add(&r.ip, true);
-                self.not_pat.paths.add(&r.path, true);
+                self.not_pat.ips.add(&r.ip, true, MAX_DISTINCT);
+                self.not_pat.paths.add(&r.path, true, MAX_DISTINCT);
             }
             Some(Outcome::Unidentified) | None => {
                 if let Some(k) = &r.user_key {
-                    *self.unidentified.entry(k.clone()).or_default() += 1;
+                    *self.unidentified.entry(k, MAX_USERS) += 1;
                 }
             }
         }
     }
 
-    fn token(&mut self, id: &str, r: &Request) -> &mut TokenStats {
-        let t = self.tokens.entry(id.to_string()).or_default();
+    /// The entry of token id `id`, made known when `known`; a new id that only failed may
+    /// first fold the rarest of the others (see [`MAX_FAILED_IDS`]).
+    fn token(&mut self, id: &str, r: &Request, known: bool) -> &mut TokenStats {
+        if !self.tokens.contains_key(id) {
+            if self.unknown_ids >= 2 * MAX_FAILED_IDS {
+                self.fold_failed_ids(MAX_FAILED_IDS);
+            }
+            self.tokens.insert(id.to_string(), TokenStats::default());
+            self.unknown_ids += 1;
+        }
+        let t = self.tokens.get_mut(id).expect("inserted above");
+        if known && !t.known {
+            t.known = true;
+            self.unknown_ids -= 1;
+        }
         if let Some(info) = &r.info {
             if !info.name.is_empty() {
                 t.name = Some(info.name.clone());
@@ -292,20 +328,53 @@ impl Summary {
         t
     }
 
+    /// Fold all but the `keep` most tried ids that only failed (ties by id) into
+    /// `folded_ids`: a constant amortised cost per new id, since this runs once every
+    /// [`MAX_FAILED_IDS`] new ones.
+    fn fold_failed_ids(&mut self, keep: usize) {
+        let mut unknown: Vec<(u64, String)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| !t.known)
+            .map(|(id, t)| (t.failures, id.clone()))
+            .collect();
+        if unknown.len() <= keep {
+            return;
+        }
+        unknown.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (n, id) in unknown.drain(keep..) {
+            self.tokens.remove(&id);
+            self.folded_ids.ids += 1;
+            self.folded_ids.requests += n;
+        }
+        self.unknown_ids = keep;
+    }
+
     /// The report so far: tokens sorted by requests and failures, most first; `files` are the
     /// logs read (as the report lists them) and `stats` the scanner's counts. The caller fills
     /// `nodes`, `access_log`, `inventory` and `volume.log_bytes_per_hour` when it has them.
     pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
         let mut tokens: Vec<TokenReport> = Vec::new();
-        let mut failed_token_ids: Vec<FailedToken> = Vec::new();
+        let mut failed: Vec<(&String, &TokenStats)> =
+            self.tokens.iter().filter(|(_, t)| !t.known).collect();
+        failed.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
+        let mut other_failed = self.folded_ids;
+        for (_, t) in failed.iter().skip(MAX_FAILED_IDS) {
+            other_failed.ids += 1;
+            other_failed.requests += t.failures;
+        }
+        failed.truncate(MAX_FAILED_IDS);
+        let failed_token_ids: Vec<FailedToken> = failed
+            .into_iter()
+            .map(|(id, t)| FailedToken {
+                token_id: id.clone(),
+                requests: t.failures,
+                failure_reasons: t.reasons.reasons(),
+                http: t.http.report(),
+            })
+            .collect();
         for (id, t) in &self.tokens {
             if !t.known {
-                failed_token_ids.push(FailedToken {
-                    token_id: id.clone(),
-                    requests: t.failures,
-                    failure_reasons: t.reasons.reasons(),
-                    http: t.http.report(),
-                });
                 continue;
             }
             tokens.push(TokenReport {
@@ -350,24 +419,18 @@ impl Summary {
                 .cmp(&(a.requests + a.failures))
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
-        let mut unidentified: Vec<UserCount> = self
-            .unidentified
-            .iter()
-            .map(|(k, n)| UserCount {
-                user_key: k.clone(),
-                requests: *n,
-            })
+        let users_ranked = self.unidentified.ranked(MAX_USERS);
+        let mut unidentified: Vec<UserCount> = users_ranked
+            .kept
+            .into_iter()
+            .map(|(user_key, requests)| UserCount { user_key, requests })
             .collect();
-        unidentified.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.user_key.cmp(&b.user_key))
-        });
-        failed_token_ids.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.token_id.cmp(&b.token_id))
-        });
+        if let Some((requests, _)) = users_ranked.other {
+            unidentified.push(UserCount {
+                user_key: OTHER.to_string(),
+                requests,
+            });
+        }
         let seconds = match (stats.first_pat_ms, stats.last_pat_ms) {
             (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1000.0),
             _ => None,
@@ -380,6 +443,7 @@ impl Summary {
             tokens,
             unidentified,
             failed_token_ids,
+            other_failed_token_ids: (other_failed.ids > 0).then_some(other_failed),
             unattributed_failures: self.unattributed_failures,
             not_pat_bearer: NotPatBearer {
                 requests: self.not_pat.requests,
@@ -535,6 +599,10 @@ pub struct Report {
     /// Token ids presented that never authenticated and the log never identified (unknown,
     /// expired, revoked or mistyped), most attempts first.
     pub failed_token_ids: Vec<FailedToken>,
+    /// Failed token ids past the first [`MAX_FAILED_IDS`] (the rarest), folded together:
+    /// how many ids and attempts. Absent when every id is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_failed_token_ids: Option<OtherFailedIds>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
     /// Bearer credentials that are not personal access tokens (a JWT, another system's
@@ -776,6 +844,17 @@ pub struct FailedToken {
     /// From the access-log join (typically 401s); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
+}
+
+/// Token ids that only failed, past the ones listed: folded together so that random
+/// Bearer values (anyone can send them) cannot grow a report without bound. An id folded
+/// away and presented again is counted anew.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct OtherFailedIds {
+    /// Distinct ids folded.
+    pub ids: u64,
+    /// Their failed attempts.
+    pub requests: u64,
 }
 
 /// One user's tokens together, per minute (Jira 8.6+ rate-limits per user).
