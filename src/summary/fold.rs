@@ -3,9 +3,10 @@
 //! send a request (a random Bearer value, a new User-Agent, a new path each time) cannot
 //! make the summary grow without bound.
 //!
-//! Keys are kept up to twice the limit, then the rarest are folded down to the limit at
-//! once: a fold sorts the keys (`n log n`) every `limit` new keys, a constant amortised cost
-//! per key. Ties fold by key, so the result does not depend on hash order. A key folded
+//! Keys are kept up to half as many again as the limit, then the rarest are folded down to
+//! the limit at once: a fold selects (linear) every `limit / 2` new keys, a constant
+//! amortised cost per key. Which of equally heavy keys fold follows the table's order,
+//! which FxHash (no random seed) fixes for a given input. A key folded
 //! away and seen again starts a new count (its earlier ones stay in "other").
 
 use std::collections::HashMap;
@@ -38,13 +39,33 @@ impl Count for (u64, u64) {
     }
 }
 
-/// Counts per key, at most about twice `limit` keys at a time (see the module's text).
-#[derive(Debug, Default)]
+/// Counts per key, at most about 1.5 times `limit` keys at a time (see the module's text).
+#[derive(Debug)]
 pub(crate) struct Folding<V> {
-    map: HashMap<String, V, rustc_hash::FxBuildHasher>,
+    keys: Keys<V>,
     other: V,
     /// Keys folded into `other`.
     folded: u64,
+}
+
+/// Most groups count a handful of keys (a token's one or two IPs): a short list searched
+/// in place costs one allocation; a table takes over past [`FEW`].
+#[derive(Debug)]
+enum Keys<V> {
+    Few(Vec<(String, V)>),
+    Many(HashMap<String, V, rustc_hash::FxBuildHasher>),
+}
+
+const FEW: usize = 8;
+
+impl<V: Default> Default for Folding<V> {
+    fn default() -> Self {
+        Folding {
+            keys: Keys::Few(Vec::new()),
+            other: V::default(),
+            folded: 0,
+        }
+    }
 }
 
 /// The heaviest keys, most first (ties by key), and what was folded.
@@ -56,39 +77,64 @@ pub(crate) struct Ranked<V> {
 }
 
 impl<V: Count + Clone> Folding<V> {
-    /// The count of `key`, added when new (folding the rarest first when `2 * limit`
-    /// keys are held already).
+    /// The count of `key`, added when new (folding the rarest first when 1.5 times
+    /// `limit` keys are held already).
     pub(crate) fn entry(&mut self, key: &str, limit: usize) -> &mut V {
-        if !self.map.contains_key(key) {
-            if self.map.len() >= 2 * limit.max(1) {
-                self.fold(limit);
+        if let Keys::Few(v) = &mut self.keys {
+            if let Some(i) = v.iter().position(|(k, _)| k == key) {
+                let Keys::Few(v) = &mut self.keys else {
+                    unreachable!("matched above")
+                };
+                return &mut v[i].1;
             }
-            self.map.insert(key.to_string(), V::default());
+            if v.len() < FEW.min(limit.max(1)) {
+                v.push((key.to_string(), V::default()));
+                let Keys::Few(v) = &mut self.keys else {
+                    unreachable!("matched above")
+                };
+                return &mut v.last_mut().expect("pushed").1;
+            }
+            let map = std::mem::take(v).into_iter().collect();
+            self.keys = Keys::Many(map);
         }
-        self.map.get_mut(key).expect("inserted above")
+        let Keys::Many(map) = &mut self.keys else {
+            unreachable!("made a table above")
+        };
+        if !map.contains_key(key) {
+            if map.len() > limit.max(1) + limit / 2 {
+                Self::fold(map, limit, &mut self.other, &mut self.folded);
+            }
+            map.insert(key.to_string(), V::default());
+        }
+        map.get_mut(key).expect("inserted above")
     }
 
-    /// Fold all but the `keep` heaviest keys into "other".
-    fn fold(&mut self, keep: usize) {
-        if self.map.len() <= keep {
+    /// Fold all but the `keep` heaviest keys into `other` (linear: a selection, not a sort).
+    fn fold(
+        map: &mut HashMap<String, V, rustc_hash::FxBuildHasher>,
+        keep: usize,
+        other: &mut V,
+        folded: &mut u64,
+    ) {
+        if map.len() <= keep {
             return;
         }
-        let mut all: Vec<(String, V)> = self.map.drain().collect();
-        sort(&mut all);
+        let mut all: Vec<(String, V)> = map.drain().collect();
+        // Ties by weight only: the table's order is fixed (FxHash has no random seed).
+        all.select_nth_unstable_by(keep, |a, b| b.1.weight().cmp(&a.1.weight()));
         for (_, v) in all.drain(keep..) {
-            self.other.absorb(&v);
-            self.folded += 1;
+            other.absorb(&v);
+            *folded += 1;
         }
-        self.map.extend(all);
+        map.extend(all);
     }
 
     /// The `limit` heaviest keys and the rest folded, for a report (nothing changes).
     pub(crate) fn ranked(&self, limit: usize) -> Ranked<V> {
-        let mut all: Vec<(String, V)> = self
-            .map
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut all: Vec<(String, V)> = match &self.keys {
+            Keys::Few(v) => v.clone(),
+            Keys::Many(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
         sort(&mut all);
         let mut other = self.other.clone();
         let mut folded = self.folded;
@@ -104,10 +150,13 @@ impl<V: Count + Clone> Folding<V> {
         }
     }
 
-    /// Keys held now (at most twice the limit).
+    /// Keys held now (at most 1.5 times the limit).
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
-        self.map.len()
+        match &self.keys {
+            Keys::Few(v) => v.len(),
+            Keys::Many(m) => m.len(),
+        }
     }
 }
 
@@ -127,7 +176,7 @@ mod tests {
         for i in 0..100_000u64 {
             *f.entry(&format!("k{i}"), 10) += 1;
             *f.entry("busy", 10) += 1;
-            assert!(f.held() <= 20);
+            assert!(f.held() <= 16);
         }
         let r = f.ranked(10);
         assert_eq!(r.kept.len(), 10);

@@ -182,8 +182,9 @@ struct NotPatStats {
 /// of ids that only failed (past [`MAX_FAILED_IDS`] the rarest are folded).
 #[derive(Debug, Default)]
 pub struct Summary {
-    /// Every token id seen, known tokens and ids that only failed alike.
-    tokens: HashMap<String, TokenStats>,
+    /// Every token id seen, known tokens and ids that only failed alike (boxed: tens of
+    /// thousands of ids may come and go, and the table should not move them).
+    tokens: HashMap<String, Box<TokenStats>, rustc_hash::FxBuildHasher>,
     /// How many of `tokens` are not known (only failed so far).
     unknown_ids: usize,
     /// Failed ids folded away: how many ids, how many attempts.
@@ -294,10 +295,10 @@ impl Summary {
     /// first fold the rarest of the others (see [`MAX_FAILED_IDS`]).
     fn token(&mut self, id: &str, r: &Request, known: bool) -> &mut TokenStats {
         if !self.tokens.contains_key(id) {
-            if self.unknown_ids >= 2 * MAX_FAILED_IDS {
+            if self.unknown_ids >= MAX_FAILED_IDS + MAX_FAILED_IDS / 2 {
                 self.fold_failed_ids(MAX_FAILED_IDS);
             }
-            self.tokens.insert(id.to_string(), TokenStats::default());
+            self.tokens.insert(id.to_string(), Box::default());
             self.unknown_ids += 1;
         }
         let t = self.tokens.get_mut(id).expect("inserted above");
@@ -328,21 +329,27 @@ impl Summary {
         t
     }
 
-    /// Fold all but the `keep` most tried ids that only failed (ties by id) into
-    /// `folded_ids`: a constant amortised cost per new id, since this runs once every
-    /// [`MAX_FAILED_IDS`] new ones.
+    /// Fold all but the `keep` most tried ids that only failed into
+    /// `folded_ids`: linear in the ids held, and run once every `MAX_FAILED_IDS / 2` new
+    /// ones, so a constant amortised cost per id.
     fn fold_failed_ids(&mut self, keep: usize) {
-        let mut unknown: Vec<(u64, String)> = self
+        let mut unknown: Vec<(u64, &String)> = self
             .tokens
             .iter()
             .filter(|(_, t)| !t.known)
-            .map(|(id, t)| (t.failures, id.clone()))
+            .map(|(id, t)| (t.failures, id))
             .collect();
         if unknown.len() <= keep {
             return;
         }
-        unknown.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        for (n, id) in unknown.drain(keep..) {
+        // Among ids tried equally often any may go: by weight only (the table's order is
+        // fixed, FxHash has no random seed, so the same log folds the same ids).
+        unknown.select_nth_unstable_by(keep, |a, b| b.0.cmp(&a.0));
+        let gone: Vec<(u64, String)> = unknown[keep..]
+            .iter()
+            .map(|(n, id)| (*n, (*id).clone()))
+            .collect();
+        for (n, id) in gone {
             self.tokens.remove(&id);
             self.folded_ids.ids += 1;
             self.folded_ids.requests += n;
@@ -355,8 +362,12 @@ impl Summary {
     /// `nodes`, `access_log`, `inventory` and `volume.log_bytes_per_hour` when it has them.
     pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
         let mut tokens: Vec<TokenReport> = Vec::new();
-        let mut failed: Vec<(&String, &TokenStats)> =
-            self.tokens.iter().filter(|(_, t)| !t.known).collect();
+        let mut failed: Vec<(&String, &TokenStats)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| !t.known)
+            .map(|(id, t)| (id, &**t))
+            .collect();
         failed.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
         let mut other_failed = self.folded_ids;
         for (_, t) in failed.iter().skip(MAX_FAILED_IDS) {
