@@ -40,11 +40,7 @@ impl Measured {
 
 /// Run `cmd` to its end, feeding its standard input from `feed` (or nothing), and
 /// killing it after `guard` (a hang guard: only reached when something is broken).
-pub fn run(
-    cmd: Command,
-    feed: Option<Feed>,
-    guard: Duration,
-) -> Measured {
+pub fn run(cmd: Command, feed: Option<Feed>, guard: Duration) -> Measured {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: prctl with plain integer arguments.
     assert_eq!(
