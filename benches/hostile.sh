@@ -57,8 +57,9 @@ if [ ! -f "$dir/log4j2.xml" ]; then
   truncate -s 1G "$dir/nul.xml"
   awk 'BEGIN { for (i = 0; i < 1000000; i++)
       printf "2022-10-11 15:04:0%d,%03d+0000 http-nio-8080-exec-%d TRACE anonymous %dx1x1 - 10.0.0.9 /rest/api/2/myself [c.a.pats.service.DefaultTokenAuthenticationService] Got tokenId: [355510638677] from token\n", int(i * 5 / 1000000), i % 1000, i % 200, i }' >"$dir/never-ending.log"
+  # Two halves: awk's %d stops at 2^31 in some awks (mawk).
   awk 'BEGIN { srand(22); for (i = 0; i < 1000000; i++)
-      printf "2022-10-11 15:%02d:09,202+0000 http-nio-8080-exec-%d TRACE anonymous %dx2x1 - 10.0.0.9 /rest/api/2/myself [c.a.p.web.filter.TokenBasedAuthenticationFilter] Auth failure: [Authentication failed for token with ID: %012d]\n", int(i * 60 / 1000000), i % 200, i, int(rand() * 999999999999) }' >"$dir/random-ids.log"
+      printf "2022-10-11 15:%02d:09,202+0000 http-nio-8080-exec-%d TRACE anonymous %dx2x1 - 10.0.0.9 /rest/api/2/myself [c.a.p.web.filter.TokenBasedAuthenticationFilter] Auth failure: [Authentication failed for token with ID: %06d%06d]\n", int(i * 60 / 1000000), i % 200, i, int(rand() * 1000000), int(rand() * 1000000) }' >"$dir/random-ids.log"
   mkdir -p "$dir/empty-rotated"
   (cd "$dir/empty-rotated" && : >atlassian-jira.log && seq 1 20000 | sed 's/^/atlassian-jira.log./' | xargs touch)
 fi

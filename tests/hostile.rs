@@ -563,14 +563,14 @@ fn errors_quote_a_malformed_file_short_and_say_the_systems_words_once() {
 fn never_ending(n: u64, w: &mut dyn Write) {
     let mut b = std::io::BufWriter::with_capacity(1 << 20, w);
     for i in 0..n {
-        let line = pat_line(
-            &format!("2022-10-11 15:04:0{},{:03}+0000", i * 5 / n, i % 1000),
-            &format!("http-nio-8080-exec-{}", i % 200),
-            &format!("{i}x1x1"),
-            "c.a.pats.service.DefaultTokenAuthenticationService",
-            "Got tokenId: [355510638677] from token",
+        let ok = writeln!(
+            b,
+            "2022-10-11 15:04:0{},{:03}+0000 http-nio-8080-exec-{} TRACE anonymous {i}x1x1 - 10.0.0.9 /rest/api/2/myself [c.a.pats.service.DefaultTokenAuthenticationService] Got tokenId: [355510638677] from token",
+            i * 5 / n,
+            i % 1000,
+            i % 200
         );
-        if b.write_all(line.as_bytes()).is_err() {
+        if ok.is_err() {
             return;
         }
     }
@@ -607,17 +607,14 @@ fn random_ids(n: u64, w: &mut dyn Write) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let line = pat_line(
-            &format!("2022-10-11 15:{:02}:09,202+0000", i * 60 / n),
-            &format!("http-nio-8080-exec-{}", i % 200),
-            &format!("{i}x2x1"),
-            "c.a.p.web.filter.TokenBasedAuthenticationFilter",
-            &format!(
-                "Auth failure: [Authentication failed for token with ID: {}]",
-                100_000_000_000 + x % 900_000_000_000
-            ),
+        let ok = writeln!(
+            b,
+            "2022-10-11 15:{:02}:09,202+0000 http-nio-8080-exec-{} TRACE anonymous {i}x2x1 - 10.0.0.9 /rest/api/2/myself [c.a.p.web.filter.TokenBasedAuthenticationFilter] Auth failure: [Authentication failed for token with ID: {}]",
+            i * 60 / n,
+            i % 200,
+            100_000_000_000 + x % 900_000_000_000
         );
-        if b.write_all(line.as_bytes()).is_err() {
+        if ok.is_err() {
             return;
         }
     }

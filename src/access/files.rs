@@ -409,11 +409,6 @@ impl DailyFollower {
     fn files(&self) -> io::Result<Vec<PathBuf>> {
         let mut v = list(&self.dir, &self.prefix)?;
         v.retain(|p| p.extension().is_none_or(|e| e != "gz"));
-        if let Some((root, asked_by)) = &self.within {
-            for p in &v {
-                inputfile::confine(p, root, asked_by, OUTSIDE_HINT).map_err(io::Error::other)?;
-            }
-        }
         v.sort_by_cached_key(|f| name_key(f));
         Ok(v)
     }
@@ -433,6 +428,7 @@ impl DailyFollower {
                     out(trim_cr(&c.partial));
                 }
                 let path = c.path.clone();
+                admit(self.within.as_ref(), &path)?;
                 let mut fresh = Followed {
                     file: File::open(&path)?,
                     path,
@@ -453,6 +449,7 @@ impl DailyFollower {
             None => files,
         };
         for path in newer {
+            admit(self.within.as_ref(), &path)?;
             if let Some(mut old) = self.current.take() {
                 read_new(&mut old, &mut self.buf, out)?;
                 if !old.partial.is_empty() {
@@ -471,6 +468,17 @@ impl DailyFollower {
         }
         Ok(())
     }
+}
+
+/// Whether a followed file may be opened: a regular file, inside the install when the
+/// directory came from one of Jira's files (`within`); it may have been replaced since it
+/// was listed.
+fn admit(within: Option<&(PathBuf, String)>, path: &Path) -> io::Result<()> {
+    inputfile::check_regular(path, "").map_err(io::Error::other)?;
+    if let Some((root, asked_by)) = within {
+        inputfile::confine(path, root, asked_by, OUTSIDE_HINT).map_err(io::Error::other)?;
+    }
+    Ok(())
 }
 
 /// Whether `c`'s name now holds another file than the one open.

@@ -144,7 +144,7 @@ enum OddQuote {
     /// An excerpt of the first such line.
     Line(String),
     /// The file's name does not look like a log: its content is not shown.
-    Withheld(String),
+    Withheld,
 }
 
 impl Scanner {
@@ -234,7 +234,7 @@ impl Scanner {
             self.odd_quote = Some(if log_like {
                 OddQuote::Line(crate::warn::excerpt(&l))
             } else {
-                OddQuote::Withheld("not quoted: the file's name does not look like a log".into())
+                OddQuote::Withheld
             });
         }
     }
@@ -255,7 +255,9 @@ impl Scanner {
         if st.unreadable_pat_lines > 0 {
             let quote = match &self.odd_quote {
                 Some(OddQuote::Line(l)) => format!(", e.g. `{l}`"),
-                Some(OddQuote::Withheld(why)) => format!(" ({why})"),
+                Some(OddQuote::Withheld) => {
+                    " (not quoted: the file's name does not look like a log)".to_string()
+                }
                 None => String::new(),
             };
             said.add("unreadable pat lines", "lines", || {

@@ -6,8 +6,8 @@
 //! One catch: Linux keeps, in a process's peak, the peak of the memory it had before
 //! `exec` — and a child spawned by this (large, multi-threaded) test process starts from
 //! ours. So the binary is started by `sh`, a small fresh process that forks it and leaves
-//! at once; this process, made a subreaper, inherits the binary and reaps it itself. Runs
-//! are one at a time (the orphan is found by the pid `sh` writes down).
+//! at once; this process, made a subreaper, inherits the binary and reaps it by the pid
+//! `sh` wrote down.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -16,9 +16,6 @@ use std::time::{Duration, Instant};
 
 /// What writes a run's standard input (on a thread of its own).
 pub type Feed = Box<dyn FnOnce(&mut dyn Write) + Send>;
-
-/// One measured run at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// What a measured run did and cost.
 pub struct Measured {
@@ -41,7 +38,6 @@ impl Measured {
 /// Run `cmd` to its end, feeding its standard input from `feed` (or nothing), and
 /// killing it after `guard` (a hang guard: only reached when something is broken).
 pub fn run(cmd: Command, feed: Option<Feed>, guard: Duration) -> Measured {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: prctl with plain integer arguments.
     assert_eq!(
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) },
