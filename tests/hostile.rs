@@ -424,11 +424,6 @@ fn a_server_xml_pointing_outside_the_install_is_refused_and_says_who_asked() {
     assert!(!m.stderr.contains("root:"), "{}", m.stderr);
 }
 
-/// A PAT line of the stock layout.
-fn pat_line(ts: &str, thread: &str, rid: &str, cat: &str, msg: &str) -> String {
-    format!("{ts} {thread} TRACE anonymous {rid} - 10.0.0.9 /rest/api/2/myself [{cat}] {msg}\n")
-}
-
 #[test]
 fn a_flood_of_lines_that_do_not_fit_gives_one_counted_warning() {
     let d = tempfile::tempdir().unwrap();
