@@ -65,4 +65,85 @@ mod tests {
         // clap checks duplicate flags and ids only when a command is built: do it for all.
         <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
+
+    /// Every (sub-)command with its path, e.g. `level get`.
+    fn leaves(c: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+        if !c.has_subcommands() {
+            out.push((path.clone(), c.clone()));
+        }
+        for s in c.get_subcommands() {
+            leaves(
+                s,
+                format!("{path} {}", s.get_name()).trim().to_string(),
+                out,
+            );
+        }
+    }
+
+    fn arg<'a>(c: &'a clap::Command, id: &str) -> Option<&'a clap::Arg> {
+        c.get_arguments().find(|a| a.get_id() == id)
+    }
+
+    /// One flag vocabulary: wherever a report is printed, `--format` comes with
+    /// `-o/--output`; wherever Jira is reached, the whole connection group is there, with
+    /// `--user` the login name (never a filter) and `--login` only as a hidden old spelling.
+    #[test]
+    fn one_flag_vocabulary() {
+        let mut all = Vec::new();
+        leaves(
+            &<super::Cli as clap::CommandFactory>::command(),
+            String::new(),
+            &mut all,
+        );
+        let mut reports = Vec::new();
+        let mut connecting = Vec::new();
+        for (name, c) in &all {
+            if arg(c, "format").is_some() {
+                let o = arg(c, "output").unwrap_or_else(|| panic!("{name}: --format without -o"));
+                assert_eq!(o.get_short(), Some('o'), "{name}");
+                assert_eq!(o.get_long(), Some("output"), "{name}");
+                reports.push(name.as_str());
+            }
+            if let Some(u) = arg(c, "user") {
+                assert_eq!(
+                    u.get_value_names().unwrap()[0],
+                    "NAME",
+                    "{name}: --user is a login"
+                );
+                for id in ["url", "token_file", "ca_cert", "timeout", "login"] {
+                    assert!(arg(c, id).is_some(), "{name}: --user without --{id}");
+                }
+                assert!(arg(c, "login").unwrap().is_hide_set(), "{name}");
+                connecting.push(name.as_str());
+            }
+            if arg(c, "url").is_some() && name != "sim" {
+                assert!(
+                    arg(c, "user").is_some(),
+                    "{name}: --url without the connection group"
+                );
+            }
+        }
+        for want in [
+            "demo",
+            "summarize",
+            "capture",
+            "tokens",
+            "check",
+            "level get",
+            "restore",
+        ] {
+            assert!(reports.contains(&want), "{want} has no -o: {reports:?}");
+        }
+        for want in [
+            "tokens",
+            "summarize",
+            "capture",
+            "check",
+            "setup",
+            "diagnose",
+            "restore",
+        ] {
+            assert!(connecting.contains(&want), "{want}: {connecting:?}");
+        }
+    }
 }

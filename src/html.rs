@@ -451,11 +451,13 @@ fn header(o: &mut String, r: &Report, meta: &HtmlMeta) {
         row("Generated", g);
     }
     o.push_str("</dl><div class=\"cards\">");
-    let requests: u64 = r.tokens.iter().map(|t| t.requests).sum();
-    let failures: u64 = r.tokens.iter().map(|t| t.failures).sum::<u64>()
+    // jira-patrol's own probe is listed, not counted.
+    let theirs = || r.tokens.iter().filter(|t| !t.jira_patrol_probe);
+    let requests: u64 = theirs().map(|t| t.requests).sum();
+    let failures: u64 = theirs().map(|t| t.failures).sum::<u64>()
         + r.failed_token_ids.iter().map(|f| f.requests).sum::<u64>()
         + r.unattributed_failures;
-    card(o, r.tokens.len() as u64, "tokens seen", false);
+    card(o, theirs().count() as u64, "tokens seen", false);
     card(o, requests, "token requests", false);
     card(o, failures, "failed attempts", true);
     card(
@@ -472,6 +474,9 @@ fn header(o: &mut String, r: &Report, meta: &HtmlMeta) {
     if let Some(inv) = &r.inventory {
         card(o, inv.tokens, "tokens in Jira", false);
         card(o, inv.unused.len() as u64, "unused in window", false);
+        if !inv.cannot_tell.is_empty() {
+            card(o, inv.cannot_tell.len() as u64, "use cannot be told", true);
+        }
     }
     o.push_str("</div></header>");
 }
@@ -579,9 +584,14 @@ fn tokens(o: &mut String, r: &Report) {
     }
     o.push_str("<th>IPs</th><th>Paths</th></tr></thead><tbody>");
     for t in &r.tokens {
-        let db = t.db_id.map_or(String::new(), |d| {
+        let mut db = t.db_id.map_or(String::new(), |d| {
             format!("<br><span class=\"mute small\">db {d}</span>")
         });
+        if t.jira_patrol_probe {
+            db.push_str(
+                "<br><span class=\"mute small\">jira-patrol's own probe: not counted</span>",
+            );
+        }
         let _ = write!(
             o,
             "<tr class=\"token\" data-token=\"{}\"><td class=\"id\">{}{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td><td class=\"ts\">{}<br>{}</td><td class=\"ts\">{}</td><td class=\"n\">{}</td>",
@@ -818,24 +828,49 @@ fn inventory(o: &mut String, r: &Report) {
         "inventory",
         "inventory",
         "Inventory: tokens not seen in this window",
-        Some(inv.unused.len()),
+        Some(inv.unused.len() + inv.cannot_tell.len() + inv.expired.len()),
     );
     let _ = write!(
         o,
-        "<p class=\"note\">Jira has {} tokens; {} were not seen in the logs read.",
+        "<p class=\"note\">Jira has {} tokens; {} were not used in the logs read, {} may or may not have been (their owner made requests the logs do not tie to a token), {} have expired (unusable; Jira removes each {} days after its expiry).",
         num(inv.tokens),
-        num(inv.unused.len() as u64)
+        num(inv.unused.len() as u64),
+        num(inv.cannot_tell.len() as u64),
+        num(inv.expired.len() as u64),
+        crate::summary::EXPIRED_PRUNING_DAYS
     );
     if let Some(n) = &inv.note {
         let _ = write!(o, " {}", esc(n));
     }
     o.push_str("</p>");
-    if !inv.unused.is_empty() {
-        o.push_str("<table><thead><tr><th class=\"n\">Db id</th><th>Name</th><th>Owner</th><th>Created</th><th>Last used</th><th>Expires</th></tr></thead><tbody>");
-        for t in &inv.unused {
+    let rows = inv
+        .unused
+        .iter()
+        .map(|t| ("unused", t, "not used".to_string()))
+        .chain(inv.cannot_tell.iter().map(|u| {
+            (
+                "cannot-tell",
+                &u.token,
+                format!(
+                    "cannot tell: {} ({} request(s))",
+                    u.why.text(),
+                    u.owner_requests
+                ),
+            )
+        }))
+        .chain(inv.expired.iter().map(|e| {
+            (
+                "expired",
+                &e.token,
+                format!("expired; removed after {}", e.removed_after),
+            )
+        }));
+    if !(inv.unused.is_empty() && inv.cannot_tell.is_empty() && inv.expired.is_empty()) {
+        o.push_str("<table><thead><tr><th class=\"n\">Db id</th><th>Name</th><th>Owner</th><th>Created</th><th>Last used</th><th>Expires</th><th>Use in window</th></tr></thead><tbody>");
+        for (class, t, state) in rows {
             let _ = write!(
                 o,
-                "<tr class=\"unused\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"ts\">{}</td><td class=\"ts\">{}</td><td class=\"ts\">{}</td></tr>",
+                "<tr class=\"{class}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"ts\">{}</td><td class=\"ts\">{}</td><td class=\"ts\">{}</td><td>{}</td></tr>",
                 t.id,
                 esc(&t.name),
                 owner(Some(&t.user_key), t.username.as_deref()),
@@ -845,7 +880,8 @@ fn inventory(o: &mut String, r: &Report) {
                     .map_or_else(|| "never".to_string(), ts),
                 t.expires_at
                     .as_deref()
-                    .map_or_else(|| "never".to_string(), ts)
+                    .map_or_else(|| "never".to_string(), ts),
+                esc(&state)
             );
         }
         o.push_str("</tbody></table>");

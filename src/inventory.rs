@@ -3,14 +3,19 @@
 //! *not* used in the window. Matching and the text rendering live here; the look-up is
 //! the client's [`Client::search_tokens`].
 //!
-//! A seen token matches an inventory entry by its database id (the `TokenDTO(id=..)` line),
-//! else by owner and name: REST never shows the 12-digit token id the log is keyed by.
+//! A seen token matches an inventory entry by its database id (the `TokenDTO(id=..)` or
+//! `Storing auth time ... for tokenId: [N]` line), else by owner (and name, when logged):
+//! REST never shows the 12-digit token id the log is keyed by. A token not seen is called
+//! unused only when the logs could have shown its use.
 
 use crate::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
 use crate::jira::{Client, SearchedToken};
-use crate::summary::{Inventory, InventoryToken, Report};
-use jiff::Timestamp;
-use std::collections::HashSet;
+use crate::summary::{
+    ExpiredToken, Inventory, InventoryToken, Report, Undecided, UndecidedToken,
+    EXPIRED_PRUNING_DAYS,
+};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 /// What a reader of `last_accessed_at` must know.
@@ -33,7 +38,7 @@ pub fn attach_for_users(client: &Client, report: &mut Report, users: &[String]) 
                 let hit = |v: &str| users.iter().any(|u| u.eq_ignore_ascii_case(v));
                 tokens.retain(|t| hit(&t.user_key) || t.username.as_deref().is_some_and(hit));
             }
-            report.inventory = Some(build(report, &tokens));
+            report.inventory = Some(build(report, &tokens, Timestamp::now()));
         }
         Err(e) => unavailable(report, &e.to_string()),
     }
@@ -50,62 +55,113 @@ pub fn unavailable(report: &mut Report, why: &str) {
     });
 }
 
-/// Match the report's seen tokens to `tokens` (giving them their database id when only the
-/// inventory knows it) and list the rest as unused, oldest use first. The self-check's
-/// temporary token is not the user's: it is left out altogether.
-pub fn build(report: &mut Report, tokens: &[SearchedToken]) -> Inventory {
+/// Match the report's seen tokens to `tokens` (giving them their database id, and their
+/// name when the log did not carry it) and sort the rest into three groups, as of `now`:
+/// expired (unusable, whatever the logs say), cannot tell (their owner made requests the
+/// logs could not tie to a token: pats-debug, or a token seen without its database id) and
+/// unused. The self-check's temporary token is not the user's: it is left out altogether.
+pub fn build(report: &mut Report, tokens: &[SearchedToken], now: Timestamp) -> Inventory {
     let all: Vec<&SearchedToken> = tokens
         .iter()
         .filter(|t| t.name != SELF_CHECK_TOKEN)
         .collect();
     let mut used: HashSet<u64> = report.tokens.iter().filter_map(|t| t.db_id).collect();
-    let mut ambiguous = 0;
-    for seen in report.tokens.iter_mut().filter(|t| t.db_id.is_none()) {
-        let Some(name) = seen.name.as_deref() else {
+    for seen in report.tokens.iter_mut() {
+        if let (Some(id), None) = (seen.db_id, &seen.name) {
+            seen.name = all.iter().find(|t| t.id == id).map(|t| t.name.clone());
+        }
+    }
+    // Database id per inventory token whose use cannot be told, with why and how many of
+    // its owner's requests were left untied.
+    let mut undecided: HashMap<u64, (Undecided, u64)> = HashMap::new();
+    // Named tokens first: a name narrows the candidates, and each match leaves fewer for
+    // the tokens seen without one.
+    let mut order: Vec<usize> = (0..report.tokens.len()).collect();
+    order.sort_by_key(|&i| report.tokens[i].name.is_none());
+    for i in order {
+        let seen = &mut report.tokens[i];
+        if seen.db_id.is_some() {
             continue;
-        };
+        }
         let owner_is = |t: &SearchedToken| match (&seen.user_key, &seen.username) {
             (Some(k), _) => &t.user_key == k,
             (None, Some(u)) => t.username.as_ref() == Some(u),
             (None, None) => false,
         };
+        // A token that had expired by the seen token's last request was not that token.
+        let last_seen: Option<Timestamp> = seen.last_seen.as_deref().and_then(|l| l.parse().ok());
         let candidates: Vec<u64> = all
             .iter()
-            .filter(|t| t.name == name && owner_is(t) && !used.contains(&t.id))
+            .filter(|t| owner_is(t) && !used.contains(&t.id))
+            .filter(|t| seen.name.as_ref().is_none_or(|n| *n == t.name))
+            .filter(|t| match (t.expires_at, last_seen) {
+                (Some(e), Some(l)) => e > l,
+                _ => true,
+            })
             .map(|t| t.id)
             .collect();
         if let [id] = candidates[..] {
             seen.db_id = Some(id);
-        } else {
-            // Same owner, same name: which one was used is unknown, so neither is called
-            // unused.
-            ambiguous += candidates.len();
+            used.insert(id);
+            continue;
         }
-        used.extend(candidates);
+        for id in candidates {
+            undecided
+                .entry(id)
+                .or_insert((Undecided::TokenSeenWithoutDbId, 0))
+                .1 += seen.requests;
+        }
     }
-    let mut unused: Vec<&SearchedToken> = all
+    for u in &report.unidentified {
+        for t in all
+            .iter()
+            .filter(|t| t.user_key == u.user_key && !used.contains(&t.id))
+        {
+            undecided.insert(t.id, (Undecided::OwnerSeenWithoutToken, u.requests));
+        }
+    }
+    let mut inv = Inventory {
+        tokens: all.len() as u64,
+        ..Inventory::default()
+    };
+    let mut rest: Vec<&SearchedToken> = all
         .iter()
         .copied()
         .filter(|t| !used.contains(&t.id))
         .collect();
-    unused.sort_by_key(|t| (t.last_accessed_at, t.id));
-    let mut note = BATCH_NOTE.to_string();
-    if ambiguous > 0 {
-        note.push_str(&format!(
-            "; {ambiguous} token(s) share owner and name with a token seen without its database id, and are not listed as unused"
-        ));
+    rest.sort_by_key(|t| (t.last_accessed_at, t.id));
+    for t in rest {
+        match (t.expires_at, undecided.get(&t.id)) {
+            // An expired token cannot authenticate: it was not one of the untied requests.
+            (Some(at), _) if at <= now => inv.expired.push(ExpiredToken {
+                token: entry(t),
+                removed_after: time(at + SignedDuration::from_hours(24 * EXPIRED_PRUNING_DAYS)),
+            }),
+            (_, Some(&(why, owner_requests))) => inv.cannot_tell.push(UndecidedToken {
+                token: entry(t),
+                why,
+                owner_requests,
+            }),
+            _ => inv.unused.push(entry(t)),
+        }
     }
+    inv.expired
+        .sort_by(|a, b| a.token.expires_at.cmp(&b.token.expires_at));
+    let mut note = BATCH_NOTE.to_string();
     if !report.failed_token_ids.is_empty() {
         note.push_str(&format!(
             "; {} token id(s) only failed in the window and cannot be linked to this list (Jira's REST never shows token ids): a token listed as unused may have been tried without success",
             report.failed_token_ids.len()
         ));
     }
-    Inventory {
-        tokens: all.len() as u64,
-        unused: unused.into_iter().map(entry).collect(),
-        note: Some(note),
+    if report.unattributed_failures > 0 {
+        note.push_str(&format!(
+            "; {} failed attempt(s) named no token id (e.g. a deactivated owner's, at the filter's level): their tokens authenticated nothing, and may be listed as unused",
+            report.unattributed_failures
+        ));
     }
+    inv.note = Some(note);
+    inv
 }
 
 fn entry(t: &SearchedToken) -> InventoryToken {
@@ -125,58 +181,97 @@ pub fn time(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).unwrap_or(t).to_string()
 }
 
-/// The text report's inventory section: "Tokens not used in the window (N of M)" and
-/// their rows, or why there is no inventory. Nothing when none was looked up.
+/// The text report's inventory sections: "Tokens not used in the window (N of M)", the
+/// tokens whose use the logs cannot tell and the expired ones, each with its rows; or why
+/// there is no inventory. Nothing when none was looked up.
 pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
     let Some(inv) = &r.inventory else {
         return Ok(());
     };
-    if inv.tokens == 0 && inv.unused.is_empty() {
+    let listed = inv.unused.len() + inv.cannot_tell.len() + inv.expired.len();
+    if inv.tokens == 0 && listed == 0 {
         if let Some(n) = &inv.note {
             writeln!(out, "\nToken inventory: {n}")?;
         }
         return Ok(());
     }
+    let owner = |t: &InventoryToken| t.username.clone().unwrap_or_else(|| t.user_key.clone());
+    let never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
+    let of = |n: usize| format!("{n} of {}", inv.tokens);
+    // "Not used" is always said, even as 0 of N; the other groups only when they hold any.
     writeln!(
         out,
-        "\nTokens not used in the window ({} of {})",
-        inv.unused.len(),
-        inv.tokens
+        "\nTokens not used in the window ({})",
+        of(inv.unused.len())
     )?;
-    if inv.unused.is_empty() {
-        return Ok(());
+    let sections = [
+        (
+            None,
+            ["DB ID", "NAME", "OWNER", "LAST USED", "EXPIRES"],
+            inv.unused
+                .iter()
+                .map(|t| {
+                    let [last, expires] = [&t.last_accessed_at, &t.expires_at].map(never);
+                    [t.id.to_string(), t.name.clone(), owner(t), last, expires]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Some(format!(
+                "Tokens the logs cannot call used or unused ({}): their owner made requests not tied to a token",
+                of(inv.cannot_tell.len())
+            )),
+            ["DB ID", "NAME", "OWNER", "UNTIED", "WHY"],
+            inv.cannot_tell
+                .iter()
+                .map(|u| {
+                    let t = &u.token;
+                    let why = u.why.text().to_string();
+                    [t.id.to_string(), t.name.clone(), owner(t), u.owner_requests.to_string(), why]
+                })
+                .collect(),
+        ),
+        (
+            Some(format!(
+                "Expired tokens ({}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
+                of(inv.expired.len())
+            )),
+            ["DB ID", "NAME", "OWNER", "EXPIRED", "REMOVED AFTER"],
+            inv.expired
+                .iter()
+                .map(|e| {
+                    let t = &e.token;
+                    let removed = e.removed_after.clone();
+                    [t.id.to_string(), t.name.clone(), owner(t), never(&t.expires_at), removed]
+                })
+                .collect(),
+        ),
+    ];
+    for (heading, headers, rows) in sections {
+        if rows.is_empty() {
+            continue;
+        }
+        if let Some(h) = heading {
+            writeln!(out, "\n{h}")?;
+        }
+        let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+        crate::format::write_table(out, &headers, &rows, width)?;
     }
-    let rows: Vec<Vec<String>> = inv
-        .unused
-        .iter()
-        .map(|t| {
-            vec![
-                t.id.to_string(),
-                t.name.clone(),
-                t.username.clone().unwrap_or_else(|| t.user_key.clone()),
-                t.last_accessed_at.clone().unwrap_or_else(|| "never".into()),
-                t.expires_at.clone().unwrap_or_else(|| "never".into()),
-            ]
-        })
-        .collect();
-    crate::format::write_table(
-        out,
-        &["DB ID", "NAME", "OWNER", "LAST USED", "EXPIRES"],
-        &rows,
-        width,
-    )?;
-    writeln!(
-        out,
-        "(Jira writes the last use in batches about every minute.)"
-    )
+    if listed > 0 {
+        writeln!(
+            out,
+            "(Jira writes the last use in batches about every minute.)"
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{Summary, TokenReport};
+    use crate::summary::{Summary, TokenReport, UserCount};
 
-    fn seen(token_id: &str, user_key: &str, name: &str, db_id: Option<u64>) -> TokenReport {
+    fn seen(token_id: &str, user_key: &str, name: Option<&str>, db_id: Option<u64>) -> TokenReport {
         let mut t: TokenReport = serde_json::from_value(serde_json::json!({
             "token_id": token_id, "name": name, "user_key": user_key, "username": null,
             "created_at": null, "expires_at": null, "expires": "unknown", "requests": 1,
@@ -200,13 +295,22 @@ mod tests {
         }
     }
 
+    /// 1970-01-02: every `listed` date is before it.
+    fn now() -> Timestamp {
+        Timestamp::from_second(86_400).unwrap()
+    }
+
+    fn ids(v: &[InventoryToken]) -> Vec<u64> {
+        v.iter().map(|t| t.id).collect()
+    }
+
     #[test]
     fn matches_by_database_id_then_owner_and_name_and_leaves_out_the_self_check() {
         let mut r = Summary::new().report(Vec::new(), &Default::default());
         r.tokens = vec![
-            seen("111111111111", "admin", "renamed since", Some(1)),
-            seen("222222222222", "JIRAUSER10100", "bridge", None),
-            seen("333333333333", "admin", "twin", None),
+            seen("111111111111", "admin", Some("renamed since"), Some(1)),
+            seen("222222222222", "JIRAUSER10100", Some("bridge"), None),
+            seen("333333333333", "admin", Some("twin"), None),
         ];
         let inv = build(
             &mut r,
@@ -219,15 +323,31 @@ mod tests {
                 listed(6, "JIRAUSER10100", "unused never", None),
                 listed(7, "admin", SELF_CHECK_TOKEN, None),
             ],
+            now(),
         );
         assert_eq!(r.tokens[1].db_id, Some(2), "found by owner and name");
         assert_eq!(r.tokens[2].db_id, None, "two candidates: no guess");
         assert_eq!(inv.tokens, 6, "the self-check's token is not counted");
-        let ids: Vec<u64> = inv.unused.iter().map(|t| t.id).collect();
-        assert_eq!(ids, [6, 5], "never used first, then oldest use");
+        assert_eq!(
+            ids(&inv.unused),
+            [6, 5],
+            "never used first, then oldest use"
+        );
+        // Same owner, same name: which one was used is unknown, so neither is unused.
+        let twins: Vec<(u64, Undecided)> = inv
+            .cannot_tell
+            .iter()
+            .map(|u| (u.token.id, u.why))
+            .collect();
+        assert_eq!(
+            twins,
+            [
+                (3, Undecided::TokenSeenWithoutDbId),
+                (4, Undecided::TokenSeenWithoutDbId)
+            ]
+        );
         let note = inv.note.unwrap();
         assert!(note.contains("batches about every minute"), "{note}");
-        assert!(note.contains("2 token(s) share owner and name"), "{note}");
         assert_eq!(
             inv.unused[1].last_accessed_at.as_deref(),
             Some("1970-01-01T00:05:00Z")
@@ -235,19 +355,103 @@ mod tests {
     }
 
     #[test]
-    fn the_section_says_how_many_of_all_were_not_used() {
+    fn a_database_id_names_a_token_the_log_did_not_and_no_used_token_is_unused() {
+        // pats-filter-trace: no name in the log, the database id from `Storing auth time`.
         let mut r = Summary::new().report(Vec::new(), &Default::default());
+        r.tokens = vec![seen("111111111111", "admin", None, Some(2))];
+        let inv = build(
+            &mut r,
+            &[
+                listed(1, "admin", "idle", None),
+                listed(2, "admin", "ci", Some(9)),
+            ],
+            now(),
+        );
+        assert_eq!(r.tokens[0].name.as_deref(), Some("ci"));
+        assert_eq!(ids(&inv.unused), [1]);
+        assert!(inv.cannot_tell.is_empty());
+    }
+
+    #[test]
+    fn a_token_seen_without_name_or_database_id_leaves_its_owners_tokens_undecided() {
+        let mut r = Summary::new().report(Vec::new(), &Default::default());
+        r.tokens = vec![seen("111111111111", "admin", None, None)];
+        let tokens = [
+            listed(1, "admin", "a", None),
+            listed(2, "admin", "b", None),
+            listed(3, "JIRAUSER10100", "c", None),
+        ];
+        let inv = build(&mut r.clone(), &tokens, now());
+        assert_eq!(ids(&inv.unused), [3]);
+        assert_eq!(inv.cannot_tell.len(), 2);
+        // With one candidate left, it is that one.
+        let inv = build(&mut r, &tokens[1..], now());
+        assert_eq!(r.tokens[0].db_id, Some(2));
+        assert_eq!(ids(&inv.unused), [3]);
+    }
+
+    #[test]
+    fn debug_users_make_their_tokens_undecided_and_expired_tokens_are_their_own_group() {
+        let mut r = Summary::new().report(Vec::new(), &Default::default());
+        r.unidentified = vec![UserCount {
+            user_key: "JIRAUSER10100".into(),
+            requests: 7,
+        }];
+        let mut gone = listed(4, "JIRAUSER10100", "old laptop", Some(10));
+        gone.expires_at = Some(Timestamp::from_second(3_600).unwrap());
+        let mut later = listed(5, "admin", "expires tomorrow", None);
+        later.expires_at = Some(Timestamp::from_second(2 * 86_400).unwrap());
+        let inv = build(
+            &mut r,
+            &[listed(3, "JIRAUSER10100", "bridge", None), gone, later],
+            now(),
+        );
+        assert_eq!(inv.cannot_tell.len(), 1);
+        assert_eq!(inv.cannot_tell[0].token.id, 3);
+        assert_eq!(inv.cannot_tell[0].why, Undecided::OwnerSeenWithoutToken);
+        assert_eq!(inv.cannot_tell[0].owner_requests, 7);
+        assert_eq!(inv.expired.len(), 1, "an expired token is no DEBUG user's");
+        assert_eq!(inv.expired[0].token.id, 4);
+        assert_eq!(inv.expired[0].removed_after, "1970-01-31T01:00:00Z");
+        assert_eq!(ids(&inv.unused), [5]);
+        let j = serde_json::to_value(&inv).unwrap();
+        assert_eq!(j["cannot_tell"][0]["why"], "owner_seen_without_token");
+        assert_eq!(j["cannot_tell"][0]["name"], "bridge");
+        assert_eq!(j["expired"][0]["expires_at"], "1970-01-01T01:00:00Z");
+    }
+
+    #[test]
+    fn the_sections_say_how_many_of_all_are_in_each_group() {
+        let mut r = Summary::new().report(Vec::new(), &Default::default());
+        r.unidentified = vec![UserCount {
+            user_key: "JIRAUSER10100".into(),
+            requests: 2,
+        }];
+        let mut expired = listed(8, "admin", "old laptop", None);
+        expired.expires_at = Some(Timestamp::from_second(60).unwrap());
         r.inventory = Some(build(
             &mut r.clone(),
-            &[listed(9, "admin", "idle bot", None)],
+            &[
+                listed(9, "admin", "idle bot", None),
+                listed(10, "JIRAUSER10100", "bridge", None),
+                expired,
+            ],
+            now(),
         ));
         let mut out = Vec::new();
         table(&r, &mut out, None).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            text.contains("Tokens not used in the window (1 of 1)"),
+            text.contains("Tokens not used in the window (1 of 3)"),
             "{text}"
         );
         assert!(text.contains("idle bot"), "{text}");
+        assert!(
+            text.contains("Tokens the logs cannot call used or unused (1 of 3)"),
+            "{text}"
+        );
+        assert!(text.contains("DEBUG lines only"), "{text}");
+        assert!(text.contains("Expired tokens (1 of 3)"), "{text}");
+        assert!(text.contains("1970-01-31T00:01:00Z"), "{text}");
     }
 }

@@ -2,7 +2,8 @@
 //! (default `~/.config/jira-patrol/`), state (the level journals, one per Jira) under
 //! `$XDG_STATE_HOME/jira-patrol/` (default `~/.local/state/jira-patrol/`; read only by
 //! `journal::Journal::default_location`), and how files that may hold secrets are written
-//! (mode 0600, atomically).
+//! (mode 0600, atomically). And the checks of local paths given on the command line, run
+//! before anything touches Jira: a wrong path must not cost a sample, a prompt or a level.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -76,6 +77,124 @@ fn set_mode(_path: &Path, _mode: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// A local path given on the command line that cannot serve as asked.
+#[derive(Debug, thiserror::Error)]
+#[error("{flag} {}: {why}", path.display())]
+pub struct BadPath {
+    /// The flag that named it (`--log`, `-o/--output`, ...).
+    pub flag: String,
+    /// The path as given.
+    pub path: PathBuf,
+    /// What is wrong and what to do.
+    pub why: String,
+}
+
+fn bad(flag: &str, path: &Path, why: impl Into<String>) -> BadPath {
+    BadPath {
+        flag: flag.to_string(),
+        path: path.to_path_buf(),
+        why: why.into(),
+    }
+}
+
+fn unreadable(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => {
+            "permission denied: run as a user who may read it (e.g. the one Jira runs as)".into()
+        }
+        _ => format!("cannot be read: {e}"),
+    }
+}
+
+/// An existing file that can be read.
+pub fn readable_file(flag: &str, path: &Path) -> Result<(), BadPath> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(bad(flag, path, "no such file: check the path"))
+        }
+        Err(e) => Err(bad(flag, path, unreadable(&e))),
+        Ok(m) if m.is_dir() => Err(bad(flag, path, "is a directory: give a file")),
+        Ok(_) => std::fs::File::open(path)
+            .map(drop)
+            .map_err(|e| bad(flag, path, unreadable(&e))),
+    }
+}
+
+/// An existing directory that can be listed.
+pub fn readable_dir(flag: &str, path: &Path) -> Result<(), BadPath> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(bad(flag, path, "no such directory: check the path"))
+        }
+        Err(e) => Err(bad(flag, path, unreadable(&e))),
+        Ok(m) if !m.is_dir() => Err(bad(flag, path, "is not a directory")),
+        Ok(_) => std::fs::read_dir(path)
+            .map(drop)
+            .map_err(|e| bad(flag, path, unreadable(&e))),
+    }
+}
+
+/// A log to follow: a readable file, or one that does not exist yet in a directory that
+/// does (a capture reads it from its start once it appears).
+pub fn log_to_follow(flag: &str, path: &Path) -> Result<(), BadPath> {
+    if path.exists() {
+        return readable_file(flag, path);
+    }
+    let dir = parent(path);
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(bad(
+        flag,
+        path,
+        format!(
+            "no such file, and no directory {}: give the path of atlassian-jira.log \
+             (JIRA_HOME/log/atlassian-jira.log)",
+            dir.display()
+        ),
+    ))
+}
+
+/// A file that can be written (created, or replaced): its directory exists and takes a
+/// new file. Checked by creating and removing a temporary file there.
+pub fn writable_file(flag: &str, path: &Path) -> Result<(), BadPath> {
+    if path.is_dir() {
+        return Err(bad(flag, path, "is a directory: give a file name"));
+    }
+    let dir = parent(path);
+    if !dir.is_dir() {
+        return Err(bad(
+            flag,
+            path,
+            format!("no directory {}: create it first", dir.display()),
+        ));
+    }
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| bad(flag, path, format!("cannot be written: {e}")))?;
+    }
+    tempfile::Builder::new()
+        .prefix(".jira-patrol-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            bad(
+                flag,
+                path,
+                format!("cannot write in {}: {e}", dir.display()),
+            )
+        })
+}
+
+/// The directory a path is in (`.` for a bare name).
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +210,41 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn paths_are_checked_for_what_they_will_be_used_for() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.log");
+        std::fs::write(&f, "x").unwrap();
+        let missing = d.path().join("nope/a.log");
+        assert!(readable_file("--log", &f).is_ok());
+        let e = readable_file("--token-file", &missing)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--token-file ") && e.contains("no such file"),
+            "{e}"
+        );
+        assert!(readable_file("--x", d.path())
+            .unwrap_err()
+            .to_string()
+            .contains("directory"));
+        assert!(readable_dir("--profiles", d.path()).is_ok());
+        assert!(readable_dir("--profiles", &f).is_err());
+        // A log that does not exist yet is followed once it appears; its directory must be.
+        assert!(log_to_follow("--log", &d.path().join("later.log")).is_ok());
+        let e = log_to_follow("--log", &missing).unwrap_err().to_string();
+        assert!(e.contains("no directory"), "{e}");
+        assert!(writable_file("-o", &d.path().join("new.json")).is_ok());
+        assert!(writable_file("-o", &f).is_ok());
+        assert!(writable_file("-o", d.path()).is_err());
+        let e = writable_file("-o", &missing).unwrap_err().to_string();
+        assert!(e.contains("create it first"), "{e}");
+        assert_eq!(
+            std::fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "the probe is removed"
+        );
     }
 }

@@ -140,6 +140,7 @@ pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io:
         "time": r.ts.rfc3339(),
         "outcome": r.outcome.unwrap_or(Outcome::Failure),
         "token_id": r.token_id,
+        "db_id": r.db_id,
         "name": r.info.as_ref().map(|i| i.name.as_str()).filter(|n| !n.is_empty()),
         "user_key": r.user_key,
         "username": r.username,
@@ -458,6 +459,14 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         }
         columns.extend([Column::text("IPS", 20), Column::text("PATHS", 10)]);
         write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
+        for t in r.tokens.iter().filter(|t| t.jira_patrol_probe) {
+            say(
+                out,
+                width,
+                "",
+                &format!("Token {} is jira-patrol's own self-check probe, not a script's: left out of the per-user rates and the totals.", t.token_id),
+            )?;
+        }
     }
     rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {

@@ -11,9 +11,12 @@ pub enum TokenError {
     /// Nothing given (empty after trimming and a `Bearer ` prefix).
     #[error("no token given: pipe it on standard input or set JIRA_TOKEN")]
     Empty,
-    /// Neither standard nor URL-safe Base64.
+    /// Not Base64 in the basic alphabet Jira decodes with.
     #[error("this is not a Jira personal access token: it is not Base64 (copy the whole token, 44 characters)")]
     NotBase64,
+    /// URL-safe Base64 (`-`, `_`): Java's basic decoder, which Jira uses, refuses it.
+    #[error("this is not a token Jira accepts: it holds '{0}', a URL-safe Base64 character that Jira's decoder refuses (it logs `Illegal base64 character {hex:x}`); Jira's own tokens use '+' and '/' instead: copy the token again as Jira showed it", hex = *.0 as u32)]
+    UrlSafe(char),
     /// Decodes to this many bytes instead of 33.
     #[error("this is not a Jira personal access token: it decodes to {0} bytes, not 33 (copy the whole token, 44 characters)")]
     WrongLength(usize),
@@ -29,9 +32,13 @@ pub fn token_id(pat: &str) -> Result<String, TokenError> {
     if pat.is_empty() {
         return Err(TokenError::Empty);
     }
+    // Jira decodes with Java's basic decoder (jira-facts §5): what it refuses, we refuse,
+    // rather than print the id of a token that can never authenticate.
+    if let Some(c) = pat.chars().find(|c| matches!(c, '-' | '_')) {
+        return Err(TokenError::UrlSafe(c));
+    }
     let raw = base64::engine::general_purpose::STANDARD
         .decode(pat)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(pat))
         .map_err(|_| TokenError::NotBase64)?;
     if raw.len() != 33 {
         return Err(TokenError::WrongLength(raw.len()));
@@ -75,5 +82,18 @@ mod tests {
         let e = token_id(&bad).unwrap_err();
         assert_eq!(e, TokenError::NoTokenId);
         assert!(!e.to_string().contains(&bad));
+    }
+
+    #[test]
+    fn url_safe_base64_is_refused_as_jira_refuses_it() {
+        // A secret whose encoding has '+' and '/': its URL-safe spelling has '-' and '_'.
+        let pat = encode("355510638677", &[0xfb; 20]);
+        assert!(pat.contains('+') || pat.contains('/'), "{pat}");
+        let url_safe = pat.replace('+', "-").replace('/', "_");
+        let e = token_id(&url_safe).unwrap_err();
+        assert!(matches!(e, TokenError::UrlSafe('-' | '_')), "{e:?}");
+        assert!(e.to_string().contains("Illegal base64 character 2"), "{e}");
+        assert!(!e.to_string().contains(&url_safe));
+        assert_eq!(token_id(&pat).unwrap(), "355510638677");
     }
 }

@@ -310,7 +310,7 @@ fn bad_arguments_change_nothing() {
                 "--log",
                 "/nonexistent-dir/atlassian-jira.log",
             ],
-            "directory does not exist",
+            "no directory /nonexistent-dir",
         ),
         (
             vec![

@@ -208,3 +208,99 @@ fn the_check_gives_typed_verdicts_in_order() {
     assert!(matches!(last.outcome, Outcome::Blocked(_)));
     assert!(!checked.failure().unwrap().advice().is_empty());
 }
+
+#[test]
+fn reachable_is_ok_whenever_jira_answered_and_the_failure_names_what_it_was_about() {
+    use jira_patrol::jira::{check, Check, Outcome};
+    let sim = SimJira::start(SimConfig {
+        noise: false,
+        context_path: "/jira".into(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let verdict = |checked: &jira_patrol::jira::Checked, c: Check| {
+        checked
+            .verdicts
+            .iter()
+            .find(|v| v.check == c)
+            .map(|v| match &v.outcome {
+                Outcome::Ok(d) => format!("ok: {d}"),
+                Outcome::Failed(e) => format!("FAIL: {e}"),
+                other => format!("{other:?}"),
+            })
+    };
+    // The context path left out: Tomcat answers 404, which is an answer, but not Jira's.
+    let root = sim.url().trim_end_matches("/jira").to_string();
+    let client = |url: &str, password: &str| {
+        let mut cfg = ClientConfig::new(
+            url,
+            Credentials {
+                token: None,
+                password: Some(("admin".into(), Secret::new(password))),
+            },
+        );
+        cfg.backoff = Duration::from_millis(10);
+        Client::new(cfg).unwrap()
+    };
+    let checked = check(&client(&root, "admin"));
+    let reachable = verdict(&checked, Check::Reachable).unwrap();
+    assert!(
+        reachable.starts_with("ok: ") && reachable.contains("answered"),
+        "{reachable}"
+    );
+    let version = verdict(&checked, Check::Version).unwrap();
+    assert!(
+        version.starts_with("FAIL: ")
+            && version.contains("not as Jira")
+            && version.contains("context path"),
+        "{version}"
+    );
+    assert!(matches!(checked.failure(), Some(JiraError::NotJira { .. })));
+    // A wrong password: answered (401), the identity failed, and only one login was tried.
+    let checked = check(&client(&sim.url(), "wrong"));
+    assert!(verdict(&checked, Check::Reachable)
+        .unwrap()
+        .starts_with("ok: "));
+    let identity = verdict(&checked, Check::Identity).unwrap();
+    assert!(
+        identity.starts_with("FAIL: ") && identity.contains("rejected"),
+        "{identity}"
+    );
+    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let logins = access
+        .lines()
+        .filter(|l| l.contains("POST /jira/rest/auth/1/session"))
+        .count();
+    assert_eq!(logins, 1, "{access}");
+}
+
+#[test]
+fn a_post_that_creates_a_token_is_sent_once_even_on_a_5xx() {
+    let sim = SimJira::start(SimConfig {
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let c = password_client(&sim);
+    // Logged in first: the one failing answer must be the creation's.
+    c.tokens_named("anything").unwrap();
+    sim.fail_next(1);
+    let e = c.create_token("jira-patrol self-check", 1).unwrap_err();
+    assert!(e.to_string().contains("HTTP 500"), "{e}");
+    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let posts = access
+        .lines()
+        .filter(|l| l.contains("\"POST /rest/pat/latest/tokens HTTP"))
+        .count();
+    assert_eq!(posts, 1, "not retried: {access}");
+    // Revoking is safe to repeat: the plugin answers 204 whether the token was there or not.
+    let t = c.create_token("jira-patrol self-check", 1).unwrap();
+    assert_eq!(
+        c.revoke_token(t.id).unwrap(),
+        jira_patrol::jira::Revoked::Now
+    );
+    assert_eq!(
+        c.revoke_token(t.id).unwrap(),
+        jira_patrol::jira::Revoked::Now
+    );
+}

@@ -212,6 +212,12 @@ fn big_report() -> Report {
         "tokens": 230,
         "unused": [{"id": 17, "name": "old & forgotten", "user_key": "JIRAUSER1",
                     "username": "ann", "last_accessed_at": null, "expires_at": null}],
+        "cannot_tell": [{"id": 18, "name": "<b>maybe</b>", "user_key": "JIRAUSER2",
+                         "username": "bob", "last_accessed_at": null, "expires_at": null,
+                         "why": "owner_seen_without_token", "owner_requests": 4}],
+        "expired": [{"id": 19, "name": "gone by", "user_key": "JIRAUSER1", "username": "ann",
+                     "last_accessed_at": null, "expires_at": "2026-11-01T00:00:00Z",
+                     "removed_after": "2026-12-01T00:00:00Z"}],
         "note": "last_accessed_at is written by Jira in batches about every minute"
     });
     serde_json::from_value(j).unwrap()
@@ -261,6 +267,27 @@ fn two_hundred_tokens_stay_one_compact_file() {
     }
     assert_eq!(doc.select(&sel("#inventory tr.unused")).count(), 1);
     assert!(text.contains("old &amp; forgotten"));
+    // The other groups say what they are, and their names are text too.
+    let cannot: String = doc
+        .select(&sel("#inventory tr.cannot-tell"))
+        .flat_map(|r| r.text())
+        .collect();
+    assert!(
+        cannot.contains("<b>maybe</b>") && cannot.contains("cannot tell"),
+        "{cannot}"
+    );
+    assert!(
+        cannot.contains("DEBUG lines only") && cannot.contains("4 request(s)"),
+        "{cannot}"
+    );
+    let expired: String = doc
+        .select(&sel("#inventory tr.expired"))
+        .flat_map(|r| r.text())
+        .collect();
+    assert!(
+        expired.contains("removed after 2026-12-01T00:00:00Z"),
+        "{expired}"
+    );
     // Print rules: A4, rows never split.
     assert!(text.contains("@page{size:A4 landscape"));
     assert!(text.contains("break-inside:avoid"));
@@ -356,11 +383,11 @@ fn a_capture_writes_its_page_with_jira_profile_and_window() {
     let (out, err) = common::output(child);
     assert!(out.status.success(), "{err}");
     let text = std::fs::read_to_string(&page).unwrap();
-    assert_eq!(
-        out.stdout,
-        text.as_bytes(),
-        "the same page on stdout and in --output"
+    assert!(
+        out.stdout.is_empty(),
+        "-o/--output takes the page off stdout, as in every command"
     );
+    assert!(err.contains("summary written to"), "{err}");
     let doc = Html::parse_document(&text);
     let header: String = doc.select(&sel("header")).flat_map(|h| h.text()).collect();
     assert!(header.contains(&sim.url()), "{header}");

@@ -149,10 +149,16 @@ fn a_muted_jira_stops_the_capture_early_with_levels_back_and_the_token_revoked()
         err.contains(&sim.log_path().display().to_string()),
         "names the followed file: {err}"
     );
-    assert!(out.stdout.is_empty(), "no summary of a silent log");
-    assert_put_back(&sim);
+    assert_stopped_clean(&sim, &homes, &out, &err);
+}
+
+/// A capture stopped by its self-check: no summary, levels back, the temporary token
+/// revoked, nothing left to restore.
+fn assert_stopped_clean(sim: &SimJira, homes: &Homes, out: &std::process::Output, err: &str) {
+    assert!(out.stdout.is_empty(), "no summary: {err}");
+    assert_put_back(sim);
     assert!(err.contains("levels are back"), "{err}");
-    assert_eq!(self_check_tokens(&sim), 0, "temporary token revoked");
+    assert_eq!(self_check_tokens(sim), 0, "temporary token revoked");
     assert!(!homes.journal().exists(), "nothing left to restore");
 }
 
@@ -479,4 +485,119 @@ fn another_nodes_log_fails_the_self_check_and_names_where_the_request_went() {
     );
     assert_put_back(n1);
     assert_eq!(self_check_tokens(n1), 0);
+}
+
+#[test]
+fn a_success_line_in_another_wording_stops_the_capture_at_the_self_check() {
+    // Another plugin version's wording: at full TRACE the probe reads as a failure, at the
+    // filter's level as nothing; either way never as failures in a report.
+    for (profile, read_as) in [
+        ("pats-trace", "read as a failed attempt"),
+        ("pats-filter-trace", "read as no request at all"),
+    ] {
+        let sim = SimJira::start(SimConfig {
+            reworded_success: true,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let homes = Homes::new();
+        let log = sim.log_path().display().to_string();
+        let args = [
+            "capture",
+            "--profile",
+            profile,
+            "--for",
+            "1h",
+            "--log",
+            &log,
+        ];
+        let child = command(&sim.url(), &homes, Login::Password, &args)
+            .spawn()
+            .unwrap();
+        let (out, err) = output(child);
+        assert_eq!(out.status.code(), Some(1), "{profile}: {err}");
+        assert!(
+            err.contains("Jira answered our test request")
+                && err.contains("as user admin (HTTP 200)")
+                && err.contains(read_as)
+                && err.contains("not as a success of its token"),
+            "{profile}: {err}"
+        );
+        assert!(err.contains("jira-patrol diagnose --self-check"), "{err}");
+        // The probe's lines are shown, hashes masked.
+        assert!(
+            err.contains("Token authentication succeeded (user=admin"),
+            "{profile}: {err}"
+        );
+        assert!(!err.contains("{PKCS5S2}"), "{err}");
+        assert_stopped_clean(&sim, &homes, &out, &err);
+    }
+}
+
+#[test]
+fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_totals() {
+    let sim = SimJira::start(SimConfig::default()).unwrap();
+    let homes = Homes::new();
+    let log = sim.log_path().display().to_string();
+    let out = command(
+        &sim.url(),
+        &homes,
+        Login::Password,
+        &["check", "--self-check", "--log", &log],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Someone else's script, for comparison.
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    traffic::run(
+        &sim.url(),
+        &[traffic::standard_mix(sim.accounts(), 2).remove(2)],
+        &TrafficOptions::default(),
+    );
+    let summarize = |format: &str| {
+        let out = command(
+            &sim.url(),
+            &homes,
+            Login::Password,
+            &["summarize", &log, "--format", format],
+        )
+        .output()
+        .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let j: Value = serde_json::from_str(&summarize("json")).unwrap();
+    let tokens = j["tokens"].as_array().unwrap();
+    let probe = tokens.iter().find(|t| t["name"] == TOKEN_NAME).unwrap();
+    assert_eq!(probe["jira_patrol_probe"], true, "{probe}");
+    assert_eq!(tokens.last().unwrap()["name"], TOKEN_NAME, "listed last");
+    let bridge = tokens
+        .iter()
+        .find(|t| t["name"] == "Jira→Slack «bridge» ü")
+        .unwrap();
+    assert!(bridge.get("jira_patrol_probe").is_none(), "{bridge}");
+    let users: Vec<&str> = j["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["user_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        users,
+        ["JIRAUSER10100"],
+        "the probe's admin is no user of its own"
+    );
+    let table = summarize("table");
+    assert!(
+        table.contains(&format!(
+            "Token {} is jira-patrol's own self-check probe",
+            probe["token_id"].as_str().unwrap()
+        )),
+        "{table}"
+    );
 }

@@ -6,6 +6,7 @@ use jira_sim::{SimConfig, SimJira, TlsIdentity};
 use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
+use std::time::Duration;
 
 fn client() -> Client {
     Client::builder()
@@ -811,7 +812,7 @@ fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
         assert!(header(&r, "X-AREQUESTID").is_some(), "{path}");
     }
 
-    // Revoking twice: gone, then already gone.
+    // Revoking twice: the plugin answers 204 whether the row was there or not.
     let row = v["id"].as_u64().unwrap();
     let delete = || {
         c.delete(format!("{tokens}/{row}"))
@@ -821,7 +822,7 @@ fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
             .status()
             .as_u16()
     };
-    assert_eq!((delete(), delete()), (204, 404));
+    assert_eq!((delete(), delete()), (204, 204));
 
     // Ten tokens per user at most.
     let held = sim.tokens().iter().filter(|t| t.owner == "jdoe").count();
@@ -829,8 +830,23 @@ fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
         assert_eq!(create(1).status(), 201);
     }
     let r = create(1);
-    assert_eq!(r.status(), 400);
-    assert!(r.text().unwrap().contains("maximum number of tokens"));
+    assert_eq!(
+        r.status(),
+        403,
+        "the per-user limit is a 403 (jira-facts §5)"
+    );
+    let v: serde_json::Value = r.json().unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("maximum number of tokens"),
+        "{v}"
+    );
+    assert!(
+        v["exception"].as_str().is_some(),
+        "the plugin's error shape: {v}"
+    );
 
     // An instance that does not let anyone create tokens.
     let closed = SimJira::start(SimConfig {
@@ -845,6 +861,142 @@ fn pat_rest_and_request_ids_answer_what_the_self_check_needs() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+#[test]
+fn the_token_search_reads_its_body_only_and_answers_errors_as_the_plugin_does() {
+    let sim = SimJira::start(SimConfig {
+        data_center: true,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let c = client();
+    let search = |user: &str, query: &str, body: &str| {
+        let r = c
+            .post(format!(
+                "{}/rest/pat/latest/tokens/search{query}",
+                sim.url()
+            ))
+            .basic_auth(user, Some(user))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().unwrap())
+    };
+    // Defaults: by name, ascending, page 0, 100 a page; query parameters are ignored.
+    let (status, v) = search("admin", "?limit=1&sortBy=userKey", "{}");
+    assert_eq!(status, 200);
+    let names: Vec<&str> = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert_eq!(names.len(), sim.tokens().len());
+    assert_eq!(
+        (v["page"].as_u64(), v["size"].as_u64()),
+        (Some(0), Some(100))
+    );
+    let (_, v) = search(
+        "admin",
+        "",
+        r#"{"sortBy":"name","orderBy":"desc","limit":2}"#,
+    );
+    assert_eq!(v["values"][0]["name"], *sorted.last().unwrap());
+    assert_eq!(v["values"].as_array().unwrap().len(), 2);
+    for bad in [
+        r#"{"sortBy":"colour"}"#,
+        r#"{"orderBy":"up"}"#,
+        r#"{"page":-1}"#,
+    ] {
+        let (status, v) = search("admin", "", bad);
+        assert_eq!(status, 400, "{bad}");
+        assert!(v["error"].is_string() && v["exception"].is_string(), "{v}");
+    }
+    // Not a System Administrator: SAL's AuthorisationException, as a 401.
+    let (status, v) = search("jdoe", "", "{}");
+    assert_eq!(status, 401);
+    assert_eq!(
+        v["exception"],
+        "com.atlassian.sal.api.permission.AuthorisationException"
+    );
+    assert_eq!(
+        v["error"],
+        "Requesting user is unauthorized to perform this operation"
+    );
+}
+
+#[test]
+fn expired_tokens_stay_listed_until_pruned_thirty_days_after_expiry() {
+    let sim = SimJira::start(SimConfig {
+        data_center: true,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let expired = sim.accounts().token("old laptop").unwrap().clone();
+    assert!(expired.expired());
+    let r = client()
+        .get(format!("{}/rest/api/2/myself", sim.url()))
+        .bearer_auth(&expired.raw)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401, "unusable");
+    assert_eq!(sim.run_expired_token_pruning_job(), 0, "expired 5 days ago");
+    assert!(sim.token(&expired.token_id).is_some(), "still listed");
+    sim.advance_clock(Duration::from_secs(26 * 86_400));
+    assert_eq!(sim.run_expired_token_pruning_job(), 1);
+    assert!(sim.token(&expired.token_id).is_none());
+}
+
+#[test]
+fn the_filter_logs_the_database_id_and_can_word_its_success_otherwise() {
+    for reworded in [false, true] {
+        let sim = SimJira::start(SimConfig {
+            noise: false,
+            reworded_success: reworded,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.set_level("com.atlassian.pats.web.filter", jira_sim::Level::Trace);
+        let t = sim.accounts().token("test").unwrap().clone();
+        let r = client()
+            .get(format!("{}/rest/api/2/myself", sim.url()))
+            .bearer_auth(&t.raw)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "the request succeeds either way");
+        let id = header(&r, "X-AREQUESTID").unwrap();
+        let log = std::fs::read_to_string(sim.log_path()).unwrap();
+        let ours: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(&format!(" {id} ")))
+            .collect();
+        // At the filter's level: the batcher's line with the row id, never the token id.
+        assert!(
+            ours.iter().any(|l| l.contains(
+                "[c.a.p.web.filter.LastAccessedTimeBatcher$TokenBatch] Storing auth time: ["
+            ) && l.ends_with(&format!("for tokenId: [{}]", t.id))),
+            "{ours:#?}"
+        );
+        assert_eq!(
+            ours.iter()
+                .any(|l| l.contains("Auth SUCCESS for user: [admin]")),
+            !reworded,
+            "{ours:#?}"
+        );
+        assert_eq!(
+            ours.iter()
+                .any(|l| l
+                    .contains("Token authentication succeeded (user=admin, token=355510638677")),
+            reworded,
+            "{ours:#?}"
+        );
+    }
 }
 
 /// The simulator is for the edge (`demo`, `sim`) and the tests: no library module may

@@ -363,10 +363,20 @@ fn jsonl_csv_and_sql_and_no_hash_anywhere() {
 
 #[test]
 fn filters_by_time_user_and_token() {
-    let j = summarize_json(&[KB, "--user", "ADMIN"]);
+    let j = summarize_json(&[KB, "--owner", "ADMIN"]);
     assert_eq!(j["tokens"].as_array().unwrap().len(), 1);
-    let j = summarize_json(&[KB, "--user", "jdoe"]);
+    let j = summarize_json(&[KB, "--owner", "jdoe"]);
     assert!(j["tokens"].as_array().unwrap().is_empty());
+    // The former spelling: nothing logs in here, so --user is still the owner, with a note.
+    let out = bin()
+        .args(["summarize", KB, "--format", "json", "--user", "jdoe"])
+        .env_remove("JIRA_USER")
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j["tokens"].as_array().unwrap().is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--user jdoe is read as --owner jdoe"), "{err}");
     let j = summarize_json(&[
         KB,
         "--token",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{output, wait_raised, Homes};
+use common::{output, wait_level, Homes};
 use jira_patrol::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
 use jira_sim::traffic::{self, TrafficOptions};
 use jira_sim::Level;
@@ -146,11 +146,11 @@ fn filters_by_owner_idleness_and_expiry() {
     };
     let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(
-        names(&["--user", "jdoe"]),
+        names(&["--owner", "jdoe"]),
         set(&["Jira→Slack «bridge» ü", "old laptop"])
     );
     assert_eq!(
-        names(&["--user", "JIRAUSER10100", "--user", "gone"]),
+        names(&["--owner", "JIRAUSER10100", "--owner", "gone"]),
         set(&["Jira→Slack «bridge» ü", "old laptop", "cron job"])
     );
     // Seeded: last used 60 and 500 days ago; never used, created 40 days ago.
@@ -164,9 +164,75 @@ fn filters_by_owner_idleness_and_expiry() {
         set(&["test", "old laptop"])
     );
     assert_eq!(
-        names(&["--expiring-within", "90d", "--user", "admin"]),
+        names(&["--expiring-within", "90d", "--owner", "admin"]),
         set(&["test"])
     );
+}
+
+/// `--user` is the login name in every command; `tokens --user NAME` used to pick an owner.
+/// Where it cannot be a login (a token logs in, no password set) it still does, with a note;
+/// where it contradicts JIRA_USER it is refused before any request (a wrong login counts
+/// against that account); `--login`, the former login flag, still logs in.
+#[test]
+fn user_is_the_login_and_the_former_owner_filter_is_kept_with_a_note() {
+    let sim = data_center();
+    let homes = Homes::new();
+    let admin_pat = sim
+        .tokens()
+        .into_iter()
+        .find(|t| t.owner == "admin")
+        .unwrap()
+        .raw;
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = common::isolated(homes.0.path());
+        c.env("JIRA_URL", sim.url())
+            .args(["tokens", "--format", "json"])
+            .args(args)
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let names = |out: &Output| -> BTreeSet<String> {
+        listed(&json(out)).into_iter().map(|(_, n)| n).collect()
+    };
+    let jdoe = BTreeSet::from(["Jira→Slack «bridge» ü".to_string(), "old laptop".into()]);
+
+    // A token logs in: --user jdoe can only be the owner filter it was.
+    let out = run(&[("JIRA_TOKEN", &admin_pat)], &["--user", "jdoe"]);
+    assert_eq!(names(&out), jdoe);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: --user jdoe is read as --owner jdoe"),
+        "{err}"
+    );
+
+    // A password login: --user is the login name, and no filter.
+    let out = run(&[("JIRA_PASSWORD", "admin")], &["--user", "admin"]);
+    assert_eq!(listed(&json(&out)), all_of(&sim));
+
+    // --user and JIRA_USER disagree: refused, nothing sent.
+    let before = sim.request_count();
+    let out = run(
+        &[("JIRA_USER", "admin"), ("JIRA_PASSWORD", "admin")],
+        &["--user", "jdoe"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--owner jdoe") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(sim.request_count(), before, "nothing reached Jira");
+
+    // The former login flag.
+    let out = run(
+        &[("JIRA_PASSWORD", "admin")],
+        &["--login", "admin", "--owner", "jdoe"],
+    );
+    assert_eq!(names(&out), jdoe);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--login is now --user"));
 }
 
 #[test]
@@ -199,13 +265,24 @@ fn one_line_refusal(out: &Output, needle: &str) {
 #[test]
 fn a_non_admin_and_a_server_licence_get_one_line_and_exit_1() {
     let sim = data_center();
-    one_line_refusal(&tokens(&sim, "jdoe", &[]), "System Administrators");
+    // The plugin's 401 AuthorisationException: a permission, not a password, and no reason
+    // to log in again.
+    one_line_refusal(
+        &tokens(&sim, "jdoe", &[]),
+        "'jdoe' is not a System Administrator",
+    );
+    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let logins = access
+        .lines()
+        .filter(|l| l.contains("POST /rest/auth/1/session"))
+        .count();
+    assert_eq!(logins, 1, "{access}");
     let server = SimJira::start(SimConfig::default()).unwrap();
     one_line_refusal(&tokens(&server, "admin", &[]), "Data Center");
 }
 
 #[test]
-fn the_search_wants_a_valid_sort_and_an_admin() {
+fn the_search_takes_its_defaults_from_the_body_and_wants_an_admin() {
     let sim = data_center();
     let http = reqwest::blocking::Client::new();
     let post = |user: &str, body: &str| {
@@ -216,12 +293,16 @@ fn the_search_wants_a_valid_sort_and_an_admin() {
             .send()
             .unwrap()
     };
-    assert_eq!(post("admin", "{}").status().as_u16(), 400);
+    assert_eq!(
+        post("admin", "{}").status().as_u16(),
+        200,
+        "sortBy defaults to name"
+    );
     assert_eq!(
         post("admin", r#"{"sortBy":"colour"}"#).status().as_u16(),
         400
     );
-    assert_eq!(post("jdoe", r#"{"sortBy":"name"}"#).status().as_u16(), 403);
+    assert_eq!(post("jdoe", r#"{"sortBy":"name"}"#).status().as_u16(), 401);
     let ok = post("admin", r#"{"sortBy":"name","limit":2}"#);
     assert_eq!(ok.status().as_u16(), 200);
     let v: Value = ok.json().unwrap();
@@ -246,7 +327,24 @@ fn make_fresh_token(sim: &SimJira) {
     assert_eq!(a.status().as_u16(), 201);
 }
 
-/// Ids and names that the report lists as unused, and the db ids of the seen tokens.
+/// (id, name) of an inventory group's tokens.
+fn group(inv: &Value, name: &str) -> BTreeSet<(u64, String)> {
+    inv[name]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {name}: {inv}"))
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_u64().unwrap(),
+                t["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every seen token has its database id and its name (from the log, else the inventory);
+/// no seen token is in any inventory group; the expired token is expired, not unused; the
+/// other tokens not seen are unused, and the groups add up to every token.
 fn check_inventory(j: &Value, sim: &SimJira) {
     let inv = &j["inventory"];
     let seen: BTreeSet<u64> = j["tokens"]
@@ -258,36 +356,39 @@ fn check_inventory(j: &Value, sim: &SimJira) {
             let db = t["db_id"]
                 .as_u64()
                 .unwrap_or_else(|| panic!("no db_id: {t}"));
-            assert_eq!(db, sim.token(id).unwrap().id, "{t}");
+            let row = sim.token(id).unwrap();
+            assert_eq!(db, row.id, "{t}");
+            assert_eq!(t["name"], row.name.as_str(), "{t}");
             db
         })
         .collect();
     assert!(!seen.is_empty());
+    let expired: BTreeSet<(u64, String)> = sim
+        .tokens()
+        .iter()
+        .filter(|t| t.expired())
+        .map(|t| (t.id, t.name.clone()))
+        .collect();
+    assert_eq!(group(inv, "expired"), expired, "{inv}");
+    assert!(expired.iter().any(|(_, n)| n == "old laptop"));
+    let laptop = &inv["expired"][0];
+    assert!(laptop["expires_at"].is_string() && laptop["removed_after"].is_string());
     let expected: BTreeSet<(u64, String)> = sim
         .tokens()
         .iter()
-        .filter(|t| !seen.contains(&t.id) && t.name != SELF_CHECK_TOKEN)
+        .filter(|t| !seen.contains(&t.id) && t.name != SELF_CHECK_TOKEN && !t.expired())
         .map(|t| (t.id, t.name.clone()))
         .collect();
-    let unused: BTreeSet<(u64, String)> = inv["unused"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["id"].as_u64().unwrap(),
-                t["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let unused = group(inv, "unused");
     assert_eq!(unused, expected, "{inv}");
+    assert!(group(inv, "cannot_tell").is_empty(), "{inv}");
     assert!(unused.contains(&(8, "legacy sync".into())));
     let fresh = sim.tokens().iter().find(|t| t.name == FRESH).unwrap().id;
     assert!(unused.contains(&(fresh, FRESH.into())), "{inv}");
     assert!(!unused.iter().any(|(_, n)| n == SELF_CHECK_TOKEN));
     assert_eq!(
         inv["tokens"].as_u64().unwrap(),
-        seen.len() as u64 + unused.len() as u64
+        (seen.len() + unused.len() + expired.len()) as u64
     );
     let fresh = inv["unused"]
         .as_array()
@@ -308,10 +409,8 @@ fn check_inventory(j: &Value, sim: &SimJira) {
     );
 }
 
-#[test]
-fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
-    let sim = data_center();
-    make_fresh_token(&sim);
+/// A capture at `profile` of `sim` while the standard traffic runs, as JSON.
+fn capture_during_traffic(sim: &SimJira, profile: &str, raised: (&str, Level)) -> Value {
     let homes = Homes::new();
     let log = sim.log_path().display().to_string();
     let child = cmd(
@@ -321,7 +420,7 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
         &[
             "capture",
             "--profile",
-            "pats-trace",
+            profile,
             "--for",
             "4s",
             "--format",
@@ -335,7 +434,7 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    wait_raised(&sim, Duration::from_secs(60));
+    wait_level(sim, raised.0, raised.1, Duration::from_secs(60));
     let gate = sim.hold_level_changes();
     traffic::run(
         &sim.url(),
@@ -345,10 +444,89 @@ fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
     drop(gate);
     let (out, err) = output(child);
     assert!(out.status.success(), "{err}");
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-    check_inventory(&j, &sim);
-    // The self-check made and revoked its token: it is nowhere in the inventory.
     assert!(!err.contains("no token inventory"), "{err}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_filter_trace_capture_ties_its_tokens_by_database_id_and_lists_no_used_one() {
+    let sim = data_center();
+    make_fresh_token(&sim);
+    let j = capture_during_traffic(
+        &sim,
+        "pats-filter-trace",
+        ("com.atlassian.pats.web.filter", Level::Trace),
+    );
+    // The log names no token; `Storing auth time` gives each one's row, the inventory the rest.
+    check_inventory(&j, &sim);
+    let used = [
+        "test",
+        "ci, deploy (prod)=1",
+        "Jira→Slack «bridge» ü",
+        "nightly export",
+    ];
+    for name in used {
+        assert!(
+            j["tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == name),
+            "{name}: {j}"
+        );
+    }
+}
+
+#[test]
+fn a_debug_capture_cannot_tell_for_the_users_it_saw_and_says_why() {
+    let sim = data_center();
+    make_fresh_token(&sim);
+    let j = capture_during_traffic(&sim, "pats-debug", ("com.atlassian.pats", Level::Debug));
+    assert!(j["tokens"].as_array().unwrap().is_empty(), "{j}");
+    let inv = &j["inventory"];
+    let undecided: BTreeSet<String> = inv["cannot_tell"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert_eq!(t["why"], "owner_seen_without_token", "{t}");
+            assert!(t["owner_requests"].as_u64().unwrap() > 0, "{t}");
+            t["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // Every valid token of the users seen (admin, jdoe, the leaver whose attempt reads
+    // like a request at DEBUG, the twelve-digit user); the fresh token is jdoe's too.
+    let expected: BTreeSet<String> = sim
+        .tokens()
+        .iter()
+        .filter(|t| {
+            ["admin", "jdoe", "gone", "100200300400"].contains(&t.owner.as_str()) && !t.expired()
+        })
+        .map(|t| t.name.clone())
+        .collect();
+    assert_eq!(undecided, expected, "{inv}");
+    assert!(undecided.contains(FRESH));
+    // Not seen at all: unused. Expired: expired, even though its owner was seen.
+    assert_eq!(
+        group(inv, "unused"),
+        BTreeSet::from([(8, "legacy sync".to_string())])
+    );
+    assert_eq!(
+        group(inv, "expired"),
+        BTreeSet::from([(4, "old laptop".to_string())])
+    );
+}
+
+#[test]
+fn a_capture_reports_the_unused_tokens_and_the_seen_ones_database_ids() {
+    let sim = data_center();
+    make_fresh_token(&sim);
+    let j = capture_during_traffic(
+        &sim,
+        "pats-trace",
+        (jira_sim::loggers::FILTER, Level::Trace),
+    );
+    check_inventory(&j, &sim);
 
     // --no-inventory leaves it out; a Server licence makes it a note, never a failure.
     let server = SimJira::start(SimConfig::default()).unwrap();
@@ -429,8 +607,23 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
         "{text}"
     );
     assert!(text.contains("legacy sync"), "{text}");
+    // The expired token is shown as expired, with when Jira will remove it.
+    let expired = j["inventory"]["expired"].as_array().unwrap();
+    assert_eq!(expired.len(), 1);
+    assert!(
+        text.contains(&format!(
+            "Expired tokens (1 of {m}): unusable; Jira removes each 30 days after its expiry"
+        )),
+        "{text}"
+    );
+    let removed = expired[0]["removed_after"].as_str().unwrap();
+    let laptop_row = text
+        .lines()
+        .find(|l| l.contains("old laptop"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(laptop_row.contains(removed), "{laptop_row}");
 
-    // With --user, the other users' tokens were filtered out, not unused.
+    // With --owner, the other users' tokens were filtered out, not unused.
     let out = cmd(
         &sim.url(),
         &homes,
@@ -441,7 +634,7 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
             "--format",
             "json",
             "--inventory",
-            "--user",
+            "--owner",
             "jdoe",
         ],
     )

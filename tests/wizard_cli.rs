@@ -204,6 +204,74 @@ fn flags_answer_everything_rotation_is_only_reported_and_the_secret_only_referen
     );
 }
 
+/// `setup` reads JIRA_URL, JIRA_USER and JIRA_PASSWORD as every command does: with only
+/// those exported (and the log) it reaches the end without a flag for them, saying where
+/// each answer came from, and saves the password by reference to $JIRA_PASSWORD.
+#[test]
+fn the_environment_answers_as_for_every_command() {
+    let w = World::new(true);
+    let url = w.sim.url();
+    let r = w.run(
+        &[
+            ("JIRA_URL", &url),
+            ("JIRA_USER", "admin"),
+            ("JIRA_PASSWORD", "admin"),
+        ],
+        &[
+            "--non-interactive",
+            "--log",
+            &w.log(),
+            "--save",
+            "--no-capture",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    for said in [
+        format!("Jira URL     {url} (from JIRA_URL)"),
+        "login        password of admin, read from $JIRA_PASSWORD (from JIRA_USER, JIRA_PASSWORD)"
+            .into(),
+        format!("logs         {} (from the command line)", w.log()),
+        "websudo        required; passed with the password of admin".into(),
+    ] {
+        assert!(r.stderr.contains(&said), "no {said:?} in:\n{}", r.stderr);
+    }
+    assert!(!r.stderr.contains("answers missing"), "{}", r.stderr);
+    assert_eq!(
+        r.stdout.trim(),
+        format!(
+            "jira-patrol capture --url {url} --user admin --profile pats-trace --for 15m --log {} --keep 1d",
+            w.log()
+        )
+    );
+    let saved = std::fs::read_to_string(w.config_file()).unwrap();
+    assert!(saved.contains("env = \"JIRA_PASSWORD\""), "{saved}");
+
+    // Flags still win over the environment, and a token alone answers the login too.
+    let raw = token(&w.sim, "test");
+    let r = w.run(
+        &[
+            ("JIRA_URL", "https://elsewhere.example"),
+            ("JIRA_TOKEN", &raw),
+        ],
+        &[
+            "--non-interactive",
+            "--url",
+            &url,
+            "--log",
+            &w.log(),
+            "--no-capture",
+        ],
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("Jira URL     {url} (from the command line)")),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("(from JIRA_TOKEN)"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&raw));
+}
+
 #[test]
 fn apply_rotation_writes_the_planned_change_with_a_backup() {
     let w = World::new(true);

@@ -116,7 +116,8 @@ impl SimAccounts {
     ///
     /// Tokens (row id, token id, owner, name, state): 1 `355510638677` admin `test`;
     /// 2 `104857600013` admin `ci, deploy (prod)=1` (never expires); 3 `230419881234` jdoe
-    /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired);
+    /// `Jira→Slack «bridge» ü`; 4 `600000004711` jdoe `old laptop` (expired 5 days ago:
+    /// still listed until pruned 30 days after expiry);
     /// 5 `987654321098` gone `cron job` (owner inactive); 6 `777000111222` admin
     /// `release-bot [eu], expiringAt=never` (never used: `lastAccessedAt=null`; a name that
     /// fools naive `key=value` or bracket parsing of the TokenDTO line); 7 `405060708090`
@@ -219,9 +220,9 @@ impl SimAccounts {
                 "600000004711",
                 jdoe,
                 "old laptop",
-                ago(400),
+                ago(300),
                 Some(ago(60)),
-                Some(ago(35)),
+                Some(ago(5)),
             ),
             mk(
                 5,

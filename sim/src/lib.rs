@@ -12,8 +12,10 @@
 //!   (or 403 "disabled"), `Authorization: Bearer` PATs (a failing PAT goes on anonymous).
 //! - `GET /rest/api/2/{serverInfo,myself,search,project,issue/KEY}` (`issue/BOOM-1` = 500
 //!   with a stack trace in the log), `GET /status`.
-//! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}`, `POST /search`: System
-//!   Administrators on Data Center, paged, `sortBy` required).
+//! - `/rest/pat/latest/tokens` (GET, POST, `GET|DELETE /{id}` (204 even when gone), `POST
+//!   /search`: System Administrators on Data Center, paged, read from the JSON body only),
+//!   with the plugin's error bodies `{exception, error}` (401 `AuthorisationException` for
+//!   a search by someone who is no System Administrator).
 //! - `/secure/admin/ViewLogging.jspa`, `ConfigureLogging.jspa` (GET or POST), websudo form
 //!   and `WebSudoAuthenticate.jspa`, with Jira's permission, websudo and XSRF answers; the
 //!   logging page's "mark logs" form (`id="login-form"`) and its hidden loggers (SQL, SOAP,
@@ -29,8 +31,10 @@
 //! Faithful: status codes, redirects, cookies and headers of the facts; the PAT plugin's
 //! log lines in its code order, with its categories, MDC columns and Java value spellings;
 //! validator cache (first use of a token logs one more line); batched last-access times;
+//! expired tokens kept until `ExpiredTokenPruningJob` removes them 30 days after expiry;
 //! unknown level names becoming DEBUG; log4j inheritance; rotation. Guessed (facts \[U\]):
-//! the English of the two i18n failure messages ([`failures`]), whether PATs skip websudo
+//! the English of the two i18n failure messages ([`failures`]), the success line of plugin
+//! versions other than 1.4.7 ([`SimConfig::reworded_success`]), whether PATs skip websudo
 //! ([`SimConfig::pat_websudo_exempt`]), exact error-page statuses, noise line texts.
 
 #![warn(missing_docs)]
@@ -109,6 +113,17 @@ pub mod failures {
     pub const FORMAT: &str = "Token format is invalid";
 }
 
+/// The filter's success line as [`SimConfig::reworded_success`] writes it: the same facts
+/// as pats-plugin 1.4.7's `Auth SUCCESS for user: [..] and tokenId: [..]`, in words
+/// jira-patrol does not know (as another plugin version might word it).
+pub fn reworded_success(user_key: &str, token_id: &str, expiry: &str) -> String {
+    format!("Token authentication succeeded (user={user_key}, token={token_id}, expires={expiry})")
+}
+
+/// Days after its expiry that `ExpiredTokenPruningJob` removes a token
+/// (`atlassian.pats.pruning.delay.days`, jira-facts §2).
+pub const EXPIRED_TOKEN_PRUNING_DAYS: i64 = 30;
+
 /// Everything a test or the demo may want to vary. Start from `SimConfig::default()`.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -173,6 +188,10 @@ pub struct SimConfig {
     /// Whether `POST /rest/pat/latest/tokens` may create tokens. false answers 403 as a Jira
     /// whose administrators switched token creation off.
     pub token_creation: bool,
+    /// Write the PAT filter's success line in another wording than pats-plugin 1.4.7's
+    /// (`Auth SUCCESS for user: ...`), as a plugin version whose wording is not known might
+    /// (jira-facts §2 \[U\]): the request still succeeds.
+    pub reworded_success: bool,
     /// Anonymous non-PAT requests per second served in the background (browsers,
     /// monitoring), through the same filter chain as real ones: at TRACE on the PAT filter
     /// each writes its `>>>`/`<<<` lines, the real cost of TRACE. 0 = none.
@@ -233,6 +252,7 @@ impl Default for SimConfig {
             sso_login: None,
             sso_websudo: None,
             token_creation: true,
+            reworded_success: false,
             background_rps: 0,
             background_pat_percent: 0,
             install: None,
@@ -477,6 +497,13 @@ impl SimJira {
     /// with no request id, and the removal of deleted owners' tokens.
     pub fn run_pruning_job(&self) {
         self.state.run_pruning_job();
+    }
+
+    /// Run `ExpiredTokenPruningJob` now: tokens expired more than
+    /// [`EXPIRED_TOKEN_PRUNING_DAYS`] days ago leave the database (until then an expired
+    /// token stays listed, unusable). Returns how many went.
+    pub fn run_expired_token_pruning_job(&self) -> usize {
+        self.state.run_expired_token_pruning_job()
     }
 
     /// Current state of a token (last access, revocation), by token id.

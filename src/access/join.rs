@@ -426,6 +426,7 @@ mod tests {
             request_id: id.into(),
             last_ms: ms + 20,
             token_id: Some("355510638677".into()),
+            db_id: None,
             info: None,
             user_key: Some("admin".into()),
             username: Some("admin".into()),

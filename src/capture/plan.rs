@@ -158,6 +158,15 @@ impl Plan {
                     .into(),
             ));
         }
+        for l in &self.logs {
+            crate::paths::log_to_follow("--log", l)?;
+        }
+        if let Some(p) = &self.output.path {
+            crate::paths::writable_file("-o/--output", p)?;
+        }
+        if let Some(d) = &self.profiles_dir {
+            crate::paths::readable_dir("--profiles", d)?;
+        }
         if let ProfileChoice::Named(name) = &self.profile {
             crate::profiles::load(name, self.profiles_dir.as_deref())?;
         }
@@ -380,6 +389,9 @@ pub enum PlanError {
     /// The rotation's log4j file cannot be found or read.
     #[error(transparent)]
     Log4j(#[from] crate::log4j::Log4jError),
+    /// A log to follow, or the report's file, cannot serve.
+    #[error(transparent)]
+    Path(#[from] crate::paths::BadPath),
 }
 
 #[cfg(test)]
@@ -434,5 +446,13 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown time zone"));
+        p.output.tz = None;
+        p.logs = vec!["/no/such/atlassian-jira.log".into()];
+        let e = p.check().unwrap_err().to_string();
+        assert!(e.starts_with("--log /no/such/atlassian-jira.log: "), "{e}");
+        p.logs = vec!["/tmp/atlassian-jira.log".into()];
+        p.output.path = Some("/no/such/report.json".into());
+        let e = p.check().unwrap_err().to_string();
+        assert!(e.contains("create it first"), "{e}");
     }
 }

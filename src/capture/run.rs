@@ -139,13 +139,17 @@ pub fn run(
         wide: plan.output.wide,
     };
     report::render(&outcome.report, &how, &meta, &mut text)?;
-    std::io::stdout()
-        .write_all(&text)
-        .map_err(|e| anyhow::Error::new(e).context("writing the summary"))?;
-    if let Some(p) = &plan.output.path {
-        std::fs::write(p, &text).map_err(|e| {
-            anyhow::Error::new(e).context(format!("cannot write --output {}", p.display()))
-        })?;
+    // `-o FILE` takes the summary off standard output, as in every command.
+    match &plan.output.path {
+        Some(p) => {
+            std::fs::write(p, &text).map_err(|e| {
+                anyhow::Error::new(e).context(format!("cannot write -o/--output {}", p.display()))
+            })?;
+            eprintln!("capture: summary written to {}", p.display());
+        }
+        None => std::io::stdout()
+            .write_all(&text)
+            .map_err(|e| anyhow::Error::new(e).context("writing the summary"))?,
     }
     if let Err(left) = restored {
         return Err(RunError::NotRestored(left));

@@ -4,18 +4,21 @@
 //! applied, one request is made with a token and its lines are looked for in the followed
 //! logs by the request id Jira answered with (`X-AREQUESTID`, the id its log lines carry:
 //! jira-facts §7). That works at every profile; where the profile logs a token id, that id
-//! must also read back as the probe token's.
+//! must also read back as the probe token's. And since Jira answered the probe as a user,
+//! its lines must read back, through the report's own scanner, as a success of its token
+//! ([`read_back`]): a success line worded in a way this version does not know would
+//! otherwise turn every token request of the window into a "failure".
 //!
 //! With a password login the probe token is a temporary one (1 day), journaled before it is
 //! used and revoked right after the probe, so `restore` can revoke a leftover after a crash.
 //! The probe is nobody's usage: its lines are kept out of the report, on the node where they
 //! were seen only (request ids repeat across nodes).
 
-use crate::jira::{Client, PatError, ProbeAnswer};
+use crate::jira::{Client, JiraError, PatError, ProbeAnswer};
 use crate::journal::Journal;
 use crate::level::Level;
 use crate::profiles::Profile;
-use crate::scan::{line, pat, Watched, Zone};
+use crate::scan::{line, pat, Outcome, Scanner, Watched, Zone};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -174,6 +177,24 @@ pub enum SelfCheckFailure {
         /// The followed file whose path names the node.
         expected: PathBuf,
     },
+    /// Jira answered the probe as a user, and its lines read as something else than a
+    /// success of its token: a wording this version does not know, never to be reported as
+    /// failures.
+    #[error("self-check failed: Jira answered our test request ({request_id}) as {user} (HTTP {status}), but its lines in {} read as {read_as}, not as a success of its token\nthis Jira's PAT plugin may word its lines in a way this version of jira-patrol does not know, so the capture stops rather than report its requests wrongly: run `jira-patrol diagnose --self-check --log FILE` and send the bundle\nthe request's lines (hashes masked):\n{}", file.display(), indent(.lines))]
+    NotASuccess {
+        /// Jira's `X-AREQUESTID` of the probe.
+        request_id: String,
+        /// The log file that held the lines.
+        file: PathBuf,
+        /// The HTTP status Jira answered.
+        status: u16,
+        /// Whom Jira answered as (`X-AUSERNAME`), or `a user` when it did not say.
+        user: String,
+        /// What the lines read as, in words.
+        read_as: String,
+        /// The probe's lines, hashes and token-like strings masked.
+        lines: Vec<String>,
+    },
     /// The lines name a token id other than the probe's own.
     #[error("self-check failed: the lines of our test request ({request_id}) in {} name token id {got}, not {want}\nthis Jira logs differently from what jira-patrol knows: run `jira-patrol diagnose --self-check --log FILE` and send the bundle", file.display())]
     WrongToken {
@@ -186,6 +207,14 @@ pub enum SelfCheckFailure {
         /// The probe token's id.
         want: String,
     },
+}
+
+fn indent(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn on_node(n: Option<&str>) -> String {
@@ -211,6 +240,9 @@ pub struct Probe {
     pub token_id: Option<String>,
     /// What the profile should make Jira log for the probe.
     pub expect: Expect,
+    /// Jira's answer (status, `X-AUSERNAME`) when it authenticated the probe by its token
+    /// (a 2xx from `/myself`, not as anonymous); `None` when it did not.
+    pub accepted: Option<(u16, Option<String>)>,
     sent_at: Instant,
     timeout: Duration,
     /// The followed file whose path names the answering node, if exactly one does.
@@ -271,18 +303,23 @@ pub fn start(
             "Jira's answer to our test request carries no X-AREQUESTID header (a proxy may drop it), so its log lines cannot be found".into(),
         );
     };
-    if answer.status == 401 || answer.username.as_deref() == Some("anonymous") {
+    let anonymous = answer.username.as_deref() == Some("anonymous");
+    if answer.status == 401 || anonymous {
         say(format!(
             "self-check: Jira did not accept our test token (HTTP {}); looking for the request's lines all the same",
             answer.status
         ));
     }
+    // `/myself` answers 2xx only to someone authenticated: here, by the probe's token.
+    let accepted = ((200..300).contains(&answer.status) && !anonymous)
+        .then(|| (answer.status, answer.username.clone()));
     let expected_file = answer.node.as_deref().and_then(|n| file_of_node(logs, n));
     Start::Probe(Probe {
         request_id: request_id.trim().to_string(),
         node: answer.node,
         token_id,
         expect,
+        accepted,
         sent_at,
         timeout,
         expected_file,
@@ -317,6 +354,10 @@ fn with_temporary_token(
             return Err(match e {
                 PatError::Refused { status, message, .. } => format!(
                     "Jira refused a temporary token (HTTP {status}: {message}; the 10-token limit, tokens disabled, or no Data Center licence)"
+                ),
+                PatError::Jira(e @ JiraError::Server { .. }) => format!(
+                    "no temporary token ({}; not sent again: Jira may have made one, and the restore at the end revokes any token named '{TOKEN_NAME}')",
+                    first_line(&e)
                 ),
                 e => format!("no temporary token ({})", first_line(&e)),
             });
@@ -462,6 +503,7 @@ impl Probe {
                 }));
             }
         }
+        let settled = timed_out || now.duration_since(first_seen) >= GRACE;
         if self.expect.token_id {
             match self.token_id_in(&lines) {
                 Some(got) => {
@@ -474,6 +516,8 @@ impl Probe {
                         }));
                     }
                 }
+                // Jira accepted the token: the outcome check below says what the lines are.
+                None if self.accepted.is_some() => {}
                 None => {
                     if !timed_out && now.duration_since(first_seen) < GRACE {
                         return None;
@@ -492,6 +536,10 @@ impl Probe {
                 }
             }
         }
+        match self.check_outcome(&logs[file], &lines, settled)? {
+            Ok(()) => {}
+            Err(f) => return Some(Verdict::Failed(f)),
+        }
         let place = match &self.node {
             Some(n) => n.clone(),
             None => logs[file].display().to_string(),
@@ -502,6 +550,36 @@ impl Probe {
             after: first_seen.duration_since(self.sent_at),
             lines: lines.iter().map(|l| l.to_vec()).collect(),
         })
+    }
+
+    /// The outcome check, on the probe's lines as found in `file`: when Jira accepted the
+    /// probe's token, they must read back as a success of it ([`read_back`]). `None` while
+    /// the request may still be writing lines (`settled` false); `Ok` when Jira did not
+    /// accept the token (nothing to compare with) or the lines agree. One node's lines at a
+    /// time: a cluster-aware caller calls it per node.
+    pub fn check_outcome(
+        &self,
+        file: &std::path::Path,
+        lines: &[&[u8]],
+        settled: bool,
+    ) -> Option<Result<(), SelfCheckFailure>> {
+        let Some((status, user)) = &self.accepted else {
+            return Some(Ok(()));
+        };
+        match read_back(lines, self.expect, settled) {
+            ReadBack::Pending => None,
+            ReadBack::Success => Some(Ok(())),
+            ReadBack::Other(read_as) => Some(Err(SelfCheckFailure::NotASuccess {
+                request_id: self.request_id.clone(),
+                file: file.to_path_buf(),
+                status: *status,
+                user: user
+                    .as_deref()
+                    .map_or_else(|| "a user".to_string(), |u| format!("user {u}")),
+                read_as,
+                lines: lines.iter().map(|l| mask(l)).collect(),
+            })),
+        }
     }
 
     fn token_id_in(&mut self, lines: &[&[u8]]) -> Option<String> {
@@ -518,14 +596,64 @@ impl Probe {
     }
 }
 
+/// How a request's lines read through the report's scanner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadBack {
+    /// The request is not finished yet (its verdict or the filter's end may still come).
+    Pending,
+    /// A success of a token; where the profile logs no token id, a request of its user.
+    Success,
+    /// Anything else, in words (`a failed attempt (…)`, `no request at all`, …).
+    Other(String),
+}
+
+/// Read one request's PAT lines (the self-check probe's) exactly as a report would: through
+/// a fresh [`Scanner`]. Until `settled`, a request the scanner still holds open is
+/// [`ReadBack::Pending`]; once settled it is finalised as at the end of a log.
+pub fn read_back(lines: &[&[u8]], expect: Expect, settled: bool) -> ReadBack {
+    let mut scanner = Scanner::new(Zone::new(jiff::tz::TimeZone::UTC));
+    let mut read = Vec::new();
+    for l in lines {
+        scanner.feed(l, &mut |r| read.push(r));
+        scanner.feed(b"\n", &mut |r| read.push(r));
+    }
+    if read.is_empty() {
+        if !settled {
+            return ReadBack::Pending;
+        }
+        scanner.end_stream(&mut |r| read.push(r));
+    }
+    let Some(r) = read.first() else {
+        return ReadBack::Other(
+            "no request at all (none of them is a line jira-patrol reads as a token request's verdict)".into(),
+        );
+    };
+    match r.outcome {
+        Some(Outcome::Success) if r.token_id.is_some() => ReadBack::Success,
+        Some(Outcome::Unidentified) if !expect.token_id => ReadBack::Success,
+        Some(Outcome::Unidentified) => ReadBack::Other(format!(
+            "a request of user {} whose token the log does not name",
+            r.user_key.as_deref().unwrap_or("?")
+        )),
+        Some(Outcome::Failure) => ReadBack::Other(format!(
+            "a failed attempt ({})",
+            r.reason.as_deref().unwrap_or("no reason logged")
+        )),
+        Some(Outcome::NotPat) => {
+            ReadBack::Other("a Bearer value that is no personal access token".into())
+        }
+        Some(Outcome::Success) | None => ReadBack::Other("a request with no verdict".into()),
+    }
+}
+
 /// A log line fit to print: hashes and anything shaped like a token replaced by `***`,
 /// cut to a readable length.
 pub fn mask(raw: &[u8]) -> String {
     let s = String::from_utf8_lossy(raw);
     let mut out = String::new();
     let mut rest: &str = &s;
-    // Values after these markers are hashes (jira-facts §2): never shown.
-    while let Some((i, marker)) = ["hashedToken=", "hashed token: ["]
+    // Values after these markers are hashes and session ids (jira-facts §2): never shown.
+    while let Some((i, marker)) = ["hashedToken=", "hashed token: [", "with an ID ["]
         .iter()
         .filter_map(|m| rest.find(m).map(|i| (i, *m)))
         .min()
@@ -639,6 +767,8 @@ mod tests {
         assert!(m.contains("/rest/api/2/myself"), "{m}");
         let v = mask(b"Verifying user token with hashed token: [{PKCS5S2}abc]");
         assert_eq!(v, "Verifying user token with hashed token: [***]");
+        let v = mask(b"Invalidating session authenticated using personal access token with an ID [26E8A1ACB0071FE7F02B9458D1F1C588]");
+        assert!(v.ends_with("with an ID [***]"), "{v}");
     }
 
     const KB: &str = include_str!("../../tests/fixtures/logs/kb-pat-trace-snippet.log");
@@ -652,6 +782,7 @@ mod tests {
                 lines: true,
                 token_id: true,
             },
+            accepted: None,
             sent_at: Instant::now(),
             timeout: Duration::ZERO,
             expected_file,
@@ -741,6 +872,94 @@ mod tests {
             matches!(v, Some(Verdict::Failed(SelfCheckFailure::NoLine { .. }))),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn an_accepted_probe_must_read_back_as_a_success_of_its_token() {
+        let lines = kb_lines();
+        let accepted = |mut p: Probe| {
+            p.accepted = Some((200, Some("admin".into())));
+            p
+        };
+        fn w(l: &[Vec<u8>]) -> Vec<Option<Watched<'_>>> {
+            vec![Some(Watched {
+                lines: l,
+                odd: None,
+            })]
+        }
+        let v = accepted(probe(None, "355510638677", None)).verdict(&logs()[..1], &w(&lines));
+        assert!(matches!(v, Some(Verdict::Passed { .. })), "{v:?}");
+        // Another wording of the success line: the same request now reads as a failure.
+        let reworded: Vec<Vec<u8>> = lines
+            .iter()
+            .map(|l| {
+                String::from_utf8_lossy(l)
+                    .replace(
+                        "Auth SUCCESS for user: [admin] and tokenId: [355510638677] and expiry:",
+                        "Token authentication succeeded: user admin, token 355510638677, expiry ",
+                    )
+                    .into_bytes()
+            })
+            .collect();
+        let v = accepted(probe(None, "355510638677", None)).verdict(&logs()[..1], &w(&reworded));
+        let Some(Verdict::Failed(f @ SelfCheckFailure::NotASuccess { .. })) = v else {
+            panic!("{v:?}")
+        };
+        let text = f.to_string();
+        assert!(text.contains("read as a failed attempt"), "{text}");
+        assert!(text.contains("as user admin (HTTP 200)"), "{text}");
+        assert!(text.contains("diagnose --self-check"), "{text}");
+        assert!(
+            text.contains("Token authentication succeeded"),
+            "the lines: {text}"
+        );
+        assert!(!text.contains("PKCS5S2}iOmg"), "hashes masked: {text}");
+        // Not accepted by Jira: nothing to compare the lines with.
+        let v = probe(None, "355510638677", None).verdict(&logs()[..1], &w(&reworded));
+        assert!(matches!(v, Some(Verdict::Passed { .. })), "{v:?}");
+    }
+
+    #[test]
+    fn read_back_waits_for_the_verdict_and_knows_what_each_profile_can_tell() {
+        let lines = kb_lines();
+        let refs = |f: &dyn Fn(&str) -> bool| -> Vec<Vec<u8>> {
+            lines
+                .iter()
+                .filter(|l| f(&String::from_utf8_lossy(l)))
+                .cloned()
+                .collect()
+        };
+        fn as_refs(v: &[Vec<u8>]) -> Vec<&[u8]> {
+            v.iter().map(Vec::as_slice).collect()
+        }
+        let full = Expect {
+            lines: true,
+            token_id: true,
+        };
+        // Up to `Auth SUCCESS`, without the filter's end: not over yet, then a success.
+        let head = refs(&|l| !l.contains("<<<") && !l.contains("Invalidating"));
+        assert_eq!(read_back(&as_refs(&head), full, false), ReadBack::Pending);
+        assert_eq!(read_back(&as_refs(&head), full, true), ReadBack::Success);
+        // DEBUG only: a user, no token: a success where the profile names no token.
+        let debug = refs(&|l| l.contains(" DEBUG "));
+        let user_only = Expect {
+            lines: true,
+            token_id: false,
+        };
+        assert_eq!(
+            read_back(&as_refs(&debug), user_only, false),
+            ReadBack::Success
+        );
+        assert!(matches!(
+            read_back(&as_refs(&debug), full, true),
+            ReadBack::Other(_)
+        ));
+        // The filter's lines without a success line it knows: no request at all.
+        let filter = refs(&|l| l.contains("web.filter") && !l.contains("Auth SUCCESS"));
+        let ReadBack::Other(what) = read_back(&as_refs(&filter), full, true) else {
+            panic!()
+        };
+        assert!(what.contains("no request"), "{what}");
     }
 
     #[test]

@@ -5,14 +5,14 @@
 use super::access::AccessArgs;
 use super::conn::ConnArgs;
 use super::log4j_file::Location;
+use super::output_args::ReportArgs;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
 use crate::capture::run::{guard_limits, print_restore, RunError};
 use crate::capture::{self, signals, Options};
-use crate::report::{self, Dialect};
+use crate::report;
 use anyhow::{bail, Context, Result};
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -66,20 +66,11 @@ pub struct CaptureArgs {
     /// raises a level, journaled and restored as in any capture
     #[arg(long, value_name = "DURATION", requires = "dry_run")]
     pub look: Option<String>,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: SummaryFormat,
-    /// SQL quoting for --format sql
-    #[arg(long, value_enum, default_value_t)]
-    pub dialect: Dialect,
-    /// Table: every column, however narrow the terminal (else the least important columns
-    /// are listed below the table)
-    #[arg(long)]
-    pub wide: bool,
-    /// Also write the summary to this file
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
+    /// Format, file, SQL dialect, width of the summary.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0) and of the offsetless
+    /// dates inside TokenDTO lines (the JVM's), e.g. Europe/Paris [default: local]
     #[arg(long)]
     pub tz: Option<String>,
     /// Leave out the inventory (every token in Jira, the unused ones listed), looked up
@@ -186,10 +177,10 @@ impl CaptureArgs {
         p.access.duration_unit = self.access.access_log_duration;
         p.access.pattern = self.access.access_log_pattern.clone();
         p.output = plan::Output {
-            format: self.format,
-            dialect: self.dialect,
-            wide: self.wide,
-            path: self.output.clone(),
+            format: self.report.out.format,
+            dialect: self.report.dialect,
+            wide: self.report.wide,
+            path: self.report.out.output.clone(),
             tz: self.tz.clone(),
         };
         p.check()?;
@@ -200,8 +191,11 @@ impl CaptureArgs {
 /// `jira-patrol capture`.
 pub fn run(args: CaptureArgs) -> Result<()> {
     if args.dry_run {
+        // Paths first: a wrong one must not cost a prompt or a sample.
+        let logs = logs(&args)?;
+        args.report.out.check_paths()?;
         let client = args.conn.connect()?;
-        return dry_run(&client, &args);
+        return dry_run(&client, &args, &logs);
     }
     // Wrong arguments should not cost a password prompt first.
     let plan = args.plan()?;
@@ -248,7 +242,7 @@ fn sample_len(args: &CaptureArgs, default: Duration) -> Result<Duration> {
 }
 
 /// `--dry-run`: a read-only sample of the request rate, then each profile's cost.
-fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
+fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -> Result<()> {
     let sample_len = sample_len(args, Duration::from_secs(10))?;
     let look = args
         .look
@@ -256,7 +250,6 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .map(crate::duration::window)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
-    let logs = logs(args)?;
     let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
     let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
     eprintln!(
@@ -265,7 +258,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         capture::fmt_duration(sample_len)
     );
     let stop = || sig.stop_requested();
-    let s = capture::estimate::sample(client, &logs, sample_len, &stop)
+    let s = capture::estimate::sample(client, logs, sample_len, &stop)
         .context("the dry run's sample")?;
     let node = s
         .node
@@ -279,7 +272,14 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
     );
     let pat = match look {
-        Some(d) => Some(look_for_pats(client, args, &logs, d, &sig)?),
+        Some(d) => Some(look_for_pats(
+            client,
+            args,
+            logs,
+            d,
+            &sig,
+            s.requests_per_sec,
+        )?),
         None => {
             eprintln!("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
             None
@@ -289,44 +289,44 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs) -> Result<()> {
         .iter()
         .map(|p| capture::estimate::figure(p, s.requests_per_sec, pat.unwrap_or(0.0)))
         .collect();
-    let mut out = Vec::new();
-    if args.format == SummaryFormat::Json {
-        serde_json::to_writer_pretty(
-            &mut out,
-            &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
-        )?;
-        out.push(b'\n');
-    } else {
-        writeln!(
-            out,
-            "{:<22} {:>12} {:>12}  names the token  cannot see",
-            "profile", "lines/hour", "bytes/hour"
-        )?;
-        for f in &figures {
+    args.report.out.write(|out| {
+        if args.report.out.format == SummaryFormat::Json {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
+            )?;
+            writeln!(out)?;
+        } else {
             writeln!(
                 out,
-                "{:<22} {:>12} {:>12}  {:<15}  {}",
-                f.profile,
-                f.lines_per_hour,
-                report::human_bytes(f.bytes_per_hour),
-                if f.names_token { "yes" } else { "no" },
-                f.misses.as_deref().unwrap_or("-")
+                "{:<22} {:>12} {:>12}  names the token  cannot see",
+                "profile", "lines/hour", "bytes/hour"
             )?;
+            for f in &figures {
+                writeln!(
+                    out,
+                    "{:<22} {:>12} {:>12}  {:<15}  {}",
+                    f.profile,
+                    f.lines_per_hour,
+                    report::human_bytes(f.bytes_per_hour),
+                    if f.names_token { "yes" } else { "no" },
+                    f.misses.as_deref().unwrap_or("-")
+                )?;
+            }
         }
-    }
-    std::io::stdout()
-        .write_all(&out)
-        .context("writing the figures")?;
-    Ok(())
+        Ok(())
+    })
 }
 
-/// The PAT request rate from a short capture at pats-service-trace (journaled, restored).
+/// The PAT request rate from a short capture at pats-service-trace (journaled, restored);
+/// `total` is the rate of all requests the sample measured before it.
 fn look_for_pats(
     client: &crate::jira::Client,
     args: &CaptureArgs,
     logs: &[PathBuf],
     d: Duration,
     sig: &signals::Signals,
+    total: f64,
 ) -> Result<f64> {
     let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
     let journal = crate::journal::Journal::default_location()?;
@@ -349,25 +349,42 @@ fn look_for_pats(
     print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
     let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
     eprintln!(
-        "dry run: {:.2} requests/s with a token ({} in {:.0}s).",
-        per_sec,
-        o.requests,
-        o.elapsed.as_secs_f64()
+        "{}",
+        token_rate_line(per_sec, o.requests, o.elapsed.as_secs_f64(), total)
     );
     Ok(per_sec)
 }
 
-/// `--log`, else the logs `jira-patrol setup` saved.
+/// The look's rate, in the precision of the total it is read against; a rate above the total
+/// is no paradox to leave unexplained: the two were measured one after the other.
+fn token_rate_line(per_sec: f64, requests: u64, secs: f64, total: f64) -> String {
+    let mut line =
+        format!("dry run: {per_sec:.1} requests/s with a token ({requests} in {secs:.0}s).");
+    if format!("{per_sec:.1}") != format!("{total:.1}") && per_sec > total {
+        line.push_str(&format!(
+            " That is more than the {total:.1} requests/s in all measured just before: the traffic changed between the two measurements, so the figures below take every request as one with a token."
+        ));
+    }
+    line
+}
+
+/// `--log`, else the logs `jira-patrol setup` saved; each checked (see
+/// [`crate::paths::log_to_follow`]).
 fn logs(args: &CaptureArgs) -> Result<Vec<PathBuf>> {
-    if !args.logs.is_empty() {
-        return Ok(args.logs.clone());
+    let logs = if !args.logs.is_empty() {
+        args.logs.clone()
+    } else {
+        match crate::wizard::config::load()? {
+            Some(saved) if !saved.logs.is_empty() => saved.logs,
+            _ => bail!(
+                "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
+            ),
+        }
+    };
+    for l in &logs {
+        crate::paths::log_to_follow("--log", l)?;
     }
-    match crate::wizard::config::load()? {
-        Some(saved) if !saved.logs.is_empty() => Ok(saved.logs),
-        _ => bail!(
-            "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
-        ),
-    }
+    Ok(logs)
 }
 
 /// `90s`, `15m`, `2h`, `1h30m`: a capture window (see [`crate::duration::window`]).
@@ -402,6 +419,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_token_rate_reads_like_the_total_and_never_exceeds_it_unexplained() {
+        let line = token_rate_line(14.4, 432, 30.0, 14.3);
+        assert!(
+            line.starts_with("dry run: 14.4 requests/s with a token (432 in 30s)."),
+            "{line}"
+        );
+        assert!(
+            line.contains("more than the 14.3 requests/s in all"),
+            "{line}"
+        );
+        let line = token_rate_line(2.04, 61, 30.0, 14.3);
+        assert_eq!(line, "dry run: 2.0 requests/s with a token (61 in 30s).");
+        // Equal as printed: nothing to explain.
+        assert!(!token_rate_line(14.34, 430, 30.0, 14.3).contains("more than"));
+    }
+
+    #[test]
     fn windows() {
         assert_eq!(parse_window("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_window("1h30m"), Ok(Duration::from_secs(5400)));
@@ -423,15 +457,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let odd = d.path().join("it's a \"jira\" $HOME");
         std::fs::create_dir_all(&odd).unwrap();
+        // A second node's log, in a directory of its own (the plan checks each one exists).
+        let b = d.path().join("b");
+        std::fs::create_dir_all(&b).unwrap();
         let log4j = odd.join("log4j.properties");
         std::fs::copy("tests/fixtures/log4j/jira-7.13.2-log4j.properties", &log4j).unwrap();
         let mut p = Plan::new(
             ProfileChoice::Named("pats-service-trace".into()),
             Window::For(Duration::from_secs(5400)),
-            vec![
-                odd.join("atlassian-jira.log"),
-                "/var/b/atlassian-jira.log".into(),
-            ],
+            vec![odd.join("atlassian-jira.log"), b.join("atlassian-jira.log")],
         )
         .with_rotation(Some(RotationAt::Log4jFile(log4j)));
         p.keep = Some(Duration::from_secs(3 * 86400));
@@ -439,7 +473,7 @@ mod tests {
         p.self_check = Some(Duration::from_secs(90));
         p.inventory = false;
         p.output.format = SummaryFormat::Sql;
-        p.output.dialect = Dialect::Mysql;
+        p.output.dialect = crate::report::Dialect::Mysql;
         p.output.tz = Some("Europe/Paris".into());
         p.output.path = Some(odd.join("out put.sql"));
         let conn = plan::Connection {

@@ -6,6 +6,7 @@
 //! token and looked for in the logs, and the levels are put back (as a capture does).
 
 use super::conn::ConnArgs;
+use super::output_args::OutputArgs;
 use crate::format::{OutputFormat, Records};
 use crate::jira::{Client, JiraError, Outcome};
 
@@ -16,9 +17,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 
     /// Also check that the logs show our requests: apply the profile, make one request with
     /// a token, wait for its lines in --log, put the levels back
@@ -69,6 +70,11 @@ impl Report {
 /// Run the check (and the self-check when asked), print the verdicts, fail when levels
 /// cannot be changed.
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
+    args.profiles.check_paths()?;
+    for l in &args.logs {
+        crate::paths::log_to_follow("--log", l)?;
+    }
     let self_check = if args.self_check {
         // Wrong arguments should not cost a password prompt first.
         let timeout = super::capture::parse_window(&args.self_check_timeout)
@@ -85,8 +91,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         failed_self_check =
             run_self_check(&client, profile, timeout, &args.logs, &mut report)?.failure;
     }
-    let mut out = std::io::stdout().lock();
-    report.rows.render(args.format, &mut out)?;
+    args.out
+        .write(|w| Ok(report.rows.render(args.out.format, w)?))?;
     if let Some(why) = failed_self_check {
         return Err(anyhow::anyhow!(why));
     }

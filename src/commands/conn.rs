@@ -1,8 +1,9 @@
-//! Connection arguments shared by every command that talks to Jira
-//! (`check`, `level get|set`, `profile apply|revert`, `restore`, `capture`, `setup`), and
-//! where credentials come from: `JIRA_TOKEN` or `--token-file` (a PAT), `JIRA_USER` /
-//! `--user` with `JIRA_PASSWORD`, or a hidden prompt when stdin is a terminal. Never from a
-//! command-line value.
+//! The connection group: the arguments of every command that talks to Jira (`check`,
+//! `diagnose`, `level get|set`, `profile apply|revert`, `restore`, `capture`, `tokens`,
+//! `summarize --inventory`, `setup`), and where credentials come from: `JIRA_TOKEN` or
+//! `--token-file` (a PAT), `--user` / `JIRA_USER` with `JIRA_PASSWORD`, or a hidden prompt
+//! when stdin is a terminal. Never from a command-line value. `--user` is the login name
+//! in every command; who owns a token is `--owner`.
 
 use crate::jira::{Client, ClientConfig, Credentials};
 use crate::secret::Secret;
@@ -15,7 +16,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnArgs {
     /// Jira base URL, e.g. https://jira.example.com (or JIRA_URL)
-    #[arg(long, env = "JIRA_URL", value_name = "URL")]
+    // No `env = "JIRA_URL"` either: `setup` says where each answer came from.
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
     /// Read the personal access token from this file (instead of JIRA_TOKEN)
@@ -26,41 +28,149 @@ pub struct ConnArgs {
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
-    /// Jira user name for a password login (password from JIRA_PASSWORD or a prompt)
-    #[arg(long, env = "JIRA_USER", value_name = "NAME")]
+    /// Jira login name for a password login (or JIRA_USER); the password comes from
+    /// JIRA_PASSWORD or a prompt
+    // No `env = "JIRA_USER"`: `tokens` and `summarize` must tell a --user typed on the
+    // command line (perhaps their former owner filter) from the environment's.
+    #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+
+    /// The former spelling of --user in `tokens`
+    #[arg(long, value_name = "NAME", hide = true, conflicts_with = "user")]
+    pub login: Option<String>,
 
     /// From a saved setup: (is a token, environment variable holding the secret).
     #[arg(skip)]
     pub saved_secret_env: Option<(bool, String)>,
 
-    /// Seconds to wait for each answer from Jira
-    #[arg(long, value_name = "SECS", default_value_t = 30,
+    /// Seconds to wait for each answer from Jira [default: 30; setup: 15]
+    #[arg(long, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    pub timeout: Option<u64>,
 }
 
+/// The note printed when the former `tokens --login` spelling is used.
+pub const LOGIN_RENAMED: &str = "note: --login is now --user (the login name in every command)";
+
+/// How long to wait for each answer from Jira without `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn env_secret(name: &str) -> Option<Secret> {
+    env_var(name).map(Secret::new)
+}
+
+fn env_var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
-        .map(Secret::new)
+}
+
+/// Who a `--user` given to `tokens` or `summarize` stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserFlag {
+    /// No `--user` on the command line, or one that logs in.
+    Login,
+    /// A `--user` that cannot be a login here: the owner filter it used to be.
+    Owner(String),
 }
 
 impl ConnArgs {
-    /// The connection the environment configures (JIRA_URL, JIRA_TOKEN or JIRA_USER and
-    /// JIRA_PASSWORD, else the saved setup), for a command whose own flags cannot carry
-    /// `--url`/`--user` (`summarize --user` filters requests).
-    pub fn from_env() -> ConnArgs {
-        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    /// Fails when `--token-file` or `--ca-cert` cannot be read (`connect` checks them before
+    /// any prompt; commands with other paths check these first too).
+    pub fn check_paths(&self) -> anyhow::Result<()> {
+        if let Some(f) = &self.token_file {
+            crate::paths::readable_file("--token-file", f)?;
+        }
+        if let Some(f) = &self.ca_cert {
+            crate::paths::readable_file("--ca-cert", f)?;
+        }
+        Ok(())
+    }
+
+    /// The Jira URL: `--url`, else `JIRA_URL`.
+    pub fn url_or_env(&self) -> Option<String> {
+        self.url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .or_else(|| env_var("JIRA_URL"))
+    }
+
+    /// The login name: `--user` (or its former spelling `--login`), else `JIRA_USER`.
+    pub fn login_name(&self) -> Option<String> {
+        if self.login.is_some() {
+            static NOTED: std::sync::Once = std::sync::Once::new();
+            NOTED.call_once(|| eprintln!("{LOGIN_RENAMED}"));
+        }
+        self.user
+            .as_deref()
+            .or(self.login.as_deref())
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .or_else(|| env_var("JIRA_USER"))
+    }
+
+    /// `tokens --user NAME` and `summarize --user NAME` picked an owner before `--user`
+    /// named the login in every command. A `--user` typed here that cannot be a login
+    /// (nothing logs in, or a token does and no password is set) keeps that meaning, with
+    /// a note naming `--owner`; one that disagrees with `JIRA_USER` is refused rather than
+    /// guessed, since a wrong login name counts as a failed login on that account.
+    /// `logs_in`: whether the command connects at all.
+    pub fn user_flag(&self, logs_in: bool) -> anyhow::Result<UserFlag> {
+        let Some(u) = self
+            .user
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(UserFlag::Login);
+        };
+        let owner = |why: &str| {
+            eprintln!(
+                "note: --user {u} is read as --owner {u}, its former meaning here ({why}); \
+                 --user is the login name in every command"
+            );
+            Ok(UserFlag::Owner(u.to_string()))
+        };
+        if !logs_in {
+            return owner("nothing logs in to Jira");
+        }
+        if let Some(env) = env_var("JIRA_USER").filter(|e| !e.eq_ignore_ascii_case(u)) {
+            bail!(
+                "--user {u} disagrees with JIRA_USER={env}: --user is the login name (it used to \
+                 pick an owner here); to list {u}'s tokens give --owner {u}, to log in as {u} \
+                 unset JIRA_USER"
+            );
+        }
+        let c = self.with_saved_setup_if_no_url()?;
+        let password =
+            env_var("JIRA_PASSWORD").is_some() || matches!(&c.saved_secret_env, Some((false, _)));
+        let token = env_var("JIRA_TOKEN").is_some()
+            || c.token_file.is_some()
+            || matches!(&c.saved_secret_env, Some((true, _)));
+        if token && !password {
+            return owner("a token logs in, and no JIRA_PASSWORD is set");
+        }
+        Ok(UserFlag::Login)
+    }
+
+    fn with_saved_setup_if_no_url(&self) -> anyhow::Result<ConnArgs> {
+        if self.url_or_env().is_none() {
+            self.with_saved_setup(false)
+        } else {
+            Ok(self.clone())
+        }
+    }
+
+    /// These arguments without a login name: a `--user` read as an owner (see
+    /// [`user_flag`](Self::user_flag)) must not be sent as one.
+    pub fn without_user(&self) -> ConnArgs {
         ConnArgs {
-            url: var("JIRA_URL"),
-            token_file: None,
-            ca_cert: None,
-            user: var("JIRA_USER"),
-            saved_secret_env: None,
-            timeout: 30,
+            user: None,
+            ..self.clone()
         }
     }
 
@@ -74,8 +184,8 @@ impl ConnArgs {
     /// `JIRA_URL` is given (`restore` takes the URL from the journal).
     pub fn connect_or(&self, default_url: Option<&str>) -> anyhow::Result<Client> {
         let with_saved;
-        let this = if self.url.is_none() && default_url.is_none() {
-            with_saved = self.with_saved_setup()?;
+        let this = if self.url_or_env().is_none() && default_url.is_none() {
+            with_saved = self.with_saved_setup(true)?;
             &with_saved
         } else {
             self
@@ -85,15 +195,18 @@ impl ConnArgs {
 
     /// Neither `--url` nor `JIRA_URL`: take the connection `jira-patrol setup` saved
     /// (`$XDG_CONFIG_HOME/jira-patrol/config.toml`), whose secrets are only references.
-    fn with_saved_setup(&self) -> anyhow::Result<ConnArgs> {
+    fn with_saved_setup(&self, say: bool) -> anyhow::Result<ConnArgs> {
         let mut c = self.clone();
+        c.user = c.login_name();
         let Some(saved) = crate::wizard::config::load()? else {
             return Ok(c);
         };
-        eprintln!(
-            "using the connection saved by `jira-patrol setup` ({})",
-            saved.url
-        );
+        if say {
+            eprintln!(
+                "using the connection saved by `jira-patrol setup` ({})",
+                saved.url
+            );
+        }
         c.url = Some(saved.url);
         c.ca_cert = c.ca_cert.or(saved.ca_cert);
         let auth = saved.auth;
@@ -111,14 +224,16 @@ impl ConnArgs {
     }
 
     fn connect_inner(&self, default_url: Option<&str>) -> anyhow::Result<Client> {
-        let url = match (self.url.as_deref().map(str::trim), default_url) {
-            (Some(u), _) if !u.is_empty() => u.to_string(),
+        // Before any prompt: a wrong path must not cost a typed password.
+        self.check_paths()?;
+        let url = match (self.url_or_env(), default_url) {
+            (Some(u), _) => u,
             (_, Some(d)) => d.to_string(),
             _ => bail!("no Jira URL: pass --url https://jira.example.com or set JIRA_URL"),
         };
         let credentials = self.credentials()?;
         let mut cfg = ClientConfig::new(url, credentials);
-        cfg.timeout = Duration::from_secs(self.timeout);
+        cfg.timeout = self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
         if let Some(p) = &self.ca_cert {
             cfg.ca_pem = Some(
                 std::fs::read(p)
@@ -152,12 +267,7 @@ impl ConnArgs {
             }
             token = Some(t);
         }
-        let user = self
-            .user
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(str::to_string);
+        let user = self.login_name();
         let mut password = env_secret("JIRA_PASSWORD").or(saved_password);
         if password.is_some() && user.is_none() {
             bail!("JIRA_PASSWORD is set but no user name: set JIRA_USER or pass --user");

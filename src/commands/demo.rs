@@ -3,7 +3,7 @@
 //! scripted clients use the PATs of two users (some requests fail on purpose), runs a
 //! short capture window and prints the summary beside what the clients really sent.
 
-use super::summarize::SummaryFormat;
+use super::output_args::ReportArgs;
 use crate::capture::plan::{Plan, ProfileChoice, RotationAt, Window};
 use crate::jira::{Client, ClientConfig, Credentials};
 use crate::secret::Secret;
@@ -20,15 +20,17 @@ pub struct DemoArgs {
     /// Length of the capture window
     #[arg(long = "for", value_name = "DURATION", default_value = "10s")]
     pub duration: String,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: SummaryFormat,
+    /// Format, file, SQL dialect, width of the summary.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `jira-patrol demo`.
 pub fn run(args: DemoArgs) -> Result<()> {
     let window =
         crate::duration::window(&args.duration).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+    // Before the simulator starts: a wrong -o must not cost the window.
+    args.report.out.check_paths()?;
     // The demo's journal must never meet a real one: keep its state in a temporary place.
     let state = tempfile::tempdir().context("cannot create a temporary directory")?;
     let journal = crate::journal::Journal::at(state.path().join("jira-patrol"));
@@ -85,7 +87,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
         vec![sim.log_path()],
     )
     .with_rotation(Some(RotationAt::Install(install.to_path_buf())));
-    plan.output.format = args.format;
+    plan.output.format = args.report.out.format;
+    plan.output.dialect = args.report.dialect;
+    plan.output.wide = args.report.wide;
+    plan.output.path = args.report.out.output.clone();
     plan.check()?;
     let result = std::thread::scope(|s| {
         s.spawn(|| {
@@ -110,8 +115,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
     let tokens: u64 = sent.by_token_id.values().map(|t| t.sent).sum();
     let ok: u64 = sent.by_token_id.values().map(|t| t.ok).sum();
+    let summary = match &args.report.out.output {
+        Some(p) => format!("the summary in {}", p.display()),
+        None => "the summary above".into(),
+    };
     eprintln!(
-        "demo: the scripted clients sent {tokens} requests with well-formed tokens ({ok} accepted, {} refused), {} with Bearer values that are no PAT (garbage, a JWT) and {} without a token; compare with the summary above.",
+        "demo: the scripted clients sent {tokens} requests with well-formed tokens ({ok} accepted, {} refused), {} with Bearer values that are no PAT (garbage, a JWT) and {} without a token; compare with {summary}.",
         tokens - ok,
         sent.malformed.sent,
         sent.without_token.sent

@@ -55,6 +55,14 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     if out.exists() {
         anyhow::bail!("{} already exists: choose another --output", out.display());
     }
+    // Every local path before Jira: a wrong one must not cost a prompt or a check.
+    crate::paths::writable_file("-o/--output", &out)?;
+    if let Some(d) = &args.jira_install {
+        crate::paths::readable_dir("--jira-install", d)?;
+    }
+    if let Some(l) = &args.log {
+        crate::paths::readable_file("--log", l)?;
+    }
     // Wrong arguments should not cost a password prompt first.
     let self_check = if args.self_check {
         let timeout = super::capture::parse_window(&args.self_check_timeout)

@@ -2,6 +2,7 @@
 //! (in the log4j configuration file, implemented in `commands::log4j_file`).
 
 use super::conn::ConnArgs;
+use super::output_args::OutputArgs;
 use crate::format::{Cell, OutputFormat, Records};
 use crate::jira::Source;
 use crate::level::Level;
@@ -38,9 +39,9 @@ pub struct GetArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `level set LOGGER LEVEL`.
@@ -56,9 +57,9 @@ pub struct SetArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `jira-patrol level ...`.
@@ -85,6 +86,7 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             anyhow::bail!("'{l}' is not a logger name: use a dotted package or class name such as com.atlassian.pats, or root");
         }
     }
+    args.out.check_paths()?;
     let client = args.conn.connect()?;
     let page = client.levels()?;
     let mut rows = Records::new("loggers", &["logger", "level", "source", "from", "node"]);
@@ -118,14 +120,14 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             node.clone(),
         ]);
     }
-    rows.render(args.format, &mut std::io::stdout().lock())?;
-    Ok(())
+    args.out.write(|w| Ok(rows.render(args.out.format, w)?))
 }
 
 fn run_set(args: SetArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let journal = crate::journal::Journal::default_location()?;
     let client = args.conn.connect()?;
     let applied = journal.apply(&client, &[(args.logger.clone(), args.level)], "level set")?;
-    super::profile::print_applied(&applied, args.format)?;
+    super::profile::print_applied(&applied, &args.out)?;
     Ok(())
 }

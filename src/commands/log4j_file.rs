@@ -2,6 +2,7 @@
 //! log4j configuration file (`--log4j-config FILE` or `--jira-install DIR`) (the library side is `crate::log4j`). Every writing command
 //! shows a diff with `--dry-run`, otherwise backs up and replaces the file atomically.
 
+use super::output_args::OutputArgs;
 use crate::format::{Cell, OutputFormat, Records};
 use crate::level::Level;
 use crate::log4j::{self, size, Config, Edit};
@@ -111,9 +112,9 @@ pub struct ShowArgs {
     /// The log4j file.
     #[command(flatten)]
     pub location: Location,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `rotation set` arguments.
@@ -157,9 +158,9 @@ pub struct PlanArgs {
     /// The appender to plan for (default: the one writing atlassian-jira.log)
     #[arg(long, value_name = "NAME")]
     pub appender: Option<String>,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// `level persist` arguments.
@@ -223,13 +224,14 @@ pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let cfg = args.location.load()?;
     let appenders = cfg.appenders_with_notes();
     if appenders.is_empty() {
         eprintln!("no file appenders in {}", cfg.path().display());
     }
-    let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Table {
+    let mut out = args.out.open()?;
+    if args.out.format == OutputFormat::Table {
         let mut r = Records::new(
             "appenders",
             &[
@@ -253,7 +255,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 notes.join("; ").into(),
             ]);
         }
-        r.render(args.format, &mut out)?;
+        r.render(args.out.format, &mut out)?;
     } else {
         let mut r = Records::new(
             "appenders",
@@ -278,10 +280,9 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 (!notes.is_empty()).then(|| notes.join("; ")).into(),
             ]);
         }
-        r.render(args.format, &mut out)?;
+        r.render(args.out.format, &mut out)?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
 }
 
 fn set(args: SetArgs) -> anyhow::Result<()> {
@@ -414,6 +415,7 @@ fn volume_from_summary(path: &Path) -> anyhow::Result<(u64, &'static str)> {
 }
 
 fn plan(args: PlanArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let (bph, source) = match (&args.from_summary, args.bytes_per_hour) {
         (Some(p), _) => {
             let (n, field) = volume_from_summary(p)?;
@@ -434,8 +436,8 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let p = log4j::plan(bph, args.keep, current.as_ref());
     let command = format!("{}{}", p.command, args.location.as_args());
     let keep_hours = args.keep.as_secs() / 3600;
-    let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Table {
+    let mut out = args.out.open()?;
+    if args.out.format == OutputFormat::Table {
         let approx = crate::format::bytes;
         let mut rows: Vec<Vec<String>> = vec![
             vec![
@@ -528,10 +530,9 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             p.disk_bytes.into(),
             Cell::Text(command),
         ]);
-        r.render(args.format, &mut out)?;
+        r.render(args.out.format, &mut out)?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
 }
 
 #[cfg(test)]

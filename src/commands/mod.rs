@@ -11,6 +11,7 @@ pub mod demo;
 pub mod diagnose;
 pub mod level;
 pub mod log4j_file;
+pub mod output_args;
 pub mod profile;
 pub mod restore;
 pub mod setup;

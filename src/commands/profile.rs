@@ -2,6 +2,7 @@
 //! (library side: `crate::profiles`; changes go through `crate::journal`).
 
 use super::conn::ConnArgs;
+use super::output_args::OutputArgs;
 use crate::format::{OutputFormat, Records};
 use crate::journal::Applied;
 use crate::profiles::{self, Profile};
@@ -26,6 +27,17 @@ pub struct ProfilesDir {
     pub profiles: Option<PathBuf>,
 }
 
+impl ProfilesDir {
+    /// Fails when `--profiles DIR` is no directory that can be read (it would be skipped
+    /// silently, and a profile in it not found).
+    pub fn check_paths(&self) -> anyhow::Result<()> {
+        if let Some(d) = &self.profiles {
+            crate::paths::readable_dir("--profiles", d)?;
+        }
+        Ok(())
+    }
+}
+
 /// The `profile` sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
@@ -34,9 +46,9 @@ pub enum ProfileCommand {
         /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
-        /// Output format
-        #[arg(long, value_enum, default_value_t)]
-        format: OutputFormat,
+        /// Output format and file.
+        #[command(flatten)]
+        out: OutputArgs<OutputFormat>,
     },
     /// Show a profile: loggers, levels, what it reveals, what it costs
     Show {
@@ -45,9 +57,9 @@ pub enum ProfileCommand {
         /// Extra profiles directory.
         #[command(flatten)]
         dir: ProfilesDir,
-        /// Output format
-        #[arg(long, value_enum, default_value_t)]
-        format: OutputFormat,
+        /// Output format and file.
+        #[command(flatten)]
+        out: OutputArgs<OutputFormat>,
     },
     /// Apply a profile's levels to Jira (journaled; `profile revert` puts them back)
     Apply {
@@ -59,9 +71,9 @@ pub enum ProfileCommand {
         /// Jira connection.
         #[command(flatten)]
         conn: ConnArgs,
-        /// Output format
-        #[arg(long, value_enum, default_value_t)]
-        format: OutputFormat,
+        /// Output format and file.
+        #[command(flatten)]
+        out: OutputArgs<OutputFormat>,
     },
     /// Put back the levels changed by `profile apply` / `level set` (same as `restore`)
     Revert(super::restore::RestoreArgs),
@@ -70,7 +82,9 @@ pub enum ProfileCommand {
 /// `jira-patrol profile ...`.
 pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
     match args.command {
-        ProfileCommand::List { dir, format } => {
+        ProfileCommand::List { dir, out } => {
+            dir.check_paths()?;
+            out.check_paths()?;
             let all = profiles::list(dir.profiles.as_deref())?;
             let mut rows = Records::new(
                 "profiles",
@@ -93,27 +107,30 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
                     p.origin.to_string().into(),
                 ]);
             }
-            rows.render(format, &mut std::io::stdout().lock())?;
-            Ok(())
+            out.write(|w| Ok(rows.render(out.format, w)?))
         }
-        ProfileCommand::Show { name, dir, format } => {
+        ProfileCommand::Show { name, dir, out } => {
+            dir.check_paths()?;
+            out.check_paths()?;
             let p = profiles::load(&name, dir.profiles.as_deref())?;
-            show(&p, format)
+            out.write(|w| show(&p, out.format, w))
         }
         ProfileCommand::Apply {
             name,
             dir,
             conn,
-            format,
+            out,
         } => {
             // Load (and validate) before connecting: a bad profile never reaches Jira.
+            dir.check_paths()?;
+            out.check_paths()?;
             let p = profiles::load(&name, dir.profiles.as_deref())?;
             let journal = crate::journal::Journal::default_location()?;
             let client = conn.connect()?;
             let applied =
                 journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
-            print_applied(&applied, format)?;
-            if format == OutputFormat::Table {
+            print_applied(&applied, &out)?;
+            if out.format == OutputFormat::Table {
                 eprintln!("reveals: {}", one_line(&p.reveals));
                 eprintln!("cost: {}", p.cost);
             }
@@ -135,8 +152,7 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn show(p: &Profile, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
     match format {
         OutputFormat::Table => {
             writeln!(out, "name:        {}", p.name)?;
@@ -164,11 +180,11 @@ fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
             }
             if format == OutputFormat::Json {
                 let doc = serde_json::to_value(p)?;
-                serde_json::to_writer_pretty(&mut out, &doc)?;
+                serde_json::to_writer_pretty(&mut *out, &doc)?;
                 writeln!(out)?;
                 Ok(())
             } else {
-                rows.render(format, &mut out)?;
+                rows.render(format, out)?;
                 Ok(())
             }
         }
@@ -176,7 +192,8 @@ fn show(p: &Profile, format: OutputFormat) -> anyhow::Result<()> {
 }
 
 /// The changes `journal::apply` made, as a report; shared with `level set`.
-pub fn print_applied(a: &Applied, format: OutputFormat) -> anyhow::Result<()> {
+pub fn print_applied(a: &Applied, out: &OutputArgs<OutputFormat>) -> anyhow::Result<()> {
+    let format = out.format;
     let mut rows = Records::new(
         "changes",
         &["logger", "before", "source", "after", "restore_to", "node"],
@@ -191,7 +208,7 @@ pub fn print_applied(a: &Applied, format: OutputFormat) -> anyhow::Result<()> {
             a.node.clone().into(),
         ]);
     }
-    rows.render(format, &mut std::io::stdout().lock())?;
+    out.write(|w| Ok(rows.render(format, w)?))?;
     if format == OutputFormat::Table {
         eprintln!(
             "set on {} and read back; previous levels journaled in {}\nrun `jira-patrol restore` to put them back",

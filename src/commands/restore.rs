@@ -3,6 +3,7 @@
 //! delete the journal. Safe to run any number of times.
 
 use super::conn::ConnArgs;
+use super::output_args::{OutputArgs, Sink};
 use crate::format::{OutputFormat, Records};
 use crate::journal::{Journal, RestoreReport};
 
@@ -13,17 +14,19 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
 }
 
 /// Restore the Jira of `--url` (or `JIRA_URL`), or else every Jira with a journal, one
 /// after the other: a Jira that cannot be reached or refuses is reported and the others
 /// are still restored; the exit status is non-zero when anything is left.
 pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let journal = Journal::default_location()?;
-    if let Some(url) = &args.conn.url {
+    let format = args.out.format;
+    if let Some(url) = &args.conn.url_or_env() {
         if journal.pending(url)?.is_none() {
             eprintln!(
                 "nothing to restore on {url}: no level journal {}",
@@ -32,7 +35,9 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         let client = args.conn.connect()?;
-        return restore_one(&journal, &client, args.format);
+        let mut out = args.out.open()?;
+        restore_one(&journal, &client, format, &mut out)?;
+        return out.finish();
     }
     let pending = journal.all()?;
     if pending.is_empty() {
@@ -49,16 +54,18 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         }
     }
     let mut failed = Vec::new();
+    let mut out = args.out.open()?;
     for url in &urls {
         let done = args
             .conn
             .connect_or(Some(url))
-            .and_then(|client| restore_one(&journal, &client, args.format));
+            .and_then(|client| restore_one(&journal, &client, format, &mut out));
         if let Err(e) = done {
             eprintln!("error: {url}: {e:#}");
             failed.push(url.as_str());
         }
     }
+    out.finish()?;
     if failed.is_empty() {
         return Ok(());
     }
@@ -79,6 +86,7 @@ fn restore_one(
     journal: &Journal,
     client: &crate::jira::Client,
     format: OutputFormat,
+    out: &mut Sink,
 ) -> anyhow::Result<()> {
     let live: Vec<_> = journal
         .pending(client.base_url())?
@@ -97,10 +105,14 @@ fn restore_one(
         report.items.extend(more.items);
         report.tokens_revoked.extend(more.tokens_revoked);
     }
-    print_report(&report, format)
+    print_report(&report, format, out)
 }
 
-fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<()> {
+fn print_report(
+    report: &RestoreReport,
+    format: OutputFormat,
+    out: &mut Sink,
+) -> anyhow::Result<()> {
     let mut rows = Records::new(
         "restored",
         &["logger", "was", "now", "previously", "action", "node"],
@@ -120,7 +132,7 @@ fn print_report(report: &RestoreReport, format: OutputFormat) -> anyhow::Result<
             report.node.clone().into(),
         ]);
     }
-    rows.render(format, &mut std::io::stdout().lock())?;
+    rows.render(format, out)?;
     if format == OutputFormat::Table {
         if let Some(note) = unset_note(report) {
             eprintln!("{note}");

@@ -1,15 +1,17 @@
 //! `jira-patrol summarize [PATH...]`: the offline summary over existing logs.
 
 use super::access::{one_per_node, AccessArgs, Joins};
+use super::conn::{ConnArgs, UserFlag};
+use super::output_args::ReportArgs;
 use crate::access::join::Http;
-use crate::report::{self, Dialect};
+use crate::report;
 use crate::scan::input::{
     discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions,
 };
 use crate::scan::{Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::path::PathBuf;
 
 pub use crate::report::{render, Rendering, SummaryFormat};
@@ -17,13 +19,14 @@ pub use crate::report::{render, Rendering, SummaryFormat};
 /// Which requests to keep, by who made them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WhoArgs {
-    /// Only this user (user key or login name); repeatable
-    #[arg(long = "user", value_name = "USER")]
+    /// Only requests with tokens of this owner (user key or login name); repeatable
+    #[arg(long = "owner", value_name = "USER")]
     pub users: Vec<String>,
     /// Only this token id; repeatable
     #[arg(long = "token", value_name = "TOKEN_ID")]
     pub tokens: Vec<String>,
-    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0), e.g. Europe/Paris [default: local]
+    /// Time zone of log lines without a UTC offset (Jira 7.x/8.0) and of the offsetless
+    /// dates inside TokenDTO lines (the JVM's), e.g. Europe/Paris [default: local]
     #[arg(long)]
     pub tz: Option<String>,
 }
@@ -94,20 +97,18 @@ impl FilterArgs {
 
 /// `jira-patrol summarize PATH...`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--user is the login name of --inventory, as in every command; before, \
+it picked an owner here. A --user that cannot be a login (no --inventory, or a token logs in \
+and no JIRA_PASSWORD is set) still does, with a note."
+)]
 pub struct SummarizeArgs {
     /// Log files, directories holding atlassian-jira.log*, or '-' for standard input
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Report format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: SummaryFormat,
-    /// SQL quoting for --format sql
-    #[arg(long, value_enum, default_value_t)]
-    pub dialect: Dialect,
-    /// Table: every column, however narrow the terminal (else the least important columns
-    /// are listed below the table)
-    #[arg(long)]
-    pub wide: bool,
+    /// Format, file, SQL dialect, width.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Time, user and token filters.
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -118,12 +119,8 @@ pub struct SummarizeArgs {
     /// pattern, and its Tomcat version the unit of %D
     #[arg(long, value_name = "DIR")]
     pub jira_install: Option<PathBuf>,
-    /// Write the report to this file instead of standard output
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Add Jira's token inventory (every token; those not seen are listed) over the
-    /// connection of JIRA_URL and JIRA_TOKEN or JIRA_USER/JIRA_PASSWORD (or the saved
-    /// setup); needs a System Administrator on Data Center
+    /// Add Jira's token inventory (every token; those not seen are listed), over the
+    /// connection below (or the saved setup); needs a System Administrator on Data Center
     #[arg(long)]
     pub inventory: bool,
     /// Never memory-map the logs; read them all with read(). By default large rotated
@@ -133,12 +130,26 @@ pub struct SummarizeArgs {
     /// rotated files
     #[arg(long)]
     pub no_mmap: bool,
+    /// How to reach Jira for --inventory.
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 /// Summarise the logs of `args.paths` and write the report (stdout or `--output`).
 pub fn run(args: SummarizeArgs) -> Result<()> {
     let zone = args.filter.who.zone()?;
-    let filter = args.filter.filter(&zone)?;
+    let mut filter = args.filter.filter(&zone)?;
+    let conn = match args.conn.user_flag(args.inventory)? {
+        UserFlag::Login => args.conn.clone(),
+        UserFlag::Owner(u) => {
+            filter.users.push(u);
+            args.conn.without_user()
+        }
+    };
+    args.report.out.check_paths()?;
+    if let Some(d) = &args.jira_install {
+        crate::paths::readable_dir("--jira-install", d)?;
+    }
     let mut streams = discover(&args.paths)?;
     for note in skip_duplicates(&mut streams) {
         eprintln!("{note}");
@@ -163,17 +174,10 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     };
     let mut scanner = Scanner::new(zone);
     let mut summary = Summary::new();
-    let sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(
-            std::fs::File::create(p)
-                .with_context(|| format!("cannot write --output {}", p.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
-    };
-    let mut out = BufWriter::with_capacity(1 << 16, sink);
+    let mut out = args.report.out.open()?;
     let mut write_err: Option<io::Error> = None;
     let mut join_err: Option<anyhow::Error> = None;
-    let jsonl = args.format == SummaryFormat::Jsonl;
+    let jsonl = args.report.out.format == SummaryFormat::Jsonl;
     let mut take = |r: Request, http: Option<Http>| {
         if jsonl {
             if write_err.is_none() {
@@ -221,19 +225,19 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         j.report(&mut rep);
     }
     if args.inventory && !jsonl {
-        match super::conn::ConnArgs::from_env().connect() {
+        match conn.connect() {
             Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
             Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
         }
     }
-    let how = Rendering {
-        format: args.format,
-        dialect: args.dialect,
-        wide: args.wide,
-    };
-    render(&rep, &how, &crate::html::HtmlMeta::now(), &mut out)?;
-    out.flush().context("writing the report")?;
-    if rep.is_empty() && rep.pat_lines == 0 && args.format == SummaryFormat::Table {
+    render(
+        &rep,
+        &args.report.rendering(),
+        &crate::html::HtmlMeta::now(),
+        &mut out,
+    )?;
+    out.finish()?;
+    if rep.is_empty() && rep.pat_lines == 0 && args.report.out.format == SummaryFormat::Table {
         eprintln!(
             "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window."
         );

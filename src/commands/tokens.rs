@@ -3,22 +3,25 @@
 //! expires, last used, days idle. A capture sees only the tokens used in its window; this
 //! is the list to hold it against (which tokens nobody uses, which expire soon).
 
-use super::conn::ConnArgs;
+use super::conn::{ConnArgs, UserFlag};
+use super::output_args::OutputArgs;
 use crate::format::{Cell, OutputFormat, Records};
 use crate::inventory::time;
 use crate::jira::SearchedToken;
-use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
-use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// `jira-patrol tokens`: the token inventory's filters, format and connection.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "--user is the login name, as in every command; before, it picked \
+an owner here. A --user that cannot be a login (a token logs in and no JIRA_PASSWORD is \
+set) still does, with a note."
+)]
 pub struct TokensArgs {
-    /// Only tokens of this user (user key or login name); repeatable
-    #[arg(long = "user", value_name = "USER")]
-    pub users: Vec<String>,
+    /// Only tokens of this owner (user key or login name); repeatable
+    #[arg(long = "owner", value_name = "USER")]
+    pub owners: Vec<String>,
     /// Only tokens not used for this long (never-used ones count from their creation),
     /// e.g. 90d, 12w
     #[arg(long, value_name = "AGE")]
@@ -26,41 +29,12 @@ pub struct TokensArgs {
     /// Only tokens that expire within this time, e.g. 30d (expired ones included)
     #[arg(long, value_name = "AGE")]
     pub expiring_within: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-    /// Jira base URL, e.g. https://jira.example.com (or JIRA_URL)
-    #[arg(long, env = "JIRA_URL", value_name = "URL")]
-    pub url: Option<String>,
-    /// Read the personal access token from this file (instead of JIRA_TOKEN)
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Trust this CA certificate (PEM) for Jira's TLS, besides the built-in roots
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
-    /// Jira user name to log in as (password from JIRA_PASSWORD or a prompt); `--user`
-    /// filters tokens here
-    #[arg(long, env = "JIRA_USER", value_name = "NAME")]
-    pub login: Option<String>,
-    /// Seconds to wait for each answer from Jira
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
-}
-
-impl TokensArgs {
-    /// The shared connection arguments; the login flag is `--login` here because `--user`
-    /// filters by owner, as in `summarize`.
-    fn conn(&self) -> ConnArgs {
-        ConnArgs {
-            url: self.url.clone(),
-            token_file: self.token_file.clone(),
-            ca_cert: self.ca_cert.clone(),
-            user: self.login.clone(),
-            saved_secret_env: None,
-            timeout: self.timeout,
-        }
-    }
+    /// Output format and file.
+    #[command(flatten)]
+    pub out: OutputArgs<OutputFormat>,
+    /// How to reach Jira.
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 /// An age like `90d`, `12w`, `36h`; a bare number is days (see [`crate::duration::age`]).
@@ -108,11 +82,20 @@ fn idle_since(t: &SearchedToken) -> Option<Timestamp> {
     t.last_accessed_at.or(t.created_at)
 }
 
-/// List Jira's tokens (all pages of the search), filtered, as `args.format`.
+/// List Jira's tokens (all pages of the search), filtered, as `args.out.format`.
 pub fn run(args: TokensArgs) -> anyhow::Result<()> {
+    args.out.check_paths()?;
     let to_signed = |d: Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX);
+    let mut owners = args.owners.clone();
+    let conn = match args.conn.user_flag(true)? {
+        UserFlag::Login => args.conn.clone(),
+        UserFlag::Owner(u) => {
+            owners.push(u);
+            args.conn.without_user()
+        }
+    };
     let filter = Filter {
-        users: args.users.clone(),
+        users: owners,
         unused_for: args
             .unused_for
             .as_deref()
@@ -126,7 +109,7 @@ pub fn run(args: TokensArgs) -> anyhow::Result<()> {
             .transpose()?
             .map(to_signed),
     };
-    let client = args.conn().connect()?;
+    let client = conn.connect()?;
     let mut tokens = client.search_tokens()?;
     let now = Timestamp::now();
     tokens.retain(|t| filter.accepts(t, now));
@@ -137,21 +120,19 @@ pub fn run(args: TokensArgs) -> anyhow::Result<()> {
             .then(a.created_at.cmp(&b.created_at))
             .then(a.id.cmp(&b.id))
     });
-    let records = records(&tokens, now, args.format == OutputFormat::Table);
-    let mut out = Vec::new();
-    records.render(args.format, &mut out)?;
-    if args.format == OutputFormat::Table {
-        writeln!(
-            out,
-            "{} token(s). Jira writes the last use in batches about every minute.",
-            tokens.len()
-        )?;
-    }
-    std::io::stdout()
-        .lock()
-        .write_all(&out)
-        .context("writing the token list")?;
-    Ok(())
+    let format = args.out.format;
+    let records = records(&tokens, now, format == OutputFormat::Table);
+    args.out.write(|out| {
+        records.render(format, out)?;
+        if format == OutputFormat::Table {
+            writeln!(
+                out,
+                "{} token(s). Jira writes the last use in batches about every minute.",
+                tokens.len()
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// One row per token. Tables say `never` where JSON and CSV leave the value empty (`null`,

@@ -124,16 +124,25 @@ fn websudo_blocked(e: &JiraError) -> bool {
 pub fn check(client: &Client) -> Checked {
     let mut r = Checked::default();
     let started = std::time::Instant::now();
-    match client.server_info() {
+    let info = match client.server_info() {
+        Err(e) if ends_the_run(&e) => {
+            r.push(Check::Reachable, Outcome::Failed(e));
+            return r;
+        }
+        // Any other answer, whatever it said, is an answer: a failure belongs to what it
+        // was about.
+        other => other,
+    };
+    r.ok(
+        Check::Reachable,
+        format!(
+            "{} answered in {} ms",
+            client.base_url(),
+            started.elapsed().as_millis()
+        ),
+    );
+    match info {
         Ok(info) => {
-            r.ok(
-                Check::Reachable,
-                format!(
-                    "{} answered in {} ms",
-                    client.base_url(),
-                    started.elapsed().as_millis()
-                ),
-            );
             let mut v = format!("Jira {}", info.version);
             if let Some(b) = info.build_number {
                 v.push_str(&format!(" (build {b})"));
@@ -144,13 +153,21 @@ pub fn check(client: &Client) -> Checked {
             r.ok(Check::Version, v);
             r.info = Some(info);
         }
-        Err(e) => {
-            let end = ends_the_run(&e);
-            r.push(Check::Reachable, Outcome::Failed(e));
-            if end {
-                return r;
-            }
+        Err(e @ JiraError::NotJira { .. }) => {
+            r.push(Check::Version, Outcome::Failed(e));
+            return r;
         }
+        // The login failed: asking again would only count another failed login.
+        Err(
+            e @ (JiraError::AuthFailed { .. }
+            | JiraError::CaptchaRequired { .. }
+            | JiraError::BasicAuthDisabled { .. }
+            | JiraError::SingleSignOn { .. }),
+        ) => {
+            r.push(Check::Identity, Outcome::Failed(e));
+            return r;
+        }
+        Err(e) => r.push(Check::Version, Outcome::Failed(e)),
     }
     let via = if client.uses_token() {
         "personal access token".to_string()

@@ -113,6 +113,17 @@ pub enum JiraError {
         attempts: u32,
     },
 
+    /// Something answered at the URL, but not Jira: its REST API is not there (a 404).
+    #[error("{url} answered, but not as Jira: {path} gave HTTP {status}\ncheck the URL: it may lack Jira's context path (e.g. https://host/jira) or name another server")]
+    NotJira {
+        /// Jira's base URL as given.
+        url: String,
+        /// The request path (no query).
+        path: String,
+        /// The HTTP status it answered.
+        status: u16,
+    },
+
     /// An answer jira-patrol does not know how to read.
     #[error("unexpected answer from Jira on {path}: {what}\nthis Jira may differ from what jira-patrol knows: run `jira-patrol diagnose` and send the bundle it writes")]
     UnexpectedPage {
@@ -142,8 +153,9 @@ pub enum JiraError {
         wanted: Level,
     },
 
-    /// The token search answered 403: only System Administrators see every user's tokens.
-    #[error("'{user}' may not list every user's personal access tokens: Jira allows that only to System Administrators; use an account with the System Administrators global permission")]
+    /// The token search refused the caller's permission (the plugin's 401
+    /// `AuthorisationException`, or a 403): only System Administrators see every user's tokens.
+    #[error("'{user}' is not a System Administrator, and Jira lists every user's personal access tokens only to System Administrators: use an account with that global permission")]
     TokenSearchForbidden {
         /// The user name.
         user: String,
@@ -213,7 +225,10 @@ impl JiraError {
     /// "what to do"); every kind of error is advised here and nowhere else.
     pub fn advice(&self) -> &'static str {
         match self {
-            JiraError::Unreachable { .. } | JiraError::Timeout { .. } | JiraError::BadUrl { .. } => {
+            JiraError::Unreachable { .. }
+            | JiraError::Timeout { .. }
+            | JiraError::BadUrl { .. }
+            | JiraError::NotJira { .. } => {
                 "Check the URL (scheme, host, port, context path such as /jira) and that this machine can reach Jira."
             }
             JiraError::Tls { .. } => {

@@ -349,9 +349,19 @@ impl Client {
         Ok(counter.map(|c| (c, a.header("x-anodeid").map(str::to_string))))
     }
 
-    /// `GET /rest/api/2/serverInfo`: version, build, deployment type.
+    /// `GET /rest/api/2/serverInfo`: version, build, deployment type. A 404 here (or at the
+    /// login) is [`JiraError::NotJira`]: the URL reaches a server, not Jira's REST API.
     pub fn server_info(&self) -> Result<ServerInfo, JiraError> {
-        self.rest_get("/rest/api/2/serverInfo")
+        const PATH: &str = "/rest/api/2/serverInfo";
+        let a = self.rest(Method::GET, PATH)?;
+        if a.status == StatusCode::NOT_FOUND {
+            return Err(JiraError::NotJira {
+                url: self.base_str.clone(),
+                path: PATH.into(),
+                status: 404,
+            });
+        }
+        self.json_answer(PATH, &a)
     }
 
     /// `GET /rest/api/2/myself`: who the credentials log in as.
@@ -471,8 +481,17 @@ impl Client {
 
     fn rest_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, JiraError> {
         let a = self.rest(Method::GET, path)?;
+        self.json_answer(path, &a)
+    }
+
+    /// A successful answer's JSON body as `T`; anything else is an unexpected page.
+    fn json_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        a: &Answer,
+    ) -> Result<T, JiraError> {
         if !a.status.is_success() {
-            return Err(self.unexpected(path, &a));
+            return Err(self.unexpected(path, a));
         }
         serde_json::from_str(&a.body).map_err(|e| JiraError::UnexpectedPage {
             path: path.to_string(),
@@ -709,6 +728,11 @@ impl Client {
                 None => Err(self.unexpected(SESSION, &a)),
             },
             StatusCode::UNAUTHORIZED => Err(self.password_failed(&a)),
+            StatusCode::NOT_FOUND => Err(JiraError::NotJira {
+                url: self.base_str.clone(),
+                path: SESSION.into(),
+                status: 404,
+            }),
             StatusCode::FORBIDDEN => Err(self.basic_disabled(&a).unwrap_or_else(|| {
                 match a.header("x-seraph-loginreason") {
                     Some(r) if r.contains("AUTHENTICATION_DENIED") => {
@@ -767,6 +791,19 @@ impl Client {
         body: Body,
         bearer: bool,
     ) -> Result<Answer, JiraError> {
+        self.send_retrying(method, path, body, bearer, self.retries)
+    }
+
+    /// [`Client::send`] with at most `retries` retries: 0 for a request that must not be
+    /// repeated blindly (one that creates a token).
+    fn send_retrying(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        bearer: bool,
+        retries: u32,
+    ) -> Result<Answer, JiraError> {
         let url = self.url(path);
         let mut attempt = 0;
         loop {
@@ -777,7 +814,7 @@ impl Client {
                 Ok(_) => false,
                 Err(e) => e.is_transient(),
             };
-            if !retry || attempt > self.retries {
+            if !retry || attempt > retries {
                 return match result {
                     Ok(a) if a.status.is_server_error() => Err(JiraError::Server {
                         status: a.status.as_u16(),

@@ -93,10 +93,12 @@ impl Client {
         crate::token::token_id(t.expose()).ok()
     }
 
-    /// `POST /rest/pat/latest/tokens` with the password session.
+    /// `POST /rest/pat/latest/tokens` with the password session. Sent once: a POST that
+    /// creates a token is not idempotent, and a 5xx or a lost answer may still have made
+    /// one (the caller journals the name first, so `restore` can revoke it).
     pub fn create_token(&self, name: &str, expiry_days: u32) -> Result<TempToken, PatError> {
         let body = serde_json::json!({ "name": name, "expirationDuration": expiry_days });
-        let a = self.session_call(Method::POST, TOKENS, Some(body))?;
+        let a = self.session_call_with(Method::POST, TOKENS, Some(body), 0)?;
         if a.status != StatusCode::CREATED && a.status != StatusCode::OK {
             return Err(refused("create", &a));
         }
@@ -113,7 +115,8 @@ impl Client {
         })
     }
 
-    /// `DELETE /rest/pat/latest/tokens/{id}`. Safe to repeat: a 404 means already gone.
+    /// `DELETE /rest/pat/latest/tokens/{id}`. Safe to repeat: the plugin answers 204 whether
+    /// the token was there or not (jira-facts §5); a 404 (another version) means gone too.
     pub fn revoke_token(&self, id: u64) -> Result<Revoked, PatError> {
         let path = format!("{TOKENS}/{id}");
         let a = self.session_call(Method::DELETE, &path, None)?;
@@ -172,12 +175,25 @@ impl Client {
     }
 
     /// A REST call on the password session, logging in again once if it expired. A PAT-only
-    /// client sends its token instead (whether Jira lets a token manage tokens is [U]).
+    /// client sends its token instead (whether Jira lets a token manage tokens is [U]). The
+    /// plugin's 401 for a missing permission (SAL's `AuthorisationException`) is answered as
+    /// it came: logging in again would not change it.
     pub(super) fn session_call(
         &self,
         method: Method,
         path: &str,
         json: Option<serde_json::Value>,
+    ) -> Result<super::Answer, PatError> {
+        self.session_call_with(method, path, json, self.retries)
+    }
+
+    /// [`Client::session_call`] with at most `retries` retries on a 5xx or a lost answer.
+    fn session_call_with(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<serde_json::Value>,
+        retries: u32,
     ) -> Result<super::Answer, PatError> {
         let bearer = self.creds.password.is_none();
         if bearer && self.creds.token.is_none() {
@@ -191,8 +207,12 @@ impl Client {
                 Some(v) => Body::Json(v.clone()),
                 None => Body::None,
             };
-            let a = self.send(method.clone(), path, body, bearer)?;
-            if a.status == StatusCode::UNAUTHORIZED && !bearer && !relogin {
+            let a = self.send_retrying(method.clone(), path, body, bearer, retries)?;
+            if a.status == StatusCode::UNAUTHORIZED
+                && !bearer
+                && !relogin
+                && !is_authorisation_refusal(&a.body)
+            {
                 continue;
             }
             return Ok(a);
@@ -209,14 +229,37 @@ pub(super) fn refused(action: &'static str, a: &super::Answer) -> PatError {
     }
 }
 
-/// Jira's own words from an error body (`errorMessages`, `message`), else a short excerpt.
+/// The PAT plugin's answer to a caller without the permission (jira-facts §5): 401 with
+/// `{"exception": "com.atlassian.sal.api.permission.AuthorisationException", "error": ..}`.
+/// Whether Jira's REST layer may answer such a 401 first in another shape is [U]: only this
+/// body is taken for a missing permission.
+pub(super) fn is_authorisation_refusal(body: &str) -> bool {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    v["exception"]
+        .as_str()
+        .is_some_and(|e| e.ends_with("AuthorisationException"))
+}
+
+/// Jira's own words from an error body: the PAT plugin's `{exception, error}`, Jira's REST
+/// `errorMessages`, or `message`; else a short excerpt of the page.
 pub(super) fn jira_message(body: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let from_json = v["errorMessages"]
-        .as_array()
-        .and_then(|a| a.first())
-        .and_then(|m| m.as_str())
+    let from_json = v["error"]
+        .as_str()
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| {
+            v["errorMessages"]
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|m| m.as_str())
+        })
         .or_else(|| v["message"].as_str())
+        .or_else(|| {
+            // An exception without words: its class's own name says something.
+            v["exception"]
+                .as_str()
+                .map(|e| e.rsplit('.').next().unwrap_or(e))
+        })
         .map(str::to_string);
     let text = from_json.unwrap_or_else(|| {
         // An HTML error page: its words without the markup, cut short.
@@ -256,6 +299,20 @@ mod tests {
             "You have reached the maximum number of tokens (10)."
         );
         assert_eq!(jira_message(r#"{"message":"disabled"}"#), "disabled");
+        let refusal = r#"{"exception":"com.atlassian.sal.api.permission.AuthorisationException","error":"Requesting user is unauthorized to perform this operation"}"#;
+        assert_eq!(
+            jira_message(refusal),
+            "Requesting user is unauthorized to perform this operation"
+        );
+        assert!(is_authorisation_refusal(refusal));
+        assert!(!is_authorisation_refusal(r#"{"errorMessages":["x"]}"#));
+        assert!(!is_authorisation_refusal("<html>401</html>"));
+        assert_eq!(
+            jira_message(
+                r#"{"exception":"com.atlassian.pats.exception.TokenLimitExceededException","error":""}"#
+            ),
+            "TokenLimitExceededException"
+        );
         assert_eq!(
             jira_message("<html><title>Oops</title><p>Not found</p></html>"),
             "Oops Not found"

@@ -1,14 +1,15 @@
 //! Every personal access token of every user: `POST /rest/pat/latest/tokens/search`
 //! (jira-facts §5), for System Administrators on Data Center only.
 //!
-//! Known: the answer pages as `{values, page, size, isLastPage, totalPages}`; the body needs
-//! a valid `sortBy`; a Server licence answers an invalid-licence error. Guessed (\[U\]): how a
-//! page is asked for. We send `page` and `limit` both as query parameters and in the JSON
-//! body (a client in the wild sends them in the body), start at page 0, and take the next
-//! page number from the one Jira says it answered, so 0- and 1-based numbering both work;
-//! ids already seen are skipped, so a page served twice cannot double a token.
+//! Known: the search reads its JSON body only (query parameters are ignored) with defaults
+//! `sortBy` name, `orderBy` asc, `page` 0, `limit` 100; the answer pages as `{values, page,
+//! size, isLastPage, totalPages}`; someone who is no System Administrator gets 401 with
+//! SAL's `AuthorisationException`; a Server licence an invalid-licence error (403). We ask
+//! by creation date, oldest first (tokens made while we read go last, not between pages),
+//! and take the next page number from the one Jira says it answered; ids already seen are
+//! skipped, so a page served twice cannot double a token.
 
-use super::pat::{jira_message, PatError};
+use super::pat::{is_authorisation_refusal, jira_message, PatError};
 use super::{Client, JiraError};
 use jiff::Timestamp;
 use reqwest::{Method, StatusCode};
@@ -87,8 +88,9 @@ struct Owner {
 }
 
 impl Client {
-    /// Every token in Jira, all pages read. A 403 is [`JiraError::TokenSearchForbidden`],
-    /// the invalid-licence answer [`JiraError::ServerLicence`].
+    /// Every token in Jira, all pages read. The plugin's 401 `AuthorisationException` (or a
+    /// 403) is [`JiraError::TokenSearchForbidden`], the invalid-licence answer
+    /// [`JiraError::ServerLicence`].
     pub fn search_tokens(&self) -> Result<Vec<SearchedToken>, JiraError> {
         self.search_tokens_paged(SEARCH_PAGE_SIZE)
     }
@@ -99,10 +101,11 @@ impl Client {
         let mut seen = HashSet::new();
         let mut page: i64 = 0;
         for _ in 0..MAX_PAGES {
-            let path = format!("{TOKEN_SEARCH}?page={page}&limit={limit}");
-            let body = serde_json::json!({ "sortBy": "createdAt", "page": page, "limit": limit });
+            let body = serde_json::json!({
+                "sortBy": "createdAt", "orderBy": "asc", "page": page, "limit": limit
+            });
             let a = self
-                .session_call(Method::POST, &path, Some(body))
+                .session_call(Method::POST, TOKEN_SEARCH, Some(body))
                 .map_err(|e| match e {
                     PatError::Jira(e) => e,
                     other => JiraError::UnexpectedPage {
@@ -143,11 +146,10 @@ impl Client {
                 message: message.trim_end_matches('.').to_string(),
             };
         }
+        let refused = a.status == StatusCode::FORBIDDEN
+            || (a.status == StatusCode::UNAUTHORIZED && is_authorisation_refusal(&a.body));
         match a.status {
-            StatusCode::UNAUTHORIZED => JiraError::AuthFailed {
-                user: self.user().map(str::to_string),
-            },
-            StatusCode::FORBIDDEN => {
+            _ if refused => {
                 let user = self
                     .user()
                     .map(str::to_string)
@@ -155,6 +157,9 @@ impl Client {
                     .unwrap_or_else(|| "this account".into());
                 JiraError::TokenSearchForbidden { user }
             }
+            StatusCode::UNAUTHORIZED => JiraError::AuthFailed {
+                user: self.user().map(str::to_string),
+            },
             s => JiraError::UnexpectedPage {
                 path: TOKEN_SEARCH.into(),
                 what: format!("HTTP {}: {message}", s.as_u16()),

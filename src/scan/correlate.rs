@@ -9,6 +9,10 @@
 //!   the success and a token id that never reaches it is a failure;
 //! - DEBUG only: `Looking for Jira user with key` — a user, no token.
 //!
+//! `Storing auth time: [..] for tokenId: [N]` (the filter's batcher, TRACE) names the
+//! database id of the request's token, whatever its words say: with `TokenDTO(id=..)` it is
+//! what ties a request to Jira's token inventory, and at `pats-filter-trace` the only one.
+//!
 //! A line without a request id is never a request: the nightly `DeletedUserPruningJob`
 //! asks `JiraProductUserProvider` about every token owner on a scheduler thread with all
 //! request fields empty, and those lines must not become requests of anyone.
@@ -26,7 +30,7 @@
 
 use super::line::LogLine;
 use super::pat::{PatMessage, TokenDto};
-use super::time::Ts;
+use super::time::{Ts, Zone};
 use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -48,9 +52,6 @@ pub enum Outcome {
 /// What the TokenDTO line tells about a token (database fields, as logged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenInfo {
-    /// The database row id (`TokenDTO(id=..)`): what joins a seen token to the inventory
-    /// of Jira's token search, which never shows the token id.
-    pub db_id: Option<u64>,
     /// The token's name, as its owner gave it.
     pub name: String,
     /// When the token was created.
@@ -74,12 +75,12 @@ pub enum Expiry {
 }
 
 impl Expiry {
-    fn parse(raw: &[u8], offset_min: i16) -> Expiry {
+    fn parse(raw: &[u8], zone: &mut Zone, line: Ts) -> Expiry {
         let s = String::from_utf8_lossy(raw);
         if s.starts_with("9999-") {
             return Expiry::Never;
         }
-        super::time::parse_db_time(&s, offset_min).map_or(Expiry::Unknown, Expiry::At)
+        super::time::parse_db_time_in(&s, zone, line).map_or(Expiry::Unknown, Expiry::At)
     }
 }
 
@@ -95,6 +96,9 @@ pub struct Request {
     pub last_ms: i64,
     /// The 12-digit token id, when the log names it.
     pub token_id: Option<String>,
+    /// The database row id of its token (`TokenDTO(id=..)`, or `Storing auth time ... for
+    /// tokenId: [N]`): the key Jira's token search shows, which never shows token ids.
+    pub db_id: Option<u64>,
     /// What the TokenDTO line told about the token.
     pub info: Option<TokenInfo>,
     /// The owner's user key (`JIRAUSER10100`, or the name for older users).
@@ -119,12 +123,13 @@ const FILTER_ACTIVE_MS: i64 = 60_000;
 /// (a real Jira has a few hundred threads).
 pub const MAX_PENDING: usize = 20_000;
 
-#[derive(Default)]
 /// Groups PAT lines into [`Request`]s by thread and request id; bounded time and memory.
 pub struct Correlator {
     open: Open,
     key: Vec<u8>,
     filter_last_ms: Option<i64>,
+    /// The JVM's zone as far as known, for the offsetless dates inside `TokenDTO`.
+    zone: Zone,
 }
 
 /// The requests in flight: a map from key to slot, and a queue of slots in the order they
@@ -264,9 +269,15 @@ impl Open {
 }
 
 impl Correlator {
-    /// An empty correlator.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty correlator; `zone` is the zone offsetless log times are read in, taken for
+    /// the JVM's when it agrees with the lines' offsets (see [`super::time::parse_db_time_in`]).
+    pub fn new(zone: Zone) -> Self {
+        Correlator {
+            open: Open::default(),
+            key: Vec::new(),
+            filter_last_ms: None,
+            zone,
+        }
     }
 
     /// Requests finalised before their last line because [`MAX_PENDING`] were open.
@@ -306,8 +317,14 @@ impl Correlator {
             }
             PatMessage::TokenDto(d) => {
                 let filter_active = self.filter_active(now);
+                let info = dto_info(&d, &mut self.zone, l.ts);
                 let r = self.entry(l, out);
-                apply_dto(r, &d, l.ts.offset_min);
+                r.token_id = Some(lossy(d.token_id));
+                r.user_key = Some(lossy(d.user_key));
+                if let Some(id) = std::str::from_utf8(d.id).ok().and_then(|v| v.parse().ok()) {
+                    r.db_id = Some(id);
+                }
+                r.info = Some(info);
                 if !filter_active {
                     r.outcome = Some(Outcome::Success);
                     self.complete(out);
@@ -318,12 +335,13 @@ impl Correlator {
                 token_id,
                 expiry,
             } => {
+                let expiry = Expiry::parse(expiry, &mut self.zone, l.ts);
                 let r = self.entry(l, out);
                 r.token_id = Some(lossy(token_id));
                 r.user_key.get_or_insert_with(|| lossy(user_key));
                 let info = r.info.get_or_insert_with(TokenInfo::default);
                 if info.expiry == Expiry::Unknown {
-                    info.expiry = Expiry::parse(expiry, l.ts.offset_min);
+                    info.expiry = expiry;
                 }
                 r.outcome = Some(Outcome::Success);
             }
@@ -372,6 +390,14 @@ impl Correlator {
                     out(r);
                 }
             },
+            PatMessage::AuthTimeStored(db_id) => {
+                // Logged after the verdict, on the request's own thread: it names the row of
+                // the token that request used. Alone it makes no request.
+                if let Some(r) = self.open.get_mut(&self.key) {
+                    r.db_id.get_or_insert(db_id);
+                    r.last_ms = r.last_ms.max(now);
+                }
+            }
             PatMessage::FilterEnd => {
                 if let Some(r) = self.open.get_mut(&self.key) {
                     note_username(r, l);
@@ -451,6 +477,7 @@ fn new_request(l: &LogLine<'_>) -> Request {
         request_id: lossy(l.request_id),
         last_ms: l.ts.ms,
         token_id: None,
+        db_id: None,
         info: None,
         user_key: None,
         username: None,
@@ -461,17 +488,16 @@ fn new_request(l: &LogLine<'_>) -> Request {
     }
 }
 
-fn apply_dto(r: &mut Request, d: &TokenDto<'_>, offset_min: i16) {
-    r.token_id = Some(lossy(d.token_id));
-    r.user_key = Some(lossy(d.user_key));
-    let db_time = |b: &[u8]| super::time::parse_db_time(&String::from_utf8_lossy(b), offset_min);
-    r.info = Some(TokenInfo {
-        db_id: std::str::from_utf8(d.id).ok().and_then(|v| v.parse().ok()),
+/// The token's record in a `TokenDTO` line, its dates read as the JVM wrote them.
+fn dto_info(d: &TokenDto<'_>, zone: &mut Zone, line: Ts) -> TokenInfo {
+    let mut db_time =
+        |b: &[u8]| super::time::parse_db_time_in(&String::from_utf8_lossy(b), zone, line);
+    TokenInfo {
         name: lossy(d.name),
         created_at: db_time(d.created_at),
         last_accessed_at: db_time(d.last_accessed_at),
-        expiry: Expiry::parse(d.expiring_at, offset_min),
-    });
+        expiry: Expiry::parse(d.expiring_at, zone, line),
+    }
 }
 
 /// Once the token authenticated the request, Jira's USERNAME column shows the login.
@@ -615,7 +641,7 @@ mod tests {
     /// come out, those finalised early counted.
     #[test]
     fn a_million_open_requests_keep_the_cap_in_constant_work() {
-        let mut c = Correlator::new();
+        let mut c = Correlator::new(Zone::new(jiff::tz::TimeZone::UTC));
         let mut out = 0u64;
         let mut rid = Vec::new();
         let mut most_queued = 0;
@@ -641,7 +667,7 @@ mod tests {
 
     #[test]
     fn quiet_requests_expire_and_busy_ones_wait() {
-        let mut c = Correlator::new();
+        let mut c = Correlator::new(Zone::new(jiff::tz::TimeZone::UTC));
         let mut done: Vec<Request> = Vec::new();
         let got = || PatMessage::GotTokenId(b"355510638677");
         c.line(&line(0, b"t1", b"1x1x1"), got(), false, &mut |r| {

@@ -154,8 +154,8 @@ impl Scanner {
         Scanner {
             watch: None,
             prefilter,
+            correlator: correlate::Correlator::new(zone.clone()),
             zone,
-            correlator: correlate::Correlator::new(),
             stats: Stats::default(),
             carry: Vec::new(),
             carry_truncated: false,
@@ -514,9 +514,37 @@ mod tests {
             assert_eq!(r.user_key.as_deref(), Some("admin"));
             assert_eq!(r.username.as_deref(), Some("admin"));
             assert_eq!(r.info.as_ref().unwrap().name, "test");
+            assert_eq!(
+                r.db_id,
+                Some(2),
+                "TokenDTO(id=2) and Storing auth time agree"
+            );
             assert_eq!(r.ip, "192.168.0.1");
             assert_eq!(r.path, "/rest/bamboo/latest/deploy/SCRUM1/SCRUM1-19");
         }
+    }
+
+    #[test]
+    fn the_filter_alone_ties_a_success_to_its_database_id() {
+        // pats-filter-trace: the filter's lines and the batcher's, which is under it.
+        let filter: String = KB
+            .lines()
+            .filter(|l| l.contains("[c.a.p.web.filter."))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (reqs, _) = scan_chunks(filter.as_bytes(), 4096);
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        let r = &reqs[0];
+        assert_eq!(r.outcome, Some(Outcome::Success));
+        assert_eq!(r.token_id.as_deref(), Some("355510638677"));
+        assert_eq!(r.db_id, Some(2), "the row id, never read as a token id");
+        // Alone, the batcher's line makes no request.
+        let batch: String = KB
+            .lines()
+            .filter(|l| l.contains("Storing auth time"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(scan_chunks(batch.as_bytes(), 4096).0.is_empty());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Recognise the PAT plugin's log messages (jira-facts §2, pats-plugin 1.4.7) in a parsed
 //! line. Only classes of `com.atlassian.pats` are considered, whatever the message says.
 //!
-//! Traps kept out on purpose: `Storing auth time ... for tokenId: [2]` carries the
-//! database row id and `Invalidating session ... with an ID [...]` a session id; neither
-//! is a token id. Hashed tokens are never extracted.
+//! Traps kept apart on purpose: `Storing auth time ... for tokenId: [2]` carries the
+//! database row id (read as such, never as a token id) and `Invalidating session ... with
+//! an ID [...]` a session id. Hashed tokens are never extracted.
 
 /// A PAT class, judged from the (possibly `%q{2}`-abbreviated) category.
 pub fn is_pat_category(cat: &[u8]) -> bool {
@@ -63,6 +63,9 @@ pub enum PatMessage<'a> {
     InvalidPassword,
     /// `Looking for Jira user with key: [..]` — all DEBUG shows: a user, no token.
     LookingForUser(&'a [u8]),
+    /// `Storing auth time: [..] for tokenId: [N]` — despite its words, N is the database
+    /// row id of the request's token (`TokenDTO.id`, what REST shows), not its token id.
+    AuthTimeStored(u64),
     /// `<<< TokenBasedAuthenticationFilter.doFilter` — the filter is done with a request.
     FilterEnd,
     /// Any other PAT message (`>>>`, validator traces, batching, the traps above).
@@ -108,6 +111,14 @@ pub fn classify(msg: &[u8]) -> PatMessage<'_> {
         }
     } else if msg.starts_with(b"<<< TokenBasedAuthenticationFilter.doFilter") {
         return PatMessage::FilterEnd;
+    } else if let Some(rest) = msg.strip_prefix(b"Storing auth time: [") {
+        if let Some(id) = rfind(rest, b"] for tokenId: [")
+            .and_then(|i| rest[i + 16..].strip_suffix(b"]"))
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .and_then(|id| id.parse().ok())
+        {
+            return PatMessage::AuthTimeStored(id);
+        }
     } else if msg.starts_with(b"Not a valid password!") {
         return PatMessage::InvalidPassword;
     }
@@ -222,6 +233,11 @@ mod tests {
     fn traps_are_not_tokens() {
         assert_eq!(
             classify(b"Storing auth time: [2022-10-11T15:04:09.233632Z] for tokenId: [2]"),
+            PatMessage::AuthTimeStored(2),
+            "a database id, never a token id"
+        );
+        assert_eq!(
+            classify(b"Storing auth time: [2022-10-11T15:04:09.233632Z] for tokenId: [x]"),
             PatMessage::Other
         );
         assert_eq!(

@@ -167,8 +167,26 @@ fn parse_civil(b: &[u8]) -> Option<i64> {
     )
 }
 
-/// Parse `2022-10-11 14:51:57.933` (TokenDTO fields: database times, no zone) in the
-/// offset of the line that carried them.
+/// Parse `2022-10-11 14:51:57.933` (TokenDTO fields: Java `Timestamp` text in the JVM's
+/// zone, no offset: jira-facts §2) carried by a line logged at `line`. Read in `zone` when
+/// that is the log's own zone (at the line's time it gives the line's offset, as it must
+/// for offsetless lines), so a date on the other side of a daylight-saving change gets its
+/// own offset; otherwise in the line's offset, the JVM's at the line's time only.
+pub fn parse_db_time_in(s: &str, zone: &mut Zone, line: Ts) -> Option<Ts> {
+    let t = parse_db_time(s, line.offset_min)?;
+    let line_local = line.ms + i64::from(line.offset_min) * 60_000;
+    if zone.offset_for_local(line_local) != line.offset_min {
+        return Some(t);
+    }
+    let local = t.ms + i64::from(line.offset_min) * 60_000;
+    let offset_min = zone.offset_for_local(local);
+    Some(Ts {
+        ms: local - i64::from(offset_min) * 60_000,
+        offset_min,
+    })
+}
+
+/// Parse `2022-10-11 14:51:57.933` (a database time, no zone) in a fixed offset.
 pub fn parse_db_time(s: &str, offset_min: i16) -> Option<Ts> {
     let b = s.as_bytes();
     if b.len() < 19 {
@@ -304,5 +322,20 @@ mod tests {
             1_665_446_400_000
         );
         assert!(parse_bound("yesterday", &TimeZone::UTC).is_err());
+    }
+
+    #[test]
+    fn db_times_across_a_daylight_saving_change_take_their_own_offset() {
+        let mut paris = Zone::new(TimeZone::get("Europe/Paris").unwrap());
+        let (summer_line, _) = parse_prefix(b"2022-10-11 15:04:09,202+0200 x", &mut utc()).unwrap();
+        // Created in winter, carried by a summer line: +01:00, not the line's +02:00.
+        let t = parse_db_time_in("2022-01-10 14:51:57.933", &mut paris, summer_line).unwrap();
+        assert_eq!(t.rfc3339(), "2022-01-10T14:51:57.933+01:00");
+        let t = parse_db_time_in("2022-10-01 09:00:00.000", &mut paris, summer_line).unwrap();
+        assert_eq!(t.rfc3339(), "2022-10-01T09:00:00.000+02:00");
+        // A log written in another zone than `zone` (Tokyo's): the line's offset is all there is.
+        let (tokyo_line, _) = parse_prefix(b"2022-10-11 15:04:09,202+0900 x", &mut utc()).unwrap();
+        let t = parse_db_time_in("2022-01-10 14:51:57.933", &mut paris, tokyo_line).unwrap();
+        assert_eq!(t.rfc3339(), "2022-01-10T14:51:57.933+09:00");
     }
 }

@@ -306,12 +306,12 @@ impl Summary {
             t.known = true;
             self.unknown_ids -= 1;
         }
+        if r.db_id.is_some() {
+            t.db_id = r.db_id;
+        }
         if let Some(info) = &r.info {
             if !info.name.is_empty() {
                 t.name = Some(info.name.clone());
-            }
-            if info.db_id.is_some() {
-                t.db_id = info.db_id;
             }
             if info.created_at.is_some() {
                 t.created_at = info.created_at;
@@ -414,6 +414,7 @@ impl Summary {
                 activity: Activity::default(),
                 db_id: t.db_id,
                 http: t.http.report(),
+                jira_patrol_probe: is_probe(t),
             });
         }
         let users = self.user_rates();
@@ -426,8 +427,9 @@ impl Summary {
             }
         }
         tokens.sort_by(|a, b| {
-            (b.requests + b.failures)
-                .cmp(&(a.requests + a.failures))
+            a.jira_patrol_probe
+                .cmp(&b.jira_patrol_probe)
+                .then_with(|| (b.requests + b.failures).cmp(&(a.requests + a.failures)))
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
         let users_ranked = self.unidentified.ranked(MAX_USERS);
@@ -519,7 +521,7 @@ impl Summary {
     fn user_rates(&self) -> Vec<UserRate> {
         let mut by_user: BTreeMap<&str, Vec<(&String, &TokenStats)>> = BTreeMap::new();
         for (id, t) in &self.tokens {
-            if !t.known || t.requests == 0 {
+            if !t.known || t.requests == 0 || is_probe(t) {
                 continue;
             }
             let Some(user) = t.user_key.as_deref().or(t.username.as_deref()) else {
@@ -589,6 +591,12 @@ impl Summary {
     }
 }
 
+/// A token named like the capture's self-check token: jira-patrol's own probe (a capture
+/// keeps its requests out; an offline summary over such a window sees them), nobody's usage.
+fn is_probe(t: &TokenStats) -> bool {
+    t.name.as_deref() == Some(crate::capture::selfcheck::TOKEN_NAME)
+}
+
 /// A whole summary: what was read, and per token what it did. Its JSON form is the stable
 /// `--format json` schema: fields are added, never renamed.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
@@ -643,14 +651,23 @@ pub struct Report {
     pub partial: Vec<String>,
 }
 
-/// The PAT inventory beside the report: how many tokens Jira has, and those the window
-/// did not see.
+/// The PAT inventory beside the report: how many tokens Jira has, and what became of those
+/// the window did not see. A token is called unused only when the logs could have shown
+/// its use: the others are `cannot_tell` or `expired`.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Inventory {
-    /// Tokens in Jira.
+    /// Tokens in Jira (the self-check's temporary token left out).
     pub tokens: u64,
-    /// Tokens not seen in the logs read, oldest use first.
+    /// Tokens not seen in the logs read, valid, and of owners whose every request was tied
+    /// to a token: not used in the window. Oldest use first.
     pub unused: Vec<InventoryToken>,
+    /// Tokens not seen, but whose owner made requests the logs could not tie to a token:
+    /// used or not, the logs cannot tell.
+    #[serde(default)]
+    pub cannot_tell: Vec<UndecidedToken>,
+    /// Tokens past their expiry: unusable, listed by Jira until it prunes them.
+    #[serde(default)]
+    pub expired: Vec<ExpiredToken>,
     /// What the reader should know (e.g. `last_accessed_at` is written in batches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -675,6 +692,59 @@ pub struct InventoryToken {
     pub last_accessed_at: Option<String>,
     /// Expiry (RFC 3339, UTC); `None` when it never expires or Jira gave no date.
     pub expires_at: Option<String>,
+}
+
+/// A token the logs cannot call used or unused, and why.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct UndecidedToken {
+    /// The token as Jira's search lists it.
+    #[serde(flatten)]
+    pub token: InventoryToken,
+    /// Why its use cannot be told.
+    pub why: Undecided,
+    /// The owner's requests in the window that could not be tied to one of their tokens.
+    pub owner_requests: u64,
+}
+
+/// Why a token's use cannot be told from the logs read.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Undecided {
+    /// The owner's requests were logged without their token (`pats-debug`: only `Looking
+    /// for Jira user with key`).
+    OwnerSeenWithoutToken,
+    /// A token of the owner was seen without its database id (neither its `TokenDTO` nor a
+    /// `Storing auth time` line) and nothing else tells it from this one.
+    TokenSeenWithoutDbId,
+}
+
+impl Undecided {
+    /// The reason in words, for the table and the page.
+    pub fn text(self) -> &'static str {
+        match self {
+            Undecided::OwnerSeenWithoutToken => {
+                "the owner's requests were logged without their token (DEBUG lines only)"
+            }
+            Undecided::TokenSeenWithoutDbId => {
+                "a token of the owner was used, and the log does not say which"
+            }
+        }
+    }
+}
+
+/// Days after its expiry that Jira's `ExpiredTokenPruningJob` removes a token, unless
+/// `atlassian.pats.pruning.delay.days` says otherwise (jira-facts §2).
+pub const EXPIRED_PRUNING_DAYS: i64 = 30;
+
+/// An expired token: kept by Jira (and listed by its search) until it is pruned.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ExpiredToken {
+    /// The token as Jira's search lists it (`expires_at` in the past).
+    #[serde(flatten)]
+    pub token: InventoryToken,
+    /// When Jira removes it: [`EXPIRED_PRUNING_DAYS`] days after expiry (RFC 3339, UTC),
+    /// unless the site changed `atlassian.pats.pruning.delay.days`.
+    pub removed_after: String,
 }
 
 /// Most buckets in a timeline (a sparkline's width).
@@ -740,7 +810,8 @@ impl Report {
 pub struct TokenReport {
     /// The 12-digit token id (`TOKEN_ID` column): what the log shows, not the database id.
     pub token_id: String,
-    /// Token name from its `TokenDTO` line; `None` when the profile does not log that line.
+    /// Token name from its `TokenDTO` line, else from the inventory by database id; `None`
+    /// when neither says.
     pub name: Option<String>,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
     pub user_key: Option<String>,
@@ -773,12 +844,18 @@ pub struct TokenReport {
     /// Per bucket of the report's `timeline`.
     #[serde(default)]
     pub activity: Activity,
-    /// The database id (`TokenDTO(id=…)`) when the log or the inventory names it.
+    /// The database id (`TokenDTO(id=…)`, `Storing auth time … for tokenId: [N]`) when the
+    /// log or the inventory names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_id: Option<u64>,
     /// From the access-log join; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpReport>,
+    /// The token is named like the capture's self-check token (`jira-patrol self-check`):
+    /// jira-patrol's own probe, not a script's. Listed last, left out of the per-user rates
+    /// and the totals; absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub jira_patrol_probe: bool,
 }
 
 /// Per source address: `requests` counts successful requests only, `failures` the failed

@@ -72,6 +72,8 @@ pub struct Answers {
     pub keep: Option<String>,
     /// Expected requests per hour, for the rotation plan.
     pub requests_per_hour: Option<u64>,
+    /// `--timeout`: how long to wait for each answer from Jira (not saved).
+    pub timeout: Option<Duration>,
 }
 
 impl Answers {
@@ -116,6 +118,8 @@ impl Answers {
 pub struct Options {
     /// Where the answers are saved.
     pub save_to: PathBuf,
+    /// The answers known before asking, one line each with where it came from.
+    pub known: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -190,6 +194,12 @@ pub fn interactive(a: Answers, opts: Options) -> Result<()> {
          Each step explains itself; nothing is changed on Jira or on disk before you see it and confirm.\n\
          Type < (or press Esc in a menu) to go back a step; Ctrl-C cancels at any point.",
     );
+    if !w.opts.known.is_empty() {
+        ui::say("Known already (each step shows it for you to confirm or change):");
+        for l in &w.opts.known {
+            ui::say(l);
+        }
+    }
     let mut i = 0usize;
     let mut history: Vec<usize> = Vec::new();
     let mut interrupts = Some(interrupts);

@@ -209,8 +209,119 @@ fn io_out(e: dialoguer::Error) -> Cancelled {
     Cancelled
 }
 
-fn theme() -> ColorfulTheme {
-    ColorfulTheme::default()
+fn theme() -> Fit {
+    Fit {
+        inner: ColorfulTheme::default(),
+        width: width(),
+    }
+}
+
+/// dialoguer's colourful theme, kept inside the terminal's width: a prompt, an answer or
+/// an error that would reach the last column goes on on a line of its own, so that the
+/// terminal never splits a word (80 columns is the design size).
+struct Fit {
+    inner: ColorfulTheme,
+    width: usize,
+}
+
+impl Fit {
+    fn fits(&self, s: &str) -> bool {
+        console::measure_text_width(s) < self.width
+    }
+}
+
+impl dialoguer::theme::Theme for Fit {
+    fn format_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        self.inner.format_prompt(f, prompt)
+    }
+
+    fn format_error(&self, f: &mut dyn std::fmt::Write, err: &str) -> std::fmt::Result {
+        let opts = textwrap::Options::new(self.width.saturating_sub(2)).subsequent_indent("  ");
+        self.inner.format_error(f, &textwrap::fill(err, opts))
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        default: Option<&str>,
+    ) -> std::fmt::Result {
+        let mut whole = String::new();
+        self.inner
+            .format_input_prompt(&mut whole, prompt, default)?;
+        // Room for a short answer typed after it.
+        if default.is_none() || console::measure_text_width(&whole) + 16 < self.width {
+            return f.write_str(&whole);
+        }
+        let mut head = String::new();
+        self.inner.format_prompt(&mut head, prompt)?;
+        writeln!(f, "{head}")?;
+        f.write_str("  ")?;
+        self.inner.format_input_prompt(f, "", default)
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        let mut whole = String::new();
+        self.inner
+            .format_input_prompt_selection(&mut whole, prompt, sel)?;
+        if self.fits(&whole) {
+            return f.write_str(&whole);
+        }
+        // The answer on a line of its own, under the prompt.
+        let mut head = String::new();
+        self.inner
+            .format_input_prompt_selection(&mut head, prompt, "")?;
+        write!(
+            f,
+            "{}\n    {}",
+            head.trim_end(),
+            self.inner.values_style.apply_to(sel)
+        )
+    }
+
+    fn format_password_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+    ) -> std::fmt::Result {
+        self.inner.format_password_prompt(f, prompt)
+    }
+
+    fn format_password_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+    ) -> std::fmt::Result {
+        self.inner.format_password_prompt_selection(f, prompt)
+    }
+
+    fn format_select_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        self.inner.format_select_prompt(f, prompt)
+    }
+
+    // The colourful theme draws a chosen menu item as an input's answer.
+    fn format_select_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        self.format_input_prompt_selection(f, prompt, sel)
+    }
+
+    fn format_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        active: bool,
+    ) -> std::fmt::Result {
+        self.inner.format_select_prompt_item(f, text, active)
+    }
 }
 
 /// The menu item that goes back one step (listed after a menu's own items).
@@ -279,62 +390,174 @@ pub fn secret(prompt: &str) -> Result<Ans<Secret>, Cancelled> {
     Ok(if s.is_empty() { Ans::Back } else { Ans::Val(s) })
 }
 
-/// Say something between prompts (on stderr, beside the prompts).
+/// Say something between prompts (on stderr, beside the prompts), each line wrapped to
+/// the terminal's width (see [`wrap`]).
 pub fn say(text: impl AsRef<str>) {
-    eprintln!("{}", text.as_ref());
+    eprint!("{}", wrap(text.as_ref(), width()));
+}
+
+/// Say a command as [`wrap_command`] laid it out (not wrapped again: it must run as copied).
+pub fn say_command(cmd: &str) {
+    eprintln!("{}", wrap_command(cmd, width()));
 }
 
 /// Say a paragraph wrapped to the terminal, the first line after `lead`, the others
 /// indented to line up under it.
 pub fn say_wrapped(lead: &str, text: &str) {
-    let width = console::Term::stderr().size().1 as usize;
-    eprint!("{}", wrap(lead, text, width.clamp(40, 120)));
+    let indent = " ".repeat(textwrap::core::display_width(lead));
+    let opts = textwrap::Options::new(width())
+        .initial_indent(lead)
+        .subsequent_indent(&indent)
+        .break_words(false);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for l in textwrap::wrap(&text, opts) {
+        eprintln!("{l}");
+    }
 }
 
-/// Lines stay below `width`: a line that fills the terminal's last column wraps again on
-/// terminals that wrap before the newline, leaving an empty line.
-fn wrap(lead: &str, text: &str, width: usize) -> String {
-    let indent = " ".repeat(lead.chars().count());
+/// The width to wrap at: one less than the terminal's (a line that fills the last column
+/// wraps again on terminals that wrap before the newline, leaving an empty line), at
+/// least 40.
+pub fn width() -> usize {
+    let cols = console::Term::stderr().size().1 as usize;
+    cols.saturating_sub(1).max(40)
+}
+
+/// Each line of `text` wrapped to `width` between words (never inside one: a path or a
+/// URL longer than the line stays whole), continuation lines indented as the line began,
+/// plus two for a list item (`- `, `* `).
+pub fn wrap(text: &str, width: usize) -> String {
     let mut out = String::new();
-    let mut line = lead.to_string();
-    let mut empty = true;
-    for w in text.split_whitespace() {
-        if !empty && line.chars().count() + 1 + w.chars().count() >= width {
-            out.push_str(&line);
+    for line in text.lines() {
+        let indent = " ".repeat(hanging_indent(line));
+        let opts = textwrap::Options::new(width)
+            .subsequent_indent(&indent)
+            .break_words(false)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        for l in textwrap::wrap(line, opts) {
+            out.push_str(l.trim_end());
             out.push('\n');
-            line = indent.clone();
-            empty = true;
         }
-        if !empty {
+        if line.trim().is_empty() {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Where a wrapped line's continuation starts: under the last column of a layout such as
+/// `  ok   websudo        passed` (text after two or more spaces, within the first 40
+/// columns), else under a list item's text (`- `), else at the line's own indent.
+fn hanging_indent(line: &str) -> usize {
+    let lead = line.len() - line.trim_start().len();
+    let b = line.as_bytes();
+    let column = (lead.max(2)..b.len().min(40))
+        .filter(|&i| b[i] != b' ' && b[i - 1] == b' ' && b[i - 2] == b' ')
+        .rfind(|&i| line.is_char_boundary(i));
+    match column {
+        Some(c) if c > lead => textwrap::core::display_width(&line[..c]),
+        _ if line.trim_start().starts_with("- ") => lead + 2,
+        _ => lead,
+    }
+}
+
+/// A shell command wrapped to `width` for a terminal, continued with ` \` between its
+/// words (never inside a quoted one), so that it still runs when copied as shown.
+pub fn wrap_command(cmd: &str, width: usize) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let (mut cur, mut quote, mut escaped) = (String::new(), None::<char>, false);
+    for c in cmd.chars() {
+        match (c, quote) {
+            _ if escaped => escaped = false,
+            ('\\', q) if q != Some('\'') => escaped = true,
+            ('\'' | '"', None) => quote = Some(c),
+            (c, Some(q)) if c == q => quote = None,
+            (' ', None) => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    // A flag stays on the line of its value.
+    let mut units: Vec<String> = Vec::new();
+    for w in words {
+        match units.last_mut() {
+            Some(u) if u.starts_with("--") && !u.contains(' ') && !w.starts_with('-') => {
+                u.push(' ');
+                u.push_str(&w);
+            }
+            _ => units.push(w),
+        }
+    }
+    let mut out = String::new();
+    let mut line = String::new();
+    for w in units {
+        let wide = |s: &str| textwrap::core::display_width(s);
+        // Room for " \" at the end of a continued line.
+        if !line.is_empty() && wide(&line) + 1 + wide(&w) + 2 > width {
+            out.push_str(&line);
+            out.push_str(" \\\n");
+            line = "    ".to_string();
+        } else if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(w);
-        empty = false;
+        line.push_str(&w);
     }
     out.push_str(&line);
-    out.push('\n');
     out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn wraps_under_the_lead() {
-        let s = super::wrap("  costs: ", "one two three four five six", 20);
+    fn lines_wrap_between_words_under_their_indent() {
+        let s = wrap("  costs: one two three four five six", 20);
+        assert_eq!(s, "  costs: one two\n  three four five\n  six\n");
+        let s = wrap(
+            "  ok   websudo        passed with the password of admin",
+            40,
+        );
         assert_eq!(
             s,
-            "  costs: one two\n         three four\n         five six\n"
+            "  ok   websudo        passed with the\n                      password of admin\n"
         );
+        let s = wrap("- a list item that wraps", 16);
+        assert_eq!(s, "- a list item\n  that wraps\n");
+        // A word longer than the line is never cut.
+        let long = "/var/atlassian/application-data/jira/log/atlassian-jira.log";
+        assert!(wrap(&format!("log: {long}"), 30).contains(long));
+        assert!(wrap("one two three four", 23)
+            .lines()
+            .all(|l| l.chars().count() <= 23));
     }
 
     #[test]
-    fn a_line_never_fills_the_terminal() {
-        // "  costs: one two three" is 22 characters: on a 22-column terminal it would fill
-        // the last column, so "three" goes to the next line.
-        let s = super::wrap("  costs: ", "one two three four", 22);
-        assert_eq!(s, "  costs: one two\n         three four\n");
-        assert!(s.lines().all(|l| l.chars().count() < 22), "{s}");
-        let s = super::wrap("  costs: ", "one two three four", 23);
-        assert_eq!(s, "  costs: one two three\n         four\n");
+    fn a_wrapped_command_still_splits_into_the_same_words() {
+        let cmd = "JIRA_PASSWORD=\"$MY_PW\" jira-patrol capture --url https://jira.example.com \
+                   --user admin --log '/var/it'\\''s here/atlassian-jira.log' --for 15m";
+        let w = wrap_command(cmd, 44);
+        assert_eq!(
+            w,
+            "JIRA_PASSWORD=\"$MY_PW\" jira-patrol capture \\\n    \
+             --url https://jira.example.com \\\n    \
+             --user admin \\\n    \
+             --log '/var/it'\\''s here/atlassian-jira.log' \\\n    \
+             --for 15m"
+        );
+        let joined = w.replace(" \\\n", " ");
+        assert_eq!(shlex::split(&joined), shlex::split(cmd), "{w}");
+        assert_eq!(
+            wrap_command(cmd, 500),
+            cmd.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
     }
 }

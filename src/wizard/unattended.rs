@@ -6,12 +6,12 @@ use super::*;
 pub fn missing_answers(a: &Answers) -> Vec<(&'static str, &'static str)> {
     let mut m = Vec::new();
     if a.url.is_none() {
-        m.push(("Jira base URL", "--url URL"));
+        m.push(("Jira base URL", "--url URL (or JIRA_URL)"));
     }
     if a.auth.is_none() {
         m.push((
             "how to log in",
-            "--user NAME --password-env VAR, or --token-env VAR, or --token-file FILE",
+            "JIRA_USER and JIRA_PASSWORD, or JIRA_TOKEN; or --user NAME --password-env VAR, --token-env VAR, --token-file FILE",
         ));
     }
     if a.logs.is_empty() {
@@ -29,10 +29,16 @@ pub struct Unattended {
     pub save_to: Option<PathBuf>,
     /// Print the capture command instead of running it.
     pub no_capture: bool,
+    /// The answers given, one line each with where it came from.
+    pub known: Vec<String>,
 }
 
 /// Run setup from flags and/or a saved setup, asking nothing.
 pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
+    if !u.known.is_empty() {
+        eprintln!("setup: the answers given:");
+        u.known.iter().for_each(|l| eprintln!("{l}"));
+    }
     let missing = missing_answers(&a);
     if !missing.is_empty() {
         eprintln!("setup cannot ask questions here (no terminal, or --non-interactive); give the answers as flags:");
@@ -60,7 +66,7 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
     capture_plan(&s).check()?;
     let profile = crate::profiles::load(&s.profile, None)?;
     let secret = s.auth.resolve()?;
-    let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret)?;
+    let c = client(&s.url, s.ca_cert.as_deref(), &s.auth, &secret, a.timeout)?;
     eprintln!("checking {} ({})", s.url, s.auth.describe());
     match verify(&c) {
         Ok(v) => v.lines.iter().for_each(|l| eprintln!("{l}")),

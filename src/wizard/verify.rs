@@ -9,6 +9,7 @@ pub(crate) fn client(
     ca_cert: Option<&Path>,
     auth: &AuthRef,
     secret: &Secret,
+    timeout: Option<Duration>,
 ) -> Result<Client> {
     let credentials = match auth.kind {
         AuthKind::Token => Credentials {
@@ -22,7 +23,7 @@ pub(crate) fn client(
     };
     let mut cfg = ClientConfig::new(url.trim(), credentials);
     // A person is waiting: do not sit through long retries.
-    cfg.timeout = Duration::from_secs(15);
+    cfg.timeout = timeout.unwrap_or(Duration::from_secs(15));
     cfg.retries = 1;
     if let Some(p) = ca_cert {
         cfg.ca_pem = Some(std::fs::read(p).map_err(|source| WizardError::Io {

@@ -104,6 +104,11 @@ impl Reply {
     pub(super) fn errors(status: u16, msg: &str) -> Reply {
         Reply::json(status, json!({"errorMessages": [msg], "errors": {}}))
     }
+    /// The PAT plugin's own error body (its exception mapper, jira-facts §5):
+    /// `{exception: <Java class>, error: <message>}`.
+    pub(super) fn pat_error(status: u16, exception: &str, msg: &str) -> Reply {
+        Reply::json(status, json!({"exception": exception, "error": msg}))
+    }
 }
 
 impl State {

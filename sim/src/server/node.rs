@@ -213,6 +213,7 @@ pub(crate) fn start(
                         .is_some_and(|every| last_pruning.elapsed() >= every)
                     {
                         st.run_pruning_job();
+                        st.run_expired_token_pruning_job();
                         last_pruning = Instant::now();
                     }
                 }
@@ -486,6 +487,19 @@ impl State {
                 .unwrap()
                 .retain(|t| t.user_key != key);
         }
+    }
+
+    /// `ExpiredTokenPruningJob` (jira-facts §2): tokens expired more than
+    /// [`crate::EXPIRED_TOKEN_PRUNING_DAYS`] days ago are deleted; younger expired ones stay
+    /// in the table and in the token search. By the server's clock ([`State::now`]), so a test
+    /// can move it past the delay. Returns how many went.
+    pub fn run_expired_token_pruning_job(&self) -> usize {
+        let cutoff =
+            self.now() - jiff::SignedDuration::from_hours(24 * crate::EXPIRED_TOKEN_PRUNING_DAYS);
+        let mut tokens = self.shared.tokens.lock().unwrap();
+        let before = tokens.len();
+        tokens.retain(|t| !t.is_expired(cutoff));
+        before - tokens.len()
     }
 
     /// One anonymous request of the background traffic (browsers, monitoring, other

@@ -152,17 +152,16 @@ impl State {
         else {
             return fail(&failures::inactive_user(&token.user_key));
         };
-        self.log(
-            ctx,
-            Level::Trace,
-            loggers::FILTER,
-            &format!(
-                "Auth SUCCESS for user: [{}] and tokenId: [{}] and expiry:[{}]",
-                token.user_key,
-                token.token_id,
-                expiry_sql(token.expiring_at)
-            ),
-        );
+        let expiry = expiry_sql(token.expiring_at);
+        let success = if self.cfg.reworded_success {
+            crate::reworded_success(&token.user_key, &token.token_id, &expiry)
+        } else {
+            format!(
+                "Auth SUCCESS for user: [{}] and tokenId: [{}] and expiry:[{expiry}]",
+                token.user_key, token.token_id
+            )
+        };
+        self.log(ctx, Level::Trace, loggers::FILTER, &success);
         let at = now_micros();
         self.pending_access.lock().unwrap().insert(token.id, at);
         self.log(

@@ -10,6 +10,26 @@ use crate::Level;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
+/// The plugin's error bodies `{exception, error}` (jira-facts §5): the class of the
+/// exception its mapper answered. SAL's `AuthorisationException` and its message are the
+/// plugin's; the other class names are guessed (the statuses are not).
+mod errors {
+    /// Not a System Administrator: 401, whatever the password.
+    pub const AUTHORISATION: &str = "com.atlassian.sal.api.permission.AuthorisationException";
+    /// Its message.
+    pub const UNAUTHORISED: &str = "Requesting user is unauthorized to perform this operation";
+    /// A Server licence asking for every user's tokens: 403.
+    pub const LICENCE: &str = "com.atlassian.pats.exception.InvalidLicenseException";
+    /// Ten tokens already: 403.
+    pub const TOKEN_LIMIT: &str = "com.atlassian.pats.exception.TokenLimitExceededException";
+    /// Token creation switched off: 403.
+    pub const FORBIDDEN: &str = "com.atlassian.pats.exception.PermissionException";
+    /// Bad sort, dates or arguments: 400.
+    pub const BAD_ARGUMENT: &str = "java.lang.IllegalArgumentException";
+    /// No such token of the caller: 404.
+    pub const NOT_FOUND: &str = "com.atlassian.pats.exception.TokenNotFoundException";
+}
+
 /// A token as REST shows it (no secret, no token id).
 pub(super) fn token_json(t: &SimToken) -> Value {
     json!({
@@ -46,26 +66,28 @@ impl State {
             ("POST", "search") => self.search_tokens(req, &user),
             (m, id) => {
                 let Ok(id) = id.parse::<u64>() else {
-                    return Reply::errors(404, "Token not found");
+                    return Reply::pat_error(404, errors::NOT_FOUND, "Token not found");
                 };
                 let mut tokens = self.shared.tokens.lock().unwrap();
-                let Some(pos) = tokens
+                let pos = tokens
                     .iter()
-                    .position(|t| t.id == id && t.user_key == user.key)
-                else {
-                    return Reply::errors(404, "Token not found");
-                };
-                match m {
-                    "GET" => Reply::json(200, token_json(&tokens[pos])),
-                    "DELETE" => {
-                        tokens.remove(pos);
-                        drop(tokens);
-                        self.log(
-                            ctx,
-                            Level::Trace,
-                            loggers::TOKEN_SERVICE,
-                            &format!("Token deleted: [{id}]"),
-                        );
+                    .position(|t| t.id == id && t.user_key == user.key);
+                match (m, pos) {
+                    ("GET", Some(pos)) => Reply::json(200, token_json(&tokens[pos])),
+                    ("GET", None) => Reply::pat_error(404, errors::NOT_FOUND, "Token not found"),
+                    // The plugin deletes by id and owner and answers 204 whether a row went
+                    // or not (jira-facts §5).
+                    ("DELETE", pos) => {
+                        if let Some(pos) = pos {
+                            tokens.remove(pos);
+                            drop(tokens);
+                            self.log(
+                                ctx,
+                                Level::Trace,
+                                loggers::TOKEN_SERVICE,
+                                &format!("Token deleted: [{id}]"),
+                            );
+                        }
                         Reply::no_content()
                     }
                     _ => Reply::errors(405, "Method not allowed"),
@@ -75,23 +97,38 @@ impl State {
     }
 
     /// `POST /rest/pat/latest/tokens/search` as the plugin serves it (jira-facts §5): System
-    /// Administrators only (403), Data Center only (an invalid-licence error, guessed as 403
-    /// with a message naming the licence), a valid `sortBy` in the JSON body (400 without
-    /// one). Paging is guessed: `page` (from 0) and `limit` as query parameters or body
-    /// fields, `limit` capped at [`SimConfig::token_search_max_page`]; the answer is
-    /// `{values, page, size, isLastPage, totalPages}`. `lastAccessedAt` is what the batcher
-    /// job last wrote, as in Jira's database.
+    /// Administrators only (401 with SAL's `AuthorisationException`), Data Center only (an
+    /// invalid-licence error, 403; its class and words are guessed). It reads its JSON body
+    /// only, query parameters are ignored: `sortBy` (createdAt, expiringAt, lastAccessedAt,
+    /// name, userKey; default name), `orderBy` (asc, desc; default asc), `page` (from 0) and
+    /// `limit` (default 100, capped at [`SimConfig::token_search_max_page`]); anything else
+    /// there is a 400. The answer is `{values, page, size, isLastPage, totalPages}`.
+    /// `lastAccessedAt` is what the batcher job last wrote, as in Jira's database.
     pub(super) fn search_tokens(&self, req: &Req, user: &SimUser) -> Reply {
         if !user.admin {
-            return Reply::errors(403, "You are not a system administrator.");
+            return Reply::pat_error(401, errors::AUTHORISATION, errors::UNAUTHORISED);
         }
         if !self.data_center() {
-            return Reply::errors(
+            return Reply::pat_error(
                 403,
+                errors::LICENCE,
                 "Invalid license: searching all users' tokens requires a Data Center license.",
             );
         }
-        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            match serde_json::from_slice(&req.body) {
+                Ok(v @ Value::Object(_)) => v,
+                _ => {
+                    return Reply::pat_error(
+                        400,
+                        errors::BAD_ARGUMENT,
+                        "The request body must be a JSON object.",
+                    )
+                }
+            }
+        };
         const SORTS: [&str; 5] = [
             "createdAt",
             "expiringAt",
@@ -99,24 +136,49 @@ impl State {
             "name",
             "userKey",
         ];
-        let Some(sort) = body["sortBy"].as_str().filter(|s| SORTS.contains(s)) else {
-            return Reply::errors(
+        let sort = match &body["sortBy"] {
+            Value::Null => "name",
+            v => match v.as_str().filter(|s| SORTS.contains(s)) {
+                Some(s) => s,
+                None => {
+                    return Reply::pat_error(
+                        400,
+                        errors::BAD_ARGUMENT,
+                        &format!(
+                            "Invalid sortBy value: {v}. Valid values: {}",
+                            SORTS.join(", ")
+                        ),
+                    )
+                }
+            },
+        };
+        let descending = match &body["orderBy"] {
+            Value::Null => false,
+            v => match v.as_str() {
+                Some("asc") => false,
+                Some("desc") => true,
+                _ => {
+                    return Reply::pat_error(
+                        400,
+                        errors::BAD_ARGUMENT,
+                        &format!("Invalid orderBy value: {v}. Valid values: asc, desc"),
+                    )
+                }
+            },
+        };
+        let number = |name: &str, default: u64| match &body[name] {
+            Value::Null => Some(default),
+            v => v.as_u64(),
+        };
+        let (Some(page), Some(limit)) = (number("page", 0), number("limit", 100)) else {
+            return Reply::pat_error(
                 400,
-                &format!(
-                    "Invalid sortBy value: {}. Valid values: {}",
-                    body["sortBy"],
-                    SORTS.join(", ")
-                ),
+                errors::BAD_ARGUMENT,
+                "page and limit must be whole numbers from 0",
             );
         };
-        let number = |name: &str| {
-            req.param(name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .or_else(|| body[name].as_u64())
-        };
-        let page = number("page").unwrap_or(0) as usize;
-        let limit = (number("limit").unwrap_or(50) as usize)
-            .clamp(1, self.cfg.token_search_max_page.max(1));
+        let page = page as usize;
+        let limit = (limit as usize).clamp(1, self.cfg.token_search_max_page.max(1));
         let mut tokens = self.shared.tokens.lock().unwrap().clone();
         tokens.sort_by(|a, b| {
             let by = match sort {
@@ -126,6 +188,7 @@ impl State {
                 "name" => a.name.cmp(&b.name),
                 _ => a.user_key.cmp(&b.user_key),
             };
+            let by = if descending { by.reverse() } else { by };
             by.then(a.id.cmp(&b.id))
         });
         let total_pages = tokens.len().div_ceil(limit);
@@ -155,25 +218,42 @@ impl State {
     /// `POST /rest/pat/latest/tokens`: a new token for the caller (name 1-40 characters, 1-365 days, at most 10), its secret shown once.
     pub(super) fn create_token(&self, req: &Req, ctx: &mut Ctx, user: &SimUser) -> Reply {
         if !self.cfg.token_creation {
-            return Reply::errors(403, "Personal access token creation is disabled.");
+            return Reply::pat_error(
+                403,
+                errors::FORBIDDEN,
+                "Personal access token creation is disabled.",
+            );
         }
         let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-            return Reply::errors(
+            return Reply::pat_error(
                 400,
+                errors::BAD_ARGUMENT,
                 "Request body must be JSON: {\"name\": ..., \"expirationDuration\": days}",
             );
         };
         let name = body["name"].as_str().unwrap_or("").to_string();
         if name.is_empty() || name.chars().count() > 40 {
-            return Reply::errors(400, "Token name must be between 1 and 40 characters.");
+            return Reply::pat_error(
+                400,
+                errors::BAD_ARGUMENT,
+                "Token name must be between 1 and 40 characters.",
+            );
         }
         let days = body["expirationDuration"].as_i64();
         if days.is_some_and(|d| !(1..=365).contains(&d)) {
-            return Reply::errors(400, "Expiration must be between 1 and 365 days.");
+            return Reply::pat_error(
+                400,
+                errors::BAD_ARGUMENT,
+                "Expiration must be between 1 and 365 days.",
+            );
         }
         let mut tokens = self.shared.tokens.lock().unwrap();
         if tokens.iter().filter(|t| t.user_key == user.key).count() >= 10 {
-            return Reply::errors(400, "You have reached the maximum number of tokens (10).");
+            return Reply::pat_error(
+                403,
+                errors::TOKEN_LIMIT,
+                "You have reached the maximum number of tokens (10).",
+            );
         }
         let token_id = loop {
             let id = accounts::random_token_id();

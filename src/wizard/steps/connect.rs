@@ -26,7 +26,7 @@ impl Wizard {
         header(
             Step::Auth,
             "how to log in",
-            "An account with the System Administrators permission. A personal access token (PAT) is simplest,\n\
+            "An account with the System Administrators permission. A personal access token (PAT) is simplest, \
              but if Jira asks admins to re-enter their password (websudo), only a user name and password get through.\n\
              Secrets are never saved: the setup file only says where to read them.",
         );
@@ -232,7 +232,13 @@ impl Wizard {
             }) else {
                 return Ok(Flow::Back);
             };
-            let c = match client(&url, self.a.ca_cert.as_deref(), &auth, &secret) {
+            let c = match client(
+                &url,
+                self.a.ca_cert.as_deref(),
+                &auth,
+                &secret,
+                self.a.timeout,
+            ) {
                 Ok(c) => c,
                 Err(e) => {
                     ui::say(format!("problem: {e:#}"));

@@ -19,8 +19,8 @@ impl Wizard {
             Step::Log4j,
             "the log4j configuration",
             &format!(
-                "Jira {version} reads its logging setup from atlassian-jira/WEB-INF/classes/{file}\n\
-                 in its install directory (the one holding bin/ and atlassian-jira/). It says how large\n\
+                "Jira {version} reads its logging setup from atlassian-jira/WEB-INF/classes/{file} \
+                 in its install directory (the one holding bin/ and atlassian-jira/). It says how large \
                  atlassian-jira.log grows and how many old files are kept: a capture must not rotate away.\n\
                  Give the install directory or the file itself; - skips the rotation step."
             ),
@@ -45,7 +45,7 @@ impl Wizard {
             }
         }
         let given = ask!(ui::input(
-            "Jira install directory or log4j file (- = skip)",
+            "Jira install directory (- skips)",
             def.as_deref(),
             |s| {
                 if s == "-" {

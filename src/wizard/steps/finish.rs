@@ -65,11 +65,13 @@ impl Wizard {
         let pick = ask!(ui::select("Capture", &items, 0));
         if pick == 1 {
             ui::say("To run the capture later:");
-            println!("{cmd}");
+            // Continued with ` \` where it is wider than the terminal: still runs as copied.
+            println!("{}", ui::wrap_command(&cmd, ui::width()));
             ui::say(format!("({needs})"));
             if self.opts.save_to.exists() && s.auth.source() != SecretSource::Prompt {
-                ui::say(format!(
-                    "or, from the saved answers: jira-patrol setup --config {} --non-interactive",
+                ui::say("or, from the saved answers:");
+                ui::say_command(&format!(
+                    "jira-patrol setup --config {} --non-interactive",
                     shell_quote(&self.opts.save_to.display().to_string())
                 ));
             }
@@ -80,7 +82,8 @@ impl Wizard {
             .client
             .take()
             .ok_or_else(|| WizardError::Answer("not connected".into()))?;
-        ui::say(format!("Running: {cmd}"));
+        ui::say("Running:");
+        ui::say_command(&cmd);
         // From here the capture owns Ctrl-C: it must put the levels back before leaving.
         if let Some(i) = interrupts.take() {
             i.uninstall();

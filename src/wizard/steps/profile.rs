@@ -36,14 +36,13 @@ impl Wizard {
         header(
             Step::Profile,
             "what to log",
-            "A profile raises some PAT plugin loggers for the capture window only (they are put back after).\nMore detail costs more log lines:",
+            "A profile raises some PAT plugin loggers for the capture window only (they are put back after). More detail costs more log lines.",
         );
         let profiles = crate::profiles::list(None)?;
         let rate = match self.request_rate() {
             Some(Ok(s)) => {
                 ui::say(format!(
-                    "Jira serves {:.1} requests/s now; those with a token cannot be told apart without raising a level,\n\
-                     so the figures below count them as none: add each profile's lines per PAT request for them.",
+                    "Jira serves {:.1} requests/s now; those with a token cannot be told apart without raising a level, so the figures below count them as none: add each profile's lines per PAT request for them.",
                     s.requests_per_sec
                 ));
                 Some(s.requests_per_sec)
@@ -60,32 +59,9 @@ impl Wizard {
             .iter()
             .map(|p| rate.map(|r| estimate::figure(p, r, 0.0)))
             .collect();
-        for (p, f) in profiles.iter().zip(&figures) {
-            ui::say(format!("  {}", p.name));
-            ui::say_wrapped("      ", &p.description);
-            ui::say_wrapped("      reveals: ", &p.reveals);
-            ui::say_wrapped("      costs: ", &p.cost.to_string());
-            if let (Some(f), Some(r)) = (f, rate) {
-                ui::say_wrapped(
-                    &format!("      at {r:.1} requests/s: "),
-                    &format!(
-                        "≈{} lines/hour, ≈{}/hour, plus {} lines per PAT request; {}",
-                        f.lines_per_hour,
-                        crate::report::human_bytes(f.bytes_per_hour),
-                        p.cost.pat_request,
-                        if f.names_token {
-                            "names the token of every PAT request"
-                        } else {
-                            "does not name the token"
-                        }
-                    ),
-                );
-            }
-            if let Some(m) = &p.misses {
-                ui::say_wrapped("      cannot see: ", m);
-            }
-        }
-        let items: Vec<String> = profiles
+        // One line per profile; what each shows and misses only when asked for, so that
+        // the menu stays on a 40-row screen.
+        let mut items: Vec<String> = profiles
             .iter()
             .zip(&figures)
             .map(|(p, f)| match f {
@@ -102,18 +78,29 @@ impl Wizard {
                 ),
             })
             .collect();
+        items.push(EXPLAIN.into());
         let want = self.a.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
-        let def = profiles.iter().position(|p| p.name == want).unwrap_or(0);
-        let i = ask!(ui::select("Profile", &items, def));
-        self.a.profile = Some(profiles[i].name.clone());
-        Ok(Flow::Next { asked: true })
+        let mut def = profiles.iter().position(|p| p.name == want).unwrap_or(0);
+        loop {
+            let i = ask!(ui::select("Profile", &items, def));
+            if i < profiles.len() {
+                self.a.profile = Some(profiles[i].name.clone());
+                return Ok(Flow::Next { asked: true });
+            }
+            let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
+            // Back from the question returns to the profile menu.
+            if let Ans::Val(j) = ui::select("Explain which profile?", &names, def)? {
+                explain(&profiles[j], figures[j].as_ref(), rate);
+                def = j;
+            }
+        }
     }
 
     pub(crate) fn length(&mut self) -> Result<Flow> {
         header(
             Step::Length,
             "how long to capture",
-            "During the window the profile's levels are raised; afterwards, and on Ctrl-C or any error,\n\
+            "During the window the profile's levels are raised; afterwards, and on Ctrl-C or any error, \
              they are put back. Long enough to catch your scripts' schedules (a nightly job needs a night).",
         );
         let def = crate::duration::format(self.a.duration.unwrap_or(DEFAULT_FOR));
@@ -128,5 +115,35 @@ impl Wizard {
         ));
         self.a.duration = Some(crate::duration::setup_window(&d)?);
         Ok(Flow::Next { asked: true })
+    }
+}
+
+/// The profile menu's item that shows what a profile shows, misses and costs.
+const EXPLAIN: &str = "? What does a profile show, miss and cost…";
+
+/// What one profile shows, misses and costs, wrapped to the terminal.
+fn explain(p: &crate::profiles::Profile, f: Option<&estimate::Figure>, rate: Option<f64>) {
+    ui::say(format!("  {}", p.name));
+    ui::say_wrapped("      ", &p.description);
+    ui::say_wrapped("      reveals: ", &p.reveals);
+    ui::say_wrapped("      costs: ", &p.cost.to_string());
+    if let (Some(f), Some(r)) = (f, rate) {
+        ui::say_wrapped(
+            &format!("      at {r:.1} requests/s: "),
+            &format!(
+                "≈{} lines/hour, ≈{}/hour, plus {} lines per PAT request; {}",
+                f.lines_per_hour,
+                crate::report::human_bytes(f.bytes_per_hour),
+                p.cost.pat_request,
+                if f.names_token {
+                    "names the token of every PAT request"
+                } else {
+                    "does not name the token"
+                }
+            ),
+        );
+    }
+    if let Some(m) = &p.misses {
+        ui::say_wrapped("      cannot see: ", m);
     }
 }

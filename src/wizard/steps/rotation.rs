@@ -70,7 +70,7 @@ impl Wizard {
                 }
                 1 => {
                     ui::say(format!(
-                        "How busy is Jira? If you do not know, {DEFAULT_REQUESTS_PER_HOUR} requests per hour is assumed (a busy mid-size Jira);\n\
+                        "How busy is Jira? If you do not know, {DEFAULT_REQUESTS_PER_HOUR} requests per hour is assumed (a busy mid-size Jira); \
                          the capture's summary measures it, and `jira-patrol rotation plan --from-summary` re-plans from that."
                     ));
                     let rph_def = self
