@@ -86,6 +86,16 @@ impl FileError {
         matches!(self, FileError::Io { error, .. } if error.kind() == io::ErrorKind::NotFound)
     }
 
+    /// `missing()` when the file does not exist (for a caller with its own wording for
+    /// that), else `other(self)`.
+    pub fn or_missing<E>(self, missing: impl FnOnce() -> E, other: impl FnOnce(Self) -> E) -> E {
+        if self.is_missing() {
+            missing()
+        } else {
+            other(self)
+        }
+    }
+
     fn io(path: &Path, error: io::Error) -> FileError {
         FileError::Io {
             path: path.to_path_buf(),

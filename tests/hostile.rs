@@ -57,6 +57,17 @@ fn one_line_error(m: &Measured) -> &str {
     errors[0]
 }
 
+/// The one `warning: ...` line on stderr.
+fn the_one_warning(m: &Measured) -> &str {
+    let warnings: Vec<&str> = m
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", m.stderr);
+    warnings[0]
+}
+
 fn json(m: &Measured) -> Value {
     assert_eq!(m.code, Some(0), "{}", m.stderr);
     serde_json::from_slice(&m.stdout).expect("a JSON report")
@@ -143,6 +154,21 @@ fn a_fifo_a_device_and_a_symlink_to_one_are_refused_in_one_line_before_any_read(
         let m = run(d.path(), &args);
         assert!(
             one_line_error(&m).contains("not a regular file"),
+            "{args:?}: {}",
+            m.stderr
+        );
+        refused_at_once(&m);
+    }
+    // Paths checked before Jira is asked anything: the log to follow, the token file.
+    for args in [
+        vec!["capture", "--for", "1m", "--log", s(&fifo)],
+        vec!["tokens", "--token-file", s(&fifo)],
+    ] {
+        let mut c = bin(d.path());
+        c.args(&args).env("JIRA_URL", "http://127.0.0.1:9");
+        let m = measure::run(c, None, GUARD);
+        assert!(
+            one_line_error(&m).contains("a FIFO (named pipe), not a regular file"),
             "{args:?}: {}",
             m.stderr
         );
@@ -449,13 +475,7 @@ fn a_flood_of_lines_that_do_not_fit_gives_one_counted_warning() {
         ],
     );
     assert_eq!(m.code, Some(0), "{}", m.stderr);
-    let warnings: Vec<&str> = m
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("warning:"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "{}", m.stderr);
-    let w = warnings[0];
+    let w = the_one_warning(&m);
     assert!(w.contains("50 of 50 access-log line(s) do not fit"), "{w}");
     assert!(
         !w.contains('\x1b') && w.contains("\\u{1b}]0;owned\\u{7}"),
@@ -477,18 +497,12 @@ fn a_flood_of_lines_that_do_not_fit_gives_one_counted_warning() {
     std::fs::write(&log, l).unwrap();
     let m = run(d.path(), &["summarize", s(&log), "--format", "json"]);
     assert_eq!(json(&m)["tokens"][0]["requests"], 1);
-    let warnings: Vec<&str> = m
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("warning:"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "{}", m.stderr);
+    let w = the_one_warning(&m);
     assert!(
-        warnings[0].contains("50 line(s) name a PAT class but do not read"),
-        "{}",
-        warnings[0]
+        w.contains("50 line(s) name a PAT class but do not read"),
+        "{w}"
     );
-    assert!(warnings[0].contains("\\u{1b}[31m"), "{}", warnings[0]);
+    assert!(w.contains("\\u{1b}[31m"), "{w}");
     // Fifty files that are no Jira log: one warning, counted.
     let many = d.path().join("many");
     std::fs::create_dir(&many).unwrap();
@@ -496,17 +510,8 @@ fn a_flood_of_lines_that_do_not_fit_gives_one_counted_warning() {
         std::fs::write(many.join(format!("atlassian-jira.log.{i}")), "not a log\n").unwrap();
     }
     let m = run(d.path(), &["summarize", s(&many), "--format", "json"]);
-    let warnings: Vec<&str> = m
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("warning:"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "{}", m.stderr);
-    assert!(
-        warnings[0].ends_with("(… and 49 more such files)"),
-        "{}",
-        warnings[0]
-    );
+    let w = the_one_warning(&m);
+    assert!(w.ends_with("(… and 49 more such files)"), "{w}");
 }
 
 #[test]
@@ -553,23 +558,34 @@ fn errors_quote_a_malformed_file_short_and_say_the_systems_words_once() {
     assert_eq!(e.matches("Not a directory").count(), 1, "{e}");
 }
 
+/// `n` lines made by `line` (given its number), written to `w` in large writes; stops
+/// when the reader is gone.
+fn lines(
+    n: u64,
+    w: &mut dyn Write,
+    mut line: impl FnMut(&mut dyn Write, u64) -> std::io::Result<()>,
+) {
+    let mut b = std::io::BufWriter::with_capacity(1 << 20, w);
+    for i in 0..n {
+        if line(&mut b, i).is_err() {
+            return;
+        }
+    }
+    let _ = b.flush();
+}
+
 /// `n` requests that open with `Got tokenId` and never end, within five seconds of log
 /// time, written to `w` (about 200 MB for a million).
 fn never_ending(n: u64, w: &mut dyn Write) {
-    let mut b = std::io::BufWriter::with_capacity(1 << 20, w);
-    for i in 0..n {
-        let ok = writeln!(
+    lines(n, w, |b, i| {
+        writeln!(
             b,
             "2022-10-11 15:04:0{},{:03}+0000 http-nio-8080-exec-{} TRACE anonymous {i}x1x1 - 10.0.0.9 /rest/api/2/myself [c.a.pats.service.DefaultTokenAuthenticationService] Got tokenId: [355510638677] from token",
             i * 5 / n,
             i % 1000,
             i % 200
-        );
-        if ok.is_err() {
-            return;
-        }
-    }
-    let _ = b.flush();
+        )
+    });
 }
 
 #[test]
@@ -595,25 +611,20 @@ fn a_million_requests_that_never_end_are_summarised_in_bounded_memory() {
 /// `n` failed attempts, each presenting a new random token id (what any anonymous client
 /// can send).
 fn random_ids(n: u64, w: &mut dyn Write) {
-    let mut b = std::io::BufWriter::with_capacity(1 << 20, w);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for i in 0..n {
+    lines(n, w, |b, i| {
         // xorshift: reproducible, no dependency.
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let ok = writeln!(
+        writeln!(
             b,
             "2022-10-11 15:{:02}:09,202+0000 http-nio-8080-exec-{} TRACE anonymous {i}x2x1 - 10.0.0.9 /rest/api/2/myself [c.a.p.web.filter.TokenBasedAuthenticationFilter] Auth failure: [Authentication failed for token with ID: {}]",
             i * 60 / n,
             i % 200,
             100_000_000_000 + x % 900_000_000_000
-        );
-        if ok.is_err() {
-            return;
-        }
-    }
-    let _ = b.flush();
+        )
+    });
 }
 
 #[test]

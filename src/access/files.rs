@@ -296,13 +296,8 @@ impl LineReader {
                 source: e,
             },
         };
-        let (file, _) = inputfile::open_regular(&path, "").map_err(|e| {
-            if e.is_missing() {
-                InputError::Missing(path.clone())
-            } else {
-                InputError::File(e)
-            }
-        })?;
+        let (file, _) =
+            inputfile::open_regular(&path, "").map_err(|e| InputError::from_file(e, &path))?;
         let mut br = BufReader::with_capacity(
             1 << 16,
             Counted {

@@ -85,11 +85,10 @@ pub fn read_all(install: &Path) -> Result<Vec<AccessLogConfig>, ServerXmlError> 
         "configuration file",
     )
     .map_err(|e| {
-        if e.is_missing() {
-            ServerXmlError::Missing(path.clone())
-        } else {
-            ServerXmlError::File(e)
-        }
+        e.or_missing(
+            || ServerXmlError::Missing(path.clone()),
+            ServerXmlError::File,
+        )
     })?;
     parse(&xml, install).map_err(|message| ServerXmlError::BadXml {
         path,

@@ -251,11 +251,10 @@ impl Config {
             "log4j configuration",
         )
         .map_err(|e| {
-            if e.is_missing() {
-                Log4jError::NotFound(path.to_path_buf())
-            } else {
-                Log4jError::File(e)
-            }
+            e.or_missing(
+                || Log4jError::NotFound(path.to_path_buf()),
+                Log4jError::File,
+            )
         })?;
         Config::parse(path, bytes)
     }

@@ -74,12 +74,8 @@ pub enum InputError {
 
 impl InputError {
     /// A refusal of [`inputfile`], with this module's wording for a missing file.
-    fn from_file(e: FileError, path: &Path) -> InputError {
-        if e.is_missing() {
-            InputError::Missing(path.to_path_buf())
-        } else {
-            InputError::File(e)
-        }
+    pub(crate) fn from_file(e: FileError, path: &Path) -> InputError {
+        e.or_missing(|| InputError::Missing(path.to_path_buf()), InputError::File)
     }
 }
 

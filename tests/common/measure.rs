@@ -44,24 +44,13 @@ pub fn run(cmd: Command, feed: Option<Feed>, guard: Duration) -> Measured {
         0
     );
     let pid_file = tempfile::NamedTempFile::new().unwrap();
-    let mut sh = Command::new("sh");
     // A background command of a script gets /dev/null as its standard input: it is
     // handed ours again through fd 3.
-    sh.arg("-c")
-        .arg("exec 3<&0; \"$@\" <&3 3<&- & echo $! > \"$MEASURE_PID_FILE\"")
-        .arg("sh")
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .env("MEASURE_PID_FILE", pid_file.path());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => sh.env(k, v),
-            None => sh.env_remove(k),
-        };
-    }
-    if let Some(d) = cmd.get_current_dir() {
-        sh.current_dir(d);
-    }
+    let mut sh = super::through_sh(
+        "exec 3<&0; \"$0\" \"$@\" <&3 3<&- & echo $! > \"$MEASURE_PID_FILE\"",
+        &cmd,
+    );
+    sh.env("MEASURE_PID_FILE", pid_file.path());
     sh.stdin(if feed.is_some() {
         Stdio::piped()
     } else {
