@@ -447,6 +447,9 @@ fn header(o: &mut String, r: &Report, meta: &HtmlMeta) {
     for p in &r.partial {
         row("Partial", p);
     }
+    for n in &r.notes {
+        row("Note", &n.text);
+    }
     if let Some(g) = &meta.generated_at {
         row("Generated", g);
     }
@@ -467,6 +470,9 @@ fn header(o: &mut String, r: &Report, meta: &HtmlMeta) {
         true,
     );
     card(o, r.not_pat_bearer.requests, "not-PAT Bearer", true);
+    if r.no_verdict > 0 {
+        card(o, r.no_verdict, "no verdict", true);
+    }
     if let Some(a) = &r.access_log {
         card(o, a.joined, "joined to access log", false);
         card(o, a.unjoined, "not joined", a.unjoined > 0);
@@ -832,7 +838,7 @@ fn inventory(o: &mut String, r: &Report) {
     );
     let _ = write!(
         o,
-        "<p class=\"note\">Jira has {} tokens; {} were not used in the logs read, {} may or may not have been (their owner made requests the logs do not tie to a token), {} have expired (unusable; Jira removes each {} days after its expiry).",
+        "<p class=\"note\">Jira has {} tokens; {} were not used in the logs read, {} may or may not have been (their owner made requests the logs do not tie to a token), {} had expired by the window's end (unusable; Jira removes each {} days after its expiry).",
         num(inv.tokens),
         num(inv.unused.len() as u64),
         num(inv.cannot_tell.len() as u64),

@@ -21,24 +21,30 @@ use std::io::{self, Write};
 /// What a reader of `last_accessed_at` must know.
 pub const BATCH_NOTE: &str = "last_accessed_at is written by Jira in batches about every minute: a use in the last minute or so may not show yet";
 
-/// Look the inventory up and put it in the report. A failed look-up never fails the
-/// caller: it becomes `inventory.note` and a note on stderr, since the report stands
-/// without it.
+/// Look the inventory up and put it in the report of a window that ends now (a capture's).
+/// A failed look-up never fails the caller: it becomes `inventory.note` and a note on
+/// stderr, since the report stands without it.
 pub fn attach(client: &Client, report: &mut Report) {
-    attach_for_users(client, report, &[]);
+    attach_for_users(client, report, &[], Timestamp::now());
 }
 
-/// [`attach`] for a report limited to these users (user keys or login names; empty = all):
-/// the other users' tokens were left out of the report, not unused, so they are left out
-/// of the inventory too.
-pub fn attach_for_users(client: &Client, report: &mut Report, users: &[String]) {
+/// [`attach`] for a report limited to these users (user keys or login names; empty = all)
+/// whose window ended at `window_end`: the other users' tokens were left out of the report,
+/// not unused, so they are left out of the inventory too; a token is expired when it was by
+/// `window_end` (a token of old logs that expired since was usable in their window).
+pub fn attach_for_users(
+    client: &Client,
+    report: &mut Report,
+    users: &[String],
+    window_end: Timestamp,
+) {
     match client.search_tokens() {
         Ok(mut tokens) => {
             if !users.is_empty() {
                 let hit = |v: &str| users.iter().any(|u| u.eq_ignore_ascii_case(v));
                 tokens.retain(|t| hit(&t.user_key) || t.username.as_deref().is_some_and(hit));
             }
-            report.inventory = Some(build(report, &tokens, Timestamp::now()));
+            report.inventory = Some(build(report, &tokens, window_end));
         }
         Err(e) => unavailable(report, &e.to_string()),
     }
@@ -56,11 +62,12 @@ pub fn unavailable(report: &mut Report, why: &str) {
 }
 
 /// Match the report's seen tokens to `tokens` (giving them their database id, and their
-/// name when the log did not carry it) and sort the rest into three groups, as of `now`:
-/// expired (unusable, whatever the logs say), cannot tell (their owner made requests the
+/// name when the log did not carry it) and sort the rest into three groups, as of
+/// `window_end`, the last time the report covers: expired by then (unusable, whatever the
+/// logs say), cannot tell (their owner made requests the
 /// logs could not tie to a token: pats-debug, or a token seen without its database id) and
 /// unused. The self-check's temporary token is not the user's: it is left out altogether.
-pub fn build(report: &mut Report, tokens: &[SearchedToken], now: Timestamp) -> Inventory {
+pub fn build(report: &mut Report, tokens: &[SearchedToken], window_end: Timestamp) -> Inventory {
     let all: Vec<&SearchedToken> = tokens
         .iter()
         .filter(|t| t.name != SELF_CHECK_TOKEN)
@@ -122,6 +129,7 @@ pub fn build(report: &mut Report, tokens: &[SearchedToken], now: Timestamp) -> I
     }
     let mut inv = Inventory {
         tokens: all.len() as u64,
+        as_of: Some(time(window_end)),
         ..Inventory::default()
     };
     let mut rest: Vec<&SearchedToken> = all
@@ -133,7 +141,8 @@ pub fn build(report: &mut Report, tokens: &[SearchedToken], now: Timestamp) -> I
     for t in rest {
         match (t.expires_at, undecided.get(&t.id)) {
             // An expired token cannot authenticate: it was not one of the untied requests.
-            (Some(at), _) if at <= now => inv.expired.push(ExpiredToken {
+            // Judged at the window's end: one that expired since was usable in the window.
+            (Some(at), _) if at <= window_end => inv.expired.push(ExpiredToken {
                 token: entry(t),
                 removed_after: time(at + SignedDuration::from_hours(24 * EXPIRED_PRUNING_DAYS)),
             }),
@@ -233,8 +242,12 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         ),
         (
             Some(format!(
-                "Expired tokens ({}): unusable; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
-                of(inv.expired.len())
+                "Expired tokens ({}): unusable{}; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
+                of(inv.expired.len()),
+                inv.as_of
+                    .as_deref()
+                    .map(|t| format!(" by the window's end, {t}"))
+                    .unwrap_or_default()
             )),
             ["DB ID", "NAME", "OWNER", "EXPIRED", "REMOVED AFTER"],
             inv.expired

@@ -6,7 +6,7 @@
 use crate::access::join::Http;
 use crate::format::{wrap_fields, write_columns, Column};
 use crate::scan::{Outcome, Request};
-use crate::summary::{Activity, HttpReport, Latency, Report};
+use crate::summary::{Activity, HttpReport, Latency, NoteKind, Report};
 use std::io::{self, Write};
 
 /// SQL dialect of `--format sql`: how table and column names are quoted (each variant's
@@ -30,17 +30,33 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// CSV has one row per token, so requests whose Bearer value was no PAT have no row:
-/// the line to tell the user so (on stderr), if there were any.
-pub fn csv_note(r: &Report) -> Option<String> {
+/// The one warning line (for stderr, whatever the format) on `n` token requests whose log
+/// shows no verdict; `None` when there were none.
+pub fn no_verdict_warning(n: u64) -> Option<String> {
+    (n > 0).then(|| format!("warning: {}", crate::summary::Note::no_verdict(n).text))
+}
+
+/// CSV has one row per token, so requests whose Bearer value was no PAT have no row, and
+/// the report's notes no place: the lines to tell the user (on stderr). The note on
+/// requests without a verdict is left out: every command warns of those itself.
+pub fn csv_notes(r: &Report) -> Vec<String> {
     let n = r.not_pat_bearer.requests;
-    (n > 0).then(|| {
+    let not_pat = (n > 0).then(|| {
         format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths.")
-    })
+    });
+    not_pat
+        .into_iter()
+        .chain(
+            r.notes
+                .iter()
+                .filter(|n| n.kind != NoteKind::NoVerdict)
+                .map(|n| format!("note: {}", n.text)),
+        )
+        .collect()
 }
 
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
-/// none; see [`csv_note`]); the access-log columns are empty without the join.
+/// none; see [`csv_notes`]); the access-log columns are empty without the join.
 pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -67,6 +83,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         "max_ms",
         "bytes",
         "top_user_agent",
+        "no_verdict",
     ])?;
     for t in &r.tokens {
         let ips: Vec<String> = t
@@ -105,6 +122,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             &latency_cell(t.http.as_ref(), |l| l.max),
             &http_cell(t.http.as_ref(), |h| h.bytes.to_string()),
             &http_cell(t.http.as_ref(), |h| top_agent(h).to_string()),
+            &t.no_verdict.to_string(),
         ])?;
     }
     w.flush()
@@ -468,6 +486,10 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             )?;
         }
     }
+    for n in &r.notes {
+        writeln!(out)?;
+        say(out, width, "Note: ", &n.text)?;
+    }
     rate_table(r, out, width)?;
     if !r.unidentified.is_empty() {
         writeln!(out)?;
@@ -702,7 +724,7 @@ pub fn render(
         SummaryFormat::Json => json(r, out)?,
         SummaryFormat::Csv => {
             csv(r, out)?;
-            if let Some(note) = csv_note(r) {
+            for note in csv_notes(r) {
                 eprintln!("{note}");
             }
         }

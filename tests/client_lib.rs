@@ -266,7 +266,7 @@ fn reachable_is_ok_whenever_jira_answered_and_the_failure_names_what_it_was_abou
         identity.starts_with("FAIL: ") && identity.contains("rejected"),
         "{identity}"
     );
-    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let access = sim.access_log();
     let logins = access
         .lines()
         .filter(|l| l.contains("POST /jira/rest/auth/1/session"))
@@ -287,7 +287,7 @@ fn a_post_that_creates_a_token_is_sent_once_even_on_a_5xx() {
     sim.fail_next(1);
     let e = c.create_token("jira-patrol self-check", 1).unwrap_err();
     assert!(e.to_string().contains("HTTP 500"), "{e}");
-    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let access = sim.access_log();
     let posts = access
         .lines()
         .filter(|l| l.contains("\"POST /rest/pat/latest/tokens HTTP"))

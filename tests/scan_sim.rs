@@ -210,3 +210,64 @@ fn filter_only_trace_still_names_every_token() {
         Some(sent.malformed.sent)
     );
 }
+
+#[test]
+fn token_dates_of_a_jvm_at_another_offset_are_read_at_the_lines_and_said_so() {
+    // Jira's JVM at +09:00: the lines carry +0900, the TokenDTO dates are Tokyo time
+    // without an offset. Read on a machine in UTC.
+    let sim = SimJira::start(SimConfig {
+        utc_offset_minutes: 9 * 60,
+        noise: false,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    let admin_script: Vec<_> = traffic::standard_mix(sim.accounts(), 1)
+        .into_iter()
+        .filter(|c| c.label == "admin-script")
+        .collect();
+    traffic::run(&sim.url(), &admin_script, &TrafficOptions::default());
+    let t = sim.accounts().token("test").unwrap().clone();
+    let run = |extra: &[&str]| -> Value {
+        let out = Command::cargo_bin("jira-patrol")
+            .unwrap()
+            .env("TZ", "UTC")
+            .arg("summarize")
+            .arg(sim.log_path())
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ms = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    };
+    // Without --tz the lines' offset stands for the JVM's zone: right here (no
+    // daylight-saving change in between), and said once.
+    let j = run(&[]);
+    let row = token(&j, &t.token_id).unwrap();
+    assert_eq!(
+        ms(&row["created_at"]),
+        t.created_at.as_millisecond(),
+        "{row}"
+    );
+    assert!(row["created_at"].as_str().unwrap().ends_with("+09:00"));
+    assert_eq!(
+        ms(&row["expires_at"]),
+        t.expiring_at.unwrap().as_millisecond()
+    );
+    let notes = j["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["kind"], "token_dates_in_line_offset");
+    // --tz with the JVM's zone: the same dates, nothing to say.
+    let j = run(&["--tz", "Asia/Tokyo"]);
+    let row = token(&j, &t.token_id).unwrap();
+    assert_eq!(ms(&row["created_at"]), t.created_at.as_millisecond());
+    assert!(j.get("notes").is_none(), "{}", j["notes"]);
+}

@@ -489,10 +489,10 @@ fn another_nodes_log_fails_the_self_check_and_names_where_the_request_went() {
 
 #[test]
 fn a_success_line_in_another_wording_stops_the_capture_at_the_self_check() {
-    // Another plugin version's wording: at full TRACE the probe reads as a failure, at the
-    // filter's level as nothing; either way never as failures in a report.
+    // Another plugin version's wording: at full TRACE the probe reads as a request with no
+    // verdict, at the filter's level as nothing; either way never as failures in a report.
     for (profile, read_as) in [
-        ("pats-trace", "read as a failed attempt"),
+        ("pats-trace", "read as a token request with no verdict"),
         ("pats-filter-trace", "read as no request at all"),
     ] {
         let sim = SimJira::start(SimConfig {
@@ -534,6 +534,18 @@ fn a_success_line_in_another_wording_stops_the_capture_at_the_self_check() {
     }
 }
 
+/// `summarize LOG --format FORMAT`, offline: stdout and stderr of a successful run.
+fn summarize(homes: &Homes, log: &str, format: &str) -> (String, String) {
+    let out = common::isolated(homes.0.path())
+        .args(["summarize", log, "--format", format])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
+}
+
 #[test]
 fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_totals() {
     let sim = SimJira::start(SimConfig::default()).unwrap();
@@ -559,18 +571,7 @@ fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_total
         &[traffic::standard_mix(sim.accounts(), 2).remove(2)],
         &TrafficOptions::default(),
     );
-    let summarize = |format: &str| {
-        let out = command(
-            &sim.url(),
-            &homes,
-            Login::Password,
-            &["summarize", &log, "--format", format],
-        )
-        .output()
-        .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let summarize = |format: &str| summarize(&homes, &log, format).0;
     let j: Value = serde_json::from_str(&summarize("json")).unwrap();
     let tokens = j["tokens"].as_array().unwrap();
     let probe = tokens.iter().find(|t| t["name"] == TOKEN_NAME).unwrap();
@@ -597,6 +598,75 @@ fn an_offline_summary_marks_the_self_checks_probe_and_leaves_it_out_of_the_total
         table.contains(&format!(
             "Token {} is jira-patrol's own self-check probe",
             probe["token_id"].as_str().unwrap()
+        )),
+        "{table}"
+    );
+}
+
+#[test]
+fn offline_a_jira_wording_its_success_otherwise_gets_no_verdict_and_keeps_its_failures() {
+    // The same traffic (successes, an expired token, a deactivated owner, an unknown id,
+    // wrong secrets, a JWT) against a Jira writing the 1.4.7 success line and one writing
+    // it in other words; each log summarised offline, as JSON and as a table.
+    let run = |reworded: bool| {
+        let sim = SimJira::start(SimConfig {
+            reworded_success: reworded,
+            noise: false,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        sim.set_level("com.atlassian.pats", Level::Trace);
+        traffic::run(
+            &sim.url(),
+            &traffic::standard_mix(sim.accounts(), 2),
+            &TrafficOptions::default(),
+        );
+        let homes = Homes::new();
+        let log = sim.log_path().display().to_string();
+        let (json, err) = summarize(&homes, &log, "json");
+        let (table, _) = summarize(&homes, &log, "table");
+        (serde_json::from_str::<Value>(&json).unwrap(), err, table)
+    };
+    let (known, known_err, _) = run(false);
+    let (other, err, table) = run(true);
+    let successes: u64 = common::outcomes_per_token(&known)
+        .values()
+        .map(|t| t.0)
+        .sum();
+    assert!(successes >= 8, "{known}");
+
+    // Each success has no verdict; each failure is still a failure of the same token.
+    let want: std::collections::BTreeMap<String, (u64, u64, u64)> =
+        common::outcomes_per_token(&known)
+            .into_iter()
+            .map(|(id, (ok, failed, _))| (id, (0, failed, ok)))
+            .collect();
+    assert_eq!(common::outcomes_per_token(&other), want);
+    assert_eq!(known["no_verdict"], 0);
+    assert!(!known_err.contains("no verdict"), "{known_err}");
+    assert!(
+        want.values().any(|t| t.1 > 0),
+        "a deactivated owner and a wrong secret failed: {known}"
+    );
+    for same in [
+        "failed_token_ids",
+        "unattributed_failures",
+        "not_pat_bearer",
+    ] {
+        assert_eq!(other[same], known[same], "{same}");
+    }
+    assert_eq!(other["no_verdict"].as_u64().unwrap(), successes);
+    let warned: Vec<&str> = err.lines().filter(|l| l.contains("no verdict")).collect();
+    assert_eq!(warned.len(), 1, "{err}");
+    assert!(
+        warned[0].starts_with(&format!("warning: {successes} token request(s)"))
+            && warned[0].contains("another PAT plugin version's wording")
+            && warned[0].contains("jira-patrol diagnose"),
+        "{err}"
+    );
+    assert!(
+        table.contains(&format!(
+            "Note: {successes} token request(s) have no verdict"
         )),
         "{table}"
     );

@@ -287,6 +287,7 @@ fn what_each_profile_leaves_in_the_log_is_understood() {
     let j = run("filter.log", only(&log, |l| l.contains("web.filter.")));
     assert_eq!(requests(&j), successes, "filter TRACE");
     assert_eq!(counts(&j).1, e.unknown, "failures name their token id");
+    assert_eq!(j["no_verdict"], 0, "the filter logs every verdict");
 
     // pats-service-trace: TokenDTO is the success; no filter lines at all.
     let j = run(
@@ -294,6 +295,10 @@ fn what_each_profile_leaves_in_the_log_is_understood() {
         only(&log, |l| l.contains("[c.a.pats.service.")),
     );
     assert_eq!(requests(&j), successes, "service TRACE");
+    // No verdict is logged at this level: a token id that never reaches its record failed.
+    assert_eq!(j["no_verdict"], 0);
+    let failed: u64 = e.tokens.values().map(|c| c.1).sum();
+    assert_eq!(counts(&j).0.values().map(|c| c.1).sum::<u64>(), failed);
     assert!(j["tokens"][0]["name"].is_string());
 
     // pats-debug: users, no tokens.
@@ -749,4 +754,217 @@ fn a_set_numbered_the_log4j2_max_way_is_read_in_time_order_and_said_so() {
     write(&d2.path().join("atlassian-jira.log"), &parts[2]);
     let (_, err) = summarize_full(&[d2.path().to_str().unwrap()]);
     assert!(!err.contains("note:"), "{err}");
+}
+
+/// `summarize PATH --format FORMAT` plus `extra`: stdout and stderr, the run a success.
+fn summarize_as(path: &str, format: &str, extra: &[&str]) -> (String, String) {
+    let out = bin()
+        .args(["summarize", path, "--format", format])
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
+}
+
+/// The stderr lines about requests without a verdict.
+fn no_verdict_warnings(err: &str) -> Vec<&str> {
+    err.lines().filter(|l| l.contains("no verdict")).collect()
+}
+
+#[test]
+fn a_success_in_another_wording_has_no_verdict_in_every_format_and_is_never_a_failure() {
+    let (log, e) = generated(&Config {
+        bytes: 384 << 10,
+        seed: 5,
+        ..Config::default()
+    });
+    let successes: u64 = e.tokens.values().map(|c| c.0).sum();
+    let failures: u64 =
+        e.tokens.values().map(|c| c.1).sum::<u64>() + e.unknown.values().sum::<u64>();
+    assert!(successes > 20 && failures > 0, "{e:?}");
+    let d = tempfile::tempdir().unwrap();
+    let known = d.path().join("known.log");
+    write(&known, &log);
+    // Another plugin version words the success line otherwise (jira-facts §2: the wording
+    // is known from 1.4.7 only). Everything else is the same log.
+    let other = d.path().join("reworded.log");
+    let reworded = String::from_utf8_lossy(&log).replace(
+        "] Auth SUCCESS for user: [",
+        "] Token authentication succeeded for user: [",
+    );
+    write(&other, reworded.as_bytes());
+
+    let (out, err) = summarize_as(known.to_str().unwrap(), "json", &[]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["no_verdict"], 0);
+    assert!(no_verdict_warnings(&err).is_empty(), "{err}");
+
+    let other = other.to_str().unwrap();
+    let (out, err) = summarize_as(other, "json", &[]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+    // What was a success has no verdict; every failure is still one, under its token.
+    let want: std::collections::BTreeMap<String, (u64, u64, u64)> = e
+        .tokens
+        .iter()
+        .map(|(id, (ok, failed))| (id.clone(), (0, *failed, *ok)))
+        .collect();
+    assert_eq!(common::outcomes_per_token(&j), want);
+    assert_eq!(counts(&j).1, e.unknown, "unknown ids still failed");
+    assert_eq!(j["not_pat_bearer"]["requests"].as_u64().unwrap(), e.not_pat);
+    assert_eq!(j["no_verdict"].as_u64().unwrap(), successes);
+    assert_eq!(j["notes"][0]["kind"], "no_verdict", "{}", j["notes"]);
+    // One warning line: how many, why, and what to run.
+    let warned = no_verdict_warnings(&err);
+    assert_eq!(warned.len(), 1, "{err}");
+    let w = warned[0];
+    assert!(
+        w.starts_with(&format!(
+            "warning: {successes} token request(s) have no verdict"
+        )),
+        "{w}"
+    );
+    for why in [
+        "another PAT plugin version's wording",
+        "a log cut mid-request",
+        "counted neither as requests nor as failures",
+        "jira-patrol diagnose",
+    ] {
+        assert!(w.contains(why), "{why}: {w}");
+    }
+
+    let (table, err) = summarize_as(other, "table", &[]);
+    assert_eq!(no_verdict_warnings(&err).len(), 1, "{err}");
+    assert!(
+        table.contains(&format!(
+            "Note: {successes} token request(s) have no verdict"
+        )),
+        "{table}"
+    );
+
+    let (csv_text, err) = summarize_as(other, "csv", &[]);
+    assert_eq!(no_verdict_warnings(&err).len(), 1, "{err}");
+    let mut csv = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = csv.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (req, fail, nv) = (col("requests"), col("failures"), col("no_verdict"));
+    let mut sums = (0, 0, 0);
+    for row in csv.records() {
+        let row = row.unwrap();
+        let n = |i: usize| row[i].parse::<u64>().unwrap();
+        sums = (sums.0 + n(req), sums.1 + n(fail), sums.2 + n(nv));
+    }
+    let token_failures: u64 = e.tokens.values().map(|c| c.1).sum();
+    assert_eq!(sums, (0, token_failures, successes));
+
+    let (events, err) = summarize_as(other, "jsonl", &[]);
+    assert_eq!(no_verdict_warnings(&err).len(), 1, "{err}");
+    let outcome = |o: &str| {
+        events
+            .lines()
+            .filter(|l| l.contains(&format!("\"outcome\":\"{o}\"")))
+            .count() as u64
+    };
+    assert_eq!(outcome("no_verdict"), successes);
+    assert_eq!(outcome("success"), 0);
+    assert_eq!(outcome("failure"), failures);
+}
+
+#[test]
+fn a_log_cut_mid_request_gives_no_verdict_never_a_failure() {
+    let (log, _) = generated(&Config {
+        bytes: 128 << 10,
+        seed: 8,
+        concurrency: 8,
+        ..Config::default()
+    });
+    let text = String::from_utf8_lossy(&log);
+    let lines: Vec<&str> = text.lines().collect();
+    // Cut right after a `Got tokenId` of a request that was to succeed, halfway through.
+    let field = |l: &str, i: usize| l.split_whitespace().nth(i).unwrap_or("").to_string();
+    let cut = (lines.len() / 2..lines.len())
+        .find(|&i| {
+            lines[i].contains("] Got tokenId: [")
+                && lines[i..]
+                    .iter()
+                    .find(|l| field(l, 5) == field(lines[i], 5) && l.contains("] Auth "))
+                    .is_some_and(|l| l.contains("Auth SUCCESS"))
+        })
+        .unwrap();
+    let kept = &lines[..=cut];
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("atlassian-jira.log");
+    write(&p, format!("{}\n", kept.join("\n")).as_bytes());
+    let (out, err) = summarize_as(p.to_str().unwrap(), "json", &[]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+
+    // At full TRACE every verdict is a line: what the cut log holds is what is reported.
+    let count = |f: &dyn Fn(&str) -> bool| kept.iter().filter(|l| f(l)).count() as u64;
+    let successes = count(&|l| l.contains("] Auth SUCCESS for user: ["));
+    let failures = count(&|l| l.contains("] Auth failure: [") && !l.contains("base64"));
+    let read: std::collections::BTreeSet<String> = kept
+        .iter()
+        .filter(|l| l.contains("] Got tokenId: ["))
+        .map(|l| field(l, 5))
+        .collect();
+    let tokens = common::outcomes_per_token(&j);
+    let reported_failures = tokens.values().map(|t| t.1).sum::<u64>()
+        + counts(&j).1.values().sum::<u64>()
+        + j["unattributed_failures"].as_u64().unwrap();
+    assert_eq!(tokens.values().map(|t| t.0).sum::<u64>(), successes);
+    assert_eq!(
+        reported_failures, failures,
+        "no cut request became a failure"
+    );
+    let no_verdict = j["no_verdict"].as_u64().unwrap();
+    assert!(no_verdict >= 1, "the request cut after its token id");
+    assert_eq!(successes + failures + no_verdict, read.len() as u64);
+    assert_eq!(no_verdict_warnings(&err).len(), 1, "{err}");
+}
+
+#[test]
+fn token_dates_read_in_their_lines_offset_are_noted_once() {
+    let note =
+        "(created and expiry in TokenDTO, expiry in Auth SUCCESS) are in Jira's JVM time zone";
+    // Lines at +00:00 read on a machine in Tokyo, without --tz: the dates are read at the
+    // lines' offset, and the report says so.
+    let run = |tz: &str, extra: &[&str], format: &str| {
+        let out = bin()
+            .env("TZ", tz)
+            .args(["summarize", KB, "--format", format])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (out, _) = run("Asia/Tokyo", &[], "json");
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let notes = j["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["kind"], "token_dates_in_line_offset");
+    let text = notes[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(note) && text.contains("an hour off") && text.contains("--tz"),
+        "{text}"
+    );
+    assert_eq!(
+        j["tokens"][0]["created_at"],
+        "2022-10-11T14:51:57.933+00:00"
+    );
+    let (table, _) = run("Asia/Tokyo", &[], "table");
+    assert_eq!(table.matches(note).count(), 1, "once: {table}");
+    let (_, err) = run("Asia/Tokyo", &[], "csv");
+    assert_eq!(err.matches(note).count(), 1, "{err}");
+    // --tz names the JVM's zone: nothing to say. Nor when the machine's zone gives the
+    // lines' offset.
+    for (tz, extra) in [("Asia/Tokyo", &["--tz", "UTC"][..]), ("UTC", &[])] {
+        let (out, _) = run(tz, extra, "json");
+        let j: Value = serde_json::from_str(&out).unwrap();
+        assert!(j.get("notes").is_none(), "{tz} {extra:?}: {}", j["notes"]);
+    }
 }

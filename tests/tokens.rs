@@ -246,7 +246,7 @@ fn pages_are_all_read() {
     let j = json(&tokens(&sim, "admin", &["--format", "json"]));
     assert_eq!(j["tokens"].as_array().unwrap().len(), sim.tokens().len());
     assert_eq!(listed(&j), all_of(&sim));
-    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let access = sim.access_log();
     let searches = access
         .lines()
         .filter(|l| l.contains("POST /rest/pat/latest/tokens/search"))
@@ -271,7 +271,7 @@ fn a_non_admin_and_a_server_licence_get_one_line_and_exit_1() {
         &tokens(&sim, "jdoe", &[]),
         "'jdoe' is not a System Administrator",
     );
-    let access = std::fs::read_to_string(sim.access_log_path()).unwrap();
+    let access = sim.access_log();
     let logins = access
         .lines()
         .filter(|l| l.contains("POST /rest/auth/1/session"))
@@ -612,7 +612,8 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
     assert_eq!(expired.len(), 1);
     assert!(
         text.contains(&format!(
-            "Expired tokens (1 of {m}): unusable; Jira removes each 30 days after its expiry"
+            "Expired tokens (1 of {m}): unusable by the window's end, {}; Jira removes each 30 days after its expiry",
+            j["inventory"]["as_of"].as_str().unwrap()
         )),
         "{text}"
     );
@@ -659,4 +660,93 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
     .output()
     .unwrap();
     assert!(json(&out).get("inventory").is_none());
+}
+
+/// `log` as if written `days` earlier: each line's date moved back (the dates inside the
+/// messages, as Jira's database holds them, stay).
+fn days_earlier(log: &str, days: i64) -> String {
+    log.lines()
+        .map(|l| {
+            let date = l
+                .get(..19)
+                .and_then(|d| d.parse::<jiff::civil::DateTime>().ok());
+            match date {
+                Some(d) => format!(
+                    "{}{}\n",
+                    (d - jiff::Span::new().days(days)).strftime("%Y-%m-%d %H:%M:%S"),
+                    &l[19..]
+                ),
+                None => format!("{l}\n"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn offline_a_token_is_expired_only_if_it_was_by_the_end_of_the_logs() {
+    let sim = data_center();
+    sim.set_level("com.atlassian.pats", Level::Trace);
+    // Everyone's scripts but the one of the laptop whose token expired five days ago.
+    let mix: Vec<_> = traffic::standard_mix(sim.accounts(), 2)
+        .into_iter()
+        .filter(|c| c.label != "old-laptop")
+        .collect();
+    traffic::run(&sim.url(), &mix, &TrafficOptions::default());
+    let log = std::fs::read_to_string(sim.log_path()).unwrap();
+    let laptop = sim
+        .tokens()
+        .into_iter()
+        .find(|t| t.name == "old laptop")
+        .unwrap();
+    let expiry = laptop.expiring_at.unwrap();
+    assert!(laptop.expired());
+    let laptop = (laptop.id, laptop.name);
+    let homes = Homes::new();
+    let dir = tempfile::tempdir().unwrap();
+    let summarize = |days: i64, format: &str| {
+        let p = dir.path().join(format!("{days}-days-ago.log"));
+        std::fs::write(&p, days_earlier(&log, days)).unwrap();
+        let p = p.display().to_string();
+        cmd(
+            &sim.url(),
+            &homes,
+            "admin",
+            &["summarize", &p, "--format", format, "--inventory"],
+        )
+        .output()
+        .unwrap()
+    };
+
+    // Logs of ten days ago: the token was usable all through them, and not used.
+    let j = json(&summarize(10, "json"));
+    let inv = &j["inventory"];
+    assert!(!group(inv, "expired").contains(&laptop), "{inv}");
+    assert!(group(inv, "unused").contains(&laptop), "{inv}");
+    let as_of: jiff::Timestamp = inv["as_of"].as_str().unwrap().parse().unwrap();
+    assert!(as_of < expiry, "judged at the logs' end, not now: {inv}");
+
+    // Logs of two days ago: it had expired three days before they end. Expired, and
+    // removed by Jira 30 days after its expiry.
+    let j = json(&summarize(2, "json"));
+    let inv = &j["inventory"];
+    let as_of: jiff::Timestamp = inv["as_of"].as_str().unwrap().parse().unwrap();
+    assert!(as_of > expiry && as_of < jiff::Timestamp::now(), "{inv}");
+    assert_eq!(group(inv, "expired"), BTreeSet::from([laptop.clone()]));
+    let removed: jiff::Timestamp = inv["expired"][0]["removed_after"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Report times are to the second.
+    let off = removed.as_second() - expiry.as_second() - 30 * 86_400;
+    assert!(off.abs() <= 1, "{removed} is not 30 days after {expiry}");
+    let out = summarize(2, "table");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "unusable by the window's end, {}",
+            inv["as_of"].as_str().unwrap()
+        )),
+        "{text}"
+    );
 }

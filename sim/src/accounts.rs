@@ -360,10 +360,11 @@ pub fn fake_hash(secret: &[u8]) -> String {
     )
 }
 
-/// `java.sql.Timestamp.toString()` in UTC: `2022-10-11 14:51:57.933`, fraction without
-/// trailing zeros but at least one digit (`.0`).
-pub fn java_sql_timestamp(t: Timestamp) -> String {
-    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+/// `java.sql.Timestamp.toString()` in the JVM's zone, here a fixed offset:
+/// `2022-10-11 14:51:57.933`, fraction without trailing zeros but at least one digit (`.0`),
+/// and no offset written, as Jira writes the dates of `TokenDTO` (jira-facts §2).
+pub fn java_sql_timestamp_in(t: Timestamp, jvm: jiff::tz::Offset) -> String {
+    let dt = jvm.to_datetime(t);
     let nanos = dt.subsec_nanosecond();
     let mut frac = format!("{nanos:09}");
     while frac.len() > 1 && frac.ends_with('0') {
@@ -424,9 +425,9 @@ pub const NEVER_SQL: &str = "9999-12-31 00:00:00.0";
 /// The "never" expiry as REST shows it.
 pub const NEVER_REST: &str = "9999-12-31T00:00:00.000+0000";
 
-/// `expiringAt` as `Timestamp.toString()` shows it.
-pub fn expiry_sql(t: Option<Timestamp>) -> String {
-    t.map(java_sql_timestamp)
+/// `expiringAt` as `Timestamp.toString()` shows it in a JVM at offset `jvm`.
+pub fn expiry_sql_in(t: Option<Timestamp>, jvm: jiff::tz::Offset) -> String {
+    t.map(|t| java_sql_timestamp_in(t, jvm))
         .unwrap_or_else(|| NEVER_SQL.to_string())
 }
 
@@ -435,8 +436,14 @@ pub fn expiry_rest(t: Option<Timestamp>) -> String {
     t.map(rest_date).unwrap_or_else(|| NEVER_REST.to_string())
 }
 
-/// `TokenDTO(...)` exactly as Lombok's `toString` renders it in the KB line.
+/// `TokenDTO(...)` exactly as Lombok's `toString` renders it in the KB line (a JVM in UTC).
 pub fn token_dto(t: &SimToken) -> String {
+    token_dto_in(t, jiff::tz::Offset::UTC)
+}
+
+/// [`token_dto`] of a JVM at offset `jvm`: its dates are that zone's local time.
+pub fn token_dto_in(t: &SimToken, jvm: jiff::tz::Offset) -> String {
+    let ts = |t: Timestamp| java_sql_timestamp_in(t, jvm);
     format!(
         "TokenDTO(id={}, userKey={}, hashedToken={}, tokenId={}, name={}, createdAt={}, lastAccessedAt={}, expiringAt={}, notificationState=NOT_SENT)",
         t.id,
@@ -444,11 +451,9 @@ pub fn token_dto(t: &SimToken) -> String {
         t.hashed,
         t.token_id,
         t.name,
-        java_sql_timestamp(t.created_at),
-        t.last_accessed_at
-            .map(java_sql_timestamp)
-            .unwrap_or_else(|| "null".into()),
-        expiry_sql(t.expiring_at),
+        ts(t.created_at),
+        t.last_accessed_at.map(ts).unwrap_or_else(|| "null".into()),
+        expiry_sql_in(t.expiring_at, jvm),
     )
 }
 
@@ -482,14 +487,18 @@ mod tests {
     #[test]
     fn java_spellings_match_the_kb() {
         let t: Timestamp = "2022-10-11T14:56:45.734685Z".parse().unwrap();
-        assert_eq!(java_sql_timestamp(t), "2022-10-11 14:56:45.734685");
+        let utc = jiff::tz::Offset::UTC;
+        assert_eq!(java_sql_timestamp_in(t, utc), "2022-10-11 14:56:45.734685");
         let t: Timestamp = "2022-10-11T14:51:57.933Z".parse().unwrap();
-        assert_eq!(java_sql_timestamp(t), "2022-10-11 14:51:57.933");
+        assert_eq!(java_sql_timestamp_in(t, utc), "2022-10-11 14:51:57.933");
+        // The JVM's local time, no offset written.
+        let tokyo = jiff::tz::Offset::from_hours(9).unwrap();
+        assert_eq!(java_sql_timestamp_in(t, tokyo), "2022-10-11 23:51:57.933");
         let t: Timestamp = "2022-10-11T15:04:09.233632Z".parse().unwrap();
         assert_eq!(java_instant(t), "2022-10-11T15:04:09.233632Z");
         let t: Timestamp = "2022-10-11T15:04:09.230Z".parse().unwrap();
         assert_eq!(java_instant(t), "2022-10-11T15:04:09.230Z");
-        assert_eq!(expiry_sql(None), "9999-12-31 00:00:00.0");
+        assert_eq!(expiry_sql_in(None, utc), "9999-12-31 00:00:00.0");
     }
 
     #[test]

@@ -356,6 +356,14 @@ impl SimJira {
         self.state.access_log_path()
     }
 
+    /// Today's access log once every request taken in so far has its line. Tomcat writes a
+    /// request's line after sending its answer, so a client holding the answer may read
+    /// the file before the line is there: tests read it through this.
+    pub fn access_log(&self) -> String {
+        self.state.wait_access_lines(Duration::from_secs(30));
+        std::fs::read_to_string(self.access_log_path()).unwrap_or_default()
+    }
+
     /// Every `access_log.*` file of the install, oldest first.
     pub fn access_log_files(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(self.install_dir().join("logs"))

@@ -120,6 +120,9 @@ pub fn run(
         }
         return Err(RunError::SelfCheckFailed);
     }
+    if let Some(w) = report::no_verdict_warning(outcome.report.no_verdict) {
+        eprintln!("{w}");
+    }
     match &outcome.guard_trip {
         // Its advice covers the window; a second rotation line would only confuse.
         Some(t) => {

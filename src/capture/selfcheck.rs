@@ -642,7 +642,11 @@ pub fn read_back(lines: &[&[u8]], expect: Expect, settled: bool) -> ReadBack {
         Some(Outcome::NotPat) => {
             ReadBack::Other("a Bearer value that is no personal access token".into())
         }
-        Some(Outcome::Success) | None => ReadBack::Other("a request with no verdict".into()),
+        Some(Outcome::NoVerdict) => ReadBack::Other(format!(
+            "a token request with no verdict ({})",
+            r.reason.as_deref().unwrap_or("no verdict line")
+        )),
+        Some(Outcome::Success) | None => ReadBack::Other("a request without an outcome".into()),
     }
 }
 
@@ -889,7 +893,7 @@ mod tests {
         }
         let v = accepted(probe(None, "355510638677", None)).verdict(&logs()[..1], &w(&lines));
         assert!(matches!(v, Some(Verdict::Passed { .. })), "{v:?}");
-        // Another wording of the success line: the same request now reads as a failure.
+        // Another wording of the success line: the same request now reads as no verdict.
         let reworded: Vec<Vec<u8>> = lines
             .iter()
             .map(|l| {
@@ -906,7 +910,10 @@ mod tests {
             panic!("{v:?}")
         };
         let text = f.to_string();
-        assert!(text.contains("read as a failed attempt"), "{text}");
+        assert!(
+            text.contains("read as a token request with no verdict"),
+            "{text}"
+        );
         assert!(text.contains("as user admin (HTTP 200)"), "{text}");
         assert!(text.contains("diagnose --self-check"), "{text}");
         assert!(

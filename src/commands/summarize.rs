@@ -8,7 +8,7 @@ use crate::report;
 use crate::scan::input::{
     discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions,
 };
-use crate::scan::{Request, Scanner, Zone};
+use crate::scan::{Outcome, Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
 use std::io;
@@ -178,8 +178,11 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let mut write_err: Option<io::Error> = None;
     let mut join_err: Option<anyhow::Error> = None;
     let jsonl = args.report.out.format == SummaryFormat::Jsonl;
+    // JSONL builds no summary: its requests without a verdict are counted here.
+    let mut jsonl_no_verdict = 0u64;
     let mut take = |r: Request, http: Option<Http>| {
         if jsonl {
+            jsonl_no_verdict += u64::from(r.outcome == Some(Outcome::NoVerdict));
             if write_err.is_none() {
                 if let Err(e) = report::jsonl_event(&r, http.as_ref(), &mut out) {
                     write_err = Some(e);
@@ -221,12 +224,25 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     }
     let mut rep = summary.report(run.files, scanner.stats());
     rep.partial = run.partial;
+    let no_verdict = if jsonl {
+        jsonl_no_verdict
+    } else {
+        rep.no_verdict
+    };
+    if let Some(w) = report::no_verdict_warning(no_verdict) {
+        eprintln!("{w}");
+    }
     if let Some(j) = &joins {
         j.report(&mut rep);
     }
     if args.inventory && !jsonl {
         match conn.connect() {
-            Ok(client) => crate::inventory::attach_for_users(&client, &mut rep, &filter.users),
+            Ok(client) => crate::inventory::attach_for_users(
+                &client,
+                &mut rep,
+                &filter.users,
+                window_end(scanner.stats(), &filter),
+            ),
             Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
         }
     }
@@ -243,4 +259,16 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The last time the report covers, which the inventory judges expiry at: the last PAT line
+/// read (where the logs could last show a use), or `--until` when earlier; now when the
+/// logs hold no PAT line and no `--until` is given.
+fn window_end(stats: &crate::scan::Stats, filter: &Filter) -> jiff::Timestamp {
+    let ms = match (stats.last_pat_ms, filter.until_ms) {
+        (Some(last), Some(until)) => Some(last.min(until)),
+        (last, until) => last.or(until),
+    };
+    ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .unwrap_or_else(jiff::Timestamp::now)
 }

@@ -4,7 +4,10 @@
 //!
 //! What each profile leaves in the log decides when a request is complete:
 //! - full TRACE: `>>>`, `Got tokenId`, `TokenDTO`, `Auth SUCCESS`|`Auth failure`, `<<<`
-//!   — complete at `<<<` (the login name shows up on the lines after success);
+//!   — complete at `<<<` (the login name shows up on the lines after success). A token read
+//!   with neither verdict line by then is [`Outcome::NoVerdict`], never a failure: the
+//!   plugin logs one of the two for every token it reads, so their absence means words
+//!   this version does not know (another plugin version) or a log cut mid-request;
 //! - service TRACE only: `Got tokenId`, `TokenDTO` — no filter lines, so `TokenDTO` is
 //!   the success and a token id that never reaches it is a failure;
 //! - DEBUG only: `Looking for Jira user with key` — a user, no token.
@@ -47,7 +50,18 @@ pub enum Outcome {
     /// system's token, garbage): the plugin failed to decode it.
     #[serde(rename = "not_pat")]
     NotPat,
+    /// A token was read where the filter logs its verdict, and no verdict line this version
+    /// knows followed: another plugin version's wording, or a log cut mid-request. Neither
+    /// a success nor a failure.
+    #[serde(rename = "no_verdict")]
+    NoVerdict,
 }
+
+/// Why a request is [`Outcome::NoVerdict`]: the filter finished it (`<<<`) without one.
+const NO_VERDICT_CLOSED: &str = "the filter finished the request without a verdict line jira-patrol knows: no Auth SUCCESS, no Auth failure";
+/// Why a request is [`Outcome::NoVerdict`]: its lines stop before a verdict.
+const NO_VERDICT_CUT: &str =
+    "the request's lines stop before a verdict: the log ends, or was cut mid-request";
 
 /// What the TokenDTO line tells about a token (database fields, as logged).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,6 +74,10 @@ pub struct TokenInfo {
     pub last_accessed_at: Option<Ts>,
     /// When the token expires.
     pub expiry: Expiry,
+    /// A date above was read in the offset of the line carrying it, because the zone
+    /// offsetless times are read in does not give the line's offset (jira-facts §2: these
+    /// dates are in the JVM's zone, which the line shows only at its own time).
+    pub dates_in_line_offset: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,6 +99,10 @@ impl Expiry {
             return Expiry::Never;
         }
         super::time::parse_db_time_in(&s, zone, line).map_or(Expiry::Unknown, Expiry::At)
+    }
+
+    fn is_date(self) -> bool {
+        matches!(self, Expiry::At(_))
     }
 }
 
@@ -336,12 +358,15 @@ impl Correlator {
                 expiry,
             } => {
                 let expiry = Expiry::parse(expiry, &mut self.zone, l.ts);
+                let guessed =
+                    expiry.is_date() && !super::time::zone_gives_line_offset(&mut self.zone, l.ts);
                 let r = self.entry(l, out);
                 r.token_id = Some(lossy(token_id));
                 r.user_key.get_or_insert_with(|| lossy(user_key));
                 let info = r.info.get_or_insert_with(TokenInfo::default);
                 if info.expiry == Expiry::Unknown {
                     info.expiry = expiry;
+                    info.dates_in_line_offset |= guessed;
                 }
                 r.outcome = Some(Outcome::Success);
             }
@@ -401,6 +426,13 @@ impl Correlator {
             PatMessage::FilterEnd => {
                 if let Some(r) = self.open.get_mut(&self.key) {
                     note_username(r, l);
+                    // The filter writes `Auth SUCCESS` or `Auth failure` before its `<<<` for
+                    // every token it read; without either, the words were not ones this
+                    // version knows, and a success must not become a failure.
+                    if r.outcome.is_none() && r.token_id.is_some() {
+                        r.outcome = Some(Outcome::NoVerdict);
+                        r.reason = Some(NO_VERDICT_CLOSED.into());
+                    }
                     self.complete(out);
                 }
             }
@@ -492,11 +524,16 @@ fn new_request(l: &LogLine<'_>) -> Request {
 fn dto_info(d: &TokenDto<'_>, zone: &mut Zone, line: Ts) -> TokenInfo {
     let mut db_time =
         |b: &[u8]| super::time::parse_db_time_in(&String::from_utf8_lossy(b), zone, line);
+    let created_at = db_time(d.created_at);
+    let last_accessed_at = db_time(d.last_accessed_at);
+    let expiry = Expiry::parse(d.expiring_at, zone, line);
+    let dated = created_at.is_some() || last_accessed_at.is_some() || expiry.is_date();
     TokenInfo {
         name: lossy(d.name),
-        created_at: db_time(d.created_at),
-        last_accessed_at: db_time(d.last_accessed_at),
-        expiry: Expiry::parse(d.expiring_at, zone, line),
+        created_at,
+        last_accessed_at,
+        expiry,
+        dates_in_line_offset: dated && !super::time::zone_gives_line_offset(zone, line),
     }
 }
 
@@ -514,6 +551,12 @@ fn finalise(mut r: Request, filter_active: bool) -> Request {
         r.outcome = Some(match (&r.token_id, &r.info) {
             // Only the service logs: the TokenDTO line is the success.
             (Some(_), Some(_)) if !filter_active => Outcome::Success,
+            // The filter logs its verdict here, and the request's lines stopped before it.
+            (Some(_), _) if filter_active => {
+                r.reason = Some(NO_VERDICT_CUT.into());
+                Outcome::NoVerdict
+            }
+            // Service lines only: a token id that never reached its record failed.
             (Some(_), _) => {
                 r.reason.get_or_insert_with(|| {
                     "the token was read but no successful authentication was logged".into()

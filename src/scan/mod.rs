@@ -666,6 +666,152 @@ mod tests {
         assert_eq!(reqs[2].token_id, None);
     }
 
+    /// The KB request with its `Auth SUCCESS` line in other words (another plugin version).
+    fn reworded(kb: &str) -> String {
+        kb.replace(
+            "Auth SUCCESS for user: [admin] and tokenId: [355510638677] and expiry:",
+            "Token authentication succeeded: user admin, token 355510638677, expiry ",
+        )
+    }
+
+    #[test]
+    fn a_success_in_other_words_or_cut_short_has_no_verdict_and_real_failures_stay_failures() {
+        // Full TRACE, the success line reworded: the filter closed the request with no
+        // verdict jira-patrol knows. Never a failure.
+        let (reqs, _) = scan_chunks(reworded(KB).as_bytes(), 4096);
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        let r = &reqs[0];
+        assert_eq!(r.outcome, Some(Outcome::NoVerdict));
+        assert_eq!(r.token_id.as_deref(), Some("355510638677"));
+        assert_eq!(r.db_id, Some(2));
+        assert!(r
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("without a verdict line"));
+        assert_eq!(r.username, None, "not known to have authenticated");
+        // The log cut after the token record: no verdict either, at the end of the log.
+        let cut: String = KB.lines().take(6).map(|l| format!("{l}\n")).collect();
+        let (reqs, _) = scan_chunks(cut.as_bytes(), 4096);
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        assert_eq!(reqs[0].outcome, Some(Outcome::NoVerdict));
+        assert!(reqs[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("stop before a verdict"));
+
+        // Each failure sequence of pats-plugin 1.4.7 at full TRACE is still a failure.
+        let svc = "c.a.pats.service.DefaultTokenAuthenticationService";
+        let open = (FILTER, ">>> TokenBasedAuthenticationFilter.doFilter");
+        let close = (FILTER, "<<< TokenBasedAuthenticationFilter.doFilter");
+        let got = (svc, "Got tokenId: [355510638677] from token");
+        let unknown = request(
+            "904x1x1",
+            &[
+                open,
+                got,
+                (
+                    FILTER,
+                    "Auth failure: [Authentication failed for token with ID: 355510638677]",
+                ),
+                close,
+            ],
+        );
+        let wrong_secret = request(
+            "904x2x1",
+            &[
+                open,
+                got,
+                ("c.a.pats.service.DefaultTokenValidator", "Using password encoder to see if tokens match with hashed token: [{PKCS5S2}abc]"),
+                (FILTER, "Auth failure: [Authentication failed for user: admin and token with ID: 355510638677]"),
+                close,
+            ],
+        );
+        let dto = KB.lines().nth(4).unwrap();
+        let dto = &dto[dto.find("] Authentication successful").unwrap() + 2..];
+        let deactivated = request(
+            "904x3x1",
+            &[
+                open,
+                got,
+                (svc, dto),
+                (
+                    "c.a.pats.checker.JiraProductUserProvider",
+                    "Looking for Jira user with key: [admin]",
+                ),
+                (
+                    FILTER,
+                    "Auth failure: [Unable to locate active user: admin]",
+                ),
+                close,
+            ],
+        );
+        let not_pat = request(
+            "904x4x1",
+            &[
+                open,
+                (FILTER, "Auth failure: [Illegal base64 character 2e]"),
+                close,
+            ],
+        );
+        let log = format!("{unknown}{wrong_secret}{deactivated}{not_pat}");
+        let (reqs, _) = scan_chunks(log.as_bytes(), 4096);
+        let outcomes: Vec<_> = reqs.iter().map(|r| r.outcome.unwrap()).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Failure,
+                Outcome::Failure,
+                Outcome::Failure,
+                Outcome::NotPat
+            ],
+            "{reqs:#?}"
+        );
+        assert!(reqs[..3]
+            .iter()
+            .all(|r| r.token_id.as_deref() == Some("355510638677")));
+
+        // pats-service-trace logs no verdict at all: today's rules, the record is the
+        // success and a token id that never reaches one failed.
+        let service: String = format!("{KB}{unknown}")
+            .lines()
+            .filter(|l| l.contains("[c.a.pats.service."))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (reqs, _) = scan_chunks(service.as_bytes(), 4096);
+        let outcomes: Vec<_> = reqs.iter().map(|r| r.outcome.unwrap()).collect();
+        assert_eq!(outcomes, [Outcome::Success, Outcome::Failure], "{reqs:#?}");
+    }
+
+    #[test]
+    fn token_dates_read_in_the_lines_offset_are_marked() {
+        let dates_guessed = |log: &str, zone: TimeZone| {
+            let mut s = Scanner::new(Zone::new(zone));
+            let mut reqs = Vec::new();
+            s.feed(log.as_bytes(), &mut |r| reqs.push(r));
+            s.end_stream(&mut |r| reqs.push(r));
+            let info = reqs[0].info.clone().unwrap();
+            (
+                info.dates_in_line_offset,
+                info.created_at.unwrap().rfc3339(),
+            )
+        };
+        // The zone gives the lines' offset: taken for the JVM's.
+        assert_eq!(
+            dates_guessed(KB, TimeZone::UTC),
+            (false, "2022-10-11T14:51:57.933+00:00".into())
+        );
+        // A log written at +09:00 read in UTC: the line's offset is all there is.
+        let tokyo = KB.replace("+0000 ", "+0900 ");
+        assert_eq!(
+            dates_guessed(&tokyo, TimeZone::UTC),
+            (true, "2022-10-11T14:51:57.933+09:00".into())
+        );
+        let tz = TimeZone::get("Asia/Tokyo").unwrap();
+        assert!(!dates_guessed(&tokyo, tz).0);
+    }
+
     #[test]
     fn a_huge_line_is_counted_and_skipped_in_bounded_memory() {
         let mut data = Vec::new();

@@ -174,8 +174,7 @@ fn parse_civil(b: &[u8]) -> Option<i64> {
 /// own offset; otherwise in the line's offset, the JVM's at the line's time only.
 pub fn parse_db_time_in(s: &str, zone: &mut Zone, line: Ts) -> Option<Ts> {
     let t = parse_db_time(s, line.offset_min)?;
-    let line_local = line.ms + i64::from(line.offset_min) * 60_000;
-    if zone.offset_for_local(line_local) != line.offset_min {
+    if !zone_gives_line_offset(zone, line) {
         return Some(t);
     }
     let local = t.ms + i64::from(line.offset_min) * 60_000;
@@ -184,6 +183,13 @@ pub fn parse_db_time_in(s: &str, zone: &mut Zone, line: Ts) -> Option<Ts> {
         ms: local - i64::from(offset_min) * 60_000,
         offset_min,
     })
+}
+
+/// Whether `zone` gives the offset `line` was logged in: then it is taken for the JVM's
+/// zone; otherwise [`parse_db_time_in`] can only use the line's own offset.
+pub fn zone_gives_line_offset(zone: &mut Zone, line: Ts) -> bool {
+    let line_local = line.ms + i64::from(line.offset_min) * 60_000;
+    zone.offset_for_local(line_local) == line.offset_min
 }
 
 /// Parse `2022-10-11 14:51:57.933` (a database time, no zone) in a fixed offset.

@@ -144,6 +144,8 @@ struct TokenStats {
     expiry: Expiry,
     requests: u64,
     failures: u64,
+    /// Requests with this token whose verdict the log does not show.
+    no_verdict: u64,
     first_seen: Option<Ts>,
     last_seen: Option<Ts>,
     ips: Counter,
@@ -185,14 +187,23 @@ pub struct Summary {
     /// Every token id seen, known tokens and ids that only failed alike (boxed: tens of
     /// thousands of ids may come and go, and the table should not move them).
     tokens: HashMap<String, Box<TokenStats>, rustc_hash::FxBuildHasher>,
-    /// How many of `tokens` are not known (only failed so far).
-    unknown_ids: usize,
+    /// When `tokens` holds this many, the ids that only failed are folded (see
+    /// [`Summary::fold_failed_ids`]); 0 before the first fold.
+    next_fold_at: usize,
     /// Failed ids folded away: how many ids, how many attempts.
     folded_ids: OtherFailedIds,
     unidentified: Folding<u64>,
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
+    /// Requests whose TokenDTO dates were read in their line's offset.
+    dates_in_line_offset: u64,
+}
+
+/// An id listed under `failed_token_ids`: never identified, and every request with it
+/// failed (an id whose requests had no verdict may have authenticated: it is a token).
+fn is_failed_id(t: &TokenStats) -> bool {
+    !t.known && t.no_verdict == 0
 }
 
 impl TokenStats {
@@ -249,10 +260,14 @@ impl Summary {
     /// user (when the log names no token); IPs, paths and minutes are counted too.
     pub fn add(&mut self, r: &Request) {
         self.requests += 1;
+        if r.info.as_ref().is_some_and(|i| i.dates_in_line_offset) {
+            self.dates_in_line_offset += 1;
+        }
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
-                let t = self.token(id, r, true);
+                let t = self.token(id, r);
+                t.known = true;
                 t.requests += 1;
                 t.seen(r.ts);
                 let limit = t.limit();
@@ -265,7 +280,8 @@ impl Summary {
                 // earlier success, or only presented: which of these is decided when the
                 // report is made, since a later success identifies the id too.
                 Some(id) => {
-                    let t = self.token(id, r, r.info.is_some());
+                    let t = self.token(id, r);
+                    t.known |= r.info.is_some();
                     t.failures += 1;
                     t.failed_minutes.add(r.ts.ms);
                     t.seen(r.ts);
@@ -278,6 +294,14 @@ impl Summary {
                 }
                 None => self.unattributed_failures += 1,
             },
+            // Neither a success nor a failure: counted apart, under the token read.
+            Some(Outcome::NoVerdict) => {
+                let Some(id) = &r.token_id else { return };
+                let t = self.token(id, r);
+                t.known |= r.info.is_some();
+                t.no_verdict += 1;
+                t.seen(r.ts);
+            }
             Some(Outcome::NotPat) => {
                 self.not_pat.requests += 1;
                 self.not_pat.ips.add(&r.ip, true, MAX_DISTINCT);
@@ -291,21 +315,20 @@ impl Summary {
         }
     }
 
-    /// The entry of token id `id`, made known when `known`; a new id that only failed may
-    /// first fold the rarest of the others (see [`MAX_FAILED_IDS`]).
-    fn token(&mut self, id: &str, r: &Request, known: bool) -> &mut TokenStats {
+    /// The entry of token id `id`; a new id may first fold the rarest of the ids that only
+    /// failed (see [`MAX_FAILED_IDS`]).
+    fn token(&mut self, id: &str, r: &Request) -> &mut TokenStats {
         if !self.tokens.contains_key(id) {
-            if self.unknown_ids >= MAX_FAILED_IDS + MAX_FAILED_IDS / 2 {
+            let due = self.next_fold_at.max(MAX_FAILED_IDS + MAX_FAILED_IDS / 2);
+            if self.tokens.len() >= due {
                 self.fold_failed_ids(MAX_FAILED_IDS);
+                // Known tokens (and ids without a verdict) are never folded: the next fold
+                // is half a limit of new ids away, whatever stays.
+                self.next_fold_at = self.tokens.len() + MAX_FAILED_IDS / 2;
             }
             self.tokens.insert(id.to_string(), Box::default());
-            self.unknown_ids += 1;
         }
         let t = self.tokens.get_mut(id).expect("inserted above");
-        if known && !t.known {
-            t.known = true;
-            self.unknown_ids -= 1;
-        }
         if r.db_id.is_some() {
             t.db_id = r.db_id;
         }
@@ -336,7 +359,7 @@ impl Summary {
         let mut unknown: Vec<(u64, &String)> = self
             .tokens
             .iter()
-            .filter(|(_, t)| !t.known)
+            .filter(|(_, t)| is_failed_id(t))
             .map(|(id, t)| (t.failures, id))
             .collect();
         if unknown.len() <= keep {
@@ -354,7 +377,6 @@ impl Summary {
             self.folded_ids.ids += 1;
             self.folded_ids.requests += n;
         }
-        self.unknown_ids = keep;
     }
 
     /// The report so far: tokens sorted by requests and failures, most first; `files` are the
@@ -365,7 +387,7 @@ impl Summary {
         let mut failed: Vec<(&String, &TokenStats)> = self
             .tokens
             .iter()
-            .filter(|(_, t)| !t.known)
+            .filter(|(_, t)| is_failed_id(t))
             .map(|(id, t)| (id, &**t))
             .collect();
         failed.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
@@ -385,7 +407,7 @@ impl Summary {
             })
             .collect();
         for (id, t) in &self.tokens {
-            if !t.known {
+            if is_failed_id(t) {
                 continue;
             }
             tokens.push(TokenReport {
@@ -405,6 +427,7 @@ impl Summary {
                 },
                 requests: t.requests,
                 failures: t.failures,
+                no_verdict: t.no_verdict,
                 first_seen: t.first_seen.map(Ts::rfc3339),
                 last_seen: t.last_seen.map(Ts::rfc3339),
                 ips: t.ips.ips(),
@@ -429,7 +452,10 @@ impl Summary {
         tokens.sort_by(|a, b| {
             a.jira_patrol_probe
                 .cmp(&b.jira_patrol_probe)
-                .then_with(|| (b.requests + b.failures).cmp(&(a.requests + a.failures)))
+                .then_with(|| {
+                    (b.requests + b.failures + b.no_verdict)
+                        .cmp(&(a.requests + a.failures + a.no_verdict))
+                })
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
         let users_ranked = self.unidentified.ranked(MAX_USERS);
@@ -443,6 +469,19 @@ impl Summary {
                 user_key: OTHER.to_string(),
                 requests,
             });
+        }
+        // jira-patrol's own probe is listed, not counted.
+        let no_verdict: u64 = tokens
+            .iter()
+            .filter(|t| !t.jira_patrol_probe)
+            .map(|t| t.no_verdict)
+            .sum();
+        let mut notes = Vec::new();
+        if no_verdict > 0 {
+            notes.push(Note::no_verdict(no_verdict));
+        }
+        if self.dates_in_line_offset > 0 {
+            notes.push(Note::dates_in_line_offset(self.dates_in_line_offset));
         }
         let seconds = match (stats.first_pat_ms, stats.last_pat_ms) {
             (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1000.0),
@@ -458,6 +497,7 @@ impl Summary {
             failed_token_ids,
             other_failed_token_ids: (other_failed.ids > 0).then_some(other_failed),
             unattributed_failures: self.unattributed_failures,
+            no_verdict,
             not_pat_bearer: NotPatBearer {
                 requests: self.not_pat.requests,
                 ips: self.not_pat.ips.ips(),
@@ -479,6 +519,7 @@ impl Summary {
             timeline,
             inventory: None,
             partial: Vec::new(),
+            notes,
         }
     }
 
@@ -610,7 +651,7 @@ pub struct Report {
     /// Lines written by the PAT plugin's loggers (`com.atlassian.pats`), request or not.
     pub pat_lines: u64,
     /// Tokens that authenticated at least one request (or that the log identified by their
-    /// `TokenDTO` line), most requests and failures first.
+    /// `TokenDTO` line, or whose requests had no verdict), most requests and failures first.
     pub tokens: Vec<TokenReport>,
     /// Per user key, requests authenticated by a token the log does not name (only the
     /// DEBUG `Looking for Jira user` line was logged), most first.
@@ -624,6 +665,11 @@ pub struct Report {
     pub other_failed_token_ids: Option<OtherFailedIds>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
+    /// Token requests whose log shows no verdict (the token was read, then neither `Auth
+    /// SUCCESS` nor `Auth failure`): neither successes nor failures; per token in the
+    /// tokens' `no_verdict` (jira-patrol's own probe left out here).
+    #[serde(default)]
+    pub no_verdict: u64,
     /// Bearer credentials that are not personal access tokens (a JWT, another system's
     /// token): never a PAT failure, never under a token id.
     #[serde(default)]
@@ -649,6 +695,52 @@ pub struct Report {
     /// Files cut while they were read (copytruncate): the report covers only their start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
+    /// What the reader must know about how the logs were read, each said once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// One thing the reader of a report must know, for programs (`kind`) and people (`text`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Note {
+    /// What it is about.
+    pub kind: NoteKind,
+    /// The same in one line of words.
+    pub text: String,
+}
+
+/// What a [`Note`] is about.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// Token requests with no verdict in the log ([`Report::no_verdict`]).
+    NoVerdict,
+    /// Token dates (`TokenDTO`, `Auth SUCCESS`) read in their line's offset, the JVM's zone
+    /// not known.
+    TokenDatesInLineOffset,
+}
+
+impl Note {
+    /// `n` token requests without a verdict: why that happens and what to do.
+    pub fn no_verdict(n: u64) -> Note {
+        Note {
+            kind: NoteKind::NoVerdict,
+            text: format!(
+                "{n} token request(s) have no verdict in the log: the token was read, then neither `Auth SUCCESS` nor `Auth failure` came, which happens with another PAT plugin version's wording or a log cut mid-request. They are counted neither as requests nor as failures (no_verdict per token); `jira-patrol diagnose --self-check --log FILE` shows how this Jira words its lines."
+            ),
+        }
+    }
+
+    /// `n` requests whose token dates (`TokenDTO`, `Auth SUCCESS`) were read in their
+    /// line's offset.
+    pub fn dates_in_line_offset(n: u64) -> Note {
+        Note {
+            kind: NoteKind::TokenDatesInLineOffset,
+            text: format!(
+                "The token dates of {n} request(s) (created and expiry in TokenDTO, expiry in Auth SUCCESS) are in Jira's JVM time zone, without an offset, and the zone of --tz (else this machine's) does not give the lines' offsets: they were read in the offset of the line carrying them, so across a daylight-saving change they may be an hour off. --tz with the JVM's zone (e.g. Europe/Paris) reads them exactly."
+            ),
+        }
+    }
 }
 
 /// The PAT inventory beside the report: how many tokens Jira has, and what became of those
@@ -658,6 +750,12 @@ pub struct Report {
 pub struct Inventory {
     /// Tokens in Jira (the self-check's temporary token left out).
     pub tokens: u64,
+    /// The time the groups are judged at (RFC 3339, UTC): the window's end, the last time
+    /// the report covers (the capture's end; offline, the last PAT line read, or `--until`
+    /// when earlier). A token expired by then is `expired`; one that expired later was
+    /// usable in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     /// Tokens not seen in the logs read, valid, and of owners whose every request was tied
     /// to a token: not used in the window. Oldest use first.
     pub unused: Vec<InventoryToken>,
@@ -665,7 +763,7 @@ pub struct Inventory {
     /// used or not, the logs cannot tell.
     #[serde(default)]
     pub cannot_tell: Vec<UndecidedToken>,
-    /// Tokens past their expiry: unusable, listed by Jira until it prunes them.
+    /// Tokens past their expiry by `as_of`: unusable, listed by Jira until it prunes them.
     #[serde(default)]
     pub expired: Vec<ExpiredToken>,
     /// What the reader should know (e.g. `last_accessed_at` is written in batches).
@@ -795,14 +893,20 @@ pub struct Activity {
 
 impl Report {
     /// Whether the logs showed no token activity at all: no token, no failed id, no
-    /// unidentified user, no unattributed failure and no not-PAT Bearer.
+    /// unidentified user, no unattributed failure, no not-PAT Bearer and no request
+    /// without a verdict.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
             && self.unidentified.is_empty()
             && self.failed_token_ids.is_empty()
             && self.unattributed_failures == 0
             && self.not_pat_bearer.requests == 0
+            && self.no_verdict == 0
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One token seen in the logs: who owns it, what it did, and (with the join) how it went.
@@ -827,6 +931,10 @@ pub struct TokenReport {
     pub requests: u64,
     /// Attempts with this token that failed (deactivated owner, wrong secret, expired).
     pub failures: u64,
+    /// Requests with this token whose verdict the log does not show (another plugin
+    /// version's wording, a log cut mid-request): neither requests nor failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_verdict: u64,
     /// First request or attempt, RFC 3339 in the log's offset.
     pub first_seen: Option<String>,
     /// Last request or attempt, RFC 3339 in the log's offset.

@@ -224,3 +224,21 @@ pub fn wait_raised(sim: &jira_sim::SimJira, within: Duration) {
         within,
     );
 }
+
+/// Per token id of a JSON report: (requests, failures, no_verdict), absent counts as 0.
+pub fn outcomes_per_token(
+    j: &serde_json::Value,
+) -> std::collections::BTreeMap<String, (u64, u64, u64)> {
+    j["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let n = |k: &str| t[k].as_u64().unwrap_or(0);
+            (
+                t["token_id"].as_str().unwrap().to_string(),
+                (n("requests"), n("failures"), n("no_verdict")),
+            )
+        })
+        .collect()
+}

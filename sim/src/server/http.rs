@@ -115,6 +115,7 @@ impl State {
     /// Serves one tiny_http request on a worker thread and writes its access line.
     pub(super) fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
         let started = Instant::now();
+        self.received();
         let method = rq.method().as_str().to_ascii_uppercase();
         let raw_url = rq.url().to_string();
         let (uri, raw_query) = match raw_url.split_once('?') {

@@ -72,6 +72,10 @@ pub(crate) struct State {
     /// The request-id counter: restarts with the JVM ([`State::reset_request_ids`]).
     ids: AtomicU64,
     inflight: AtomicU64,
+    /// Requests taken in (sockets' and background ones), and access lines written: Tomcat
+    /// writes a request's line after its answer, so the two differ while lines are due.
+    received: AtomicU64,
+    access_lines: AtomicU64,
     /// How many of the next requests answer 500.
     pub fail_next: AtomicU32,
     /// Milliseconds every answer waits (a Jira under load).
@@ -135,6 +139,12 @@ impl State {
         let date = self.date_style.format(self.now());
         let entry = format_entry(&date, thread, level, mdc, logger, msg, throwable);
         let _ = log.write_entry(&entry);
+    }
+
+    /// The JVM's zone, in which the PAT plugin prints its `Timestamp`s: the log's offset.
+    fn jvm_offset(&self) -> jiff::tz::Offset {
+        jiff::tz::Offset::from_seconds(self.cfg.utc_offset_minutes * 60)
+            .unwrap_or(jiff::tz::Offset::UTC)
     }
 
     fn log(&self, ctx: &Ctx, level: Level, logger: &str, msg: &str) {

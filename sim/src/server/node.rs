@@ -148,6 +148,8 @@ pub(crate) fn start(
         counter: AtomicU64::new(0),
         ids: AtomicU64::new(0),
         inflight: AtomicU64::new(0),
+        received: AtomicU64::new(0),
+        access_lines: AtomicU64::new(0),
         fail_next: AtomicU32::new(0),
         slow_ms: AtomicU64::new(0),
         background_rps: AtomicU32::new(cfg.background_rps),
@@ -305,6 +307,21 @@ impl State {
         r.elapsed = started.elapsed();
         let mut log = self.access.lock().unwrap();
         let _ = log.write(&r, self.now());
+        self.access_lines.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a request taken in; its access line is due once it is answered.
+    pub(super) fn received(&self) {
+        self.received.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Waits (at most `within`) until every request taken in so far has its access line.
+    pub(crate) fn wait_access_lines(&self, within: std::time::Duration) {
+        let due = self.received.load(Ordering::SeqCst);
+        let deadline = Instant::now() + within;
+        while self.access_lines.load(Ordering::SeqCst) < due && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
 
     /// Stops the worker threads (idempotent); the TLS front is woken to see it.
@@ -505,6 +522,7 @@ impl State {
     /// One anonymous request of the background traffic (browsers, monitoring, other
     /// integrations without a token): through the same chain as a socket's request.
     pub(super) fn serve_background(&self, thread: &str, n: u64) {
+        self.received();
         // Request n carries a token when the running share of PAT requests crosses an
         // integer: an exact, steady proportion.
         let pct = self.background_pat_percent.load(Ordering::SeqCst).min(100) as u64;

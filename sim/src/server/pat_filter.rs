@@ -6,7 +6,9 @@ use super::auth::random_session_id;
 use super::http::{Reply, Req};
 use super::{Ctx, State, Via};
 
-use crate::accounts::{self, expiry_sql, java_instant, now_micros, token_dto, SimToken, SimUser};
+use crate::accounts::{
+    self, expiry_sql_in, java_instant, now_micros, token_dto_in, SimToken, SimUser,
+};
 use crate::Level;
 use crate::{failures, loggers};
 use jiff::Timestamp;
@@ -135,7 +137,7 @@ impl State {
             loggers::AUTH_SERVICE,
             &format!(
                 "Authentication successful - returning token: [{}]",
-                token_dto(&token)
+                token_dto_in(&token, self.jvm_offset())
             ),
         );
         self.log(
@@ -152,7 +154,7 @@ impl State {
         else {
             return fail(&failures::inactive_user(&token.user_key));
         };
-        let expiry = expiry_sql(token.expiring_at);
+        let expiry = expiry_sql_in(token.expiring_at, self.jvm_offset());
         let success = if self.cfg.reworded_success {
             crate::reworded_success(&token.user_key, &token.token_id, &expiry)
         } else {

@@ -4,7 +4,7 @@
 use super::http::{Reply, Req};
 use super::{Ctx, State, NOT_AUTHENTICATED};
 
-use crate::accounts::{self, expiry_rest, now_micros, rest_date, token_dto, SimToken, SimUser};
+use crate::accounts::{self, expiry_rest, now_micros, rest_date, token_dto_in, SimToken, SimUser};
 use crate::loggers;
 use crate::Level;
 use serde_json::{json, Value};
@@ -281,7 +281,7 @@ impl State {
             ctx,
             Level::Trace,
             loggers::TOKEN_SERVICE,
-            &format!("Token saved: [{}]", token_dto(&t)),
+            &format!("Token saved: [{}]", token_dto_in(&t, self.jvm_offset())),
         );
         let mut v = token_json(&t);
         v["rawToken"] = Value::String(t.raw.clone());
