@@ -1139,3 +1139,63 @@ pub struct NodeCount {
     /// Bytes read from it during the window.
     pub bytes: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(id: &str, outcome: Outcome, info: bool) -> Request {
+        Request {
+            ts: Ts {
+                ms: 1_665_500_668_000,
+                offset_min: 0,
+            },
+            request_id: "1x1x1".into(),
+            last_ms: 1_665_500_668_000,
+            token_id: Some(id.into()),
+            db_id: None,
+            info: info.then(TokenInfo::default),
+            user_key: None,
+            username: None,
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(outcome),
+            reason: Some("no such token".into()),
+        }
+    }
+
+    use crate::scan::TokenInfo;
+
+    #[test]
+    fn failed_ids_fold_past_the_limit_and_known_tokens_and_no_verdicts_stay() {
+        let mut s = Summary::new();
+        // A known token, ids without a verdict, then a flood of ids tried once and one
+        // tried often.
+        s.add(&request("355510638677", Outcome::Success, true));
+        for i in 0..100 {
+            s.add(&request(&format!("9{i:011}"), Outcome::NoVerdict, false));
+        }
+        for i in 0..50_000u64 {
+            s.add(&request(
+                &format!("{:012}", 100_000 + i),
+                Outcome::Failure,
+                false,
+            ));
+            s.add(&request("012345678901", Outcome::Failure, false));
+            assert!(s.tokens.len() <= 101 + MAX_FAILED_IDS + MAX_FAILED_IDS / 2 + 1);
+        }
+        let r = s.report(Vec::new(), &Stats::default());
+        assert_eq!(r.failed_token_ids.len(), MAX_FAILED_IDS);
+        assert_eq!(r.failed_token_ids[0].token_id, "012345678901");
+        assert_eq!(r.failed_token_ids[0].requests, 50_000);
+        let other = r.other_failed_token_ids.unwrap();
+        let listed: u64 = r.failed_token_ids.iter().map(|f| f.requests).sum();
+        assert_eq!(listed + other.requests, 100_000, "no attempt lost");
+        assert_eq!(other.ids, 50_000 - (MAX_FAILED_IDS as u64 - 1));
+        assert_eq!(
+            r.tokens.len(),
+            101,
+            "the known token and the ids without verdict"
+        );
+    }
+}
