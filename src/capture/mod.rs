@@ -453,6 +453,19 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         };
         n.scanner.end_stream(&mut |r| sink.add(r));
     }
+    // Lines passed over (too long, not in Jira's layout) and requests cut short: said once
+    // each, counted, as `summarize` says them.
+    for (n, log) in nodes.iter_mut().zip(&opts.logs) {
+        n.scanner
+            .note_file_name(crate::scan::input::looks_like_log_name(
+                &log.display().to_string(),
+            ));
+        let mut said = crate::warn::Tally::new();
+        n.scanner.say_skipped_lines(&mut said);
+        for w in said.lines() {
+            status.line(format!("warning: {}: {w}", log.display()));
+        }
+    }
     let mut report_access = None;
     if let Some(a) = &opts.access {
         let mut joins: Vec<&mut access::LiveJoiner> =
