@@ -677,6 +677,13 @@ fn failures(o: &mut String, r: &Report) {
         }
         o.push_str("</tbody></table>");
     }
+    if let Some(f) = &r.other_failed_token_ids {
+        let _ = write!(
+            o,
+            "<p class=\"note\">{}</p>",
+            esc(&crate::report::other_failed_line(f))
+        );
+    }
     if r.unattributed_failures > 0 {
         let _ = write!(
             o,

@@ -14,6 +14,7 @@ pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that diffe
 pub mod duration; // the one duration parser (jiff friendly format) and its bounds per use
 pub mod format; // output formats shared by every report (table, json, csv, jsonl)
 pub mod html; // --format html: one self-contained file to read, mail and print
+pub mod inputfile; // regular files only, capped configuration reads, file identity, confined paths
 pub mod inventory; // every token in Jira beside a report: matched to the seen ones, the rest listed
 pub mod jira; // HTTP client for Jira's admin actions (logging page, websudo, XSRF)
 pub mod journal; // crash-safe record of levels changed, replayed by `restore`
@@ -26,4 +27,5 @@ pub mod scan; // streaming byte-level log scanner and PAT request correlator
 pub mod secret; // a string type that never shows its value
 pub mod summary; // per-token aggregation of correlated requests
 pub mod token; // what can be computed offline from a PAT (its token id)
+pub mod warn; // short escaped excerpts of what did not fit, repeated warnings counted
 pub mod wizard; // guided interactive setup

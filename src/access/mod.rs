@@ -60,15 +60,16 @@ pub struct Entry<'a> {
     pub username: Option<&'a [u8]>,
 }
 
-/// The join's outcome on stderr: the counts, and a warning when lines do not fit.
-pub fn say_join(s: &crate::summary::AccessLogReport, first_unparsed: Option<&str>) {
+/// The join's outcome on stderr: the counts, and one warning when lines do not fit
+/// (`quote`: what [`join::Joiner::first_unparsed`] says of the first).
+pub fn say_join(s: &crate::summary::AccessLogReport, quote: Option<&str>) {
     eprintln!("{}", join_line(s));
     if s.unparsed_lines > 0 {
         eprintln!(
             "warning: {} of {} access-log line(s) do not fit the pattern{}; is it the pattern of this log? (--access-log-pattern, or --jira-install to read server.xml)",
             s.unparsed_lines,
             s.lines,
-            first_unparsed.map(|l| format!(", e.g. `{l}`")).unwrap_or_default()
+            quote.unwrap_or_default()
         );
     }
 }
