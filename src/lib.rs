@@ -14,6 +14,7 @@ pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that diffe
 pub mod duration; // the one duration parser (jiff friendly format) and its bounds per use
 pub mod format; // the output formats a person can ask for (--format, --dialect)
 pub mod human; // the one formatter each for durations, byte sizes and times
+pub mod inputfile; // regular files only, capped configuration reads, file identity, confined paths
 pub mod inventory; // every token in Jira beside a report: matched to the seen ones, the rest listed
 pub mod jira; // HTTP client for Jira's admin actions (logging page, websudo, XSRF)
 pub mod journal; // crash-safe record of levels changed, replayed by `restore`
@@ -27,4 +28,5 @@ pub mod secret; // a string type that never shows its value
 pub mod summary; // per-token aggregation of correlated requests
 pub mod token; // what can be computed offline from a PAT (its token id)
 pub mod untrusted; // text someone else wrote: shown only through its destination's escaping
+pub mod warn; // short escaped excerpts of what did not fit, repeated warnings counted
 pub mod wizard; // guided interactive setup

@@ -229,9 +229,17 @@ pub fn readable_file(flag: &str, path: &Path) -> Result<(), BadPath> {
         }
         Err(e) => Err(bad(flag, path, unreadable(&e))),
         Ok(m) if m.is_dir() => Err(bad(flag, path, "is a directory: give a file")),
-        Ok(_) => std::fs::File::open(path)
-            .map(drop)
-            .map_err(|e| bad(flag, path, unreadable(&e))),
+        // Not opened to find out: a FIFO would block the open, a device may act on it.
+        Ok(m) => match crate::inputfile::not_regular(m.file_type()) {
+            Some(what) => Err(bad(
+                flag,
+                path,
+                format!("{what}, not a regular file: jira-patrol reads only regular files"),
+            )),
+            None => std::fs::File::open(path)
+                .map(drop)
+                .map_err(|e| bad(flag, path, unreadable(&e))),
+        },
     }
 }
 

@@ -100,16 +100,18 @@ impl PartialEq<&str> for Untrusted {
 
 /// Whether a terminal would act on `c` rather than show it: C0 controls, DEL, C1 controls
 /// (U+0080–U+009F, which some terminals read as CSI and OSC), the bidirectional marks,
-/// embeddings, overrides and isolates (which reorder the text around them), and the line
-/// and paragraph separators.
+/// embeddings, overrides and isolates (which reorder the text around them), the line
+/// and paragraph separators, and the zero-width characters (which hide text).
 pub fn needs_escape(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}'
         | '\u{7f}'..='\u{9f}'
         | '\u{61c}'
-        | '\u{200e}' | '\u{200f}'
+        | '\u{200b}'..='\u{200f}'
         | '\u{2028}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}')
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}')
 }
 
 /// Write the visible escape of `c` (see [`terminal`]).

@@ -46,11 +46,23 @@ pub trait Lines {
     fn is_live(&self) -> bool {
         false
     }
+    /// Whether a line of the current file may be quoted in a warning: only when the
+    /// file's name looks like an access log's, so that a file named by mistake (or by
+    /// someone else) is never shown.
+    fn quotable(&self) -> bool {
+        true
+    }
 }
 
 impl Lines for super::files::LineReader {
     fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
         super::files::LineReader::next_line(self)
+    }
+
+    fn quotable(&self) -> bool {
+        self.current_file()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("access"))
     }
 }
 
@@ -134,7 +146,8 @@ impl<S: Lines> Joiner<S> {
         self.m.stats
     }
 
-    /// The first line that did not fit the pattern (for the warning that names it).
+    /// What the warning about lines that do not fit says of the first one: `, e.g.
+    /// `<excerpt>``, or why none is quoted.
     pub fn first_unparsed(&self) -> Option<&str> {
         self.first_unparsed.as_deref()
     }
@@ -208,8 +221,13 @@ impl<S: Lines> Joiner<S> {
             let Some((t, id)) = self.m.pattern.parse_key(line) else {
                 self.m.stats.unparsed += 1;
                 if self.first_unparsed.is_none() {
-                    let shown = &line[..line.len().min(200)];
-                    self.first_unparsed = Some(String::from_utf8_lossy(shown).into_owned());
+                    let shown = crate::warn::excerpt(line);
+                    self.first_unparsed = Some(if self.src.quotable() {
+                        format!(", e.g. `{shown}`")
+                    } else {
+                        " (none is quoted: the file's name does not look like an access log)"
+                            .to_string()
+                    });
                 }
                 continue;
             };

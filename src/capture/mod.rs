@@ -252,12 +252,11 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     }
     if let Some(a) = &opts.access {
         for (n, dir) in nodes.iter_mut().zip(&a.dirs) {
-            let live = access::LiveLines::start(dir, &a.reading.prefix).map_err(|source| {
-                CaptureError::AccessLog {
+            let live = access::LiveLines::start(dir, &a.reading.prefix, a.reading.within.as_ref())
+                .map_err(|source| CaptureError::AccessLog {
                     path: dir.clone(),
                     source,
-                }
-            })?;
+                })?;
             n.join = Some(crate::access::join::Joiner::new(
                 a.reading.pattern.clone(),
                 a.reading.unit,
@@ -505,6 +504,19 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             join: n.join.as_mut(),
         };
         n.scanner.end_stream(&mut |r| sink.add(r));
+    }
+    // Lines passed over (too long, not in Jira's layout) and requests cut short: said once
+    // each, counted, as `summarize` says them.
+    for (n, log) in nodes.iter_mut().zip(&opts.logs) {
+        n.scanner
+            .note_file_name(crate::scan::input::looks_like_log_name(
+                &log.display().to_string(),
+            ));
+        let mut said = crate::warn::Tally::new();
+        n.scanner.say_skipped_lines(&mut said);
+        for w in said.lines() {
+            status.line(format!("warning: {}: {w}", log.display()));
+        }
     }
     let mut report_access = None;
     if let Some(a) = &opts.access {

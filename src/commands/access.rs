@@ -86,7 +86,12 @@ impl AccessArgs {
         let Some(dir) = &reading.directory else {
             return Ok(None);
         };
-        match files::discover(std::slice::from_ref(dir), &reading.prefix) {
+        let found = match &reading.within {
+            Some((root, asked_by)) => files::discover_within(dir, &reading.prefix, root, asked_by),
+            None => files::discover(std::slice::from_ref(dir), &reading.prefix),
+        };
+        match found {
+            Err(crate::scan::input::InputError::File(e)) => Err(e.into()),
             Ok(g) => Ok(Some(g)),
             Err(e) => {
                 crate::output::say(&format!(

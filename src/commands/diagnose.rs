@@ -202,12 +202,16 @@ fn add_log4j_files(
         return;
     }
     for (name, path) in files {
-        match std::fs::read(&path) {
+        match crate::inputfile::read_capped(
+            &path,
+            crate::inputfile::CONFIG_CAP,
+            "log4j configuration",
+        ) {
             Ok(bytes) => bundle.add(
                 &format!("log4j/{name}"),
                 diagnose::redact_config(&String::from_utf8_lossy(&bytes), rec),
             ),
-            Err(e) => missing.push(format!("log4j/{name}: cannot read {}: {e}", path.display())),
+            Err(e) => missing.push(format!("log4j/{name}: {e}")),
         }
     }
     match crate::log4j::locate(dir) {

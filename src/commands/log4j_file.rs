@@ -231,7 +231,7 @@ pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
 fn show(args: ShowArgs) -> anyhow::Result<()> {
     args.out.check_paths()?;
     let cfg = args.location.load()?;
-    let appenders = cfg.appenders();
+    let appenders = cfg.appenders_with_notes();
     if appenders.is_empty() {
         crate::output::say(&format!("no file appenders in {}", cfg.path().display()));
     }
@@ -249,7 +249,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 "note",
             ],
         );
-        for a in &appenders {
+        for (a, notes) in &appenders {
             r.push(vec![
                 a.name.clone().into(),
                 a.file.clone().into(),
@@ -257,7 +257,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 a.max_size_bytes.map(crate::human::bytes).into(),
                 a.backups.map(|b| b as u64).into(),
                 (if a.is_main { "yes" } else { "" }).into(),
-                cfg.notes(a).join("; ").into(),
+                notes.join("; ").into(),
             ]);
         }
         r.render(args.out.format, args.out.target(), &mut out)?;
@@ -274,8 +274,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 "note",
             ],
         );
-        for a in &appenders {
-            let notes = cfg.notes(a);
+        for (a, notes) in &appenders {
             r.push(vec![
                 a.name.clone().into(),
                 a.file.clone().into(),
@@ -385,8 +384,9 @@ fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
 /// The volume per hour from a capture summary: total log growth first (rotation has to
 /// hold the whole log), PAT lines only as a fallback.
 fn volume_from_summary(path: &Path) -> anyhow::Result<(u64, &'static str)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read summary {}", path.display()))?;
+    // Only `volume` is needed; a file larger than any summary is refused unread.
+    let text = crate::inputfile::read_capped_text(path, crate::inputfile::CONFIG_CAP, "summary")
+        .context("--from-summary")?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is not JSON: give a summary written by `jira-patrol capture` (--format json)",

@@ -54,10 +54,32 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
                 // `jira-patrol summarize | head` is not an error.
                 return ExitCode::SUCCESS;
             }
-            crate::output::say(&format!("error: {e:#}"));
+            crate::output::say(&format!("error: {}", one_line(&e)));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: many errors already quote the
+/// system's words (`cannot read X: Permission denied`) that their cause would repeat.
+/// Control characters from whatever the message quotes are shown escaped.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let bare = match text.rfind(" (os error ") {
+            Some(i) if text.ends_with(')') => &text[..i],
+            _ => text.as_str(),
+        };
+        if line.contains(bare) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    crate::warn::escape(line.as_bytes())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -65,4 +87,26 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn an_error_says_the_systems_words_once_on_one_line() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("x.log: cannot read it: {source}")]
+        struct Unreadable {
+            source: std::io::Error,
+        }
+        let os = std::io::Error::from_raw_os_error(libc::EACCES);
+        let e = anyhow::Error::new(Unreadable { source: os }).context("summary");
+        assert_eq!(
+            one_line(&e),
+            "summary: x.log: cannot read it: Permission denied (os error 13)"
+        );
+        let e = anyhow::anyhow!("bad\nline\x1b[2J").context("reading");
+        assert_eq!(one_line(&e), "reading: bad\\nline\\e[2J");
+    }
 }

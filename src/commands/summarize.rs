@@ -5,7 +5,9 @@ use super::conn::{ConnArgs, UserFlag};
 use super::output_args::ReportArgs;
 use crate::access::join::Http;
 use crate::output;
-use crate::scan::input::{discover, order_by_content, scan_streams_indexed, ReadOptions};
+use crate::scan::input::{
+    discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions,
+};
 use crate::scan::{Outcome, Request, Scanner, Zone};
 use crate::summary::{Filter, Summary};
 use anyhow::{Context, Result};
@@ -150,6 +152,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         crate::paths::readable_dir("--jira-install", d)?;
     }
     let mut streams = discover(&args.paths)?;
+    for note in skip_duplicates(&mut streams) {
+        output::say(&note);
+    }
     for note in order_by_content(&mut streams) {
         output::say(&note);
     }

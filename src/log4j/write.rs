@@ -33,6 +33,21 @@ fn not_writable(path: &Path, why: String) -> Log4jError {
     }
 }
 
+/// Whether the file at `real` still holds exactly `original` (read no further than one byte
+/// past it, so a file swapped for something huge costs nothing).
+fn holds(real: &Path, original: &[u8]) -> Result<bool, Log4jError> {
+    use std::io::Read;
+    let (file, _) = crate::inputfile::open_regular(real, "").map_err(Log4jError::File)?;
+    let mut on_disk = Vec::with_capacity(original.len() + 1);
+    file.take(original.len() as u64 + 1)
+        .read_to_end(&mut on_disk)
+        .map_err(|e| Log4jError::Unreadable {
+            path: real.to_path_buf(),
+            source: e,
+        })?;
+    Ok(on_disk == original)
+}
+
 /// Back up `path` beside itself and atomically replace it with `new`, keeping mode and
 /// owner; refuses when the file no longer holds `original` or cannot be written.
 pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jError> {
@@ -45,11 +60,7 @@ pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jErro
         },
     })?;
     let meta = fs::metadata(&real).map_err(io("cannot inspect", &real))?;
-    let on_disk = fs::read(&real).map_err(|e| Log4jError::Unreadable {
-        path: real.clone(),
-        source: e,
-    })?;
-    if on_disk != original {
+    if !holds(&real, original)? {
         return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
     }
     let mode = meta.permissions().mode() & 0o7777;
@@ -83,7 +94,7 @@ pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jErro
 
     // Last look before the rename narrows the window in which an edit by someone else
     // could be lost.
-    if fs::read(&real).ok().as_deref() != Some(original) {
+    if !holds(&real, original).unwrap_or(false) {
         let _ = fs::remove_file(&backup);
         return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
     }

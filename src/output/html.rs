@@ -589,6 +589,9 @@ fn failures(r: &Report) -> Markup {
                 }
             } }
         }
+        @if let Some(o) = &r.other_failed_token_ids {
+            p.note { (super::report::other_failed_line(o)) }
+        }
         @if r.unattributed_failures > 0 {
             p.note { (num(r.unattributed_failures)) " failed token authentications whose token id the log does not name." }
         }

@@ -211,6 +211,16 @@ pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io:
     super::json::line(out, &ev)
 }
 
+/// What a report says of the failed token ids folded together.
+pub fn other_failed_line(o: &crate::summary::OtherFailedIds) -> String {
+    format!(
+        "… and {} other token id(s) with {} failed attempt(s), folded together: only the {} most tried are listed",
+        o.ids,
+        o.requests,
+        crate::summary::MAX_FAILED_IDS
+    )
+}
+
 /// `--format sql`: a `SELECT` of the seen token ids from `AO_81F455_PERSONAL_TOKEN`
 /// (never `HASHED_TOKEN`), quoted for `dialect`; a comment when no id was seen.
 pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> {
@@ -233,6 +243,9 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
         out,
         "-- Personal access tokens seen in the logs (jira-patrol). HASHED_TOKEN is not selected."
     )?;
+    if let Some(o) = &r.other_failed_token_ids {
+        writeln!(out, "-- {}", other_failed_line(o))?;
+    }
     if r.not_pat_bearer.requests > 0 {
         writeln!(
             out,
@@ -582,6 +595,9 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             columns.push(Column::text("ANSWERS", 10));
         }
         write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
+    }
+    if let Some(o) = &r.other_failed_token_ids {
+        say(out, width, "", &other_failed_line(o))?;
     }
     let np = &r.not_pat_bearer;
     if np.requests > 0 {

@@ -211,7 +211,7 @@ pub fn join_line(s: &AccessLogReport) -> String {
 }
 
 /// The join's outcome on stderr: the counts, and a warning when lines do not fit (with
-/// the first such line, escaped: it is a client's).
+/// what the join says of the first such line: an escaped excerpt, or why none is quoted).
 pub fn say_join(s: &AccessLogReport, first_unparsed: Option<&str>) {
     super::say(&join_line(s));
     if s.unparsed_lines > 0 {
@@ -219,7 +219,7 @@ pub fn say_join(s: &AccessLogReport, first_unparsed: Option<&str>) {
             "warning: {} of {} access-log line(s) do not fit the pattern{}; is it the pattern of this log? (--access-log-pattern, or --jira-install to read server.xml)",
             s.unparsed_lines,
             s.lines,
-            first_unparsed.map(|l| format!(", e.g. `{l}`")).unwrap_or_default()
+            first_unparsed.unwrap_or_default()
         ));
     }
 }

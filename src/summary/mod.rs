@@ -2,6 +2,7 @@
 //! form is the stable `--format json` schema). Plain data in, plain data out: the
 //! renderers live in `report`.
 
+mod fold;
 pub mod http;
 
 pub use http::{AgentCount, HttpReport, Latency};
@@ -10,13 +11,22 @@ use crate::access::join::Http;
 pub use crate::access::AccessLogReport;
 use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
 use crate::untrusted::Untrusted;
+use fold::Folding;
 use http::{HttpStats, Minutes};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Distinct IPs or paths kept per token; the rest are counted under `(other)` so memory
-/// does not grow with the log.
+/// Distinct IPs, paths or reasons listed per token; the rarest past that are counted
+/// under `(other)`, so memory does not grow with the log.
 const MAX_DISTINCT: usize = 500;
+/// The same for a token id that only failed (anyone can present one): it gets little.
+const MAX_DISTINCT_FAILED: usize = 20;
+/// Distinct failed token ids listed; the rarest past that are folded into
+/// [`Report::other_failed_token_ids`] (random Bearer values from anonymous clients
+/// would otherwise make one entry each).
+pub const MAX_FAILED_IDS: usize = 10_000;
+/// Users listed among the requests whose token the log does not name.
+const MAX_USERS: usize = 10_000;
 const OTHER: &str = "(other)";
 
 /// Which requests a report counts (`summarize --since/--until/--user/--token`); an empty
@@ -66,19 +76,14 @@ impl Filter {
 /// Keys with their (successful requests, failures), most frequent first.
 type Ranked = Vec<(String, (u64, u64))>;
 
-/// Successful requests and failures per key (IP, path, reason).
+/// Successful requests and failures per key (IP, path, reason), the rarest folded past
+/// a limit.
 #[derive(Debug, Default)]
-struct Counter(HashMap<String, (u64, u64)>);
+struct Counter(Folding<(u64, u64)>);
 
 impl Counter {
-    fn add(&mut self, key: &str, success: bool) {
-        let n = if let Some(n) = self.0.get_mut(key) {
-            n
-        } else if self.0.len() < MAX_DISTINCT {
-            self.0.entry(key.to_string()).or_default()
-        } else {
-            self.0.entry(OTHER.to_string()).or_default()
-        };
+    fn add(&mut self, key: &str, success: bool, limit: usize) {
+        let n = self.0.entry(key, limit);
         if success {
             n.0 += 1;
         } else {
@@ -86,13 +91,13 @@ impl Counter {
         }
     }
 
+    /// The kept keys, most first, then `(other)` for what was folded.
     fn sorted(&self) -> Ranked {
-        let mut v: Vec<_> = self.0.iter().map(|(k, n)| (k.clone(), *n)).collect();
-        v.sort_by(|a, b| {
-            (b.1 .0 + b.1 .1)
-                .cmp(&(a.1 .0 + a.1 .1))
-                .then_with(|| a.0.cmp(&b.0))
-        });
+        let r = self.0.ranked(MAX_DISTINCT);
+        let mut v = r.kept;
+        if let Some((n, _)) = r.other {
+            v.push((OTHER.to_string(), n));
+        }
         v
     }
 
@@ -179,12 +184,20 @@ struct NotPatStats {
 }
 
 /// The running aggregate of a log's requests, per token id; [`Summary::report`] turns it
-/// into the [`Report`] the renderers print. Memory is bounded per token (500 IPs and paths).
+/// into the [`Report`] the renderers print. Memory is bounded whatever the log holds: per
+/// token (500 IPs, paths and reasons; 20 for an id that only failed), and in the number
+/// of ids that only failed (past [`MAX_FAILED_IDS`] the rarest are folded).
 #[derive(Debug, Default)]
 pub struct Summary {
-    /// Every token id seen, known tokens and ids that only failed alike.
-    tokens: HashMap<String, TokenStats>,
-    unidentified: HashMap<String, u64>,
+    /// Every token id seen, known tokens and ids that only failed alike (boxed: tens of
+    /// thousands of ids may come and go, and the table should not move them).
+    tokens: HashMap<String, Box<TokenStats>, rustc_hash::FxBuildHasher>,
+    /// When `tokens` holds this many, the ids that only failed are folded (see
+    /// [`Summary::fold_failed_ids`]); 0 before the first fold.
+    next_fold_at: usize,
+    /// Failed ids folded away: how many ids, how many attempts.
+    folded_ids: OtherFailedIds,
+    unidentified: Folding<u64>,
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
@@ -205,6 +218,23 @@ const FIRST_BIN_MS: i64 = 100;
 /// Fine bins per token at most (before their width doubles); a report shows about
 /// [`TIMELINE_BUCKETS`] of them, each a few fine bins wide.
 const FINE_BINS: i64 = 480;
+
+/// An id listed under `failed_token_ids`: never identified, and every request with it
+/// failed (an id whose requests had no verdict may have authenticated: it is a token).
+fn is_failed_id(t: &TokenStats) -> bool {
+    !t.known && t.no_verdict == 0
+}
+
+impl TokenStats {
+    /// IPs, paths and reasons kept for this token.
+    fn limit(&self) -> usize {
+        if self.known {
+            MAX_DISTINCT
+        } else {
+            MAX_DISTINCT_FAILED
+        }
+    }
+}
 
 impl Summary {
     /// An empty summary.
@@ -278,10 +308,11 @@ impl Summary {
         match (r.outcome, &r.token_id) {
             (Some(Outcome::Success | Outcome::Failure), Some(id)) => {
                 if let Some(t) = self.tokens.get_mut(id) {
-                    t.http.add(h);
+                    let limit = t.limit();
+                    t.http.add(h, limit);
                 }
             }
-            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h),
+            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h, MAX_DISTINCT),
             _ => {}
         }
     }
@@ -301,8 +332,9 @@ impl Summary {
                 t.known = true;
                 t.requests += 1;
                 t.seen(r.ts);
-                t.ips.add(&r.ip, true);
-                t.paths.add(&r.path, true);
+                let limit = t.limit();
+                t.ips.add(&r.ip, true, limit);
+                t.paths.add(&r.path, true, limit);
                 t.minutes.add(r.ts.ms);
                 t.bins.entry(bin).or_default().0 += 1;
             }
@@ -316,10 +348,11 @@ impl Summary {
                     t.known |= r.info.is_some();
                     t.failures += 1;
                     t.seen(r.ts);
-                    t.ips.add(&r.ip, false);
-                    t.paths.add(&r.path, false);
+                    let limit = t.limit();
+                    t.ips.add(&r.ip, false, limit);
+                    t.paths.add(&r.path, false, limit);
                     if let Some(reason) = &r.reason {
-                        t.reasons.add(reason, false);
+                        t.reasons.add(reason, false, limit);
                     }
                     t.bins.entry(bin).or_default().1 += 1;
                 }
@@ -335,19 +368,31 @@ impl Summary {
             }
             Some(Outcome::NotPat) => {
                 self.not_pat.requests += 1;
-                self.not_pat.ips.add(&r.ip, true);
-                self.not_pat.paths.add(&r.path, true);
+                self.not_pat.ips.add(&r.ip, true, MAX_DISTINCT);
+                self.not_pat.paths.add(&r.path, true, MAX_DISTINCT);
             }
             Some(Outcome::Unidentified) | None => {
                 if let Some(k) = &r.user_key {
-                    *self.unidentified.entry(k.clone()).or_default() += 1;
+                    *self.unidentified.entry(k, MAX_USERS) += 1;
                 }
             }
         }
     }
 
+    /// The entry of token id `id`; a new id may first fold the rarest of the ids that only
+    /// failed (see [`MAX_FAILED_IDS`]).
     fn token(&mut self, id: &str, r: &Request) -> &mut TokenStats {
-        let t = self.tokens.entry(id.to_string()).or_default();
+        if !self.tokens.contains_key(id) {
+            let due = self.next_fold_at.max(MAX_FAILED_IDS + MAX_FAILED_IDS / 2);
+            if self.tokens.len() >= due {
+                self.fold_failed_ids(MAX_FAILED_IDS);
+                // Known tokens (and ids without a verdict) are never folded: the next fold
+                // is half a limit of new ids away, whatever stays.
+                self.next_fold_at = self.tokens.len() + MAX_FAILED_IDS / 2;
+            }
+            self.tokens.insert(id.to_string(), Box::default());
+        }
+        let t = self.tokens.get_mut(id).expect("inserted above");
         if r.db_id.is_some() {
             t.db_id = r.db_id;
         }
@@ -371,21 +416,62 @@ impl Summary {
         t
     }
 
+    /// Fold all but the `keep` most tried ids that only failed into
+    /// `folded_ids`: linear in the ids held, and run once every `MAX_FAILED_IDS / 2` new
+    /// ones, so a constant amortised cost per id.
+    fn fold_failed_ids(&mut self, keep: usize) {
+        let mut unknown: Vec<(u64, &String)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| is_failed_id(t))
+            .map(|(id, t)| (t.failures, id))
+            .collect();
+        if unknown.len() <= keep {
+            return;
+        }
+        // Among ids tried equally often any may go: by weight only (the table's order is
+        // fixed, FxHash has no random seed, so the same log folds the same ids).
+        unknown.select_nth_unstable_by(keep, |a, b| b.0.cmp(&a.0));
+        let gone: Vec<(u64, String)> = unknown[keep..]
+            .iter()
+            .map(|(n, id)| (*n, (*id).clone()))
+            .collect();
+        for (n, id) in gone {
+            self.tokens.remove(&id);
+            self.folded_ids.ids += 1;
+            self.folded_ids.requests += n;
+        }
+    }
+
     /// The report so far: tokens sorted by requests and failures, most first; `files` are the
     /// logs read (as the report lists them) and `stats` the scanner's counts. The caller fills
     /// `nodes`, `access_log`, `inventory` and `volume.log_bytes_per_hour` when it has them.
     pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
         let mut tokens: Vec<TokenReport> = Vec::new();
-        let mut failed_token_ids: Vec<FailedToken> = Vec::new();
+        let mut failed: Vec<(&String, &TokenStats)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| is_failed_id(t))
+            .map(|(id, t)| (id, &**t))
+            .collect();
+        failed.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
+        let mut other_failed = self.folded_ids;
+        for (_, t) in failed.iter().skip(MAX_FAILED_IDS) {
+            other_failed.ids += 1;
+            other_failed.requests += t.failures;
+        }
+        failed.truncate(MAX_FAILED_IDS);
+        let failed_token_ids: Vec<FailedToken> = failed
+            .into_iter()
+            .map(|(id, t)| FailedToken {
+                token_id: id.clone(),
+                requests: t.failures,
+                failure_reasons: t.reasons.reasons(),
+                http: t.http.report(),
+            })
+            .collect();
         for (id, t) in &self.tokens {
-            // An id whose requests had no verdict is no failed id: it may have authenticated.
-            if !t.known && t.no_verdict == 0 {
-                failed_token_ids.push(FailedToken {
-                    token_id: id.clone(),
-                    requests: t.failures,
-                    failure_reasons: t.reasons.reasons(),
-                    http: t.http.report(),
-                });
+            if is_failed_id(t) {
                 continue;
             }
             tokens.push(TokenReport {
@@ -436,24 +522,21 @@ impl Summary {
                 })
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
-        let mut unidentified: Vec<UserCount> = self
-            .unidentified
-            .iter()
-            .map(|(k, n)| UserCount {
-                user_key: k.as_str().into(),
-                requests: *n,
+        let users_ranked = self.unidentified.ranked(MAX_USERS);
+        let mut unidentified: Vec<UserCount> = users_ranked
+            .kept
+            .into_iter()
+            .map(|(user_key, requests)| UserCount {
+                user_key: user_key.into(),
+                requests,
             })
             .collect();
-        unidentified.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.user_key.cmp(&b.user_key))
-        });
-        failed_token_ids.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.token_id.cmp(&b.token_id))
-        });
+        if let Some((requests, _)) = users_ranked.other {
+            unidentified.push(UserCount {
+                user_key: OTHER.into(),
+                requests,
+            });
+        }
         // jira-patrol's own probe is listed, not counted.
         let no_verdict: u64 = tokens
             .iter()
@@ -479,6 +562,7 @@ impl Summary {
             tokens,
             unidentified,
             failed_token_ids,
+            other_failed_token_ids: (other_failed.ids > 0).then_some(other_failed),
             unattributed_failures: self.unattributed_failures,
             no_verdict,
             not_pat_bearer: NotPatBearer {
@@ -651,6 +735,10 @@ pub struct Report {
     /// Token ids presented that never authenticated and the log never identified (unknown,
     /// expired, revoked or mistyped), most attempts first.
     pub failed_token_ids: Vec<FailedToken>,
+    /// Failed token ids past the first [`MAX_FAILED_IDS`] (the rarest), folded together:
+    /// how many ids and attempts. Absent when every id is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_failed_token_ids: Option<OtherFailedIds>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
     /// Token requests whose log shows no verdict (the token was read, then neither `Auth
@@ -1042,6 +1130,17 @@ pub struct FailedToken {
     pub http: Option<HttpReport>,
 }
 
+/// Token ids that only failed, past the ones listed: folded together so that random
+/// Bearer values (anyone can send them) cannot grow a report without bound. An id folded
+/// away and presented again is counted anew.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct OtherFailedIds {
+    /// Distinct ids folded.
+    pub ids: u64,
+    /// Their failed attempts.
+    pub requests: u64,
+}
+
 /// One user's tokens together, per minute (Jira 8.6+ rate-limits per user).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserRate {
@@ -1170,5 +1269,60 @@ mod tests {
         let tl = r.timeline.unwrap();
         assert!((40..=80).contains(&tl.buckets), "{}", tl.buckets);
         assert_eq!(r.tokens[0].activity.requests.iter().sum::<u64>(), 10_000);
+    }
+
+    fn request(id: &str, outcome: Outcome, info: bool) -> Request {
+        Request {
+            ts: Ts {
+                ms: 1_665_500_668_000,
+                offset_min: 0,
+            },
+            request_id: "1x1x1".into(),
+            last_ms: 1_665_500_668_000,
+            token_id: Some(id.into()),
+            db_id: None,
+            info: info.then(TokenInfo::default),
+            user_key: None,
+            username: None,
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(outcome),
+            reason: Some("no such token".into()),
+        }
+    }
+
+    use crate::scan::TokenInfo;
+
+    #[test]
+    fn failed_ids_fold_past_the_limit_and_known_tokens_and_no_verdicts_stay() {
+        let mut s = Summary::new();
+        // A known token, ids without a verdict, then a flood of ids tried once and one
+        // tried often.
+        s.add(&request("355510638677", Outcome::Success, true));
+        for i in 0..100 {
+            s.add(&request(&format!("9{i:011}"), Outcome::NoVerdict, false));
+        }
+        for i in 0..50_000u64 {
+            s.add(&request(
+                &format!("{:012}", 100_000 + i),
+                Outcome::Failure,
+                false,
+            ));
+            s.add(&request("012345678901", Outcome::Failure, false));
+            assert!(s.tokens.len() <= 101 + MAX_FAILED_IDS + MAX_FAILED_IDS / 2 + 1);
+        }
+        let r = s.report(Vec::new(), &Stats::default());
+        assert_eq!(r.failed_token_ids.len(), MAX_FAILED_IDS);
+        assert_eq!(r.failed_token_ids[0].token_id, "012345678901");
+        assert_eq!(r.failed_token_ids[0].requests, 50_000);
+        let other = r.other_failed_token_ids.unwrap();
+        let listed: u64 = r.failed_token_ids.iter().map(|f| f.requests).sum();
+        assert_eq!(listed + other.requests, 100_000, "no attempt lost");
+        assert_eq!(other.ids, 50_000 - (MAX_FAILED_IDS as u64 - 1));
+        assert_eq!(
+            r.tokens.len(),
+            101,
+            "the known token and the ids without verdict"
+        );
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod genlog;
+pub mod measure;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -36,9 +37,16 @@ pub fn isolated(dir: &Path) -> Command {
 /// hidden prompt has done anything; `stty echo` runs before the program itself starts.
 #[cfg(unix)]
 pub fn spawn_with_echo(cmd: Command) -> expectrl::session::OsSession {
+    let sh = through_sh("stty echo && exec \"$0\" \"$@\"", &cmd);
+    expectrl::Session::spawn(sh).expect("spawn on a pseudo-terminal")
+}
+
+/// `cmd` run by `sh -c script`, with the program as `$0` and its arguments as `$@`, and
+/// `cmd`'s environment and directory.
+pub fn through_sh(script: &str, cmd: &Command) -> Command {
     let mut sh = Command::new("sh");
     sh.arg("-c")
-        .arg("stty echo && exec \"$0\" \"$@\"")
+        .arg(script)
         .arg(cmd.get_program())
         .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
@@ -50,7 +58,7 @@ pub fn spawn_with_echo(cmd: Command) -> expectrl::session::OsSession {
     if let Some(d) = cmd.get_current_dir() {
         sh.current_dir(d);
     }
-    expectrl::Session::spawn(sh).expect("spawn on a pseudo-terminal")
+    sh
 }
 
 /// A hidden prompt turns echo off with TCSAFLUSH, which throws away input typed before
