@@ -31,7 +31,7 @@ pub enum FileError {
         hint: &'static str,
     },
     /// Larger than a file of its kind can sensibly be.
-    #[error("{}: {} is more than the {} a {what} can be: is it the right file?", .path.display(), crate::format::bytes(*.size), crate::format::bytes(*.cap))]
+    #[error("{}: {} is more than the {} a {what} can be: is it the right file?", .path.display(), crate::human::bytes(*.size), crate::human::bytes(*.cap))]
     TooLarge {
         /// The file.
         path: PathBuf,

@@ -11,9 +11,9 @@ use std::fmt::Write as _;
 /// Most characters of a line shown in a warning.
 pub const EXCERPT_CHARS: usize = 80;
 
-/// Text from a file or from Jira, made safe for one line of a terminal: control and
-/// format characters (newline, ESC, bidirectional overrides, zero-width ones) become
-/// visible escapes (`\n`, `\u{1b}`), bytes that are not UTF-8 become `\xNN`.
+/// Text from a file or from Jira, made safe for one line of a terminal: what
+/// [`crate::untrusted::needs_escape`] names becomes the same visible escape a report
+/// shows (`\n`, `\e`, `\u{202e}`), bytes that are not UTF-8 become `\xNN`.
 pub fn escape(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len());
     escape_into(raw, usize::MAX, &mut out);
@@ -51,15 +51,8 @@ fn escape_into(raw: &[u8], max: usize, out: &mut String) -> bool {
     for chunk in raw.utf8_chunks() {
         for c in chunk.valid().chars() {
             buf.clear();
-            if is_unsafe(c) {
-                match c {
-                    '\n' => buf.push_str("\\n"),
-                    '\r' => buf.push_str("\\r"),
-                    '\t' => buf.push_str("\\t"),
-                    c => {
-                        let _ = write!(buf, "\\u{{{:x}}}", c as u32);
-                    }
-                }
+            if crate::untrusted::needs_escape(c) {
+                crate::untrusted::push_escape(&mut buf, c);
             } else {
                 buf.push(c);
             }
@@ -76,18 +69,6 @@ fn escape_into(raw: &[u8], max: usize, out: &mut String) -> bool {
         }
     }
     false
-}
-
-/// Characters a terminal would act on or hide rather than show.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200b}'..='\u{200f}' // zero-width and direction marks
-            | '\u{2028}' | '\u{2029}' // line and paragraph separators
-            | '\u{202a}'..='\u{202e}' // bidirectional embeddings and overrides
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}' // bidirectional isolates
-            | '\u{feff}')
 }
 
 /// Warnings of several kinds, each said once however often it happens: the first
@@ -165,7 +146,7 @@ mod tests {
         assert_eq!(excerpt(b"plain text"), "plain text");
         assert_eq!(
             excerpt(b"a\x1b[31mred\x07\nnext\t\xff\xfe"),
-            "a\\u{1b}[31mred\\u{7}\\nnext\\t\\xff\\xfe"
+            "a\\e[31mred\\a\\nnext\\t\\xff\\xfe"
         );
         assert_eq!(
             excerpt("caf\u{e9} \u{202e}txt".as_bytes()),
@@ -177,7 +158,7 @@ mod tests {
         assert!(e.ends_with('…'));
         // An escape is never cut in half.
         let e = excerpt(&[0u8; 100]);
-        assert!(e.ends_with("\\u{0}…"), "{e}");
+        assert!(e.ends_with("\\0…"), "{e}");
         assert!(e.chars().count() <= EXCERPT_CHARS + 1);
         assert_eq!(escape(b"a\nb"), "a\\nb");
     }

@@ -372,14 +372,14 @@ fn mutated_application_logs_never_panic_and_stay_bounded() {
                 let report = summary.report(vec!["x".into()], scanner.stats());
                 let json = serde_json::to_vec(&report).unwrap();
                 let mut table = Vec::new();
-                jira_patrol::report::render(
+                jira_patrol::output::render(
                     &report,
-                    &jira_patrol::report::Rendering {
-                        format: jira_patrol::report::SummaryFormat::Table,
-                        dialect: Default::default(),
+                    &jira_patrol::output::Rendering {
+                        format: jira_patrol::output::SummaryFormat::Table,
                         wide: true,
+                        ..Default::default()
                     },
-                    &jira_patrol::html::HtmlMeta::default(),
+                    &jira_patrol::output::html::HtmlMeta::default(),
                     &mut table,
                 )
                 .unwrap();

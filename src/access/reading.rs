@@ -173,8 +173,8 @@ impl Reading {
         &self,
         files: Vec<String>,
         stats: impl IntoIterator<Item = super::join::JoinStats>,
-    ) -> crate::summary::AccessLogReport {
-        let mut s = crate::summary::AccessLogReport {
+    ) -> super::AccessLogReport {
+        let mut s = super::AccessLogReport {
             files,
             pattern: self.pattern.text().to_string(),
             pattern_source: self.pattern_source.clone(),

@@ -75,13 +75,13 @@ impl Trip {
         if self.already_lost {
             format!(
                 "rotation guard: {what} was rotated away before the guard could act (the log grows {}/s)",
-                crate::report::human_bytes(self.bytes_per_sec as u64)
+                crate::human::bytes(self.bytes_per_sec as u64)
             )
         } else {
             format!(
                 "rotation guard: at {}/s the next {} of log would rotate away {what}, which was on disk when the capture began",
-                crate::report::human_bytes(self.bytes_per_sec as u64),
-                crate::report::human_bytes(self.bytes_left)
+                crate::human::bytes(self.bytes_per_sec as u64),
+                crate::human::bytes(self.bytes_left)
             )
         }
     }
@@ -304,7 +304,7 @@ impl Guard {
                 let limits = match (&n.limits.source, n.limits.max_bytes, n.limits.backups) {
                     (Some(src), Some(m), Some(b)) => format!(
                         "rotation {} x {b} from {}",
-                        crate::report::human_bytes(m),
+                        crate::human::bytes(m),
                         src.display()
                     ),
                     _ => format!(

@@ -37,7 +37,6 @@ use crate::summary::{Filter, NodeCount, Report, Summary};
 use follow::{Event, Follower};
 use selfcheck::{SelfCheck, Verdict};
 use signals::{Phase, Signals};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -108,6 +107,49 @@ pub struct Options {
     pub keep: Option<Duration>,
     /// Join each node's access log (`None`: no join).
     pub access: Option<access::LiveAccess>,
+    /// Told what the window says and how far it got (the output layer shows it); by
+    /// default nobody is.
+    pub observer: Box<dyn Observer>,
+}
+
+/// What a window tells as it runs. The window never prints: the output layer's observer
+/// shows it (a live status line on a terminal, plain lines in a pipe).
+pub trait Observer {
+    /// Something the person should know now (shown as a note).
+    fn note(&mut self, text: &str);
+    /// A line of its own, not a note (the guard's limits, the self-check's verdict).
+    fn line(&mut self, text: &str);
+    /// A warning: something the person asked for that weakens the capture.
+    fn warning(&mut self, text: &str) {
+        self.note(text);
+    }
+    /// How far the window got, every poll.
+    fn progress(&mut self, _p: &Progress) {}
+    /// The window is over: a live status goes.
+    fn finish(&mut self) {}
+}
+
+/// Nobody listens: the window's words are kept in its [`Outcome`] only.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn note(&mut self, _text: &str) {}
+    fn line(&mut self, _text: &str) {}
+}
+
+/// A window's progress at one poll.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Time left in the window.
+    pub left: Duration,
+    /// Requests counted so far (all nodes).
+    pub requests: u64,
+    /// Distinct tokens seen so far.
+    pub tokens: usize,
+    /// Bytes the followed logs grew by.
+    pub log_bytes: u64,
+    /// Time since the window began.
+    pub elapsed: Duration,
 }
 
 impl Options {
@@ -135,6 +177,7 @@ impl Options {
             guard: None,
             keep: None,
             access: None,
+            observer: Box::new(Silent),
         }
     }
 }
@@ -182,7 +225,10 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             return Err(CaptureError::NoLogDir(l.clone()));
         }
     }
-    let mut status = Status::new(opts.window);
+    let mut status = Status {
+        observer: std::mem::replace(&mut opts.observer, Box::new(Silent)),
+        notices: Vec::new(),
+    };
     // Follow from the current end before anything changes, so no line of the window is
     // missed.
     let mut nodes = Vec::new();
@@ -290,6 +336,8 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // The window begins once the self-check passed, or once it was given up: minutes lost
     // trying to create its token (Jira unreachable) are not the window's.
     let mut deadline = Instant::now() + opts.window;
+    // The wall-clock start of the window, for its timeline (log times are wall-clock).
+    let mut window_start_ms = jiff::Timestamp::now().as_millisecond();
     let mut summary = Summary::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut next_check = started + opts.check_every;
@@ -329,7 +377,10 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         if let Some(p) = &mut probe {
             let watched: Vec<_> = nodes.iter().map(|n| n.scanner.watched()).collect();
             match p.verdict(&opts.logs, &watched) {
-                None => deadline = now + opts.window,
+                None => {
+                    deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
+                }
                 Some(Verdict::Passed {
                     file,
                     place,
@@ -357,6 +408,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                     };
                     probe = None;
                     deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
                 }
                 Some(Verdict::Failed(f)) => {
                     self_check = SelfCheck::Failed(f);
@@ -386,13 +438,13 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             ));
         }
         let bytes: u64 = nodes.iter().map(|n| n.follower.bytes).sum();
-        status.tick(
-            deadline.saturating_duration_since(now),
-            summary.requests(),
-            summary.tokens_seen(),
-            bytes,
-            now.duration_since(started),
-        );
+        status.observer.progress(&Progress {
+            left: deadline.saturating_duration_since(now),
+            requests: summary.requests(),
+            tokens: summary.tokens_seen(),
+            log_bytes: bytes,
+            elapsed: now.duration_since(started),
+        });
         let pause = if probe.is_some() {
             opts.poll
         } else {
@@ -401,7 +453,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         std::thread::sleep(pause);
     }
     let elapsed = started.elapsed();
-    status.clear();
+    status.observer.finish();
     if probe.is_some() {
         self_check = SelfCheck::Unfinished;
         // Stopped before the verdict: where the held lines are the probe's (its id on its
@@ -484,6 +536,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             .collect();
         report_access = Some(a.reading.report(files, stats));
     }
+    summary.set_window(window_start_ms, jiff::Timestamp::now().as_millisecond());
     let mut report = build_report(&summary, &nodes, &opts.logs, elapsed);
     report.access_log = report_access;
     Ok(Outcome {
@@ -720,7 +773,7 @@ fn check_jira(client: &Client, profile: &Profile, down: &mut Option<String>, sta
         }
         Err(e) => {
             if down.is_none() {
-                let at = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                let at = crate::human::now();
                 status.say(format!("Jira does not answer ({e}); still following the logs, restore will be tried at the end"));
                 *down = Some(at);
             }
@@ -764,92 +817,21 @@ fn build_report(summary: &Summary, nodes: &[Node], logs: &[PathBuf], elapsed: Du
     report
 }
 
-/// The live status: a one-line spinner on a terminal, periodic plain lines otherwise.
+/// What the window said, told to its observer and kept for the outcome.
 struct Status {
-    bar: Option<indicatif::ProgressBar>,
-    plain_every: Duration,
-    next_plain: Instant,
+    observer: Box<dyn Observer>,
     notices: Vec<String>,
 }
 
 impl Status {
-    fn new(window: Duration) -> Status {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let b = indicatif::ProgressBar::new_spinner();
-            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} capture: {wide_msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            b
-        });
-        let plain_every = (window / 6).clamp(Duration::from_secs(5), Duration::from_secs(60));
-        Status {
-            bar,
-            plain_every,
-            next_plain: Instant::now() + plain_every,
-            notices: Vec::new(),
-        }
-    }
-
-    fn tick(
-        &mut self,
-        left: Duration,
-        requests: u64,
-        tokens: usize,
-        bytes: u64,
-        elapsed: Duration,
-    ) {
-        let per_min = bytes as f64 * 60.0 / elapsed.as_secs_f64().max(1.0);
-        let msg = format!(
-            "{} left · {requests} requests · {tokens} tokens · log +{}/min",
-            fmt_duration(left),
-            crate::report::human_bytes(per_min as u64)
-        );
-        match &self.bar {
-            Some(b) => {
-                b.set_message(msg);
-                b.tick();
-            }
-            None => {
-                if Instant::now() >= self.next_plain {
-                    self.next_plain = Instant::now() + self.plain_every;
-                    eprintln!("capture: {msg}");
-                }
-            }
-        }
-    }
-
     fn say(&mut self, msg: String) {
-        match &self.bar {
-            Some(b) => b.println(format!("note: {msg}")),
-            None => eprintln!("note: {msg}"),
-        }
+        self.observer.note(&msg);
         self.notices.push(msg);
     }
 
     /// A status line of its own (not a note).
     fn line(&mut self, msg: String) {
-        match &self.bar {
-            Some(b) => b.println(&msg),
-            None => eprintln!("{msg}"),
-        }
+        self.observer.line(&msg);
         self.notices.push(msg);
-    }
-
-    fn clear(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-/// A duration as the live status shows it: `45s`, `2m05s`, `1h30m`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
 }

@@ -70,7 +70,7 @@ impl AccessArgs {
             install,
         )?;
         if let Some(note) = &r.note {
-            eprintln!("note: {note}");
+            crate::output::say(&format!("note: {note}"));
         }
         Ok(r)
     }
@@ -94,7 +94,9 @@ impl AccessArgs {
             Err(crate::scan::input::InputError::File(e)) => Err(e.into()),
             Ok(g) => Ok(Some(g)),
             Err(e) => {
-                eprintln!("note: {e}; the summary goes on without the access-log join");
+                crate::output::say(&format!(
+                    "note: {e}; the summary goes on without the access-log join"
+                ));
                 Ok(None)
             }
         }
@@ -180,4 +182,4 @@ impl Joins {
     }
 }
 
-pub use crate::access::{join_line, say_join};
+pub use crate::output::status::{join_line, say_join};

@@ -20,7 +20,6 @@ pub mod summarize;
 pub mod token_id;
 pub mod tokens;
 
-use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
 /// An error whose message was already shown (or needs none): exit with this code.
@@ -35,26 +34,12 @@ impl std::fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
-/// Run one parsed command line and turn its outcome into the process's exit status,
-/// printing an error as one `error: ...` line ([`Exit`] carries a status already said).
-pub fn main(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Summarize(a) => summarize::run(a),
-        Command::TokenId(a) => token_id::run(a),
-        Command::Capture(a) => capture::run(*a),
-        Command::Demo(a) => demo::run(a),
-        Command::Check(a) => check::run(a),
-        Command::Diagnose(a) => diagnose::run(a),
-        Command::Level(a) => level::run(a),
-        Command::Profile(a) => profile::run(a),
-        Command::Restore(a) => restore::run(a),
-        Command::Rotation(a) => log4j_file::run_rotation(a),
-        Command::Setup(a) => setup::run(a),
-        Command::Completions(a) => completions::run_completions(a),
-        Command::Man(a) => completions::run_man(a),
-        Command::Sim(a) => sim::run(a),
-        Command::Tokens(a) => tokens::run(a),
-    };
+/// The process's exit status for how a command ended, printing an error as one
+/// `error: ...` line ([`Exit`] carries a status already said).
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    for note in crate::journal::take_notes() {
+        crate::output::say(&note);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -69,7 +54,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 // `jira-patrol summarize | head` is not an error.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", one_line(&e));
+            crate::output::say(&format!("error: {}", one_line(&e)));
             ExitCode::FAILURE
         }
     }
@@ -122,6 +107,6 @@ mod tests {
             "summary: x.log: cannot read it: Permission denied (os error 13)"
         );
         let e = anyhow::anyhow!("bad\nline\x1b[2J").context("reading");
-        assert_eq!(one_line(&e), "reading: bad\\nline\\u{1b}[2J");
+        assert_eq!(one_line(&e), "reading: bad\\nline\\e[2J");
     }
 }

@@ -4,7 +4,7 @@ use super::access::{one_per_node, AccessArgs, Joins};
 use super::conn::{ConnArgs, UserFlag};
 use super::output_args::ReportArgs;
 use crate::access::join::Http;
-use crate::report;
+use crate::output;
 use crate::scan::input::{
     discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions,
 };
@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 use std::io;
 use std::path::PathBuf;
 
-pub use crate::report::{render, Rendering, SummaryFormat};
+pub use crate::format::SummaryFormat;
+pub use crate::output::{render, Rendering};
 
 /// Which requests to keep, by who made them.
 #[derive(Debug, Clone, clap::Args)]
@@ -152,10 +153,10 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     }
     let mut streams = discover(&args.paths)?;
     for note in skip_duplicates(&mut streams) {
-        eprintln!("{note}");
+        output::say(&note);
     }
     for note in order_by_content(&mut streams) {
-        eprintln!("{note}");
+        output::say(&note);
     }
     let install = args.jira_install.as_deref();
     let mut joins = if args.access.wanted(install) {
@@ -164,7 +165,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             Some(groups) => {
                 one_per_node(streams.len(), groups.len())?;
                 let j = Joins::new(reading, groups);
-                eprintln!("{}", j.notice());
+                output::say(&j.notice());
                 Some(j)
             }
             None => None,
@@ -184,7 +185,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         if jsonl {
             jsonl_no_verdict += u64::from(r.outcome == Some(Outcome::NoVerdict));
             if write_err.is_none() {
-                if let Err(e) = report::jsonl_event(&r, http.as_ref(), &mut out) {
+                if let Err(e) = output::report::jsonl_event(&r, http.as_ref(), &mut out) {
                     write_err = Some(e);
                 }
             }
@@ -192,8 +193,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             summary.add_joined(&r, http.as_ref());
         }
     };
+    let bar = output::status::ScanBar::new();
     let read = ReadOptions {
-        progress: true,
+        progress: Some(&bar),
         mmap: !args.no_mmap,
     };
     let run = scan_streams_indexed(&streams, &mut scanner, read, &mut |stream, r| {
@@ -219,8 +221,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     if let Some(e) = write_err {
         return Err(e).context("writing the report");
     }
+    drop(bar);
     for w in &run.warnings {
-        eprintln!("warning: {w}");
+        output::say(&format!("warning: {w}"));
     }
     let mut rep = summary.report(run.files, scanner.stats());
     rep.partial = run.partial;
@@ -229,33 +232,40 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     } else {
         rep.no_verdict
     };
-    if let Some(w) = report::no_verdict_warning(no_verdict) {
-        eprintln!("{w}");
+    if let Some(w) = output::report::no_verdict_warning(no_verdict) {
+        output::say(&w);
     }
     if let Some(j) = &joins {
         j.report(&mut rep);
     }
     if args.inventory && !jsonl {
-        match conn.connect() {
+        let note = match conn.connect() {
             Ok(client) => crate::inventory::attach_for_users(
                 &client,
                 &mut rep,
                 &filter.users,
                 window_end(scanner.stats(), &filter),
             ),
-            Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
+            Err(e) => Some(crate::inventory::unavailable(&mut rep, &format!("{e:#}"))),
+        };
+        if let Some(n) = note {
+            output::say(&n);
         }
     }
-    render(
+    let notes = render(
         &rep,
         &args.report.rendering(),
-        &crate::html::HtmlMeta::now(),
+        &output::html::HtmlMeta::now(),
         &mut out,
-    )?;
+    )
+    .context("writing the report")?;
     out.finish()?;
+    for n in notes {
+        output::say(&n);
+    }
     if rep.is_empty() && rep.pat_lines == 0 && args.report.out.format == SummaryFormat::Table {
-        eprintln!(
-            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window."
+        output::say(
+            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window.",
         );
     }
     Ok(())

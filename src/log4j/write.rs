@@ -84,20 +84,11 @@ pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jErro
         .unwrap_or_else(|| "log4j".into());
 
     let backup = backup_path(dir, &name);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
+    let mut tmp = crate::paths::Staged::new_in(dir, &format!(".{name}."), ".tmp")
         .map_err(|e| not_writable(dir, format!("cannot create a file in the directory: {e}")))?;
-    keep_owner(tmp.as_file(), &meta, &real)?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io("cannot set the mode of a temporary file for", &real))?;
-    tmp.write_all(new)
+    keep_owner(tmp.file(), &meta, &real)?;
+    tmp.write(new, mode)
         .map_err(io("cannot write a temporary file for", &real))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(io("cannot sync a temporary file for", &real))?;
 
     write_backup(&backup, original, mode, &meta)?;
 
@@ -107,11 +98,8 @@ pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jErro
         let _ = fs::remove_file(&backup);
         return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
     }
-    tmp.persist(&real)
-        .map_err(|e| not_writable(&real, format!("cannot replace the file: {}", e.error)))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    tmp.commit(&real)
+        .map_err(|e| not_writable(&real, format!("cannot replace the file: {e}")))?;
     Ok(Saved { path: real, backup })
 }
 

@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use super::{Request, Scanner};
 use crate::inputfile::{self, FileError, FileId, STDIN_HINT};
 use crate::warn::Tally;
@@ -288,11 +286,42 @@ pub fn order_by_content(streams: &mut [Vec<Source>]) -> Vec<String> {
     notes
 }
 
+/// How far a scan has read, for whoever shows it (the output layer draws a bar on a
+/// terminal); the scan itself never draws. Bytes are those read from disk (compressed
+/// bytes for gzip), against the total size of the files.
+pub trait Progress: Sync {
+    /// The scan begins: this many bytes in all files (standard input not counted).
+    fn begin(&self, _total_bytes: u64) {}
+    /// A file (or `-`) is read next.
+    fn file(&self, _name: &str) {}
+    /// `bytes` more were read.
+    fn read(&self, _bytes: u64) {}
+    /// The scan is over (or failed).
+    fn end(&self) {}
+}
+
+/// A reader that tells a [`Progress`] how much it read.
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.read(n as u64);
+        Ok(n)
+    }
+}
+
 /// Open a source for reading, decompressing gzip (several members allowed) when the
 /// content starts with gzip's magic bytes.
-pub fn open(src: &Source, progress: Option<&ProgressBar>) -> Result<Box<dyn Read>, InputError> {
+pub fn open<'a>(
+    src: &Source,
+    progress: Option<&'a dyn Progress>,
+) -> Result<Box<dyn Read + 'a>, InputError> {
     let path = PathBuf::from(src.display());
-    let mut raw: Box<dyn Read> = match src {
+    let mut raw: Box<dyn Read + 'a> = match src {
         Source::Stdin => Box::new(io::stdin().lock()),
         Source::File(p) => Box::new(
             inputfile::open_regular(p, STDIN_HINT)
@@ -300,8 +329,11 @@ pub fn open(src: &Source, progress: Option<&ProgressBar>) -> Result<Box<dyn Read
                 .0,
         ),
     };
-    if let Some(pb) = progress {
-        raw = Box::new(pb.wrap_read(raw));
+    if let Some(progress) = progress {
+        raw = Box::new(Counted {
+            inner: raw,
+            progress,
+        });
     }
     let mut br = BufReader::with_capacity(1 << 16, raw);
     let head = br.fill_buf().map_err(|e| InputError::Unreadable {
@@ -331,25 +363,24 @@ pub struct ScanRun {
 }
 
 /// How [`scan_streams`] reads its sources.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadOptions {
-    /// Draw a progress bar on stderr (only when stderr is a terminal).
-    pub progress: bool,
+#[derive(Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// Told how far the scan has read (the caller shows it, or not).
+    pub progress: Option<&'a dyn Progress>,
     /// Memory-map large files that look settled (`summarize --no-mmap` turns it off).
     pub mmap: bool,
 }
 
-impl Default for ReadOptions {
+impl Default for ReadOptions<'_> {
     fn default() -> Self {
         ReadOptions {
-            progress: false,
+            progress: None,
             mmap: true,
         }
     }
 }
 
-/// Read every stream through `scanner`. A progress bar (compressed bytes of all files)
-/// is drawn on stderr only when `opts.progress` is set and stderr is a terminal.
+/// Read every stream through `scanner`, telling `opts.progress` how far it got.
 pub fn scan_streams(
     streams: &[Vec<Source>],
     scanner: &mut Scanner,
@@ -382,16 +413,10 @@ pub fn scan_streams_indexed(
             Source::Stdin => None,
         })
         .sum();
-    let pb = (opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-        let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec} {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        pb
-    });
+    let pb = opts.progress;
+    if let Some(p) = pb {
+        p.begin(total);
+    }
     let hook = TestPause::from_env();
     let mut run = ScanRun::default();
     let mut said = Tally::new();
@@ -400,19 +425,17 @@ pub fn scan_streams_indexed(
         let out = &mut |r: Request| out(index, r);
         for src in stream {
             let name = src.display();
-            if let Some(pb) = &pb {
-                pb.set_message(name.clone());
+            if let Some(pb) = pb {
+                pb.file(&name);
             }
             scanner.begin_file();
             let read = match src {
-                Source::File(p) => {
-                    scan_plain(p, opts, scanner, pb.as_ref(), hook.as_ref(), &mut buf, out)?
-                }
+                Source::File(p) => scan_plain(p, opts, scanner, pb, hook.as_ref(), &mut buf, out)?,
                 Source::Stdin => None,
             };
             let ended = match read {
                 Some(read) => read,
-                None => scan_any(src, scanner, pb.as_ref(), &mut buf, out)?,
+                None => scan_any(src, scanner, pb, &mut buf, out)?,
             };
             match ended {
                 Ended::Whole => {}
@@ -433,7 +456,7 @@ pub fn scan_streams_indexed(
         scanner.end_stream(out);
     }
     if let Some(pb) = pb {
-        pb.finish_and_clear();
+        pb.end();
     }
     scanner.say_skipped_lines(&mut said);
     run.warnings = said.lines();
@@ -454,7 +477,7 @@ enum Ended {
 fn scan_any(
     src: &Source,
     scanner: &mut Scanner,
-    pb: Option<&ProgressBar>,
+    pb: Option<&dyn Progress>,
     buf: &mut [u8],
     out: &mut dyn FnMut(Request),
 ) -> Result<Ended, InputError> {
@@ -565,7 +588,7 @@ fn scan_plain(
     path: &Path,
     opts: ReadOptions,
     scanner: &mut Scanner,
-    pb: Option<&ProgressBar>,
+    pb: Option<&dyn Progress>,
     hook: Option<&TestPause>,
     buf: &mut [u8],
     out: &mut dyn FnMut(Request),
@@ -609,7 +632,7 @@ fn scan_plain(
             let _ = map.advise(memmap2::Advice::Sequential);
             scanner.feed(&map, out);
             if let Some(pb) = pb {
-                pb.inc(n);
+                pb.read(n);
             }
             off += n;
         }
@@ -635,7 +658,7 @@ fn scan_plain(
         };
         scanner.feed(&buf[..n], out);
         if let Some(pb) = pb {
-            pb.inc(n as u64);
+            pb.read(n as u64);
         }
         off += n as u64;
     }

@@ -4,6 +4,7 @@
 
 use super::fold::Folding;
 use crate::access::join::Http;
+use crate::untrusted::Untrusted;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -86,7 +87,7 @@ impl HttpStats {
                 .record(d);
         }
         self.bytes += h.bytes.unwrap_or(0);
-        let ua = h.user_agent.as_deref().unwrap_or("-");
+        let ua = h.user_agent.as_ref().map_or("-", Untrusted::raw);
         *self.agents.entry(ua, limit.min(MAX_AGENTS)) += 1;
     }
 
@@ -103,13 +104,13 @@ impl HttpStats {
             .kept
             .into_iter()
             .map(|(user_agent, requests)| AgentCount {
-                user_agent,
+                user_agent: user_agent.into(),
                 requests,
             })
             .collect();
         if let Some((requests, _)) = ranked.other {
             user_agents.push(AgentCount {
-                user_agent: OTHER.to_string(),
+                user_agent: OTHER.into(),
                 requests,
             });
         }
@@ -176,7 +177,7 @@ pub struct Latency {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AgentCount {
     /// The `User-Agent` header as logged, or `(other)` for the ones past the cap.
-    pub user_agent: String,
+    pub user_agent: Untrusted,
     /// Joined requests that sent it.
     pub requests: u64,
 }

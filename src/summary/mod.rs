@@ -8,8 +8,9 @@ pub mod http;
 pub use http::{AgentCount, HttpReport, Latency};
 
 use crate::access::join::Http;
-use crate::access::DurationUnit;
+pub use crate::access::AccessLogReport;
 use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
+use crate::untrusted::Untrusted;
 use fold::Folding;
 use http::{HttpStats, Minutes};
 use serde::Serialize;
@@ -104,7 +105,7 @@ impl Counter {
         self.sorted()
             .into_iter()
             .map(|(ip, (requests, failures))| IpCount {
-                ip,
+                ip: ip.into(),
                 requests,
                 failures,
             })
@@ -115,7 +116,7 @@ impl Counter {
         self.sorted()
             .into_iter()
             .map(|(path, (requests, failures))| PathCount {
-                path,
+                path: path.into(),
                 requests,
                 failures,
             })
@@ -125,7 +126,10 @@ impl Counter {
     fn reasons(&self) -> Vec<ReasonCount> {
         self.sorted()
             .into_iter()
-            .map(|(reason, (_, requests))| ReasonCount { reason, requests })
+            .map(|(reason, (_, requests))| ReasonCount {
+                reason: reason.into(),
+                requests,
+            })
             .collect()
     }
 }
@@ -153,8 +157,9 @@ struct TokenStats {
     reasons: Counter,
     /// Successful requests per minute (what Jira's per-user rate limiter counts).
     minutes: Minutes,
-    /// Failed attempts per minute (for the activity timeline).
-    failed_minutes: Minutes,
+    /// Successful requests and failures per fine bin of [`Summary::bin_ms`] (the activity
+    /// timeline).
+    bins: BTreeMap<i64, (u64, u64)>,
     http: HttpStats,
 }
 
@@ -196,9 +201,23 @@ pub struct Summary {
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
+    /// Width of the activity's fine bins: doubled (and every token's bins merged in pairs)
+    /// whenever the span seen needs more than [`FINE_BINS`] of them, so a token's timeline
+    /// takes a bounded few KiB however long the window.
+    bin_ms: i64,
+    /// First and last instant of token activity (or the capture's window), milliseconds.
+    span: Option<(i64, i64)>,
+    /// The capture's window, when the report covers one: its timeline spans that.
+    window: Option<(i64, i64)>,
     /// Requests whose TokenDTO dates were read in their line's offset.
     dates_in_line_offset: u64,
 }
+
+/// The finest activity bin: a 10-second window still gets about 60 of them.
+const FIRST_BIN_MS: i64 = 100;
+/// Fine bins per token at most (before their width doubles); a report shows about
+/// [`TIMELINE_BUCKETS`] of them, each a few fine bins wide.
+const FINE_BINS: i64 = 480;
 
 /// An id listed under `failed_token_ids`: never identified, and every request with it
 /// failed (an id whose requests had no verdict may have authenticated: it is a token).
@@ -220,7 +239,49 @@ impl TokenStats {
 impl Summary {
     /// An empty summary.
     pub fn new() -> Self {
-        Self::default()
+        Summary {
+            bin_ms: FIRST_BIN_MS,
+            ..Self::default()
+        }
+    }
+
+    /// The capture window this summary covers (UTC milliseconds): its timeline spans
+    /// the whole window, quiet start and end included, not only the requests seen.
+    pub fn set_window(&mut self, start_ms: i64, end_ms: i64) {
+        let end_ms = end_ms.max(start_ms + 1);
+        self.window = Some((start_ms, end_ms));
+        self.widen(start_ms);
+        self.widen(end_ms);
+    }
+
+    /// The fine bin of an attempt at `ms` (the span widened to it first).
+    fn bin_of(&mut self, ms: i64) -> i64 {
+        self.widen(ms);
+        ms.div_euclid(self.bin_ms)
+    }
+
+    /// Take `ms` into the span, doubling the bins' width while the span needs more than
+    /// [`FINE_BINS`] of them.
+    fn widen(&mut self, ms: i64) {
+        let (lo, hi) = match self.span {
+            Some((lo, hi)) => (lo.min(ms), hi.max(ms)),
+            None => (ms, ms),
+        };
+        self.span = Some((lo, hi));
+        if self.bin_ms == 0 {
+            self.bin_ms = FIRST_BIN_MS;
+        }
+        while hi.div_euclid(self.bin_ms) - lo.div_euclid(self.bin_ms) >= FINE_BINS {
+            self.bin_ms *= 2;
+            for t in self.tokens.values_mut() {
+                let old = std::mem::take(&mut t.bins);
+                for (k, (ok, bad)) in old {
+                    let b = t.bins.entry(k.div_euclid(2)).or_default();
+                    b.0 += ok;
+                    b.1 += bad;
+                }
+            }
+        }
     }
 
     /// Requests added so far (for live status).
@@ -266,6 +327,7 @@ impl Summary {
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
+                let bin = self.bin_of(r.ts.ms);
                 let t = self.token(id, r);
                 t.known = true;
                 t.requests += 1;
@@ -274,16 +336,17 @@ impl Summary {
                 t.ips.add(&r.ip, true, limit);
                 t.paths.add(&r.path, true, limit);
                 t.minutes.add(r.ts.ms);
+                t.bins.entry(bin).or_default().0 += 1;
             }
             Some(Outcome::Failure) => match &r.token_id {
                 // Identified by its TokenDTO (e.g. the owner was deactivated), by an
                 // earlier success, or only presented: which of these is decided when the
                 // report is made, since a later success identifies the id too.
                 Some(id) => {
+                    let bin = self.bin_of(r.ts.ms);
                     let t = self.token(id, r);
                     t.known |= r.info.is_some();
                     t.failures += 1;
-                    t.failed_minutes.add(r.ts.ms);
                     t.seen(r.ts);
                     let limit = t.limit();
                     t.ips.add(&r.ip, false, limit);
@@ -291,6 +354,7 @@ impl Summary {
                     if let Some(reason) = &r.reason {
                         t.reasons.add(reason, false, limit);
                     }
+                    t.bins.entry(bin).or_default().1 += 1;
                 }
                 None => self.unattributed_failures += 1,
             },
@@ -412,9 +476,9 @@ impl Summary {
             }
             tokens.push(TokenReport {
                 token_id: id.clone(),
-                name: t.name.clone(),
-                user_key: t.user_key.clone(),
-                username: t.username.clone(),
+                name: t.name.clone().map(Untrusted::new),
+                user_key: t.user_key.clone().map(Untrusted::new),
+                username: t.username.clone().map(Untrusted::new),
                 created_at: t.created_at.map(Ts::rfc3339),
                 expires_at: match t.expiry {
                     Expiry::At(ts) => Some(ts.rfc3339()),
@@ -441,11 +505,11 @@ impl Summary {
             });
         }
         let users = self.user_rates();
-        let timeline = self.timeline();
+        let timeline = self.timeline(&tokens);
         if let Some(tl) = &timeline {
             for t in &mut tokens {
                 if let Some(s) = self.tokens.get(&t.token_id) {
-                    t.activity = tl.buckets(&s.minutes, &s.failed_minutes);
+                    t.activity = tl.activity(&s.bins, self.bin_ms);
                 }
             }
         }
@@ -462,11 +526,14 @@ impl Summary {
         let mut unidentified: Vec<UserCount> = users_ranked
             .kept
             .into_iter()
-            .map(|(user_key, requests)| UserCount { user_key, requests })
+            .map(|(user_key, requests)| UserCount {
+                user_key: user_key.into(),
+                requests,
+            })
             .collect();
         if let Some((requests, _)) = users_ranked.other {
             unidentified.push(UserCount {
-                user_key: OTHER.to_string(),
+                user_key: OTHER.into(),
                 requests,
             });
         }
@@ -523,37 +590,43 @@ impl Summary {
         }
     }
 
-    /// The span of all token activity, cut into at most [`TIMELINE_BUCKETS`] buckets of
-    /// whole minutes.
-    fn timeline(&self) -> Option<Timeline> {
-        let mut first: Option<i64> = None;
-        let mut last: Option<i64> = None;
-        let mut offset = 0;
-        for t in self.tokens.values() {
-            for m in [&t.minutes, &t.failed_minutes] {
-                if let (Some((a, _)), Some((b, _))) = (m.0.first_key_value(), m.0.last_key_value())
-                {
-                    first = Some(first.map_or(*a, |f| f.min(*a)));
-                    last = Some(last.map_or(*b, |l| l.max(*b)));
-                }
-            }
-            if let Some(ts) = t.last_seen {
-                offset = ts.offset_min;
-            }
+    /// The window (a capture's, else the span of all token activity) cut into about
+    /// [`TIMELINE_BUCKETS`] buckets, each a whole number of fine bins; `None` when no token
+    /// was seen.
+    fn timeline(&self, tokens: &[TokenReport]) -> Option<Timeline> {
+        if tokens.is_empty() {
+            return None;
         }
-        let (first, last) = (first?, last?);
-        let minutes = (last - first + 1) as u64;
-        let per_bucket = minutes.div_ceil(TIMELINE_BUCKETS).max(1);
-        let buckets = minutes.div_ceil(per_bucket);
+        // The window, widened to the requests seen if a clock was off: none falls outside.
+        let (lo, hi) = match (self.window, self.span) {
+            (Some(w), Some(s)) => (w.0.min(s.0), w.1.max(s.1)),
+            (w, s) => w.or(s)?,
+        };
+        let bin = self.bin_ms.max(1);
+        let first = lo.div_euclid(bin);
+        let fine = hi.div_euclid(bin) - first + 1;
+        let per_bucket = ((fine as f64 / TIMELINE_BUCKETS as f64).round() as i64).max(1);
+        let buckets = (fine + per_bucket - 1) / per_bucket;
+        let bucket_ms = per_bucket * bin;
+        let start_ms = first * bin;
+        let offset = self
+            .tokens
+            .values()
+            .filter_map(|t| t.last_seen)
+            .map(|ts| ts.offset_min)
+            .next()
+            .unwrap_or(0);
         Some(Timeline {
             start: Ts {
-                ms: first * 60_000,
+                ms: start_ms,
                 offset_min: offset,
             }
             .rfc3339(),
-            start_minute: first,
-            bucket_minutes: per_bucket,
-            buckets,
+            start_minute: start_ms.div_euclid(60_000),
+            bucket_minutes: (bucket_ms as u64).div_ceil(60_000),
+            buckets: buckets as u64,
+            start_ms,
+            bucket_ms: bucket_ms as u64,
         })
     }
 
@@ -592,7 +665,7 @@ impl Summary {
                         let n = *t.minutes.0.get(&peak?.0)?;
                         Some(TokenAtPeak {
                             token_id: (*id).clone(),
-                            name: t.name.clone(),
+                            name: t.name.clone().map(Untrusted::new),
                             requests: n,
                             rate_limited: t.http.count(429),
                         })
@@ -605,8 +678,11 @@ impl Summary {
                 });
                 let joined = tokens.iter().any(|(_, t)| t.http.report().is_some());
                 UserRate {
-                    user_key: user.to_string(),
-                    username: tokens.iter().find_map(|(_, t)| t.username.clone()),
+                    user_key: user.into(),
+                    username: tokens
+                        .iter()
+                        .find_map(|(_, t)| t.username.clone())
+                        .map(Untrusted::new),
                     tokens: tokens.len() as u64,
                     requests: tokens.iter().map(|(_, t)| t.requests).sum(),
                     peak_per_minute: peak.map_or(0, |p| p.1),
@@ -635,7 +711,7 @@ impl Summary {
 /// A token named like the capture's self-check token: jira-patrol's own probe (a capture
 /// keeps its requests out; an offline summary over such a window sees them), nobody's usage.
 fn is_probe(t: &TokenStats) -> bool {
-    t.name.as_deref() == Some(crate::capture::selfcheck::TOKEN_NAME)
+    t.name.as_deref() == Some(crate::token::SELF_CHECK_NAME)
 }
 
 /// A whole summary: what was read, and per token what it did. Its JSON form is the stable
@@ -777,11 +853,11 @@ pub struct InventoryToken {
     /// The database id (`TokenDTO.id`), not the 12-digit token id.
     pub id: u64,
     /// Token name as its owner typed it (free text, up to 40 characters).
-    pub name: String,
+    pub name: Untrusted,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Owner's login name; `None` when Jira no longer knows the owner.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// When the token was made: RFC 3339 in UTC, to the second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -845,40 +921,52 @@ pub struct ExpiredToken {
     pub removed_after: String,
 }
 
-/// Most buckets in a timeline (a sparkline's width).
-pub const TIMELINE_BUCKETS: u64 = 48;
+/// Buckets a timeline has, about: whatever the window's length, its bars are about this
+/// many (between 40 and 80).
+pub const TIMELINE_BUCKETS: u64 = 60;
 
-/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_minutes`
-/// minutes from `start`.
+/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_ms`
+/// milliseconds from `start`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Timeline {
     /// The first bucket's start, RFC 3339 in the log's offset.
     pub start: String,
-    /// The same as a UTC minute number (minutes since the epoch).
+    /// The same as a UTC minute number (minutes since the epoch), rounded down.
     pub start_minute: i64,
-    /// Minutes per bucket (at least 1).
+    /// Minutes per bucket, rounded up (a bucket may be shorter than a minute: see
+    /// `bucket_ms`).
     pub bucket_minutes: u64,
-    /// Number of buckets (at most [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
+    /// Number of buckets (about [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
     pub buckets: u64,
+    /// The first bucket's start, UTC milliseconds since the epoch.
+    #[serde(default)]
+    pub start_ms: i64,
+    /// Milliseconds per bucket.
+    #[serde(default)]
+    pub bucket_ms: u64,
 }
 
 impl Timeline {
-    fn buckets(&self, ok: &Minutes, failed: &Minutes) -> Activity {
+    /// A token's fine bins (each `bin_ms` wide, keyed by start / `bin_ms`) in buckets.
+    fn activity(&self, bins: &BTreeMap<i64, (u64, u64)>, bin_ms: i64) -> Activity {
         let n = self.buckets as usize;
         let mut a = Activity {
             requests: vec![0; n],
             failures: vec![0; n],
         };
-        let index = |m: i64| {
-            (((m - self.start_minute).max(0) as u64 / self.bucket_minutes) as usize).min(n - 1)
-        };
-        for (m, c) in &ok.0 {
-            a.requests[index(*m)] += c;
-        }
-        for (m, c) in &failed.0 {
-            a.failures[index(*m)] += c;
+        let bucket = self.bucket_ms.max(1) as i64;
+        for (k, (ok, bad)) in bins {
+            let i = ((k * bin_ms - self.start_ms).max(0) / bucket) as usize;
+            let i = i.min(n.saturating_sub(1));
+            a.requests[i] += ok;
+            a.failures[i] += bad;
         }
         a
+    }
+
+    /// When the bucket `i` starts, UTC milliseconds.
+    pub fn bucket_start_ms(&self, i: u64) -> i64 {
+        self.start_ms + (i * self.bucket_ms) as i64
     }
 }
 
@@ -916,11 +1004,11 @@ pub struct TokenReport {
     pub token_id: String,
     /// Token name from its `TokenDTO` line, else from the inventory by database id; `None`
     /// when neither says.
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
-    pub user_key: Option<String>,
+    pub user_key: Option<Untrusted>,
     /// Owner's login name, from the log's user column of a successful request; `None` otherwise.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// When the token was made (RFC 3339, from its `TokenDTO` line); `None` when not logged.
     pub created_at: Option<String>,
     /// `null` when the token never expires or the log does not say; see `expires`.
@@ -972,7 +1060,7 @@ pub struct TokenReport {
 pub struct IpCount {
     /// Source address as Jira logged it (may be a forwarded list `10.1.2.61,172.18.0.6`),
     /// or `(other)`.
-    pub ip: String,
+    pub ip: Untrusted,
     /// Successful requests from it.
     pub requests: u64,
     /// Failed attempts from it.
@@ -984,7 +1072,7 @@ pub struct IpCount {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct PathCount {
     /// Request path without its query string, or `(other)`.
-    pub path: String,
+    pub path: Untrusted,
     /// Successful requests to it.
     pub requests: u64,
     /// Failed attempts to it.
@@ -1012,7 +1100,7 @@ pub struct NotPatBearer {
 pub struct ReasonCount {
     /// The reason as logged by the PAT plugin (`Auth failure: [...]` text), or one the tool
     /// inferred (e.g. the secret could not be decoded).
-    pub reason: String,
+    pub reason: Untrusted,
     /// Failed attempts with that reason.
     pub requests: u64,
 }
@@ -1021,7 +1109,7 @@ pub struct ReasonCount {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserCount {
     /// The user key from `Looking for Jira user with key: [...]`.
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Such requests of that user.
     pub requests: u64,
 }
@@ -1057,9 +1145,9 @@ pub struct OtherFailedIds {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserRate {
     /// The owner's user key (or login name when the log gave no key).
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// The owner's login name, from the log's user column; `None` when never logged.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// Tokens of this user seen authenticating.
     pub tokens: u64,
     /// Successful requests of all this user's tokens.
@@ -1080,36 +1168,11 @@ pub struct TokenAtPeak {
     /// The 12-digit token id.
     pub token_id: String,
     /// Token name; `None` when the log did not name it.
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// This token's requests in the user's busiest minute.
     pub requests: u64,
     /// This token's 429 answers over the whole window.
     pub rate_limited: u64,
-}
-
-/// How the access-log join went.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct AccessLogReport {
-    /// Access-log files read, in the order read.
-    pub files: Vec<String>,
-    /// The AccessLogValve pattern lines were read by.
-    pub pattern: String,
-    /// Where it came from: `stock`, `--access-log-pattern`, or the server.xml path.
-    pub pattern_source: String,
-    /// Unit of `%D` used to read durations.
-    pub duration_unit: DurationUnit,
-    /// Why that unit: the option, the Jira or Tomcat version, or an assumption.
-    pub duration_unit_source: String,
-    /// PAT requests that found their access-log line.
-    pub joined: u64,
-    /// PAT requests that did not.
-    pub unjoined: u64,
-    /// Of the unjoined, those outside the time the access logs cover.
-    pub outside_access_log: u64,
-    /// Access-log lines read.
-    pub lines: u64,
-    /// Access-log lines that do not fit the pattern.
-    pub unparsed_lines: u64,
 }
 
 /// Log volume of the PAT plugin's lines over the logs read.
@@ -1143,6 +1206,70 @@ pub struct NodeCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn success(token: &str, ms: i64) -> Request {
+        Request {
+            ts: Ts { ms, offset_min: 0 },
+            request_id: format!("{ms}x1x1"),
+            last_ms: ms,
+            token_id: Some(token.into()),
+            db_id: None,
+            info: None,
+            user_key: Some("admin".into()),
+            username: Some("admin".into()),
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(Outcome::Success),
+            reason: None,
+        }
+    }
+
+    /// About 60 bars whatever the window: 10 seconds, 15 minutes or a week.
+    #[test]
+    fn the_timeline_has_about_sixty_bins_whatever_the_window() {
+        const T0: i64 = 1_700_000_000_000;
+        for window_ms in [10_000, 15 * 60_000, 7 * 86_400_000] {
+            let mut s = Summary::new();
+            s.set_window(T0, T0 + window_ms);
+            s.add(&success("355510638677", T0 + window_ms / 4));
+            s.add(&success("355510638677", T0 + window_ms / 2));
+            s.add(&success("104857600013", T0 + window_ms - 1));
+            let r = s.report(Vec::new(), &Stats::default());
+            let tl = r.timeline.expect("a timeline");
+            assert!(
+                (40..=80).contains(&tl.buckets),
+                "{} bins for {window_ms} ms",
+                tl.buckets
+            );
+            // The bins cover the window, each request in the bin of its time.
+            assert!(tl.start_ms <= T0);
+            assert!(tl.bucket_start_ms(tl.buckets) >= T0 + window_ms);
+            let busy = r
+                .tokens
+                .iter()
+                .find(|t| t.token_id == "355510638677")
+                .unwrap();
+            assert_eq!(busy.activity.requests.iter().sum::<u64>(), 2);
+            let at = |ms: i64| ((ms - tl.start_ms) / tl.bucket_ms as i64) as usize;
+            assert_eq!(busy.activity.requests[at(T0 + window_ms / 4)], 1);
+            assert_eq!(busy.activity.requests[at(T0 + window_ms / 2)], 1);
+        }
+    }
+
+    /// Without a window (a summary of old logs) the span of the requests is the axis, and
+    /// a token's bins stay few however long it is.
+    #[test]
+    fn a_long_span_merges_bins_and_keeps_every_request() {
+        let mut s = Summary::new();
+        for i in 0..10_000i64 {
+            s.add(&success("355510638677", 1_700_000_000_000 + i * 60_000));
+        }
+        assert!(s.tokens["355510638677"].bins.len() as i64 <= FINE_BINS);
+        let r = s.report(Vec::new(), &Stats::default());
+        let tl = r.timeline.unwrap();
+        assert!((40..=80).contains(&tl.buckets), "{}", tl.buckets);
+        assert_eq!(r.tokens[0].activity.requests.iter().sum::<u64>(), 10_000);
+    }
 
     fn request(id: &str, outcome: Outcome, info: bool) -> Request {
         Request {

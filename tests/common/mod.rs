@@ -225,6 +225,30 @@ pub fn wait_raised(sim: &jira_sim::SimJira, within: Duration) {
     );
 }
 
+/// A Data Center simulator (one whose token search answers) where jdoe has made one more
+/// token for each of `names`, through the tool's own client as a user would.
+pub fn data_center_with_tokens_of_jdoe(names: &[&str]) -> jira_sim::SimJira {
+    use jira_patrol::jira::{Client, ClientConfig, Credentials};
+    use jira_patrol::secret::Secret;
+    let sim = jira_sim::SimJira::start(jira_sim::SimConfig {
+        data_center: true,
+        ..jira_sim::SimConfig::default()
+    })
+    .unwrap();
+    let jdoe = Client::new(ClientConfig::new(
+        sim.url(),
+        Credentials {
+            token: None,
+            password: Some(("jdoe".into(), Secret::new("jdoe"))),
+        },
+    ))
+    .unwrap();
+    for name in names {
+        jdoe.create_token(name, 30).unwrap();
+    }
+    sim
+}
+
 /// Per token id of a JSON report: (requests, failures, no_verdict), absent counts as 0.
 pub fn outcomes_per_token(
     j: &serde_json::Value,
@@ -241,4 +265,22 @@ pub fn outcomes_per_token(
             )
         })
         .collect()
+}
+
+/// Every `.rs` file below `dir`, sorted: for the tests that read the source itself.
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
 }
