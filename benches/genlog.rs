@@ -61,7 +61,10 @@ fn main() {
         concurrency: 8,
         ..genlog::Config::default()
     };
-    let opts = genlog::AccessOptions { micros };
+    let opts = genlog::AccessOptions {
+        micros,
+        ..Default::default()
+    };
     let mut f = create(&out);
     let e = match &access {
         Some(a) => genlog::generate_with_access(&cfg, &mut f, &mut create(a), &opts),

@@ -1,8 +1,9 @@
 //! The command line. Each sub-command's arguments are defined beside its code in
-//! `commands::<name>`; this file only lists them.
+//! `commands::<name>`; this file only lists them, and hands a parsed one to its command.
 
 use crate::commands;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
 
 /// The whole command line: one sub-command.
 #[derive(Debug, Parser)]
@@ -56,6 +57,28 @@ pub enum Command {
     Sim(commands::sim::SimArgs),
     /// List every personal access token in Jira, used or not (System Administrator, Data Center)
     Tokens(commands::tokens::TokensArgs),
+}
+
+/// Run one parsed command line and turn its outcome into the process's exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Summarize(a) => commands::summarize::run(a),
+        Command::TokenId(a) => commands::token_id::run(a),
+        Command::Capture(a) => commands::capture::run(*a),
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Check(a) => commands::check::run(a),
+        Command::Diagnose(a) => commands::diagnose::run(a),
+        Command::Level(a) => commands::level::run(a),
+        Command::Profile(a) => commands::profile::run(a),
+        Command::Restore(a) => commands::restore::run(a),
+        Command::Rotation(a) => commands::log4j_file::run_rotation(a),
+        Command::Setup(a) => commands::setup::run(a),
+        Command::Completions(a) => commands::completions::run_completions(a, Cli::command()),
+        Command::Man(a) => commands::completions::run_man(a, Cli::command()),
+        Command::Sim(a) => commands::sim::run(a),
+        Command::Tokens(a) => commands::tokens::run(a),
+    };
+    commands::exit_code(result)
 }
 
 #[cfg(test)]

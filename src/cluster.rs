@@ -10,6 +10,7 @@
 use crate::jira::{ClusterNode, ClusterView};
 use crate::source::tail::Gap;
 use crate::source::LogSource;
+use crate::untrusted::Untrusted;
 use serde::{Deserialize, Serialize};
 
 /// Which part of the cluster the user accepts to read.
@@ -65,7 +66,7 @@ pub struct Transfer {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeCoverage {
     /// The node id (`X-ANODEID`), or for a log tied to no known node, its name.
-    pub node: String,
+    pub node: Untrusted,
     /// Its state in Jira's list when the capture began (`ACTIVE`, `OFFLINE`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -76,7 +77,7 @@ pub struct NodeCoverage {
     pub read: bool,
     /// The log read, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log: Option<String>,
+    pub log: Option<Untrusted>,
     /// `passed`, `failed`, `not checked` (why in `notes`), or `off` (`--no-self-check`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_check: Option<String>,
@@ -93,8 +94,8 @@ pub struct NodeCoverage {
 pub struct NodeEvent {
     /// When it was noticed (RFC 3339, this machine's clock).
     pub at: String,
-    /// The node.
-    pub node: String,
+    /// The node (its id, as Jira lists it).
+    pub node: Untrusted,
     /// `joined`, `left` (offline), `died` (no heartbeat), `back`.
     pub what: String,
     /// Whether that node's log was being read.
@@ -102,103 +103,14 @@ pub struct NodeEvent {
 }
 
 impl Coverage {
-    /// The nodes not read.
-    pub fn not_read(&self) -> Vec<&str> {
+    /// The active nodes not read.
+    pub fn not_read(&self) -> Vec<&Untrusted> {
         self.nodes
             .iter()
             .filter(|n| !n.read && n.state.as_deref().is_none_or(|s| s == "ACTIVE"))
-            .map(|n| n.node.as_str())
+            .map(|n| &n.node)
             .collect()
     }
-
-    /// The report's one line on what it covers (and more lines for gaps, events and
-    /// unchecked nodes); empty for a single Jira read without a gap.
-    pub fn lines(&self) -> Vec<String> {
-        self.raw_lines().iter().map(|l| visible(l)).collect()
-    }
-
-    fn raw_lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let read: Vec<&str> = self
-            .nodes
-            .iter()
-            .filter(|n| n.read)
-            .map(|n| n.node.as_str())
-            .collect();
-        let not_read = self.not_read();
-        match self.jira.as_str() {
-            "single" if self.complete => {}
-            "logs" => {
-                if self.nodes.len() > 1 {
-                    out.push(format!(
-                        "Coverage: {} node log(s) read ({}); Jira was not asked which nodes it has.",
-                        read.len(),
-                        read.join(", ")
-                    ));
-                }
-            }
-            _ if not_read.is_empty() => out.push(format!(
-                "Coverage: all {} node(s) read ({}){}.",
-                read.len(),
-                read.join(", "),
-                if self.complete { "" } else { ", with gaps" }
-            )),
-            _ => out.push(format!(
-                "Coverage: PARTIAL: read {} of {} node(s) ({}); NOT read: {} (their requests are not in this report).",
-                read.len(),
-                read.len() + not_read.len(),
-                if read.is_empty() { "none".to_string() } else { read.join(", ") },
-                not_read.join(", ")
-            )),
-        }
-        for n in &self.nodes {
-            for g in &n.gaps {
-                out.push(format!("{}: {} not read ({})", n.node, gap_span(g), g.why));
-            }
-            if n.read && n.self_check.as_deref() == Some("not checked") {
-                out.push(format!(
-                    "{}: its log was read but never checked (the self-check reached no request to it)",
-                    n.node
-                ));
-            }
-        }
-        for e in &self.events {
-            out.push(format!(
-                "{} {} at {}{}.",
-                e.node,
-                e.what,
-                short_time(&e.at),
-                if e.read {
-                    ""
-                } else {
-                    " (its log was not read)"
-                }
-            ));
-        }
-        out.extend(self.notes.iter().cloned());
-        if let Some(t) = self.transfer {
-            out.push(format!(
-                "Read on the nodes: {}; transferred: {} (PAT lines only).",
-                crate::format::bytes(t.read_on_nodes),
-                crate::format::bytes(t.transferred)
-            ));
-        }
-        out
-    }
-}
-
-/// Text from Jira or a log (a node id, a path) with control characters shown as escapes,
-/// so that it cannot move a terminal's cursor or hide in a spreadsheet.
-pub fn visible(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// `12:03:10–12:03:14`, `after 12:03:10`, `before 12:03:14`, or `some lines`.
@@ -210,18 +122,6 @@ pub fn gap_span(g: &Gap) -> String {
         (None, Some(b)) => format!("before {}", t(b)),
         (None, None) => "some lines".into(),
     }
-}
-
-fn short_time(rfc3339: &str) -> String {
-    rfc3339
-        .parse::<jiff::Timestamp>()
-        .map(|t| {
-            jiff::tz::TimeZone::system()
-                .to_datetime(t)
-                .strftime("%H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// Why a capture will not start: nodes without a log.
@@ -296,7 +196,7 @@ fn refusal(
         named.join(",")
     };
     format!(
-        "Jira is a cluster of {} active nodes ({}), and {logs} log{} given: {who}. Each node writes its own log: a report from these would count only part of the traffic\n\
+        "Jira is a cluster of {} active nodes ({}), and {logs} log{} given: {who}. Each node writes its own log: a report from these would count only part of the traffic: \
          give each node's log as --log NODE=PATH (e.g. --log {first}=ssh://HOST/var/atlassian/application-data/jira/log/atlassian-jira.log), or accept a part with --nodes {part} (the nodes whose logs you give) or --allow-partial",
         nodes.len(),
         nodes.join(", "),
@@ -451,7 +351,7 @@ impl Membership {
             if let Some(what) = what {
                 new.push(NodeEvent {
                     at: at.clone(),
-                    node: n.node_id.clone(),
+                    node: Untrusted::new(n.node_id.as_str()),
                     what: what.into(),
                     read: read(&n.node_id),
                 });
@@ -461,7 +361,7 @@ impl Membership {
             if o.serving() && !now.iter().any(|n| n.node_id == o.node_id) {
                 new.push(NodeEvent {
                     at: at.clone(),
-                    node: o.node_id.clone(),
+                    node: Untrusted::new(o.node_id.as_str()),
                     what: "left".into(),
                     read: read(&o.node_id),
                 });
@@ -603,7 +503,7 @@ mod tests {
         );
         let got: Vec<(&str, &str, bool)> = ev
             .iter()
-            .map(|e| (e.node.as_str(), e.what.as_str(), e.read))
+            .map(|e| (e.node.raw(), e.what.as_str(), e.read))
             .collect();
         assert_eq!(
             got,
@@ -613,10 +513,7 @@ mod tests {
             ]
         );
         let ev = m.update(vec![node("node1", "OFFLINE", false)], &|_| false);
-        let got: Vec<(&str, &str)> = ev
-            .iter()
-            .map(|e| (e.node.as_str(), e.what.as_str()))
-            .collect();
+        let got: Vec<(&str, &str)> = ev.iter().map(|e| (e.node.raw(), e.what.as_str())).collect();
         assert_eq!(got, [("node1", "left"), ("node3", "left")]);
     }
 }

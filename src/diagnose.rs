@@ -292,8 +292,13 @@ pub fn log4j_files(jira_install: &Path) -> Vec<(String, PathBuf)> {
 
 /// The first `n` lines of a file (lossy UTF-8; a log may hold anything).
 pub fn head(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
-    use std::io::BufRead;
-    let f = std::io::BufReader::new(std::fs::File::open(path)?);
+    use std::io::{BufRead, Read};
+    let (file, _) = crate::inputfile::open_regular(path, "").map_err(|e| match e {
+        crate::inputfile::FileError::Io { error, .. } => error,
+        other => std::io::Error::other(other),
+    })?;
+    // However long the lines (a file of NUL bytes is one line), no more than this is read.
+    let f = std::io::BufReader::new(file.take(1 << 20));
     let mut lines = Vec::new();
     for l in f.split(b'\n').take(n) {
         let l = l?;

@@ -1,11 +1,10 @@
 //! The one duration parser: what a person types for a length (`90s`, `15m`, `1h30m`, `2d`,
 //! `2w`), read by `jiff`'s friendly format, checked against the bounds of each use
 //! (capture window, `--keep`, `--sample`, token ages, the saved setup), and printed back
-//! the same compact way.
+//! the same compact way (`crate::human::duration`).
 
 use std::time::Duration;
 
-const MINUTE: u64 = 60;
 const HOUR: u64 = 3600;
 const DAY: u64 = 86_400;
 const WEEK: u64 = 7 * DAY;
@@ -183,7 +182,7 @@ fn parse_for(s: &str, u: Use) -> Result<Duration, DurationError> {
     if d < u.min {
         return Err(DurationError(format!(
             "'{s}' is too short: give at least {}",
-            format(u.min)
+            crate::human::duration(u.min)
         )));
     }
     Ok(d)
@@ -207,23 +206,6 @@ fn looks_friendly(t: &str) -> bool {
     digits == 0 && groups > 0
 }
 
-/// The compact form a person would type: `15m`, `1h30m`, `2d`, `90s` (whole seconds;
-/// what [`parse`] reads back to the same length).
-pub fn format(d: Duration) -> String {
-    let mut s = d.as_secs();
-    if s == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    for (unit, name) in [(DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (1, "s")] {
-        if s >= unit {
-            out.push_str(&format!("{}{name}", s / unit));
-            s %= unit;
-        }
-    }
-    out
-}
-
 /// Serde helpers: a [`Duration`] stored as its compact text (`"15m"`), read with
 /// [`parse`] (the field's own bounds are checked by whoever loads it).
 pub mod text {
@@ -231,7 +213,7 @@ pub mod text {
 
     /// Write the duration as `"15m"`.
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::format(*d))
+        s.serialize_str(&crate::human::duration(*d))
     }
 
     /// Read `"15m"`, `"1h30m"`, `"2d"`.
@@ -291,13 +273,5 @@ mod tests {
         let e = parse("99999999999999999999s").unwrap_err().0;
         assert!(e.contains("too long"), "{e}");
         assert!(keep("5124095576030432").is_err());
-    }
-
-    #[test]
-    fn format_reads_back() {
-        for (d, t) in [(900, "15m"), (5400, "1h30m"), (DAY, "1d"), (90, "1m30s")] {
-            assert_eq!(format(secs(d)), t);
-            assert_eq!(parse(t), Ok(secs(d)));
-        }
     }
 }

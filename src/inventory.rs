@@ -1,64 +1,68 @@
 //! The PAT inventory beside a report: every token Jira has (its token search, jira-facts
 //! §5), matched to the tokens the logs saw, so that a report also says which tokens were
-//! *not* used in the window. Matching and the text rendering live here; the look-up is
-//! the client's [`Client::search_tokens`].
+//! *not* used in the window. Matching lives here (the rendering in `output`); the look-up
+//! is the client's [`Client::search_tokens`].
 //!
 //! A seen token matches an inventory entry by its database id (the `TokenDTO(id=..)` or
 //! `Storing auth time ... for tokenId: [N]` line), else by owner (and name, when logged):
 //! REST never shows the 12-digit token id the log is keyed by. A token not seen is called
 //! unused only when the logs could have shown its use.
 
-use crate::capture::selfcheck::TOKEN_NAME as SELF_CHECK_TOKEN;
 use crate::jira::{Client, SearchedToken};
 use crate::summary::{
     ExpiredToken, Inventory, InventoryToken, Report, Undecided, UndecidedToken,
     EXPIRED_PRUNING_DAYS,
 };
+use crate::token::SELF_CHECK_NAME as SELF_CHECK_TOKEN;
+use crate::untrusted::Untrusted;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Write};
 
 /// What a reader of `last_accessed_at` must know.
 pub const BATCH_NOTE: &str = "last_accessed_at is written by Jira in batches about every minute: a use in the last minute or so may not show yet";
 
 /// Look the inventory up and put it in the report of a window that ends now (a capture's).
-/// A failed look-up never fails the caller: it becomes `inventory.note` and a note on
-/// stderr, since the report stands without it.
-pub fn attach(client: &Client, report: &mut Report) {
-    attach_for_users(client, report, &[], Timestamp::now());
+/// A failed look-up never fails the caller: it becomes `inventory.note`, and the note for
+/// the person is returned, since the report stands without it.
+#[must_use = "a failed look-up returns the note to show"]
+pub fn attach(client: &Client, report: &mut Report) -> Option<String> {
+    attach_for_users(client, report, &[], Timestamp::now())
 }
 
 /// [`attach`] for a report limited to these users (user keys or login names; empty = all)
 /// whose window ended at `window_end`: the other users' tokens were left out of the report,
 /// not unused, so they are left out of the inventory too; a token is expired when it was by
 /// `window_end` (a token of old logs that expired since was usable in their window).
+#[must_use = "a failed look-up returns the note to show"]
 pub fn attach_for_users(
     client: &Client,
     report: &mut Report,
     users: &[String],
     window_end: Timestamp,
-) {
+) -> Option<String> {
     match client.search_tokens() {
         Ok(mut tokens) => {
             if !users.is_empty() {
-                let hit = |v: &str| users.iter().any(|u| u.eq_ignore_ascii_case(v));
-                tokens.retain(|t| hit(&t.user_key) || t.username.as_deref().is_some_and(hit));
+                let hit = |v: &Untrusted| users.iter().any(|u| u.eq_ignore_ascii_case(v.raw()));
+                tokens.retain(|t| hit(&t.user_key) || t.username.as_ref().is_some_and(hit));
             }
             report.inventory = Some(build(report, &tokens, window_end));
+            None
         }
-        Err(e) => unavailable(report, &e.to_string()),
+        Err(e) => Some(unavailable(report, &e.to_string())),
     }
 }
 
-/// No inventory after all (Jira refused, or no connection): say why on stderr and in
-/// `inventory.note`.
-pub fn unavailable(report: &mut Report, why: &str) {
+/// No inventory after all (Jira refused, or no connection): say why in `inventory.note`;
+/// returns the note for the person.
+#[must_use = "returns the note to show"]
+pub fn unavailable(report: &mut Report, why: &str) -> String {
     let why = why.replace('\n', "; ");
-    eprintln!("note: no token inventory in this report: {why}");
     report.inventory = Some(Inventory {
         note: Some(format!("the token inventory could not be read: {why}")),
         ..Inventory::default()
     });
+    format!("note: no token inventory in this report: {why}")
 }
 
 /// Match the report's seen tokens to `tokens` (giving them their database id, and their
@@ -190,95 +194,6 @@ pub fn time(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).unwrap_or(t).to_string()
 }
 
-/// The text report's inventory sections: "Tokens not used in the window (N of M)", the
-/// tokens whose use the logs cannot tell and the expired ones, each with its rows; or why
-/// there is no inventory. Nothing when none was looked up.
-pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
-    let Some(inv) = &r.inventory else {
-        return Ok(());
-    };
-    let listed = inv.unused.len() + inv.cannot_tell.len() + inv.expired.len();
-    if inv.tokens == 0 && listed == 0 {
-        if let Some(n) = &inv.note {
-            writeln!(out, "\nToken inventory: {n}")?;
-        }
-        return Ok(());
-    }
-    let owner = |t: &InventoryToken| t.username.clone().unwrap_or_else(|| t.user_key.clone());
-    let never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
-    let of = |n: usize| format!("{n} of {}", inv.tokens);
-    // "Not used" is always said, even as 0 of N; the other groups only when they hold any.
-    writeln!(
-        out,
-        "\nTokens not used in the window ({})",
-        of(inv.unused.len())
-    )?;
-    let sections = [
-        (
-            None,
-            ["DB ID", "NAME", "OWNER", "LAST USED", "EXPIRES"],
-            inv.unused
-                .iter()
-                .map(|t| {
-                    let [last, expires] = [&t.last_accessed_at, &t.expires_at].map(never);
-                    [t.id.to_string(), t.name.clone(), owner(t), last, expires]
-                })
-                .collect::<Vec<_>>(),
-        ),
-        (
-            Some(format!(
-                "Tokens the logs cannot call used or unused ({}): their owner made requests not tied to a token",
-                of(inv.cannot_tell.len())
-            )),
-            ["DB ID", "NAME", "OWNER", "UNTIED", "WHY"],
-            inv.cannot_tell
-                .iter()
-                .map(|u| {
-                    let t = &u.token;
-                    let why = u.why.text().to_string();
-                    [t.id.to_string(), t.name.clone(), owner(t), u.owner_requests.to_string(), why]
-                })
-                .collect(),
-        ),
-        (
-            Some(format!(
-                "Expired tokens ({}): unusable{}; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
-                of(inv.expired.len()),
-                inv.as_of
-                    .as_deref()
-                    .map(|t| format!(" by the window's end, {t}"))
-                    .unwrap_or_default()
-            )),
-            ["DB ID", "NAME", "OWNER", "EXPIRED", "REMOVED AFTER"],
-            inv.expired
-                .iter()
-                .map(|e| {
-                    let t = &e.token;
-                    let removed = e.removed_after.clone();
-                    [t.id.to_string(), t.name.clone(), owner(t), never(&t.expires_at), removed]
-                })
-                .collect(),
-        ),
-    ];
-    for (heading, headers, rows) in sections {
-        if rows.is_empty() {
-            continue;
-        }
-        if let Some(h) = heading {
-            writeln!(out, "\n{h}")?;
-        }
-        let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
-        crate::format::write_table(out, &headers, &rows, width)?;
-    }
-    if listed > 0 {
-        writeln!(
-            out,
-            "(Jira writes the last use in batches about every minute.)"
-        )?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,7 +215,7 @@ mod tests {
             id,
             name: name.into(),
             user_key: user_key.into(),
-            username: Some(user_key.to_lowercase()),
+            username: Some(user_key.to_lowercase().into()),
             full_name: None,
             created_at: None,
             last_accessed_at: last_used_secs.map(|s| Timestamp::from_second(s).unwrap()),
@@ -380,7 +295,7 @@ mod tests {
             ],
             now(),
         );
-        assert_eq!(r.tokens[0].name.as_deref(), Some("ci"));
+        assert_eq!(r.tokens[0].name.as_ref().map(Untrusted::raw), Some("ci"));
         assert_eq!(ids(&inv.unused), [1]);
         assert!(inv.cannot_tell.is_empty());
     }
@@ -431,40 +346,5 @@ mod tests {
         assert_eq!(j["cannot_tell"][0]["why"], "owner_seen_without_token");
         assert_eq!(j["cannot_tell"][0]["name"], "bridge");
         assert_eq!(j["expired"][0]["expires_at"], "1970-01-01T01:00:00Z");
-    }
-
-    #[test]
-    fn the_sections_say_how_many_of_all_are_in_each_group() {
-        let mut r = Summary::new().report(Vec::new(), &Default::default());
-        r.unidentified = vec![UserCount {
-            user_key: "JIRAUSER10100".into(),
-            requests: 2,
-        }];
-        let mut expired = listed(8, "admin", "old laptop", None);
-        expired.expires_at = Some(Timestamp::from_second(60).unwrap());
-        r.inventory = Some(build(
-            &mut r.clone(),
-            &[
-                listed(9, "admin", "idle bot", None),
-                listed(10, "JIRAUSER10100", "bridge", None),
-                expired,
-            ],
-            now(),
-        ));
-        let mut out = Vec::new();
-        table(&r, &mut out, None).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(
-            text.contains("Tokens not used in the window (1 of 3)"),
-            "{text}"
-        );
-        assert!(text.contains("idle bot"), "{text}");
-        assert!(
-            text.contains("Tokens the logs cannot call used or unused (1 of 3)"),
-            "{text}"
-        );
-        assert!(text.contains("DEBUG lines only"), "{text}");
-        assert!(text.contains("Expired tokens (1 of 3)"), "{text}");
-        assert!(text.contains("1970-01-31T00:01:00Z"), "{text}");
     }
 }

@@ -371,12 +371,12 @@ impl Journal {
                     path: legacy.clone(),
                     cause,
                 })?;
-                eprintln!(
+                note(format!(
                     "note: the level journal {} (one for every Jira, from an older jira-patrol) is now the journal of {} only: {}",
                     legacy.display(),
                     old.jira_url,
                     path.display()
-                );
+                ));
             }
         }
         Ok(Locked {
@@ -506,6 +506,24 @@ impl Journal {
         }
         Ok(())
     }
+}
+
+/// Things the journal did on its own that the person should hear of (an old journal
+/// moved), kept until the edge says them ([`take_notes`]): the journal never prints.
+static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn note(text: String) {
+    if let Ok(mut n) = NOTES.lock() {
+        n.push(text);
+    }
+}
+
+/// What the journal has to say since last asked (each line once).
+pub fn take_notes() -> Vec<String> {
+    NOTES
+        .lock()
+        .map(|mut n| std::mem::take(&mut *n))
+        .unwrap_or_default()
 }
 
 /// Read one journal file (`None`: there is none).

@@ -2,8 +2,10 @@
 //! (default `~/.config/jira-patrol/`), state (the level journals, one per Jira) under
 //! `$XDG_STATE_HOME/jira-patrol/` (default `~/.local/state/jira-patrol/`; read only by
 //! `journal::Journal::default_location`), and how files that may hold secrets are written
-//! (mode 0600, atomically). And the checks of local paths given on the command line, run
-//! before anything touches Jira: a wrong path must not cost a sample, a prompt or a level.
+//! (mode 0600, atomically; [`Staged`] is the one atomic writer, of those files, the reports
+//! of `-o/--output` and the log4j files alike). And the checks of local paths given on the
+//! command line, run before anything touches Jira: a wrong path must not cost a sample, a
+//! prompt or a level.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -38,23 +40,136 @@ pub fn state_dir() -> io::Result<PathBuf> {
     xdg_dir("XDG_STATE_HOME", ".local/state")
 }
 
-/// Write `bytes` to `path` with mode 0600, replacing it atomically (temp file in the same
-/// directory, fsync, rename), creating the parent directory (0700) if needed.
+/// Write `bytes` to `path` with mode 0600, replacing it atomically (see [`Staged`]),
+/// creating the parent directory (0700) if needed.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".jira-patrol-")
-        .tempfile_in(dir)?;
-    // tempfile already creates files 0600 on Unix; set it anyway so the promise is explicit.
-    set_mode(tmp.path(), 0o600)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    let mut staged = Staged::new_in(dir, ".jira-patrol-", "")?;
+    staged.write(bytes, 0o600)?;
+    staged.commit(path)
+}
+
+/// Write `bytes` to `path` (a report of `-o/--output`) atomically: see [`Replacement`].
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut r = Replacement::start(path)?;
+    r.write_all(bytes)?;
+    r.finish()
+}
+
+/// A file being replaced by what is written to it (a report of `-o/--output`, streamed as
+/// it is made): a reader never sees half a report, and a failed run leaves the former file
+/// as it was. [`Replacement::finish`] puts it in place. New files get mode 0666 less the
+/// umask's bits, as a plain create would; an existing file keeps its mode.
+pub struct Replacement {
+    staged: Staged,
+    path: PathBuf,
+}
+
+impl Replacement {
+    /// Start replacing `path` (nothing is visible there yet).
+    pub fn start(path: &Path) -> io::Result<Replacement> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mode = match std::fs::metadata(path) {
+            Ok(m) => mode_of(&m),
+            Err(_) => 0o666 & !umask(),
+        };
+        let staged = Staged::new_in(dir, ".jira-patrol-", ".tmp")?;
+        set_mode(staged.tmp.path(), mode)?;
+        Ok(Replacement {
+            staged,
+            path: path.to_path_buf(),
+        })
     }
-    Ok(())
+
+    /// Sync what was written and put it in place of the file.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.staged.tmp.flush()?;
+        self.staged.tmp.as_file().sync_all()?;
+        self.staged.commit(&self.path)
+    }
+}
+
+impl Write for Replacement {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.staged.tmp.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.staged.tmp.flush()
+    }
+}
+
+/// The one way jira-patrol replaces a file: a temporary file in the destination's own
+/// directory (so the rename cannot cross file systems), written, given its mode and
+/// synced, then renamed over the destination and the directory synced. Until
+/// [`Staged::commit`] nothing is visible; dropped uncommitted, the temporary file goes.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    dir: PathBuf,
+}
+
+impl Staged {
+    /// An empty temporary file in `dir`, named `<prefix>XXXXXX<suffix>`.
+    pub fn new_in(dir: &Path, prefix: &str, suffix: &str) -> io::Result<Staged> {
+        let tmp = tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(suffix)
+            .tempfile_in(dir)?;
+        Ok(Staged {
+            tmp,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The temporary file (to give it an owner before it is renamed).
+    pub fn file(&self) -> &std::fs::File {
+        self.tmp.as_file()
+    }
+
+    /// Give it `mode`, write `bytes` and sync them to disk.
+    pub fn write(&mut self, bytes: &[u8], mode: u32) -> io::Result<()> {
+        set_mode(self.tmp.path(), mode)?;
+        self.tmp.write_all(bytes)?;
+        self.tmp.as_file().sync_all()
+    }
+
+    /// Rename it over `path` and sync the directory, so the new name survives a crash.
+    pub fn commit(self, path: &Path) -> io::Result<()> {
+        self.tmp.persist(path).map_err(|e| e.error)?;
+        if let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn mode_of(m: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    m.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(_m: &std::fs::Metadata) -> u32 {
+    0o644
+}
+
+#[cfg(unix)]
+fn umask() -> u32 {
+    // umask can only be read by setting it: set it back at once (one thread at a time
+    // may race here, but only for the mode of a report file).
+    // SAFETY: umask has no memory effects; it only swaps the process's mask.
+    let old = unsafe { libc::umask(0o022) };
+    unsafe { libc::umask(old) };
+    old as u32
+}
+
+#[cfg(not(unix))]
+fn umask() -> u32 {
+    0o022
 }
 
 /// Create `dir` (and its parents) with mode 0700 when it does not exist yet.
@@ -114,9 +229,17 @@ pub fn readable_file(flag: &str, path: &Path) -> Result<(), BadPath> {
         }
         Err(e) => Err(bad(flag, path, unreadable(&e))),
         Ok(m) if m.is_dir() => Err(bad(flag, path, "is a directory: give a file")),
-        Ok(_) => std::fs::File::open(path)
-            .map(drop)
-            .map_err(|e| bad(flag, path, unreadable(&e))),
+        // Not opened to find out: a FIFO would block the open, a device may act on it.
+        Ok(m) => match crate::inputfile::not_regular(m.file_type()) {
+            Some(what) => Err(bad(
+                flag,
+                path,
+                format!("{what}, not a regular file: jira-patrol reads only regular files"),
+            )),
+            None => std::fs::File::open(path)
+                .map(drop)
+                .map_err(|e| bad(flag, path, unreadable(&e))),
+        },
     }
 }
 
@@ -210,6 +333,22 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_report_replaces_its_file_whole_and_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("report.html");
+        write_atomic(&p, b"one").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left");
     }
 
     #[test]

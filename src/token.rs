@@ -5,6 +5,10 @@
 
 use base64::Engine;
 
+/// The name of the temporary token the capture's self-check makes (and revokes): not a
+/// user's, so the inventory leaves it out.
+pub const SELF_CHECK_NAME: &str = "jira-patrol self-check";
+
 /// Why a string is no PAT; no variant holds the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {

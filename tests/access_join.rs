@@ -306,7 +306,13 @@ fn gzipped_access_logs_join_alike() {
 
 #[test]
 fn microseconds_come_from_the_install_or_the_option() {
-    let p = pair(&config(), &AccessOptions { micros: true });
+    let p = pair(
+        &config(),
+        &AccessOptions {
+            micros: true,
+            ..Default::default()
+        },
+    );
     // Told.
     let (j, err) = summarize(&[
         &Pair::s(&p.app()),

@@ -1,18 +1,23 @@
-//! `--format html`: the page parsed back (structure, every token, escaping, nothing that
-//! points outside the file), at 200 tokens, and rendered by headless Chromium when it is
-//! installed.
+//! `--format html`: the page parsed back (structure, every token, escaping, control and
+//! bidirectional characters shown as visible text, nothing that points outside the file),
+//! at 200 tokens, and laid out by headless Chromium at 1280 px when it is installed: no
+//! column clipped, no value broken inside.
 
 mod common;
 
 use assert_cmd::Command;
 use common::genlog::{self, Config};
-use jira_patrol::html::{html, HtmlMeta};
+use jira_patrol::output::html::{html, HtmlMeta};
 use jira_patrol::summary::Report;
 use scraper::{Html, Selector};
 use serde_json::Value;
 use std::path::Path;
 
 const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+/// A name and an agent as hostile users choose them: a window-title change, a colour, a
+/// screen clear and a right-to-left override.
+const HOSTILE_NAME: &str = "\u{1b}]0;pwned\u{7}\u{1b}[31mRED\u{202e}cod.exe";
+const HOSTILE_AGENT: &str = "evil/1.0 \u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}gnp.exe";
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("jira-patrol").unwrap();
@@ -35,10 +40,18 @@ fn config() -> Config {
         username: "mallory\"'<b>".into(),
         db_id: 9,
     });
+    tokens.push(genlog::Token {
+        id: "666666666666".into(),
+        name: HOSTILE_NAME.into(),
+        user_key: "JIRAUSER10666".into(),
+        username: "eve".into(),
+        db_id: 10,
+    });
     Config {
         bytes: 600_000,
         tokens,
         step_ms: 1500,
+        not_pat_share: 0.05,
         ..Config::default()
     }
 }
@@ -48,7 +61,11 @@ fn config() -> Config {
 fn summarize(dir: &Path) -> (Value, String) {
     let (log, acc) = (dir.join("atlassian-jira.log"), dir.join("access_log.txt"));
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    genlog::generate_with_access(&config(), &mut a, &mut b, &Default::default()).unwrap();
+    let opts = genlog::AccessOptions {
+        agent: Some(HOSTILE_AGENT),
+        ..Default::default()
+    };
+    genlog::generate_with_access(&config(), &mut a, &mut b, &opts).unwrap();
     std::fs::write(&log, a).unwrap();
     std::fs::write(&acc, b).unwrap();
     let run = |format: &str, output: Option<&Path>| {
@@ -180,6 +197,39 @@ fn the_page_has_every_token_escapes_names_and_points_nowhere() {
     assert!(row_text.contains("mallory\"'<b>"), "{row_text}");
     assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 
+    // Controls and overrides are visible text, never the characters themselves: a page
+    // is no place for a right-to-left override to reorder the text around it.
+    for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!text.contains(bad), "{bad:?} in the page");
+    }
+    let row = doc
+        .select(&sel("#tokens tr[data-token=\"666666666666\"]"))
+        .next()
+        .expect("the hostile token's row");
+    let row_text: String = row.text().collect();
+    assert!(
+        row_text.contains("\\e]0;pwned\\a\\e[31mRED\\u{202e}cod.exe"),
+        "{row_text}"
+    );
+    assert!(
+        row_text.contains("evil/1.0 \\e]0;owned\\a\\e[2J\\u{202e}gnp.exe"),
+        "{row_text}"
+    );
+    assert!(row.select(&sel("span.esc")).count() >= 4);
+    // JSON keeps the exact text.
+    let hostile = json["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["token_id"] == "666666666666")
+        .unwrap();
+    assert_eq!(hostile["name"], HOSTILE_NAME);
+
+    // IPs and paths: one value per line, never broken inside.
+    let cell = doc.select(&sel("#tokens td.list")).next().unwrap();
+    assert!(cell.select(&sel("span.v")).count() >= 1);
+    assert!(text.contains(".list .v{display:block;white-space:nowrap}"));
+
     assert_self_contained(&doc, &text);
 }
 
@@ -285,7 +335,7 @@ fn two_hundred_tokens_stay_one_compact_file() {
         .flat_map(|r| r.text())
         .collect();
     assert!(
-        expired.contains("removed after 2026-12-01T00:00:00Z"),
+        expired.contains("removed after 2026-12-01 00:00:00"),
         "{expired}"
     );
     // Print rules: A4, rows never split.
@@ -294,18 +344,10 @@ fn two_hundred_tokens_stay_one_compact_file() {
     assert_self_contained(&doc, &text.replace("https://jira.example.com", "jira"));
 }
 
-#[test]
-fn chromium_renders_the_page() {
-    let chromium = Path::new("/usr/bin/chromium");
-    if !chromium.exists() {
-        println!("note: /usr/bin/chromium not installed; the rendering test is skipped");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("report.html");
-    std::fs::write(&page, render(&big_report())).unwrap();
-    let png = dir.path().join("report.png");
-    let profile = dir.path().join("profile");
+/// Headless Chromium with `args` on the page, killed if it hangs (a browser that hangs must
+/// fail the test, not stall the suite); its standard output.
+fn run_chromium(chromium: &Path, profile: &Path, args: &[String]) -> Vec<u8> {
+    let out = tempfile::NamedTempFile::new().unwrap();
     let mut child = std::process::Command::new(chromium)
         .args([
             "--headless",
@@ -317,16 +359,15 @@ fn chromium_renders_the_page() {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--window-size=1280,2000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg("--window-size=1280,2000")
-        .arg(format!("file://{}", page.display()))
-        .stdout(std::process::Stdio::null())
+        .args(args)
+        .stdout(out.reopen().unwrap())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // A headless browser that hangs must fail the test, not stall the suite.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -339,10 +380,128 @@ fn chromium_renders_the_page() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(status.success(), "chromium: {status}");
-    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 50_000, "a near-empty screenshot: {size} bytes");
+    std::fs::read(out.path()).unwrap()
+}
+
+/// Measures the laid-out page, for the test only (the report itself has no script): how
+/// far the page and each table's box overflow, and every list value that takes more than
+/// one line.
+const MEASURE: &str = r#"<script>
+(function () {
+  var r = { page: document.documentElement.scrollWidth - window.innerWidth, width: window.innerWidth, tables: [], broken: [] };
+  document.querySelectorAll("table").forEach(function (t) {
+    var box = t.closest(".wide") || t.parentElement;
+    var sec = t.closest("details");
+    r.tables.push({ section: sec ? sec.id : "", overflow: box.scrollWidth - box.clientWidth, right: Math.round(t.getBoundingClientRect().right) });
+  });
+  document.querySelectorAll(".list .v").forEach(function (v) {
+    var lh = parseFloat(getComputedStyle(v).fontSize) * 1.9;
+    if (v.getBoundingClientRect().height > lh) { r.broken.push(v.textContent); }
+  });
+  var pre = document.createElement("pre");
+  pre.id = "layout";
+  pre.textContent = JSON.stringify(r);
+  document.body.appendChild(pre);
+})();
+</script>"#;
+
+#[test]
+fn chromium_lays_the_page_out_at_1280_px_with_no_column_clipped() {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        println!("note: /usr/bin/chromium not installed; the rendering test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = summarize(dir.path());
+    let profile = dir.path().join("profile");
+    // The page as it is: a screenshot a person can look at (kept when JIRA_PATROL_SHOTS
+    // names a directory).
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &text).unwrap();
+    let png = dir.path().join("report.png");
+    run_chromium(
+        chromium,
+        &profile,
+        &[
+            format!("--screenshot={}", png.display()),
+            format!("file://{}", page.display()),
+        ],
+    );
     let head = std::fs::read(&png).unwrap();
     assert_eq!(&head[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        head.len() > 50_000,
+        "a near-empty screenshot: {} bytes",
+        head.len()
+    );
+    if let Some(keep) = std::env::var_os("JIRA_PATROL_SHOTS") {
+        std::fs::copy(&png, Path::new(&keep).join("report-1280.png")).unwrap();
+    }
+    // The same page measured.
+    let measured = dir.path().join("measured.html");
+    std::fs::write(
+        &measured,
+        text.replace("</body>", &format!("{MEASURE}</body>")),
+    )
+    .unwrap();
+    let dom = run_chromium(
+        chromium,
+        &profile,
+        &[
+            "--dump-dom".to_string(),
+            format!("file://{}", measured.display()),
+        ],
+    );
+    let dom = Html::parse_document(&String::from_utf8_lossy(&dom));
+    let layout: Value = serde_json::from_str(
+        &dom.select(&sel("#layout"))
+            .next()
+            .expect("the measuring script ran")
+            .text()
+            .collect::<String>(),
+    )
+    .unwrap();
+    assert_eq!(layout["width"], 1280, "{layout}");
+    assert!(
+        layout["page"].as_i64().unwrap() <= 0,
+        "the page is wider than 1280 px: {layout}"
+    );
+    let tables = layout["tables"].as_array().unwrap();
+    assert!(tables.len() >= 5, "{layout}");
+    for t in tables {
+        assert!(
+            t["overflow"].as_i64().unwrap() <= 0 && t["right"].as_i64().unwrap() <= 1280,
+            "a table clipped at 1280 px: {t}"
+        );
+    }
+    assert!(
+        layout["broken"].as_array().unwrap().is_empty(),
+        "values broken inside: {layout}"
+    );
+}
+
+#[test]
+fn two_hundred_tokens_render_in_chromium() {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        println!("note: /usr/bin/chromium not installed; the rendering test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, render(&big_report())).unwrap();
+    let png = dir.path().join("report.png");
+    run_chromium(
+        chromium,
+        &dir.path().join("profile"),
+        &[
+            format!("--screenshot={}", png.display()),
+            format!("file://{}", page.display()),
+        ],
+    );
+    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 50_000, "a near-empty screenshot: {size} bytes");
 }
 
 /// A capture's page knows what a summary cannot: the Jira, the profile and the window.

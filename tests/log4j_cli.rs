@@ -312,13 +312,13 @@ fn errors_exit_non_zero_and_leave_the_file_untouched() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("no such file"));
-    // Unreadable (a directory where a file was expected).
+    // A directory where a file was expected.
     bin()
         .args(["rotation", "show", "--log4j-config"])
         .arg(d.path())
         .assert()
         .failure()
-        .stderr(predicate::str::contains("cannot read"));
+        .stderr(predicate::str::contains("a directory, not a regular file"));
     // No location at all.
     bin()
         .args(["rotation", "show"])

@@ -544,7 +544,10 @@ fn the_generator_writes_the_matching_access_log_and_its_truth() {
         &cfg,
         &mut Vec::new(),
         &mut micro,
-        &genlog::AccessOptions { micros: true },
+        &genlog::AccessOptions {
+            micros: true,
+            ..Default::default()
+        },
     )
     .unwrap();
     let token = e.tokens.keys().next().unwrap();

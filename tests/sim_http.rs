@@ -1,6 +1,8 @@
 //! The simulated Jira's HTTP behaviour, driven over real HTTP: login, cookies, XSRF,
 //! websudo, permission answers, the logging page, PAT and Basic auth answers, TLS.
 
+mod common;
+
 use jira_sim::Level;
 use jira_sim::{SimConfig, SimJira, TlsIdentity};
 use reqwest::blocking::{Client, Response};
@@ -1003,19 +1005,8 @@ fn the_filter_logs_the_database_id_and_can_word_its_success_otherwise() {
 /// depend on it, so that nothing a user runs against a real Jira can reach simulated code.
 #[test]
 fn only_the_edge_commands_use_the_simulator() {
-    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                rust_files(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = common::rust_files(&src);
     let allowed = [
         src.join("commands").join("demo.rs"),
         src.join("commands").join("sim.rs"),

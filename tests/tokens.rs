@@ -49,6 +49,11 @@ fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A report time as every table shows it: to the second, in its own offset.
+fn shown_time(v: &Value) -> String {
+    v.as_str().unwrap()[..19].replace('T', " ")
+}
+
 /// (id, name) of each listed token.
 fn listed(j: &Value) -> BTreeSet<(u64, String)> {
     j["tokens"]
@@ -613,7 +618,7 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
     assert!(
         text.contains(&format!(
             "Expired tokens (1 of {m}): unusable by the window's end, {}; Jira removes each 30 days after its expiry",
-            j["inventory"]["as_of"].as_str().unwrap()
+            shown_time(&j["inventory"]["as_of"])
         )),
         "{text}"
     );
@@ -622,7 +627,9 @@ fn summarize_with_inventory_lists_unused_tokens_and_prints_the_section() {
         .lines()
         .find(|l| l.contains("old laptop"))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(laptop_row.contains(removed), "{laptop_row}");
+    // As every time in a table: to the second, in the offset Jira gave (UTC).
+    let removed = removed[..19].replace('T', " ");
+    assert!(laptop_row.contains(&removed), "{laptop_row}");
 
     // With --owner, the other users' tokens were filtered out, not unused.
     let out = cmd(
@@ -745,7 +752,7 @@ fn offline_a_token_is_expired_only_if_it_was_by_the_end_of_the_logs() {
     assert!(
         text.contains(&format!(
             "unusable by the window's end, {}",
-            inv["as_of"].as_str().unwrap()
+            shown_time(&inv["as_of"])
         )),
         "{text}"
     );

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use memchr::memchr;
 
+use crate::inputfile::{self, FileError};
 use crate::scan::input::InputError;
 
 /// Tomcat's default `prefix`.
@@ -67,12 +68,16 @@ pub fn discover(paths: &[PathBuf], prefix: &str) -> Result<Vec<Vec<PathBuf>>, In
             },
         })?;
         if !meta.is_dir() {
+            inputfile::check_regular(p, "").map_err(InputError::File)?;
             add(p.clone());
             continue;
         }
-        let found = list(p, prefix).map_err(|e| InputError::Unreadable {
-            path: p.clone(),
-            source: e,
+        let found = list(p, prefix).map_err(|e| match e.downcast::<FileError>() {
+            Ok(f) => InputError::File(f),
+            Err(e) => InputError::Unreadable {
+                path: p.clone(),
+                source: e,
+            },
         })?;
         if found.is_empty() {
             // InputError::NoLogs speaks of atlassian-jira.log: name what is looked for here
@@ -91,14 +96,43 @@ pub fn discover(paths: &[PathBuf], prefix: &str) -> Result<Vec<Vec<PathBuf>>, In
         .collect())
 }
 
-/// Files of `dir` whose names start with `prefix`.
+/// [`discover`] for a directory that one of Jira's files names (`server.xml`'s valve):
+/// every file found must stay inside `root` (the install), symlinks resolved, or nothing
+/// is read and the error says which file asked for it.
+pub fn discover_within(
+    dir: &Path,
+    prefix: &str,
+    root: &Path,
+    asked_by: &str,
+) -> Result<Vec<Vec<PathBuf>>, InputError> {
+    let groups = discover(std::slice::from_ref(&dir.to_path_buf()), prefix)?;
+    for f in groups.iter().flatten() {
+        inputfile::confine(f, root, asked_by, OUTSIDE_HINT)?;
+    }
+    Ok(groups)
+}
+
+/// How to read an access log that lies outside the install anyway.
+pub const OUTSIDE_HINT: &str = "; if it is really the access log, give it with --access-log";
+
+/// Files of `dir` whose names start with `prefix` (subdirectories passed over). A FIFO,
+/// device or socket among them (or a symlink to one) is an error wrapping a
+/// [`FileError`]: reading it would never end.
 fn list(dir: &Path, prefix: &str) -> io::Result<Vec<PathBuf>> {
-    Ok(std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .filter(|e| e.path().is_file())
-        .map(|e| e.path())
-        .collect())
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)?.filter_map(Result::ok) {
+        if !e.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let path = e.path();
+        // Subdirectories and dangling links are no access logs.
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) || !path.exists() {
+            continue;
+        }
+        inputfile::check_regular(&path, "").map_err(io::Error::other)?;
+        out.push(path);
+    }
+    Ok(out)
 }
 
 /// Order files (paths, or names on another host) as [`discover`] orders a group: by the
@@ -281,7 +315,11 @@ impl LineReader {
         };
         let file: Box<dyn Read + Send> = match &mut self.opener {
             Some(open) => open(&path).map_err(unreadable)?,
-            None => Box::new(File::open(&path).map_err(unreadable)?),
+            None => Box::new(
+                inputfile::open_regular(&path, "")
+                    .map_err(|e| InputError::from_file(e, &path))?
+                    .0,
+            ),
         };
         let mut br = BufReader::with_capacity(
             1 << 16,
@@ -311,6 +349,8 @@ pub struct DailyFollower {
     prefix: String,
     current: Option<Followed>,
     buf: Vec<u8>,
+    /// Files must resolve inside this directory (the install), and who asked for them.
+    within: Option<(PathBuf, String)>,
 }
 
 struct Followed {
@@ -337,6 +377,7 @@ impl DailyFollower {
             prefix: prefix.to_string(),
             current: None,
             buf: vec![0u8; 1 << 16],
+            within: None,
         };
         if !dir.is_dir() {
             return Err(io::Error::new(
@@ -370,6 +411,17 @@ impl DailyFollower {
         self.current.as_ref().map(|c| c.path.as_path())
     }
 
+    /// Follow only files that resolve inside `root` (the directory came from one of
+    /// Jira's files, `asked_by`): a file that leads out of it is an error, not read. The
+    /// file already chosen by [`DailyFollower::start`] is checked at once.
+    pub fn within(mut self, root: &Path, asked_by: &str) -> io::Result<DailyFollower> {
+        if let Some(c) = &self.current {
+            inputfile::confine(&c.path, root, asked_by, OUTSIDE_HINT).map_err(io::Error::other)?;
+        }
+        self.within = Some((root.to_path_buf(), asked_by.to_string()));
+        Ok(self)
+    }
+
     /// The `<prefix>*` files of the directory, oldest first (uncompressed only: a live
     /// file is never gzipped).
     fn files(&self) -> io::Result<Vec<PathBuf>> {
@@ -394,6 +446,7 @@ impl DailyFollower {
                     out(trim_cr(&c.partial));
                 }
                 let path = c.path.clone();
+                admit(self.within.as_ref(), &path)?;
                 let mut fresh = Followed {
                     file: File::open(&path)?,
                     path,
@@ -414,6 +467,7 @@ impl DailyFollower {
             None => files,
         };
         for path in newer {
+            admit(self.within.as_ref(), &path)?;
             if let Some(mut old) = self.current.take() {
                 read_new(&mut old, &mut self.buf, out)?;
                 if !old.partial.is_empty() {
@@ -432,6 +486,17 @@ impl DailyFollower {
         }
         Ok(())
     }
+}
+
+/// Whether a followed file may be opened: a regular file, inside the install when the
+/// directory came from one of Jira's files (`within`); it may have been replaced since it
+/// was listed.
+fn admit(within: Option<&(PathBuf, String)>, path: &Path) -> io::Result<()> {
+    inputfile::check_regular(path, "").map_err(io::Error::other)?;
+    if let Some((root, asked_by)) = within {
+        inputfile::confine(path, root, asked_by, OUTSIDE_HINT).map_err(io::Error::other)?;
+    }
+    Ok(())
 }
 
 /// Whether `c`'s name now holds another file than the one open.

@@ -14,6 +14,7 @@
 use super::{DurationUnit, Pattern};
 use crate::scan::input::InputError;
 use crate::scan::Request;
+use crate::untrusted::Untrusted;
 use std::collections::{BTreeMap, HashMap};
 
 /// How far apart a request's first PAT line and its `%t` may be ("a few minutes": the
@@ -32,8 +33,9 @@ pub struct Http {
     pub bytes: Option<u64>,
     /// `%D` or `%T`, converted to microseconds whatever unit Tomcat wrote; `None` without either.
     pub duration_us: Option<u64>,
-    /// `%{User-Agent}i`, Tomcat's escapes undone; `None` when absent or `-`.
-    pub user_agent: Option<String>,
+    /// `%{User-Agent}i`, Tomcat's escapes undone into the one type that cannot be printed
+    /// raw; `None` when absent or `-`.
+    pub user_agent: Option<Untrusted>,
 }
 
 /// Access-log lines in file order.
@@ -44,11 +46,23 @@ pub trait Lines {
     fn is_live(&self) -> bool {
         false
     }
+    /// Whether a line of the current file may be quoted in a warning: only when the
+    /// file's name looks like an access log's, so that a file named by mistake (or by
+    /// someone else) is never shown.
+    fn quotable(&self) -> bool {
+        true
+    }
 }
 
 impl Lines for super::files::LineReader {
     fn next_line(&mut self) -> Result<Option<&[u8]>, InputError> {
         super::files::LineReader::next_line(self)
+    }
+
+    fn quotable(&self) -> bool {
+        self.current_file()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("access"))
     }
 }
 
@@ -132,7 +146,8 @@ impl<S: Lines> Joiner<S> {
         self.m.stats
     }
 
-    /// The first line that did not fit the pattern (for the warning that names it).
+    /// What the warning about lines that do not fit says of the first one: `, e.g.
+    /// `<excerpt>``, or why none is quoted.
     pub fn first_unparsed(&self) -> Option<&str> {
         self.first_unparsed.as_deref()
     }
@@ -206,8 +221,13 @@ impl<S: Lines> Joiner<S> {
             let Some((t, id)) = self.m.pattern.parse_key(line) else {
                 self.m.stats.unparsed += 1;
                 if self.first_unparsed.is_none() {
-                    let shown = &line[..line.len().min(200)];
-                    self.first_unparsed = Some(String::from_utf8_lossy(shown).into_owned());
+                    let shown = crate::warn::excerpt(line);
+                    self.first_unparsed = Some(if self.src.quotable() {
+                        format!(", e.g. `{shown}`")
+                    } else {
+                        " (none is quoted: the file's name does not look like an access log)"
+                            .to_string()
+                    });
                 }
                 continue;
             };
@@ -327,8 +347,26 @@ impl Matcher {
 }
 
 /// A header value as the client sent it: Tomcat writes `"` as `\"`, `\` as `\\`, and
-/// control characters as `\n`, `\t`, … or `\uXXXX`.
-pub fn unescape(v: &[u8]) -> String {
+/// control characters as `\n`, `\t`, … or `\uXXXX`. What they decode to (an ESC, a BEL)
+/// is the client's, so it comes back only as [`Untrusted`].
+pub fn unescape(v: &[u8]) -> Untrusted {
+    Untrusted::new(decode(v))
+}
+
+fn decode(v: &[u8]) -> String {
+    let s = unescaped(v);
+    // Tomcat reads a header as ISO-8859-1 and escapes each byte above 0x7e as `\u00XX`:
+    // a client's UTF-8 comes back as one char per byte. Read as bytes, it is UTF-8 again.
+    if s.chars().any(|c| c > '\u{7f}') && s.chars().all(|c| c <= '\u{ff}') {
+        let bytes: Vec<u8> = s.chars().map(|c| c as u8).collect();
+        if let Ok(utf8) = String::from_utf8(bytes) {
+            return utf8;
+        }
+    }
+    s
+}
+
+fn unescaped(v: &[u8]) -> String {
     if memchr::memchr(b'\\', v).is_none() {
         // Valid UTF-8 is the rule: checked without the lossy decoder's per-chunk walk.
         return match std::str::from_utf8(v) {
@@ -454,7 +492,10 @@ mod tests {
         assert_eq!(h.status, Some(404));
         assert_eq!(h.bytes, Some(1234));
         assert_eq!(h.duration_us, Some(57_000));
-        assert_eq!(h.user_agent.as_deref(), Some("python-requests/2.31.0"));
+        assert_eq!(
+            h.user_agent.as_ref().map(Untrusted::raw),
+            Some("python-requests/2.31.0")
+        );
         assert_eq!((st.joined, st.unjoined, st.lines), (1, 0, 3));
     }
 
@@ -462,6 +503,11 @@ mod tests {
     fn agents_read_as_sent() {
         assert_eq!(unescape(br#"curl/8.5.0"#), "curl/8.5.0");
         assert_eq!(unescape(br#"a \"b\" c\\d\u0007"#), "a \"b\" c\\d\u{7}");
+        // A right-to-left override sent as UTF-8, logged by Tomcat byte by byte.
+        assert_eq!(unescape(br#"x\u00e2\u0080\u00aey"#), "x\u{202e}y");
+        assert_eq!(unescape(br#"\u001b]0;t\u0007"#), "\u{1b}]0;t\u{7}");
+        // Latin-1 that is no UTF-8 stays what it was.
+        assert_eq!(unescape(br#"caf\u00e9"#), "café");
     }
 
     #[test]
@@ -475,7 +521,13 @@ mod tests {
             ],
         );
         assert_eq!(
-            got[0].1.as_ref().unwrap().user_agent.as_deref(),
+            got[0]
+                .1
+                .as_ref()
+                .unwrap()
+                .user_agent
+                .as_ref()
+                .map(Untrusted::raw),
             Some("today")
         );
         assert_eq!(st.joined, 1);

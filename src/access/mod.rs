@@ -60,34 +60,27 @@ pub struct Entry<'a> {
     pub username: Option<&'a [u8]>,
 }
 
-/// The join's outcome on stderr: the counts, and a warning when lines do not fit.
-pub fn say_join(s: &crate::summary::AccessLogReport, first_unparsed: Option<&str>) {
-    eprintln!("{}", join_line(s));
-    if s.unparsed_lines > 0 {
-        eprintln!(
-            "warning: {} of {} access-log line(s) do not fit the pattern{}; is it the pattern of this log? (--access-log-pattern, or --jira-install to read server.xml)",
-            s.unparsed_lines,
-            s.lines,
-            first_unparsed.map(|l| format!(", e.g. `{l}`")).unwrap_or_default()
-        );
-    }
-}
-
-/// `access log: 120 of 124 PAT requests joined; 4 not found (3 outside the access logs' time)`.
-pub fn join_line(s: &crate::summary::AccessLogReport) -> String {
-    let total = s.joined + s.unjoined;
-    let mut line = format!(
-        "access log: {} of {total} PAT request(s) joined to their access-log line",
-        s.joined
-    );
-    if s.unjoined > 0 {
-        line.push_str(&format!("; {} not found", s.unjoined));
-        if s.outside_access_log > 0 {
-            line.push_str(&format!(
-                " ({} outside the time the access logs cover)",
-                s.outside_access_log
-            ));
-        }
-    }
-    line
+/// How the access-log join went.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct AccessLogReport {
+    /// Access-log files read, in the order read.
+    pub files: Vec<String>,
+    /// The AccessLogValve pattern lines were read by.
+    pub pattern: String,
+    /// Where it came from: `stock`, `--access-log-pattern`, or the server.xml path.
+    pub pattern_source: String,
+    /// Unit of `%D` used to read durations.
+    pub duration_unit: DurationUnit,
+    /// Why that unit: the option, the Jira or Tomcat version, or an assumption.
+    pub duration_unit_source: String,
+    /// PAT requests that found their access-log line.
+    pub joined: u64,
+    /// PAT requests that did not.
+    pub unjoined: u64,
+    /// Of the unjoined, those outside the time the access logs cover.
+    pub outside_access_log: u64,
+    /// Access-log lines read.
+    pub lines: u64,
+    /// Access-log lines that do not fit the pattern.
+    pub unparsed_lines: u64,
 }

@@ -28,22 +28,32 @@ const SUPPORTED: &str = "%a %A %b %B %D %F %h %H %I %l %m %p %q %r %s %S %t %T %
      %{x}i %{x}o %{x}r %{x}s %{x}c %{x}p %{remote|peer}a, %{sec|msec|msec_frac|usec_frac|SimpleDateFormat}t, \
      %{ms|us|s|fracsec}T";
 
+/// Quoted from a pattern (which may come from someone else's server.xml): short, escaped.
+fn q(s: &str) -> String {
+    crate::warn::excerpt(s.as_bytes())
+}
+
 /// A pattern jira-patrol cannot read lines by.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternError {
     /// A code Tomcat may know but this reader does not (or a typo).
-    #[error("access-log pattern: unknown code '{0}'; supported: {SUPPORTED}")]
+    #[error("access-log pattern: unknown code '{}'; supported: {SUPPORTED}", q(.0))]
     UnknownCode(String),
     /// `%{` without its `}`, or a `%` ending the pattern.
     #[error(
-        "access-log pattern: '{0}' is cut short (a '%' or '%{{...}}' without its code letter)"
+        "access-log pattern: '{}' is cut short (a '%' or '%{{...}}' without its code letter)",
+        q(.0)
     )]
     Incomplete(String),
     /// Two fields with nothing between them cannot be told apart in a line.
-    #[error("access-log pattern: '{0}' and '{1}' are written with nothing between them, so their values cannot be told apart")]
+    #[error("access-log pattern: '{}' and '{}' are written with nothing between them, so their values cannot be told apart", q(.0), q(.1))]
     Adjacent(String, String),
     /// A `%{format}t` this reader cannot turn into an instant.
-    #[error("access-log pattern: cannot read times written as '{code}': {why}")]
+    #[error(
+        "access-log pattern: cannot read times written as '{}': {}",
+        q(code),
+        q(why)
+    )]
     TimeFormat {
         /// The time code as written in the pattern (`%{dd/MMM/yyyy:HH:mm:ss Z}t`).
         code: String,

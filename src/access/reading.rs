@@ -24,6 +24,9 @@ pub struct Reading {
     pub prefix: String,
     /// Why the install's pattern was not used (its server.xml could not be read).
     pub note: Option<String>,
+    /// When `directory` comes from the install's `server.xml`: the install, which every
+    /// access-log file must stay inside, and the file that named the directory.
+    pub within: Option<(PathBuf, String)>,
 }
 
 /// What can stop a join before any line is read.
@@ -35,6 +38,9 @@ pub enum ReadingError {
     /// The pattern (named by its source) has no `%{jira.request.id}r` to join by.
     #[error("the access-log pattern ({0}) has no %{{jira.request.id}}r: its lines cannot be joined to PAT requests. Add it to the AccessLogValve pattern in conf/server.xml (Jira's stock pattern has it)")]
     NoRequestId(String),
+    /// `server.xml` names an access-log directory outside the install.
+    #[error(transparent)]
+    Outside(#[from] crate::inputfile::FileError),
     /// The pattern (named by its source) has no `%t` to tell days apart.
     #[error("the access-log pattern ({0}) has no %t: without the request time a line cannot be told from one of another day with the same request id")]
     NoTime(String),
@@ -110,6 +116,23 @@ pub fn decide(
         Some((dir, Err(_))) => (Some(dir.join("logs")), DEFAULT_PREFIX.to_string()),
         None => (None, DEFAULT_PREFIX.to_string()),
     };
+    // The install is often writable by Jira's service account, and whoever runs this is
+    // often root: a valve saying `directory="/etc" prefix="shadow"` must not make us read
+    // (and quote) /etc/shadow. The directory, and later each file in it, stays inside.
+    let within = match (&valve, &directory) {
+        (Some((dir, Ok(_))), Some(logs)) => {
+            let asked_by = format!(
+                "{} (AccessLogValve directory)",
+                dir.join("conf/server.xml").display()
+            );
+            match crate::inputfile::confine(logs, dir, &asked_by, super::files::OUTSIDE_HINT) {
+                // Not there: said where the files are looked for.
+                Err(e) if !e.is_missing() => return Err(e.into()),
+                _ => Some((dir.to_path_buf(), asked_by)),
+            }
+        }
+        _ => None,
+    };
     if !pattern.has_request_id() {
         return Err(ReadingError::NoRequestId(pattern_source));
     }
@@ -124,6 +147,7 @@ pub fn decide(
         directory,
         prefix,
         note,
+        within,
     })
 }
 
@@ -149,8 +173,8 @@ impl Reading {
         &self,
         files: Vec<String>,
         stats: impl IntoIterator<Item = super::join::JoinStats>,
-    ) -> crate::summary::AccessLogReport {
-        let mut s = crate::summary::AccessLogReport {
+    ) -> super::AccessLogReport {
+        let mut s = super::AccessLogReport {
             files,
             pattern: self.pattern.text().to_string(),
             pattern_source: self.pattern_source.clone(),

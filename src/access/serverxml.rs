@@ -57,6 +57,9 @@ pub enum ServerXmlError {
         /// The XML parser's complaint, with the byte position.
         message: String,
     },
+    /// Not a regular file, or larger than a configuration can be.
+    #[error(transparent)]
+    File(crate::inputfile::FileError),
     /// No active valve: the access log is off (or commented out).
     #[error("{0}: no active <Valve className=\"org.apache.catalina.valves.AccessLogValve\"> (missing, disabled or commented out): Tomcat writes no access log")]
     NoValve(PathBuf),
@@ -76,14 +79,22 @@ pub fn read(install: &Path) -> Result<AccessLogConfig, ServerXmlError> {
 /// none).
 pub fn read_all(install: &Path) -> Result<Vec<AccessLogConfig>, ServerXmlError> {
     let path = install.join("conf").join("server.xml");
-    let xml = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => ServerXmlError::Missing(path.clone()),
-        _ => ServerXmlError::Unreadable {
-            path: path.clone(),
-            source: e,
-        },
+    let xml = crate::inputfile::read_capped_text(
+        &path,
+        crate::inputfile::CONFIG_CAP,
+        "configuration file",
+    )
+    .map_err(|e| {
+        e.or_missing(
+            || ServerXmlError::Missing(path.clone()),
+            ServerXmlError::File,
+        )
     })?;
-    parse(&xml, install).map_err(|message| ServerXmlError::BadXml { path, message })
+    parse(&xml, install).map_err(|message| ServerXmlError::BadXml {
+        path,
+        // The parser quotes the file: short and escaped.
+        message: crate::warn::excerpt_of(message.as_bytes(), 160),
+    })
 }
 
 /// The active `AccessLogValve`s of a `server.xml` text; relative directories are resolved

@@ -34,9 +34,18 @@ enum Daily {
 impl LiveLines {
     /// Follow the newest `<prefix>*` file of `dir` from its end (an empty `prefix` means
     /// `access_log`); with no such file yet, the first to appear is read from its start.
-    pub fn start(dir: &std::path::Path, prefix: &str) -> std::io::Result<LiveLines> {
+    /// With `within` (an install and the file that named `dir`), only files inside it.
+    pub fn start(
+        dir: &std::path::Path,
+        prefix: &str,
+        within: Option<&(PathBuf, String)>,
+    ) -> std::io::Result<LiveLines> {
+        let mut follower = DailyFollower::start(dir, prefix)?;
+        if let Some((root, asked_by)) = within {
+            follower = follower.within(root, asked_by)?;
+        }
         Ok(LiveLines {
-            follower: Daily::Local(DailyFollower::start(dir, prefix)?),
+            follower: Daily::Local(follower),
             buf: Vec::new(),
             pos: 0,
         })

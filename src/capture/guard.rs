@@ -8,42 +8,9 @@
 //! log4j rolls the live file to `.1` when it reaches the size limit and deletes `.N` (N =
 //! number of backups) to make room; so a file now at `.p` is deleted by rollover N−p+1.
 
-use super::follow::backup_path as backup;
+pub use crate::source::follow::{FileSet, LocalSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
-
-/// A log and its backups as the guard sees them, wherever they are: `k = 0` is the log,
-/// `k` its backup `.k`. A remote node's set answers from its follower's last listing.
-pub trait FileSet: Send {
-    /// How to call `.k` in messages.
-    fn name(&self, k: u32) -> PathBuf;
-    /// Its size, `None` when there is no such file.
-    fn len(&self, k: u32) -> Option<u64>;
-    /// Its first bytes (up to 256).
-    fn head(&self, k: u32) -> Option<Vec<u8>>;
-    /// When it was last written.
-    fn modified(&self, k: u32) -> Option<SystemTime>;
-}
-
-/// A set on this machine's file system.
-pub struct LocalSet(pub PathBuf);
-
-impl FileSet for LocalSet {
-    fn name(&self, k: u32) -> PathBuf {
-        backup(&self.0, k)
-    }
-    fn len(&self, k: u32) -> Option<u64> {
-        std::fs::metadata(backup(&self.0, k)).ok().map(|m| m.len())
-    }
-    fn head(&self, k: u32) -> Option<Vec<u8>> {
-        super::follow::head_of(&backup(&self.0, k)).ok()
-    }
-    fn modified(&self, k: u32) -> Option<SystemTime> {
-        std::fs::metadata(backup(&self.0, k))
-            .ok()
-            .and_then(|m| m.modified().ok())
-    }
-}
 
 /// A source whose files cannot be seen (a command's output): nothing to guard.
 pub struct Unseen(pub String);
@@ -126,13 +93,13 @@ impl Trip {
         if self.already_lost {
             format!(
                 "rotation guard: {what} was rotated away before the guard could act (the log grows {}/s)",
-                crate::report::human_bytes(self.bytes_per_sec as u64)
+                crate::human::bytes(self.bytes_per_sec as u64)
             )
         } else {
             format!(
                 "rotation guard: at {}/s the next {} of log would rotate away {what}, which was on disk when the capture began",
-                crate::report::human_bytes(self.bytes_per_sec as u64),
-                crate::report::human_bytes(self.bytes_left)
+                crate::human::bytes(self.bytes_per_sec as u64),
+                crate::human::bytes(self.bytes_left)
             )
         }
     }
@@ -365,7 +332,7 @@ impl Guard {
                 let limits = match (&n.limits.source, n.limits.max_bytes, n.limits.backups) {
                     (Some(src), Some(m), Some(b)) => format!(
                         "rotation {} x {b} from {}",
-                        crate::report::human_bytes(m),
+                        crate::human::bytes(m),
                         src.display()
                     ),
                     _ => format!(
@@ -393,6 +360,7 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::follow::backup_path as backup;
     use std::io::Write;
     use std::path::Path;
 

@@ -16,7 +16,6 @@ pub mod access;
 /// What a profile would cost, from a sample of Jira's request rate.
 pub mod estimate;
 /// Following growing, rotating log files.
-pub mod follow;
 /// The rotation guard: ends a window before it rotates away lines to keep.
 pub mod guard;
 pub mod nodecheck;
@@ -35,13 +34,13 @@ use crate::jira::{Client, ClusterView};
 use crate::journal::{self, Applied, Holder, Journal, RestoreReport};
 use crate::profiles::Profile;
 use crate::scan::{Request, Scanner, Zone};
+use crate::source::follow::Event;
 use crate::source::tail::{Gap, Happened, LineClock, Tail, TailError, Transports};
 use crate::source::LogSource;
 use crate::summary::{Filter, NodeCount, Report, Summary};
-use follow::Event;
+use crate::untrusted::Untrusted;
 use selfcheck::{SelfCheck, Verdict};
 use signals::{Phase, Signals};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -116,6 +115,49 @@ pub struct Options {
     pub keep: Option<Duration>,
     /// Join each node's access log (`None`: no join).
     pub access: Option<access::LiveAccess>,
+    /// Told what the window says and how far it got (the output layer shows it); by
+    /// default nobody is.
+    pub observer: Box<dyn Observer>,
+}
+
+/// What a window tells as it runs. The window never prints: the output layer's observer
+/// shows it (a live status line on a terminal, plain lines in a pipe).
+pub trait Observer {
+    /// Something the person should know now (shown as a note).
+    fn note(&mut self, text: &str);
+    /// A line of its own, not a note (the guard's limits, the self-check's verdict).
+    fn line(&mut self, text: &str);
+    /// A warning: something the person asked for that weakens the capture.
+    fn warning(&mut self, text: &str) {
+        self.note(text);
+    }
+    /// How far the window got, every poll.
+    fn progress(&mut self, _p: &Progress) {}
+    /// The window is over: a live status goes.
+    fn finish(&mut self) {}
+}
+
+/// Nobody listens: the window's words are kept in its [`Outcome`] only.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn note(&mut self, _text: &str) {}
+    fn line(&mut self, _text: &str) {}
+}
+
+/// A window's progress at one poll.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Time left in the window.
+    pub left: Duration,
+    /// Requests counted so far (all nodes).
+    pub requests: u64,
+    /// Distinct tokens seen so far.
+    pub tokens: usize,
+    /// Bytes the followed logs grew by.
+    pub log_bytes: u64,
+    /// Time since the window began.
+    pub elapsed: Duration,
 }
 
 impl Options {
@@ -146,6 +188,7 @@ impl Options {
             guard: None,
             keep: None,
             access: None,
+            observer: Box::new(Silent),
         }
     }
 }
@@ -199,7 +242,10 @@ const EXEC_SKEW_MS: i64 = 300_000;
 /// Run one window. Signals must be installed by the caller (see [`signals::install`]) so
 /// that a Ctrl-C before the window started already counts.
 pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome, CaptureError> {
-    let mut status = Status::new(opts.window);
+    let mut status = Status {
+        observer: std::mem::replace(&mut opts.observer, Box::new(Silent)),
+        notices: Vec::new(),
+    };
     // Which nodes Jira has, and whether the logs cover them: refused before anything
     // changes (exit 1, naming the nodes without a log and the flags that add one).
     let view = opts
@@ -249,12 +295,11 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 Some(t) => {
                     access::LiveLines::start_remote(&t, &a.reading.prefix, &mut opts.transports)?
                 }
-                None => access::LiveLines::start(dir, &a.reading.prefix).map_err(|source| {
-                    CaptureError::AccessLog {
+                None => access::LiveLines::start(dir, &a.reading.prefix, a.reading.within.as_ref())
+                    .map_err(|source| CaptureError::AccessLog {
                         path: dir.clone(),
                         source,
-                    }
-                })?,
+                    })?,
             };
             n.join = Some(crate::access::join::Joiner::new(
                 a.reading.pattern.clone(),
@@ -377,6 +422,8 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // The window begins once the self-check passed, or once it was given up: minutes lost
     // trying to create its token (Jira unreachable) are not the window's.
     let mut deadline = Instant::now() + opts.window;
+    // The wall-clock start of the window, for its timeline (log times are wall-clock).
+    let mut window_start_ms = jiff::Timestamp::now().as_millisecond();
     let mut summary = Summary::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut next_check = started + opts.check_every;
@@ -418,7 +465,10 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         if let Some(c) = &mut cluster_check {
             let state = c.verdict(&labels, &|i, id| nodes[i].scanner.watched_of(id));
             match state {
-                nodecheck::State::Waiting => deadline = now + opts.window,
+                nodecheck::State::Waiting => {
+                    deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
+                }
                 nodecheck::State::Passed => {
                     for (i, n) in nodes.iter_mut().enumerate() {
                         n.node = c.node_of(i);
@@ -480,6 +530,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                             .unwrap_or_default(),
                     };
                     deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
                     // Lines still held are no probe of ours that counts: release them.
                     for n in &mut nodes {
                         release_held(
@@ -508,7 +559,10 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         if let Some(p) = &mut probe {
             let watched: Vec<_> = nodes.iter().map(|n| n.scanner.watched()).collect();
             match p.verdict(&labels, &watched) {
-                None => deadline = now + opts.window,
+                None => {
+                    deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
+                }
                 Some(Verdict::Passed {
                     file,
                     place,
@@ -537,6 +591,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                     };
                     probe = None;
                     deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
                 }
                 Some(Verdict::Failed(f)) => {
                     self_check = SelfCheck::Failed(f);
@@ -559,7 +614,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                     for e in membership.update(list, &read) {
                         status.say(format!(
                             "node {} {} ({})",
-                            e.node,
+                            e.node.raw(),
                             e.what,
                             if e.read {
                                 "its log is read"
@@ -585,13 +640,13 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             ));
         }
         let bytes: u64 = nodes.iter().map(|n| n.tail.bytes).sum();
-        status.tick(
-            deadline.saturating_duration_since(now),
-            summary.requests(),
-            summary.tokens_seen(),
-            bytes,
-            now.duration_since(started),
-        );
+        status.observer.progress(&Progress {
+            left: deadline.saturating_duration_since(now),
+            requests: summary.requests(),
+            tokens: summary.tokens_seen(),
+            log_bytes: bytes,
+            elapsed: now.duration_since(started),
+        });
         let pause = if checking {
             opts.poll
         } else {
@@ -600,7 +655,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         std::thread::sleep(pause);
     }
     let elapsed = started.elapsed();
-    status.clear();
+    status.observer.finish();
     if probe.is_some() || cluster_check.is_some() {
         self_check = SelfCheck::Unfinished;
         // Stopped before the verdict: where the held lines are a probe's (its id on its
@@ -670,6 +725,17 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         };
         n.scanner.end_stream(&mut |r| sink.add(r));
     }
+    // Lines passed over (too long, not in Jira's layout) and requests cut short: said once
+    // each, counted, as `summarize` says them.
+    for (n, log) in nodes.iter_mut().zip(&opts.logs) {
+        n.scanner
+            .note_file_name(crate::scan::input::looks_like_log_name(&log.at.to_string()));
+        let mut said = crate::warn::Tally::new();
+        n.scanner.say_skipped_lines(&mut said);
+        for w in said.lines() {
+            status.line(format!("warning: {}: {w}", log.label()));
+        }
+    }
     let mut report_access = None;
     if let Some(a) = &opts.access {
         let mut joins: Vec<&mut access::LiveJoiner> =
@@ -691,6 +757,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // Everything is read: the connections to the nodes' hosts end here.
     opts.transports.close();
     let check = decided_check.as_ref().or(cluster_check.as_ref());
+    summary.set_window(window_start_ms, jiff::Timestamp::now().as_millisecond());
     let mut report = build_report(&summary, &nodes, elapsed);
     report.access_log = report_access;
     report.coverage = Some(coverage(
@@ -802,11 +869,11 @@ fn coverage(
     for c in &decision.nodes {
         let i = (0..nodes.len()).find(|&i| node_of(i).as_deref() == Some(c.node_id.as_str()));
         cov.nodes.push(NodeCoverage {
-            node: c.node_id.clone(),
+            node: Untrusted::new(c.node_id.as_str()),
             state: Some(c.state.clone()),
             alive: c.alive,
             read: i.is_some(),
-            log: i.map(|i| nodes[i].source.at.to_string()),
+            log: i.map(|i| Untrusted::new(nodes[i].source.at.to_string())),
             self_check: if c.serving() {
                 check_word(&c.node_id)
             } else {
@@ -827,19 +894,19 @@ fn coverage(
         }
         let name = tied.unwrap_or_else(|| n.source.at.to_string());
         cov.nodes.push(NodeCoverage {
-            node: name.clone(),
+            node: Untrusted::new(name.as_str()),
             read: true,
-            log: Some(n.source.at.to_string()),
+            log: Some(Untrusted::new(n.source.at.to_string())),
             self_check: check_word(&name),
             gaps: n.gaps.clone(),
             ..NodeCoverage::default()
         });
     }
-    let serving_unread = decision
-        .nodes
-        .iter()
-        .filter(|c| c.serving())
-        .any(|c| !cov.nodes.iter().any(|n| n.node == c.node_id && n.read));
+    let serving_unread = decision.nodes.iter().filter(|c| c.serving()).any(|c| {
+        !cov.nodes
+            .iter()
+            .any(|n| n.node.raw() == c.node_id && n.read)
+    });
     let late = cov.events.iter().any(|e| !e.read && e.what == "joined");
     cov.complete = !serving_unread
         && !late
@@ -1125,7 +1192,7 @@ fn check_jira(client: &Client, profile: &Profile, down: &mut Option<String>, sta
         }
         Err(e) => {
             if down.is_none() {
-                let at = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+                let at = crate::human::now();
                 status.say(format!("Jira does not answer ({e}); still following the logs, restore will be tried at the end"));
                 *down = Some(at);
             }
@@ -1168,92 +1235,21 @@ fn build_report(summary: &Summary, nodes: &[Node], elapsed: Duration) -> Report 
     report
 }
 
-/// The live status: a one-line spinner on a terminal, periodic plain lines otherwise.
+/// What the window said, told to its observer and kept for the outcome.
 struct Status {
-    bar: Option<indicatif::ProgressBar>,
-    plain_every: Duration,
-    next_plain: Instant,
+    observer: Box<dyn Observer>,
     notices: Vec<String>,
 }
 
 impl Status {
-    fn new(window: Duration) -> Status {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let b = indicatif::ProgressBar::new_spinner();
-            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} capture: {wide_msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            b
-        });
-        let plain_every = (window / 6).clamp(Duration::from_secs(5), Duration::from_secs(60));
-        Status {
-            bar,
-            plain_every,
-            next_plain: Instant::now() + plain_every,
-            notices: Vec::new(),
-        }
-    }
-
-    fn tick(
-        &mut self,
-        left: Duration,
-        requests: u64,
-        tokens: usize,
-        bytes: u64,
-        elapsed: Duration,
-    ) {
-        let per_min = bytes as f64 * 60.0 / elapsed.as_secs_f64().max(1.0);
-        let msg = format!(
-            "{} left · {requests} requests · {tokens} tokens · log +{}/min",
-            fmt_duration(left),
-            crate::report::human_bytes(per_min as u64)
-        );
-        match &self.bar {
-            Some(b) => {
-                b.set_message(msg);
-                b.tick();
-            }
-            None => {
-                if Instant::now() >= self.next_plain {
-                    self.next_plain = Instant::now() + self.plain_every;
-                    eprintln!("capture: {msg}");
-                }
-            }
-        }
-    }
-
     fn say(&mut self, msg: String) {
-        match &self.bar {
-            Some(b) => b.println(format!("note: {msg}")),
-            None => eprintln!("note: {msg}"),
-        }
+        self.observer.note(&msg);
         self.notices.push(msg);
     }
 
     /// A status line of its own (not a note).
     fn line(&mut self, msg: String) {
-        match &self.bar {
-            Some(b) => b.println(&msg),
-            None => eprintln!("{msg}"),
-        }
+        self.observer.line(&msg);
         self.notices.push(msg);
-    }
-
-    fn clear(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-/// A duration as the live status shows it: `45s`, `2m05s`, `1h30m`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
 }

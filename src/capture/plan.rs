@@ -5,7 +5,7 @@
 
 use crate::access::DurationUnit;
 use crate::cluster::Scope;
-use crate::report::{Dialect, SummaryFormat};
+use crate::format::{Dialect, SummaryFormat};
 use crate::source::LogSource;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,6 +84,8 @@ pub struct Output {
     pub dialect: Dialect,
     /// `--wide`: every table column.
     pub wide: bool,
+    /// `--csv-raw`: CSV cells exactly as the logs had them (no formula neutralising).
+    pub csv_raw: bool,
     /// `--output FILE`: also written there.
     pub path: Option<PathBuf>,
     /// `--tz`: zone of log lines without an offset (`None`: local).
@@ -236,10 +238,10 @@ impl Plan {
             push("--profiles", path(d));
         }
         if let Some(s) = self.sample {
-            push("--sample", crate::duration::format(s));
+            push("--sample", crate::human::duration(s));
         }
         match self.window {
-            Window::For(d) => push("--for", crate::duration::format(d)),
+            Window::For(d) => push("--for", crate::human::duration(d)),
             Window::Until(t) => push("--until", t.to_string()),
         }
         for l in &self.logs {
@@ -257,7 +259,7 @@ impl Plan {
             None => {}
         }
         if let Some(k) = self.keep {
-            push("--keep", crate::duration::format(k));
+            push("--keep", crate::human::duration(k));
         }
         for a in &self.access.paths {
             push("--access-log", path(a));
@@ -272,7 +274,7 @@ impl Plan {
             None => v.push("--no-self-check".into()),
             Some(d) if d != DEFAULT_SELF_CHECK => {
                 v.push("--self-check-timeout".into());
-                v.push(crate::duration::format(d));
+                v.push(crate::human::duration(d));
             }
             Some(_) => {}
         }
@@ -296,6 +298,9 @@ impl Plan {
         }
         if o.wide {
             v.push("--wide".into());
+        }
+        if o.csv_raw {
+            v.push("--csv-raw".into());
         }
         if let Some(p) = &o.path {
             v.push("--output".into());

@@ -1,14 +1,13 @@
 //! One capture run from a [`Plan`]: signals caught, the profile chosen (named or `auto`),
-//! the window journaled, applied, followed and restored (`crate::capture::run_window`),
-//! then the restore, the log's growth, the guard's advice and the summary printed. The
-//! caller (the `capture` command, the setup, the demo) maps the [`RunError`] to an exit code.
+//! the window journaled, applied, followed and restored (`crate::capture::run`), the
+//! token inventory looked up — and the whole of it returned as a [`Finished`] run. Nothing
+//! here prints: what the run says on the way goes to the caller's [`Observer`], and the
+//! output layer (`crate::output::capture`) says how it ended and renders the report.
 
 use super::plan::{Plan, PlanError, ProfileChoice, RotationAt};
-use super::selfcheck::SelfCheck;
-use super::{signals, Options, Outcome};
-use crate::report::{self, Rendering, SummaryFormat};
-use crate::summary::Report;
-use std::io::Write;
+use super::{signals, Observer, Options, Outcome, RequestHook};
+use crate::format::SummaryFormat;
+use crate::human;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,26 +38,54 @@ pub enum RunError {
 }
 
 /// How long the end-of-capture rotation check keeps without `--keep`.
-const DEFAULT_KEEP: Duration = Duration::from_secs(86400);
+pub const DEFAULT_KEEP: Duration = Duration::from_secs(86400);
+
+/// Who hears a run as it goes: given by the edge, which alone knows how it looks.
+pub struct Hooks {
+    /// Told what the run and its window say, and how far the window got.
+    pub observer: Box<dyn Observer>,
+    /// Told at once what a Ctrl-C or SIGTERM means where the capture is.
+    pub on_signal: signals::OnNotice,
+    /// Handed every request as the window sees it (`--format jsonl` streams them).
+    pub on_request: Option<RequestHook>,
+}
+
+/// A capture that ran: the window's outcome and what the edge needs to say how it went.
+pub struct Finished {
+    /// What the window saw and did (the report, the restore, the self-check, the guard).
+    pub outcome: Outcome,
+    /// The profile applied (named, or the one `auto` chose).
+    pub profile: String,
+    /// The window asked for.
+    pub window: Duration,
+    /// How long the logs must keep lines (`--keep`, else a day).
+    pub keep: Duration,
+    /// The log4j configuration that declares the rotation, when the plan says where.
+    pub rotation: Option<crate::log4j::Config>,
+    /// Why the report has no token inventory although one was asked for.
+    pub inventory_note: Option<String>,
+}
 
 /// Run the capture the plan describes with a client already connected.
 pub fn run(
-    client: crate::jira::Client,
+    client: &crate::jira::Client,
     plan: &Plan,
     journal: crate::journal::Journal,
-) -> Result<(), RunError> {
+    mut hooks: Hooks,
+) -> Result<Finished, RunError> {
     // From here on a signal never kills us with levels raised: it ends the window.
-    let sig = signals::install().map_err(|e| {
+    let sig = signals::install(hooks.on_signal).map_err(|e| {
         RunError::Failed(anyhow::Error::new(e).context("cannot catch Ctrl-C/SIGTERM"))
     })?;
     let sig = &sig;
+    let obs = hooks.observer.as_mut();
     let window = plan.window.length()?;
     // A node without a log is refused before anything is measured or changed.
     let view = client.cluster_nodes();
     crate::cluster::decide(&view, &plan.logs, &plan.scope)
         .map_err(|e| RunError::Capture(e.into()))?;
     let profile = match &plan.profile {
-        ProfileChoice::Auto => auto_profile(&client, plan, sig)?,
+        ProfileChoice::Auto => auto_profile(client, plan, sig, obs)?,
         ProfileChoice::Named(name) => {
             crate::profiles::load(name, plan.profiles_dir.as_deref()).map_err(PlanError::from)?
         }
@@ -73,7 +100,7 @@ pub fn run(
     opts.zone = zone;
     opts.self_check = plan.self_check;
     if !plan.guard {
-        eprintln!("warning: --no-guard: nothing stops this capture from rotating away older log lines; `jira-patrol rotation plan` says what rotation a window needs");
+        obs.warning("--no-guard: nothing stops this capture from rotating away older log lines; `jira-patrol rotation plan` says what rotation a window needs");
     } else {
         opts.guard = Some(guard_limits(rotation.as_ref(), plan));
         opts.keep = plan.keep;
@@ -91,83 +118,39 @@ pub fn run(
     {
         opts.check_every = Duration::from_millis(ms);
     }
-    if plan.output.format == SummaryFormat::Jsonl {
-        opts.on_request = Some(Box::new(|r, h| {
-            let _ = report::jsonl_event(r, h, &mut std::io::stdout().lock());
-        }));
-    }
+    opts.on_request = hooks.on_request.take();
     let version = client.server_info().ok().map(|i| i.version);
-    opts.access = access_plan(plan, &logs, version.as_deref())?;
+    opts.access = access_plan(plan, &logs, version.as_deref(), obs)?;
     if let Some(a) = &opts.access {
-        eprintln!("{}", a.reading.notice());
+        obs.line(&a.reading.notice());
     }
     opts.cluster = Some(view);
-    eprintln!(
+    obs.line(&format!(
         "capture: applying profile {} for {} on {}; following {}",
         opts.profile.name,
-        super::fmt_duration(window),
+        human::duration(window),
         client.base_url(),
         logs.iter()
             .map(|l| l.to_string())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ));
     let profile_name = opts.profile.name.clone();
-    let mut outcome = super::run(&client, opts, sig)?;
-    if let Some(a) = &outcome.report.access_log {
-        crate::access::say_join(a, None);
+    opts.observer = hooks.observer;
+    let mut outcome = super::run(client, opts, sig)?;
+    let mut inventory_note = None;
+    let self_check_failed = matches!(outcome.self_check, super::selfcheck::SelfCheck::Failed(_));
+    if plan.inventory && plan.output.format != SummaryFormat::Jsonl && !self_check_failed {
+        inventory_note = crate::inventory::attach(client, &mut outcome.report);
     }
-    let restored = print_restore(&outcome);
-    if let SelfCheck::Failed(f) = &outcome.self_check {
-        // No summary: it would say "nothing happened" about a log that shows nothing.
-        eprintln!("error: {f}");
-        if let Err(left) = &restored {
-            eprintln!("error: {left}");
-        }
-        return Err(RunError::SelfCheckFailed);
-    }
-    if let Some(w) = report::no_verdict_warning(outcome.report.no_verdict) {
-        eprintln!("{w}");
-    }
-    match &outcome.guard_trip {
-        // Its advice covers the window; a second rotation line would only confuse.
-        Some(t) => {
-            print_volume(&outcome.report, None, keep, plan);
-            print_guard_advice(t, window, rotation.as_ref(), plan);
-        }
-        None => print_volume(&outcome.report, rotation.as_ref(), keep, plan),
-    }
-    if plan.inventory && plan.output.format != SummaryFormat::Jsonl {
-        crate::inventory::attach(&client, &mut outcome.report);
-    }
-    let mut text = Vec::new();
-    let meta = crate::html::HtmlMeta::capture(client.base_url(), &profile_name, outcome.elapsed);
-    let how = Rendering {
-        format: plan.output.format,
-        dialect: plan.output.dialect,
-        wide: plan.output.wide,
-    };
-    report::render(&outcome.report, &how, &meta, &mut text)?;
-    // `-o FILE` takes the summary off standard output, as in every command.
-    match &plan.output.path {
-        Some(p) => {
-            std::fs::write(p, &text).map_err(|e| {
-                anyhow::Error::new(e).context(format!("cannot write -o/--output {}", p.display()))
-            })?;
-            eprintln!("capture: summary written to {}", p.display());
-        }
-        None => std::io::stdout()
-            .write_all(&text)
-            .map_err(|e| anyhow::Error::new(e).context("writing the summary"))?,
-    }
-    if let Err(left) = restored {
-        return Err(RunError::NotRestored(left));
-    }
-    match outcome.stopped_by {
-        Some(s) => Err(RunError::Stopped(s)),
-        None if outcome.guard_trip.is_some() => Err(RunError::GuardTripped),
-        None => Ok(()),
-    }
+    Ok(Finished {
+        outcome,
+        profile: profile_name,
+        window,
+        keep,
+        rotation,
+        inventory_note,
+    })
 }
 
 /// The profile for the rate Jira serves now (see `estimate::choose`; requests with a token
@@ -177,13 +160,14 @@ fn auto_profile(
     client: &crate::jira::Client,
     plan: &Plan,
     sig: &signals::Signals,
+    obs: &mut dyn Observer,
 ) -> Result<crate::profiles::Profile, RunError> {
     let len = plan.sample.unwrap_or(Duration::from_secs(5));
     let profiles = crate::profiles::list(plan.profiles_dir.as_deref()).map_err(PlanError::from)?;
-    eprintln!(
+    obs.line(&format!(
         "capture: --profile auto: measuring Jira's request rate for {} (read-only)...",
-        super::fmt_duration(len)
-    );
+        human::duration(len)
+    ));
     let stop = || sig.stop_requested();
     let (rps, basis) = match super::estimate::sample(client, &plan.logs, len, &stop) {
         Ok(s) => (
@@ -200,28 +184,28 @@ fn auto_profile(
     let why = match (&choice.cheaper, &choice.fuller) {
         (Some(cheap), _) => format!(
             "full detail costs {}/hour here, under the {}/hour it allows; {} would write {}/hour",
-            report::human_bytes(choice.figure.bytes_per_hour),
-            report::human_bytes(super::estimate::FULL_DETAIL_BYTES_PER_HOUR),
+            human::bytes(choice.figure.bytes_per_hour),
+            human::bytes(super::estimate::FULL_DETAIL_BYTES_PER_HOUR),
             cheap.profile,
-            report::human_bytes(cheap.bytes_per_hour)
+            human::bytes(cheap.bytes_per_hour)
         ),
         (None, Some(full)) => format!(
             "{} lines per request with a token, {} per other request; {} would write {}/hour for the requests without a token",
             best.cost.pat_request,
             best.cost.other_request,
             full.profile,
-            report::human_bytes(full.bytes_per_hour)
+            human::bytes(full.bytes_per_hour)
         ),
         (None, None) => format!(
             "{} lines per request with a token, {} per other request",
             best.cost.pat_request, best.cost.other_request
         ),
     };
-    eprintln!(
+    obs.line(&format!(
         "capture: --profile auto chose {} ({basis}; {why}); it gives up: {} (--profile NAME to choose)",
         best.name,
         best.misses.as_deref().unwrap_or("nothing it says")
-    );
+    ));
     Ok(best.clone())
 }
 
@@ -249,7 +233,7 @@ pub fn guard_limits(rotation: Option<&crate::log4j::Config>, plan: &Plan) -> sup
 }
 
 /// Where `rotation set` should edit, as given to this capture.
-fn rotation_location(plan: &Plan) -> String {
+pub fn rotation_location(plan: &Plan) -> String {
     match &plan.rotation {
         Some(RotationAt::Log4jFile(c)) => {
             format!(
@@ -265,40 +249,13 @@ fn rotation_location(plan: &Plan) -> String {
     }
 }
 
-/// The line after the guard's reason: the rotation that would have let the whole window
-/// run without losing what was on disk.
-fn print_guard_advice(
-    t: &super::guard::Trip,
-    window: Duration,
-    rotation: Option<&crate::log4j::Config>,
-    plan: &Plan,
-) {
-    let needed = (t.bytes_per_sec * window.as_secs_f64()) as u64 + t.kept_bytes;
-    let current = rotation.and_then(|c| c.appender(None).ok()).or_else(|| {
-        Some(crate::log4j::Appender {
-            name: "filelog".into(),
-            file: "atlassian-jira.log".into(),
-            max_size_bytes: t.limits.max_bytes,
-            max_size_raw: None,
-            backups: t.limits.backups,
-            is_main: true,
-        })
-    });
-    let rplan = crate::log4j::plan_bytes(needed, current.as_ref());
-    eprintln!(
-        "capture: the window ended early to keep the older logs (exit status {EXIT_GUARD}); for the whole {} at this rate: {}{} (then restart Jira), or --no-guard",
-        super::fmt_duration(window),
-        rplan.command,
-        rotation_location(plan)
-    );
-}
-
 /// The access-log join of a capture: each node's access-log directory (from
 /// `--access-log`, one per `--log`, or the install's server.xml), and how to read it.
 fn access_plan(
     plan: &Plan,
     logs: &[crate::source::LogSource],
     jira_version: Option<&str>,
+    obs: &mut dyn Observer,
 ) -> Result<Option<super::access::LiveAccess>, RunError> {
     let a = &plan.access;
     let install = a.install.as_deref();
@@ -314,7 +271,7 @@ fn access_plan(
             .into());
         }
     }
-    let reading = crate::access::reading::decide(
+    let mut reading = crate::access::reading::decide(
         a.pattern.as_deref(),
         a.duration_unit,
         jira_version,
@@ -322,17 +279,17 @@ fn access_plan(
     )
     .map_err(anyhow::Error::from)?;
     if let Some(note) = &reading.note {
-        eprintln!("note: {note}");
+        obs.note(note);
     }
     let dirs: Vec<PathBuf> = if a.paths.is_empty() {
         let Some(dir) = reading.directory.clone() else {
             return Ok(None);
         };
         if !dir.is_dir() {
-            eprintln!(
-                "note: {}: no access-log directory; the capture goes on without the access-log join",
+            obs.note(&format!(
+                "{}: no access-log directory; the capture goes on without the access-log join",
                 dir.display()
-            );
+            ));
             return Ok(None);
         }
         if logs.len() > 1 {
@@ -358,106 +315,10 @@ fn access_plan(
             })
             .collect::<Result<Vec<_>, _>>()?;
         super::plan::one_per_node(logs.len(), dirs.len())?;
+        // Named by the user, not by the install's server.xml: read where they say (each
+        // node of a cluster has an install of its own).
+        reading.within = None;
         dirs
     };
     Ok(Some(super::access::LiveAccess { reading, dirs }))
-}
-
-/// Print how the restore went; Err: the last word of the capture (what is left and what
-/// to do).
-pub fn print_restore(o: &Outcome) -> Result<(), String> {
-    match &o.restore {
-        Ok(r) if !r.kept_for.is_empty() => {
-            eprintln!(
-                "capture: Jira's levels stay raised for {}, which puts them back when it ends.",
-                super::holders_text(&r.kept_for)
-            );
-            Ok(())
-        }
-        Ok(r) => {
-            let n = r.items.len();
-            eprintln!(
-                "capture: Jira's levels are back as they were ({n} logger(s) restored after {}).",
-                super::fmt_duration(o.elapsed)
-            );
-            if let Some(note) = unset_note(r) {
-                eprintln!("{note}");
-            }
-            if let Some(note) = revoked_note(r) {
-                eprintln!("{note}");
-            }
-            Ok(())
-        }
-        Err(e @ crate::journal::JournalError::TokenNotRevoked { .. }) => {
-            eprintln!("error: {e}");
-            Err("the self-check's temporary token is not revoked yet: run `jira-patrol restore` (the journal keeps its id)".into())
-        }
-        Err(e) => {
-            eprintln!("error: could not put Jira's levels back: {e}");
-            eprintln!(
-                "       the journal {} keeps them: run `jira-patrol restore` once Jira answers",
-                o.applied.journal.display()
-            );
-            Err("the levels were not put back: run `jira-patrol restore` once Jira answers (the journal keeps them)".into())
-        }
-    }
-}
-
-fn print_volume(r: &Report, rotation: Option<&crate::log4j::Config>, keep: Duration, plan: &Plan) {
-    let (Some(log_h), Some(pat_h)) = (r.volume.log_bytes_per_hour, r.volume.pat_bytes_per_hour)
-    else {
-        return;
-    };
-    eprintln!(
-        "capture: the log grew by {}/hour, {}/hour of it PAT lines ({} PAT lines in {}).",
-        report::human_bytes(log_h),
-        report::human_bytes(pat_h),
-        r.volume.pat_lines,
-        super::fmt_duration(Duration::from_secs_f64(r.volume.seconds.unwrap_or(0.0)))
-    );
-    let Some(cfg) = rotation else { return };
-    let Ok(app) = cfg.appender(None) else { return };
-    let rplan = crate::log4j::plan(log_h, keep, Some(&app));
-    let keep_s = super::fmt_duration(keep);
-    if rplan.holds_now {
-        eprintln!(
-            "capture: the current rotation ({}) keeps {keep_s} at this rate.",
-            app.name
-        );
-    } else {
-        let loc = rotation_location(plan);
-        eprintln!(
-            "capture: at this rate the current rotation does not keep {keep_s} of log; this would:\n  {}{loc}",
-            rplan.command
-        );
-    }
-}
-
-/// A leftover self-check token that the restore revoked.
-pub fn revoked_note(report: &crate::journal::RestoreReport) -> Option<String> {
-    (!report.tokens_revoked.is_empty()).then(|| {
-        let ids: Vec<String> = report.tokens_revoked.iter().map(u64::to_string).collect();
-        format!(
-            "revoked the leftover temporary token '{}' of an interrupted self-check (id {})",
-            crate::capture::selfcheck::TOKEN_NAME,
-            ids.join(", ")
-        )
-    })
-}
-
-/// Jira has no "unset": say which loggers now carry their former inherited level
-/// explicitly (until Jira restarts).
-pub fn unset_note(report: &crate::journal::RestoreReport) -> Option<String> {
-    let explicit: Vec<&str> = report
-        .items
-        .iter()
-        .filter(|i| i.action == crate::journal::Action::RestoredExplicit)
-        .map(|i| i.logger.as_str())
-        .collect();
-    (!explicit.is_empty()).then(|| {
-        format!(
-            "note: Jira has no \"unset\": {} had no explicit level and now carries its former inherited level explicitly, until Jira restarts",
-            explicit.join(", ")
-        )
-    })
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// Name of the temporary token; `restore` revokes our tokens of this name when it never
 /// heard the id.
-pub const TOKEN_NAME: &str = "jira-patrol self-check";
+pub use crate::token::SELF_CHECK_NAME as TOKEN_NAME;
 /// The probe: cheap, authenticated, and every Jira has it.
 pub const PROBE_PATH: &str = "/rest/api/2/myself";
 /// How long after our request's first line the rest of its lines (the token id) may take.

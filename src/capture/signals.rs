@@ -4,7 +4,8 @@
 //! leaves it to `jira-patrol restore` (the journal stays on disk): it sets an abort flag
 //! that the restore checks between requests ([`Signals::abort_requested`]); the capture
 //! then returns [`CaptureError::Interrupted`](super::CaptureError::Interrupted) and the
-//! command exits 130. Nothing here ends the process.
+//! command exits 130. Nothing here ends the process, and nothing here prints: what a
+//! signal means now is a [`Notice`], handed to the function the edge installed.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
@@ -26,6 +27,31 @@ pub enum Phase {
     Done = 4,
 }
 
+/// What a signal means where the capture is, for the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// While the levels are being raised: they will be put back first.
+    StoppingWhileApplying,
+    /// During the window: the levels go back, then the summary.
+    StoppingWindow,
+    /// During the restore (or a second signal): what is left, and that a third signal
+    /// leaves it to `jira-patrol restore`.
+    StillRestoring {
+        /// The loggers still raised, as the journal says.
+        left: Vec<String>,
+    },
+    /// A third signal: left without finishing; the journal keeps what is left.
+    LeftUnfinished {
+        /// The loggers still raised, as the journal says.
+        left: Vec<String>,
+        /// The journal `jira-patrol restore` replays.
+        journal: Option<PathBuf>,
+    },
+}
+
+/// Who is told of a signal (the output layer; it runs on the signal thread).
+pub type OnNotice = Box<dyn Fn(&Notice) + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     count: AtomicUsize,
@@ -34,6 +60,7 @@ struct Shared {
     ended: AtomicBool,
     aborted: AtomicBool,
     journal: Mutex<Option<PathBuf>>,
+    on_notice: Mutex<Option<OnNotice>>,
 }
 
 /// The signals a capture received, shared with the thread that catches them.
@@ -93,44 +120,46 @@ impl Signals {
         let n = self.0.count.fetch_add(1, Ordering::SeqCst) + 1;
         self.0.last.store(sig, Ordering::SeqCst);
         let phase = self.0.phase.load(Ordering::SeqCst);
-        let path = self.0.journal.lock().ok().and_then(|j| j.clone());
-        let journal = path
-            .as_ref()
-            .map_or_else(|| "the journal".to_string(), |p| p.display().to_string());
-        if phase == Phase::Applying as u8 && n == 1 {
-            eprintln!("\nstopping: the levels being raised will be put back first");
+        let journal = self.0.journal.lock().ok().and_then(|j| j.clone());
+        let notice = if phase == Phase::Applying as u8 && n == 1 {
+            Some(Notice::StoppingWhileApplying)
         } else if phase == Phase::Window as u8 && n == 1 {
-            eprintln!("\nstopping the window early: putting Jira's levels back, then the summary");
+            Some(Notice::StoppingWindow)
         } else if phase == Phase::Restoring as u8 || n >= 2 {
-            let left = left_to_restore(path.as_deref());
+            let left = left_to_restore(journal.as_deref());
             if n >= 3 {
-                eprintln!(
-                    "\nleft without finishing the restore: {left} may still be raised. Run `jira-patrol restore` (it replays {journal})"
-                );
                 self.0.aborted.store(true, Ordering::SeqCst);
-                return;
+                Some(Notice::LeftUnfinished { left, journal })
+            } else {
+                Some(Notice::StillRestoring { left })
             }
-            eprintln!(
-                "\nstill putting Jira's levels back ({left}); stopping now would leave them raised. Press Ctrl-C again to leave that to `jira-patrol restore`"
-            );
+        } else {
+            None
+        };
+        if let (Some(notice), Ok(on)) = (notice, self.0.on_notice.lock()) {
+            if let Some(f) = on.as_ref() {
+                f(&notice);
+            }
         }
     }
 }
 
-/// The loggers the journal still holds, for the person deciding whether to wait.
-fn left_to_restore(journal: Option<&std::path::Path>) -> String {
+/// The loggers the journal still holds, for the person deciding whether to wait (empty
+/// when the journal cannot say).
+fn left_to_restore(journal: Option<&std::path::Path>) -> Vec<String> {
     match journal.map(crate::journal::read_file) {
-        Some(Ok(Some(e))) if !e.loggers.is_empty() => {
-            let names: Vec<&str> = e.loggers.iter().map(|l| l.logger.as_str()).collect();
-            format!("left: {}", names.join(", "))
-        }
-        _ => "the journal's loggers".to_string(),
+        Some(Ok(Some(e))) => e.loggers.iter().map(|l| l.logger.clone()).collect(),
+        _ => Vec::new(),
     }
 }
 
-/// Catch SIGINT and SIGTERM for the rest of the process.
-pub fn install() -> std::io::Result<Signals> {
+/// Catch SIGINT and SIGTERM for the rest of the process; `on_notice` is told what each
+/// one means (on the signal thread, at once).
+pub fn install(on_notice: OnNotice) -> std::io::Result<Signals> {
     let s = Signals::default();
+    if let Ok(mut on) = s.0.on_notice.lock() {
+        *on = Some(on_notice);
+    }
     let mut it = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let s2 = s.clone();
     std::thread::Builder::new()

@@ -71,7 +71,7 @@ impl AccessArgs {
             install,
         )?;
         if let Some(note) = &r.note {
-            eprintln!("note: {note}");
+            crate::output::say(&format!("note: {note}"));
         }
         Ok(r)
     }
@@ -120,10 +120,17 @@ impl AccessArgs {
         let Some(dir) = &reading.directory else {
             return Ok(None);
         };
-        match files::discover(std::slice::from_ref(dir), &reading.prefix) {
+        let found = match &reading.within {
+            Some((root, asked_by)) => files::discover_within(dir, &reading.prefix, root, asked_by),
+            None => files::discover(std::slice::from_ref(dir), &reading.prefix),
+        };
+        match found {
+            Err(crate::scan::input::InputError::File(e)) => Err(e.into()),
             Ok(g) => Ok(Some(g)),
             Err(e) => {
-                eprintln!("note: {e}; the summary goes on without the access-log join");
+                crate::output::say(&format!(
+                    "note: {e}; the summary goes on without the access-log join"
+                ));
                 Ok(None)
             }
         }
@@ -230,4 +237,4 @@ impl Joins {
     }
 }
 
-pub use crate::access::{join_line, say_join};
+pub use crate::output::status::{join_line, say_join};

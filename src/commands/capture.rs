@@ -9,16 +9,16 @@ use super::output_args::ReportArgs;
 use super::profile::ProfilesDir;
 use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
-use crate::capture::run::{guard_limits, print_restore, RunError};
+use crate::capture::run::{guard_limits, RunError};
 use crate::capture::{self, signals, Options};
 use crate::cluster::Scope;
-use crate::report;
+use crate::output::{self, status};
 use crate::source::LogSource;
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
 
 pub use crate::capture::plan::AUTO;
-pub use crate::capture::run::EXIT_GUARD;
+pub use crate::output::capture::EXIT_GUARD;
 
 /// The flags of `jira-patrol capture`.
 #[derive(Debug, Clone, clap::Args)]
@@ -231,6 +231,7 @@ impl CaptureArgs {
             format: self.report.out.format,
             dialect: self.report.dialect,
             wide: self.report.wide,
+            csv_raw: self.report.out.csv_raw,
             path: self.report.out.output.clone(),
             tz: self.tz.clone(),
         };
@@ -251,14 +252,14 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     // Wrong arguments should not cost a password prompt first.
     let plan = args.plan()?;
     if args.sample.is_some() && args.profile != AUTO {
-        eprintln!(
+        crate::output::say(&format!(
             "note: --sample only sets how long the automatic choice and --dry-run measure; with --profile {} nothing is sampled",
             args.profile
-        );
+        ));
     }
     let client = args.conn.connect()?;
     let journal = crate::journal::Journal::default_location()?;
-    exit(capture::run::run(client, &plan, journal))
+    exit(output::capture::run(&client, &plan, journal))
 }
 
 /// How a capture ended, as the process exits: 130 after Ctrl-C, 143 after SIGTERM,
@@ -302,12 +303,12 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[LogSource])
         .transpose()
         .map_err(|e| anyhow::anyhow!("--look: {e}"))?;
     let profiles = crate::profiles::list(args.profiles.profiles.as_deref())?;
-    let sig = signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
-    eprintln!(
+    let sig = signals::install(status::on_signal()).context("cannot catch Ctrl-C/SIGTERM")?;
+    crate::output::say(&format!(
         "dry run: measuring {}'s request rate for {} (nothing is changed)...",
         client.base_url(),
-        capture::fmt_duration(sample_len)
-    );
+        crate::human::duration(sample_len)
+    ));
     let stop = || sig.stop_requested();
     let s = capture::estimate::sample(client, logs, sample_len, &stop)
         .context("the dry run's sample")?;
@@ -316,15 +317,15 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[LogSource])
         .as_deref()
         .map(|n| format!(" on {n}"))
         .unwrap_or_default();
-    eprintln!(
+    crate::output::say(&format!(
         "dry run: {:.1} requests/s in all{node} (Jira's request counter over {:.0}s); the log grows {}/hour at the current levels.",
         s.requests_per_sec,
         s.seconds,
-        report::human_bytes((s.log_bytes_per_sec * 3600.0) as u64)
-    );
+        crate::human::bytes((s.log_bytes_per_sec * 3600.0) as u64)
+    ));
     let view = client.cluster_nodes();
     if let Some(line) = cluster_line(&view, logs, &args.cluster.scope()) {
-        eprintln!("dry run: {line}");
+        crate::output::say(&format!("dry run: {line}"));
     }
     let pat = match look {
         Some(d) => Some(look_for_pats(
@@ -336,7 +337,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[LogSource])
             s.requests_per_sec,
         )?),
         None => {
-            eprintln!("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
+            crate::output::say("dry run: the requests with a token cannot be seen at the current levels: figures below count them as 0; add --look 30s for a short look at pats-service-trace.");
             None
         }
     };
@@ -344,30 +345,42 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[LogSource])
         .iter()
         .map(|p| capture::estimate::figure(p, s.requests_per_sec, pat.unwrap_or(0.0)))
         .collect();
+    let width = args.report.out.target().width();
     args.report.out.write(|out| {
         if args.report.out.format == SummaryFormat::Json {
-            serde_json::to_writer_pretty(
+            output::json::pretty(
                 &mut *out,
                 &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures, "cluster_nodes": view.nodes()}),
             )?;
             writeln!(out)?;
         } else {
-            writeln!(
-                out,
-                "{:<22} {:>12} {:>12}  names the token  cannot see",
-                "profile", "lines/hour", "bytes/hour"
-            )?;
+            let mut r = output::Records::with_table(
+                "profiles",
+                &[
+                    "profile",
+                    "lines_per_hour",
+                    "bytes_per_hour",
+                    "names_token",
+                    "misses",
+                ],
+                &[
+                    output::table::Column::name("PROFILE", output::table::Column::KEEP),
+                    output::table::Column::count("LINES/HOUR"),
+                    output::table::Column::count("BYTES/HOUR"),
+                    output::table::Column::text("NAMES THE TOKEN", output::table::Column::KEEP),
+                    output::table::Column::text("CANNOT SEE", 10),
+                ],
+            );
             for f in &figures {
-                writeln!(
-                    out,
-                    "{:<22} {:>12} {:>12}  {:<15}  {}",
-                    f.profile,
-                    f.lines_per_hour,
-                    report::human_bytes(f.bytes_per_hour),
-                    if f.names_token { "yes" } else { "no" },
-                    f.misses.as_deref().unwrap_or("-")
-                )?;
+                r.push(vec![
+                    f.profile.as_str().into(),
+                    f.lines_per_hour.into(),
+                    output::Cell::word(crate::human::bytes(f.bytes_per_hour)),
+                    output::Cell::word(if f.names_token { "yes" } else { "no" }),
+                    f.misses.clone().into(),
+                ]);
             }
+            r.table(out, width)?;
         }
         Ok(())
     })
@@ -431,17 +444,20 @@ fn look_for_pats(
     );
     let rotation = p.rotation_config()?;
     opts.guard = Some(guard_limits(rotation.as_ref(), &p));
-    eprintln!(
+    crate::output::say(&format!(
         "dry run: a {} look at pats-service-trace to count the requests with a token...",
-        capture::fmt_duration(d)
-    );
+        crate::human::duration(d)
+    ));
+    opts.observer = Box::new(status::Live::new(d));
     let o = capture::run(client, opts, sig)?;
-    print_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
+    output::capture::say_restore(&o).map_err(|e| anyhow::anyhow!(e))?;
     let per_sec = o.requests as f64 / o.elapsed.as_secs_f64().max(0.001);
-    eprintln!(
-        "{}",
-        token_rate_line(per_sec, o.requests, o.elapsed.as_secs_f64(), total)
-    );
+    crate::output::say(&token_rate_line(
+        per_sec,
+        o.requests,
+        o.elapsed.as_secs_f64(),
+        total,
+    ));
     Ok(per_sec)
 }
 
@@ -568,7 +584,7 @@ mod tests {
         p.self_check = Some(Duration::from_secs(90));
         p.inventory = false;
         p.output.format = SummaryFormat::Sql;
-        p.output.dialect = crate::report::Dialect::Mysql;
+        p.output.dialect = crate::format::Dialect::Mysql;
         p.output.tz = Some("Europe/Paris".into());
         p.output.path = Some(odd.join("out put.sql"));
         let conn = plan::Connection {

@@ -7,8 +7,9 @@
 
 use super::conn::ConnArgs;
 use super::output_args::OutputArgs;
-use crate::format::{OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::jira::{Client, JiraError, Outcome};
+use crate::output::Records;
 
 /// `jira-patrol check` arguments.
 #[derive(Debug, clap::Args)]
@@ -104,8 +105,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         )?
         .failure;
     }
+    let target = args.out.target();
     args.out
-        .write(|w| Ok(report.rows.render(args.out.format, w)?))?;
+        .write(|w| Ok(report.rows.render(args.out.format, target, w)?))?;
     if let Some(why) = failed_self_check {
         return Err(anyhow::anyhow!(why));
     }
@@ -137,13 +139,15 @@ pub(crate) fn run_self_check(
 ) -> anyhow::Result<SelfCheckRun> {
     use crate::capture::selfcheck::{passed_line, SelfCheck};
     use anyhow::Context as _;
-    let sig = crate::capture::signals::install().context("cannot catch Ctrl-C/SIGTERM")?;
+    let sig = crate::capture::signals::install(crate::output::status::on_signal())
+        .context("cannot catch Ctrl-C/SIGTERM")?;
     let journal = crate::journal::Journal::default_location()?;
     let mut opts =
         crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec(), journal);
     opts.self_check = Some(timeout);
     opts.scope = scope.clone();
     opts.by = "check --self-check";
+    opts.observer = Box::new(crate::output::status::Live::new(timeout));
     let outcome = match crate::capture::run(client, opts, &sig) {
         Ok(o) => o,
         Err(e @ crate::capture::CaptureError::Interrupted) => return Err(e.into()),

@@ -6,9 +6,7 @@
 //! standard output (`| head`) is an ordinary `io::Error` rather than a generator's panic.
 
 use super::Exit;
-use crate::cli::Cli;
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -44,17 +42,12 @@ pub struct ManArgs {
     pub out_dir: Option<PathBuf>,
 }
 
-/// The whole command line as clap builds it: names, bin names and the `help`
-/// sub-command settled, as the generators expect.
-fn command() -> clap::Command {
-    let mut cmd = Cli::command().name(BIN).bin_name(BIN);
+/// Print the completion script for one shell on standard output; `cli` is the whole
+/// command line as clap builds it (`crate::cli::Cli`'s).
+pub fn run_completions(args: CompletionsArgs, cli: clap::Command) -> Result<()> {
+    // Names, bin names and the `help` sub-command settled, as the generators expect.
+    let mut cmd = cli.name(BIN).bin_name(BIN);
     cmd.build();
-    cmd
-}
-
-/// Print the completion script for one shell on standard output.
-pub fn run_completions(args: CompletionsArgs) -> Result<()> {
-    let mut cmd = command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, BIN, &mut script);
     if args.shell == clap_complete::Shell::Bash {
@@ -80,13 +73,11 @@ fn fix_bash_hyphenated_bin(script: Vec<u8>) -> Vec<u8> {
 }
 
 /// Print one roff page (the whole command's, or a sub-command's), or with `--out-dir`
-/// write one page per command and list the files written.
-pub fn run_man(args: ManArgs) -> Result<()> {
+/// write one page per command and list the files written; `cli` as for
+/// [`run_completions`].
+pub fn run_man(args: ManArgs, cli: clap::Command) -> Result<()> {
     // The pages document sub-commands by name: `help` is not one worth a section.
-    let mut cmd = Cli::command()
-        .name(BIN)
-        .bin_name(BIN)
-        .disable_help_subcommand(true);
+    let mut cmd = cli.name(BIN).bin_name(BIN).disable_help_subcommand(true);
     cmd.build();
     let mut page_of = &cmd;
     for (i, name) in args.subcommand.iter().enumerate() {
@@ -107,7 +98,7 @@ pub fn run_man(args: ManArgs) -> Result<()> {
                     )
                 };
                 // A malformed command line: said the way clap says it, with its status.
-                let mut all = command();
+                let mut all = cmd.clone();
                 let man = all
                     .find_subcommand_mut("man")
                     .expect("`man` is a sub-command");
@@ -150,7 +141,8 @@ fn render(cmd: &clap::Command) -> Result<Vec<u8>> {
 /// SUBCOMMANDS sections refer to (`jira-patrol-capture(1)`).
 fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> Result<()> {
     let path = dir.join(man(cmd).get_filename());
-    std::fs::write(&path, render(cmd)?).with_context(|| format!("writing {}", path.display()))?;
+    crate::paths::write_atomic(&path, &render(cmd)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     written.push(path);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, dir, written)?;

@@ -102,7 +102,7 @@ impl ConnArgs {
     pub fn login_name(&self) -> Option<String> {
         if self.login.is_some() {
             static NOTED: std::sync::Once = std::sync::Once::new();
-            NOTED.call_once(|| eprintln!("{LOGIN_RENAMED}"));
+            NOTED.call_once(|| crate::output::say(LOGIN_RENAMED));
         }
         self.user
             .as_deref()
@@ -129,10 +129,10 @@ impl ConnArgs {
             return Ok(UserFlag::Login);
         };
         let owner = |why: &str| {
-            eprintln!(
+            crate::output::say(&format!(
                 "note: --user {u} is read as --owner {u}, its former meaning here ({why}); \
                  --user is the login name in every command"
-            );
+            ));
             Ok(UserFlag::Owner(u.to_string()))
         };
         if !logs_in {
@@ -202,10 +202,10 @@ impl ConnArgs {
             return Ok(c);
         };
         if say {
-            eprintln!(
+            crate::output::say(&format!(
                 "using the connection saved by `jira-patrol setup` ({})",
                 saved.url
-            );
+            ));
         }
         c.url = Some(saved.url);
         c.ca_cert = c.ca_cert.or(saved.ca_cert);
@@ -321,7 +321,9 @@ fn warn_if_cleartext(url: &str) {
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
     if u.scheme() == "http" && !local {
-        eprintln!("warning: {url} is plain http: credentials cross the network unencrypted");
+        crate::output::say(&format!(
+            "warning: {url} is plain http: credentials cross the network unencrypted"
+        ));
     }
 }
 
@@ -333,11 +335,11 @@ fn warn_if_shared(path: &std::path::Path) {
         if let Ok(m) = std::fs::metadata(path) {
             let mode = m.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
-                eprintln!(
+                crate::output::say(&format!(
                     "warning: {} is readable by others (mode {mode:o}): chmod 600 {}",
                     path.display(),
                     path.display()
-                );
+                ));
             }
         }
     }

@@ -64,27 +64,27 @@ pub fn run(args: DemoArgs) -> Result<()> {
         (None, Some(s)) => (s, s.url()),
         (None, None) => unreachable!("one of them was started"),
     };
-    eprintln!(
+    crate::output::say(&format!(
         "demo: simulated Jira {} at {} (JIRA_HOME {})",
         SimConfig::default().version,
         url,
         sim.home().display()
-    );
+    ));
     if let Some(c) = &cluster {
-        eprintln!(
+        crate::output::say(&format!(
             "demo: a Data Center cluster of {} nodes behind a load balancer (round-robin, sticky on the session cookie); each node writes its own log, all of them are followed:",
             c.nodes().len()
-        );
+        ));
         for n in c.nodes() {
-            eprintln!(
+            crate::output::say(&format!(
                 "demo:   {} at {}: {}",
                 n.node_id().unwrap_or("?"),
                 n.url(),
                 n.log_path().display()
-            );
+            ));
         }
     }
-    eprintln!(
+    crate::output::say(&format!(
         "demo: Tomcat's access log {} (each scripted client sends its own User-Agent: {})",
         sim.access_log_path().display(),
         traffic::USER_AGENTS
@@ -94,8 +94,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
             + ", ..."
-    );
-    eprintln!("demo: logging in as the simulator's admin (password login, websudo, XSRF as on a real Jira)");
+    ));
+    crate::output::say("demo: logging in as the simulator's admin (password login, websudo, XSRF as on a real Jira)");
     let client = Client::new(ClientConfig::new(
         url.clone(),
         Credentials {
@@ -108,10 +108,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     // log's pattern), logs/access_log.<date>, and the log4j file declaring its rotation
     // (so the rotation guard knows the limits instead of learning them from the files).
     let install = sim.install_dir();
-    eprintln!(
+    crate::output::say(&format!(
         "demo: Jira install {} (server.xml, access logs, log4j configuration)",
         install.display()
-    );
+    ));
 
     let sent = Mutex::new(TrafficReport::default());
     let stop = AtomicBool::new(false);
@@ -139,6 +139,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     plan.output.format = args.report.out.format;
     plan.output.dialect = args.report.dialect;
     plan.output.wide = args.report.wide;
+    plan.output.csv_raw = args.report.out.csv_raw;
     plan.output.path = args.report.out.output.clone();
     plan.check()?;
     let result = std::thread::scope(|s| {
@@ -156,7 +157,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 }
             }
         });
-        let r = crate::capture::run::run(client, &plan, journal);
+        let r = crate::output::capture::run(&client, &plan, journal);
         stop.store(true, Ordering::SeqCst);
         r
     });
@@ -168,23 +169,23 @@ pub fn run(args: DemoArgs) -> Result<()> {
         Some(p) => format!("the summary in {}", p.display()),
         None => "the summary above".into(),
     };
-    eprintln!(
+    crate::output::say(&format!(
         "demo: the scripted clients sent {tokens} requests with well-formed tokens ({ok} accepted, {} refused), {} with Bearer values that are no PAT (garbage, a JWT) and {} without a token; compare with {summary}.",
         tokens - ok,
         sent.malformed.sent,
         sent.without_token.sent
-    );
+    ));
     let clients = traffic::paced_mix(sim.accounts(), 1, Duration::ZERO);
     let agents: Vec<String> = clients
         .iter()
         .filter(|c| c.token_id().is_some())
         .map(|c| format!("{} ({})", c.user_agent(), c.label))
         .collect();
-    eprintln!(
+    crate::output::say(&format!(
         "demo: each script sent its own User-Agent, which the access-log join shows per token: {}",
         agents.join(", ")
-    );
-    eprintln!("demo: on a real Jira: jira-patrol check, then jira-patrol capture --for 15m --log JIRA_HOME/log/atlassian-jira.log (or jira-patrol setup)");
+    ));
+    crate::output::say("demo: on a real Jira: jira-patrol check, then jira-patrol capture --for 15m --log JIRA_HOME/log/atlassian-jira.log (or jira-patrol setup)");
     Ok(())
 }
 

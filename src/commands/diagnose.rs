@@ -6,6 +6,7 @@ use super::conn::ConnArgs;
 use crate::diagnose::{self, Bundle};
 use crate::format::OutputFormat;
 use crate::jira::{Client, Recording, VIEW_LOGGING};
+use crate::output::Target;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -101,7 +102,7 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     let check_text = {
         let mut v = Vec::new();
-        report.rows.render(OutputFormat::Table, &mut v)?;
+        report.rows.table(&mut v, None)?;
         recording.scrub(&String::from_utf8_lossy(&v))
     };
     bundle.add("check.txt", check_text);
@@ -179,7 +180,9 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
         .write(&out)
         .with_context(|| format!("cannot write the bundle {}", out.display()))?;
     if let Some(why) = &report.failure {
-        eprintln!("note: the check failed ({why}); the bundle shows how far it got");
+        crate::output::say(&format!(
+            "note: the check failed ({why}); the bundle shows how far it got"
+        ));
     }
     println!(
         "wrote {} ({} files, redacted: no password, token, cookie or XSRF token; see README.txt inside)",
@@ -204,12 +207,16 @@ fn add_log4j_files(
         return;
     }
     for (name, path) in files {
-        match std::fs::read(&path) {
+        match crate::inputfile::read_capped(
+            &path,
+            crate::inputfile::CONFIG_CAP,
+            "log4j configuration",
+        ) {
             Ok(bytes) => bundle.add(
                 &format!("log4j/{name}"),
                 diagnose::redact_config(&String::from_utf8_lossy(&bytes), rec),
             ),
-            Err(e) => missing.push(format!("log4j/{name}: cannot read {}: {e}", path.display())),
+            Err(e) => missing.push(format!("log4j/{name}: {e}")),
         }
     }
     match crate::log4j::locate(dir) {
@@ -229,7 +236,9 @@ fn summary(
     missing: &[String],
 ) -> serde_json::Value {
     let mut checks = Vec::new();
-    let _ = report.rows.render(OutputFormat::Json, &mut checks);
+    let _ = report
+        .rows
+        .render(OutputFormat::Json, Target::default(), &mut checks);
     let checks: serde_json::Value =
         serde_json::from_slice(&checks).unwrap_or(serde_json::Value::Null);
     let jira: serde_json::Value = server_info

@@ -3,9 +3,10 @@
 
 use super::conn::ConnArgs;
 use super::output_args::OutputArgs;
-use crate::format::{Cell, OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::jira::Source;
 use crate::level::Level;
+use crate::output::{Cell, Records};
 use clap::Subcommand;
 
 /// `jira-patrol level`: one of its sub-commands.
@@ -120,7 +121,9 @@ fn run_get(args: GetArgs) -> anyhow::Result<()> {
             node.clone(),
         ]);
     }
-    args.out.write(|w| Ok(rows.render(args.out.format, w)?))
+    let target = args.out.target();
+    args.out
+        .write(|w| Ok(rows.render(args.out.format, target, w)?))
 }
 
 fn run_set(args: SetArgs) -> anyhow::Result<()> {

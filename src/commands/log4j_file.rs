@@ -3,9 +3,10 @@
 //! shows a diff with `--dry-run`, otherwise backs up and replaces the file atomically.
 
 use super::output_args::OutputArgs;
-use crate::format::{Cell, OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::level::Level;
 use crate::log4j::{self, size, Config, Edit};
+use crate::output::Records;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use std::io::Write;
@@ -43,7 +44,7 @@ impl Location {
     pub fn file(&self) -> Option<&PathBuf> {
         static NOTED: std::sync::Once = std::sync::Once::new();
         if self.config.is_some() {
-            NOTED.call_once(|| eprintln!("{CONFIG_RENAMED}"));
+            NOTED.call_once(|| crate::output::say(CONFIG_RENAMED));
         }
         self.log4j_config.as_ref().or(self.config.as_ref())
     }
@@ -54,7 +55,7 @@ impl Location {
             (Some(p), _) => p.clone(),
             (None, Some(dir)) => {
                 let found = log4j::locate(dir)?;
-                eprintln!("found {}: {}", found.path.display(), found.note);
+                crate::output::say(&format!("found {}: {}", found.path.display(), found.note));
                 found.path
             }
             (None, None) => {
@@ -62,7 +63,11 @@ impl Location {
             }
         };
         let cfg = Config::load(&path)?;
-        eprintln!("config: {} ({})", path.display(), cfg.format().describe());
+        crate::output::say(&format!(
+            "config: {} ({})",
+            path.display(),
+            cfg.format().describe()
+        ));
         Ok(cfg)
     }
 
@@ -226,9 +231,9 @@ pub fn run_rotation(args: RotationArgs) -> anyhow::Result<()> {
 fn show(args: ShowArgs) -> anyhow::Result<()> {
     args.out.check_paths()?;
     let cfg = args.location.load()?;
-    let appenders = cfg.appenders();
+    let appenders = cfg.appenders_with_notes();
     if appenders.is_empty() {
-        eprintln!("no file appenders in {}", cfg.path().display());
+        crate::output::say(&format!("no file appenders in {}", cfg.path().display()));
     }
     let mut out = args.out.open()?;
     if args.out.format == OutputFormat::Table {
@@ -244,18 +249,18 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 "note",
             ],
         );
-        for a in &appenders {
+        for (a, notes) in &appenders {
             r.push(vec![
                 a.name.clone().into(),
                 a.file.clone().into(),
                 a.max_size_raw.clone().into(),
-                a.max_size_bytes.map(crate::format::bytes).into(),
+                a.max_size_bytes.map(crate::human::bytes).into(),
                 a.backups.map(|b| b as u64).into(),
                 (if a.is_main { "yes" } else { "" }).into(),
-                cfg.notes(a).join("; ").into(),
+                notes.join("; ").into(),
             ]);
         }
-        r.render(args.out.format, &mut out)?;
+        r.render(args.out.format, args.out.target(), &mut out)?;
     } else {
         let mut r = Records::new(
             "appenders",
@@ -269,8 +274,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 "note",
             ],
         );
-        for a in &appenders {
-            let notes = cfg.notes(a);
+        for (a, notes) in &appenders {
             r.push(vec![
                 a.name.clone().into(),
                 a.file.clone().into(),
@@ -281,7 +285,7 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
                 (!notes.is_empty()).then(|| notes.join("; ")).into(),
             ]);
         }
-        r.render(args.out.format, &mut out)?;
+        r.render(args.out.format, args.out.target(), &mut out)?;
     }
     out.finish()
 }
@@ -298,16 +302,16 @@ fn set(args: SetArgs) -> anyhow::Result<()> {
         args.dry_run,
     )?;
     if let (Some(size), Some(n)) = (after.max_size_bytes, after.backups) {
-        eprintln!(
+        crate::output::say(&format!(
             "{} rotates at {} and keeps {n} old files: up to {} on disk",
             after.file,
-            crate::format::bytes(size),
-            crate::format::bytes(size.saturating_mul(n as u64 + 1))
-        );
+            crate::human::bytes(size),
+            crate::human::bytes(size.saturating_mul(n as u64 + 1))
+        ));
     }
     // What was not asked may still be wrong (an invalid size log4j ignores, say).
     for note in notes {
-        eprintln!("note: {note}");
+        crate::output::say(&format!("note: {note}"));
     }
     Ok(())
 }
@@ -358,10 +362,10 @@ fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
     if dry_run {
         write!(out, "{}", edit.diff())?;
         out.flush()?;
-        eprintln!(
+        crate::output::say(&format!(
             "dry run: nothing written; once written: {}",
             edit.reload_note()
-        );
+        ));
         return Ok(());
     }
     let applied = edit
@@ -380,8 +384,9 @@ fn finish(edit: Edit, what: &str, dry_run: bool) -> anyhow::Result<()> {
 /// The volume per hour from a capture summary: total log growth first (rotation has to
 /// hold the whole log), PAT lines only as a fallback.
 fn volume_from_summary(path: &Path) -> anyhow::Result<(u64, &'static str)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read summary {}", path.display()))?;
+    // Only `volume` is needed; a file larger than any summary is refused unread.
+    let text = crate::inputfile::read_capped_text(path, crate::inputfile::CONFIG_CAP, "summary")
+        .context("--from-summary")?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is not JSON: give a summary written by `jira-patrol capture` (--format json)",
@@ -438,7 +443,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let keep_hours = args.keep.as_secs() / 3600;
     let mut out = args.out.open()?;
     if args.out.format == OutputFormat::Table {
-        let approx = crate::format::bytes;
+        let approx = crate::human::bytes;
         let mut rows: Vec<Vec<String>> = vec![
             vec![
                 "volume".into(),
@@ -460,7 +465,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
                     "{}: {} x {} keeps {keeps}: {}",
                     a.name,
                     a.max_size_bytes
-                        .map(crate::format::bytes)
+                        .map(crate::human::bytes)
                         .unwrap_or("-".into()),
                     a.backups.map(|b| b.to_string()).unwrap_or("-".into()),
                     if p.holds_now {
@@ -475,7 +480,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             "plan".into(),
             format!(
                 "max size {}, {} backups: keeps {}, up to {} on disk",
-                crate::format::bytes(p.max_size_bytes),
+                crate::human::bytes(p.max_size_bytes),
                 p.backups,
                 approx(p.max_size_bytes * p.backups as u64),
                 approx(p.disk_bytes)
@@ -528,9 +533,9 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             p.max_size_bytes.into(),
             (p.backups as u64).into(),
             p.disk_bytes.into(),
-            Cell::Text(command),
+            command.into(),
         ]);
-        r.render(args.out.format, &mut out)?;
+        r.render(args.out.format, args.out.target(), &mut out)?;
     }
     out.finish()
 }

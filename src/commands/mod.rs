@@ -20,7 +20,6 @@ pub mod summarize;
 pub mod token_id;
 pub mod tokens;
 
-use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
 /// An error whose message was already shown (or needs none): exit with this code.
@@ -35,26 +34,12 @@ impl std::fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
-/// Run one parsed command line and turn its outcome into the process's exit status,
-/// printing an error as one `error: ...` line ([`Exit`] carries a status already said).
-pub fn main(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Summarize(a) => summarize::run(a),
-        Command::TokenId(a) => token_id::run(a),
-        Command::Capture(a) => capture::run(*a),
-        Command::Demo(a) => demo::run(a),
-        Command::Check(a) => check::run(a),
-        Command::Diagnose(a) => diagnose::run(a),
-        Command::Level(a) => level::run(a),
-        Command::Profile(a) => profile::run(a),
-        Command::Restore(a) => restore::run(a),
-        Command::Rotation(a) => log4j_file::run_rotation(a),
-        Command::Setup(a) => setup::run(a),
-        Command::Completions(a) => completions::run_completions(a),
-        Command::Man(a) => completions::run_man(a),
-        Command::Sim(a) => sim::run(a),
-        Command::Tokens(a) => tokens::run(a),
-    };
+/// The process's exit status for how a command ended, printing an error as one
+/// `error: ...` line ([`Exit`] carries a status already said).
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    for note in crate::journal::take_notes() {
+        crate::output::say(&note);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -69,10 +54,32 @@ pub fn main(cli: Cli) -> ExitCode {
                 // `jira-patrol summarize | head` is not an error.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            crate::output::say(&format!("error: {}", one_line(&e)));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: many errors already quote the
+/// system's words (`cannot read X: Permission denied`) that their cause would repeat.
+/// Control characters from whatever the message quotes are shown escaped.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let bare = match text.rfind(" (os error ") {
+            Some(i) if text.ends_with(')') => &text[..i],
+            _ => text.as_str(),
+        };
+        if line.contains(bare) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    crate::warn::escape(line.as_bytes())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -80,4 +87,26 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn an_error_says_the_systems_words_once_on_one_line() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("x.log: cannot read it: {source}")]
+        struct Unreadable {
+            source: std::io::Error,
+        }
+        let os = std::io::Error::from_raw_os_error(libc::EACCES);
+        let e = anyhow::Error::new(Unreadable { source: os }).context("summary");
+        assert_eq!(
+            one_line(&e),
+            "summary: x.log: cannot read it: Permission denied (os error 13)"
+        );
+        let e = anyhow::anyhow!("bad\nline\x1b[2J").context("reading");
+        assert_eq!(one_line(&e), "reading: bad\\nline\\e[2J");
+    }
 }

@@ -3,8 +3,9 @@
 
 use super::conn::ConnArgs;
 use super::output_args::OutputArgs;
-use crate::format::{OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::journal::Applied;
+use crate::output::{Records, Target};
 use crate::profiles::{self, Profile};
 use clap::Subcommand;
 use std::io::Write;
@@ -107,13 +108,15 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
                     p.origin.to_string().into(),
                 ]);
             }
-            out.write(|w| Ok(rows.render(out.format, w)?))
+            let target = out.target();
+            out.write(|w| Ok(rows.render(out.format, target, w)?))
         }
         ProfileCommand::Show { name, dir, out } => {
             dir.check_paths()?;
             out.check_paths()?;
             let p = profiles::load(&name, dir.profiles.as_deref())?;
-            out.write(|w| show(&p, out.format, w))
+            let target = out.target();
+            out.write(|w| show(&p, out.format, target, w))
         }
         ProfileCommand::Apply {
             name,
@@ -131,8 +134,8 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<()> {
                 journal.apply(&client, &p.loggers, &format!("profile apply {}", p.name))?;
             print_applied(&applied, &out)?;
             if out.format == OutputFormat::Table {
-                eprintln!("reveals: {}", one_line(&p.reveals));
-                eprintln!("cost: {}", p.cost);
+                crate::output::say(&format!("reveals: {}", one_line(&p.reveals)));
+                crate::output::say(&format!("cost: {}", p.cost));
             }
             Ok(())
         }
@@ -152,7 +155,12 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn show(p: &Profile, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+fn show(
+    p: &Profile,
+    format: OutputFormat,
+    target: Target,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Table => {
             writeln!(out, "name:        {}", p.name)?;
@@ -180,11 +188,11 @@ fn show(p: &Profile, format: OutputFormat, out: &mut dyn Write) -> anyhow::Resul
             }
             if format == OutputFormat::Json {
                 let doc = serde_json::to_value(p)?;
-                serde_json::to_writer_pretty(&mut *out, &doc)?;
+                crate::output::json::pretty(&mut *out, &doc)?;
                 writeln!(out)?;
                 Ok(())
             } else {
-                rows.render(format, out)?;
+                rows.render(format, target, out)?;
                 Ok(())
             }
         }
@@ -208,13 +216,14 @@ pub fn print_applied(a: &Applied, out: &OutputArgs<OutputFormat>) -> anyhow::Res
             a.node.clone().into(),
         ]);
     }
-    out.write(|w| Ok(rows.render(format, w)?))?;
+    let target = out.target();
+    out.write(|w| Ok(rows.render(format, target, w)?))?;
     if format == OutputFormat::Table {
-        eprintln!(
+        crate::output::say(&format!(
             "set on {} and read back; previous levels journaled in {}\nrun `jira-patrol restore` to put them back",
             a.jira_url,
             a.journal.display()
-        );
+        ));
     }
     Ok(())
 }

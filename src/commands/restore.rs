@@ -4,8 +4,9 @@
 
 use super::conn::ConnArgs;
 use super::output_args::{OutputArgs, Sink};
-use crate::format::{OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::journal::{Journal, RestoreReport};
+use crate::output::{Records, Target};
 
 /// `jira-patrol restore` (and `profile revert`).
 #[derive(Debug, clap::Args)]
@@ -26,25 +27,26 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
     args.out.check_paths()?;
     let journal = Journal::default_location()?;
     let format = args.out.format;
+    let target = args.out.target();
     if let Some(url) = &args.conn.url_or_env() {
         if journal.pending(url)?.is_none() {
-            eprintln!(
+            crate::output::say(&format!(
                 "nothing to restore on {url}: no level journal {}",
                 journal.path_for(url).display()
-            );
+            ));
             return Ok(());
         }
         let client = args.conn.connect()?;
         let mut out = args.out.open()?;
-        restore_one(&journal, &client, format, &mut out)?;
+        restore_one(&journal, &client, format, target, &mut out)?;
         return out.finish();
     }
     let pending = journal.all()?;
     if pending.is_empty() {
-        eprintln!(
+        crate::output::say(&format!(
             "nothing to restore: no level journal in {}",
             journal.dir().display()
-        );
+        ));
         return Ok(());
     }
     let mut urls: Vec<String> = Vec::new();
@@ -59,9 +61,9 @@ pub fn run(args: RestoreArgs) -> anyhow::Result<()> {
         let done = args
             .conn
             .connect_or(Some(url))
-            .and_then(|client| restore_one(&journal, &client, format, &mut out));
+            .and_then(|client| restore_one(&journal, &client, format, target, &mut out));
         if let Err(e) = done {
-            eprintln!("error: {url}: {e:#}");
+            crate::output::say(&format!("error: {url}: {e:#}"));
             failed.push(url.as_str());
         }
     }
@@ -86,6 +88,7 @@ fn restore_one(
     journal: &Journal,
     client: &crate::jira::Client,
     format: OutputFormat,
+    target: Target,
     out: &mut Sink,
 ) -> anyhow::Result<()> {
     let live: Vec<_> = journal
@@ -93,11 +96,11 @@ fn restore_one(
         .map(|e| e.holders.into_iter().filter(|h| h.is_alive()).collect())
         .unwrap_or_default();
     if !live.is_empty() {
-        eprintln!(
+        crate::output::say(&format!(
             "note: {} still runs on {}: its levels are put back now, before its window ends",
             crate::capture::holders_text(&live),
             client.base_url()
-        );
+        ));
     }
     let mut report = journal.restore(client)?;
     if journal.pending(client.base_url())?.is_some() {
@@ -105,12 +108,13 @@ fn restore_one(
         report.items.extend(more.items);
         report.tokens_revoked.extend(more.tokens_revoked);
     }
-    print_report(&report, format, out)
+    print_report(&report, format, target, out)
 }
 
 fn print_report(
     report: &RestoreReport,
     format: OutputFormat,
+    target: Target,
     out: &mut Sink,
 ) -> anyhow::Result<()> {
     let mut rows = Records::new(
@@ -132,21 +136,21 @@ fn print_report(
             report.node.clone().into(),
         ]);
     }
-    rows.render(format, out)?;
+    rows.render(format, target, out)?;
     if format == OutputFormat::Table {
         if let Some(note) = unset_note(report) {
-            eprintln!("{note}");
+            crate::output::say(&note);
         }
-        eprintln!(
+        crate::output::say(&format!(
             "restored {} logger(s) on {}; journal removed",
             report.items.len(),
             report.jira_url
-        );
+        ));
     }
     if let Some(note) = revoked_note(report) {
-        eprintln!("{note}");
+        crate::output::say(&note);
     }
     Ok(())
 }
 
-pub use crate::capture::run::{revoked_note, unset_note};
+pub use crate::output::capture::{revoked_note, unset_note};

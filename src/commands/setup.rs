@@ -184,7 +184,7 @@ fn answer_lines(a: &Answers) -> Vec<(&'static str, String)> {
         v.push(("profile", p.clone()));
     }
     if let Some(d) = a.duration {
-        v.push(("length", crate::duration::format(d)));
+        v.push(("length", crate::human::duration(d)));
     }
     if let Some(k) = &a.keep {
         v.push(("keep", k.clone()));
@@ -213,7 +213,7 @@ fn from_environment(a: &mut Answers, known: &mut Known, unattended: bool) -> any
                     known.mark(a, "JIRA_URL");
                 }
                 Err(e) if unattended => bail!("JIRA_URL={u}: {e}"),
-                Err(e) => eprintln!("note: JIRA_URL={u} is not used: {e}"),
+                Err(e) => crate::output::say(&format!("note: JIRA_URL={u} is not used: {e}")),
             }
         }
     }
@@ -286,10 +286,10 @@ fn run_setup(args: SetupArgs) -> anyhow::Result<()> {
                 known.mark(&answers, &format!("the saved setup {}", path.display()));
             }
             Err(e) if !unattended => {
-                eprintln!(
+                crate::output::say(&format!(
                     "warning: {e:#}
 starting without its answers; it is replaced only if you save at the end"
-                );
+                ));
             }
             Err(e) => return Err(e.into()),
         }

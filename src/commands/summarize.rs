@@ -4,16 +4,20 @@ use super::access::{one_per_node, AccessArgs, Joins};
 use super::conn::{ConnArgs, UserFlag};
 use super::output_args::ReportArgs;
 use crate::access::join::Http;
-use crate::report;
-use crate::scan::input::{discover, order_by_content, scan_streams_indexed, ReadOptions, Source};
+use crate::output;
+use crate::scan::input::{
+    discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions, Source,
+};
 use crate::scan::{Outcome, Request, Scanner, Zone};
 use crate::source::{Location, LogSource};
 use crate::summary::{Filter, Summary};
+use crate::untrusted::Untrusted;
 use anyhow::{Context, Result};
 use std::io;
 use std::path::PathBuf;
 
-pub use crate::report::{render, Rendering, SummaryFormat};
+pub use crate::format::SummaryFormat;
+pub use crate::output::{render, Rendering};
 
 /// Which requests to keep, by who made them.
 #[derive(Debug, Clone, clap::Args)]
@@ -187,6 +191,7 @@ fn streams(
                 return Ok(());
             }
             let mut found = discover(batch)?;
+            notes.extend(skip_duplicates(&mut found));
             notes.extend(order_by_content(&mut found));
             for g in found {
                 out.push(Stream {
@@ -204,6 +209,7 @@ fn streams(
             (Some(n), Location::Local(p)) => {
                 flush(&mut batch, &mut out, &mut notes)?;
                 let mut found = discover(std::slice::from_ref(p))?;
+                notes.extend(skip_duplicates(&mut found));
                 notes.extend(order_by_content(&mut found));
                 let several = found.len() > 1;
                 for (i, g) in found.into_iter().enumerate() {
@@ -277,7 +283,9 @@ fn scan_exec(command: &str, scanner: &mut Scanner, out: &mut dyn FnMut(Request))
     scanner.end_file(out);
     let status = child.wait()?;
     if !status.success() {
-        eprintln!("warning: exec:{command} ended with {status}: the report covers what it printed");
+        output::say(&format!(
+            "warning: exec:{command} ended with {status}: the report covers what it printed"
+        ));
     }
     Ok(())
 }
@@ -300,7 +308,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let mut net = crate::source::tail::Transports::new();
     let (streams, notes) = streams(&args.paths, &mut net)?;
     for note in notes {
-        eprintln!("{note}");
+        output::say(&note);
     }
     let install = args.jira_install.as_deref();
     let mut joins = if args.access.wanted(install) {
@@ -315,7 +323,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
                     .then(|| net.ssh())
                     .transpose()?;
                 let j = Joins::new(reading, groups, ssh.as_ref());
-                eprintln!("{}", j.notice());
+                output::say(&j.notice());
                 Some(j)
             }
             None => None,
@@ -335,7 +343,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         if jsonl {
             jsonl_no_verdict += u64::from(r.outcome == Some(Outcome::NoVerdict));
             if write_err.is_none() {
-                if let Err(e) = report::jsonl_event(&r, http.as_ref(), &mut out) {
+                if let Err(e) = output::report::jsonl_event(&r, http.as_ref(), &mut out) {
                     write_err = Some(e);
                 }
             }
@@ -343,8 +351,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             summary.add_joined(&r, http.as_ref());
         }
     };
+    let bar = output::status::ScanBar::new();
     let read = ReadOptions {
-        progress: true,
+        progress: Some(&bar),
         mmap: !args.no_mmap,
     };
     let mut run = crate::scan::input::ScanRun::default();
@@ -410,8 +419,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     if let Some(e) = write_err {
         return Err(e).context("writing the report");
     }
+    drop(bar);
     for w in &run.warnings {
-        eprintln!("warning: {w}");
+        output::say(&format!("warning: {w}"));
     }
     let mut rep = summary.report(run.files, scanner.stats());
     rep.partial = run.partial;
@@ -423,9 +433,9 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             nodes: streams
                 .iter()
                 .map(|s| crate::cluster::NodeCoverage {
-                    node: s.name.clone(),
+                    node: s.name.as_str().into(),
                     read: true,
-                    log: Some(match &s.input {
+                    log: Some(Untrusted::new(match &s.input {
                         Input::Local(f) => f
                             .first()
                             .map(|x| match x {
@@ -438,7 +448,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
                             .unwrap_or_default(),
                         Input::Remote(t, _) => t.to_string(),
                         Input::Exec(c) => format!("exec:{c}"),
-                    }),
+                    })),
                     ..Default::default()
                 })
                 .collect(),
@@ -466,33 +476,40 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     } else {
         rep.no_verdict
     };
-    if let Some(w) = report::no_verdict_warning(no_verdict) {
-        eprintln!("{w}");
+    if let Some(w) = output::report::no_verdict_warning(no_verdict) {
+        output::say(&w);
     }
     if let Some(j) = &joins {
         j.report(&mut rep);
     }
     if args.inventory && !jsonl {
-        match conn.connect() {
+        let note = match conn.connect() {
             Ok(client) => crate::inventory::attach_for_users(
                 &client,
                 &mut rep,
                 &filter.users,
                 window_end(scanner.stats(), &filter),
             ),
-            Err(e) => crate::inventory::unavailable(&mut rep, &format!("{e:#}")),
+            Err(e) => Some(crate::inventory::unavailable(&mut rep, &format!("{e:#}"))),
+        };
+        if let Some(n) = note {
+            output::say(&n);
         }
     }
-    render(
+    let notes = render(
         &rep,
         &args.report.rendering(),
-        &crate::html::HtmlMeta::now(),
+        &output::html::HtmlMeta::now(),
         &mut out,
-    )?;
+    )
+    .context("writing the report")?;
     out.finish()?;
+    for n in notes {
+        output::say(&n);
+    }
     if rep.is_empty() && rep.pat_lines == 0 && args.report.out.format == SummaryFormat::Table {
-        eprintln!(
-            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window."
+        output::say(
+            "hint: no PAT plugin lines at all. Were com.atlassian.pats loggers at TRACE or DEBUG when these logs were written? `jira-patrol capture` sets that up for a window.",
         );
     }
     Ok(())

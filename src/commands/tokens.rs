@@ -5,9 +5,12 @@
 
 use super::conn::{ConnArgs, UserFlag};
 use super::output_args::OutputArgs;
-use crate::format::{Cell, OutputFormat, Records};
+use crate::format::OutputFormat;
 use crate::inventory::time;
 use crate::jira::SearchedToken;
+use crate::output::table::Column;
+use crate::output::{Cell, Records};
+use crate::untrusted::Untrusted;
 use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 
@@ -52,10 +55,10 @@ struct Filter {
 impl Filter {
     fn accepts(&self, t: &SearchedToken, now: Timestamp) -> bool {
         if !self.users.is_empty() {
-            let hit = |v: Option<&str>| {
-                v.is_some_and(|v| self.users.iter().any(|u| u.eq_ignore_ascii_case(v)))
+            let hit = |v: Option<&Untrusted>| {
+                v.is_some_and(|v| self.users.iter().any(|u| u.eq_ignore_ascii_case(v.raw())))
             };
-            if !hit(Some(&t.user_key)) && !hit(t.username.as_deref()) {
+            if !hit(Some(&t.user_key)) && !hit(t.username.as_ref()) {
                 return false;
             }
         }
@@ -114,21 +117,33 @@ pub fn run(args: TokensArgs) -> anyhow::Result<()> {
     let now = Timestamp::now();
     tokens.retain(|t| filter.accepts(t, now));
     tokens.sort_by(|a, b| {
-        let owner = |t: &SearchedToken| t.username.as_deref().unwrap_or(&t.user_key).to_lowercase();
+        let owner = |t: &SearchedToken| {
+            t.username
+                .as_ref()
+                .unwrap_or(&t.user_key)
+                .raw()
+                .to_lowercase()
+        };
         owner(a)
             .cmp(&owner(b))
             .then(a.created_at.cmp(&b.created_at))
             .then(a.id.cmp(&b.id))
     });
     let format = args.out.format;
+    let target = args.out.target();
     let records = records(&tokens, now, format == OutputFormat::Table);
     args.out.write(|out| {
-        records.render(format, out)?;
+        records.render(format, target, out)?;
         if format == OutputFormat::Table {
-            writeln!(
+            writeln!(out)?;
+            crate::output::table::write_prose(
                 out,
-                "{} token(s). Jira writes the last use in batches about every minute.",
-                tokens.len()
+                target.width(),
+                "",
+                &format!(
+                    "{} token(s). DB ID is the token's database id: Jira's REST never shows the 12-digit TOKEN ID that logs and reports name. Jira writes the last use in batches about every minute.",
+                    tokens.len()
+                ),
             )?;
         }
         Ok(())
@@ -138,7 +153,7 @@ pub fn run(args: TokensArgs) -> anyhow::Result<()> {
 /// One row per token. Tables say `never` where JSON and CSV leave the value empty (`null`,
 /// `-`): a machine reads the absence, a person reads the word.
 fn records(tokens: &[SearchedToken], now: Timestamp, human: bool) -> Records {
-    let mut r = Records::new(
+    let mut r = Records::with_table(
         "tokens",
         &[
             "id",
@@ -150,20 +165,31 @@ fn records(tokens: &[SearchedToken], now: Timestamp, human: bool) -> Records {
             "last_accessed_at",
             "days_idle",
         ],
+        &[
+            Column::id("DB ID"),
+            Column::id("USER KEY").priority(30),
+            Column::name("OWNER", 70),
+            Column::name("NAME", 80),
+            Column::time("CREATED").priority(40),
+            Column::time("EXPIRES"),
+            Column::time("LAST USED"),
+            // The last use says it too: the first to go.
+            Column::count("DAYS IDLE").short("IDLE").priority(20),
+        ],
     );
     let never = |c: Option<String>| match (c, human) {
-        (Some(s), _) => Cell::Text(s),
-        (None, true) => Cell::Text("never".into()),
+        (Some(s), _) => Cell::Time(s),
+        (None, true) => Cell::word("never"),
         (None, false) => Cell::Null,
     };
     for t in tokens {
         let idle = idle_since(t).map(|s| now.duration_since(s).as_secs().max(0) / 86_400);
         r.push(vec![
             t.id.into(),
-            t.user_key.as_str().into(),
+            (&t.user_key).into(),
             t.username.clone().into(),
-            t.name.as_str().into(),
-            t.created_at.map(time).into(),
+            (&t.name).into(),
+            t.created_at.map(time).map(Cell::Time).into(),
             never(t.expires_at.map(time)),
             never(t.last_accessed_at.map(time)),
             idle.into(),

@@ -11,6 +11,7 @@
 
 use super::pat::{is_authorisation_refusal, jira_message, PatError};
 use super::{Client, JiraError};
+use crate::untrusted::Untrusted;
 use jiff::Timestamp;
 use reqwest::{Method, StatusCode};
 use std::collections::HashSet;
@@ -31,13 +32,13 @@ pub struct SearchedToken {
     /// The database row id (`TokenDTO.id`), not the 12-digit token id (REST never shows that).
     pub id: u64,
     /// The name its owner gave it.
-    pub name: String,
+    pub name: Untrusted,
     /// The owner's user key (`USER_KEY`), which may differ from the login name.
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Login name; `None` when Jira no longer knows the owner.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// Owner's display name; `None` when Jira no longer knows the owner.
-    pub full_name: Option<String>,
+    pub full_name: Option<Untrusted>,
     /// When it was created; `None` when Jira gave no date.
     pub created_at: Option<Timestamp>,
     /// Written by Jira in batches about once a minute: a use in the last minute or so may
@@ -173,10 +174,10 @@ impl Row {
         let owner = self.user_profile_resource.unwrap_or_default();
         SearchedToken {
             id: self.id,
-            name: self.name,
-            user_key: owner.user_key.unwrap_or_default(),
-            username: owner.username,
-            full_name: owner.full_name,
+            name: self.name.into(),
+            user_key: owner.user_key.unwrap_or_default().into(),
+            username: owner.username.map(Untrusted::new),
+            full_name: owner.full_name.map(Untrusted::new),
             created_at: self.created_at.as_deref().and_then(rest_time),
             last_accessed_at: self.last_accessed_at.as_deref().and_then(rest_time),
             expires_at: self.expiring_at.as_deref().and_then(rest_time),

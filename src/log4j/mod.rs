@@ -105,7 +105,7 @@ pub enum Log4jError {
         what: String,
     },
     /// `--appender NAME` names no file appender in the file.
-    #[error("no appender named '{name}' in {}; appenders present: {}", path.display(), list(present))]
+    #[error("no appender named '{}' in {}; appenders present: {}", crate::warn::excerpt(name.as_bytes()), path.display(), list(present))]
     AppenderNotFound {
         /// The configuration file.
         path: PathBuf,
@@ -123,7 +123,7 @@ pub enum Log4jError {
         present: Vec<String>,
     },
     /// Several appenders write one file: a rotation edit would be ambiguous.
-    #[error("appenders {} write the same file '{file}' in {}: log4j would rotate it from several places; fix that by hand first", appenders.join(" and "), path.display())]
+    #[error("appenders {} write the same file '{}' in {}: log4j would rotate it from several places; fix that by hand first", list(appenders), crate::warn::excerpt(file.as_bytes()), path.display())]
     SharedFile {
         /// The configuration file.
         path: PathBuf,
@@ -157,6 +157,17 @@ pub enum Log4jError {
     /// `--jira-install DIR` holds no log4j file where Jira keeps it (the message says where it looked).
     #[error("{}", .0)]
     NoConfigInInstall(String),
+    /// Not a regular file, or larger than a configuration can be: refused before reading.
+    #[error(transparent)]
+    File(crate::inputfile::FileError),
+    /// More lines or elements than a log4j configuration has: refused before parsing.
+    #[error("{}: {what}: more than a log4j configuration has; is it the right file?", path.display())]
+    TooBig {
+        /// The file given.
+        path: PathBuf,
+        /// How many of what (`2,000,000 lines`).
+        what: String,
+    },
     /// Another I/O step of a save failed.
     #[error("{what} {}: {source}", path.display())]
     Io {
@@ -173,7 +184,7 @@ fn list(v: &[String]) -> String {
     if v.is_empty() {
         "none".into()
     } else {
-        v.join(", ")
+        rotation::name_list(v.iter().map(String::as_str))
     }
 }
 
@@ -234,12 +245,16 @@ impl Config {
     /// Read and parse `path`; the format comes from the content.
     pub fn load(path: impl AsRef<Path>) -> Result<Config, Log4jError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Log4jError::NotFound(path.to_path_buf()),
-            _ => Log4jError::Unreadable {
-                path: path.to_path_buf(),
-                source: e,
-            },
+        let bytes = crate::inputfile::read_capped(
+            path,
+            crate::inputfile::CONFIG_CAP,
+            "log4j configuration",
+        )
+        .map_err(|e| {
+            e.or_missing(
+                || Log4jError::NotFound(path.to_path_buf()),
+                Log4jError::File,
+            )
         })?;
         Config::parse(path, bytes)
     }
@@ -247,6 +262,7 @@ impl Config {
     /// Parse bytes said to come from `path` (nothing is read).
     pub fn parse(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Config, Log4jError> {
         let path = path.into();
+        check_size(&path, &bytes)?;
         let format = detect(&path, &bytes)?;
         let doc = parse_doc(&path, format, &bytes)?;
         Ok(Config {
@@ -296,6 +312,12 @@ impl Config {
     /// Why log4j would not use a value as written (shown by `rotation show`).
     pub fn notes(&self, appender: &Appender) -> Vec<String> {
         rotation::notes(&self.doc, appender)
+    }
+
+    /// Every file appender with its notes, in file order: [`Config::appenders`] and
+    /// [`Config::notes`] of each, in time linear in the number of appenders.
+    pub fn appenders_with_notes(&self) -> Vec<(Appender, Vec<String>)> {
+        rotation::appenders_with_notes(&self.doc)
     }
 
     /// When (if ever) Jira picks up an edit of this file without a restart.
@@ -406,6 +428,39 @@ impl Config {
     }
 }
 
+/// Lines, tags and attributes a configuration may have at most: Jira's own have a few
+/// hundred or thousand, and each costs a parsed entry, element or attribute, so these bound
+/// the memory a file can make the parser ask for (besides [`inputfile::CONFIG_CAP`]).
+///
+/// [`inputfile::CONFIG_CAP`]: crate::inputfile::CONFIG_CAP
+const MAX_LINES: usize = 200_000;
+const MAX_TAGS: usize = 150_000;
+const MAX_ATTRS: usize = 300_000;
+
+fn check_size(path: &Path, bytes: &[u8]) -> Result<(), Log4jError> {
+    let too_big = |what: String| Log4jError::TooBig {
+        path: path.to_path_buf(),
+        what,
+    };
+    // `\r` alone ends a properties line too.
+    let lines = memchr::memchr2_iter(b'\n', b'\r', bytes).count();
+    if lines > MAX_LINES {
+        return Err(too_big(format!("{lines} line ends")));
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        let tags = memchr::memchr_iter(b'<', bytes).count();
+        if tags > MAX_TAGS {
+            return Err(too_big(format!("{tags} '<' characters")));
+        }
+        let attrs = memchr::memchr_iter(b'=', bytes).count();
+        if attrs > MAX_ATTRS {
+            return Err(too_big(format!("{attrs} '=' characters")));
+        }
+    }
+    Ok(())
+}
+
 fn detect(path: &Path, bytes: &[u8]) -> Result<Format, Log4jError> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = text.iter().position(|b| !b.is_ascii_whitespace());
@@ -426,7 +481,8 @@ fn detect(path: &Path, bytes: &[u8]) -> Result<Format, Log4jError> {
                 ))
             } else {
                 Err(unsupported(&format!(
-                    "is XML but not a log4j2 configuration (root element <{root}>, expected <Configuration>)"
+                    "is XML but not a log4j2 configuration (root element <{}>, expected <Configuration>)",
+                    crate::warn::excerpt(root.as_bytes())
                 )))
             }
         }
@@ -460,7 +516,8 @@ fn xml_error(path: &Path, e: xml::XmlError) -> Log4jError {
         path: path.to_path_buf(),
         line: e.line,
         column: e.column,
-        message: e.message,
+        // The parser quotes the file (tag names, text): short and escaped.
+        message: crate::warn::excerpt_of(e.message.as_bytes(), 160),
     }
 }
 

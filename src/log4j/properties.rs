@@ -208,20 +208,46 @@ fn ends_with_odd_backslashes(raw: &[u8], start: usize, end: usize) -> bool {
     n % 2 == 1
 }
 
+/// The bytes of one logical line (continuation backslashes and the leading whitespace of
+/// continuation lines left out) and where each natural line's part of it starts in the
+/// raw bytes: one byte per byte of the line plus one pair per natural line, so that a
+/// long value costs little more than itself.
+struct Logical {
+    bytes: Vec<u8>,
+    /// `(logical index, raw offset)` of each natural line's first byte, ascending.
+    parts: Vec<(usize, usize)>,
+    /// Raw offset just past the content of the last natural line.
+    last_end: usize,
+}
+
+impl Logical {
+    /// The raw offset of logical byte `l`; `last_end` past the end.
+    fn raw(&self, l: usize) -> usize {
+        if l >= self.bytes.len() {
+            return self.last_end;
+        }
+        let k = self.parts.partition_point(|&(start, _)| start <= l) - 1;
+        let (start, raw) = self.parts[k];
+        raw + (l - start)
+    }
+}
+
 /// Parses the logical line whose first key byte is at `key_start`; returns the pair and
 /// the end of the entry (after the last natural line's terminator).
 fn parse_pair(raw: &[u8], key_start: usize, first_end: usize, first_next: usize) -> (Pair, usize) {
-    // Logical bytes with their raw offsets; continuation backslashes and the leading
-    // whitespace of continuation lines are not part of the logical line.
-    let mut logical: Vec<(u8, usize)> = Vec::new();
+    let mut logical = Logical {
+        bytes: Vec::new(),
+        parts: Vec::new(),
+        last_end: first_end,
+    };
     let (mut start, mut end, mut next) = (key_start, first_end, first_next);
-    let last_end;
     loop {
         let cont = ends_with_odd_backslashes(raw, start, end);
         let upto = if cont { end - 1 } else { end };
-        logical.extend((start..upto).map(|i| (raw[i], i)));
+        logical.parts.push((logical.bytes.len(), start));
+        logical.bytes.extend_from_slice(&raw[start..upto]);
         if !cont || next >= raw.len() || next == end {
-            last_end = end;
+            logical.last_end = end;
             break;
         }
         let (e2, n2) = natural_line(raw, next);
@@ -230,71 +256,71 @@ fn parse_pair(raw: &[u8], key_start: usize, first_end: usize, first_next: usize)
         next = n2;
     }
     let entry_end = next;
+    let l = &logical.bytes;
 
     // Key: up to the first unescaped separator character.
     let mut i = 0;
-    let mut key_chars = Vec::new();
-    while i < logical.len() {
-        let b = logical[i].0;
-        if b == b'\\' && i + 1 < logical.len() {
-            i += 1 + unescape_into(&logical[i..], &mut key_chars);
+    let mut key = String::new();
+    while i < l.len() {
+        let b = l[i];
+        if b == b'\\' && i + 1 < l.len() {
+            i += 1 + unescape_into(&l[i..], &mut key);
             continue;
         }
         if b == b'=' || b == b':' || is_ws(b) {
             break;
         }
-        key_chars.push(b as char);
+        key.push(b as char);
         i += 1;
     }
     let key_end_l = i;
-    while i < logical.len() && is_ws(logical[i].0) {
+    while i < l.len() && is_ws(l[i]) {
         i += 1;
     }
-    if i < logical.len() && (logical[i].0 == b'=' || logical[i].0 == b':') {
+    if i < l.len() && (l[i] == b'=' || l[i] == b':') {
         i += 1;
-        while i < logical.len() && is_ws(logical[i].0) {
+        while i < l.len() && is_ws(l[i]) {
             i += 1;
         }
     }
     let value_start_l = i;
-    let raw_at = |l: usize| logical.get(l).map(|x| x.1).unwrap_or(last_end);
     let key_span = key_start..if key_end_l == 0 {
         key_start
     } else {
-        logical[key_end_l - 1].1 + 1
+        logical.raw(key_end_l - 1) + 1
     };
-    let sep_span = key_span.end..raw_at(value_start_l);
+    let sep_span = key_span.end..logical.raw(value_start_l);
 
-    let mut value_chars = Vec::new();
+    let mut value = String::new();
     let mut j = value_start_l;
-    // Index in `logical` after the last byte that is not trailing decor whitespace.
+    // Index in `l` after the last byte that is not trailing decor whitespace, and the
+    // length of `value` up to there.
     let mut significant_end = value_start_l;
-    let mut significant_chars = 0;
-    while j < logical.len() {
-        let b = logical[j].0;
-        if b == b'\\' && j + 1 < logical.len() {
-            j += 1 + unescape_into(&logical[j..], &mut value_chars);
+    let mut significant_len = 0;
+    while j < l.len() {
+        let b = l[j];
+        if b == b'\\' && j + 1 < l.len() {
+            j += 1 + unescape_into(&l[j..], &mut value);
             significant_end = j;
-            significant_chars = value_chars.len();
+            significant_len = value.len();
             continue;
         }
-        value_chars.push(b as char);
+        value.push(b as char);
         j += 1;
         if !is_ws(b) {
             significant_end = j;
-            significant_chars = value_chars.len();
+            significant_len = value.len();
         }
     }
-    value_chars.truncate(significant_chars);
-    let value: String = value_chars.into_iter().collect();
+    value.truncate(significant_len);
     let value_span = sep_span.end..if significant_end > value_start_l {
-        logical[significant_end - 1].1 + 1
+        logical.raw(significant_end - 1) + 1
     } else {
         sep_span.end
     };
     (
         Pair {
-            key: key_chars.into_iter().collect(),
+            key,
             key_span,
             sep_span,
             value_span,
@@ -306,16 +332,14 @@ fn parse_pair(raw: &[u8], key_start: usize, first_end: usize, first_next: usize)
 
 /// Decodes the escape at `l[0]` (a backslash); returns how many bytes after the
 /// backslash it used.
-fn unescape_into(l: &[(u8, usize)], out: &mut Vec<char>) -> usize {
-    let c = l[1].0;
+fn unescape_into(l: &[u8], out: &mut String) -> usize {
+    let c = l[1];
     match c {
         b'u' => {
-            let hex: String = l.iter().skip(2).take(4).map(|x| x.0 as char).collect();
-            if hex.len() == 4 {
-                if let Ok(n) = u32::from_str_radix(&hex, 16) {
-                    out.push(char::from_u32(n).unwrap_or('\u{fffd}'));
-                    return 5;
-                }
+            let hex = l.get(2..6).and_then(|h| std::str::from_utf8(h).ok());
+            if let Some(n) = hex.and_then(|h| u32::from_str_radix(h, 16).ok()) {
+                out.push(char::from_u32(n).unwrap_or('\u{fffd}'));
+                return 5;
             }
             // Java refuses malformed \u; keep the text so nothing is lost.
             out.push('u');

@@ -6,6 +6,7 @@ use super::properties::{self, Document as Props};
 use super::size::{self, SizeStyle};
 use super::xml::{self, Document as Xml};
 use super::{Appender, Doc, Log4jError, Splice};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,20 +28,26 @@ struct PropsAppender {
     backups: Option<usize>,
 }
 
+/// The appenders in file order, found in two passes over the entries with an index by
+/// name (linear, whatever the number of appenders).
 fn props_appenders(d: &Props) -> Vec<PropsAppender> {
     let mut out: Vec<PropsAppender> = Vec::new();
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
     for (_, p) in d.pairs() {
         if let Some(rest) = p.key.strip_prefix("log4j.appender.") {
             if !rest.contains('.') && !rest.is_empty() {
-                match out.iter_mut().find(|a| a.name == rest) {
-                    Some(a) => a.class = p.value.trim().to_string(),
-                    None => out.push(PropsAppender {
-                        name: rest.to_string(),
-                        class: p.value.trim().to_string(),
-                        file: None,
-                        size: None,
-                        backups: None,
-                    }),
+                match by_name.get(rest) {
+                    Some(&i) => out[i].class = p.value.trim().to_string(),
+                    None => {
+                        by_name.insert(rest, out.len());
+                        out.push(PropsAppender {
+                            name: rest.to_string(),
+                            class: p.value.trim().to_string(),
+                            file: None,
+                            size: None,
+                            backups: None,
+                        });
+                    }
                 }
             }
         }
@@ -52,7 +59,7 @@ fn props_appenders(d: &Props) -> Vec<PropsAppender> {
         let Some((name, opt)) = rest.split_once('.') else {
             continue;
         };
-        let Some(a) = out.iter_mut().find(|a| a.name == name) else {
+        let Some(a) = by_name.get(name).map(|&k| &mut out[k]) else {
             continue;
         };
         // log4j 1.x sets bean properties; `MaxFileSize` and `maxFileSize` both work.
@@ -251,74 +258,162 @@ fn same_file(a: &str, b: &str) -> bool {
     a.trim() == b.trim()
 }
 
-pub(crate) fn notes(doc: &Doc, a: &Appender) -> Vec<String> {
-    let mut out = Vec::new();
-    let others: Vec<String> = appenders(doc)
-        .into_iter()
-        .filter(|o| o.name != a.name && same_file(&o.file, &a.file))
-        .map(|o| o.name)
+/// Names listed in a note at most; the rest are counted.
+const NAMES_SHOWN: usize = 5;
+
+/// `a, b, c and 17 more`.
+pub(crate) fn name_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let n = names.len();
+    let mut out: Vec<String> = names
+        .take(NAMES_SHOWN)
+        .map(|s| crate::warn::excerpt(s.as_bytes()))
         .collect();
-    if !others.is_empty() {
-        out.push(format!("same file as {}", others.join(", ")));
+    if n > NAMES_SHOWN {
+        out.push(format!("{} more", n - NAMES_SHOWN));
     }
+    match out.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => out.join(""),
+    }
+}
+
+/// Appenders by the file they write (trimmed), to find those sharing one in one pass.
+fn by_file<'a>(all: impl Iterator<Item = &'a Appender>) -> HashMap<&'a str, Vec<&'a str>> {
+    let mut m: HashMap<&str, Vec<&str>> = HashMap::new();
+    for a in all {
+        m.entry(a.file.trim()).or_default().push(&a.name);
+    }
+    m
+}
+
+fn shared_note(files: &HashMap<&str, Vec<&str>>, a: &Appender) -> Option<String> {
+    let others: Vec<&str> = files
+        .get(a.file.trim())
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|n| *n != a.name)
+        .collect();
+    (!others.is_empty()).then(|| format!("same file as {}", name_list(others.into_iter())))
+}
+
+/// Why log4j would not use a value of `a` as written.
+pub(crate) fn notes(doc: &Doc, a: &Appender) -> Vec<String> {
+    let all = appenders(doc);
+    let files = by_file(all.iter());
+    let mut out: Vec<String> = shared_note(&files, a).into_iter().collect();
     match doc {
         Doc::Props(d) => {
-            let Some(pa) = props_appenders(d).into_iter().find(|p| p.name == a.name) else {
-                return out;
-            };
-            if !props_rolling(&pa) {
-                out.push(format!("does not rotate by size ({})", pa.class));
-                return out;
-            }
-            match &a.max_size_raw {
-                Some(raw) if size::parse_log4j1(raw).is_none() => out.push(format!(
-                    "MaxFileSize '{raw}' is ignored by log4j (default applies: 10MB)"
-                )),
-                None => out.push("no MaxFileSize: log4j default 10MB applies".into()),
-                _ => {}
-            }
-            match props_value(d, pa.backups) {
-                Some(v) if v.parse::<u32>().is_err() => out.push(format!(
-                    "MaxBackupIndex '{v}' is ignored by log4j (default applies: 1)"
-                )),
-                None => out.push("no MaxBackupIndex: log4j default 1 applies".into()),
-                _ => {}
+            if let Some(pa) = props_appenders(d).into_iter().find(|p| p.name == a.name) {
+                props_notes(d, &pa, a, &mut out);
             }
         }
         Doc::Xml(d) => {
-            let Some(xa) = xml_appenders(d).into_iter().find(|x| x.name == a.name) else {
-                return out;
-            };
-            if !xa.rolling {
-                out.push("does not rotate".into());
-                return out;
-            }
-            match (&a.max_size_raw, xa.size_policy) {
-                (_, None) => {
-                    out.push("no SizeBasedTriggeringPolicy: does not rotate by size".into())
-                }
-                (Some(raw), _) if size::parse_log4j2(raw).is_none() => out.push(format!(
-                    "size '{raw}' is ignored by log4j2 (default applies: 10MB)"
-                )),
-                (None, Some(_)) => out.push("no size: log4j2 default 10MB applies".into()),
-                _ => {}
-            }
-            match xa.strategy.map(|s| &d.elements[s]) {
-                None => out.push("no DefaultRolloverStrategy: log4j2 keeps 7".into()),
-                Some(s) if !s.is("DefaultRolloverStrategy") => {
-                    out.push(format!("{} is not supported", s.name))
-                }
-                Some(_) if a.backups.is_none() => {
-                    out.push("fileIndex=\"nomax\": no limit on backups".into())
-                }
-                Some(s) if s.attr("max").is_none() => {
-                    out.push("DefaultRolloverStrategy has no max: log4j2 keeps 7".into())
-                }
-                _ => {}
+            if let Some(xa) = xml_appenders(d).into_iter().find(|x| x.name == a.name) {
+                xml_notes(d, &xa, a, &mut out);
             }
         }
     }
     out
+}
+
+/// Every file appender with its notes, in one pass over the document: what `rotation
+/// show` lists (linear in the number of appenders, not quadratic).
+pub(crate) fn appenders_with_notes(doc: &Doc) -> Vec<(Appender, Vec<String>)> {
+    match doc {
+        Doc::Props(d) => {
+            let found: Vec<(Appender, PropsAppender)> = props_appenders(d)
+                .into_iter()
+                .filter_map(|pa| props_to_appender(d, &pa).map(|a| (a, pa)))
+                .collect();
+            let files = by_file(found.iter().map(|(a, _)| a));
+            found
+                .iter()
+                .map(|(a, pa)| {
+                    let mut notes: Vec<String> = shared_note(&files, a).into_iter().collect();
+                    props_notes(d, pa, a, &mut notes);
+                    (a.clone(), notes)
+                })
+                .collect()
+        }
+        Doc::Xml(d) => {
+            let found: Vec<(Appender, XmlAppender)> = xml_appenders(d)
+                .into_iter()
+                .map(|xa| (xml_to_appender(d, &xa), xa))
+                .collect();
+            // `notes` of one appender looks up the first element of its name.
+            let mut first: HashMap<&str, usize> = HashMap::new();
+            for (i, (a, _)) in found.iter().enumerate() {
+                first.entry(a.name.as_str()).or_insert(i);
+            }
+            let files = by_file(found.iter().map(|(a, _)| a));
+            found
+                .iter()
+                .map(|(a, _)| {
+                    let mut notes: Vec<String> = shared_note(&files, a).into_iter().collect();
+                    let (_, xa) = &found[first[a.name.as_str()]];
+                    xml_notes(d, xa, a, &mut notes);
+                    (a.clone(), notes)
+                })
+                .collect()
+        }
+    }
+}
+
+fn props_notes(d: &Props, pa: &PropsAppender, a: &Appender, out: &mut Vec<String>) {
+    if !props_rolling(pa) {
+        out.push(format!(
+            "does not rotate by size ({})",
+            crate::warn::excerpt(pa.class.as_bytes())
+        ));
+        return;
+    }
+    match &a.max_size_raw {
+        Some(raw) if size::parse_log4j1(raw).is_none() => out.push(format!(
+            "MaxFileSize '{}' is ignored by log4j (default applies: 10MB)",
+            crate::warn::excerpt(raw.as_bytes())
+        )),
+        None => out.push("no MaxFileSize: log4j default 10MB applies".into()),
+        _ => {}
+    }
+    match props_value(d, pa.backups) {
+        Some(v) if v.parse::<u32>().is_err() => out.push(format!(
+            "MaxBackupIndex '{}' is ignored by log4j (default applies: 1)",
+            crate::warn::excerpt(v.as_bytes())
+        )),
+        None => out.push("no MaxBackupIndex: log4j default 1 applies".into()),
+        _ => {}
+    }
+}
+
+fn xml_notes(d: &Xml, xa: &XmlAppender, a: &Appender, out: &mut Vec<String>) {
+    if !xa.rolling {
+        out.push("does not rotate".into());
+        return;
+    }
+    match (&a.max_size_raw, xa.size_policy) {
+        (_, None) => out.push("no SizeBasedTriggeringPolicy: does not rotate by size".into()),
+        (Some(raw), _) if size::parse_log4j2(raw).is_none() => out.push(format!(
+            "size '{}' is ignored by log4j2 (default applies: 10MB)",
+            crate::warn::excerpt(raw.as_bytes())
+        )),
+        (None, Some(_)) => out.push("no size: log4j2 default 10MB applies".into()),
+        _ => {}
+    }
+    match xa.strategy.map(|s| &d.elements[s]) {
+        None => out.push("no DefaultRolloverStrategy: log4j2 keeps 7".into()),
+        Some(s) if !s.is("DefaultRolloverStrategy") => out.push(format!(
+            "{} is not supported",
+            crate::warn::excerpt(s.name.as_bytes())
+        )),
+        Some(_) if a.backups.is_none() => {
+            out.push("fileIndex=\"nomax\": no limit on backups".into())
+        }
+        Some(s) if s.attr("max").is_none() => {
+            out.push("DefaultRolloverStrategy has no max: log4j2 keeps 7".into())
+        }
+        _ => {}
+    }
 }
 
 pub(crate) fn monitor_interval(d: &Xml) -> Option<u64> {

@@ -33,6 +33,21 @@ fn not_writable(path: &Path, why: String) -> Log4jError {
     }
 }
 
+/// Whether the file at `real` still holds exactly `original` (read no further than one byte
+/// past it, so a file swapped for something huge costs nothing).
+fn holds(real: &Path, original: &[u8]) -> Result<bool, Log4jError> {
+    use std::io::Read;
+    let (file, _) = crate::inputfile::open_regular(real, "").map_err(Log4jError::File)?;
+    let mut on_disk = Vec::with_capacity(original.len() + 1);
+    file.take(original.len() as u64 + 1)
+        .read_to_end(&mut on_disk)
+        .map_err(|e| Log4jError::Unreadable {
+            path: real.to_path_buf(),
+            source: e,
+        })?;
+    Ok(on_disk == original)
+}
+
 /// Back up `path` beside itself and atomically replace it with `new`, keeping mode and
 /// owner; refuses when the file no longer holds `original` or cannot be written.
 pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jError> {
@@ -45,11 +60,7 @@ pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jErro
         },
     })?;
     let meta = fs::metadata(&real).map_err(io("cannot inspect", &real))?;
-    let on_disk = fs::read(&real).map_err(|e| Log4jError::Unreadable {
-        path: real.clone(),
-        source: e,
-    })?;
-    if on_disk != original {
+    if !holds(&real, original)? {
         return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
     }
     let mode = meta.permissions().mode() & 0o7777;
@@ -73,34 +84,22 @@ pub fn save(path: &Path, original: &[u8], new: &[u8]) -> Result<Saved, Log4jErro
         .unwrap_or_else(|| "log4j".into());
 
     let backup = backup_path(dir, &name);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
+    let mut tmp = crate::paths::Staged::new_in(dir, &format!(".{name}."), ".tmp")
         .map_err(|e| not_writable(dir, format!("cannot create a file in the directory: {e}")))?;
-    keep_owner(tmp.as_file(), &meta, &real)?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io("cannot set the mode of a temporary file for", &real))?;
-    tmp.write_all(new)
+    keep_owner(tmp.file(), &meta, &real)?;
+    tmp.write(new, mode)
         .map_err(io("cannot write a temporary file for", &real))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(io("cannot sync a temporary file for", &real))?;
 
     write_backup(&backup, original, mode, &meta)?;
 
     // Last look before the rename narrows the window in which an edit by someone else
     // could be lost.
-    if fs::read(&real).ok().as_deref() != Some(original) {
+    if !holds(&real, original).unwrap_or(false) {
         let _ = fs::remove_file(&backup);
         return Err(Log4jError::ChangedSinceRead(path.to_path_buf()));
     }
-    tmp.persist(&real)
-        .map_err(|e| not_writable(&real, format!("cannot replace the file: {}", e.error)))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    tmp.commit(&real)
+        .map_err(|e| not_writable(&real, format!("cannot replace the file: {e}")))?;
     Ok(Saved { path: real, backup })
 }
 

@@ -243,15 +243,17 @@ impl Document {
     /// The whitespace before the element on its line (empty when something else
     /// precedes it on that line).
     pub fn indent_of(&self, idx: usize) -> Option<String> {
+        // Back over blanks only: a line holding other things first is not scanned
+        // (asked of every element, a scan to the line's start would be quadratic).
         let s = self.elements[idx].start.start;
-        let line_start = self.raw[..s]
+        let blanks = self.raw[..s]
             .iter()
-            .rposition(|&b| b == b'\n' || b == b'\r')
-            .map_or(0, |i| i + 1);
-        let ws = &self.raw[line_start..s];
-        ws.iter()
-            .all(|&b| b == b' ' || b == b'\t')
-            .then(|| String::from_utf8_lossy(ws).into_owned())
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let line_start = s - blanks;
+        (line_start == 0 || matches!(self.raw[line_start - 1], b'\n' | b'\r'))
+            .then(|| String::from_utf8_lossy(&self.raw[line_start..s]).into_owned())
     }
 
     /// One level of indentation as the document writes it.

@@ -21,12 +21,20 @@
 //! request fields empty, and those lines must not become requests of anyone.
 //!
 //! Requests that never complete (truncated logs) are finalised when they go quiet, so
-//! memory stays bounded by the requests in flight, not by the log's size.
+//! memory stays bounded by the requests in flight, not by the log's size; and however
+//! many a log opens and never ends, no more than [`MAX_PENDING`] are kept: past that the
+//! longest-open is finalised as it stands (and counted, so the report can say so).
+//!
+//! Time and memory per line are constant whatever the log says: open requests sit in a
+//! map by key and in a queue ordered by when they were last looked at, so the quiet ones
+//! are found at the queue's front without a scan (see [`Open`]). Only the log's own times
+//! drive expiry, so the correlator gives the same answer for the same lines in the same
+//! order, whoever parsed them.
 
 use super::line::LogLine;
 use super::pat::{PatMessage, TokenDto};
 use super::time::{Ts, Zone};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -133,17 +141,153 @@ pub struct Request {
 const QUIET_MS: i64 = 120_000;
 /// Filter lines seen this recently mean the filter logs at TRACE right now.
 const FILTER_ACTIVE_MS: i64 = 60_000;
-/// A bound on requests in flight, against logs that never complete their requests.
-const MAX_PENDING: usize = 20_000;
+/// The most requests in flight at once, against logs that never complete their requests
+/// (a real Jira has a few hundred threads).
+pub const MAX_PENDING: usize = 20_000;
 
-/// Groups PAT lines into [`Request`]s by thread and request id; bounded memory.
+/// Groups PAT lines into [`Request`]s by thread and request id; bounded time and memory.
 pub struct Correlator {
-    pending: HashMap<Vec<u8>, Request, rustc_hash::FxBuildHasher>,
+    open: Open,
     key: Vec<u8>,
     filter_last_ms: Option<i64>,
-    next_sweep_ms: i64,
     /// The JVM's zone as far as known, for the offsetless dates inside `TokenDTO`.
     zone: Zone,
+}
+
+/// The requests in flight: a map from key to slot, and a queue of slots in the order they
+/// were last looked at. A request's queue entry keeps the time it was queued at; when it
+/// reaches the front past the quiet time, the request is finalised if it stayed quiet,
+/// else queued again at the back with its latest time (each request is re-queued at most
+/// once per quiet time). Entries of requests already gone are skipped at the front and
+/// swept out whenever they outnumber the live ones, so every operation is constant
+/// amortised time and the queue never outgrows twice the map.
+#[derive(Default)]
+struct Open {
+    by_key: HashMap<Box<[u8]>, usize, rustc_hash::FxBuildHasher>,
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    queue: VecDeque<Queued>,
+    next_seq: u64,
+    /// Requests finalised early to keep [`MAX_PENDING`].
+    cut_short: u64,
+}
+
+struct Slot {
+    key: Box<[u8]>,
+    request: Request,
+    /// Tells this request from a later one in the same slot.
+    seq: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Queued {
+    slot: usize,
+    seq: u64,
+    at_ms: i64,
+}
+
+impl Open {
+    fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    fn get_mut(&mut self, key: &[u8]) -> Option<&mut Request> {
+        let i = *self.by_key.get(key)?;
+        self.slots[i].as_mut().map(|s| &mut s.request)
+    }
+
+    fn contains(&self, key: &[u8]) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    fn insert(&mut self, key: &[u8], request: Request) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let at_ms = request.last_ms;
+        let slot = Slot {
+            key: key.into(),
+            request,
+            seq,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(slot);
+                i
+            }
+            None => {
+                self.slots.push(Some(slot));
+                self.slots.len() - 1
+            }
+        };
+        self.by_key.insert(key.into(), i);
+        self.queue.push_back(Queued {
+            slot: i,
+            seq,
+            at_ms,
+        });
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Option<Request> {
+        let i = self.by_key.remove(key)?;
+        let slot = self.slots[i].take()?;
+        self.free.push(i);
+        if self.queue.len() > 2 * self.by_key.len() + 1024 {
+            let slots = &self.slots;
+            self.queue
+                .retain(|q| slots[q.slot].as_ref().is_some_and(|s| s.seq == q.seq));
+        }
+        Some(slot.request)
+    }
+
+    /// The live slot a queue entry stands for.
+    fn live(&self, q: &Queued) -> Option<&Slot> {
+        self.slots[q.slot].as_ref().filter(|s| s.seq == q.seq)
+    }
+
+    /// Take out the requests quiet since before `cutoff` (log time), oldest first.
+    fn expire(&mut self, cutoff: i64, out: &mut dyn FnMut(Request)) {
+        while let Some(&q) = self.queue.front() {
+            let Some(last) = self.live(&q).map(|s| s.request.last_ms) else {
+                self.queue.pop_front();
+                continue;
+            };
+            if q.at_ms >= cutoff {
+                break;
+            }
+            self.queue.pop_front();
+            if last >= cutoff {
+                // Heard of since it was queued: to the back with its latest time.
+                self.queue.push_back(Queued { at_ms: last, ..q });
+                continue;
+            }
+            let key = self.live(&q).map(|s| s.key.clone());
+            if let Some(r) = key.and_then(|k| self.remove(&k)) {
+                out(r);
+            }
+        }
+    }
+
+    /// Take out the longest-waiting request (to keep the cap).
+    fn evict_one(&mut self) -> Option<Request> {
+        while let Some(q) = self.queue.pop_front() {
+            if let Some(key) = self.live(&q).map(|s| s.key.clone()) {
+                self.cut_short += 1;
+                return self.remove(&key);
+            }
+        }
+        None
+    }
+
+    fn drain(&mut self) -> Vec<Request> {
+        self.by_key.clear();
+        self.free.clear();
+        self.queue.clear();
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .flatten()
+            .map(|s| s.request)
+            .collect()
+    }
 }
 
 impl Correlator {
@@ -151,12 +295,21 @@ impl Correlator {
     /// the JVM's when it agrees with the lines' offsets (see [`super::time::parse_db_time_in`]).
     pub fn new(zone: Zone) -> Self {
         Correlator {
-            pending: HashMap::default(),
+            open: Open::default(),
             key: Vec::new(),
             filter_last_ms: None,
-            next_sweep_ms: 0,
             zone,
         }
+    }
+
+    /// Requests finalised before their last line because [`MAX_PENDING`] were open.
+    pub fn cut_short(&self) -> u64 {
+        self.open.cut_short
+    }
+
+    /// Requests in flight now (at most [`MAX_PENDING`]).
+    pub fn in_flight(&self) -> usize {
+        self.open.len()
     }
 
     /// Feed one PAT line; completed requests go to `out`.
@@ -171,9 +324,7 @@ impl Correlator {
         if from_filter {
             self.filter_last_ms = Some(now);
         }
-        if now >= self.next_sweep_ms || self.pending.len() > MAX_PENDING {
-            self.sweep(now, out);
-        }
+        self.expire(now, out);
         if l.request_id.is_empty() || l.request_id == b"-" {
             return;
         }
@@ -183,13 +334,13 @@ impl Correlator {
         self.key.extend_from_slice(l.request_id);
         match msg {
             PatMessage::GotTokenId(id) => {
-                let r = self.entry(l);
+                let r = self.entry(l, out);
                 r.token_id = Some(lossy(id));
             }
             PatMessage::TokenDto(d) => {
                 let filter_active = self.filter_active(now);
                 let info = dto_info(&d, &mut self.zone, l.ts);
-                let r = self.entry(l);
+                let r = self.entry(l, out);
                 r.token_id = Some(lossy(d.token_id));
                 r.user_key = Some(lossy(d.user_key));
                 if let Some(id) = std::str::from_utf8(d.id).ok().and_then(|v| v.parse().ok()) {
@@ -209,7 +360,7 @@ impl Correlator {
                 let expiry = Expiry::parse(expiry, &mut self.zone, l.ts);
                 let guessed =
                     expiry.is_date() && !super::time::zone_gives_line_offset(&mut self.zone, l.ts);
-                let r = self.entry(l);
+                let r = self.entry(l, out);
                 r.token_id = Some(lossy(token_id));
                 r.user_key.get_or_insert_with(|| lossy(user_key));
                 let info = r.info.get_or_insert_with(TokenInfo::default);
@@ -220,7 +371,7 @@ impl Correlator {
                 r.outcome = Some(Outcome::Success);
             }
             PatMessage::AuthFailure(reason) => {
-                let r = self.entry(l);
+                let r = self.entry(l, out);
                 r.outcome = Some(Outcome::Failure);
                 let reason = sanitize_reason(reason);
                 if r.token_id.is_none() {
@@ -240,7 +391,7 @@ impl Correlator {
             }
             PatMessage::InvalidPassword => {
                 let filter_active = self.filter_active(now);
-                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                if let Some(r) = self.open.get_mut(&self.key) {
                     r.outcome = Some(Outcome::Failure);
                     // The validator logs this only when the secret part cannot be decoded;
                     // a plain mismatch logs no DEBUG line at all.
@@ -250,10 +401,10 @@ impl Correlator {
                     }
                 }
             }
-            PatMessage::LookingForUser(key) => match self.pending.get_mut(self.key.as_slice()) {
+            PatMessage::LookingForUser(key) => match self.open.get_mut(&self.key) {
                 Some(r) => {
                     r.user_key.get_or_insert_with(|| lossy(key));
-                    r.last_ms = now;
+                    r.last_ms = r.last_ms.max(now);
                 }
                 None => {
                     // `Got tokenId` always precedes this line when TRACE is on, so with no
@@ -267,13 +418,13 @@ impl Correlator {
             PatMessage::AuthTimeStored(db_id) => {
                 // Logged after the verdict, on the request's own thread: it names the row of
                 // the token that request used. Alone it makes no request.
-                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                if let Some(r) = self.open.get_mut(&self.key) {
                     r.db_id.get_or_insert(db_id);
-                    r.last_ms = now;
+                    r.last_ms = r.last_ms.max(now);
                 }
             }
             PatMessage::FilterEnd => {
-                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                if let Some(r) = self.open.get_mut(&self.key) {
                     note_username(r, l);
                     // The filter writes `Auth SUCCESS` or `Auth failure` before its `<<<` for
                     // every token it read; without either, the words were not ones this
@@ -286,9 +437,9 @@ impl Correlator {
                 }
             }
             PatMessage::Other => {
-                if let Some(r) = self.pending.get_mut(self.key.as_slice()) {
+                if let Some(r) = self.open.get_mut(&self.key) {
                     note_username(r, l);
-                    r.last_ms = now;
+                    r.last_ms = r.last_ms.max(now);
                 }
             }
         }
@@ -297,13 +448,12 @@ impl Correlator {
     /// End of one log stream (a rotated set): finalise everything in flight.
     pub fn finish(&mut self, out: &mut dyn FnMut(Request)) {
         let filter_active = self.filter_last_ms.is_some();
-        let mut rest: Vec<Request> = self.pending.drain().map(|(_, r)| r).collect();
+        let mut rest = self.open.drain();
         rest.sort_by_key(|r| r.ts);
         for r in rest {
             out(finalise(r, filter_active));
         }
         self.filter_last_ms = None;
-        self.next_sweep_ms = 0;
     }
 
     fn filter_active(&self, now: i64) -> bool {
@@ -311,44 +461,40 @@ impl Correlator {
             .is_some_and(|t| now - t <= FILTER_ACTIVE_MS)
     }
 
-    fn entry(&mut self, l: &LogLine<'_>) -> &mut Request {
-        if !self.pending.contains_key(self.key.as_slice()) {
-            self.pending.insert(self.key.clone(), new_request(l));
+    /// The request of the current key, opened when new (keeping the cap).
+    fn entry(&mut self, l: &LogLine<'_>, out: &mut dyn FnMut(Request)) -> &mut Request {
+        if !self.open.contains(&self.key) {
+            while self.open.len() >= MAX_PENDING {
+                match self.open.evict_one() {
+                    Some(r) => self.finalise_out(r, out),
+                    None => break,
+                }
+            }
+            self.open.insert(&self.key, new_request(l));
         }
-        let r = self
-            .pending
-            .get_mut(self.key.as_slice())
-            .expect("inserted above");
+        let r = self.open.get_mut(&self.key).expect("inserted above");
         r.last_ms = r.last_ms.max(l.ts.ms);
         note_username(r, l);
         r
     }
 
     fn complete(&mut self, out: &mut dyn FnMut(Request)) {
-        if let Some(r) = self.pending.remove(self.key.as_slice()) {
-            let filter_active = self.filter_active(r.last_ms);
-            out(finalise(r, filter_active));
+        if let Some(r) = self.open.remove(&self.key) {
+            self.finalise_out(r, out);
         }
     }
 
-    fn sweep(&mut self, now: i64, out: &mut dyn FnMut(Request)) {
-        self.next_sweep_ms = now + QUIET_MS / 4;
-        let cutoff = if self.pending.len() > MAX_PENDING {
-            now - 5_000
-        } else {
-            now - QUIET_MS
-        };
-        let stale: Vec<Vec<u8>> = self
-            .pending
-            .iter()
-            .filter(|(_, r)| r.last_ms < cutoff)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in stale {
-            if let Some(r) = self.pending.remove(&k) {
-                let filter_active = self.filter_active(r.last_ms);
-                out(finalise(r, filter_active));
-            }
+    fn finalise_out(&self, r: Request, out: &mut dyn FnMut(Request)) {
+        let filter_active = self.filter_active(r.last_ms);
+        out(finalise(r, filter_active));
+    }
+
+    fn expire(&mut self, now: i64, out: &mut dyn FnMut(Request)) {
+        let mut quiet = Vec::new();
+        self.open
+            .expire(now.saturating_sub(QUIET_MS), &mut |r| quiet.push(r));
+        for r in quiet {
+            self.finalise_out(r, out);
         }
     }
 }
@@ -517,6 +663,93 @@ fn is_decoding_error(reason: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line<'a>(ms: i64, thread: &'a [u8], rid: &'a [u8]) -> LogLine<'a> {
+        LogLine {
+            ts: Ts { ms, offset_min: 0 },
+            thread,
+            level: b"TRACE",
+            username: b"anonymous",
+            request_id: rid,
+            session_id: b"-",
+            ip: b"10.0.0.1",
+            url: b"/rest/api/2/myself",
+            category: b"c.a.pats.service.DefaultTokenAuthenticationService",
+            message: b"",
+        }
+    }
+
+    /// A million requests opened within five seconds of log time and never ended: the
+    /// cap holds at every line, each line costs a constant number of queue steps, and all
+    /// come out, those finalised early counted.
+    #[test]
+    fn a_million_open_requests_keep_the_cap_in_constant_work() {
+        let mut c = Correlator::new(Zone::new(jiff::tz::TimeZone::UTC));
+        let mut out = 0u64;
+        let mut rid = Vec::new();
+        let mut most_queued = 0;
+        for i in 0..1_000_000u64 {
+            rid.clear();
+            rid.extend_from_slice(format!("{i}x1x1").as_bytes());
+            let l = line(1_000_000 + (i as i64) / 200_000, b"exec-1", &rid);
+            c.line(
+                &l,
+                PatMessage::GotTokenId(b"355510638677"),
+                false,
+                &mut |_| out += 1,
+            );
+            assert!(c.in_flight() <= MAX_PENDING);
+            most_queued = most_queued.max(c.open.queue.len());
+        }
+        assert!(most_queued <= 2 * MAX_PENDING + 1024, "{most_queued}");
+        assert_eq!(c.cut_short(), 1_000_000 - MAX_PENDING as u64);
+        c.finish(&mut |_| out += 1);
+        assert_eq!(out, 1_000_000);
+        assert_eq!(c.in_flight(), 0);
+    }
+
+    #[test]
+    fn quiet_requests_expire_and_busy_ones_wait() {
+        let mut c = Correlator::new(Zone::new(jiff::tz::TimeZone::UTC));
+        let mut done: Vec<Request> = Vec::new();
+        let got = || PatMessage::GotTokenId(b"355510638677");
+        c.line(&line(0, b"t1", b"1x1x1"), got(), false, &mut |r| {
+            done.push(r)
+        });
+        c.line(&line(0, b"t2", b"2x1x1"), got(), false, &mut |r| {
+            done.push(r)
+        });
+        // The second one is still heard of at 100 s; at 130 s only the first is quiet.
+        c.line(
+            &line(100_000, b"t2", b"2x1x1"),
+            PatMessage::Other,
+            false,
+            &mut |r| done.push(r),
+        );
+        c.line(&line(130_000, b"t3", b"3x1x1"), got(), false, &mut |r| {
+            done.push(r)
+        });
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].request_id, "1x1x1");
+        assert_eq!(done[0].outcome, Some(Outcome::Failure));
+        c.line(&line(221_000, b"t9", b"9x1x1"), got(), false, &mut |r| {
+            done.push(r)
+        });
+        assert_eq!(done.len(), 2);
+        assert_eq!(done[1].request_id, "2x1x1");
+        assert_eq!(c.in_flight(), 2);
+        assert_eq!(c.cut_short(), 0);
+        // Ended requests leave stale queue entries that never outnumber the live ones.
+        for i in 0..10_000 {
+            let rid = format!("{i}x2x1");
+            let l = line(300_000, b"t5", rid.as_bytes());
+            c.line(&l, got(), false, &mut |r| done.push(r));
+            c.line(&l, PatMessage::AuthFailure(b"no"), false, &mut |r| {
+                done.push(r)
+            });
+        }
+        assert!(c.open.queue.len() <= 2 * c.in_flight() + 1024);
+    }
 
     #[test]
     fn reasons_never_keep_hashes_and_name_token_ids() {

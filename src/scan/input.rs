@@ -5,14 +5,13 @@
 //! Names are not the last word: log4j2's `fileIndex="max"` numbers backups the other way
 //! round (`.1` oldest), so [`order_by_content`] checks the first time inside each file.
 
-use std::collections::BTreeMap;
-use std::fs::File;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use super::{Request, Scanner};
+use crate::inputfile::{self, FileError, FileId, STDIN_HINT};
+use crate::warn::Tally;
 
 /// The live application log's name; rotated backups add `.1`, `.2`, ... (and `.gz`).
 pub const LOG_NAME: &str = "atlassian-jira.log";
@@ -66,9 +65,23 @@ pub enum InputError {
     #[error("no log given: name files or directories, or '-' for standard input")]
     /// No path given.
     Nothing,
+    /// Not a regular file (a FIFO, a device), or otherwise refused before any read.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+impl InputError {
+    /// A refusal of [`inputfile`], with this module's wording for a missing file.
+    pub(crate) fn from_file(e: FileError, path: &Path) -> InputError {
+        e.or_missing(|| InputError::Missing(path.to_path_buf()), InputError::File)
+    }
 }
 
 /// Expand the arguments into streams: each a list of sources, oldest first.
+///
+/// Every path is checked before anything is read: a FIFO, device or socket, given or met
+/// in a directory (a symlink `atlassian-jira.log.1 -> /dev/zero`), is refused, since
+/// reading it would never end. Subdirectories of a log directory are passed over.
 pub fn discover(args: &[PathBuf]) -> Result<Vec<Vec<Source>>, InputError> {
     if args.is_empty() {
         return Err(InputError::Nothing);
@@ -91,22 +104,66 @@ pub fn discover(args: &[PathBuf]) -> Result<Vec<Vec<Source>>, InputError> {
                 path: a.clone(),
                 source: e,
             })?;
-            let mut found: Vec<PathBuf> = rd
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().starts_with(LOG_NAME))
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
-                .map(|e| e.path())
-                .collect();
+            let mut found: Vec<PathBuf> = Vec::new();
+            for e in rd.filter_map(Result::ok) {
+                if !e.file_name().to_string_lossy().starts_with(LOG_NAME) {
+                    continue;
+                }
+                let path = e.path();
+                if std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+                    continue;
+                }
+                inputfile::check_regular(&path, STDIN_HINT)
+                    .map_err(|e| InputError::from_file(e, &path))?;
+                found.push(path);
+            }
             if found.is_empty() {
                 return Err(InputError::NoLogs(a.clone()));
             }
             found.sort();
             files.extend(found.into_iter().map(Source::File));
         } else {
+            inputfile::check_regular(a, STDIN_HINT).map_err(|e| InputError::from_file(e, a))?;
             files.push(Source::File(a.clone()));
         }
     }
     Ok(group(files))
+}
+
+/// Read each file once, whatever names it was given by: the same directory named twice
+/// (`logs ./logs`), a rotated name that is a symlink or hard link to another. Within a set
+/// the newest name is kept (the live log, not the link to it); across sets, the first.
+/// Sets left empty are dropped. Returns the notes to show (repeats counted).
+pub fn skip_duplicates(streams: &mut Vec<Vec<Source>>) -> Vec<String> {
+    let mut seen: HashMap<FileId, String> = HashMap::new();
+    let mut notes = Tally::new();
+    for stream in streams.iter_mut() {
+        let mut keep = vec![true; stream.len()];
+        for (i, src) in stream.iter().enumerate().rev() {
+            let Source::File(p) = src else { continue };
+            let Some(id) = std::fs::metadata(p).ok().as_ref().and_then(FileId::of) else {
+                continue;
+            };
+            match seen.get(&id) {
+                Some(first) => {
+                    keep[i] = false;
+                    notes.add("duplicate", "files", || {
+                        format!(
+                            "note: {} is the same file as {first} (a link, or named twice): read once",
+                            p.display()
+                        )
+                    });
+                }
+                None => {
+                    seen.insert(id, p.display().to_string());
+                }
+            }
+        }
+        let mut k = keep.into_iter();
+        stream.retain(|_| k.next().unwrap_or(true));
+    }
+    streams.retain(|s| !s.is_empty());
+    notes.lines()
 }
 
 /// Group files by (directory, base name) and order each group oldest first. Groups keep
@@ -114,6 +171,7 @@ pub fn discover(args: &[PathBuf]) -> Result<Vec<Vec<Source>>, InputError> {
 fn group(files: Vec<Source>) -> Vec<Vec<Source>> {
     let mut order: Vec<(PathBuf, String)> = Vec::new();
     let mut groups: BTreeMap<(PathBuf, String), Vec<(RotationKey, Source)>> = BTreeMap::new();
+    let mut named: HashSet<PathBuf> = HashSet::new();
     let mut stdin_groups = Vec::new();
     for f in files {
         let Source::File(p) = &f else {
@@ -130,9 +188,8 @@ fn group(files: Vec<Source>) -> Vec<Vec<Source>> {
         if !groups.contains_key(&gk) {
             order.push(gk.clone());
         }
-        let g = groups.entry(gk).or_default();
-        if !g.iter().any(|(_, s)| s == &f) {
-            g.push((key, f));
+        if named.insert(p.clone()) {
+            groups.entry(gk).or_default().push((key, f));
         }
     }
     let mut out: Vec<Vec<Source>> = order
@@ -254,22 +311,54 @@ pub fn order_by_times(
     notes
 }
 
+/// How far a scan has read, for whoever shows it (the output layer draws a bar on a
+/// terminal); the scan itself never draws. Bytes are those read from disk (compressed
+/// bytes for gzip), against the total size of the files.
+pub trait Progress: Sync {
+    /// The scan begins: this many bytes in all files (standard input not counted).
+    fn begin(&self, _total_bytes: u64) {}
+    /// A file (or `-`) is read next.
+    fn file(&self, _name: &str) {}
+    /// `bytes` more were read.
+    fn read(&self, _bytes: u64) {}
+    /// The scan is over (or failed).
+    fn end(&self) {}
+}
+
+/// A reader that tells a [`Progress`] how much it read.
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.read(n as u64);
+        Ok(n)
+    }
+}
+
 /// Open a source for reading, decompressing gzip (several members allowed) when the
 /// content starts with gzip's magic bytes.
-pub fn open(src: &Source, progress: Option<&ProgressBar>) -> Result<Box<dyn Read>, InputError> {
+pub fn open<'a>(
+    src: &Source,
+    progress: Option<&'a dyn Progress>,
+) -> Result<Box<dyn Read + 'a>, InputError> {
     let path = PathBuf::from(src.display());
-    let mut raw: Box<dyn Read> = match src {
+    let mut raw: Box<dyn Read + 'a> = match src {
         Source::Stdin => Box::new(io::stdin().lock()),
-        Source::File(p) => Box::new(File::open(p).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => InputError::Missing(p.clone()),
-            _ => InputError::Unreadable {
-                path: p.clone(),
-                source: e,
-            },
-        })?),
+        Source::File(p) => Box::new(
+            inputfile::open_regular(p, STDIN_HINT)
+                .map_err(|e| InputError::from_file(e, p))?
+                .0,
+        ),
     };
-    if let Some(pb) = progress {
-        raw = Box::new(pb.wrap_read(raw));
+    if let Some(progress) = progress {
+        raw = Box::new(Counted {
+            inner: raw,
+            progress,
+        });
     }
     let mut br = BufReader::with_capacity(1 << 16, raw);
     let head = br.fill_buf().map_err(|e| InputError::Unreadable {
@@ -299,25 +388,24 @@ pub struct ScanRun {
 }
 
 /// How [`scan_streams`] reads its sources.
-#[derive(Debug, Clone, Copy)]
-pub struct ReadOptions {
-    /// Draw a progress bar on stderr (only when stderr is a terminal).
-    pub progress: bool,
+#[derive(Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// Told how far the scan has read (the caller shows it, or not).
+    pub progress: Option<&'a dyn Progress>,
     /// Memory-map large files that look settled (`summarize --no-mmap` turns it off).
     pub mmap: bool,
 }
 
-impl Default for ReadOptions {
+impl Default for ReadOptions<'_> {
     fn default() -> Self {
         ReadOptions {
-            progress: false,
+            progress: None,
             mmap: true,
         }
     }
 }
 
-/// Read every stream through `scanner`. A progress bar (compressed bytes of all files)
-/// is drawn on stderr only when `opts.progress` is set and stderr is a terminal.
+/// Read every stream through `scanner`, telling `opts.progress` how far it got.
 pub fn scan_streams(
     streams: &[Vec<Source>],
     scanner: &mut Scanner,
@@ -332,7 +420,10 @@ pub fn scan_streams(
 /// A file that shrinks while it is read (a live log rotated by copytruncate) ends the
 /// read of that file where it was cut: the bytes read so far are kept, and
 /// [`ScanRun::partial`] and [`ScanRun::warnings`] say so. Only files that look settled
-/// are memory-mapped (see [`map_reason`]), so such a cut never faults.
+/// are memory-mapped (see [`map_reason`]), so such a cut never faults. A file that turns
+/// out damaged while read (a truncated `.gz`, an I/O error) is kept up to the damage,
+/// said the same way, and the scan goes on with the next file; a file that cannot be
+/// opened at all ends the scan with an error.
 pub fn scan_streams_indexed(
     streams: &[Vec<Source>],
     scanner: &mut Scanner,
@@ -347,58 +438,92 @@ pub fn scan_streams_indexed(
             Source::Stdin => None,
         })
         .sum();
-    let pb = (opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-        let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {bar:30} {bytes_per_sec} {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        pb
-    });
+    let pb = opts.progress;
+    if let Some(p) = pb {
+        p.begin(total);
+    }
     let hook = TestPause::from_env();
     let mut run = ScanRun::default();
+    let mut said = Tally::new();
     let mut buf = vec![0u8; READ_BUF];
     for (index, stream) in streams.iter().enumerate() {
         let out = &mut |r: Request| out(index, r);
         for src in stream {
             let name = src.display();
-            if let Some(pb) = &pb {
-                pb.set_message(name.clone());
+            if let Some(pb) = pb {
+                pb.file(&name);
             }
             scanner.begin_file();
-            if let Source::File(p) = src {
-                if let Some(read) =
-                    scan_plain(p, opts, scanner, pb.as_ref(), hook.as_ref(), &mut buf, out)?
-                {
-                    if read.read < read.size {
-                        let note = shrank(&name, read.read, read.size);
-                        run.warnings.push(note.clone());
-                        run.partial.push(note);
-                    }
-                    finish_file(scanner, &name, &mut run, out);
-                    continue;
+            let read = match src {
+                Source::File(p) => scan_plain(p, opts, scanner, pb, hook.as_ref(), &mut buf, out)?,
+                Source::Stdin => None,
+            };
+            let ended = match read {
+                Some(read) => read,
+                None => scan_any(src, scanner, pb, &mut buf, out)?,
+            };
+            match ended {
+                Ended::Whole => {}
+                Ended::Shrank { read, size } => {
+                    let note = shrank(&name, read, size);
+                    said.add("shrank", "files", || note.clone());
+                    run.partial.push(note);
+                }
+                Ended::Damaged { read, error } => {
+                    scanner.cut_file();
+                    let note = damaged(&error, read);
+                    said.add("damaged", "files", || note.clone());
+                    run.partial.push(note);
                 }
             }
-            let mut r = open(src, pb.as_ref())?;
-            loop {
-                let n = match r.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(read_error(e, &name)),
-                };
-                scanner.feed(&buf[..n], out);
-            }
-            finish_file(scanner, &name, &mut run, out);
+            finish_file(scanner, &name, &mut said, &mut run, out);
         }
         scanner.end_stream(out);
     }
     if let Some(pb) = pb {
-        pb.finish_and_clear();
+        pb.end();
     }
+    scanner.say_skipped_lines(&mut said);
+    run.warnings = said.lines();
     Ok(run)
+}
+
+/// How the read of one file ended.
+enum Ended {
+    /// At its end.
+    Whole,
+    /// Cut while read (copytruncate): `read` of the `size` bytes it had at the start.
+    Shrank { read: u64, size: u64 },
+    /// At damage after `read` bytes (decompressed bytes for gzip).
+    Damaged { read: u64, error: InputError },
+}
+
+/// Read a source the ordinary way (standard input, gzip, what [`scan_plain`] passes on).
+fn scan_any(
+    src: &Source,
+    scanner: &mut Scanner,
+    pb: Option<&dyn Progress>,
+    buf: &mut [u8],
+    out: &mut dyn FnMut(Request),
+) -> Result<Ended, InputError> {
+    let name = src.display();
+    let mut r = open(src, pb)?;
+    let mut read = 0u64;
+    loop {
+        let n = match r.read(buf) {
+            Ok(0) => return Ok(Ended::Whole),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Ok(Ended::Damaged {
+                    read,
+                    error: read_error(e, &name),
+                })
+            }
+        };
+        read += n as u64;
+        scanner.feed(&buf[..n], out);
+    }
 }
 
 /// The line said (on stderr and in the report) about a file cut while it was read.
@@ -408,14 +533,37 @@ fn shrank(name: &str, read: u64, size: u64) -> String {
     )
 }
 
-fn finish_file(scanner: &mut Scanner, name: &str, run: &mut ScanRun, out: &mut dyn FnMut(Request)) {
+/// The line said about a file found damaged while it was read.
+fn damaged(error: &InputError, read: u64) -> String {
+    format!("{error}; skipped the rest of it: the report covers the {read} bytes before the damage")
+}
+
+fn finish_file(
+    scanner: &mut Scanner,
+    name: &str,
+    said: &mut Tally,
+    run: &mut ScanRun,
+    out: &mut dyn FnMut(Request),
+) {
     scanner.end_file(out);
     if scanner.looks_like_jira_log() == Some(false) {
-        run.warnings.push(format!(
+        said.add("not a jira log", "files", || format!(
             "{name}: no line in the first lines looks like atlassian-jira.log (date, thread, level, [category]); is this a Jira log?"
         ));
     }
+    scanner.note_file_name(looks_like_log_name(name));
     run.files.push(name.to_string());
+}
+
+/// Whether a file's name is one a Jira log has (`atlassian-jira.log.3.gz`, `jira.log`):
+/// only such files' lines are quoted in warnings, so that a file named by mistake (or by
+/// someone else) is not shown on the terminal.
+pub fn looks_like_log_name(name: &str) -> bool {
+    let base = Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    base.starts_with("atlassian-jira") || base.contains(".log") || name == "-"
 }
 
 /// Buffer of the `read()` path: large reads keep system calls few.
@@ -455,12 +603,6 @@ pub fn map_reason(path: &Path, meta: &std::fs::Metadata) -> Option<&'static str>
     (age >= SETTLED_AFTER).then_some("a rotated backup nothing writes")
 }
 
-/// How much of a file [`scan_plain`] read, beside its size when the read began.
-struct PlainRead {
-    read: u64,
-    size: u64,
-}
-
 /// Scan an uncompressed file: through a moving memory-map window when it looks settled
 /// ([`map_reason`]), else with `read()`. Returns `None` (nothing read) for gzip and what
 /// cannot be opened here, to read the ordinary way. The size is taken once at the start;
@@ -471,22 +613,17 @@ fn scan_plain(
     path: &Path,
     opts: ReadOptions,
     scanner: &mut Scanner,
-    pb: Option<&ProgressBar>,
+    pb: Option<&dyn Progress>,
     hook: Option<&TestPause>,
     buf: &mut [u8],
     out: &mut dyn FnMut(Request),
-) -> Result<Option<PlainRead>, InputError> {
+) -> Result<Option<Ended>, InputError> {
     let unreadable = |e: io::Error| InputError::Unreadable {
         path: path.to_path_buf(),
         source: e,
     };
-    let Ok(mut file) = File::open(path) else {
-        return Ok(None);
-    };
-    let meta = file.metadata().map_err(unreadable)?;
-    if !meta.is_file() {
-        return Ok(None);
-    }
+    let (mut file, meta) =
+        inputfile::open_regular(path, STDIN_HINT).map_err(|e| InputError::from_file(e, path))?;
     let size = meta.len();
     let mut magic = [0u8; 2];
     if io::Read::read_exact(&mut file, &mut magic).is_err() || magic == [0x1f, 0x8b] {
@@ -520,12 +657,12 @@ fn scan_plain(
             let _ = map.advise(memmap2::Advice::Sequential);
             scanner.feed(&map, out);
             if let Some(pb) = pb {
-                pb.inc(n);
+                pb.read(n);
             }
             off += n;
         }
         if off >= size {
-            return Ok(Some(PlainRead { read: off, size }));
+            return Ok(Some(Ended::Whole));
         }
         file.seek(io::SeekFrom::Start(off)).map_err(unreadable)?;
     }
@@ -537,15 +674,24 @@ fn scan_plain(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(unreadable(e)),
+            Err(e) => {
+                return Ok(Some(Ended::Damaged {
+                    read: off,
+                    error: unreadable(e),
+                }))
+            }
         };
         scanner.feed(&buf[..n], out);
         if let Some(pb) = pb {
-            pb.inc(n as u64);
+            pb.read(n as u64);
         }
         off += n as u64;
     }
-    Ok(Some(PlainRead { read: off, size }))
+    Ok(Some(if off < size {
+        Ended::Shrank { read: off, size }
+    } else {
+        Ended::Whole
+    }))
 }
 
 /// Test hook (`JIRA_PATROL_TEST_READ_PAUSE=BYTES:GATE`): the first time a read of a file

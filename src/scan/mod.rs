@@ -6,7 +6,8 @@
 //! - [`line`] splits a candidate into fields, [`pat`] recognises the PAT message,
 //! - [`correlate`] groups the lines of one request.
 //!
-//! Memory: one carried partial line (capped at [`MAX_LINE`]) plus requests in flight.
+//! Memory: one carried partial line (capped at [`MAX_LINE`]) plus requests in flight
+//! (capped by the correlator), whatever the log holds.
 #![warn(missing_docs)]
 
 pub mod correlate;
@@ -53,9 +54,13 @@ impl Prefilter {
     }
 }
 
-/// Longest line prefix kept; the rest of a longer line is counted and skipped. PAT lines
-/// are a few hundred bytes, so nothing of interest is lost.
+/// Longest line read; a longer one is counted and skipped whole. PAT lines are a few
+/// hundred bytes (Tomcat refuses request lines over 8 KiB), so nothing of interest is lost,
+/// and what is kept of a line never grows past this.
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// Bytes of a line kept to quote in a warning (the warning shows fewer, escaped).
+const ODD_KEPT: usize = 256;
 
 /// Bytes scanned per pass (stays in L2 cache).
 const PIECE: usize = 256 * 1024;
@@ -80,6 +85,16 @@ pub struct Stats {
     #[serde(skip)]
     /// Last PAT line's time (UTC ms).
     pub last_pat_ms: Option<i64>,
+    /// Lines longer than [`MAX_LINE`] that named a PAT class: skipped.
+    #[serde(skip)]
+    pub long_lines: u64,
+    /// Lines that name a PAT class and start with a date but do not read as a Jira log
+    /// line (another layout, a damaged line): not counted as anything.
+    #[serde(skip)]
+    pub unreadable_pat_lines: u64,
+    /// Requests the correlator finalised early because too many were open at once.
+    #[serde(skip)]
+    pub requests_cut_short: u64,
 }
 
 /// The capture's self-check probe: the PAT lines of one request id are held out of the
@@ -121,6 +136,17 @@ pub struct Scanner {
     carry_truncated: bool,
     probe_left: u32,
     probe_hit: bool,
+    /// The first unreadable PAT line of the current file, and whether one was quoted yet.
+    odd_line: Option<Vec<u8>>,
+    odd_quote: Option<OddQuote>,
+}
+
+/// What a warning about unreadable PAT lines quotes.
+enum OddQuote {
+    /// An excerpt of the first such line.
+    Line(String),
+    /// The file's name does not look like a log: its content is not shown.
+    Withheld,
 }
 
 impl Scanner {
@@ -137,6 +163,8 @@ impl Scanner {
             carry_truncated: false,
             probe_left: PROBE_LINES,
             probe_hit: false,
+            odd_line: None,
+            odd_quote: None,
         }
     }
 
@@ -233,6 +261,67 @@ impl Scanner {
     pub fn begin_file(&mut self) {
         self.probe_left = PROBE_LINES;
         self.probe_hit = false;
+        self.odd_line = None;
+    }
+
+    /// The current file was found damaged: its unfinished last line is no line.
+    pub fn cut_file(&mut self) {
+        self.carry.clear();
+        self.carry_truncated = false;
+    }
+
+    /// Whether the file just read has a name like a log's (see
+    /// [`input::looks_like_log_name`]): only then is its first unreadable PAT line quoted.
+    pub fn note_file_name(&mut self, log_like: bool) {
+        if self.odd_quote.is_some() {
+            return;
+        }
+        if let Some(l) = self.odd_line.take() {
+            self.odd_quote = Some(if log_like {
+                OddQuote::Line(crate::warn::excerpt(&l))
+            } else {
+                OddQuote::Withheld
+            });
+        }
+    }
+
+    /// Add the warnings about lines passed over to `said`: over-long ones, unreadable PAT
+    /// lines, requests finalised early. One line each, with its count.
+    pub fn say_skipped_lines(&self, said: &mut crate::warn::Tally) {
+        let st = &self.stats;
+        if st.long_lines > 0 {
+            said.add("long lines", "lines", || {
+                format!(
+                    "{} line(s) naming a PAT class were longer than {} KiB and skipped (PAT lines are a few hundred bytes: a damaged or crafted log?)",
+                    st.long_lines,
+                    MAX_LINE >> 10
+                )
+            });
+        }
+        if st.unreadable_pat_lines > 0 {
+            let quote = match &self.odd_quote {
+                Some(OddQuote::Line(l)) => format!(", e.g. `{l}`"),
+                Some(OddQuote::Withheld) => {
+                    " (not quoted: the file's name does not look like a log)".to_string()
+                }
+                None => String::new(),
+            };
+            said.add("unreadable pat lines", "lines", || {
+                format!(
+                    "{} line(s) name a PAT class but do not read as atlassian-jira.log lines and were not counted{quote}; a custom log layout?",
+                    st.unreadable_pat_lines
+                )
+            });
+        }
+        if st.requests_cut_short > 0 {
+            said.add("cut short", "requests", || {
+                format!(
+                    "{} request(s) were finalised before their last line: more than {} were open at once (a log that never ends its requests?)",
+                    st.requests_cut_short,
+                    correlate::MAX_PENDING
+                )
+            });
+        }
     }
 
     /// Whether any of the probed first lines of the current file was a Jira log entry
@@ -310,7 +399,11 @@ impl Scanner {
         let line = std::mem::take(&mut self.carry);
         self.stats.lines += 1;
         self.probe(&line);
-        self.line(&line, out);
+        if !self.carry_truncated {
+            self.line(&line, out);
+        } else if self.prefilter.find(&line).is_some() {
+            self.stats.long_lines += 1;
+        }
         self.carry = line;
         self.carry.clear();
         self.carry_truncated = false;
@@ -329,8 +422,13 @@ impl Scanner {
             let at = pos + m;
             let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
             let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
-            let line = &region[start..end.min(start + MAX_LINE)];
-            self.line(line, out);
+            if end - start > MAX_LINE {
+                if at - start < MAX_LINE {
+                    self.stats.long_lines += 1;
+                }
+            } else {
+                self.line(&region[start..end], out);
+            }
             pos = end + 1;
             if pos >= region.len() {
                 break;
@@ -358,6 +456,16 @@ impl Scanner {
             }
         }
         let Some(l) = parsed else {
+            // A dated line naming a PAT class that does not read as a log line: another
+            // layout, or damage. Stack-trace frames and continuation lines have no date.
+            if self.prefilter.find(raw).is_some()
+                && time::parse_prefix(raw, &mut self.zone).is_some()
+            {
+                self.stats.unreadable_pat_lines += 1;
+                if self.odd_line.is_none() {
+                    self.odd_line = Some(raw[..raw.len().min(ODD_KEPT)].to_vec());
+                }
+            }
             return;
         };
         if !pat::is_pat_category(l.category) {
@@ -370,6 +478,7 @@ impl Scanner {
         let from_filter = l.category.ends_with(b"TokenBasedAuthenticationFilter");
         let msg = pat::classify(l.message);
         self.correlator.line(&l, msg, from_filter, out);
+        self.stats.requests_cut_short = self.correlator.cut_short();
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`offline`]: reading a whole remote set for `summarize`, filtered on the node.
 
 pub mod exec;
+pub mod follow;
 pub mod offline;
 pub mod remote;
 pub mod ssh;

@@ -1,5 +1,5 @@
 //! Following a log on another host, through rename rotation and copytruncate, with the
-//! guarantees of the local follower (`capture::follow`): no line lost, none read twice —
+//! guarantees of the local follower (`source::follow`): no line lost, none read twice —
 //! and when the connection drops, resuming from the byte offset reached, or saying
 //! exactly what could not be read.
 //!
@@ -1261,7 +1261,7 @@ mod tests {
         got
     }
 
-    use crate::capture::follow::tests::{append, rotate_copytruncate, rotate_rename};
+    use crate::source::follow::tests::{append, rotate_copytruncate, rotate_rename};
 
     fn rotate(d: &Path, copytruncate: bool) {
         if copytruncate {

@@ -1,15 +1,14 @@
-//! One live follower whatever the source: a local file (`capture::follow`), a log on
+//! One live follower whatever the source: a local file (`source::follow`), a log on
 //! another host ([`super::remote`]) or a command's output ([`super::exec`]). A capture
 //! polls each node's [`Tail`] in turn; the remote and command ones work on threads of
 //! their own, so this never waits on a network. Gaps (what could not be read) come with
 //! the times of the lines around them ([`LineClock`]).
 
 use super::exec::ExecTail;
+use super::follow::{Event, FileSet, Follower};
 use super::remote::{Msg, RemoteError, RemoteTail, Snapshot, Via};
 use super::ssh::Ssh;
 use super::{Location, LogSource};
-use crate::capture::follow::{Event, Follower};
-use crate::capture::guard::FileSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -213,7 +212,7 @@ impl Tail {
     pub fn files(&self, src: &LogSource) -> Option<Box<dyn FileSet>> {
         match (&self.kind, &src.at) {
             (Kind::Local(_), Location::Local(p)) => {
-                Some(Box::new(crate::capture::guard::LocalSet(p.clone())))
+                Some(Box::new(super::follow::LocalSet(p.clone())))
             }
             (Kind::Remote(r), Location::Ssh(t)) => Some(Box::new(RemoteSet {
                 name: t.to_string(),

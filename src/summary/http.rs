@@ -2,18 +2,66 @@
 //! for Bearer values that are no PAT) statuses, latency percentiles, bytes and
 //! User-Agents; and per minute counts for the rate-limiting view.
 
+use super::fold::Folding;
 use crate::access::join::Http;
+use crate::untrusted::Untrusted;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-/// Distinct User-Agents kept per group; the rest count under `(other)`.
+/// Distinct User-Agents listed per group; the rarest past that count under `(other)`.
 const MAX_AGENTS: usize = 100;
 const OTHER: &str = "(other)";
+/// Longest latency told apart (an hour, in microseconds).
+const MAX_LATENCY_US: u64 = 3_600_000_000;
+/// Distinct latency buckets a group keeps in its sparse form before it takes a full
+/// histogram.
+const SPARSE_BUCKETS: usize = 256;
 
 /// Latencies up to an hour, in microseconds, to three significant digits: a fixed
-/// few tens of KiB per group whatever the number of requests.
+/// size (about 190 KiB) per group whatever the number of requests.
 fn histogram() -> hdrhistogram::Histogram<u64> {
-    hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds")
+    hdrhistogram::Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("static bounds")
+}
+
+/// A group's latencies. Most groups (a failed token id: a few 401s) see few distinct
+/// values, so they start as counts per histogram bucket (a few bytes each) and take a
+/// full histogram only past [`SPARSE_BUCKETS`] buckets; the percentiles are the same
+/// either way, since the sparse counts are recorded into a histogram to be read.
+#[derive(Debug)]
+enum Latencies {
+    Sparse(BTreeMap<u64, u64>),
+    Dense(Box<hdrhistogram::Histogram<u64>>),
+}
+
+impl Latencies {
+    fn record(&mut self, us: u64) {
+        static SHAPE: OnceLock<hdrhistogram::Histogram<u64>> = OnceLock::new();
+        let v = us.clamp(1, MAX_LATENCY_US);
+        match self {
+            Latencies::Dense(h) => h.saturating_record(v),
+            Latencies::Sparse(m) => {
+                let bucket = SHAPE.get_or_init(histogram).lowest_equivalent(v);
+                *m.entry(bucket).or_default() += 1;
+                if m.len() > SPARSE_BUCKETS {
+                    *self = Latencies::Dense(Box::new(self.histogram()));
+                }
+            }
+        }
+    }
+
+    fn histogram(&self) -> hdrhistogram::Histogram<u64> {
+        match self {
+            Latencies::Dense(h) => (**h).clone(),
+            Latencies::Sparse(m) => {
+                let mut h = histogram();
+                for (v, n) in m {
+                    h.saturating_record_n(*v, *n);
+                }
+                h
+            }
+        }
+    }
 }
 
 /// The access-log side of one group of requests.
@@ -21,30 +69,26 @@ fn histogram() -> hdrhistogram::Histogram<u64> {
 pub(crate) struct HttpStats {
     requests: u64,
     statuses: BTreeMap<u16, u64>,
-    latency: Option<hdrhistogram::Histogram<u64>>,
+    latency: Option<Latencies>,
     bytes: u64,
-    agents: HashMap<String, u64, rustc_hash::FxBuildHasher>,
+    agents: Folding<u64>,
 }
 
 impl HttpStats {
-    pub(crate) fn add(&mut self, h: &Http) {
+    /// One joined request; `limit` caps the User-Agents kept (with [`MAX_AGENTS`]).
+    pub(crate) fn add(&mut self, h: &Http, limit: usize) {
         self.requests += 1;
         if let Some(s) = h.status {
             *self.statuses.entry(s).or_default() += 1;
         }
         if let Some(d) = h.duration_us {
-            let hist = self.latency.get_or_insert_with(histogram);
-            hist.saturating_record(d.max(1));
+            self.latency
+                .get_or_insert_with(|| Latencies::Sparse(BTreeMap::new()))
+                .record(d);
         }
         self.bytes += h.bytes.unwrap_or(0);
-        let ua = h.user_agent.as_deref().unwrap_or("-");
-        if let Some(n) = self.agents.get_mut(ua) {
-            *n += 1;
-        } else if self.agents.len() < MAX_AGENTS {
-            self.agents.insert(ua.to_string(), 1);
-        } else {
-            *self.agents.entry(OTHER.to_string()).or_default() += 1;
-        }
+        let ua = h.user_agent.as_ref().map_or("-", Untrusted::raw);
+        *self.agents.entry(ua, limit.min(MAX_AGENTS)) += 1;
     }
 
     pub(crate) fn count(&self, status: u16) -> u64 {
@@ -55,19 +99,21 @@ impl HttpStats {
         if self.requests == 0 {
             return None;
         }
-        let mut user_agents: Vec<AgentCount> = self
-            .agents
-            .iter()
-            .map(|(a, n)| AgentCount {
-                user_agent: a.clone(),
-                requests: *n,
+        let ranked = self.agents.ranked(MAX_AGENTS);
+        let mut user_agents: Vec<AgentCount> = ranked
+            .kept
+            .into_iter()
+            .map(|(user_agent, requests)| AgentCount {
+                user_agent: user_agent.into(),
+                requests,
             })
             .collect();
-        user_agents.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.user_agent.cmp(&b.user_agent))
-        });
+        if let Some((requests, _)) = ranked.other {
+            user_agents.push(AgentCount {
+                user_agent: OTHER.into(),
+                requests,
+            });
+        }
         let ms = |us: u64| (us as f64 / 100.0).round() / 10.0;
         Some(HttpReport {
             requests: self.requests,
@@ -76,10 +122,13 @@ impl HttpStats {
                 .iter()
                 .map(|(s, n)| (s.to_string(), *n))
                 .collect(),
-            latency_ms: self.latency.as_ref().map(|h| Latency {
-                p50: ms(h.value_at_quantile(0.50)),
-                p95: ms(h.value_at_quantile(0.95)),
-                max: ms(h.max()),
+            latency_ms: self.latency.as_ref().map(|l| {
+                let h = l.histogram();
+                Latency {
+                    p50: ms(h.value_at_quantile(0.50)),
+                    p95: ms(h.value_at_quantile(0.95)),
+                    max: ms(h.max()),
+                }
             }),
             bytes: self.bytes,
             user_agents,
@@ -128,7 +177,7 @@ pub struct Latency {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AgentCount {
     /// The `User-Agent` header as logged, or `(other)` for the ones past the cap.
-    pub user_agent: String,
+    pub user_agent: Untrusted,
     /// Joined requests that sent it.
     pub requests: u64,
 }

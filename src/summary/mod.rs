@@ -2,20 +2,31 @@
 //! form is the stable `--format json` schema). Plain data in, plain data out: the
 //! renderers live in `report`.
 
+mod fold;
 pub mod http;
 
 pub use http::{AgentCount, HttpReport, Latency};
 
 use crate::access::join::Http;
-use crate::access::DurationUnit;
+pub use crate::access::AccessLogReport;
 use crate::scan::{Expiry, Outcome, Request, Stats, Ts};
+use crate::untrusted::Untrusted;
+use fold::Folding;
 use http::{HttpStats, Minutes};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Distinct IPs or paths kept per token; the rest are counted under `(other)` so memory
-/// does not grow with the log.
+/// Distinct IPs, paths or reasons listed per token; the rarest past that are counted
+/// under `(other)`, so memory does not grow with the log.
 const MAX_DISTINCT: usize = 500;
+/// The same for a token id that only failed (anyone can present one): it gets little.
+const MAX_DISTINCT_FAILED: usize = 20;
+/// Distinct failed token ids listed; the rarest past that are folded into
+/// [`Report::other_failed_token_ids`] (random Bearer values from anonymous clients
+/// would otherwise make one entry each).
+pub const MAX_FAILED_IDS: usize = 10_000;
+/// Users listed among the requests whose token the log does not name.
+const MAX_USERS: usize = 10_000;
 const OTHER: &str = "(other)";
 
 /// Which requests a report counts (`summarize --since/--until/--user/--token`); an empty
@@ -65,19 +76,14 @@ impl Filter {
 /// Keys with their (successful requests, failures), most frequent first.
 type Ranked = Vec<(String, (u64, u64))>;
 
-/// Successful requests and failures per key (IP, path, reason).
+/// Successful requests and failures per key (IP, path, reason), the rarest folded past
+/// a limit.
 #[derive(Debug, Default)]
-struct Counter(HashMap<String, (u64, u64)>);
+struct Counter(Folding<(u64, u64)>);
 
 impl Counter {
-    fn add(&mut self, key: &str, success: bool) {
-        let n = if let Some(n) = self.0.get_mut(key) {
-            n
-        } else if self.0.len() < MAX_DISTINCT {
-            self.0.entry(key.to_string()).or_default()
-        } else {
-            self.0.entry(OTHER.to_string()).or_default()
-        };
+    fn add(&mut self, key: &str, success: bool, limit: usize) {
+        let n = self.0.entry(key, limit);
         if success {
             n.0 += 1;
         } else {
@@ -85,13 +91,13 @@ impl Counter {
         }
     }
 
+    /// The kept keys, most first, then `(other)` for what was folded.
     fn sorted(&self) -> Ranked {
-        let mut v: Vec<_> = self.0.iter().map(|(k, n)| (k.clone(), *n)).collect();
-        v.sort_by(|a, b| {
-            (b.1 .0 + b.1 .1)
-                .cmp(&(a.1 .0 + a.1 .1))
-                .then_with(|| a.0.cmp(&b.0))
-        });
+        let r = self.0.ranked(MAX_DISTINCT);
+        let mut v = r.kept;
+        if let Some((n, _)) = r.other {
+            v.push((OTHER.to_string(), n));
+        }
         v
     }
 
@@ -99,7 +105,7 @@ impl Counter {
         self.sorted()
             .into_iter()
             .map(|(ip, (requests, failures))| IpCount {
-                ip,
+                ip: ip.into(),
                 requests,
                 failures,
             })
@@ -110,7 +116,7 @@ impl Counter {
         self.sorted()
             .into_iter()
             .map(|(path, (requests, failures))| PathCount {
-                path,
+                path: path.into(),
                 requests,
                 failures,
             })
@@ -120,7 +126,10 @@ impl Counter {
     fn reasons(&self) -> Vec<ReasonCount> {
         self.sorted()
             .into_iter()
-            .map(|(reason, (_, requests))| ReasonCount { reason, requests })
+            .map(|(reason, (_, requests))| ReasonCount {
+                reason: reason.into(),
+                requests,
+            })
             .collect()
     }
 }
@@ -148,8 +157,9 @@ struct TokenStats {
     reasons: Counter,
     /// Successful requests per minute (what Jira's per-user rate limiter counts).
     minutes: Minutes,
-    /// Failed attempts per minute (for the activity timeline).
-    failed_minutes: Minutes,
+    /// Successful requests and failures per fine bin of [`Summary::bin_ms`] (the activity
+    /// timeline).
+    bins: BTreeMap<i64, (u64, u64)>,
     http: HttpStats,
 }
 
@@ -174,23 +184,104 @@ struct NotPatStats {
 }
 
 /// The running aggregate of a log's requests, per token id; [`Summary::report`] turns it
-/// into the [`Report`] the renderers print. Memory is bounded per token (500 IPs and paths).
+/// into the [`Report`] the renderers print. Memory is bounded whatever the log holds: per
+/// token (500 IPs, paths and reasons; 20 for an id that only failed), and in the number
+/// of ids that only failed (past [`MAX_FAILED_IDS`] the rarest are folded).
 #[derive(Debug, Default)]
 pub struct Summary {
-    /// Every token id seen, known tokens and ids that only failed alike.
-    tokens: HashMap<String, TokenStats>,
-    unidentified: HashMap<String, u64>,
+    /// Every token id seen, known tokens and ids that only failed alike (boxed: tens of
+    /// thousands of ids may come and go, and the table should not move them).
+    tokens: HashMap<String, Box<TokenStats>, rustc_hash::FxBuildHasher>,
+    /// When `tokens` holds this many, the ids that only failed are folded (see
+    /// [`Summary::fold_failed_ids`]); 0 before the first fold.
+    next_fold_at: usize,
+    /// Failed ids folded away: how many ids, how many attempts.
+    folded_ids: OtherFailedIds,
+    unidentified: Folding<u64>,
     not_pat: NotPatStats,
     unattributed_failures: u64,
     requests: u64,
+    /// Width of the activity's fine bins: doubled (and every token's bins merged in pairs)
+    /// whenever the span seen needs more than [`FINE_BINS`] of them, so a token's timeline
+    /// takes a bounded few KiB however long the window.
+    bin_ms: i64,
+    /// First and last instant of token activity (or the capture's window), milliseconds.
+    span: Option<(i64, i64)>,
+    /// The capture's window, when the report covers one: its timeline spans that.
+    window: Option<(i64, i64)>,
     /// Requests whose TokenDTO dates were read in their line's offset.
     dates_in_line_offset: u64,
+}
+
+/// The finest activity bin: a 10-second window still gets about 60 of them.
+const FIRST_BIN_MS: i64 = 100;
+/// Fine bins per token at most (before their width doubles); a report shows about
+/// [`TIMELINE_BUCKETS`] of them, each a few fine bins wide.
+const FINE_BINS: i64 = 480;
+
+/// An id listed under `failed_token_ids`: never identified, and every request with it
+/// failed (an id whose requests had no verdict may have authenticated: it is a token).
+fn is_failed_id(t: &TokenStats) -> bool {
+    !t.known && t.no_verdict == 0
+}
+
+impl TokenStats {
+    /// IPs, paths and reasons kept for this token.
+    fn limit(&self) -> usize {
+        if self.known {
+            MAX_DISTINCT
+        } else {
+            MAX_DISTINCT_FAILED
+        }
+    }
 }
 
 impl Summary {
     /// An empty summary.
     pub fn new() -> Self {
-        Self::default()
+        Summary {
+            bin_ms: FIRST_BIN_MS,
+            ..Self::default()
+        }
+    }
+
+    /// The capture window this summary covers (UTC milliseconds): its timeline spans
+    /// the whole window, quiet start and end included, not only the requests seen.
+    pub fn set_window(&mut self, start_ms: i64, end_ms: i64) {
+        let end_ms = end_ms.max(start_ms + 1);
+        self.window = Some((start_ms, end_ms));
+        self.widen(start_ms);
+        self.widen(end_ms);
+    }
+
+    /// The fine bin of an attempt at `ms` (the span widened to it first).
+    fn bin_of(&mut self, ms: i64) -> i64 {
+        self.widen(ms);
+        ms.div_euclid(self.bin_ms)
+    }
+
+    /// Take `ms` into the span, doubling the bins' width while the span needs more than
+    /// [`FINE_BINS`] of them.
+    fn widen(&mut self, ms: i64) {
+        let (lo, hi) = match self.span {
+            Some((lo, hi)) => (lo.min(ms), hi.max(ms)),
+            None => (ms, ms),
+        };
+        self.span = Some((lo, hi));
+        if self.bin_ms == 0 {
+            self.bin_ms = FIRST_BIN_MS;
+        }
+        while hi.div_euclid(self.bin_ms) - lo.div_euclid(self.bin_ms) >= FINE_BINS {
+            self.bin_ms *= 2;
+            for t in self.tokens.values_mut() {
+                let old = std::mem::take(&mut t.bins);
+                for (k, (ok, bad)) in old {
+                    let b = t.bins.entry(k.div_euclid(2)).or_default();
+                    b.0 += ok;
+                    b.1 += bad;
+                }
+            }
+        }
     }
 
     /// Requests added so far (for live status).
@@ -217,10 +308,11 @@ impl Summary {
         match (r.outcome, &r.token_id) {
             (Some(Outcome::Success | Outcome::Failure), Some(id)) => {
                 if let Some(t) = self.tokens.get_mut(id) {
-                    t.http.add(h);
+                    let limit = t.limit();
+                    t.http.add(h, limit);
                 }
             }
-            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h),
+            (Some(Outcome::NotPat), _) => self.not_pat.http.add(h, MAX_DISTINCT),
             _ => {}
         }
     }
@@ -235,29 +327,34 @@ impl Summary {
         match r.outcome {
             Some(Outcome::Success) => {
                 let Some(id) = &r.token_id else { return };
+                let bin = self.bin_of(r.ts.ms);
                 let t = self.token(id, r);
                 t.known = true;
                 t.requests += 1;
                 t.seen(r.ts);
-                t.ips.add(&r.ip, true);
-                t.paths.add(&r.path, true);
+                let limit = t.limit();
+                t.ips.add(&r.ip, true, limit);
+                t.paths.add(&r.path, true, limit);
                 t.minutes.add(r.ts.ms);
+                t.bins.entry(bin).or_default().0 += 1;
             }
             Some(Outcome::Failure) => match &r.token_id {
                 // Identified by its TokenDTO (e.g. the owner was deactivated), by an
                 // earlier success, or only presented: which of these is decided when the
                 // report is made, since a later success identifies the id too.
                 Some(id) => {
+                    let bin = self.bin_of(r.ts.ms);
                     let t = self.token(id, r);
                     t.known |= r.info.is_some();
                     t.failures += 1;
-                    t.failed_minutes.add(r.ts.ms);
                     t.seen(r.ts);
-                    t.ips.add(&r.ip, false);
-                    t.paths.add(&r.path, false);
+                    let limit = t.limit();
+                    t.ips.add(&r.ip, false, limit);
+                    t.paths.add(&r.path, false, limit);
                     if let Some(reason) = &r.reason {
-                        t.reasons.add(reason, false);
+                        t.reasons.add(reason, false, limit);
                     }
+                    t.bins.entry(bin).or_default().1 += 1;
                 }
                 None => self.unattributed_failures += 1,
             },
@@ -271,19 +368,31 @@ impl Summary {
             }
             Some(Outcome::NotPat) => {
                 self.not_pat.requests += 1;
-                self.not_pat.ips.add(&r.ip, true);
-                self.not_pat.paths.add(&r.path, true);
+                self.not_pat.ips.add(&r.ip, true, MAX_DISTINCT);
+                self.not_pat.paths.add(&r.path, true, MAX_DISTINCT);
             }
             Some(Outcome::Unidentified) | None => {
                 if let Some(k) = &r.user_key {
-                    *self.unidentified.entry(k.clone()).or_default() += 1;
+                    *self.unidentified.entry(k, MAX_USERS) += 1;
                 }
             }
         }
     }
 
+    /// The entry of token id `id`; a new id may first fold the rarest of the ids that only
+    /// failed (see [`MAX_FAILED_IDS`]).
     fn token(&mut self, id: &str, r: &Request) -> &mut TokenStats {
-        let t = self.tokens.entry(id.to_string()).or_default();
+        if !self.tokens.contains_key(id) {
+            let due = self.next_fold_at.max(MAX_FAILED_IDS + MAX_FAILED_IDS / 2);
+            if self.tokens.len() >= due {
+                self.fold_failed_ids(MAX_FAILED_IDS);
+                // Known tokens (and ids without a verdict) are never folded: the next fold
+                // is half a limit of new ids away, whatever stays.
+                self.next_fold_at = self.tokens.len() + MAX_FAILED_IDS / 2;
+            }
+            self.tokens.insert(id.to_string(), Box::default());
+        }
+        let t = self.tokens.get_mut(id).expect("inserted above");
         if r.db_id.is_some() {
             t.db_id = r.db_id;
         }
@@ -307,28 +416,69 @@ impl Summary {
         t
     }
 
+    /// Fold all but the `keep` most tried ids that only failed into
+    /// `folded_ids`: linear in the ids held, and run once every `MAX_FAILED_IDS / 2` new
+    /// ones, so a constant amortised cost per id.
+    fn fold_failed_ids(&mut self, keep: usize) {
+        let mut unknown: Vec<(u64, &String)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| is_failed_id(t))
+            .map(|(id, t)| (t.failures, id))
+            .collect();
+        if unknown.len() <= keep {
+            return;
+        }
+        // Among ids tried equally often any may go: by weight only (the table's order is
+        // fixed, FxHash has no random seed, so the same log folds the same ids).
+        unknown.select_nth_unstable_by(keep, |a, b| b.0.cmp(&a.0));
+        let gone: Vec<(u64, String)> = unknown[keep..]
+            .iter()
+            .map(|(n, id)| (*n, (*id).clone()))
+            .collect();
+        for (n, id) in gone {
+            self.tokens.remove(&id);
+            self.folded_ids.ids += 1;
+            self.folded_ids.requests += n;
+        }
+    }
+
     /// The report so far: tokens sorted by requests and failures, most first; `files` are the
     /// logs read (as the report lists them) and `stats` the scanner's counts. The caller fills
     /// `nodes`, `access_log`, `inventory` and `volume.log_bytes_per_hour` when it has them.
     pub fn report(&self, files: Vec<String>, stats: &Stats) -> Report {
         let mut tokens: Vec<TokenReport> = Vec::new();
-        let mut failed_token_ids: Vec<FailedToken> = Vec::new();
+        let mut failed: Vec<(&String, &TokenStats)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| is_failed_id(t))
+            .map(|(id, t)| (id, &**t))
+            .collect();
+        failed.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(b.0)));
+        let mut other_failed = self.folded_ids;
+        for (_, t) in failed.iter().skip(MAX_FAILED_IDS) {
+            other_failed.ids += 1;
+            other_failed.requests += t.failures;
+        }
+        failed.truncate(MAX_FAILED_IDS);
+        let failed_token_ids: Vec<FailedToken> = failed
+            .into_iter()
+            .map(|(id, t)| FailedToken {
+                token_id: id.clone(),
+                requests: t.failures,
+                failure_reasons: t.reasons.reasons(),
+                http: t.http.report(),
+            })
+            .collect();
         for (id, t) in &self.tokens {
-            // An id whose requests had no verdict is no failed id: it may have authenticated.
-            if !t.known && t.no_verdict == 0 {
-                failed_token_ids.push(FailedToken {
-                    token_id: id.clone(),
-                    requests: t.failures,
-                    failure_reasons: t.reasons.reasons(),
-                    http: t.http.report(),
-                });
+            if is_failed_id(t) {
                 continue;
             }
             tokens.push(TokenReport {
                 token_id: id.clone(),
-                name: t.name.clone(),
-                user_key: t.user_key.clone(),
-                username: t.username.clone(),
+                name: t.name.clone().map(Untrusted::new),
+                user_key: t.user_key.clone().map(Untrusted::new),
+                username: t.username.clone().map(Untrusted::new),
                 created_at: t.created_at.map(Ts::rfc3339),
                 expires_at: match t.expiry {
                     Expiry::At(ts) => Some(ts.rfc3339()),
@@ -355,11 +505,11 @@ impl Summary {
             });
         }
         let users = self.user_rates();
-        let timeline = self.timeline();
+        let timeline = self.timeline(&tokens);
         if let Some(tl) = &timeline {
             for t in &mut tokens {
                 if let Some(s) = self.tokens.get(&t.token_id) {
-                    t.activity = tl.buckets(&s.minutes, &s.failed_minutes);
+                    t.activity = tl.activity(&s.bins, self.bin_ms);
                 }
             }
         }
@@ -372,24 +522,21 @@ impl Summary {
                 })
                 .then_with(|| a.token_id.cmp(&b.token_id))
         });
-        let mut unidentified: Vec<UserCount> = self
-            .unidentified
-            .iter()
-            .map(|(k, n)| UserCount {
-                user_key: k.clone(),
-                requests: *n,
+        let users_ranked = self.unidentified.ranked(MAX_USERS);
+        let mut unidentified: Vec<UserCount> = users_ranked
+            .kept
+            .into_iter()
+            .map(|(user_key, requests)| UserCount {
+                user_key: user_key.into(),
+                requests,
             })
             .collect();
-        unidentified.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.user_key.cmp(&b.user_key))
-        });
-        failed_token_ids.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.token_id.cmp(&b.token_id))
-        });
+        if let Some((requests, _)) = users_ranked.other {
+            unidentified.push(UserCount {
+                user_key: OTHER.into(),
+                requests,
+            });
+        }
         // jira-patrol's own probe is listed, not counted.
         let no_verdict: u64 = tokens
             .iter()
@@ -415,6 +562,7 @@ impl Summary {
             tokens,
             unidentified,
             failed_token_ids,
+            other_failed_token_ids: (other_failed.ids > 0).then_some(other_failed),
             unattributed_failures: self.unattributed_failures,
             no_verdict,
             not_pat_bearer: NotPatBearer {
@@ -443,37 +591,43 @@ impl Summary {
         }
     }
 
-    /// The span of all token activity, cut into at most [`TIMELINE_BUCKETS`] buckets of
-    /// whole minutes.
-    fn timeline(&self) -> Option<Timeline> {
-        let mut first: Option<i64> = None;
-        let mut last: Option<i64> = None;
-        let mut offset = 0;
-        for t in self.tokens.values() {
-            for m in [&t.minutes, &t.failed_minutes] {
-                if let (Some((a, _)), Some((b, _))) = (m.0.first_key_value(), m.0.last_key_value())
-                {
-                    first = Some(first.map_or(*a, |f| f.min(*a)));
-                    last = Some(last.map_or(*b, |l| l.max(*b)));
-                }
-            }
-            if let Some(ts) = t.last_seen {
-                offset = ts.offset_min;
-            }
+    /// The window (a capture's, else the span of all token activity) cut into about
+    /// [`TIMELINE_BUCKETS`] buckets, each a whole number of fine bins; `None` when no token
+    /// was seen.
+    fn timeline(&self, tokens: &[TokenReport]) -> Option<Timeline> {
+        if tokens.is_empty() {
+            return None;
         }
-        let (first, last) = (first?, last?);
-        let minutes = (last - first + 1) as u64;
-        let per_bucket = minutes.div_ceil(TIMELINE_BUCKETS).max(1);
-        let buckets = minutes.div_ceil(per_bucket);
+        // The window, widened to the requests seen if a clock was off: none falls outside.
+        let (lo, hi) = match (self.window, self.span) {
+            (Some(w), Some(s)) => (w.0.min(s.0), w.1.max(s.1)),
+            (w, s) => w.or(s)?,
+        };
+        let bin = self.bin_ms.max(1);
+        let first = lo.div_euclid(bin);
+        let fine = hi.div_euclid(bin) - first + 1;
+        let per_bucket = ((fine as f64 / TIMELINE_BUCKETS as f64).round() as i64).max(1);
+        let buckets = (fine + per_bucket - 1) / per_bucket;
+        let bucket_ms = per_bucket * bin;
+        let start_ms = first * bin;
+        let offset = self
+            .tokens
+            .values()
+            .filter_map(|t| t.last_seen)
+            .map(|ts| ts.offset_min)
+            .next()
+            .unwrap_or(0);
         Some(Timeline {
             start: Ts {
-                ms: first * 60_000,
+                ms: start_ms,
                 offset_min: offset,
             }
             .rfc3339(),
-            start_minute: first,
-            bucket_minutes: per_bucket,
-            buckets,
+            start_minute: start_ms.div_euclid(60_000),
+            bucket_minutes: (bucket_ms as u64).div_ceil(60_000),
+            buckets: buckets as u64,
+            start_ms,
+            bucket_ms: bucket_ms as u64,
         })
     }
 
@@ -512,7 +666,7 @@ impl Summary {
                         let n = *t.minutes.0.get(&peak?.0)?;
                         Some(TokenAtPeak {
                             token_id: (*id).clone(),
-                            name: t.name.clone(),
+                            name: t.name.clone().map(Untrusted::new),
                             requests: n,
                             rate_limited: t.http.count(429),
                         })
@@ -525,8 +679,11 @@ impl Summary {
                 });
                 let joined = tokens.iter().any(|(_, t)| t.http.report().is_some());
                 UserRate {
-                    user_key: user.to_string(),
-                    username: tokens.iter().find_map(|(_, t)| t.username.clone()),
+                    user_key: user.into(),
+                    username: tokens
+                        .iter()
+                        .find_map(|(_, t)| t.username.clone())
+                        .map(Untrusted::new),
                     tokens: tokens.len() as u64,
                     requests: tokens.iter().map(|(_, t)| t.requests).sum(),
                     peak_per_minute: peak.map_or(0, |p| p.1),
@@ -555,7 +712,7 @@ impl Summary {
 /// A token named like the capture's self-check token: jira-patrol's own probe (a capture
 /// keeps its requests out; an offline summary over such a window sees them), nobody's usage.
 fn is_probe(t: &TokenStats) -> bool {
-    t.name.as_deref() == Some(crate::capture::selfcheck::TOKEN_NAME)
+    t.name.as_deref() == Some(crate::token::SELF_CHECK_NAME)
 }
 
 /// A whole summary: what was read, and per token what it did. Its JSON form is the stable
@@ -579,6 +736,10 @@ pub struct Report {
     /// Token ids presented that never authenticated and the log never identified (unknown,
     /// expired, revoked or mistyped), most attempts first.
     pub failed_token_ids: Vec<FailedToken>,
+    /// Failed token ids past the first [`MAX_FAILED_IDS`] (the rarest), folded together:
+    /// how many ids and attempts. Absent when every id is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_failed_token_ids: Option<OtherFailedIds>,
     /// Failed token authentications whose token id the log does not name.
     pub unattributed_failures: u64,
     /// Token requests whose log shows no verdict (the token was read, then neither `Auth
@@ -697,11 +858,11 @@ pub struct InventoryToken {
     /// The database id (`TokenDTO.id`), not the 12-digit token id.
     pub id: u64,
     /// Token name as its owner typed it (free text, up to 40 characters).
-    pub name: String,
+    pub name: Untrusted,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Owner's login name; `None` when Jira no longer knows the owner.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// When the token was made: RFC 3339 in UTC, to the second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -765,40 +926,52 @@ pub struct ExpiredToken {
     pub removed_after: String,
 }
 
-/// Most buckets in a timeline (a sparkline's width).
-pub const TIMELINE_BUCKETS: u64 = 48;
+/// Buckets a timeline has, about: whatever the window's length, its bars are about this
+/// many (between 40 and 80).
+pub const TIMELINE_BUCKETS: u64 = 60;
 
-/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_minutes`
-/// minutes from `start`.
+/// The time axis shared by the tokens' activity: `buckets` buckets of `bucket_ms`
+/// milliseconds from `start`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Timeline {
     /// The first bucket's start, RFC 3339 in the log's offset.
     pub start: String,
-    /// The same as a UTC minute number (minutes since the epoch).
+    /// The same as a UTC minute number (minutes since the epoch), rounded down.
     pub start_minute: i64,
-    /// Minutes per bucket (at least 1).
+    /// Minutes per bucket, rounded up (a bucket may be shorter than a minute: see
+    /// `bucket_ms`).
     pub bucket_minutes: u64,
-    /// Number of buckets (at most [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
+    /// Number of buckets (about [`TIMELINE_BUCKETS`]); each token's `activity` has this many.
     pub buckets: u64,
+    /// The first bucket's start, UTC milliseconds since the epoch.
+    #[serde(default)]
+    pub start_ms: i64,
+    /// Milliseconds per bucket.
+    #[serde(default)]
+    pub bucket_ms: u64,
 }
 
 impl Timeline {
-    fn buckets(&self, ok: &Minutes, failed: &Minutes) -> Activity {
+    /// A token's fine bins (each `bin_ms` wide, keyed by start / `bin_ms`) in buckets.
+    fn activity(&self, bins: &BTreeMap<i64, (u64, u64)>, bin_ms: i64) -> Activity {
         let n = self.buckets as usize;
         let mut a = Activity {
             requests: vec![0; n],
             failures: vec![0; n],
         };
-        let index = |m: i64| {
-            (((m - self.start_minute).max(0) as u64 / self.bucket_minutes) as usize).min(n - 1)
-        };
-        for (m, c) in &ok.0 {
-            a.requests[index(*m)] += c;
-        }
-        for (m, c) in &failed.0 {
-            a.failures[index(*m)] += c;
+        let bucket = self.bucket_ms.max(1) as i64;
+        for (k, (ok, bad)) in bins {
+            let i = ((k * bin_ms - self.start_ms).max(0) / bucket) as usize;
+            let i = i.min(n.saturating_sub(1));
+            a.requests[i] += ok;
+            a.failures[i] += bad;
         }
         a
+    }
+
+    /// When the bucket `i` starts, UTC milliseconds.
+    pub fn bucket_start_ms(&self, i: u64) -> i64 {
+        self.start_ms + (i * self.bucket_ms) as i64
     }
 }
 
@@ -836,11 +1009,11 @@ pub struct TokenReport {
     pub token_id: String,
     /// Token name from its `TokenDTO` line, else from the inventory by database id; `None`
     /// when neither says.
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// Owner's user key (`JIRAUSER10100`, or the lower-cased login for older users).
-    pub user_key: Option<String>,
+    pub user_key: Option<Untrusted>,
     /// Owner's login name, from the log's user column of a successful request; `None` otherwise.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// When the token was made (RFC 3339, from its `TokenDTO` line); `None` when not logged.
     pub created_at: Option<String>,
     /// `null` when the token never expires or the log does not say; see `expires`.
@@ -892,7 +1065,7 @@ pub struct TokenReport {
 pub struct IpCount {
     /// Source address as Jira logged it (may be a forwarded list `10.1.2.61,172.18.0.6`),
     /// or `(other)`.
-    pub ip: String,
+    pub ip: Untrusted,
     /// Successful requests from it.
     pub requests: u64,
     /// Failed attempts from it.
@@ -904,7 +1077,7 @@ pub struct IpCount {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct PathCount {
     /// Request path without its query string, or `(other)`.
-    pub path: String,
+    pub path: Untrusted,
     /// Successful requests to it.
     pub requests: u64,
     /// Failed attempts to it.
@@ -932,7 +1105,7 @@ pub struct NotPatBearer {
 pub struct ReasonCount {
     /// The reason as logged by the PAT plugin (`Auth failure: [...]` text), or one the tool
     /// inferred (e.g. the secret could not be decoded).
-    pub reason: String,
+    pub reason: Untrusted,
     /// Failed attempts with that reason.
     pub requests: u64,
 }
@@ -941,7 +1114,7 @@ pub struct ReasonCount {
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserCount {
     /// The user key from `Looking for Jira user with key: [...]`.
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// Such requests of that user.
     pub requests: u64,
 }
@@ -962,13 +1135,24 @@ pub struct FailedToken {
     pub http: Option<HttpReport>,
 }
 
+/// Token ids that only failed, past the ones listed: folded together so that random
+/// Bearer values (anyone can send them) cannot grow a report without bound. An id folded
+/// away and presented again is counted anew.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct OtherFailedIds {
+    /// Distinct ids folded.
+    pub ids: u64,
+    /// Their failed attempts.
+    pub requests: u64,
+}
+
 /// One user's tokens together, per minute (Jira 8.6+ rate-limits per user).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct UserRate {
     /// The owner's user key (or login name when the log gave no key).
-    pub user_key: String,
+    pub user_key: Untrusted,
     /// The owner's login name, from the log's user column; `None` when never logged.
-    pub username: Option<String>,
+    pub username: Option<Untrusted>,
     /// Tokens of this user seen authenticating.
     pub tokens: u64,
     /// Successful requests of all this user's tokens.
@@ -989,36 +1173,11 @@ pub struct TokenAtPeak {
     /// The 12-digit token id.
     pub token_id: String,
     /// Token name; `None` when the log did not name it.
-    pub name: Option<String>,
+    pub name: Option<Untrusted>,
     /// This token's requests in the user's busiest minute.
     pub requests: u64,
     /// This token's 429 answers over the whole window.
     pub rate_limited: u64,
-}
-
-/// How the access-log join went.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct AccessLogReport {
-    /// Access-log files read, in the order read.
-    pub files: Vec<String>,
-    /// The AccessLogValve pattern lines were read by.
-    pub pattern: String,
-    /// Where it came from: `stock`, `--access-log-pattern`, or the server.xml path.
-    pub pattern_source: String,
-    /// Unit of `%D` used to read durations.
-    pub duration_unit: DurationUnit,
-    /// Why that unit: the option, the Jira or Tomcat version, or an assumption.
-    pub duration_unit_source: String,
-    /// PAT requests that found their access-log line.
-    pub joined: u64,
-    /// PAT requests that did not.
-    pub unjoined: u64,
-    /// Of the unjoined, those outside the time the access logs cover.
-    pub outside_access_log: u64,
-    /// Access-log lines read.
-    pub lines: u64,
-    /// Access-log lines that do not fit the pattern.
-    pub unparsed_lines: u64,
 }
 
 /// Log volume of the PAT plugin's lines over the logs read.
@@ -1047,4 +1206,128 @@ pub struct NodeCount {
     pub pat_lines: u64,
     /// Bytes read from it during the window.
     pub bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn success(token: &str, ms: i64) -> Request {
+        Request {
+            ts: Ts { ms, offset_min: 0 },
+            request_id: format!("{ms}x1x1"),
+            last_ms: ms,
+            token_id: Some(token.into()),
+            db_id: None,
+            info: None,
+            user_key: Some("admin".into()),
+            username: Some("admin".into()),
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(Outcome::Success),
+            reason: None,
+        }
+    }
+
+    /// About 60 bars whatever the window: 10 seconds, 15 minutes or a week.
+    #[test]
+    fn the_timeline_has_about_sixty_bins_whatever_the_window() {
+        const T0: i64 = 1_700_000_000_000;
+        for window_ms in [10_000, 15 * 60_000, 7 * 86_400_000] {
+            let mut s = Summary::new();
+            s.set_window(T0, T0 + window_ms);
+            s.add(&success("355510638677", T0 + window_ms / 4));
+            s.add(&success("355510638677", T0 + window_ms / 2));
+            s.add(&success("104857600013", T0 + window_ms - 1));
+            let r = s.report(Vec::new(), &Stats::default());
+            let tl = r.timeline.expect("a timeline");
+            assert!(
+                (40..=80).contains(&tl.buckets),
+                "{} bins for {window_ms} ms",
+                tl.buckets
+            );
+            // The bins cover the window, each request in the bin of its time.
+            assert!(tl.start_ms <= T0);
+            assert!(tl.bucket_start_ms(tl.buckets) >= T0 + window_ms);
+            let busy = r
+                .tokens
+                .iter()
+                .find(|t| t.token_id == "355510638677")
+                .unwrap();
+            assert_eq!(busy.activity.requests.iter().sum::<u64>(), 2);
+            let at = |ms: i64| ((ms - tl.start_ms) / tl.bucket_ms as i64) as usize;
+            assert_eq!(busy.activity.requests[at(T0 + window_ms / 4)], 1);
+            assert_eq!(busy.activity.requests[at(T0 + window_ms / 2)], 1);
+        }
+    }
+
+    /// Without a window (a summary of old logs) the span of the requests is the axis, and
+    /// a token's bins stay few however long it is.
+    #[test]
+    fn a_long_span_merges_bins_and_keeps_every_request() {
+        let mut s = Summary::new();
+        for i in 0..10_000i64 {
+            s.add(&success("355510638677", 1_700_000_000_000 + i * 60_000));
+        }
+        assert!(s.tokens["355510638677"].bins.len() as i64 <= FINE_BINS);
+        let r = s.report(Vec::new(), &Stats::default());
+        let tl = r.timeline.unwrap();
+        assert!((40..=80).contains(&tl.buckets), "{}", tl.buckets);
+        assert_eq!(r.tokens[0].activity.requests.iter().sum::<u64>(), 10_000);
+    }
+
+    fn request(id: &str, outcome: Outcome, info: bool) -> Request {
+        Request {
+            ts: Ts {
+                ms: 1_665_500_668_000,
+                offset_min: 0,
+            },
+            request_id: "1x1x1".into(),
+            last_ms: 1_665_500_668_000,
+            token_id: Some(id.into()),
+            db_id: None,
+            info: info.then(TokenInfo::default),
+            user_key: None,
+            username: None,
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(outcome),
+            reason: Some("no such token".into()),
+        }
+    }
+
+    use crate::scan::TokenInfo;
+
+    #[test]
+    fn failed_ids_fold_past_the_limit_and_known_tokens_and_no_verdicts_stay() {
+        let mut s = Summary::new();
+        // A known token, ids without a verdict, then a flood of ids tried once and one
+        // tried often.
+        s.add(&request("355510638677", Outcome::Success, true));
+        for i in 0..100 {
+            s.add(&request(&format!("9{i:011}"), Outcome::NoVerdict, false));
+        }
+        for i in 0..50_000u64 {
+            s.add(&request(
+                &format!("{:012}", 100_000 + i),
+                Outcome::Failure,
+                false,
+            ));
+            s.add(&request("012345678901", Outcome::Failure, false));
+            assert!(s.tokens.len() <= 101 + MAX_FAILED_IDS + MAX_FAILED_IDS / 2 + 1);
+        }
+        let r = s.report(Vec::new(), &Stats::default());
+        assert_eq!(r.failed_token_ids.len(), MAX_FAILED_IDS);
+        assert_eq!(r.failed_token_ids[0].token_id, "012345678901");
+        assert_eq!(r.failed_token_ids[0].requests, 50_000);
+        let other = r.other_failed_token_ids.unwrap();
+        let listed: u64 = r.failed_token_ids.iter().map(|f| f.requests).sum();
+        assert_eq!(listed + other.requests, 100_000, "no attempt lost");
+        assert_eq!(other.ids, 50_000 - (MAX_FAILED_IDS as u64 - 1));
+        assert_eq!(
+            r.tokens.len(),
+            101,
+            "the known token and the ids without verdict"
+        );
+    }
 }

@@ -23,17 +23,6 @@ pub fn validate_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn human_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let (n, unit) = match s {
-        s if s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s % 3600 == 0 => (s / 3600, "hour"),
-        s if s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
 /// Whether `version` (`9.12.2`) is at least `major.minor`.
 pub fn version_at_least(version: &str, major: u64, minor: u64) -> Option<bool> {
     crate::jira::Version::parse(version).map(|v| v.at_least(major, minor))

@@ -17,7 +17,7 @@ use command::shell_quote;
 pub use command::{capture_command, capture_plan, connection};
 use error::Result;
 pub use error::WizardError;
-use inputs::{find_log4j, human_duration};
+use inputs::find_log4j;
 pub use inputs::{jira_home_of, resolve_log, validate_url, version_at_least, volume_per_hour};
 pub use unattended::{missing_answers, unattended, Unattended};
 use verify::client;
@@ -91,7 +91,7 @@ impl Answers {
         }
         self.profile = self.profile.or_else(|| Some(s.profile.clone()));
         self.duration = self.duration.or(Some(s.duration));
-        self.keep = self.keep.or_else(|| Some(crate::duration::format(s.keep)));
+        self.keep = self.keep.or_else(|| Some(crate::human::duration(s.keep)));
         self
     }
 
@@ -307,7 +307,7 @@ mod tests {
         assert_eq!(parse_window("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_window("15").is_err());
         assert!(parse_window("8d").is_err());
-        assert_eq!(human_duration(Duration::from_secs(900)), "15 minutes");
+        assert_eq!(crate::human::duration(Duration::from_secs(900)), "15m");
         assert_eq!(version_at_least("9.12.2", 9, 5), Some(true));
         assert_eq!(version_at_least("9.4.8", 9, 5), Some(false));
         assert_eq!(version_at_least("10.3.0", 9, 5), Some(true));

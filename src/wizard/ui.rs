@@ -393,7 +393,16 @@ pub fn secret(prompt: &str) -> Result<Ans<Secret>, Cancelled> {
 /// Say something between prompts (on stderr, beside the prompts), each line wrapped to
 /// the terminal's width (see [`wrap`]).
 pub fn say(text: impl AsRef<str>) {
-    eprint!("{}", wrap(text.as_ref(), width()));
+    eprint!("{}", wrap(&shown(text.as_ref()), width()));
+}
+
+/// What the setup says may quote Jira (a server title, an error's text): each line escaped
+/// for the terminal.
+fn shown(text: &str) -> String {
+    text.split('\n')
+        .map(|l| crate::untrusted::terminal(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Say a command as [`wrap_command`] laid it out (not wrapped again: it must run as copied).
@@ -409,6 +418,7 @@ pub fn say_wrapped(lead: &str, text: &str) {
         .initial_indent(lead)
         .subsequent_indent(&indent)
         .break_words(false);
+    let text = crate::untrusted::terminal(text);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for l in textwrap::wrap(&text, opts) {
         eprintln!("{l}");

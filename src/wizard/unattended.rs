@@ -96,7 +96,7 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
             None => eprintln!(
                 "rotation: {} keeps {} already; nothing to change",
                 path.display(),
-                crate::duration::format(s.keep)
+                crate::human::duration(s.keep)
             ),
             Some(edit) if u.apply_rotation => {
                 eprint!("{}", edit.diff());
@@ -116,7 +116,7 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
             Some(_) => eprintln!(
                 "rotation: {} keeps less than {}; to change it: {} --log4j-config {} (or pass --apply-rotation)",
                 path.display(),
-                crate::duration::format(s.keep),
+                crate::human::duration(s.keep),
                 planned.plan.command,
                 shell_quote(&path.display().to_string())
             ),
@@ -136,6 +136,6 @@ pub fn unattended(a: Answers, u: Unattended) -> Result<()> {
     }
     eprintln!("running: {cmd}");
     let journal = crate::journal::Journal::default_location()?;
-    crate::capture::run::run(c, &capture_plan(&s), journal)?;
+    crate::output::capture::run(&c, &capture_plan(&s), journal)?;
     Ok(())
 }

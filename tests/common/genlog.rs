@@ -178,6 +178,8 @@ impl AccessTruth {
 pub struct AccessOptions {
     /// `%D` in microseconds (Tomcat 10.1, Jira 11) instead of milliseconds.
     pub micros: bool,
+    /// The User-Agent every token's own client sends (else one of [`AGENTS`] each).
+    pub agent: Option<&'static str>,
 }
 
 /// The User-Agents of today's clients (one carries quotes, escaped `\"` in the log).
@@ -301,7 +303,8 @@ fn run(
                     if previous_day {
                         PREVIOUS_DAY_AGENT
                     } else {
-                        AGENTS[rng.below(AGENTS.len() as u64) as usize]
+                        let pick = AGENTS[rng.below(AGENTS.len() as u64) as usize];
+                        opts.agent.unwrap_or(pick)
                     }
                 })
                 .collect();
@@ -396,8 +399,24 @@ fn clf(ms: i64) -> String {
 }
 
 /// Tomcat's escaping of a quoted header value.
+/// As Tomcat's AccessLogValve writes a header: it reads the value as ISO-8859-1 (one char
+/// per byte), escapes `"` and `\\`, and writes each control character and each byte
+/// above `~` as `\\t`, `\\n`, `\\f`, `\\r` or `\\uXXXX`.
 fn tomcat_escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"")
+    let mut out = String::new();
+    for b in v.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b' '..=b'~' => out.push(b as char),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            b => out.push_str(&format!("\\u{b:04x}")),
+        }
+    }
+    out
 }
 
 /// Size of the simulator's 401 body (`errorMessages` "You are not authenticated...").

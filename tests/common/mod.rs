@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod genlog;
+pub mod measure;
 pub mod sshd;
 
 use std::io::{BufRead, BufReader, Read};
@@ -37,9 +38,16 @@ pub fn isolated(dir: &Path) -> Command {
 /// hidden prompt has done anything; `stty echo` runs before the program itself starts.
 #[cfg(unix)]
 pub fn spawn_with_echo(cmd: Command) -> expectrl::session::OsSession {
+    let sh = through_sh("stty echo && exec \"$0\" \"$@\"", &cmd);
+    expectrl::Session::spawn(sh).expect("spawn on a pseudo-terminal")
+}
+
+/// `cmd` run by `sh -c script`, with the program as `$0` and its arguments as `$@`, and
+/// `cmd`'s environment and directory.
+pub fn through_sh(script: &str, cmd: &Command) -> Command {
     let mut sh = Command::new("sh");
     sh.arg("-c")
-        .arg("stty echo && exec \"$0\" \"$@\"")
+        .arg(script)
         .arg(cmd.get_program())
         .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
@@ -51,7 +59,7 @@ pub fn spawn_with_echo(cmd: Command) -> expectrl::session::OsSession {
     if let Some(d) = cmd.get_current_dir() {
         sh.current_dir(d);
     }
-    expectrl::Session::spawn(sh).expect("spawn on a pseudo-terminal")
+    sh
 }
 
 /// A hidden prompt turns echo off with TCSAFLUSH, which throws away input typed before
@@ -254,6 +262,30 @@ pub fn assert_counts(j: &serde_json::Value, sent: &[&jira_sim::traffic::TrafficR
     }
 }
 
+/// A Data Center simulator (one whose token search answers) where jdoe has made one more
+/// token for each of `names`, through the tool's own client as a user would.
+pub fn data_center_with_tokens_of_jdoe(names: &[&str]) -> jira_sim::SimJira {
+    use jira_patrol::jira::{Client, ClientConfig, Credentials};
+    use jira_patrol::secret::Secret;
+    let sim = jira_sim::SimJira::start(jira_sim::SimConfig {
+        data_center: true,
+        ..jira_sim::SimConfig::default()
+    })
+    .unwrap();
+    let jdoe = Client::new(ClientConfig::new(
+        sim.url(),
+        Credentials {
+            token: None,
+            password: Some(("jdoe".into(), Secret::new("jdoe"))),
+        },
+    ))
+    .unwrap();
+    for name in names {
+        jdoe.create_token(name, 30).unwrap();
+    }
+    sim
+}
+
 /// Per token id of a JSON report: (requests, failures, no_verdict), absent counts as 0.
 pub fn outcomes_per_token(
     j: &serde_json::Value,
@@ -270,4 +302,22 @@ pub fn outcomes_per_token(
             )
         })
         .collect()
+}
+
+/// Every `.rs` file below `dir`, sorted: for the tests that read the source itself.
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
 }

@@ -54,12 +54,12 @@ impl Wizard {
             &format!(
                 "Raises {} for {}, follows the log, puts every level back, then prints who used which token.",
                 s.profile,
-                human_duration(d)
+                crate::human::duration(d)
             ),
         );
         let (cmd, needs) = capture_command(&s);
         let items = [
-            format!("Start the capture now ({})", human_duration(d)),
+            format!("Start the capture now ({})", crate::human::duration(d)),
             "Not now: show the command to run it later".to_string(),
         ];
         let pick = ask!(ui::select("Capture", &items, 0));
@@ -89,7 +89,7 @@ impl Wizard {
             i.uninstall();
         }
         let journal = crate::journal::Journal::default_location()?;
-        crate::capture::run::run(client, &plan, journal)?;
+        crate::output::capture::run(&client, &plan, journal)?;
         Ok(Flow::Done)
     }
 }

@@ -22,7 +22,7 @@ impl Wizard {
             .map_or(PROFILE_SAMPLE, Duration::from_millis);
         ui::say(format!(
             "Measuring Jira's request rate for {} (read-only)…",
-            crate::capture::fmt_duration(len)
+            crate::human::duration(len)
         ));
         // Ctrl-C ends the sample at once; the next prompt then cancels.
         let logs: Vec<crate::source::LogSource> =
@@ -70,7 +70,7 @@ impl Wizard {
                 Some(f) => format!(
                     "{:<20} ≈{}/hour ({} lines), +{} lines per PAT request",
                     p.name,
-                    crate::report::human_bytes(f.bytes_per_hour),
+                    crate::human::bytes(f.bytes_per_hour),
                     f.lines_per_hour,
                     p.cost.pat_request
                 ),
@@ -105,7 +105,7 @@ impl Wizard {
             "During the window the profile's levels are raised; afterwards, and on Ctrl-C or any error, \
              they are put back. Long enough to catch your scripts' schedules (a nightly job needs a night).",
         );
-        let def = crate::duration::format(self.a.duration.unwrap_or(DEFAULT_FOR));
+        let def = crate::human::duration(self.a.duration.unwrap_or(DEFAULT_FOR));
         let d = ask!(ui::input(
             "Capture length (90s, 15m, 2h, 1h30m)",
             Some(&def),
@@ -135,7 +135,7 @@ fn explain(p: &crate::profiles::Profile, f: Option<&estimate::Figure>, rate: Opt
             &format!(
                 "≈{} lines/hour, ≈{}/hour, plus {} lines per PAT request; {}",
                 f.lines_per_hour,
-                crate::report::human_bytes(f.bytes_per_hour),
+                crate::human::bytes(f.bytes_per_hour),
                 p.cost.pat_request,
                 if f.names_token {
                     "names the token of every PAT request"

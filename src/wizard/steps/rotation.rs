@@ -34,8 +34,8 @@ impl Wizard {
             (Some(s), Some(n)) => ui::say(format!(
                 "Now: {} rotates at {} and keeps {n} old files ({} of history).",
                 main.file,
-                crate::format::bytes(s),
-                crate::format::bytes(s.saturating_mul(n as u64))
+                crate::human::bytes(s),
+                crate::human::bytes(s.saturating_mul(n as u64))
             )),
             _ => ui::say(format!(
                 "Now: {} ({:?} x {:?}).",
@@ -106,8 +106,8 @@ impl Wizard {
                     ui::say(format!(
                         "At {rph} requests/hour with {} (assuming every request uses a token): about {}/hour, {} for {keep}.",
                         profile.name,
-                        crate::format::bytes(bph),
-                        crate::format::bytes(plan.needed_bytes)
+                        crate::human::bytes(bph),
+                        crate::human::bytes(plan.needed_bytes)
                     ));
                     let Some(edit) = planned.edit else {
                         ui::say("The current rotation keeps that: nothing to change.");
@@ -115,9 +115,9 @@ impl Wizard {
                     };
                     ui::say(format!(
                         "Proposed: rotate at {} and keep {} old files (up to {} on disk). The change to {}:",
-                        crate::format::bytes(plan.max_size_bytes),
+                        crate::human::bytes(plan.max_size_bytes),
                         plan.backups,
-                        crate::format::bytes(plan.disk_bytes),
+                        crate::human::bytes(plan.disk_bytes),
                         path.display()
                     ));
                     ui::say(edit.diff().trim_end());

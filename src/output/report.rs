@@ -1,32 +1,64 @@
 //! Renderers of a PAT summary: a table for people, JSON (the stable schema), CSV (one row
-//! per token), JSONL (one event per request, for Splunk/Elasticsearch/OpenSearch) and
-//! SQL (the support article's look-up of the seen token ids). Hashed tokens never reach
-//! any of them: the scanner does not keep them.
+//! per token), JSONL (one event per request, for Splunk/Elasticsearch/OpenSearch), SQL
+//! (the support article's look-up of the seen token ids) and, in [`super::html`], one
+//! page. Hashed tokens never reach any of them: the scanner does not keep them.
 
+use super::table::{write_columns, Column};
+use super::Target;
 use crate::access::join::Http;
-use crate::format::{wrap_fields, write_columns, Column};
+pub use crate::format::{Dialect, SummaryFormat};
+use crate::human;
 use crate::scan::{Outcome, Request};
-use crate::summary::{Activity, HttpReport, Latency, NoteKind, Report};
+use crate::summary::{
+    Activity, HttpReport, InventoryToken, Latency, NoteKind, Report, EXPIRED_PRUNING_DAYS,
+};
+use crate::untrusted::Untrusted;
 use std::io::{self, Write};
 
-/// SQL dialect of `--format sql`: how table and column names are quoted (each variant's
-/// line is also its `--help` text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Dialect {
-    /// PostgreSQL (names in double quotes)
-    #[default]
-    Postgres,
-    /// MySQL or MariaDB (names in backticks)
-    Mysql,
-    /// Microsoft SQL Server (names in brackets)
-    Sqlserver,
-    /// Oracle (names in double quotes, at most 1000 ids per IN list)
-    Oracle,
+/// How a finished report is printed: `summarize` and `capture` alike.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rendering {
+    /// Which format.
+    pub format: SummaryFormat,
+    /// SQL quoting (`--format sql`).
+    pub dialect: Dialect,
+    /// Table: every column, whatever the terminal's width.
+    pub wide: bool,
+    /// `--csv-raw`, and whether a terminal reads it (a table fits its width).
+    pub csv: Target,
+}
+
+/// Render the report as `how` says (JSONL events were streamed as they came: nothing is
+/// left). Returns the notes for stderr where the format has no place for them.
+pub fn render(
+    r: &Report,
+    how: &Rendering,
+    meta: &super::html::HtmlMeta,
+    out: &mut dyn Write,
+) -> io::Result<Vec<String>> {
+    match how.format {
+        SummaryFormat::Table => table(r, out, if how.wide { None } else { how.csv.width() })?,
+        SummaryFormat::Json => json(r, out)?,
+        SummaryFormat::Csv => {
+            csv(r, how.csv, out)?;
+            return Ok(csv_notes(r));
+        }
+        SummaryFormat::Sql => sql(r, how.dialect, out)?,
+        SummaryFormat::Html => super::html::html(r, meta, out)?,
+        // The events were streamed; what they cover goes beside them.
+        SummaryFormat::Jsonl => {
+            return Ok(coverage_lines(r)
+                .into_iter()
+                .map(|l| format!("note: {l}"))
+                .collect())
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// `--format json`: the whole [`Report`], pretty-printed (the stable schema).
 pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, r)?;
+    super::json::pretty(&mut *out, r)?;
     writeln!(out)
 }
 
@@ -60,12 +92,16 @@ pub fn csv_notes(r: &Report) -> Vec<String> {
 /// What the report covers (nodes read and not, gaps, joins and departures): empty when
 /// there is nothing to say (one Jira, read whole).
 pub fn coverage_lines(r: &Report) -> Vec<String> {
-    r.coverage.as_ref().map(|c| c.lines()).unwrap_or_default()
+    r.coverage
+        .as_ref()
+        .map(super::coverage::lines)
+        .unwrap_or_default()
 }
 
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
-/// none; see [`csv_notes`]); the access-log columns are empty without the join.
-pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// none; see [`csv_notes`]); the access-log columns are empty without the join. Text from
+/// the logs is neutralised for spreadsheets unless `o.raw`.
+pub fn csv(r: &Report, o: Target, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "token_id",
@@ -93,44 +129,50 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         "top_user_agent",
         "no_verdict",
     ])?;
+    let cell = |u: Option<&Untrusted>| u.map(|u| o.cell(u)).unwrap_or_default();
     for t in &r.tokens {
         let ips: Vec<String> = t
             .ips
             .iter()
-            .map(|c| format!("{}={}", c.ip, counts(c.requests, c.failures)))
+            .map(|c| format!("{}={}", c.ip.raw(), counts(c.requests, c.failures)))
             .collect();
         let paths: Vec<String> = t
             .paths
             .iter()
-            .map(|c| format!("{}={}", c.path, counts(c.requests, c.failures)))
+            .map(|c| format!("{}={}", c.path.raw(), counts(c.requests, c.failures)))
             .collect();
+        let http = t.http.as_ref();
         w.write_record([
-            t.token_id.as_str(),
-            t.name.as_deref().unwrap_or(""),
-            t.user_key.as_deref().unwrap_or(""),
-            t.username.as_deref().unwrap_or(""),
-            t.created_at.as_deref().unwrap_or(""),
+            t.token_id.clone(),
+            cell(t.name.as_ref()),
+            cell(t.user_key.as_ref()),
+            cell(t.username.as_ref()),
+            t.created_at.clone().unwrap_or_default(),
             t.expires_at
-                .as_deref()
-                .unwrap_or(if t.expires == "never" { "never" } else { "" }),
-            &t.requests.to_string(),
-            &t.failures.to_string(),
-            t.first_seen.as_deref().unwrap_or(""),
-            t.last_seen.as_deref().unwrap_or(""),
-            &ips.join(";"),
-            &paths.join(";"),
-            &t.peak_per_minute.to_string(),
-            &http_cell(t.http.as_ref(), |h| h.requests.to_string()),
-            &http_cell(t.http.as_ref(), |h| h.statuses_in(200, 299).to_string()),
-            &http_cell(t.http.as_ref(), |h| h.statuses_in(400, 499).to_string()),
-            &http_cell(t.http.as_ref(), |h| h.statuses_in(500, 599).to_string()),
-            &http_cell(t.http.as_ref(), |h| h.statuses_in(429, 429).to_string()),
-            &latency_cell(t.http.as_ref(), |l| l.p50),
-            &latency_cell(t.http.as_ref(), |l| l.p95),
-            &latency_cell(t.http.as_ref(), |l| l.max),
-            &http_cell(t.http.as_ref(), |h| h.bytes.to_string()),
-            &http_cell(t.http.as_ref(), |h| top_agent(h).to_string()),
-            &t.no_verdict.to_string(),
+                .clone()
+                .unwrap_or_else(|| if t.expires == "never" { "never" } else { "" }.to_string()),
+            t.requests.to_string(),
+            t.failures.to_string(),
+            t.first_seen.clone().unwrap_or_default(),
+            t.last_seen.clone().unwrap_or_default(),
+            o.cell(&Untrusted::new(ips.join(";"))),
+            o.cell(&Untrusted::new(paths.join(";"))),
+            t.peak_per_minute.to_string(),
+            http_cell(http, |h| h.requests.to_string()),
+            http_cell(http, |h| h.statuses_in(200, 299).to_string()),
+            http_cell(http, |h| h.statuses_in(400, 499).to_string()),
+            http_cell(http, |h| h.statuses_in(500, 599).to_string()),
+            http_cell(http, |h| h.statuses_in(429, 429).to_string()),
+            latency_cell(http, |l| l.p50),
+            latency_cell(http, |l| l.p95),
+            latency_cell(http, |l| l.max),
+            http_cell(http, |h| h.bytes.to_string()),
+            http.map(|h| match h.user_agents.first() {
+                Some(a) => o.cell(&a.user_agent),
+                None => "-".into(),
+            })
+            .unwrap_or_default(),
+            t.no_verdict.to_string(),
         ])?;
     }
     w.flush()
@@ -147,8 +189,11 @@ fn latency_cell(h: Option<&HttpReport>, f: impl Fn(&Latency) -> f64) -> String {
         .unwrap_or_default()
 }
 
-fn top_agent(h: &HttpReport) -> &str {
-    h.user_agents.first().map_or("-", |a| a.user_agent.as_str())
+/// The most frequent User-Agent as a terminal shows it, `-` without one.
+fn top_agent(h: &HttpReport) -> String {
+    h.user_agents
+        .first()
+        .map_or("-".into(), |a| a.user_agent.terminal().into_owned())
 }
 
 /// `5`, or `5 (+1 failed)` when there were failed attempts.
@@ -178,10 +223,19 @@ pub fn jsonl_event(r: &Request, http: Option<&Http>, out: &mut dyn Write) -> io:
         ev["status"] = h.status.into();
         ev["duration_ms"] = h.duration_us.map(|us| us as f64 / 1000.0).into();
         ev["bytes"] = h.bytes.into();
-        ev["user_agent"] = h.user_agent.as_deref().into();
+        ev["user_agent"] = h.user_agent.as_ref().map(Untrusted::raw).into();
     }
-    serde_json::to_writer(&mut *out, &ev)?;
-    writeln!(out)
+    super::json::line(out, &ev)
+}
+
+/// What a report says of the failed token ids folded together.
+pub fn other_failed_line(o: &crate::summary::OtherFailedIds) -> String {
+    format!(
+        "… and {} other token id(s) with {} failed attempt(s), folded together: only the {} most tried are listed",
+        o.ids,
+        o.requests,
+        crate::summary::MAX_FAILED_IDS
+    )
 }
 
 /// `--format sql`: a `SELECT` of the seen token ids from `AO_81F455_PERSONAL_TOKEN`
@@ -197,6 +251,8 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
         .iter()
         .map(|t| t.token_id.as_str())
         .chain(r.failed_token_ids.iter().map(|t| t.token_id.as_str()))
+        // Token ids are digits only (checked by the scanner): safe as literals.
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -206,6 +262,9 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
     )?;
     for l in coverage_lines(r) {
         writeln!(out, "-- {}", l.replace(['\n', '\r'], " "))?;
+    }
+    if let Some(o) = &r.other_failed_token_ids {
+        writeln!(out, "-- {}", other_failed_line(o))?;
     }
     if r.not_pat_bearer.requests > 0 {
         writeln!(
@@ -239,10 +298,7 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
     // Oracle accepts at most 1000 expressions in one IN list.
     let lists: Vec<String> = ids
         .chunks(1000)
-        .map(|c| {
-            // Token ids are digits only (checked by the scanner): safe as literals.
-            format!("{} IN ({})", q("TOKEN_ID"), c.join(", "))
-        })
+        .map(|c| format!("{} IN ({})", q("TOKEN_ID"), c.join(", ")))
         .collect();
     writeln!(
         out,
@@ -253,18 +309,17 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
 }
 
 fn short_time(t: &Option<String>) -> String {
-    // RFC 3339 → `2022-10-11 15:04:09` (the log's own offset) for narrow tables.
-    t.as_deref()
-        .map(|s| s.get(..19).unwrap_or(s).replace('T', " "))
-        .unwrap_or_else(|| "-".into())
+    t.as_deref().map_or_else(|| "-".into(), human::time)
 }
 
-fn top<T>(items: &[T], f: impl Fn(&T) -> (String, u64, u64)) -> String {
+/// The first three items with their counts, then how many more.
+fn top<T>(items: &[T], f: impl Fn(&T) -> (&Untrusted, u64, u64)) -> String {
     let mut s: Vec<String> = items
         .iter()
         .take(3)
         .map(|i| {
             let (k, n, failed) = f(i);
+            let k = k.terminal();
             match (n, failed) {
                 (n, 0) => format!("{k} ({n})"),
                 (0, failed) => format!("{k} ({failed} failed)"),
@@ -290,16 +345,14 @@ const HTTP_COLUMNS: [Column; 5] = [
 
 /// Glyphs of a sparkline, lowest first.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-/// A bucket with failed attempts: shown whatever the successes, because failures are what
-/// an admin looks for and a bar height would hide one failure among hundreds.
-const FAILED_BAR: char = '!';
-/// Characters of a sparkline: the report's timeline (up to 48 buckets) is resampled to
-/// this so the column stays narrow.
+/// Characters of a sparkline: the report's timeline is resampled to this so the column
+/// stays narrow.
 pub const SPARK_WIDTH: usize = 12;
 
-/// A token's requests over the report's window, one character per bucket: bars scaled to
-/// the token's own busiest bucket (the REQUESTS column has the volume; this shows when),
-/// a blank where it made no request, `!` where attempts failed.
+/// A token's activity over the report's window, one character per bucket, on one line:
+/// every attempt (the volume), scaled to the token's own busiest bucket, a blank where
+/// it made none; and when attempts failed, a second line under it: the failed ones on
+/// the same scale (any failure at least `▁`), so a failure never hides the volume.
 pub fn sparkline(a: &Activity, width: usize) -> String {
     let n = a.requests.len().max(a.failures.len());
     if n == 0 || width == 0 {
@@ -315,24 +368,31 @@ pub fn sparkline(a: &Activity, width: usize) -> String {
             })
         })
         .collect();
-    let max = buckets.iter().map(|b| b.0).max().unwrap_or(0).max(1);
-    buckets
-        .iter()
-        .map(|&(ok, bad)| match (ok, bad) {
-            (_, b) if b > 0 => FAILED_BAR,
-            (0, _) => ' ',
-            (ok, _) => BARS[((ok * BARS.len() as u64).div_ceil(max) as usize).clamp(1, 8) - 1],
-        })
-        .collect()
+    let max = buckets.iter().map(|b| b.0 + b.1).max().unwrap_or(0).max(1);
+    let bar = |v: u64| match v {
+        0 => ' ',
+        v => BARS[((v * BARS.len() as u64).div_ceil(max) as usize).clamp(1, 8) - 1],
+    };
+    let mut s: String = buckets.iter().map(|&(ok, bad)| bar(ok + bad)).collect();
+    if buckets.iter().any(|b| b.1 > 0) {
+        s.push('\n');
+        s.extend(buckets.iter().map(|&(_, bad)| bar(bad)));
+        // A cell's lines are padded alike: the second must not end early.
+        while s.ends_with(' ') {
+            s.pop();
+        }
+    }
+    s
 }
 
 /// The access-log columns of a token row: top User-Agent, client errors (429s
-/// included) and server errors, rate-limited answers and the 95th percentile latency; `-` where nothing joined.
+/// included) and server errors, rate-limited answers and the 95th percentile latency; `-`
+/// where nothing joined.
 fn http_columns(h: Option<&HttpReport>) -> [String; 5] {
     match h {
         None => ["-".into(), "-".into(), "-".into(), "-".into(), "-".into()],
         Some(h) => [
-            top_agent(h).to_string(),
+            top_agent(h),
             h.statuses_in(400, 499).to_string(),
             h.statuses_in(500, 599).to_string(),
             h.statuses_in(429, 429).to_string(),
@@ -347,6 +407,16 @@ fn statuses_and_agent(h: &HttpReport) -> String {
     st.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     let st: Vec<String> = st.iter().map(|(s, n)| format!("{s} ({n})")).collect();
     format!("{}; {}", st.join(", "), top_agent(h))
+}
+
+/// `jdoe (JIRAUSER10100)`, the login alone when it is the key, `-` when unknown.
+fn owner(username: Option<&Untrusted>, user_key: Option<&Untrusted>) -> String {
+    match (username, user_key) {
+        (Some(u), Some(k)) if u != k => format!("{} ({})", u.terminal(), k.terminal()),
+        (Some(u), _) => u.terminal().into_owned(),
+        (None, Some(k)) => k.terminal().into_owned(),
+        (None, None) => "-".into(),
+    }
 }
 
 /// Per user, all tokens together: shown when a user has several tokens or was
@@ -375,12 +445,15 @@ fn rate_table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resu
                 .iter()
                 .take(3)
                 .map(|t| {
-                    let name = t.name.as_deref().unwrap_or(&t.token_id);
+                    let name = t
+                        .name
+                        .as_ref()
+                        .map_or_else(|| t.token_id.clone(), |n| n.terminal().into_owned());
                     format!("{name} ({})", t.requests)
                 })
                 .collect();
             vec![
-                u.username.clone().unwrap_or_else(|| u.user_key.clone()),
+                owner(u.username.as_ref(), Some(&u.user_key)),
                 u.tokens.to_string(),
                 u.requests.to_string(),
                 u.peak_per_minute.to_string(),
@@ -393,7 +466,7 @@ fn rate_table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resu
     write_columns(
         out,
         &[
-            Column::name("USER", 80),
+            Column::name("OWNER", 80),
             Column::count("TOKENS"),
             Column::count("REQUESTS").short("REQS"),
             Column::count("PEAK/MIN"),
@@ -410,10 +483,7 @@ fn rate_table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resu
 const WIDE_HINT: &str = "--wide shows all columns.";
 
 /// Prose between the tables, wrapped to the terminal like the tables are fitted to it.
-fn say(out: &mut dyn Write, width: Option<usize>, lead: &str, text: &str) -> io::Result<()> {
-    let limit = width.map_or(usize::MAX, |w| w.saturating_sub(1));
-    write!(out, "{}", wrap_fields(lead, &[text.to_string()], limit))
-}
+use super::table::write_prose as say;
 
 /// `--format table`: the tokens, fitted to `width` columns (`None`: every column, as for a
 /// pipe), then each other section that has content (per-user rates, unidentified users,
@@ -434,23 +504,16 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             .tokens
             .iter()
             .map(|t| {
-                let owner = match (&t.username, &t.user_key) {
-                    (Some(u), Some(k)) if u != k => format!("{u} ({k})"),
-                    (Some(u), _) => u.clone(),
-                    (None, Some(k)) => k.clone(),
-                    (None, None) => "-".into(),
-                };
                 let expires = match t.expires.as_str() {
                     "never" => "never".to_string(),
-                    _ => t
-                        .expires_at
-                        .as_deref()
-                        .map_or("-".into(), |e| e.get(..10).unwrap_or(e).to_string()),
+                    _ => t.expires_at.as_deref().map_or("-".into(), human::day),
                 };
                 let mut row = vec![
                     t.token_id.clone(),
-                    t.name.clone().unwrap_or_else(|| "-".into()),
-                    owner,
+                    t.name
+                        .as_ref()
+                        .map_or("-".into(), |n| n.terminal().into_owned()),
+                    owner(t.username.as_ref(), t.user_key.as_ref()),
                     t.requests.to_string(),
                     t.failures.to_string(),
                     short_time(&t.first_seen),
@@ -461,8 +524,8 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                 if joined {
                     row.extend(http_columns(t.http.as_ref()));
                 }
-                row.push(top(&t.ips, |c| (c.ip.clone(), c.requests, c.failures)));
-                row.push(top(&t.paths, |c| (c.path.clone(), c.requests, c.failures)));
+                row.push(top(&t.ips, |c| (&c.ip, c.requests, c.failures)));
+                row.push(top(&t.paths, |c| (&c.path, c.requests, c.failures)));
                 row
             })
             .collect();
@@ -472,9 +535,9 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             Column::name("OWNER", 70),
             Column::count("REQUESTS").short("REQS"),
             Column::count("FAILURES").short("FAILS"),
-            Column::time("FIRST SEEN"),
+            Column::time("FIRST SEEN").priority(45),
             Column::time("LAST SEEN"),
-            Column::text("ACTIVITY", 50),
+            Column::text("ACTIVITY", 50).second_line("failed"),
             Column::time("EXPIRES").priority(40),
         ];
         if joined {
@@ -482,6 +545,14 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         }
         columns.extend([Column::text("IPS", 20), Column::text("PATHS", 10)]);
         write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
+        if r.tokens.iter().any(|t| t.failures > 0) {
+            say(
+                out,
+                width,
+                "",
+                "ACTIVITY: each token's attempts over the window, scaled to its own busiest moment; the line under it, the failed ones.",
+            )?;
+        }
         for t in r.tokens.iter().filter(|t| t.jira_patrol_probe) {
             say(
                 out,
@@ -507,7 +578,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         let rows: Vec<Vec<String>> = r
             .unidentified
             .iter()
-            .map(|u| vec![u.user_key.clone(), u.requests.to_string()])
+            .map(|u| vec![u.user_key.terminal().into_owned(), u.requests.to_string()])
             .collect();
         write_columns(
             out,
@@ -534,8 +605,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
                     f.requests.to_string(),
                     f.failure_reasons
                         .first()
-                        .map(|c| c.reason.clone())
-                        .unwrap_or_else(|| "-".into()),
+                        .map_or("-".into(), |c| c.reason.terminal().into_owned()),
                 ];
                 if joined {
                     row.push(f.http.as_ref().map_or("-".into(), statuses_and_agent));
@@ -553,6 +623,9 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
         }
         write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
     }
+    if let Some(o) = &r.other_failed_token_ids {
+        say(out, width, "", &other_failed_line(o))?;
+    }
     let np = &r.not_pat_bearer;
     if np.requests > 0 {
         writeln!(out)?;
@@ -567,13 +640,13 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             out,
             width,
             "  from: ",
-            &top(&np.ips, |c| (c.ip.clone(), c.requests, c.failures)),
+            &top(&np.ips, |c| (&c.ip, c.requests, c.failures)),
         )?;
         say(
             out,
             width,
             "  to:   ",
-            &top(&np.paths, |c| (c.path.clone(), c.requests, c.failures)),
+            &top(&np.paths, |c| (&c.path, c.requests, c.failures)),
         )?;
         if let Some(h) = &np.http {
             say(out, width, "  answers: ", &statuses_and_agent(h))?;
@@ -627,7 +700,7 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
             "{} file(s), {} lines, {}, {} PAT lines.",
             r.files.len(),
             r.lines,
-            human_bytes(r.bytes),
+            human::bytes(r.bytes),
             r.pat_lines
         ),
     )?;
@@ -648,12 +721,103 @@ pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Resul
     for p in &r.partial {
         say(out, width, "", &format!("PARTIAL: {p}."))?;
     }
-    crate::inventory::table(r, out, width)?;
-    Ok(())
+    inventory(r, out, width)
 }
 
-/// A size for people: the one byte formatter, [`crate::format::bytes`].
-pub use crate::format::bytes as human_bytes;
+/// An inventory token and its group's two cells.
+type GroupRow<'a> = (&'a InventoryToken, [String; 2]);
+
+/// The inventory's sections: "Tokens not used in the window (N of M)", the tokens whose
+/// use the logs cannot tell and the expired ones, each with its rows; or why there is no
+/// inventory. Nothing when none was looked up. Times are never cut: a column is left out
+/// whole (and listed below) before a time is shortened.
+pub fn inventory(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
+    let Some(inv) = &r.inventory else {
+        return Ok(());
+    };
+    let listed = inv.unused.len() + inv.cannot_tell.len() + inv.expired.len();
+    if inv.tokens == 0 && listed == 0 {
+        if let Some(n) = &inv.note {
+            writeln!(out)?;
+            say(out, width, "", &format!("Token inventory: {n}"))?;
+        }
+        return Ok(());
+    }
+    let when = |v: &Option<String>| v.as_deref().map_or("never".into(), human::time);
+    let of = |n: usize| format!("{n} of {}", inv.tokens);
+    // Each group: its heading (the first is always said, even as 0 of N; the others only
+    // when they hold any), its two columns after DB ID, NAME and OWNER, and its rows.
+    let groups: [(String, [Column; 2], Vec<GroupRow>); 3] = [
+        (
+            format!("Tokens not used in the window ({})", of(inv.unused.len())),
+            [Column::time("LAST USED"), Column::time("EXPIRES")],
+            inv.unused
+                .iter()
+                .map(|t| (t, [when(&t.last_accessed_at), when(&t.expires_at)]))
+                .collect(),
+        ),
+        (
+            format!(
+                "Tokens the logs cannot call used or unused ({}): their owner made requests not tied to a token",
+                of(inv.cannot_tell.len())
+            ),
+            [Column::count("UNTIED"), Column::text("WHY", 20)],
+            inv.cannot_tell
+                .iter()
+                .map(|u| (&u.token, [u.owner_requests.to_string(), u.why.text().to_string()]))
+                .collect(),
+        ),
+        (
+            format!(
+                "Expired tokens ({}): unusable{}; Jira removes each {EXPIRED_PRUNING_DAYS} days after its expiry",
+                of(inv.expired.len()),
+                inv.as_of
+                    .as_deref()
+                    .map(|t| format!(" by the window's end, {}", human::time(t)))
+                    .unwrap_or_default()
+            ),
+            [Column::time("EXPIRED"), Column::time("REMOVED AFTER")],
+            inv.expired
+                .iter()
+                .map(|e| (&e.token, [when(&e.token.expires_at), human::time(&e.removed_after)]))
+                .collect(),
+        ),
+    ];
+    for (i, (heading, [a, b], rows)) in groups.into_iter().enumerate() {
+        if i > 0 && rows.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        say(out, width, "", &heading)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|(t, [x, y])| {
+                let who = owner(t.username.as_ref(), Some(&t.user_key));
+                vec![t.id.to_string(), t.name.terminal().into_owned(), who, x, y]
+            })
+            .collect();
+        let columns = [
+            Column::id("DB ID"),
+            Column::name("NAME", 80),
+            Column::name("OWNER", 70),
+            a,
+            b,
+        ];
+        write_columns(out, &columns, &rows, width, Some(WIDE_HINT))?;
+    }
+    if listed > 0 {
+        say(
+            out,
+            width,
+            "",
+            "(DB ID is the token's database id: Jira's REST never shows the 12-digit TOKEN ID of the logs. Jira writes the last use in batches about every minute.)",
+        )?;
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {
@@ -667,9 +831,10 @@ mod tests {
     }
 
     #[test]
-    fn a_sparkline_scales_to_the_busiest_bucket_and_marks_failures() {
+    fn a_sparkline_shows_the_volume_and_failures_as_a_second_series() {
         let a = activity(&[0, 1, 4, 8, 0, 2], &[0, 0, 0, 0, 1, 0]);
-        assert_eq!(sparkline(&a, 12), " ▁▄█!▂");
+        assert_eq!(sparkline(&a, 12), " ▁▄█▁▂\n    ▁");
+        assert_eq!(sparkline(&activity(&[1, 2], &[0, 0]), 12), "▄█");
         assert_eq!(sparkline(&Activity::default(), 12), "-");
     }
 
@@ -679,65 +844,86 @@ mod tests {
         req[0] = 5;
         req[47] = 5;
         let mut fail = vec![0; 48];
-        fail[20] = 1;
+        fail[20] = 5;
         let s = sparkline(&activity(&req, &fail), 12);
-        assert_eq!(s.chars().count(), 12);
-        assert_eq!(s, "█    !     █");
+        assert_eq!(s, "█    █     █\n     █");
     }
-}
 
-/// The summary formats of `summarize` and `capture` (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum SummaryFormat {
-    /// Aligned columns for people (default)
-    #[default]
-    Table,
-    /// The stable JSON schema
-    Json,
-    /// One row per token
-    Csv,
-    /// One event per request (for Splunk, Elasticsearch, OpenSearch)
-    Jsonl,
-    /// The SELECT that fetches the seen tokens' database rows
-    Sql,
-    /// One self-contained page to read, send or print
-    Html,
-}
-
-/// How a finished report is printed: `summarize` and `capture` alike.
-pub struct Rendering {
-    /// Which format.
-    pub format: SummaryFormat,
-    /// SQL quoting (`--format sql`).
-    pub dialect: Dialect,
-    /// Table: every column, whatever the terminal's width.
-    pub wide: bool,
-}
-
-/// Print the report (JSONL events were streamed as they came: nothing is left).
-pub fn render(
-    r: &crate::summary::Report,
-    how: &Rendering,
-    meta: &crate::html::HtmlMeta,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    match how.format {
-        SummaryFormat::Table => table(r, out, crate::format::table_width(how.wide))?,
-        SummaryFormat::Json => json(r, out)?,
-        SummaryFormat::Csv => {
-            csv(r, out)?;
-            for note in csv_notes(r) {
-                eprintln!("{note}");
-            }
-        }
-        SummaryFormat::Sql => sql(r, how.dialect, out)?,
-        SummaryFormat::Html => crate::html::html(r, meta, out)?,
-        // The events were streamed; what they cover goes beside them.
-        SummaryFormat::Jsonl => {
-            for l in coverage_lines(r) {
-                eprintln!("note: {l}");
-            }
-        }
+    #[test]
+    fn hostile_names_reach_the_table_escaped() {
+        let mut r = crate::summary::Summary::new().report(Vec::new(), &Default::default());
+        let mut t: crate::summary::TokenReport = serde_json::from_value(serde_json::json!({
+            "token_id": "355510638677", "name": "\u{1b}]0;pwned\u{7}=1", "user_key": "k\u{202e}",
+            "username": null, "created_at": null, "expires_at": null, "expires": "unknown",
+            "requests": 1, "failures": 0, "first_seen": null, "last_seen": null,
+            "ips": [{"ip": "\u{9b}1", "requests": 1}], "paths": []
+        }))
+        .unwrap();
+        t.activity = activity(&[1], &[0]);
+        r.tokens.push(t);
+        let mut out = Vec::new();
+        table(&r, &mut out, None).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(
+            !s.chars()
+                .any(|c| crate::untrusted::needs_escape(c) && c != '\n'),
+            "{s:?}"
+        );
+        assert!(s.contains("\\e]0;pwned\\a=1"), "{s}");
+        let mut out = Vec::new();
+        csv(&r, Target::default(), &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(
+            s.contains(",\u{1b}]0;pwned\u{7}=1,"),
+            "CSV keeps the bytes: {s:?}"
+        );
+        assert!(s.contains("k\u{202e}"), "{s:?}");
     }
-    Ok(())
+
+    #[test]
+    fn the_inventory_says_how_many_of_all_are_in_each_group() {
+        use crate::jira::SearchedToken;
+        use jiff::Timestamp;
+        let listed = |id: u64, user_key: &str, name: &str| SearchedToken {
+            id,
+            name: name.into(),
+            user_key: user_key.into(),
+            username: Some(user_key.to_lowercase().into()),
+            full_name: None,
+            created_at: None,
+            last_accessed_at: None,
+            expires_at: None,
+        };
+        let mut r = crate::summary::Summary::new().report(Vec::new(), &Default::default());
+        r.unidentified = vec![crate::summary::UserCount {
+            user_key: "JIRAUSER10100".into(),
+            requests: 2,
+        }];
+        let mut expired = listed(8, "admin", "old laptop");
+        expired.expires_at = Some(Timestamp::from_second(60).unwrap());
+        r.inventory = Some(crate::inventory::build(
+            &mut r.clone(),
+            &[
+                listed(9, "admin", "idle bot"),
+                listed(10, "JIRAUSER10100", "bridge"),
+                expired,
+            ],
+            Timestamp::from_second(86_400).unwrap(),
+        ));
+        let mut out = Vec::new();
+        table(&r, &mut out, None).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("Tokens not used in the window (1 of 3)"),
+            "{text}"
+        );
+        assert!(text.contains("idle bot"), "{text}");
+        assert!(
+            text.contains("Tokens the logs cannot call used or unused (1 of 3)"),
+            "{text}"
+        );
+        assert!(text.contains("DEBUG lines only"), "{text}");
+        assert!(text.contains("Expired tokens (1 of 3)"), "{text}");
+        assert!(text.contains("1970-01-31 00:01:00"), "{text}");
+    }
 }

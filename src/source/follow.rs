@@ -73,6 +73,19 @@ fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
     }
 }
 
+/// Open a log (or a backup) for reading, but only a regular file: a FIFO would block the
+/// open until a writer comes, a device would never end.
+fn open_log(p: &Path) -> io::Result<File> {
+    if let Ok(m) = std::fs::metadata(p) {
+        if let Some(what) = crate::inputfile::not_regular(m.file_type()) {
+            return Err(io::Error::other(format!(
+                "{what}, not a regular file: jira-patrol reads only regular files"
+            )));
+        }
+    }
+    File::open(p)
+}
+
 /// `log.k`: the k-th rotated file (`log` itself for 0), as log4j and logrotate name them.
 pub(crate) fn backup_path(log: &Path, k: u32) -> PathBuf {
     if k == 0 {
@@ -86,7 +99,7 @@ pub(crate) fn backup_path(log: &Path, k: u32) -> PathBuf {
 /// The first [`HEAD`] bytes of a file (fewer if it is shorter): what recognises it after a
 /// rename or a copy.
 pub(crate) fn head_of(p: &Path) -> io::Result<Vec<u8>> {
-    let mut f = File::open(p)?;
+    let mut f = open_log(p)?;
     let mut b = vec![0u8; HEAD];
     let n = read_full(&mut f, &mut b)?;
     b.truncate(n);
@@ -119,7 +132,7 @@ impl Follower {
             rotations: Rotations::default(),
         };
         f.last_copy = std::fs::metadata(f.backup(1)).ok().map(|m| file_id(&m));
-        match File::open(path) {
+        match open_log(path) {
             Ok(mut file) => {
                 let m = file.metadata()?;
                 let mut head = vec![0u8; HEAD];
@@ -178,7 +191,7 @@ impl Follower {
         }
         self.offset = 0;
         self.head.clear();
-        match File::open(&self.path) {
+        match open_log(&self.path) {
             Ok(f) => {
                 // The handle's own id: the path may have rotated again since the stat.
                 self.id = Some(f.metadata().map_or(id, |m| file_id(&m)));
@@ -248,7 +261,7 @@ impl Follower {
     /// Whether `.1` is newer than the last copy handed over and is not the generation
     /// `first` (the first bytes just read at offset 0) belongs to.
     fn skipped_generations(&self, first: &[u8]) -> io::Result<bool> {
-        let Ok(mut f) = File::open(self.backup(1)) else {
+        let Ok(mut f) = open_log(&self.backup(1)) else {
             return Ok(false);
         };
         if Some(file_id(&f.metadata()?)) == self.last_copy {
@@ -317,7 +330,7 @@ impl Follower {
         let mut newer: Vec<(File, Option<SystemTime>, (u64, u64))> = Vec::new();
         let mut missing = 0;
         for k in 1..=MAX_BACKUPS {
-            let Ok(mut f) = File::open(self.backup(k)) else {
+            let Ok(mut f) = open_log(&self.backup(k)) else {
                 // While the set shifts (`.k` → `.k+1`, newest last) one number is briefly
                 // free: only two in a row mean the end of the set.
                 missing += 1;
@@ -390,6 +403,41 @@ fn handle_starts_with(f: &mut File, head: &[u8]) -> io::Result<bool> {
     let mut b = vec![0u8; head.len()];
     let n = read_full(f, &mut b)?;
     Ok(n == head.len() && b == head)
+}
+
+/// A log and its backups as the guard sees them, wherever they are: `k = 0` is the log,
+/// `k` its backup `.k`. A remote node's set answers from its follower's last listing.
+pub trait FileSet: Send {
+    /// How to call `.k` in messages.
+    fn name(&self, k: u32) -> PathBuf;
+    /// Its size, `None` when there is no such file.
+    fn len(&self, k: u32) -> Option<u64>;
+    /// Its first bytes (up to 256).
+    fn head(&self, k: u32) -> Option<Vec<u8>>;
+    /// When it was last written.
+    fn modified(&self, k: u32) -> Option<SystemTime>;
+}
+
+/// A set on this machine's file system.
+pub struct LocalSet(pub PathBuf);
+
+impl FileSet for LocalSet {
+    fn name(&self, k: u32) -> PathBuf {
+        backup_path(&self.0, k)
+    }
+    fn len(&self, k: u32) -> Option<u64> {
+        std::fs::metadata(backup_path(&self.0, k))
+            .ok()
+            .map(|m| m.len())
+    }
+    fn head(&self, k: u32) -> Option<Vec<u8>> {
+        head_of(&backup_path(&self.0, k)).ok()
+    }
+    fn modified(&self, k: u32) -> Option<SystemTime> {
+        std::fs::metadata(backup_path(&self.0, k))
+            .ok()
+            .and_then(|m| m.modified().ok())
+    }
 }
 
 #[cfg(test)]
