@@ -10,9 +10,11 @@
 //! (capped by the correlator), whatever the log holds.
 #![warn(missing_docs)]
 
+mod chunk;
 pub mod correlate;
 pub mod input;
 pub mod line;
+mod parallel;
 pub mod pat;
 pub mod time;
 
@@ -367,7 +369,9 @@ impl Scanner {
     fn complete_lines(&mut self, region: &[u8], out: &mut dyn FnMut(Request)) {
         self.stats.lines += memchr::memchr_iter(b'\n', region).count() as u64;
         if self.probe_left > 0 {
-            for l in region.split(|&c| c == b'\n').take(self.probe_left as usize) {
+            // The lines of the region, not the empty piece after its last newline.
+            let lines = &region[..region.len() - 1];
+            for l in lines.split(|&c| c == b'\n').take(self.probe_left as usize) {
                 self.probe(l);
             }
         }
@@ -422,16 +426,30 @@ impl Scanner {
             }
             return;
         };
-        if !pat::is_pat_category(l.category) {
-            return;
+        self.pat_line(&l, raw.len(), out);
+    }
+
+    /// A line read as a Jira log line: counted and correlated when it is a PAT class's.
+    fn pat_line(&mut self, l: &line::LogLine<'_>, raw_len: usize, out: &mut dyn FnMut(Request)) {
+        if pat::is_pat_category(l.category) {
+            self.known_pat_line(l, raw_len, out);
         }
+    }
+
+    /// A PAT class's line: counted and correlated.
+    fn known_pat_line(
+        &mut self,
+        l: &line::LogLine<'_>,
+        raw_len: usize,
+        out: &mut dyn FnMut(Request),
+    ) {
         self.stats.pat_lines += 1;
-        self.stats.pat_bytes += raw.len() as u64 + 1;
+        self.stats.pat_bytes += raw_len as u64 + 1;
         self.stats.first_pat_ms.get_or_insert(l.ts.ms);
         self.stats.last_pat_ms = Some(l.ts.ms);
         let from_filter = l.category.ends_with(b"TokenBasedAuthenticationFilter");
         let msg = pat::classify(l.message);
-        self.correlator.line(&l, msg, from_filter, out);
+        self.correlator.line(l, msg, from_filter, out);
         self.stats.requests_cut_short = self.correlator.cut_short();
     }
 }
