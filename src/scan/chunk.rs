@@ -8,7 +8,8 @@
 //! the report does not depend on how the input was cut or how many threads read it.
 
 use super::line::{self, LogLine};
-use super::{pat, time, Prefilter, Request, Scanner, Zone, MAX_LINE, ODD_KEPT, PROBE_LINES};
+use super::{next_candidate, pat, time, Candidate, Prefilter, Request, Scanner, Zone};
+use super::{MAX_LINE, ODD_KEPT, PROBE_LINES};
 use std::ops::Range;
 
 /// Bytes past a chunk's end that finish its last line: more than [`MAX_LINE`], so a line
@@ -135,22 +136,11 @@ impl Preparer {
         };
         let region = &data[first..end];
         self.probe(region, &mut p);
-        // As Scanner::complete_lines: only lines holding a literal are looked at.
         let mut pos = 0;
-        while let Some(m) = self.prefilter.find(&region[pos..]) {
-            let at = pos + m;
-            let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
-            let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
-            if end - start > MAX_LINE {
-                if at - start < MAX_LINE {
-                    p.long_lines += 1;
-                }
-            } else {
-                self.line(&region[start..end], &mut p);
-            }
-            pos = end + 1;
-            if pos >= region.len() {
-                break;
+        while let Some(c) = next_candidate(&self.prefilter, region, &mut pos) {
+            match c {
+                Candidate::Line(l) => self.line(l, &mut p),
+                Candidate::Long => p.long_lines += 1,
             }
         }
         p

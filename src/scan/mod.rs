@@ -55,6 +55,36 @@ impl Prefilter {
     }
 }
 
+/// A line that holds a PAT literal.
+enum Candidate<'a> {
+    /// The line, without its newline.
+    Line(&'a [u8]),
+    /// A line longer than [`MAX_LINE`] with a literal within its first [`MAX_LINE`] bytes.
+    Long,
+}
+
+/// The next candidate line of `region` (whole lines; the last may lack its newline) from
+/// `*pos` on; `*pos` moves past it. An uninteresting line is never looked at.
+fn next_candidate<'a>(
+    prefilter: &Prefilter,
+    region: &'a [u8],
+    pos: &mut usize,
+) -> Option<Candidate<'a>> {
+    while *pos < region.len() {
+        let at = *pos + prefilter.find(&region[*pos..])?;
+        let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
+        let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
+        *pos = end + 1;
+        if end - start <= MAX_LINE {
+            return Some(Candidate::Line(&region[start..end]));
+        }
+        if at - start < MAX_LINE {
+            return Some(Candidate::Long);
+        }
+    }
+    None
+}
+
 /// Longest line read; a longer one is counted and skipped whole. PAT lines are a few
 /// hundred bytes (Tomcat refuses request lines over 8 KiB), so nothing of interest is lost,
 /// and what is kept of a line never grows past this.
@@ -376,20 +406,10 @@ impl Scanner {
             }
         }
         let mut pos = 0;
-        while let Some(m) = self.prefilter.find(&region[pos..]) {
-            let at = pos + m;
-            let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
-            let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
-            if end - start > MAX_LINE {
-                if at - start < MAX_LINE {
-                    self.stats.long_lines += 1;
-                }
-            } else {
-                self.line(&region[start..end], out);
-            }
-            pos = end + 1;
-            if pos >= region.len() {
-                break;
+        while let Some(c) = next_candidate(&self.prefilter, region, &mut pos) {
+            match c {
+                Candidate::Line(l) => self.line(l, out),
+                Candidate::Long => self.stats.long_lines += 1,
             }
         }
     }

@@ -371,16 +371,7 @@ impl Coordinator<'_, '_, '_> {
             return Ok(());
         };
         match item {
-            Item::Begin { stream, name } => {
-                if let Some(pb) = self.pb {
-                    pb.file(&name);
-                }
-                self.scanner.begin_file();
-                self.file = FileState {
-                    stream,
-                    ..FileState::default()
-                };
-            }
+            Item::Begin { stream, name } => self.begin_file(stream, &name),
             Item::Chunk(rx) => {
                 let done = rx.recv().unwrap_or_else(|_| lost());
                 if self.file.shrank || self.file.damaged.is_some() {
@@ -430,23 +421,11 @@ impl Coordinator<'_, '_, '_> {
                         }
                     }
                 };
-                let out = &mut *self.out;
-                let index = f.stream;
-                end_of_file(
-                    self.scanner,
-                    &name,
-                    ended,
-                    &mut self.said,
-                    &mut self.run,
-                    &mut |r| out(index, r),
-                );
+                self.end_file(f.stream, &name, ended);
             }
             Item::Serial { stream, src } => {
                 let name = src.display();
-                if let Some(pb) = self.pb {
-                    pb.file(&name);
-                }
-                self.scanner.begin_file();
+                self.begin_file(stream, &name);
                 if self.buf.is_empty() {
                     self.buf = vec![0; READ_BUF];
                 }
@@ -454,14 +433,7 @@ impl Coordinator<'_, '_, '_> {
                 let ended = scan_any(&src, self.scanner, self.pb, &mut self.buf, &mut |r| {
                     out(stream, r)
                 })?;
-                end_of_file(
-                    self.scanner,
-                    &name,
-                    ended,
-                    &mut self.said,
-                    &mut self.run,
-                    &mut |r| out(stream, r),
-                );
+                self.end_file(stream, &name, ended);
             }
             Item::StreamEnd(stream) => {
                 let out = &mut *self.out;
@@ -469,6 +441,29 @@ impl Coordinator<'_, '_, '_> {
             }
         }
         Ok(())
+    }
+
+    fn begin_file(&mut self, stream: usize, name: &str) {
+        if let Some(pb) = self.pb {
+            pb.file(name);
+        }
+        self.scanner.begin_file();
+        self.file = FileState {
+            stream,
+            ..FileState::default()
+        };
+    }
+
+    fn end_file(&mut self, stream: usize, name: &str, ended: Ended) {
+        let out = &mut *self.out;
+        end_of_file(
+            self.scanner,
+            name,
+            ended,
+            &mut self.said,
+            &mut self.run,
+            &mut |r| out(stream, r),
+        );
     }
 
     fn apply(&mut self, p: Prepared) {
