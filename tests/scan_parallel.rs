@@ -228,3 +228,67 @@ fn a_mapped_backup_gives_the_one_thread_report() {
         assert_same(dir.path(), &[4093], mmap);
     }
 }
+
+#[test]
+fn summarize_threads_gives_the_same_report_and_warnings() {
+    // The command as people run it: `--threads 2` (chunks of 97 bytes through the test
+    // knob) against `--threads 1`, on a CRLF rotated set with a gzipped backup.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("log");
+    std::fs::create_dir(&logs).unwrap();
+    let log = generate(&Config {
+        bytes: 120 << 10,
+        concurrency: 8,
+        crlf: true,
+        seed: 13,
+        ..Config::default()
+    });
+    rotated_set(&logs, &log);
+    let run = |threads: &str| {
+        let out = common::isolated(dir.path())
+            .arg("summarize")
+            .arg(&logs)
+            .args(["--format", "json", "--tz", "UTC", "--threads", threads])
+            .env("JIRA_PATROL_TEST_CHUNK", "97")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (out.stdout, String::from_utf8(out.stderr).unwrap())
+    };
+    let (one, one_err) = run("1");
+    let (two, two_err) = run("2");
+    assert_eq!(String::from_utf8_lossy(&one), String::from_utf8_lossy(&two));
+    assert_eq!(one_err, two_err);
+    let j: serde_json::Value = serde_json::from_slice(&two).unwrap();
+    assert_eq!(j["files"].as_array().unwrap().len(), 4);
+    assert!(j["pat_lines"].as_u64().unwrap() > 100, "{j}");
+    // Standard input, read in its turn between files.
+    let stdin = |threads: &str| {
+        let mut child = common::isolated(dir.path())
+            .arg("summarize")
+            .arg(logs.join("atlassian-jira.log.3"))
+            .args(["-", "--format", "json", "--tz", "UTC", "--threads", threads])
+            .env("JIRA_PATROL_TEST_CHUNK", "97")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let data = std::fs::read(logs.join("atlassian-jira.log.1")).unwrap();
+        child.stdin.take().unwrap().write_all(&data).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&stdin("1")),
+        String::from_utf8_lossy(&stdin("2"))
+    );
+    // Zero threads is no number of threads.
+    let out = common::isolated(dir.path())
+        .args(["summarize", "--threads", "0"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
