@@ -118,46 +118,60 @@ fn assert_partial(status: std::process::ExitStatus, stdout: &[u8], err: &str, na
     assert!(partial[0].as_str().unwrap().contains("shrank"), "{j}");
 }
 
+/// Each cut is tried on one thread and on the parallel scan (which reads regions and
+/// windows on worker threads).
+const THREADS: [&str; 2] = ["1", "2"];
+
 #[test]
 fn a_mapped_backup_cut_while_read_ends_with_a_warning_not_sigbus() {
-    let dir = tempfile::tempdir().unwrap();
-    // Two 16 MiB windows and more: the pause falls between the first and the second.
-    let log = write_log(dir.path(), "atlassian-jira.log.1", 40 * MIB);
-    settle(&log);
-    let (at, status, stdout, err) = cut_while_reading(&log, 16 * MIB, MIB, &[]);
-    assert_eq!(
-        at.trim(),
-        format!("{} map", 16 * MIB),
-        "read through the map"
-    );
-    assert_partial(status, &stdout, &err, "atlassian-jira.log.1");
-    assert!(err.contains(&format!("first {} of", 16 * MIB)), "{err}");
-    let j: Value = serde_json::from_slice(&stdout).unwrap();
-    assert!(j["lines"].as_u64().unwrap() > 0);
+    for threads in THREADS {
+        let dir = tempfile::tempdir().unwrap();
+        // Two 16 MiB windows and more: the pause falls between the first and the second.
+        let log = write_log(dir.path(), "atlassian-jira.log.1", 40 * MIB);
+        settle(&log);
+        let (at, status, stdout, err) =
+            cut_while_reading(&log, 16 * MIB, MIB, &["--threads", threads]);
+        assert_eq!(
+            at.trim(),
+            format!("{} map", 16 * MIB),
+            "read through the map"
+        );
+        assert_partial(status, &stdout, &err, "atlassian-jira.log.1");
+        assert!(err.contains(&format!("first {} of", 16 * MIB)), "{err}");
+        let j: Value = serde_json::from_slice(&stdout).unwrap();
+        assert!(j["lines"].as_u64().unwrap() > 0);
+    }
 }
 
 #[test]
 fn the_live_log_cut_while_read_ends_with_a_warning() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = write_log(dir.path(), "atlassian-jira.log", 8 * MIB);
-    settle(&log); // even unchanged for an hour, the live log is read, not mapped
-    let (at, status, stdout, err) = cut_while_reading(&log, 4 * MIB, 0, &[]);
-    assert_eq!(
-        at.trim(),
-        format!("{} read", 4 * MIB),
-        "the live log is read()"
-    );
-    assert_partial(status, &stdout, &err, "atlassian-jira.log");
+    for threads in THREADS {
+        let dir = tempfile::tempdir().unwrap();
+        let log = write_log(dir.path(), "atlassian-jira.log", 8 * MIB);
+        settle(&log); // even unchanged for an hour, the live log is read, not mapped
+        let (at, status, stdout, err) =
+            cut_while_reading(&log, 4 * MIB, 0, &["--threads", threads]);
+        assert_eq!(
+            at.trim(),
+            format!("{} read", 4 * MIB),
+            "the live log is read()"
+        );
+        assert_partial(status, &stdout, &err, "atlassian-jira.log");
+        assert!(err.contains(&format!("first {} of", 4 * MIB)), "{err}");
+    }
 }
 
 #[test]
 fn no_mmap_reads_even_a_settled_backup() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = write_log(dir.path(), "atlassian-jira.log.2", 8 * MIB);
-    settle(&log);
-    let (at, status, stdout, err) = cut_while_reading(&log, 2 * MIB, 0, &["--no-mmap"]);
-    assert_eq!(at.trim(), format!("{} read", 2 * MIB));
-    assert_partial(status, &stdout, &err, "atlassian-jira.log.2");
+    for threads in THREADS {
+        let dir = tempfile::tempdir().unwrap();
+        let log = write_log(dir.path(), "atlassian-jira.log.2", 8 * MIB);
+        settle(&log);
+        let (at, status, stdout, err) =
+            cut_while_reading(&log, 2 * MIB, 0, &["--no-mmap", "--threads", threads]);
+        assert_eq!(at.trim(), format!("{} read", 2 * MIB));
+        assert_partial(status, &stdout, &err, "atlassian-jira.log.2");
+    }
 }
 
 #[test]

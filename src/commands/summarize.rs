@@ -135,6 +135,10 @@ pub struct SummarizeArgs {
     /// rotated files
     #[arg(long)]
     pub no_mmap: bool,
+    /// Threads that read and parse the logs [default: the cores available, within any
+    /// cgroup quota]; 1 reads on one thread. The report is the same whatever the number
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// How to reach Jira for --inventory.
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -355,6 +359,10 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     let read = ReadOptions {
         progress: Some(&bar),
         mmap: !args.no_mmap,
+        threads: args
+            .threads
+            .map_or_else(crate::scan::input::default_threads, usize::from),
+        chunk: 0,
     };
     let mut run = crate::scan::input::ScanRun::default();
     let mut cost = crate::source::offline::Cost::default();

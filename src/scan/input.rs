@@ -325,10 +325,15 @@ pub trait Progress: Sync {
     fn end(&self) {}
 }
 
+/// A [`Progress`] told nothing.
+pub(super) struct Silent;
+
+impl Progress for Silent {}
+
 /// A reader that tells a [`Progress`] how much it read.
-struct Counted<'a, R> {
-    inner: R,
-    progress: &'a dyn Progress,
+pub(super) struct Counted<'a, R> {
+    pub(super) inner: R,
+    pub(super) progress: &'a dyn Progress,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
@@ -394,6 +399,13 @@ pub struct ReadOptions<'a> {
     pub progress: Option<&'a dyn Progress>,
     /// Memory-map large files that look settled (`summarize --no-mmap` turns it off).
     pub mmap: bool,
+    /// Threads that read and parse (see [`super::parallel`]); 1 reads on the caller's
+    /// thread alone. The report is the same either way.
+    pub threads: usize,
+    /// Bytes per chunk of the parallel scan; 0 for the default. Tests make it tiny so
+    /// that requests straddle every chunk boundary.
+    #[doc(hidden)]
+    pub chunk: usize,
 }
 
 impl Default for ReadOptions<'_> {
@@ -401,8 +413,16 @@ impl Default for ReadOptions<'_> {
         ReadOptions {
             progress: None,
             mmap: true,
+            threads: 1,
+            chunk: 0,
         }
     }
+}
+
+/// The threads a scan uses unless told: the cores this process may use (cgroup quotas
+/// and CPU affinity included).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Read every stream through `scanner`, telling `opts.progress` how far it got.
@@ -430,14 +450,10 @@ pub fn scan_streams_indexed(
     opts: ReadOptions,
     out: &mut dyn FnMut(usize, Request),
 ) -> Result<ScanRun, InputError> {
-    let total: u64 = streams
-        .iter()
-        .flatten()
-        .filter_map(|s| match s {
-            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            Source::Stdin => None,
-        })
-        .sum();
+    if opts.threads > 1 && scanner.parallel_ok() {
+        return super::parallel::scan(streams, scanner, opts, out);
+    }
+    let total = total_bytes(streams);
     let pb = opts.progress;
     if let Some(p) = pb {
         p.begin(total);
@@ -462,21 +478,7 @@ pub fn scan_streams_indexed(
                 Some(read) => read,
                 None => scan_any(src, scanner, pb, &mut buf, out)?,
             };
-            match ended {
-                Ended::Whole => {}
-                Ended::Shrank { read, size } => {
-                    let note = shrank(&name, read, size);
-                    said.add("shrank", "files", || note.clone());
-                    run.partial.push(note);
-                }
-                Ended::Damaged { read, error } => {
-                    scanner.cut_file();
-                    let note = damaged(&error, read);
-                    said.add("damaged", "files", || note.clone());
-                    run.partial.push(note);
-                }
-            }
-            finish_file(scanner, &name, &mut said, &mut run, out);
+            end_of_file(scanner, &name, ended, &mut said, &mut run, out);
         }
         scanner.end_stream(out);
     }
@@ -488,8 +490,46 @@ pub fn scan_streams_indexed(
     Ok(run)
 }
 
+/// The size of all files (standard input not counted), for progress.
+pub(super) fn total_bytes(streams: &[Vec<Source>]) -> u64 {
+    streams
+        .iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::Stdin => None,
+        })
+        .sum()
+}
+
+/// What is said of a file whose read ended as `ended`, then the end of the file.
+pub(super) fn end_of_file(
+    scanner: &mut Scanner,
+    name: &str,
+    ended: Ended,
+    said: &mut Tally,
+    run: &mut ScanRun,
+    out: &mut dyn FnMut(Request),
+) {
+    match ended {
+        Ended::Whole => {}
+        Ended::Shrank { read, size } => {
+            let note = shrank(name, read, size);
+            said.add("shrank", "files", || note.clone());
+            run.partial.push(note);
+        }
+        Ended::Damaged { read, error } => {
+            scanner.cut_file();
+            let note = damaged(&error, read);
+            said.add("damaged", "files", || note.clone());
+            run.partial.push(note);
+        }
+    }
+    finish_file(scanner, name, said, run, out);
+}
+
 /// How the read of one file ended.
-enum Ended {
+pub(super) enum Ended {
     /// At its end.
     Whole,
     /// Cut while read (copytruncate): `read` of the `size` bytes it had at the start.
@@ -499,7 +539,7 @@ enum Ended {
 }
 
 /// Read a source the ordinary way (standard input, gzip, what [`scan_plain`] passes on).
-fn scan_any(
+pub(super) fn scan_any(
     src: &Source,
     scanner: &mut Scanner,
     pb: Option<&dyn Progress>,
@@ -567,7 +607,7 @@ pub fn looks_like_log_name(name: &str) -> bool {
 }
 
 /// Buffer of the `read()` path: large reads keep system calls few.
-const READ_BUF: usize = 1 << 20;
+pub(super) const READ_BUF: usize = 1 << 20;
 /// Files at least this large may be scanned through memory maps.
 const MAP_MIN: u64 = 4 << 20;
 /// Bytes mapped at a time: mapped pages count as resident memory, so a window (not the
@@ -697,14 +737,14 @@ fn scan_plain(
 /// Test hook (`JIRA_PATROL_TEST_READ_PAUSE=BYTES:GATE`): the first time a read of a file
 /// reaches BYTES, create `GATE.reached` and wait until GATE exists, so a test can cut
 /// the file at a known point without racing the reader. Not for users.
-struct TestPause {
+pub(super) struct TestPause {
     after: u64,
     gate: PathBuf,
     done: std::cell::Cell<bool>,
 }
 
 impl TestPause {
-    fn from_env() -> Option<Self> {
+    pub(super) fn from_env() -> Option<Self> {
         let v = std::env::var("JIRA_PATROL_TEST_READ_PAUSE").ok()?;
         let (after, gate) = v.split_once(':')?;
         Some(TestPause {
@@ -714,8 +754,13 @@ impl TestPause {
         })
     }
 
-    fn at(&self, off: u64, how: &str) {
-        if self.done.get() || off < self.after {
+    /// Whether a read at `off` would pause.
+    pub(super) fn due(&self, off: u64) -> bool {
+        !self.done.get() && off >= self.after
+    }
+
+    pub(super) fn at(&self, off: u64, how: &str) {
+        if !self.due(off) {
             return;
         }
         self.done.set(true);
@@ -734,7 +779,7 @@ impl TestPause {
 }
 
 /// A read error, unwrapping the [`InputError`] a gzip reader put inside it.
-fn read_error(e: io::Error, name: &str) -> InputError {
+pub(super) fn read_error(e: io::Error, name: &str) -> InputError {
     if !e.get_ref().is_some_and(|r| r.is::<InputError>()) {
         return InputError::Unreadable {
             path: PathBuf::from(name),
@@ -752,9 +797,9 @@ fn read_error(e: io::Error, name: &str) -> InputError {
 }
 
 /// Turns decoder errors into [`InputError::BadGzip`] naming the file.
-struct GzReader<R: BufRead> {
-    inner: flate2::bufread::MultiGzDecoder<R>,
-    path: PathBuf,
+pub(super) struct GzReader<R: BufRead> {
+    pub(super) inner: flate2::bufread::MultiGzDecoder<R>,
+    pub(super) path: PathBuf,
 }
 
 impl<R: BufRead> Read for GzReader<R> {

@@ -10,9 +10,11 @@
 //! (capped by the correlator), whatever the log holds.
 #![warn(missing_docs)]
 
+mod chunk;
 pub mod correlate;
 pub mod input;
 pub mod line;
+mod parallel;
 pub mod pat;
 pub mod time;
 
@@ -52,6 +54,36 @@ impl Prefilter {
             Prefilter::Automaton(a) => a.find(hay).map(|m| m.start()),
         }
     }
+}
+
+/// A line that holds a PAT literal.
+enum Candidate<'a> {
+    /// The line, without its newline.
+    Line(&'a [u8]),
+    /// A line longer than [`MAX_LINE`] with a literal within its first [`MAX_LINE`] bytes.
+    Long,
+}
+
+/// The next candidate line of `region` (whole lines; the last may lack its newline) from
+/// `*pos` on; `*pos` moves past it. An uninteresting line is never looked at.
+fn next_candidate<'a>(
+    prefilter: &Prefilter,
+    region: &'a [u8],
+    pos: &mut usize,
+) -> Option<Candidate<'a>> {
+    while *pos < region.len() {
+        let at = *pos + prefilter.find(&region[*pos..])?;
+        let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
+        let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
+        *pos = end + 1;
+        if end - start <= MAX_LINE {
+            return Some(Candidate::Line(&region[start..end]));
+        }
+        if at - start < MAX_LINE {
+            return Some(Candidate::Long);
+        }
+    }
+    None
 }
 
 /// Longest line read; a longer one is counted and skipped whole. PAT lines are a few
@@ -413,25 +445,17 @@ impl Scanner {
     fn complete_lines(&mut self, region: &[u8], out: &mut dyn FnMut(Request)) {
         self.stats.lines += memchr::memchr_iter(b'\n', region).count() as u64;
         if self.probe_left > 0 {
-            for l in region.split(|&c| c == b'\n').take(self.probe_left as usize) {
+            // The lines of the region, not the empty piece after its last newline.
+            let lines = &region[..region.len() - 1];
+            for l in lines.split(|&c| c == b'\n').take(self.probe_left as usize) {
                 self.probe(l);
             }
         }
         let mut pos = 0;
-        while let Some(m) = self.prefilter.find(&region[pos..]) {
-            let at = pos + m;
-            let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |i| i + 1);
-            let end = at + memchr::memchr(b'\n', &region[at..]).unwrap_or(region.len() - at);
-            if end - start > MAX_LINE {
-                if at - start < MAX_LINE {
-                    self.stats.long_lines += 1;
-                }
-            } else {
-                self.line(&region[start..end], out);
-            }
-            pos = end + 1;
-            if pos >= region.len() {
-                break;
+        while let Some(c) = next_candidate(&self.prefilter, region, &mut pos) {
+            match c {
+                Candidate::Line(l) => self.line(l, out),
+                Candidate::Long => self.stats.long_lines += 1,
             }
         }
     }
@@ -468,16 +492,30 @@ impl Scanner {
             }
             return;
         };
-        if !pat::is_pat_category(l.category) {
-            return;
+        self.pat_line(&l, raw.len(), out);
+    }
+
+    /// A line read as a Jira log line: counted and correlated when it is a PAT class's.
+    fn pat_line(&mut self, l: &line::LogLine<'_>, raw_len: usize, out: &mut dyn FnMut(Request)) {
+        if pat::is_pat_category(l.category) {
+            self.known_pat_line(l, raw_len, out);
         }
+    }
+
+    /// A PAT class's line: counted and correlated.
+    fn known_pat_line(
+        &mut self,
+        l: &line::LogLine<'_>,
+        raw_len: usize,
+        out: &mut dyn FnMut(Request),
+    ) {
         self.stats.pat_lines += 1;
-        self.stats.pat_bytes += raw.len() as u64 + 1;
+        self.stats.pat_bytes += raw_len as u64 + 1;
         self.stats.first_pat_ms.get_or_insert(l.ts.ms);
         self.stats.last_pat_ms = Some(l.ts.ms);
         let from_filter = l.category.ends_with(b"TokenBasedAuthenticationFilter");
         let msg = pat::classify(l.message);
-        self.correlator.line(&l, msg, from_filter, out);
+        self.correlator.line(l, msg, from_filter, out);
         self.stats.requests_cut_short = self.correlator.cut_short();
     }
 }
