@@ -66,6 +66,29 @@ fn log(sim: &SimJira) -> String {
     sim.log_path().display().to_string()
 }
 
+/// A capture (`args`, JSON out) of `cluster` while its clients send `n` rounds through the
+/// balancer (the restore waits for them); asserts success and that every node's levels
+/// are back. The report, stderr and what was sent.
+fn capture_during_traffic(
+    cluster: &SimCluster,
+    homes: &Homes,
+    ssh: Option<&str>,
+    args: &[&str],
+    n: u32,
+) -> (Value, String, TrafficReport) {
+    let child = command(&cluster.url(), homes, ssh, args).spawn().unwrap();
+    wait_raised(cluster.node(0), PATIENCE);
+    let gate = cluster.node(0).hold_level_changes();
+    let sent = send(&cluster.url(), cluster.node(0), n);
+    drop(gate);
+    let (out, err) = common::output(child);
+    assert!(out.status.success(), "{err}");
+    for node in cluster.nodes() {
+        put_back(node);
+    }
+    (serde_json::from_slice(&out.stdout).unwrap(), err, sent)
+}
+
 #[test]
 fn one_log_of_three_nodes_is_refused_and_a_partial_capture_says_so_in_every_format() {
     let cluster = SimCluster::start_addressable(3, quiet()).unwrap();
@@ -158,8 +181,8 @@ fn three_nodes_two_over_ssh_one_local_count_what_the_balancer_served() {
     let a1 = format!("ssh://node1{}", access(0));
     let a2 = format!("ssh://node2{}", access(1));
     let a3 = access(2);
-    let child = command(
-        &cluster.url(),
+    let (j, err, sent) = capture_during_traffic(
+        &cluster,
         &homes,
         Some(&sshd.ssh_command()),
         &[
@@ -183,19 +206,8 @@ fn three_nodes_two_over_ssh_one_local_count_what_the_balancer_served() {
             "--access-log",
             &a3,
         ],
-    )
-    .spawn()
-    .unwrap();
-    wait_raised(cluster.node(0), PATIENCE);
-    let gate = cluster.node(0).hold_level_changes();
-    let sent = send(&cluster.url(), cluster.node(0), 3);
-    drop(gate);
-    let (out, err) = common::output(child);
-    assert!(out.status.success(), "{err}");
-    for n in cluster.nodes() {
-        put_back(n);
-    }
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        3,
+    );
     assert_counts(&j, &[&sent]);
     // Every token request found its access-log line on its own node.
     let requests: u64 = j["nodes"]
@@ -729,8 +741,8 @@ fn a_node_given_its_url_is_probed_there_and_a_log_read_through_a_command_counts_
     let one = log(cluster.node(0));
     let follow = format!("node1=exec:tail -F -n +1 {one}");
     let direct = format!("node1={}", cluster.node(0).url());
-    let child = command(
-        &cluster.url(),
+    let (j, _, sent) = capture_during_traffic(
+        &cluster,
         &homes,
         None,
         &[
@@ -748,19 +760,8 @@ fn a_node_given_its_url_is_probed_there_and_a_log_read_through_a_command_counts_
             "--node-url",
             &direct,
         ],
-    )
-    .spawn()
-    .unwrap();
-    wait_raised(cluster.node(0), PATIENCE);
-    let gate = cluster.node(0).hold_level_changes();
-    let sent = send(&cluster.url(), cluster.node(0), 2);
-    drop(gate);
-    let (out, err) = common::output(child);
-    assert!(out.status.success(), "{err}");
-    for n in cluster.nodes() {
-        put_back(n);
-    }
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+        2,
+    );
     // Every request of the window once, the last ones too (the command's output is read
     // until it goes quiet after the restore).
     assert_counts(&j, &[&sent]);

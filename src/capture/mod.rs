@@ -532,16 +532,13 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                     deadline = now + opts.window;
                     window_start_ms = jiff::Timestamp::now().as_millisecond();
                     // Lines still held are no probe of ours that counts: release them.
-                    for n in &mut nodes {
-                        release_held(
-                            client,
-                            n,
-                            None,
-                            &mut summary,
-                            &opts.filter,
-                            &mut opts.on_request,
-                        );
-                    }
+                    release_all(
+                        client,
+                        &mut nodes,
+                        &mut summary,
+                        &opts.filter,
+                        &mut opts.on_request,
+                    );
                 }
                 nodecheck::State::Failed(f) => {
                     self_check = SelfCheck::Failed(f);
@@ -681,16 +678,13 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     }
     // What was held for an unfinished or failed self-check is ordinary traffic again.
     if !matches!(self_check, SelfCheck::Passed { .. }) {
-        for n in &mut nodes {
-            release_held(
-                client,
-                n,
-                None,
-                &mut summary,
-                &opts.filter,
-                &mut opts.on_request,
-            );
-        }
+        release_all(
+            client,
+            &mut nodes,
+            &mut summary,
+            &opts.filter,
+            &mut opts.on_request,
+        );
     }
     if let Some(e) = &file_error {
         status.say(format!("stopping early, a log could not be read: {e}"));
@@ -1074,6 +1068,19 @@ fn advance_join(
     access::read_up_to(j, access::live_bound(), &mut |r, h| {
         joined(on_request, summary, &r, h.as_ref())
     })
+}
+
+/// Every node's held lines not decided ours are ordinary traffic ([`release_held`]).
+fn release_all(
+    client: &Client,
+    nodes: &mut [Node],
+    summary: &mut Summary,
+    filter: &Filter,
+    on_request: &mut Option<RequestHook>,
+) {
+    for n in nodes {
+        release_held(client, n, None, summary, filter, on_request);
+    }
 }
 
 /// Lines a node held for the self-check were another request's: count them after all
