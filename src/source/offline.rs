@@ -240,6 +240,9 @@ pub struct Scanned {
     pub partial: Option<String>,
 }
 
+/// What the node's script says on stderr when its `grep -F` failed (not: found nothing).
+const GREP_FAILED: &str = "jira-patrol: grep failed";
+
 /// The size of a chunk read from ssh, and how many may wait to be parsed.
 const CHUNK: usize = 256 << 10;
 const CHUNKS: usize = 16;
@@ -267,9 +270,17 @@ pub fn scan_file(
         .iter()
         .map(|l| format!("-e {}", quote(l)))
         .collect();
-    let grep = format!("LC_ALL=C grep -F {}", lits.join(" "));
+    // The literals also stand in stack-trace frames (`\tat com.atlassian.pats.web.filter.
+    // TokenBasedAuthenticationFilter.doFilter`: every exception thrown under the filter),
+    // which the scanner never reads (it reads lines that start with their date): a second
+    // grep keeps only dated lines, so that the frames stay on the node. A failing first
+    // grep is said on stderr, the pipe's status being the second's.
+    let grep = format!(
+        "{{ LC_ALL=C grep -F {} \"$@\" || [ $? -eq 1 ] || echo \"{GREP_FAILED}\" >&2; }}",
+        lits.join(" ")
+    );
     let script = format!(
-        "f={}; if [ \"$(head -c 2 \"$f\" | od -An -tx1 | tr -d \" \\n\")\" = 1f8b ]; then {{ gzip -dc -- \"$f\" || echo \"jira-patrol: gzip failed\" >&2; }} | {grep}; else {grep} -- \"$f\"; fi",
+        "f={}; g() {grep}; if [ \"$(head -c 2 \"$f\" | od -An -tx1 | tr -d \" \\n\")\" = 1f8b ]; then {{ gzip -dc -- \"$f\" || echo \"jira-patrol: gzip failed\" >&2; }} | g; else g -- \"$f\"; fi | LC_ALL=C grep \"^[0-9]\"",
         quote(&file.path)
     );
     let url = url_of(t, &file.path).display().to_string();
@@ -338,9 +349,10 @@ pub fn scan_file(
             )),
         });
     }
+    let grep_failed = said.contains(GREP_FAILED);
     match status {
         // grep: 0 lines found, 1 none.
-        Some(0) | Some(1) => Ok(Scanned {
+        Some(0) | Some(1) if !grep_failed => Ok(Scanned {
             transferred,
             partial: None,
         }),
@@ -349,7 +361,7 @@ pub fn scan_file(
             file: url,
             why: said
                 .lines()
-                .rfind(|l| !l.trim().is_empty())
+                .rfind(|l| !l.trim().is_empty() && !l.contains(GREP_FAILED))
                 .unwrap_or("the node's grep failed")
                 .to_string(),
         }),
