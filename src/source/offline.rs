@@ -1,11 +1,12 @@
 //! Reading a node's whole log set where it lives, for `summarize ssh://host/path`: the
 //! node filters, so that only PAT lines cross the network. It runs plain `LC_ALL=C grep -F`
 //! with the scanner's own literals ([`crate::scan::PAT_LITERALS`]: every line the scanner
-//! would look at holds one, and no other line is looked at) over each file, through
-//! `gzip -dc` for gzipped ones (told by their first bytes, as locally): tools every Linux
-//! node has. The files are listed and ordered as local ones are (rotated sets oldest
-//! first, by the times inside when their numbers disagree), and the report says how many
-//! bytes were read on the node beside how many were transferred.
+//! would look at holds one, and no other line is looked at) over each file, then keeps the
+//! lines that start with a digit (the scanner reads only lines that start with their
+//! date), through `gzip -dc` for gzipped ones (told by their first bytes, as locally):
+//! tools every Linux node has. The files are listed and ordered as local ones are
+//! (rotated sets oldest first, by the times inside when their numbers disagree), and the
+//! report says how many bytes were read on the node beside how many were transferred.
 
 use super::ssh::{quote, Ssh, SshError};
 use super::SshPath;
