@@ -231,6 +231,8 @@ struct Node {
     gaps: Vec<Gap>,
     /// Lines dated before this are not the window's (a command prints the whole file).
     since_ms: Option<i64>,
+    /// Jira listed several nodes: request ids repeat from node to node.
+    clustered: bool,
 }
 
 /// How often a remote log is asked for what it gained.
@@ -286,6 +288,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             clock: LineClock::default(),
             gaps: Vec::new(),
             since_ms,
+            clustered: decision.nodes.len() > 1,
         });
     }
     let labels: Vec<PathBuf> = nodes.iter().map(|n| n.label.clone()).collect();
@@ -713,6 +716,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             filter: &opts.filter,
             since_ms: n.since_ms,
             node: n.node.as_deref(),
+            clustered: n.clustered,
             on_request: &mut opts.on_request,
             requests: &mut n.requests,
             join: n.join.as_mut(),
@@ -1008,6 +1012,9 @@ struct RequestSink<'a> {
     since_ms: Option<i64>,
     /// The node whose log this is, when known (our calls are told apart per node).
     node: Option<&'a str>,
+    /// Several nodes: an id and path of one of our calls is ours only in the log of the
+    /// node that answered it. One Jira: wherever it is logged.
+    clustered: bool,
     on_request: &'a mut Option<RequestHook>,
     requests: &'a mut u64,
     join: Option<&'a mut access::LiveJoiner>,
@@ -1017,9 +1024,12 @@ impl RequestSink<'_> {
     fn add(&mut self, r: Request) {
         if !self.filter.accepts(&r)
             || self.since_ms.is_some_and(|s| r.ts.ms < s)
-            || self
-                .client
-                .is_own_request_on(&r.request_id, &r.path, self.node)
+            || if self.clustered {
+                self.client
+                    .is_own_request_on(&r.request_id, &r.path, self.node)
+            } else {
+                self.client.is_own_request(&r.request_id, &r.path)
+            }
         {
             return;
         }
@@ -1099,6 +1109,7 @@ fn release_held(
         filter,
         since_ms: n.since_ms,
         node: n.node.as_deref(),
+        clustered: n.clustered,
         on_request,
         requests: &mut n.requests,
         join: n.join.as_mut(),
@@ -1131,6 +1142,7 @@ fn poll_node(
         gaps,
         since_ms,
         node,
+        clustered,
         ..
     } = n;
     let mut sink = RequestSink {
@@ -1139,6 +1151,7 @@ fn poll_node(
         filter,
         since_ms: *since_ms,
         node: node.as_deref(),
+        clustered: *clustered,
         on_request,
         requests,
         join: join.as_mut(),

@@ -226,10 +226,18 @@ enum PageVerdict {
 
 impl Client {
     /// Whether a logged request (its request id and path, the query left out) was one of
-    /// this client's own calls. Request ids repeat across nodes and restarts, so the path
-    /// must agree too; either side may carry Jira's context path.
+    /// this client's own calls, whichever node answered it (for a Jira of one node).
+    /// Request ids repeat across restarts, so the path must agree too; either side may
+    /// carry Jira's context path.
     pub fn is_own_request(&self, request_id: &str, path: &str) -> bool {
-        self.is_own_request_on(request_id, path, None)
+        if request_id.is_empty() {
+            return false;
+        }
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        own.recent
+            .iter()
+            .rev()
+            .any(|(id, p, _)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
     }
 
     /// [`Client::is_own_request`] for a request logged by `node` (`None`: a log whose node
@@ -992,6 +1000,9 @@ mod tests {
         // A Jira that names no node: the id and path decide, in any log.
         assert!(own("12x1x1", "/rest/api/2/myself", None));
         assert!(own("12x1x1", "/rest/api/2/myself", Some("node1")));
+        // One Jira (a single Data Center node names itself too): wherever it is logged.
+        assert!(c.is_own_request("893x3x1", "/rest/api/2/serverInfo"));
+        assert!(!c.is_own_request("893x3x1", "/rest/api/2/myself"));
     }
 
     #[test]
