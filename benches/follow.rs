@@ -44,7 +44,7 @@ fn main() {
     let mut opts = jira_patrol::capture::Options::new(
         jira_patrol::profiles::load("pats-trace", None).unwrap(),
         window,
-        vec![log.clone()],
+        vec![log.clone().into()],
         jira_patrol::journal::Journal::at(state.path()),
     );
     let seen2 = seen.clone();

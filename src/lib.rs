@@ -9,6 +9,7 @@
 pub mod access; // Tomcat access log: pattern, files, join to PAT requests
 pub mod capture; // timed capture windows: apply a profile, follow logs, always restore
 pub mod cli; // every clap definition lives here or in the `commands` module that owns it
+pub mod cluster; // which nodes Jira has, which of them the logs cover
 pub mod commands; // the edge: one module per sub-command, anyhow with context
 pub mod diagnose; // the redacted bundle `diagnose` writes for a Jira that differs
 pub mod duration; // the one duration parser (jiff friendly format) and its bounds per use
@@ -25,6 +26,7 @@ pub mod paths; // XDG config/state locations and private (0600) file writes
 pub mod profiles; // verbosity profiles (TOML): which loggers at which level
 pub mod scan; // streaming byte-level log scanner and PAT request correlator
 pub mod secret; // a string type that never shows its value
+pub mod source; // where a node's logs live: local, ssh://, exec:; followed and read
 pub mod summary; // per-token aggregation of correlated requests
 pub mod token; // what can be computed offline from a PAT (its token id)
 pub mod untrusted; // text someone else wrote: shown only through its destination's escaping

@@ -102,29 +102,7 @@ fn send(url: &str, sim: &SimJira, n: u32) -> TrafficReport {
 
 /// Every token's successes and failures in the summary equal what the clients sent.
 fn assert_counts(j: &Value, sent: &TrafficReport) {
-    for (id, tally) in &sent.by_token_id {
-        let t = j["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["token_id"] == *id);
-        let (ok, failed) = match t {
-            Some(t) => (
-                t["requests"].as_u64().unwrap(),
-                t["failures"].as_u64().unwrap(),
-            ),
-            None => (
-                0,
-                j["failed_token_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|f| f["token_id"] == *id)
-                    .map_or(0, |f| f["requests"].as_u64().unwrap()),
-            ),
-        };
-        assert_eq!((ok, failed), (tally.ok, tally.unauthorized), "token {id}");
-    }
+    common::assert_counts(j, &[sent]);
 }
 
 #[test]
@@ -388,7 +366,7 @@ fn a_fast_growing_log_loses_no_request() {
     let opts = jira_patrol::capture::Options::new(
         jira_patrol::profiles::load("pats-trace", None).unwrap(),
         Duration::from_secs(600),
-        vec![log.clone()],
+        vec![log.clone().into()],
         homes.journals(),
     );
     let sig = jira_patrol::capture::signals::Signals::default();

@@ -100,3 +100,118 @@ fn levels_broadcast_but_sessions_and_logs_stay_per_node() {
     assert_eq!(cluster.node(2).levels()["com.atlassian.pats"], Level::Debug);
     assert_eq!(cluster.log_paths().len(), 3);
 }
+
+fn node_of(r: &reqwest::blocking::Response) -> String {
+    r.headers()["X-ANODEID"].to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_balancer_spreads_requests_keeps_sessions_and_the_node_table_follows_the_nodes() {
+    let mut cluster = SimCluster::start_addressable(
+        3,
+        SimConfig {
+            websudo: false,
+            noise: false,
+            ..SimConfig::default()
+        },
+    )
+    .unwrap();
+    let url = cluster.url();
+    // Round-robin without a session: every node in turn.
+    let mut seen: Vec<String> = (0..6)
+        .map(|_| node_of(&client().get(format!("{url}/status")).send().unwrap()))
+        .collect();
+    assert_eq!(seen[..3], seen[3..], "round-robin: {seen:?}");
+    seen.truncate(3);
+    seen.sort();
+    assert_eq!(seen, ["node1", "node2", "node3"]);
+
+    // A session sticks to the node that made it.
+    let r = client()
+        .post(format!("{url}/rest/auth/1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": "admin"}))
+        .send()
+        .unwrap();
+    let home = node_of(&r);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let jsession = cookie.split(';').next().unwrap().to_string();
+    for _ in 0..4 {
+        let r = client()
+            .get(format!("{url}/rest/api/2/myself"))
+            .header("Cookie", &jsession)
+            .send()
+            .unwrap();
+        assert_eq!((r.status().as_u16(), node_of(&r)), (200, home.clone()));
+    }
+
+    // Each node answers at its table address and the balancer's port.
+    let nodes: Vec<serde_json::Value> = client()
+        .get(format!("{url}/rest/api/2/cluster/nodes"))
+        .header("Cookie", &jsession)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(nodes.len(), 3);
+    let port = url.rsplit(':').next().unwrap();
+    for n in &nodes {
+        assert_eq!(
+            (n["state"].as_str(), n["alive"].as_bool()),
+            (Some("ACTIVE"), Some(true))
+        );
+        let direct = client()
+            .get(format!(
+                "http://{}:{port}/status",
+                n["ip"].as_str().unwrap()
+            ))
+            .send()
+            .unwrap();
+        assert_eq!(node_of(&direct), n["nodeId"].as_str().unwrap());
+    }
+    // Anonymous callers and plain users do not see the table.
+    let anon = client()
+        .get(format!("{url}/rest/api/2/cluster/nodes"))
+        .send()
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+
+    // One node leaves cleanly, one dies; the balancer skips both.
+    cluster.stop_node(1);
+    cluster.kill_node(2);
+    let states: Vec<(String, String, bool)> = client()
+        .get(format!("{url}/rest/api/2/cluster/nodes"))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .unwrap()
+        .json::<Vec<serde_json::Value>>()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["nodeId"].as_str().unwrap().to_string(),
+                n["state"].as_str().unwrap().to_string(),
+                n["alive"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("node1".into(), "ACTIVE".into(), true),
+            ("node2".into(), "OFFLINE".into(), false),
+            ("node3".into(), "ACTIVE".into(), false)
+        ]
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            node_of(&client().get(format!("{url}/status")).send().unwrap()),
+            "node1"
+        );
+    }
+    // A node that joins is in the table and takes its share.
+    cluster.add_node().unwrap();
+    let seen: Vec<String> = (0..4)
+        .map(|_| node_of(&client().get(format!("{url}/status")).send().unwrap()))
+        .collect();
+    assert!(seen.contains(&"node4".to_string()), "{seen:?}");
+}

@@ -41,6 +41,7 @@
 
 mod access;
 mod accounts;
+mod balancer;
 mod level;
 mod log;
 mod pages;
@@ -132,6 +133,13 @@ pub struct SimConfig {
     pub home: Option<PathBuf>,
     /// 0 = any free port (tests must never use fixed ports).
     pub port: u16,
+    /// The loopback address to listen on (`127.0.0.1`; a cluster's nodes may take
+    /// `127.0.0.2`, ... so that each can be addressed by its own IP, as on a real network).
+    pub address: std::net::Ipv4Addr,
+    /// The `ip` that `/rest/api/2/cluster/nodes` shows for this node; `None`: the address
+    /// it listens on. A node that cannot be reached at its `ip` and the connector port is
+    /// what many sites have (only the load balancer is reachable).
+    pub node_ip: Option<String>,
     /// Admin pages require a websudo session (`jira.websudo.is.disabled` not set).
     pub websudo: bool,
     /// How long websudo lasts after the last admin request (Jira: 10 minutes); tests end it at once with [`SimJira::expire_websudo`].
@@ -230,6 +238,8 @@ impl Default for SimConfig {
         SimConfig {
             home: None,
             port: 0,
+            address: std::net::Ipv4Addr::LOCALHOST,
+            node_ip: None,
             websudo: true,
             websudo_timeout: Duration::from_secs(600),
             pat_websudo_exempt: false,
@@ -545,34 +555,93 @@ impl Drop for SimJira {
     }
 }
 
-/// A Data Center cluster of simulated nodes: one database (users, tokens), level changes
-/// broadcast to every node, but per-node sessions (no replication: a session or websudo
-/// made on one node means nothing on another), per-node JIRA_HOME and log, `X-ANODEID`.
+/// A Data Center cluster of simulated nodes behind a load balancer (round-robin, sticky on
+/// the session cookie): one database (users, tokens), level changes broadcast to every
+/// node, but per-node sessions (no replication: a session or websudo made on one node
+/// means nothing on another), per-node JIRA_HOME, install, logs and access log,
+/// `X-ANODEID`, and the node table of `/rest/api/2/cluster/nodes`.
 pub struct SimCluster {
     nodes: Vec<SimJira>,
     cfg: SimConfig,
     shared: Arc<server::Shared>,
+    balancer: balancer::Balancer,
+    /// Nodes listen on their own address (`127.0.0.<i+1>`) at the balancer's port.
+    addressable: bool,
+    port: u16,
 }
 
+/// Most nodes a cluster gets (one loopback address each).
+pub const MAX_NODES: usize = 200;
+
 impl SimCluster {
-    /// Starts `n` nodes `node1..n` (`cfg.node_id`, if set, is used as the name prefix).
-    /// With `cfg.home` set, node i lives in `<home>/node<i>`.
+    /// Starts `n` nodes `node1..n` (`cfg.node_id`, if set, is used as the name prefix) on
+    /// 127.0.0.1 at ports of their own, and the load balancer (on `cfg.port`, 0 = any). The
+    /// node table gives node i the address `127.0.0.<i+1>`, where nothing answers: as on
+    /// a site where only the balancer can be reached. With `cfg.home` set, node i lives in
+    /// `<home>/node<i>`.
     pub fn start(n: usize, cfg: SimConfig) -> std::io::Result<SimCluster> {
-        let mut c = SimCluster {
-            nodes: Vec::new(),
-            cfg,
-            shared: server::Shared::new(),
-        };
-        for _ in 0..n.max(1) {
-            c.add_node()?;
+        Self::start_with(n, cfg, false)
+    }
+
+    /// [`SimCluster::start`], each node listening on its own address `127.0.0.<i+1>` at
+    /// the balancer's port: what the node table says, so each node can be addressed
+    /// directly (as where the nodes' connectors are reachable from the admin's machine).
+    pub fn start_addressable(n: usize, cfg: SimConfig) -> std::io::Result<SimCluster> {
+        Self::start_with(n, cfg, true)
+    }
+
+    fn start_with(n: usize, cfg: SimConfig, addressable: bool) -> std::io::Result<SimCluster> {
+        let n = n.clamp(1, MAX_NODES);
+        if cfg.tls.is_some() {
+            return Err(std::io::Error::other(
+                "a simulated cluster serves plain HTTP only",
+            ));
         }
-        Ok(c)
+        // The same port must be free on every node's address too: another port if not.
+        let mut last = None;
+        for _ in 0..20 {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", cfg.port))?;
+            let port = listener.local_addr()?.port();
+            let balancer = balancer::Balancer::start(listener)?;
+            let mut c = SimCluster {
+                nodes: Vec::new(),
+                cfg: cfg.clone(),
+                shared: server::Shared::new(),
+                balancer,
+                addressable,
+                port,
+            };
+            let mut ok = true;
+            for _ in 0..n {
+                match c.add_node() {
+                    Ok(_) => {}
+                    Err(e)
+                        if addressable
+                            && e.kind() == std::io::ErrorKind::AddrInUse
+                            && cfg.port == 0 =>
+                    {
+                        last = Some(e);
+                        ok = false;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if ok {
+                return Ok(c);
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no free port for the cluster")))
     }
 
     /// A node joining later starts from its file configuration (stock levels), not from the
-    /// levels the running nodes were given at runtime.
+    /// levels the running nodes were given at runtime; the balancer sends it its share.
     pub fn add_node(&mut self) -> std::io::Result<&SimJira> {
         let i = self.nodes.len() + 1;
+        if i > MAX_NODES {
+            return Err(std::io::Error::other("too many nodes"));
+        }
+        let ip = std::net::Ipv4Addr::new(127, 0, 0, i as u8 + 1);
         let prefix = self.cfg.node_id.clone().unwrap_or_else(|| "node".into());
         let cfg = SimConfig {
             node_id: Some(format!("{prefix}{i}")),
@@ -582,11 +651,42 @@ impl SimCluster {
                 .install
                 .as_ref()
                 .map(|d| d.join(format!("node{i}"))),
+            address: if self.addressable {
+                ip
+            } else {
+                std::net::Ipv4Addr::LOCALHOST
+            },
+            port: if self.addressable { self.port } else { 0 },
+            node_ip: Some(ip.to_string()),
             ..self.cfg.clone()
         };
         let node = SimJira::start_shared(cfg, self.shared.clone())?;
+        self.balancer.add_backend(node.url.clone());
         self.nodes.push(node);
         Ok(&self.nodes[i - 1])
+    }
+
+    /// The load balancer's base URL (with the context path): what users and scripts use.
+    pub fn url(&self) -> String {
+        format!(
+            "{}{}",
+            self.balancer.url(),
+            self.cfg.context_path.trim_end_matches('/')
+        )
+    }
+
+    /// Node `i` (from 0) leaves the cluster cleanly: it stops serving and the node table
+    /// shows it `OFFLINE`.
+    pub fn stop_node(&mut self, i: usize) {
+        self.balancer.set_down(i);
+        self.nodes[i].state.stop_as(true);
+    }
+
+    /// Node `i` (from 0) dies: it stops serving, and the node table still shows it
+    /// `ACTIVE`, but no longer alive (its heartbeat stopped).
+    pub fn kill_node(&mut self, i: usize) {
+        self.balancer.set_down(i);
+        self.nodes[i].state.stop_as(false);
     }
 
     /// Every node, in start order.

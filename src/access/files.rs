@@ -135,6 +135,12 @@ fn list(dir: &Path, prefix: &str) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Order files (paths, or names on another host) as [`discover`] orders a group: by the
+/// date in their names, oldest first.
+pub fn order_by_date(files: &mut [PathBuf]) {
+    files.sort_by_cached_key(|f| name_key(f));
+}
+
 /// Sorts files by the date in their names, files without one last, then by name.
 fn name_key(p: &Path) -> (bool, String, String) {
     let name = p
@@ -184,6 +190,8 @@ impl<R: Read> Read for Counted<R> {
 /// not continue across files. One buffer serves all lines.
 pub struct LineReader {
     files: Vec<PathBuf>,
+    /// How a file is opened: from this file system, or another host's (its name then a URL).
+    opener: Option<Opener>,
     next: usize,
     current: Option<PathBuf>,
     reader: Option<Box<dyn Read + Send>>,
@@ -196,11 +204,20 @@ pub struct LineReader {
     read: Arc<AtomicU64>,
 }
 
+/// Opens a file of a [`LineReader`] that is not on this machine's file system.
+pub type Opener = Box<dyn FnMut(&Path) -> io::Result<Box<dyn Read + Send>> + Send>;
+
 impl LineReader {
     /// A reader over `files`, read in the order given (see [`discover`]).
     pub fn new(files: Vec<PathBuf>) -> LineReader {
+        Self::with_opener(files, None)
+    }
+
+    /// A reader over files that `opener` opens (gzip is still told by the bytes it gives).
+    pub fn with_opener(files: Vec<PathBuf>, opener: Option<Opener>) -> LineReader {
         LineReader {
             files,
+            opener,
             next: 0,
             current: None,
             reader: None,
@@ -296,8 +313,14 @@ impl LineReader {
                 source: e,
             },
         };
-        let (file, _) =
-            inputfile::open_regular(&path, "").map_err(|e| InputError::from_file(e, &path))?;
+        let file: Box<dyn Read + Send> = match &mut self.opener {
+            Some(open) => open(&path).map_err(unreadable)?,
+            None => Box::new(
+                inputfile::open_regular(&path, "")
+                    .map_err(|e| InputError::from_file(e, &path))?
+                    .0,
+            ),
+        };
         let mut br = BufReader::with_capacity(
             1 << 16,
             Counted {

@@ -20,9 +20,15 @@ pub struct LiveAccess {
 
 /// Lines the follower has delivered and the joiner has not yet read.
 pub struct LiveLines {
-    follower: DailyFollower,
+    follower: Daily,
     buf: Vec<u8>,
     pos: usize,
+}
+
+/// Where the day's file is followed: here, or on the node through ssh.
+enum Daily {
+    Local(DailyFollower),
+    Remote(crate::source::remote::RemoteTail),
 }
 
 impl LiveLines {
@@ -39,7 +45,39 @@ impl LiveLines {
             follower = follower.within(root, asked_by)?;
         }
         Ok(LiveLines {
-            follower,
+            follower: Daily::Local(follower),
+            buf: Vec::new(),
+            pos: 0,
+        })
+    }
+
+    /// [`LiveLines::start`] for a directory on another host (`ssh://…`), read through the
+    /// connection `net` keeps to it.
+    pub fn start_remote(
+        dir: &crate::source::SshPath,
+        prefix: &str,
+        net: &mut crate::source::tail::Transports,
+    ) -> Result<LiveLines, crate::source::tail::TailError> {
+        let label = format!("{dir} (access log)");
+        let remote = |source| crate::source::tail::TailError::Remote {
+            label: label.clone(),
+            source,
+        };
+        let ssh = net.ssh().map_err(|e| remote(e.into()))?;
+        let prefix = if prefix.is_empty() {
+            crate::access::files::DEFAULT_PREFIX
+        } else {
+            prefix
+        };
+        let tail = crate::source::remote::RemoteTail::start_daily(
+            crate::source::remote::Via::Ssh(ssh, dir.clone()),
+            prefix,
+            label.clone(),
+            Duration::from_millis(500),
+        )
+        .map_err(remote)?;
+        Ok(LiveLines {
+            follower: Daily::Remote(tail),
             buf: Vec::new(),
             pos: 0,
         })
@@ -56,10 +94,25 @@ impl LiveLines {
             self.pos = 0;
         }
         let buf = &mut self.buf;
-        self.follower.poll(&mut |line| {
-            buf.extend_from_slice(line);
-            buf.push(b'\n');
-        })
+        match &mut self.follower {
+            Daily::Local(f) => f.poll(&mut |line| {
+                buf.extend_from_slice(line);
+                buf.push(b'\n');
+            }),
+            Daily::Remote(r) => {
+                r.poll(&mut |m| match m {
+                    crate::source::remote::Msg::Data(d) => buf.extend_from_slice(&d),
+                    // A day's file ends: a last line without its newline is complete.
+                    crate::source::remote::Msg::EndOfFile
+                        if buf.last().is_some_and(|&c| c != b'\n') =>
+                    {
+                        buf.push(b'\n');
+                    }
+                    _ => {}
+                });
+                Ok(())
+            }
+        }
     }
 }
 
@@ -71,7 +124,9 @@ impl Lines for LiveLines {
         };
         let start = self.pos;
         self.pos += end + 1;
-        Ok(Some(&self.buf[start..start + end]))
+        let line = &self.buf[start..start + end];
+        // As the local follower gives them: without a carriage return.
+        Ok(Some(line.strip_suffix(b"\r").unwrap_or(line)))
     }
 
     fn is_live(&self) -> bool {

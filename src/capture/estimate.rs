@@ -6,11 +6,11 @@
 //! The total rate is read from Jira's request counter (the `X-AREQUESTID` of two light
 //! requests some seconds apart, read-only): it needs no access to the install's files.
 
-use super::follow::Follower;
 use super::selfcheck;
 use crate::jira::{Client, JiraError};
 use crate::profiles::Profile;
-use std::path::PathBuf;
+use crate::source::tail::{Tail, TailError, Transports};
+use crate::source::LogSource;
 use std::time::{Duration, Instant};
 
 /// A layout line of the filter's `>>>`/`<<<` kind (date, thread, MDC, category, message).
@@ -30,14 +30,9 @@ pub enum EstimateError {
     /// The two counter readings came from different nodes (their `X-ANODEID`s, `?` if absent).
     #[error("the two readings came from different Data Center nodes ({0} then {1}): their counters differ; sample one node directly (its own URL)")]
     NodeChanged(String, String),
-    /// A `--log` could not be opened to measure its growth.
-    #[error("{path}: cannot follow it: {source}")]
-    Log {
-        /// The log given.
-        path: PathBuf,
-        /// Why it could not be opened.
-        source: std::io::Error,
-    },
+    /// A `--log` could not be followed to measure its growth.
+    #[error(transparent)]
+    Log(#[from] TailError),
 }
 
 /// What a read-only sample measured.
@@ -57,16 +52,14 @@ pub struct Sample {
 /// the logs' growth in between. `stop` ends it early (Ctrl-C).
 pub fn sample(
     client: &Client,
-    logs: &[PathBuf],
+    logs: &[LogSource],
     length: Duration,
     stop: &dyn Fn() -> bool,
 ) -> Result<Sample, EstimateError> {
+    let mut net = Transports::new();
     let mut followers = Vec::new();
     for l in logs {
-        followers.push(Follower::new(l).map_err(|source| EstimateError::Log {
-            path: l.clone(),
-            source,
-        })?);
+        followers.push(Tail::start(l, &mut net, Duration::from_millis(100))?);
     }
     let (c0, n0) = client
         .request_counter()?
@@ -76,12 +69,23 @@ pub fn sample(
     while started.elapsed() < length && !stop() {
         std::thread::sleep(Duration::from_millis(100).min(length));
         for f in &mut followers {
-            let _ = f.poll(&mut buf, &mut |_, _| {});
+            let _ = f.poll(&mut buf, &mut |_, _| {}, &mut |_| {});
         }
     }
-    let (c1, n1) = client
+    // Behind a balancer the second reading may come from another node, whose counter
+    // is its own: ask again (a round-robin balancer comes back within a turn).
+    let mut second = client
         .request_counter()?
         .ok_or(EstimateError::NoRequestId)?;
+    for _ in 0..16 {
+        if second.1 == n0 {
+            break;
+        }
+        second = client
+            .request_counter()?
+            .ok_or(EstimateError::NoRequestId)?;
+    }
+    let (c1, n1) = second;
     let secs = started.elapsed().as_secs_f64().max(0.001);
     if n0 != n1 {
         return Err(EstimateError::NodeChanged(
@@ -89,9 +93,15 @@ pub fn sample(
             n1.unwrap_or_else(|| "?".into()),
         ));
     }
-    // The second reading counted itself.
+    // The second reading counted itself (and so did any extra one on that node, at most
+    // one per turn of the balancer: small against a rate over seconds).
     let served = c1.saturating_sub(c0).saturating_sub(1);
-    let grown: u64 = followers.iter().map(|f| f.bytes).sum();
+    // A command prints its file from the start: that is no growth.
+    let grown: u64 = followers
+        .iter()
+        .filter(|f| !f.reads_from_start())
+        .map(|f| f.bytes)
+        .sum();
     Ok(Sample {
         seconds: secs,
         requests_per_sec: served as f64 / secs,

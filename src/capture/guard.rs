@@ -8,9 +8,27 @@
 //! log4j rolls the live file to `.1` when it reaches the size limit and deletes `.N` (N =
 //! number of backups) to make room; so a file now at `.p` is deleted by rollover N−p+1.
 
-use super::follow::backup_path as backup;
-use std::path::{Path, PathBuf};
+pub use crate::source::follow::{FileSet, LocalSet};
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
+
+/// A source whose files cannot be seen (a command's output): nothing to guard.
+pub struct Unseen(pub String);
+
+impl FileSet for Unseen {
+    fn name(&self, _: u32) -> PathBuf {
+        PathBuf::from(&self.0)
+    }
+    fn len(&self, _: u32) -> Option<u64> {
+        None
+    }
+    fn head(&self, _: u32) -> Option<Vec<u8>> {
+        None
+    }
+    fn modified(&self, _: u32) -> Option<SystemTime> {
+        None
+    }
+}
 
 /// Beyond this many backups nobody runs Jira; a bound for the search.
 const MAX_BACKUPS: u32 = 1000;
@@ -89,6 +107,7 @@ impl Trip {
 
 struct NodeGuard {
     log: PathBuf,
+    set: Box<dyn FileSet>,
     limits: Limits,
     /// Oldest first.
     kept: Vec<Kept>,
@@ -107,12 +126,9 @@ pub struct Guard {
     reaction: Duration,
 }
 
-fn head_of(p: &Path) -> Option<Vec<u8>> {
-    super::follow::head_of(p).ok()
-}
-
-fn starts_with(p: &Path, head: &[u8]) -> bool {
-    head_of(p).is_some_and(|h| h.len() >= head.len() && h[..head.len()] == *head)
+fn starts_with(set: &dyn FileSet, k: u32, head: &[u8]) -> bool {
+    set.head(k)
+        .is_some_and(|h| h.len() >= head.len() && h[..head.len()] == *head)
 }
 
 /// The date starting the file's first line (`2024-01-02 03:04:05,678`), as the scanner
@@ -122,34 +138,34 @@ fn first_time(head: &[u8]) -> Option<String> {
     crate::scan::time::starts_with_date(date).then(|| String::from_utf8_lossy(date).into_owned())
 }
 
-fn count_backups(log: &Path) -> u32 {
+fn count_backups(set: &dyn FileSet) -> u32 {
     (1..=MAX_BACKUPS)
-        .take_while(|&k| backup(log, k).exists())
+        .take_while(|&k| set.len(k).is_some())
         .count() as u32
 }
 
 impl NodeGuard {
-    fn new(log: &Path, limits: Limits) -> NodeGuard {
-        let backups = count_backups(log);
+    fn new(set: Box<dyn FileSet>, limits: Limits) -> NodeGuard {
+        let backups = count_backups(set.as_ref());
         let mut kept = Vec::new();
         for k in (0..=backups).rev() {
-            let p = backup(log, k);
-            let Ok(m) = std::fs::metadata(&p) else {
+            let Some(size) = set.len(k) else {
                 continue;
             };
-            let Some(head) = head_of(&p).filter(|h| !h.is_empty()) else {
+            let Some(head) = set.head(k).filter(|h| !h.is_empty()) else {
                 continue;
             };
             kept.push(Kept {
                 first_line_time: first_time(&head),
                 head,
-                size: m.len(),
-                modified: m.modified().unwrap_or_else(|_| SystemTime::now()),
+                size,
+                modified: set.modified(k).unwrap_or_else(SystemTime::now),
                 pos: k,
             });
         }
         NodeGuard {
-            log: log.to_path_buf(),
+            log: set.name(0),
+            set,
             limits,
             kept,
             seen_backups: backups,
@@ -171,9 +187,8 @@ impl NodeGuard {
         self.limits.max_bytes.or_else(|| {
             // A backup is the live file as it was when it rolled: the limit and the last
             // entry's bytes over it. Whole KiB, as sizes are written in log4j files.
-            std::fs::metadata(backup(&self.log, 1))
-                .ok()
-                .map(|m| m.len())
+            self.set
+                .len(1)
                 .filter(|&n| n > 0)
                 .map(|n| if n >= 1024 { n / 1024 * 1024 } else { n })
         })
@@ -216,15 +231,13 @@ impl NodeGuard {
         }
         // No live log (between a rename and the new file, or the directory went away):
         // nothing can be told of rotation now; the follower reports a log that is gone.
-        let Ok(live) = std::fs::metadata(&self.log).map(|m| m.len()) else {
-            return None;
-        };
-        self.seen_backups = self.seen_backups.max(count_backups(&self.log));
+        let live = self.set.len(0)?;
+        self.seen_backups = self.seen_backups.max(count_backups(self.set.as_ref()));
         // Follow every kept file to where rotation moved it (positions only grow).
         let mut lost = None;
         for (i, k) in self.kept.iter_mut().enumerate() {
             let limit = self.seen_backups.max(k.pos) + 1;
-            match (k.pos..=limit).find(|&p| starts_with(&backup(&self.log, p), &k.head)) {
+            match (k.pos..=limit).find(|&p| starts_with(self.set.as_ref(), p, &k.head)) {
                 Some(p) => k.pos = p,
                 None => {
                     lost.get_or_insert(i);
@@ -235,7 +248,7 @@ impl NodeGuard {
         let rate = self.rate();
         let trip = |k: &Kept, bytes_left: u64, already_lost: bool| Trip {
             log: self.log.clone(),
-            file: backup(&self.log, k.pos),
+            file: self.set.name(k.pos),
             first_line_time: k.first_line_time.clone(),
             bytes_per_sec: rate,
             bytes_left,
@@ -266,10 +279,25 @@ impl NodeGuard {
 impl Guard {
     /// Note what is on disk now. `limits` come from the log4j file when it is known.
     pub fn start(logs: &[PathBuf], limits: Limits, keep: Option<Duration>) -> Guard {
+        Self::start_sets(
+            logs.iter()
+                .map(|l| Box::new(LocalSet(l.clone())) as Box<dyn FileSet>)
+                .collect(),
+            limits,
+            keep,
+        )
+    }
+
+    /// [`Guard::start`] over sets wherever they are (one per node, in order).
+    pub fn start_sets(
+        sets: Vec<Box<dyn FileSet>>,
+        limits: Limits,
+        keep: Option<Duration>,
+    ) -> Guard {
         Guard {
-            nodes: logs
-                .iter()
-                .map(|l| NodeGuard::new(l, limits.clone()))
+            nodes: sets
+                .into_iter()
+                .map(|s| NodeGuard::new(s, limits.clone()))
                 .collect(),
             keep,
             reaction: Duration::from_secs(1),
@@ -296,7 +324,7 @@ impl Guard {
                     .map(|k| {
                         format!(
                             "keeps {} from {}",
-                            backup(&n.log, k.pos).display(),
+                            n.set.name(k.pos).display(),
                             k.first_line_time.as_deref().unwrap_or("its first line")
                         )
                     })
@@ -332,7 +360,9 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::follow::backup_path as backup;
     use std::io::Write;
+    use std::path::Path;
 
     fn write(p: &Path, s: &str) {
         std::fs::OpenOptions::new()

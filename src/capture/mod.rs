@@ -16,9 +16,9 @@ pub mod access;
 /// What a profile would cost, from a sample of Jira's request rate.
 pub mod estimate;
 /// Following growing, rotating log files.
-pub mod follow;
 /// The rotation guard: ends a window before it rotates away lines to keep.
 pub mod guard;
+pub mod nodecheck;
 /// The self-check: one request of ours, looked for in the logs.
 /// A typed capture: what the flags, the saved setup and the wizard all build.
 pub mod plan;
@@ -29,28 +29,30 @@ pub mod selfcheck;
 pub mod signals;
 
 use crate::access::join::Http;
-use crate::jira::Client;
+use crate::cluster::{Coverage, Decision, Membership, NodeCoverage, Scope};
+use crate::jira::{Client, ClusterView};
 use crate::journal::{self, Applied, Holder, Journal, RestoreReport};
 use crate::profiles::Profile;
 use crate::scan::{Request, Scanner, Zone};
+use crate::source::follow::Event;
+use crate::source::tail::{Gap, Happened, LineClock, Tail, TailError, Transports};
+use crate::source::LogSource;
 use crate::summary::{Filter, NodeCount, Report, Summary};
-use follow::{Event, Follower};
+use crate::untrusted::Untrusted;
 use selfcheck::{SelfCheck, Verdict};
 use signals::{Phase, Signals};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Why a capture could not run (or was left before its restore finished).
 #[allow(missing_docs)] // each variant's message says what it is
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{0}: its directory does not exist: give the path of atlassian-jira.log (JIRA_HOME/log/atlassian-jira.log)")]
-    NoLogDir(PathBuf),
-    #[error("{path}: cannot follow it: {source}")]
-    Log {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Source(#[from] TailError),
+    /// Jira's nodes and the logs given do not match: nothing was changed.
+    #[error(transparent)]
+    Coverage(#[from] crate::cluster::CoverageError),
     #[error("{path}: cannot follow the access log: {source}")]
     AccessLog {
         path: PathBuf,
@@ -82,8 +84,14 @@ pub struct Options {
     pub profile: Profile,
     /// How long the window lasts (from the self-check's verdict, or the raise).
     pub window: Duration,
-    /// One atlassian-jira.log per node.
-    pub logs: Vec<PathBuf>,
+    /// One atlassian-jira.log per node: a path, `ssh://…` or `exec:…`, perhaps naming its node.
+    pub logs: Vec<LogSource>,
+    /// Which part of a cluster may be read (`--nodes`, `--allow-partial`, `--node-url`).
+    pub scope: Scope,
+    /// The connections to the nodes' hosts (closed with the capture).
+    pub transports: Transports,
+    /// Jira's nodes, when already asked (else the window asks).
+    pub cluster: Option<ClusterView>,
     /// Time zone of log lines without an offset.
     pub zone: Zone,
     /// Which requests the report counts.
@@ -158,7 +166,7 @@ impl Options {
     pub fn new(
         profile: Profile,
         window: Duration,
-        logs: Vec<PathBuf>,
+        logs: Vec<LogSource>,
         journal: Journal,
     ) -> Options {
         Options {
@@ -166,6 +174,9 @@ impl Options {
             profile,
             window,
             logs,
+            scope: Scope::default(),
+            transports: Transports::new(),
+            cluster: None,
             zone: Zone::local(),
             filter: Filter::default(),
             poll: Duration::from_millis(200),
@@ -207,56 +218,92 @@ pub struct Outcome {
 }
 
 struct Node {
-    follower: Follower,
+    source: LogSource,
+    /// The node this log is (named by the user, or found by the self-check).
+    node: Option<String>,
+    /// How the self-check's messages name this log.
+    label: PathBuf,
+    tail: Tail,
     scanner: Scanner,
     requests: u64,
     join: Option<access::LiveJoiner>,
+    clock: LineClock,
+    gaps: Vec<Gap>,
+    /// Lines dated before this are not the window's (a command prints the whole file).
+    since_ms: Option<i64>,
+    /// Jira listed several nodes: request ids repeat from node to node.
+    clustered: bool,
 }
+
+/// How often a remote log is asked for what it gained.
+const REMOTE_POLL: Duration = Duration::from_millis(200);
+/// A command's output read from its start: lines this much older than the window's
+/// start are the file's past, not the window (room for a node clock behind ours).
+const EXEC_SKEW_MS: i64 = 300_000;
 
 /// Run one window. Signals must be installed by the caller (see [`signals::install`]) so
 /// that a Ctrl-C before the window started already counts.
 pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome, CaptureError> {
-    for l in &opts.logs {
-        let dir = l
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(CaptureError::NoLogDir(l.clone()));
-        }
-    }
     let mut status = Status {
         observer: std::mem::replace(&mut opts.observer, Box::new(Silent)),
         notices: Vec::new(),
     };
-    // Follow from the current end before anything changes, so no line of the window is
-    // missed.
-    let mut nodes = Vec::new();
-    for l in &opts.logs {
-        let follower = Follower::new(l).map_err(|source| CaptureError::Log {
-            path: l.clone(),
-            source,
-        })?;
-        if !follower.exists() {
+    // Which nodes Jira has, and whether the logs cover them: refused before anything
+    // changes (exit 1, naming the nodes without a log and the flags that add one).
+    let view = opts
+        .cluster
+        .take()
+        .unwrap_or_else(|| client.cluster_nodes());
+    let decision = crate::cluster::decide(&view, &opts.logs, &opts.scope)?;
+    if let ClusterView::Unknown(why) = &view {
+        let seen = client.nodes_seen();
+        if !seen.is_empty() {
             status.say(format!(
-                "{}: does not exist yet; it will be read once it appears",
-                l.display()
+                "Jira answers as Data Center node {} but its node list cannot be read ({why}): whether the logs cover every node cannot be checked",
+                seen.join(", ")
             ));
         }
+    }
+    // Follow from the current end before anything changes, so no line of the window is
+    // missed.
+    let started_ms = jiff::Timestamp::now().as_millisecond();
+    let mut nodes = Vec::new();
+    for src in &opts.logs {
+        let tail = Tail::start(src, &mut opts.transports, REMOTE_POLL)?;
+        if !tail.exists() {
+            status.say(format!(
+                "{}: does not exist yet; it will be read once it appears",
+                src.label()
+            ));
+        }
+        let since_ms = tail.reads_from_start().then_some(started_ms - EXEC_SKEW_MS);
         nodes.push(Node {
-            follower,
+            node: src.node.clone(),
+            label: PathBuf::from(src.label()),
+            source: src.clone(),
+            tail,
             scanner: Scanner::new(opts.zone.clone()),
             requests: 0,
             join: None,
+            clock: LineClock::default(),
+            gaps: Vec::new(),
+            since_ms,
+            clustered: decision.nodes.len() > 1,
         });
     }
+    let labels: Vec<PathBuf> = nodes.iter().map(|n| n.label.clone()).collect();
     if let Some(a) = &opts.access {
         for (n, dir) in nodes.iter_mut().zip(&a.dirs) {
-            let live = access::LiveLines::start(dir, &a.reading.prefix, a.reading.within.as_ref())
-                .map_err(|source| CaptureError::AccessLog {
-                    path: dir.clone(),
-                    source,
-                })?;
+            let live = match crate::source::ssh_path_of(dir) {
+                Some(t) => {
+                    access::LiveLines::start_remote(&t, &a.reading.prefix, &mut opts.transports)?
+                }
+                None => access::LiveLines::start(dir, &a.reading.prefix, a.reading.within.as_ref())
+                    .map_err(|source| CaptureError::AccessLog {
+                        path: dir.clone(),
+                        source,
+                    })?,
+            };
             n.join = Some(crate::access::join::Joiner::new(
                 a.reading.pattern.clone(),
                 a.reading.unit,
@@ -268,10 +315,17 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         return Err(CaptureError::StoppedBeforeStart);
     }
     // What is on disk before anything of ours is written.
-    let mut guard = opts
-        .guard
-        .take()
-        .map(|limits| guard::Guard::start(&opts.logs, limits, opts.keep));
+    let mut guard = opts.guard.take().map(|limits| {
+        let sets = nodes
+            .iter()
+            .map(|n| {
+                n.tail.files(&n.source).unwrap_or_else(|| {
+                    Box::new(guard::Unseen(n.source.to_string())) as Box<dyn guard::FileSet>
+                })
+            })
+            .collect();
+        guard::Guard::start_sets(sets, limits, opts.keep)
+    });
     if let Some(g) = &guard {
         status.line(g.describe());
     }
@@ -308,16 +362,50 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let started = Instant::now();
     let mut self_check = SelfCheck::Off;
     let mut probe = None;
+    let mut cluster_check: Option<nodecheck::NodeCheck> = None;
+    let mut decided_check: Option<nodecheck::NodeCheck> = None;
     if let Some(timeout) = opts.self_check {
         let mut say = |m: String| status.say(m);
-        match selfcheck::start(
-            client,
-            &opts.journal,
-            &opts.profile,
-            &opts.logs,
-            timeout,
-            &mut say,
-        ) {
+        let expect = selfcheck::expectation(&opts.profile);
+        let started = if !expect.lines {
+            selfcheck::Start::Skipped(format!(
+                "profile {} makes Jira log no PAT line for a token request",
+                opts.profile.name
+            ))
+        } else if !decision.to_check.is_empty() {
+            match nodecheck::start(
+                client,
+                &opts.journal,
+                expect,
+                &decision,
+                &opts.scope,
+                &labels,
+                timeout,
+                &mut say,
+            ) {
+                Ok(c) => {
+                    for id in c.request_ids() {
+                        for n in &mut nodes {
+                            n.scanner.watch(&id);
+                        }
+                    }
+                    cluster_check = Some(c);
+                    selfcheck::Start::Skipped(String::new())
+                }
+                Err(why) => selfcheck::Start::Skipped(why),
+            }
+        } else {
+            selfcheck::start(
+                client,
+                &opts.journal,
+                &opts.profile,
+                &labels,
+                timeout,
+                &mut say,
+            )
+        };
+        match started {
+            _ if cluster_check.is_some() => {}
             selfcheck::Start::Probe(p) => {
                 for n in &mut nodes {
                     n.scanner.watch(&p.request_id);
@@ -333,6 +421,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             }
         }
     }
+    let mut membership = Membership::new(decision.nodes.clone());
     // The window begins once the self-check passed, or once it was given up: minutes lost
     // trying to create its token (Jira unreachable) are not the window's.
     let mut deadline = Instant::now() + opts.window;
@@ -347,7 +436,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     let mut guard_trip = None;
     let mut access_error: Option<String> = None;
     loop {
-        for (i, n) in nodes.iter_mut().enumerate() {
+        for n in nodes.iter_mut() {
             if let Err(e) = poll_node(
                 client,
                 n,
@@ -355,8 +444,10 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 &mut summary,
                 &opts.filter,
                 &mut opts.on_request,
+                &mut status,
+                false,
             ) {
-                file_error = Some(format!("{}: {e}", opts.logs[i].display()));
+                file_error = Some(format!("{}: {e}", n.source.label()));
             }
             if let Some(e) = advance_join(n, &mut summary, &mut opts.on_request) {
                 if access_error.is_none() {
@@ -366,7 +457,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             }
         }
         if let Some(g) = &mut guard {
-            let grown: Vec<u64> = nodes.iter().map(|n| n.follower.bytes).collect();
+            let grown: Vec<u64> = nodes.iter().map(|n| n.tail.bytes).collect();
             if let Some(t) = g.check(&grown) {
                 status.say(format!("{}; ending the window now", t.reason()));
                 guard_trip = Some(t);
@@ -374,9 +465,100 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             }
         }
         let now = Instant::now();
+        if let Some(c) = &mut cluster_check {
+            let state = c.verdict(&labels, &|i, id| nodes[i].scanner.watched_of(id));
+            match state {
+                nodecheck::State::Waiting => {
+                    deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
+                }
+                nodecheck::State::Passed => {
+                    for (i, n) in nodes.iter_mut().enumerate() {
+                        n.node = c.node_of(i);
+                    }
+                    for (id, at) in c.ours(nodes.len()) {
+                        for (i, n) in nodes.iter_mut().enumerate() {
+                            if at.contains(&i) {
+                                n.scanner.keep_out(&id);
+                            } else {
+                                release_held(
+                                    client,
+                                    n,
+                                    Some(&id),
+                                    &mut summary,
+                                    &opts.filter,
+                                    &mut opts.on_request,
+                                );
+                            }
+                        }
+                    }
+                    for p in &c.probes {
+                        let Some(f) = &p.found else { continue };
+                        status.line(format!(
+                            "{}{}",
+                            selfcheck::passed_line(&p.node, f.after),
+                            p.how
+                                .as_deref()
+                                .map(|h| format!(" (probed {h})"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    for p in c.probes.iter().filter(|p| p.probe.is_none() || p.missing) {
+                        status.say(format!(
+                            "self-check: {}: {}",
+                            p.node,
+                            if p.missing {
+                                "its requests are in none of the logs given: it is not read"
+                            } else {
+                                "not checked (no probe reached it)"
+                            }
+                        ));
+                    }
+                    let passed: Vec<&nodecheck::NodeProbe> =
+                        c.probes.iter().filter(|p| p.found.is_some()).collect();
+                    self_check = SelfCheck::Passed {
+                        place: passed
+                            .iter()
+                            .map(|p| p.node.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        after: passed
+                            .iter()
+                            .filter_map(|p| p.found.as_ref().map(|f| f.after))
+                            .max()
+                            .unwrap_or_default(),
+                        lines: passed
+                            .first()
+                            .and_then(|p| p.found.as_ref().map(|f| f.lines.clone()))
+                            .unwrap_or_default(),
+                    };
+                    deadline = now + opts.window;
+                    window_start_ms = jiff::Timestamp::now().as_millisecond();
+                    // Lines still held are no probe of ours that counts: release them.
+                    release_all(
+                        client,
+                        &mut nodes,
+                        &mut summary,
+                        &opts.filter,
+                        &mut opts.on_request,
+                    );
+                }
+                nodecheck::State::Failed(f) => {
+                    self_check = SelfCheck::Failed(f);
+                    decided_check = cluster_check.take();
+                    break;
+                }
+            }
+        }
+        if matches!(self_check, SelfCheck::Passed { .. }) {
+            // Decided: kept for the report, no longer judged.
+            if let Some(c) = cluster_check.take() {
+                decided_check = Some(c);
+            }
+        }
         if let Some(p) = &mut probe {
             let watched: Vec<_> = nodes.iter().map(|n| n.scanner.watched()).collect();
-            match p.verdict(&opts.logs, &watched) {
+            match p.verdict(&labels, &watched) {
                 None => {
                     deadline = now + opts.window;
                     window_start_ms = jiff::Timestamp::now().as_millisecond();
@@ -394,6 +576,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                             release_held(
                                 client,
                                 n,
+                                None,
                                 &mut summary,
                                 &opts.filter,
                                 &mut opts.on_request,
@@ -417,12 +600,31 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 }
             }
         }
-        if file_error.is_some() || sig.stop_requested() || (probe.is_none() && now >= deadline) {
+        let checking = probe.is_some() || cluster_check.is_some();
+        if file_error.is_some() || sig.stop_requested() || (!checking && now >= deadline) {
             break;
         }
         if now >= next_check {
             next_check = now + opts.check_every;
             check_jira(client, &opts.profile, &mut jira_down, &mut status);
+            if !decision.nodes.is_empty() {
+                if let ClusterView::Nodes(list) = client.cluster_nodes() {
+                    let reading = read_nodes(&nodes, decided_check.as_ref());
+                    let read = |id: &str| reading.iter().any(|n| n == id);
+                    for e in membership.update(list, &read) {
+                        status.say(format!(
+                            "node {} {} ({})",
+                            e.node.raw(),
+                            e.what,
+                            if e.read {
+                                "its log is read"
+                            } else {
+                                "its log is not read: its requests are not in this report"
+                            }
+                        ));
+                    }
+                }
+            }
         }
         let pat_lines: u64 = nodes.iter().map(|n| n.scanner.stats().pat_lines).sum();
         let checked = matches!(self_check, SelfCheck::Passed { .. });
@@ -437,7 +639,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
                 opts.quiet_after.as_secs()
             ));
         }
-        let bytes: u64 = nodes.iter().map(|n| n.follower.bytes).sum();
+        let bytes: u64 = nodes.iter().map(|n| n.tail.bytes).sum();
         status.observer.progress(&Progress {
             left: deadline.saturating_duration_since(now),
             requests: summary.requests(),
@@ -445,7 +647,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             log_bytes: bytes,
             elapsed: now.duration_since(started),
         });
-        let pause = if probe.is_some() {
+        let pause = if checking {
             opts.poll
         } else {
             opts.poll.min(deadline.saturating_duration_since(now))
@@ -454,27 +656,38 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     }
     let elapsed = started.elapsed();
     status.observer.finish();
-    if probe.is_some() {
+    if probe.is_some() || cluster_check.is_some() {
         self_check = SelfCheck::Unfinished;
-        // Stopped before the verdict: where the held lines are the probe's (its id on its
+        // Stopped before the verdict: where the held lines are a probe's (its id on its
         // path), they are still ours and stay out of the report.
         let needle = format!(" {} ", selfcheck::PROBE_PATH);
+        let ids: Vec<String> = match (&probe, &cluster_check) {
+            (Some(p), _) => vec![p.request_id.clone()],
+            (None, Some(c)) => c.request_ids(),
+            (None, None) => Vec::new(),
+        };
         for n in &mut nodes {
-            let ours = n.scanner.watched().is_some_and(|w| {
-                w.lines
-                    .iter()
-                    .any(|l| crate::scan::pat::find(l, needle.as_bytes()).is_some())
-            });
-            if ours {
-                n.scanner.keep_out_watched();
+            for id in &ids {
+                let ours = n.scanner.watched_of(id).is_some_and(|w| {
+                    w.lines
+                        .iter()
+                        .any(|l| crate::scan::pat::find(l, needle.as_bytes()).is_some())
+                });
+                if ours {
+                    n.scanner.keep_out(id);
+                }
             }
         }
     }
     // What was held for an unfinished or failed self-check is ordinary traffic again.
     if !matches!(self_check, SelfCheck::Passed { .. }) {
-        for n in &mut nodes {
-            release_held(client, n, &mut summary, &opts.filter, &mut opts.on_request);
-        }
+        release_all(
+            client,
+            &mut nodes,
+            &mut summary,
+            &opts.filter,
+            &mut opts.on_request,
+        );
     }
     if let Some(e) = &file_error {
         status.say(format!("stopping early, a log could not be read: {e}"));
@@ -484,7 +697,7 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     sig.set_phase(Phase::Restoring);
     let restore = release_or_abort(&opts.journal, client, &holder, sig)?;
     sig.set_phase(Phase::Done);
-    for (i, n) in nodes.iter_mut().enumerate() {
+    for n in nodes.iter_mut() {
         if let Err(e) = poll_node(
             client,
             n,
@@ -492,13 +705,18 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             &mut summary,
             &opts.filter,
             &mut opts.on_request,
+            &mut status,
+            true,
         ) {
-            status.say(format!("{}: {e}", opts.logs[i].display()));
+            status.say(format!("{}: {e}", n.source.label()));
         }
         let mut sink = RequestSink {
             client,
             summary: &mut summary,
             filter: &opts.filter,
+            since_ms: n.since_ms,
+            node: n.node.as_deref(),
+            clustered: n.clustered,
             on_request: &mut opts.on_request,
             requests: &mut n.requests,
             join: n.join.as_mut(),
@@ -509,13 +727,11 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
     // each, counted, as `summarize` says them.
     for (n, log) in nodes.iter_mut().zip(&opts.logs) {
         n.scanner
-            .note_file_name(crate::scan::input::looks_like_log_name(
-                &log.display().to_string(),
-            ));
+            .note_file_name(crate::scan::input::looks_like_log_name(&log.at.to_string()));
         let mut said = crate::warn::Tally::new();
         n.scanner.say_skipped_lines(&mut said);
         for w in said.lines() {
-            status.line(format!("warning: {}: {w}", log.display()));
+            status.line(format!("warning: {}: {w}", log.label()));
         }
     }
     let mut report_access = None;
@@ -536,9 +752,34 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
             .collect();
         report_access = Some(a.reading.report(files, stats));
     }
+    // Everything is read: the connections to the nodes' hosts end here.
+    opts.transports.close();
+    let check = decided_check.as_ref().or(cluster_check.as_ref());
     summary.set_window(window_start_ms, jiff::Timestamp::now().as_millisecond());
-    let mut report = build_report(&summary, &nodes, &opts.logs, elapsed);
+    let mut report = build_report(&summary, &nodes, elapsed);
     report.access_log = report_access;
+    report.coverage = Some(coverage(
+        &decision,
+        &nodes,
+        check,
+        &self_check,
+        opts.self_check.is_some(),
+        membership.events,
+    ));
+    for g in nodes
+        .iter()
+        .flat_map(|n| n.gaps.iter().map(move |g| (n, g)))
+    {
+        status.say(format!(
+            "{}: {} not read ({})",
+            g.0.source
+                .node
+                .clone()
+                .unwrap_or_else(|| g.0.source.label()),
+            crate::cluster::gap_span(g.1),
+            g.1.why
+        ));
+    }
     Ok(Outcome {
         report,
         applied,
@@ -550,6 +791,126 @@ pub fn run(client: &Client, mut opts: Options, sig: &Signals) -> Result<Outcome,
         guard_trip,
         requests: summary.requests(),
     })
+}
+
+/// The nodes whose logs are read, by node id (named by the user, or found by a probe).
+fn read_nodes(nodes: &[Node], check: Option<&nodecheck::NodeCheck>) -> Vec<String> {
+    nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            n.source
+                .node
+                .clone()
+                .or_else(|| check.and_then(|c| c.node_of(i)))
+        })
+        .collect()
+}
+
+/// What the report covered, node by node.
+fn coverage(
+    decision: &Decision,
+    nodes: &[Node],
+    check: Option<&nodecheck::NodeCheck>,
+    self_check: &SelfCheck,
+    asked: bool,
+    events: Vec<crate::cluster::NodeEvent>,
+) -> Coverage {
+    let mut cov = Coverage {
+        jira: decision.jira.clone(),
+        events,
+        ..Coverage::default()
+    };
+    if let Some(why) = &decision.unknown {
+        cov.notes.push(format!(
+            "Jira's nodes could not be listed ({why}): whether these logs cover every node is not known."
+        ));
+    }
+    let node_of = |i: usize| -> Option<String> {
+        nodes[i]
+            .source
+            .node
+            .clone()
+            .or_else(|| check.and_then(|c| c.node_of(i)))
+    };
+    let check_word = |node: &str| -> Option<String> {
+        if !asked {
+            return Some("off".into());
+        }
+        match (check, self_check) {
+            (Some(c), _) => {
+                let p = c.probes.iter().find(|p| p.node == node)?;
+                Some(
+                    if p.found.is_some() {
+                        "passed"
+                    } else if matches!(self_check, SelfCheck::Failed(_)) {
+                        "failed"
+                    } else {
+                        "not checked"
+                    }
+                    .into(),
+                )
+            }
+            (None, SelfCheck::Passed { .. }) => Some("passed".into()),
+            (None, SelfCheck::Failed(_)) => Some("failed".into()),
+            (None, _) => Some("not checked".into()),
+        }
+    };
+    let probed = |node: &str| -> Option<String> {
+        check.and_then(|c| {
+            c.probes
+                .iter()
+                .find(|p| p.node == node)
+                .and_then(|p| p.how.clone())
+        })
+    };
+    for c in &decision.nodes {
+        let i = (0..nodes.len()).find(|&i| node_of(i).as_deref() == Some(c.node_id.as_str()));
+        cov.nodes.push(NodeCoverage {
+            node: Untrusted::new(c.node_id.as_str()),
+            state: Some(c.state.clone()),
+            alive: c.alive,
+            read: i.is_some(),
+            log: i.map(|i| Untrusted::new(nodes[i].source.at.to_string())),
+            self_check: if c.serving() {
+                check_word(&c.node_id)
+            } else {
+                None
+            },
+            probed: probed(&c.node_id),
+            gaps: i.map(|i| nodes[i].gaps.clone()).unwrap_or_default(),
+        });
+    }
+    // Logs not tied to a node Jira lists (not clustered, or not found out).
+    for (i, n) in nodes.iter().enumerate() {
+        let tied = node_of(i);
+        if tied
+            .as_ref()
+            .is_some_and(|t| decision.nodes.iter().any(|c| &c.node_id == t))
+        {
+            continue;
+        }
+        let name = tied.unwrap_or_else(|| n.source.at.to_string());
+        cov.nodes.push(NodeCoverage {
+            node: Untrusted::new(name.as_str()),
+            read: true,
+            log: Some(Untrusted::new(n.source.at.to_string())),
+            self_check: check_word(&name),
+            gaps: n.gaps.clone(),
+            ..NodeCoverage::default()
+        });
+    }
+    let serving_unread = decision.nodes.iter().filter(|c| c.serving()).any(|c| {
+        !cov.nodes
+            .iter()
+            .any(|n| n.node.raw() == c.node_id && n.read)
+    });
+    let late = cov.events.iter().any(|e| !e.read && e.what == "joined");
+    cov.complete = !serving_unread
+        && !late
+        && decision.jira != "unknown"
+        && cov.nodes.iter().all(|n| n.gaps.is_empty());
+    cov
 }
 
 /// One line per profile logger that Jira already runs at (or above) the profile's level
@@ -647,6 +1008,13 @@ struct RequestSink<'a> {
     client: &'a Client,
     summary: &'a mut Summary,
     filter: &'a Filter,
+    /// A command's output: what is dated before the window is the file's past.
+    since_ms: Option<i64>,
+    /// The node whose log this is, when known (our calls are told apart per node).
+    node: Option<&'a str>,
+    /// Several nodes: an id and path of one of our calls is ours only in the log of the
+    /// node that answered it. One Jira: wherever it is logged.
+    clustered: bool,
     on_request: &'a mut Option<RequestHook>,
     requests: &'a mut u64,
     join: Option<&'a mut access::LiveJoiner>,
@@ -654,7 +1022,15 @@ struct RequestSink<'a> {
 
 impl RequestSink<'_> {
     fn add(&mut self, r: Request) {
-        if !self.filter.accepts(&r) || self.client.is_own_request(&r.request_id, &r.path) {
+        if !self.filter.accepts(&r)
+            || self.since_ms.is_some_and(|s| r.ts.ms < s)
+            || if self.clustered {
+                self.client
+                    .is_own_request_on(&r.request_id, &r.path, self.node)
+            } else {
+                self.client.is_own_request(&r.request_id, &r.path)
+            }
+        {
             return;
         }
         *self.requests += 1;
@@ -704,10 +1080,25 @@ fn advance_join(
     })
 }
 
-/// Lines a node held for the self-check were another request's: count them after all.
+/// Every node's held lines not decided ours are ordinary traffic ([`release_held`]).
+fn release_all(
+    client: &Client,
+    nodes: &mut [Node],
+    summary: &mut Summary,
+    filter: &Filter,
+    on_request: &mut Option<RequestHook>,
+) {
+    for n in nodes {
+        release_held(client, n, None, summary, filter, on_request);
+    }
+}
+
+/// Lines a node held for the self-check were another request's: count them after all
+/// (`id`: only that request's; `None`: all not decided ours).
 fn release_held(
     client: &Client,
     n: &mut Node,
+    id: Option<&str>,
     summary: &mut Summary,
     filter: &Filter,
     on_request: &mut Option<RequestHook>,
@@ -716,13 +1107,22 @@ fn release_held(
         client,
         summary,
         filter,
+        since_ms: n.since_ms,
+        node: n.node.as_deref(),
+        clustered: n.clustered,
         on_request,
         requests: &mut n.requests,
         join: n.join.as_mut(),
     };
-    n.scanner.release_watched(&mut |r| sink.add(r));
+    match id {
+        Some(id) => n.scanner.release(id, &mut |r| sink.add(r)),
+        None => n.scanner.release_watched(&mut |r| sink.add(r)),
+    }
 }
 
+/// Read what a node's log gained (`last`: the final read, after the restore, which waits
+/// for a remote node to answer). Gaps are timed by the lines around them.
+#[allow(clippy::too_many_arguments)]
 fn poll_node(
     client: &Client,
     n: &mut Node,
@@ -730,26 +1130,65 @@ fn poll_node(
     summary: &mut Summary,
     filter: &Filter,
     on_request: &mut Option<RequestHook>,
+    status: &mut Status,
+    last: bool,
 ) -> std::io::Result<()> {
     let Node {
-        follower,
+        tail,
         scanner,
         requests,
         join,
+        clock,
+        gaps,
+        since_ms,
+        node,
+        clustered,
+        ..
     } = n;
     let mut sink = RequestSink {
         client,
         summary,
         filter,
+        since_ms: *since_ms,
+        node: node.as_deref(),
+        clustered: *clustered,
         on_request,
         requests,
         join: join.as_mut(),
     };
     let mut add = |r: Request| sink.add(r);
-    follower.poll(buf, &mut |bytes, ev| match ev {
-        Event::Data => scanner.feed(bytes, &mut add),
+    let mut happened = Vec::new();
+    // A gap is timed where it falls among the bytes: a poll that resumes a connection
+    // hands over the gap and then what was read after it.
+    let timing = std::cell::RefCell::new((clock, gaps));
+    let mut data = |bytes: &[u8], ev: Event| match ev {
+        Event::Data => {
+            let (clock, gaps) = &mut *timing.borrow_mut();
+            clock.feed(bytes, gaps);
+            scanner.feed(bytes, &mut add)
+        }
         Event::EndOfFile => scanner.end_file(&mut add),
-    })
+    };
+    let mut said = |h: Happened| {
+        if let Happened::Gap(why) = &h {
+            let (clock, gaps) = &mut *timing.borrow_mut();
+            let g = clock.gap(why.clone());
+            gaps.push(g);
+        }
+        happened.push(h);
+    };
+    let r = if last {
+        tail.finish(buf, Duration::from_secs(10), &mut data, &mut said)
+    } else {
+        tail.poll(buf, &mut data, &mut said)
+    };
+    for h in happened {
+        match h {
+            Happened::Gap(why) => status.say(format!("{}: {why}", n.source.label())),
+            Happened::Note(note) => status.say(note),
+        }
+    }
+    r
 }
 
 fn check_jira(client: &Client, profile: &Profile, down: &mut Option<String>, status: &mut Status) {
@@ -781,7 +1220,7 @@ fn check_jira(client: &Client, profile: &Profile, down: &mut Option<String>, sta
     }
 }
 
-fn build_report(summary: &Summary, nodes: &[Node], logs: &[PathBuf], elapsed: Duration) -> Report {
+fn build_report(summary: &Summary, nodes: &[Node], elapsed: Duration) -> Report {
     let mut stats = crate::scan::Stats::default();
     for n in nodes {
         let s = n.scanner.stats();
@@ -795,22 +1234,21 @@ fn build_report(summary: &Summary, nodes: &[Node], logs: &[PathBuf], elapsed: Du
         };
         stats.last_pat_ms = stats.last_pat_ms.max(s.last_pat_ms);
     }
-    let files = logs.iter().map(|p| p.display().to_string()).collect();
+    let files = nodes.iter().map(|n| n.source.at.to_string()).collect();
     let mut report = summary.report(files, &stats);
     let secs = elapsed.as_secs_f64().max(0.001);
     let per_hour = |b: u64| (b as f64 * 3600.0 / secs) as u64;
     report.volume.seconds = Some((secs * 1000.0).round() / 1000.0);
     report.volume.pat_bytes_per_hour = Some(per_hour(stats.pat_bytes));
-    report.volume.log_bytes_per_hour = Some(per_hour(nodes.iter().map(|n| n.follower.bytes).sum()));
+    report.volume.log_bytes_per_hour = Some(per_hour(nodes.iter().map(|n| n.tail.bytes).sum()));
     if nodes.len() > 1 {
         report.nodes = nodes
             .iter()
-            .zip(logs)
-            .map(|(n, l)| NodeCount {
-                log: l.display().to_string(),
+            .map(|n| NodeCount {
+                log: n.source.to_string(),
                 requests: n.requests,
                 pat_lines: n.scanner.stats().pat_lines,
-                bytes: n.follower.bytes,
+                bytes: n.tail.bytes,
             })
             .collect();
     }

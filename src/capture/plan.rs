@@ -4,7 +4,9 @@
 //! connection, and printed back as the equivalent `jira-patrol capture` command line.
 
 use crate::access::DurationUnit;
+use crate::cluster::Scope;
 use crate::format::{Dialect, SummaryFormat};
+use crate::source::LogSource;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -101,8 +103,11 @@ pub struct Plan {
     pub sample: Option<Duration>,
     /// The window.
     pub window: Window,
-    /// `atlassian-jira.log` of each node.
-    pub logs: Vec<PathBuf>,
+    /// `atlassian-jira.log` of each node: a path, `ssh://…` or `exec:…`, perhaps naming
+    /// its node (`node2=…`).
+    pub logs: Vec<LogSource>,
+    /// Which part of a cluster may be read (`--nodes`, `--allow-partial`, `--node-url`).
+    pub scope: Scope,
     /// The access-log join.
     pub access: AccessLogs,
     /// Where the rotation is declared (`None`: the guard learns it from the files).
@@ -123,13 +128,14 @@ pub struct Plan {
 impl Plan {
     /// A plan with the defaults of `capture`: the named profile, guard, self-check and
     /// inventory on, a table on stdout.
-    pub fn new(profile: ProfileChoice, window: Window, logs: Vec<PathBuf>) -> Plan {
+    pub fn new(profile: ProfileChoice, window: Window, logs: Vec<LogSource>) -> Plan {
         Plan {
             profile,
             profiles_dir: None,
             sample: None,
             window,
             logs,
+            scope: Scope::default(),
             access: AccessLogs::default(),
             rotation: None,
             keep: None,
@@ -160,7 +166,7 @@ impl Plan {
                     .into(),
             ));
         }
-        for l in &self.logs {
+        for l in self.logs.iter().filter_map(LogSource::local_path) {
             crate::paths::log_to_follow("--log", l)?;
         }
         if let Some(p) = &self.output.path {
@@ -177,7 +183,12 @@ impl Plan {
             crate::access::Pattern::parse(p)
                 .map_err(|e| PlanError::Invalid(format!("--access-log-pattern: {e}")))?;
         }
-        for p in &self.access.paths {
+        for p in self
+            .access
+            .paths
+            .iter()
+            .filter(|p| crate::source::ssh_path_of(p).is_none())
+        {
             if !p.exists() && !p.parent().is_some_and(|d| d.is_dir()) {
                 return Err(PlanError::Invalid(format!(
                     "--access-log {}: no such file or directory",
@@ -234,7 +245,13 @@ impl Plan {
             Window::Until(t) => push("--until", t.to_string()),
         }
         for l in &self.logs {
-            push("--log", path(l));
+            push("--log", l.to_string());
+        }
+        if let Some(n) = &self.scope.nodes {
+            push("--nodes", n.join(","));
+        }
+        for (n, u) in &self.scope.node_urls {
+            push("--node-url", format!("{n}={u}"));
         }
         match &self.rotation {
             Some(RotationAt::Log4jFile(c)) => push("--log4j-config", path(c)),
@@ -263,6 +280,9 @@ impl Plan {
         }
         if !self.guard {
             v.push("--no-guard".into());
+        }
+        if self.scope.allow_partial {
+            v.push("--allow-partial".into());
         }
         if !self.inventory {
             v.push("--no-inventory".into());
@@ -407,7 +427,9 @@ mod tests {
         Plan::new(
             ProfileChoice::Named("pats-trace".into()),
             Window::For(Duration::from_secs(900)),
-            vec!["/var/it's here/log/atlassian-jira.log".into()],
+            vec![crate::source::LogSource::local(
+                "/var/it's here/log/atlassian-jira.log",
+            )],
         )
         .with_rotation(Some(RotationAt::Install("/opt/jira \"x\" install".into())))
     }
@@ -442,7 +464,7 @@ mod tests {
             vec![],
         );
         assert!(p.check().unwrap_err().to_string().contains("which log?"));
-        p.logs = vec!["/tmp/atlassian-jira.log".into()];
+        p.logs = vec![crate::source::LogSource::local("/tmp/atlassian-jira.log")];
         assert!(p.check().is_err());
         p.profile = ProfileChoice::Auto;
         p.output.tz = Some("Mars/Olympus".into());
@@ -452,10 +474,12 @@ mod tests {
             .to_string()
             .contains("unknown time zone"));
         p.output.tz = None;
-        p.logs = vec!["/no/such/atlassian-jira.log".into()];
+        p.logs = vec![crate::source::LogSource::local(
+            "/no/such/atlassian-jira.log",
+        )];
         let e = p.check().unwrap_err().to_string();
         assert!(e.starts_with("--log /no/such/atlassian-jira.log: "), "{e}");
-        p.logs = vec!["/tmp/atlassian-jira.log".into()];
+        p.logs = vec![crate::source::LogSource::local("/tmp/atlassian-jira.log")];
         p.output.path = Some("/no/such/report.json".into());
         let e = p.check().unwrap_err().to_string();
         assert!(e.contains("create it first"), "{e}");

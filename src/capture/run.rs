@@ -80,6 +80,10 @@ pub fn run(
     let sig = &sig;
     let obs = hooks.observer.as_mut();
     let window = plan.window.length()?;
+    // A node without a log is refused before anything is measured or changed.
+    let view = client.cluster_nodes();
+    crate::cluster::decide(&view, &plan.logs, &plan.scope)
+        .map_err(|e| RunError::Capture(e.into()))?;
     let profile = match &plan.profile {
         ProfileChoice::Auto => auto_profile(client, plan, sig, obs)?,
         ProfileChoice::Named(name) => {
@@ -92,6 +96,7 @@ pub fn run(
     let rotation = plan.rotation_config()?;
     let logs = plan.logs.clone();
     let mut opts = Options::new(profile, window, logs.clone(), journal);
+    opts.scope = plan.scope.clone();
     opts.zone = zone;
     opts.self_check = plan.self_check;
     if !plan.guard {
@@ -119,13 +124,14 @@ pub fn run(
     if let Some(a) = &opts.access {
         obs.line(&a.reading.notice());
     }
+    opts.cluster = Some(view);
     obs.line(&format!(
         "capture: applying profile {} for {} on {}; following {}",
         opts.profile.name,
         human::duration(window),
         client.base_url(),
         logs.iter()
-            .map(|l| l.display().to_string())
+            .map(|l| l.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     ));
@@ -247,7 +253,7 @@ pub fn rotation_location(plan: &Plan) -> String {
 /// `--access-log`, one per `--log`, or the install's server.xml), and how to read it.
 fn access_plan(
     plan: &Plan,
-    logs: &[PathBuf],
+    logs: &[crate::source::LogSource],
     jira_version: Option<&str>,
     obs: &mut dyn Observer,
 ) -> Result<Option<super::access::LiveAccess>, RunError> {
@@ -265,7 +271,7 @@ fn access_plan(
             .into());
         }
     }
-    let reading = crate::access::reading::decide(
+    let mut reading = crate::access::reading::decide(
         a.pattern.as_deref(),
         a.duration_unit,
         jira_version,
@@ -295,7 +301,7 @@ fn access_plan(
             .paths
             .iter()
             .map(|p| {
-                if p.is_dir() {
+                if p.is_dir() || crate::source::ssh_path_of(p).is_some() {
                     Ok(p.clone())
                 } else if p.parent().is_some_and(|d| d.is_dir()) {
                     // A file of the day: its directory is followed through the days.
@@ -309,6 +315,9 @@ fn access_plan(
             })
             .collect::<Result<Vec<_>, _>>()?;
         super::plan::one_per_node(logs.len(), dirs.len())?;
+        // Named by the user, not by the install's server.xml: read where they say (each
+        // node of a cluster has an install of its own).
+        reading.within = None;
         dirs
     };
     Ok(Some(super::access::LiveAccess { reading, dirs }))

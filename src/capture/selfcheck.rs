@@ -177,6 +177,13 @@ pub enum SelfCheckFailure {
         /// The followed file whose path names the node.
         expected: PathBuf,
     },
+    /// Nodes whose probes showed in none of the logs given, although every node must be
+    /// read (no `--allow-partial`, no `--nodes`).
+    #[error("self-check failed: the requests of {} showed in none of the logs given: each node writes its own log\ngive each node's log with --log NODE=PATH, or accept a part with --allow-partial", .nodes.join(", "))]
+    Uncovered {
+        /// The nodes not covered.
+        nodes: Vec<String>,
+    },
     /// Jira answered the probe as a user, and its lines read as something else than a
     /// success of its token: a wording this version does not know, never to be reported as
     /// failures.
@@ -276,67 +283,99 @@ pub fn start(
             profile.name
         ));
     }
-    let (answer, token_id, sent_at) = if client.has_token() {
+    let sent = with_probe_token(client, journal, say, &mut |token| {
         let sent_at = Instant::now();
-        (
-            client.probe(PROBE_PATH, None),
-            client.own_token_id(),
-            sent_at,
-        )
-    } else {
-        match with_temporary_token(client, journal, say) {
-            Ok(v) => v,
-            Err(why) => return Start::Skipped(why),
+        (client.probe(PROBE_PATH, token), sent_at)
+    });
+    let ((answer, sent_at), token_id) = match sent {
+        Ok(v) => v,
+        Err(why) => return Start::Skipped(why),
+    };
+    match Probe::from_answer(answer, token_id, expect, sent_at, timeout, say) {
+        Ok(mut p) => {
+            p.expected_file = p.node.as_deref().and_then(|n| file_of_node(logs, n));
+            Start::Probe(p)
         }
-    };
-    let answer: ProbeAnswer = match answer {
-        Ok(a) => a,
-        Err(e) => {
-            return Start::Skipped(format!(
-                "our test request got no answer ({})",
-                first_line(&e)
-            ))
-        }
-    };
-    let Some(request_id) = answer.request_id.filter(|r| !r.trim().is_empty()) else {
-        return Start::Skipped(
-            "Jira's answer to our test request carries no X-AREQUESTID header (a proxy may drop it), so its log lines cannot be found".into(),
-        );
-    };
-    let anonymous = answer.username.as_deref() == Some("anonymous");
-    if answer.status == 401 || anonymous {
-        say(format!(
-            "self-check: Jira did not accept our test token (HTTP {}); looking for the request's lines all the same",
-            answer.status
-        ));
+        Err(why) => Start::Skipped(why),
     }
-    // `/myself` answers 2xx only to someone authenticated: here, by the probe's token.
-    let accepted = ((200..300).contains(&answer.status) && !anonymous)
-        .then(|| (answer.status, answer.username.clone()));
-    let expected_file = answer.node.as_deref().and_then(|n| file_of_node(logs, n));
-    Start::Probe(Probe {
-        request_id: request_id.trim().to_string(),
-        node: answer.node,
-        token_id,
-        expect,
-        accepted,
-        sent_at,
-        timeout,
-        expected_file,
-        first_seen: None,
-        zone: Zone::new(jiff::tz::TimeZone::UTC),
-    })
 }
 
-/// The probe's answer, the token id it used, and when it was sent.
-type Answer = (Result<ProbeAnswer, PatError>, Option<String>, Instant);
+impl Probe {
+    /// The probe for an answer Jira gave; Err: why its lines cannot be looked for.
+    pub fn from_answer(
+        answer: Result<ProbeAnswer, PatError>,
+        token_id: Option<String>,
+        expect: Expect,
+        sent_at: Instant,
+        timeout: Duration,
+        say: &mut dyn FnMut(String),
+    ) -> Result<Probe, String> {
+        let answer: ProbeAnswer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                return Err(format!(
+                    "our test request got no answer ({})",
+                    first_line(&e)
+                ))
+            }
+        };
+        let Some(request_id) = answer.request_id.filter(|r| !r.trim().is_empty()) else {
+            return Err(
+                "Jira's answer to our test request carries no X-AREQUESTID header (a proxy may drop it), so its log lines cannot be found".into(),
+            );
+        };
+        let anonymous = answer.username.as_deref() == Some("anonymous");
+        if answer.status == 401 || anonymous {
+            say(format!(
+                "self-check: Jira did not accept our test token (HTTP {}); looking for the request's lines all the same",
+                answer.status
+            ));
+        }
+        // `/myself` answers 2xx only to someone authenticated: here, by the probe's token.
+        let accepted = ((200..300).contains(&answer.status) && !anonymous)
+            .then(|| (answer.status, answer.username.clone()));
+        Ok(Probe {
+            request_id: request_id.trim().to_string(),
+            node: answer.node,
+            token_id,
+            expect,
+            accepted,
+            sent_at,
+            timeout,
+            expected_file: None,
+            first_seen: None,
+            zone: Zone::new(jiff::tz::TimeZone::UTC),
+        })
+    }
 
-/// Create, journal, use once, revoke. Err: why the self-check cannot be made.
-fn with_temporary_token(
+    /// The followed log (index) that must hold the lines: the one of the answering node.
+    pub fn expect_in(&mut self, file: Option<usize>) {
+        self.expected_file = file;
+    }
+}
+
+/// Run `send` with the token probes are made with: our own PAT, else a temporary token
+/// (journaled before use, revoked right after `send`), whose token id comes back beside
+/// what `send` gave. Err: why no probe can be made (one line).
+pub fn with_probe_token<T>(
     client: &Client,
     journal: &Journal,
     say: &mut dyn FnMut(String),
-) -> Result<Answer, String> {
+    send: &mut dyn FnMut(Option<&crate::secret::Secret>) -> T,
+) -> Result<(T, Option<String>), String> {
+    if client.has_token() {
+        return Ok((send(None), client.own_token_id()));
+    }
+    with_temporary_token(client, journal, say, send)
+}
+
+/// Create, journal, use, revoke. Err: why the self-check cannot be made.
+fn with_temporary_token<T>(
+    client: &Client,
+    journal: &Journal,
+    say: &mut dyn FnMut(String),
+    send: &mut dyn FnMut(Option<&crate::secret::Secret>) -> T,
+) -> Result<(T, Option<String>), String> {
     if let Err(e) = journal.note_token(client, TOKEN_NAME, None) {
         return Err(format!(
             "the temporary token could not be recorded in the journal ({})",
@@ -370,10 +409,9 @@ fn with_temporary_token(
         ));
     }
     let token_id = crate::token::token_id(token.raw.expose()).ok();
-    let sent_at = Instant::now();
-    let answer = client.probe(PROBE_PATH, Some(&token.raw));
+    let sent = send(Some(&token.raw));
     revoke(client, journal, token.id, say);
-    Ok((answer, token_id, sent_at))
+    Ok((sent, token_id))
 }
 
 /// A note is one line: the first of a two-line error (what happened, not what to do).
@@ -396,7 +434,7 @@ fn revoke(client: &Client, journal: &Journal, id: u64, say: &mut dyn FnMut(Strin
 }
 
 /// The one followed file whose path names `node` as a word (`.../node2/log/...`).
-fn file_of_node(logs: &[PathBuf], node: &str) -> Option<usize> {
+pub(crate) fn file_of_node(logs: &[PathBuf], node: &str) -> Option<usize> {
     if logs.len() < 2 {
         return None;
     }
@@ -460,8 +498,19 @@ impl Probe {
             if ours.is_empty() {
                 continue;
             }
-            // The node's own file wins over a coincidence elsewhere.
-            if found.is_none() || Some(i) == self.expected_file {
+            // The node's own file wins over a coincidence elsewhere (request ids repeat
+            // across nodes); failing that, the file whose lines name our token.
+            let ours_by_token =
+                |s: &mut Self, l: &[&[u8]]| s.token_id.is_some() && s.token_id_in(l) == s.token_id;
+            let better = match &found {
+                None => true,
+                Some((f, _)) if Some(*f) == self.expected_file => false,
+                Some((_, prev)) => {
+                    Some(i) == self.expected_file
+                        || (ours_by_token(self, &ours) && !ours_by_token(self, prev))
+                }
+            };
+            if better {
                 found = Some((i, ours));
             }
         }

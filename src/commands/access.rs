@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AccessArgs {
     /// Tomcat access logs to join to the PAT requests (files or directories of
-    /// access_log.*): status, latency, bytes and User-Agent per token. On Data Center give
-    /// one per node, in the order of the application logs
+    /// access_log.*, here or as ssh://[user@]host[:port]/dir): status, latency, bytes and
+    /// User-Agent per token. On Data Center give one per node, in the order of the
+    /// application logs
     #[arg(long = "access-log", value_name = "PATH", num_args = 1.., action = clap::ArgAction::Append)]
     pub access_logs: Vec<PathBuf>,
     /// Unit of %D in the access log: ms up to Jira 10, us from Jira 11 [default: from the
@@ -37,7 +38,7 @@ impl AccessArgs {
             crate::access::Pattern::parse(p)
                 .map_err(|e| anyhow::anyhow!("--access-log-pattern: {e}"))?;
         }
-        for p in &self.access_logs {
+        for p in self.access_logs.iter().filter(|p| remote(p).is_none()) {
             if !p.exists() && !p.parent().is_some_and(|d| d.is_dir()) {
                 bail!("--access-log {}: no such file or directory", p.display());
             }
@@ -78,10 +79,43 @@ impl AccessArgs {
     /// The access-log files, one group per node: from `--access-log`, else from the
     /// install's log directory. `None` when nothing was asked for, or the install has
     /// no access log (said on stderr).
-    pub fn groups(&self, reading: &Reading) -> Result<Option<Vec<Vec<PathBuf>>>> {
+    pub fn groups(
+        &self,
+        reading: &Reading,
+        net: &mut crate::source::tail::Transports,
+    ) -> Result<Option<Vec<Vec<PathBuf>>>> {
         if !self.access_logs.is_empty() {
-            let g = files::discover(&self.access_logs, &reading.prefix)?;
-            return Ok(Some(g));
+            // Local paths given one after the other are discovered together (files of one
+            // directory given apart are one node's); a remote one is listed on its node.
+            let mut groups = Vec::new();
+            let mut batch: Vec<PathBuf> = Vec::new();
+            let prefix = if reading.prefix.is_empty() {
+                files::DEFAULT_PREFIX
+            } else {
+                reading.prefix.as_str()
+            };
+            for p in &self.access_logs {
+                let Some(t) = remote(p) else {
+                    batch.push(p.clone());
+                    continue;
+                };
+                if !batch.is_empty() {
+                    groups.extend(files::discover(&batch, &reading.prefix)?);
+                    batch.clear();
+                }
+                let ssh = net.ssh()?;
+                let mut names: Vec<PathBuf> =
+                    crate::source::offline::list_prefixed(&ssh, &t, prefix)?
+                        .into_iter()
+                        .map(|n| PathBuf::from(t.with_path(n).to_string()))
+                        .collect();
+                files::order_by_date(&mut names);
+                groups.push(names);
+            }
+            if !batch.is_empty() {
+                groups.extend(files::discover(&batch, &reading.prefix)?);
+            }
+            return Ok(Some(groups));
         }
         let Some(dir) = &reading.directory else {
             return Ok(None);
@@ -103,6 +137,9 @@ impl AccessArgs {
     }
 }
 
+/// An `--access-log` given as `ssh://…`: where it is on its node.
+pub use crate::source::ssh_path_of as remote;
+
 /// Access-log locations pair with application-log streams (nodes) by order, one each.
 pub fn one_per_node(nodes: usize, given: usize) -> Result<()> {
     if given != nodes {
@@ -123,7 +160,12 @@ pub struct Joins {
 
 impl Joins {
     /// One joiner per group of access-log files (one group per node); nothing is read yet.
-    pub fn new(reading: Reading, groups: Vec<Vec<PathBuf>>) -> Joins {
+    /// Files named `ssh://…` are read through `ssh`, as they are stored.
+    pub fn new(
+        reading: Reading,
+        groups: Vec<Vec<PathBuf>>,
+        ssh: Option<&crate::source::ssh::Ssh>,
+    ) -> Joins {
         let files = groups
             .iter()
             .flatten()
@@ -132,7 +174,20 @@ impl Joins {
         let joiners = groups
             .into_iter()
             .map(|g| {
-                let reader = LineReader::new(g);
+                let opener = ssh
+                    .filter(|_| g.iter().any(|p| remote(p).is_some()))
+                    .map(|ssh| {
+                        let ssh = ssh.clone();
+                        Box::new(
+                            move |p: &Path| -> std::io::Result<Box<dyn std::io::Read + Send>> {
+                                match remote(p) {
+                                    Some(t) => crate::source::offline::open(&ssh, &t, &t.path),
+                                    None => Ok(Box::new(std::fs::File::open(p)?)),
+                                }
+                            },
+                        ) as files::Opener
+                    });
+                let reader = LineReader::with_opener(g, opener);
                 Joiner::new(reading.pattern.clone(), reading.unit, reader)
             })
             .collect();

@@ -11,9 +11,10 @@ use super::summarize::SummaryFormat;
 use crate::capture::plan::{self, Plan, ProfileChoice, RotationAt, Window};
 use crate::capture::run::{guard_limits, RunError};
 use crate::capture::{self, signals, Options};
+use crate::cluster::Scope;
 use crate::output::{self, status};
+use crate::source::LogSource;
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::capture::plan::AUTO;
@@ -36,10 +37,15 @@ pub struct CaptureArgs {
     /// End of the window, a local time like 14:30 (or an RFC 3339 time)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// atlassian-jira.log to follow (JIRA_HOME/log/atlassian-jira.log); repeat once per Data
-    /// Center node [default: the logs saved by `jira-patrol setup`]
-    #[arg(long = "log", value_name = "PATH")]
-    pub logs: Vec<PathBuf>,
+    /// atlassian-jira.log to follow, once per Data Center node: a path, an
+    /// ssh://[user@]host[:port]/path (read through OpenSSH) or exec:COMMAND (a command
+    /// printing the log and following it); NODE=... names the node it belongs to
+    /// [default: the logs saved by `jira-patrol setup`]
+    #[arg(long = "log", value_name = "[NODE=]SOURCE")]
+    pub logs: Vec<LogSource>,
+    /// Which nodes of a Data Center cluster to read.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Where the log4j configuration is, to check that log rotation keeps what the window
     /// writes
     #[command(flatten)]
@@ -86,6 +92,48 @@ pub struct CaptureArgs {
     /// How to reach Jira.
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// Which nodes of a cluster to read, shared by `capture` and `check`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClusterArgs {
+    /// Read only these nodes of a Data Center cluster (comma-separated node ids, one --log
+    /// each); the others are named as not read in the report
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    pub nodes: Option<Vec<String>>,
+    /// Capture even when some active nodes have no --log: the report names them as not read
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Where a node answers directly, for its self-check probe (repeatable), e.g.
+    /// node2=http://10.0.0.12:8080 [default: its address in Jira's node list, at Jira's
+    /// port and at 8080]
+    #[arg(long = "node-url", value_name = "NODE=URL", value_parser = node_url)]
+    pub node_urls: Vec<(String, String)>,
+}
+
+impl ClusterArgs {
+    /// The scope these flags describe.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            nodes: self.nodes.clone(),
+            allow_partial: self.allow_partial,
+            node_urls: self.node_urls.clone(),
+        }
+    }
+}
+
+fn node_url(s: &str) -> Result<(String, String), String> {
+    let (n, u) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': write NODE=URL, e.g. node2=http://10.0.0.12:8080"))?;
+    if !crate::source::is_node_id(n) {
+        return Err(format!("'{n}' is not a node id (letters, digits, . _ -)"));
+    }
+    let parsed = url::Url::parse(u).map_err(|e| format!("'{u}': not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("'{u}': use http:// or https://"));
+    }
+    Ok((n.to_string(), u.trim_end_matches('/').to_string()))
 }
 
 /// The self-check's flags, shared by `capture` and `check`.
@@ -135,7 +183,9 @@ impl CaptureArgs {
         };
         let logs = if self.logs.is_empty() {
             match &saved {
-                Some(s) if !s.logs.is_empty() => s.logs.clone(),
+                Some(s) if !s.logs.is_empty() => {
+                    s.logs.iter().cloned().map(LogSource::from).collect()
+                }
                 _ => bail!(
                     "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
                 ),
@@ -154,6 +204,7 @@ impl CaptureArgs {
             (None, None) => None,
         };
         let mut p = Plan::new(profile, window, logs).with_rotation(rotation);
+        p.scope = self.cluster.scope();
         if p.rotation.is_none() {
             p.access.install = saved.and_then(|s| s.jira_install);
         }
@@ -243,7 +294,7 @@ fn sample_len(args: &CaptureArgs, default: Duration) -> Result<Duration> {
 }
 
 /// `--dry-run`: a read-only sample of the request rate, then each profile's cost.
-fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -> Result<()> {
+fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[LogSource]) -> Result<()> {
     let sample_len = sample_len(args, Duration::from_secs(10))?;
     let look = args
         .look
@@ -272,6 +323,10 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
         s.seconds,
         crate::human::bytes((s.log_bytes_per_sec * 3600.0) as u64)
     ));
+    let view = client.cluster_nodes();
+    if let Some(line) = cluster_line(&view, logs, &args.cluster.scope()) {
+        crate::output::say(&format!("dry run: {line}"));
+    }
     let pat = match look {
         Some(d) => Some(look_for_pats(
             client,
@@ -295,7 +350,7 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
         if args.report.out.format == SummaryFormat::Json {
             output::json::pretty(
                 &mut *out,
-                &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures}),
+                &serde_json::json!({"sample": s, "pat_requests_per_sec": pat, "profiles": figures, "cluster_nodes": view.nodes()}),
             )?;
             writeln!(out)?;
         } else {
@@ -331,12 +386,46 @@ fn dry_run(client: &crate::jira::Client, args: &CaptureArgs, logs: &[PathBuf]) -
     })
 }
 
+/// One line on Jira's nodes and what the logs cover (a capture with these logs would be
+/// refused when it says so); `None` for a Jira that is not clustered.
+fn cluster_line(
+    view: &crate::jira::ClusterView,
+    logs: &[LogSource],
+    scope: &Scope,
+) -> Option<String> {
+    use crate::jira::ClusterView;
+    let nodes = match view {
+        ClusterView::Single => return None,
+        ClusterView::Unknown(why) => {
+            return Some(format!(
+                "Jira's nodes could not be listed ({why}): whether the logs cover every node cannot be checked"
+            ))
+        }
+        ClusterView::Nodes(n) => n,
+    };
+    let serving = view.serving();
+    let mut line = format!(
+        "Jira is a cluster of {} node(s), {} active ({}); the figures are per node, each writing its own log",
+        nodes.len(),
+        serving.len(),
+        serving.join(", ")
+    );
+    if let Err(e) = crate::cluster::decide(view, logs, scope) {
+        let first = e.to_string();
+        line.push_str(&format!(
+            "; a capture with these logs would be refused: {}",
+            first.lines().next().unwrap_or_default()
+        ));
+    }
+    Some(line)
+}
+
 /// The PAT request rate from a short capture at pats-service-trace (journaled, restored);
 /// `total` is the rate of all requests the sample measured before it.
 fn look_for_pats(
     client: &crate::jira::Client,
     args: &CaptureArgs,
-    logs: &[PathBuf],
+    logs: &[LogSource],
     d: Duration,
     sig: &signals::Signals,
     total: f64,
@@ -344,6 +433,7 @@ fn look_for_pats(
     let profile = crate::profiles::load("pats-service-trace", args.profiles.profiles.as_deref())?;
     let journal = crate::journal::Journal::default_location()?;
     let mut opts = Options::new(profile, d, logs.to_vec(), journal);
+    opts.scope = args.cluster.scope();
     opts.zone = plan::zone(args.tz.as_deref())?;
     let p = Plan::new(ProfileChoice::Auto, Window::For(d), logs.to_vec()).with_rotation(
         match (args.location.file(), &args.location.jira_install) {
@@ -386,18 +476,20 @@ fn token_rate_line(per_sec: f64, requests: u64, secs: f64, total: f64) -> String
 
 /// `--log`, else the logs `jira-patrol setup` saved; each checked (see
 /// [`crate::paths::log_to_follow`]).
-fn logs(args: &CaptureArgs) -> Result<Vec<PathBuf>> {
-    let logs = if !args.logs.is_empty() {
+fn logs(args: &CaptureArgs) -> Result<Vec<LogSource>> {
+    let logs: Vec<LogSource> = if !args.logs.is_empty() {
         args.logs.clone()
     } else {
         match crate::wizard::config::load()? {
-            Some(saved) if !saved.logs.is_empty() => saved.logs,
+            Some(saved) if !saved.logs.is_empty() => {
+                saved.logs.into_iter().map(LogSource::from).collect()
+            }
             _ => bail!(
                 "which log? give --log JIRA_HOME/log/atlassian-jira.log (once per Data Center node)"
             ),
         }
     };
-    for l in &logs {
+    for l in logs.iter().filter_map(LogSource::local_path) {
         crate::paths::log_to_follow("--log", l)?;
     }
     Ok(logs)
@@ -481,7 +573,10 @@ mod tests {
         let mut p = Plan::new(
             ProfileChoice::Named("pats-service-trace".into()),
             Window::For(Duration::from_secs(5400)),
-            vec![odd.join("atlassian-jira.log"), b.join("atlassian-jira.log")],
+            vec![
+                odd.join("atlassian-jira.log").into(),
+                b.join("atlassian-jira.log").into(),
+            ],
         )
         .with_rotation(Some(RotationAt::Log4jFile(log4j)));
         p.keep = Some(Duration::from_secs(3 * 86400));

@@ -26,9 +26,13 @@ pub struct CheckArgs {
     /// a token, wait for its lines in --log, put the levels back
     #[arg(long, requires = "logs")]
     pub self_check: bool,
-    /// atlassian-jira.log to look in (repeat once per Data Center node); with --self-check
-    #[arg(long = "log", value_name = "PATH", requires = "self_check")]
-    pub logs: Vec<std::path::PathBuf>,
+    /// atlassian-jira.log to look in, once per Data Center node (a path, ssh://... or
+    /// exec:..., NODE=... names its node); with --self-check
+    #[arg(long = "log", value_name = "[NODE=]SOURCE", requires = "self_check")]
+    pub logs: Vec<crate::source::LogSource>,
+    /// Which nodes of a Data Center cluster to check.
+    #[command(flatten)]
+    pub cluster: super::capture::ClusterArgs,
     /// Profile to apply for the self-check
     #[arg(long, default_value = "pats-trace", requires = "self_check")]
     pub profile: String,
@@ -74,7 +78,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     args.out.check_paths()?;
     args.profiles.check_paths()?;
     for l in &args.logs {
-        crate::paths::log_to_follow("--log", l)?;
+        if let Some(l) = l.local_path() {
+            crate::paths::log_to_follow("--log", l)?;
+        }
     }
     let self_check = if args.self_check {
         // Wrong arguments should not cost a password prompt first.
@@ -89,8 +95,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let mut report = check(&client);
     let mut failed_self_check = None;
     if let (None, Some((profile, timeout))) = (&report.failure, self_check) {
-        failed_self_check =
-            run_self_check(&client, profile, timeout, &args.logs, &mut report)?.failure;
+        failed_self_check = run_self_check(
+            &client,
+            profile,
+            timeout,
+            &args.logs,
+            &args.cluster.scope(),
+            &mut report,
+        )?
+        .failure;
     }
     let target = args.out.target();
     args.out
@@ -120,7 +133,8 @@ pub(crate) fn run_self_check(
     client: &Client,
     profile: crate::profiles::Profile,
     timeout: std::time::Duration,
-    logs: &[std::path::PathBuf],
+    logs: &[crate::source::LogSource],
+    scope: &crate::cluster::Scope,
     r: &mut Report,
 ) -> anyhow::Result<SelfCheckRun> {
     use crate::capture::selfcheck::{passed_line, SelfCheck};
@@ -131,6 +145,7 @@ pub(crate) fn run_self_check(
     let mut opts =
         crate::capture::Options::new(profile, std::time::Duration::ZERO, logs.to_vec(), journal);
     opts.self_check = Some(timeout);
+    opts.scope = scope.clone();
     opts.by = "check --self-check";
     opts.observer = Box::new(crate::output::status::Live::new(timeout));
     let outcome = match crate::capture::run(client, opts, &sig) {
@@ -217,5 +232,50 @@ pub(crate) fn check(client: &Client) -> Report {
             Outcome::Failed(e) => r.fail(name, &e),
         }
     }
+    if r.failure.is_none() {
+        cluster_row(client, &mut r);
+    }
     r
+}
+
+/// Jira's nodes (`/rest/api/2/cluster/nodes`): each writes its own log, so a capture needs
+/// one log per active node.
+fn cluster_row(client: &Client, r: &mut Report) {
+    use crate::jira::ClusterView;
+    match client.cluster_nodes() {
+        ClusterView::Single => r.row("cluster", "ok", "not clustered: one log to read".into()),
+        ClusterView::Unknown(why) => {
+            let seen = client.nodes_seen();
+            let also = if seen.is_empty() {
+                String::new()
+            } else {
+                format!("; answers came from node {}", seen.join(", "))
+            };
+            r.row("cluster", "unknown", format!("{why}{also}"))
+        }
+        ClusterView::Nodes(nodes) => {
+            let list: Vec<String> = nodes
+                .iter()
+                .map(|n| {
+                    let mut s = format!("{} {}", n.node_id, n.state);
+                    if n.alive == Some(false) {
+                        s.push_str(" (not alive)");
+                    }
+                    if let Some(ip) = &n.ip {
+                        s.push_str(&format!(" at {ip}"));
+                    }
+                    s
+                })
+                .collect();
+            let serving = nodes.iter().filter(|n| n.serving()).count();
+            r.row(
+                "cluster",
+                "ok",
+                format!(
+                    "{serving} active node(s), each writes its own log: give a capture one --log NODE=... per node ({})",
+                    list.join("; ")
+                ),
+            )
+        }
+    }
 }

@@ -23,6 +23,10 @@ pub struct DemoArgs {
     /// Format, file, SQL dialect, width of the summary.
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Run it on a simulated Data Center cluster of N nodes behind a load balancer: the
+    /// capture follows every node's log and access log and says what it covered
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub nodes: u16,
 }
 
 /// `jira-patrol demo`.
@@ -35,21 +39,51 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let state = tempfile::tempdir().context("cannot create a temporary directory")?;
     let journal = crate::journal::Journal::at(state.path().join("jira-patrol"));
 
-    let sim = SimJira::start(SimConfig {
+    let cfg = SimConfig {
         // Small enough to rotate during the window: the capture follows it through.
         log_max_bytes: 256 * 1024,
         log_backups: 50,
         // Licensed as Data Center, so that the report shows the token inventory.
         data_center: true,
         ..SimConfig::default()
-    })
-    .context("cannot start the simulated Jira")?;
+    };
+    let cluster = if args.nodes > 1 {
+        Some(
+            jira_sim::SimCluster::start_addressable(usize::from(args.nodes), cfg.clone())
+                .context("cannot start the simulated cluster")?,
+        )
+    } else {
+        None
+    };
+    let single = match &cluster {
+        Some(_) => None,
+        None => Some(SimJira::start(cfg).context("cannot start the simulated Jira")?),
+    };
+    let (sim, url): (&SimJira, String) = match (&cluster, &single) {
+        (Some(c), _) => (c.node(0), c.url()),
+        (None, Some(s)) => (s, s.url()),
+        (None, None) => unreachable!("one of them was started"),
+    };
     crate::output::say(&format!(
         "demo: simulated Jira {} at {} (JIRA_HOME {})",
         SimConfig::default().version,
-        sim.url(),
+        url,
         sim.home().display()
     ));
+    if let Some(c) = &cluster {
+        crate::output::say(&format!(
+            "demo: a Data Center cluster of {} nodes behind a load balancer (round-robin, sticky on the session cookie); each node writes its own log, all of them are followed:",
+            c.nodes().len()
+        ));
+        for n in c.nodes() {
+            crate::output::say(&format!(
+                "demo:   {} at {}: {}",
+                n.node_id().unwrap_or("?"),
+                n.url(),
+                n.log_path().display()
+            ));
+        }
+    }
     crate::output::say(&format!(
         "demo: Tomcat's access log {} (each scripted client sends its own User-Agent: {})",
         sim.access_log_path().display(),
@@ -63,7 +97,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     ));
     crate::output::say("demo: logging in as the simulator's admin (password login, websudo, XSRF as on a real Jira)");
     let client = Client::new(ClientConfig::new(
-        sim.url(),
+        url.clone(),
         Credentials {
             token: None,
             password: Some(("admin".into(), Secret::new("admin"))),
@@ -81,12 +115,27 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     let sent = Mutex::new(TrafficReport::default());
     let stop = AtomicBool::new(false);
+    let logs: Vec<crate::source::LogSource> = match &cluster {
+        Some(c) => c
+            .nodes()
+            .iter()
+            .map(|n| crate::source::LogSource {
+                node: n.node_id().map(str::to_string),
+                at: crate::source::Location::Local(n.log_path()),
+            })
+            .collect(),
+        None => vec![sim.log_path().into()],
+    };
     let mut plan = Plan::new(
         ProfileChoice::Named("pats-trace".into()),
         Window::For(window),
-        vec![sim.log_path()],
+        logs,
     )
     .with_rotation(Some(RotationAt::Install(install.to_path_buf())));
+    if let Some(c) = &cluster {
+        // One access log per node, in the order of the logs.
+        plan.access.paths = c.install_dirs().iter().map(|d| d.join("logs")).collect();
+    }
     plan.output.format = args.report.out.format;
     plan.output.dialect = args.report.dialect;
     plan.output.wide = args.report.wide;
@@ -96,13 +145,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             // Only traffic inside the window is compared: wait until the profile is on.
-            if !traffic::wait_for_window(&sim, &stop) {
+            if !traffic::wait_for_window(sim, &stop) {
                 return;
             }
             let end = Instant::now() + window.saturating_sub(Duration::from_secs(2));
             while Instant::now() < end && !stop.load(Ordering::SeqCst) {
                 let clients = traffic::paced_mix(sim.accounts(), 2, Duration::from_millis(150));
-                let r = traffic::run(&sim.url(), &clients, &TrafficOptions::default());
+                let r = traffic::run(&url, &clients, &TrafficOptions::default());
                 if let Ok(mut s) = sent.lock() {
                     merge(&mut s, &r);
                 }

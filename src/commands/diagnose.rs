@@ -82,7 +82,12 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<()> {
             &client,
             profile,
             timeout,
-            std::slice::from_ref(log),
+            &[crate::source::LogSource::local(log.clone())],
+            // One log, whatever the cluster: the bundle is about how this one reads.
+            &crate::cluster::Scope {
+                allow_partial: true,
+                ..Default::default()
+            },
             &mut report,
         )?;
         if let Some(why) = &run.failure {

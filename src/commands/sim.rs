@@ -69,6 +69,43 @@ pub struct SimArgs {
     /// Send websudo to single sign-on: `saml` or `idp`
     #[arg(long, value_name = "WHERE", value_parser = ["saml", "idp"])]
     pub sso_websudo: Option<String>,
+    /// Run a Data Center cluster of N nodes behind a load balancer (round-robin, sticky on
+    /// the session cookie), each with its own home, logs and access log, one database; it
+    /// answers /rest/api/2/cluster/nodes. Node i listens on 127.0.0.<i+1> at the
+    /// balancer's port
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=200))]
+    pub nodes: u16,
+    /// With --nodes: the nodes listen on ports of their own on 127.0.0.1, so only the
+    /// balancer can be reached (the node table's addresses answer nothing)
+    #[arg(long, requires = "nodes")]
+    pub balancer_only: bool,
+}
+
+/// The simulator running: one Jira, or a cluster behind its balancer.
+enum Running {
+    One(SimJira),
+    Cluster(Box<jira_sim::SimCluster>),
+}
+
+impl Running {
+    fn url(&self) -> String {
+        match self {
+            Running::One(s) => s.url(),
+            Running::Cluster(c) => c.url(),
+        }
+    }
+    fn accounts(&self) -> &jira_sim::SimAccounts {
+        match self {
+            Running::One(s) => s.accounts(),
+            Running::Cluster(c) => c.accounts(),
+        }
+    }
+    fn first(&self) -> &SimJira {
+        match self {
+            Running::One(s) => s,
+            Running::Cluster(c) => c.node(0),
+        }
+    }
 }
 
 fn sso_target(choice: Option<&str>) -> Option<String> {
@@ -110,7 +147,27 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         background_rps: args.background_rps,
         ..SimConfig::default()
     };
-    let sim = SimJira::start(cfg).with_context(|| {
+    if args.nodes > 1 && args.tls {
+        anyhow::bail!(
+            "--tls and --nodes: the simulated cluster serves plain HTTP only; leave out --tls"
+        );
+    }
+    let started = if args.nodes > 1 {
+        let n = usize::from(args.nodes);
+        let cfg = SimConfig {
+            node_id: args.node_id.clone(),
+            ..cfg
+        };
+        if args.balancer_only {
+            jira_sim::SimCluster::start(n, cfg)
+        } else {
+            jira_sim::SimCluster::start_addressable(n, cfg)
+        }
+        .map(|c| Running::Cluster(Box::new(c)))
+    } else {
+        SimJira::start(cfg).map(Running::One)
+    };
+    let sim = started.with_context(|| {
         format!(
             "could not start the simulated Jira on 127.0.0.1:{}: pick another --port or 0",
             args.port
@@ -127,14 +184,39 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         args.jira_version,
         sim.url()
     );
-    println!("JIRA_HOME: {}", sim.home().display());
-    println!("Log:       {}", sim.log_path().display());
-    println!(
-        "Install:   {} (conf/server.xml, logs/access_log.<date>)",
-        sim.install_dir().display()
-    );
+    match &sim {
+        Running::One(s) => {
+            println!("JIRA_HOME: {}", s.home().display());
+            println!("Log:       {}", s.log_path().display());
+            println!(
+                "Install:   {} (conf/server.xml, logs/access_log.<date>)",
+                s.install_dir().display()
+            );
+        }
+        Running::Cluster(c) => {
+            println!(
+                "Load balancer in front of {} nodes (round-robin, sticky on JSESSIONID){}:",
+                c.nodes().len(),
+                if args.balancer_only {
+                    "; the nodes cannot be reached at their table's addresses"
+                } else {
+                    ""
+                }
+            );
+            for n in c.nodes() {
+                println!(
+                    "  {} at {}: JIRA_HOME {}, log {}, install {}",
+                    n.node_id().unwrap_or("?"),
+                    n.url(),
+                    n.home().display(),
+                    n.log_path().display(),
+                    n.install_dir().display()
+                );
+            }
+        }
+    }
     if args.tls {
-        let ca = sim.home().join("sim-test-ca.pem");
+        let ca = sim.first().home().join("sim-test-ca.pem");
         std::fs::write(&ca, TlsIdentity::test_ca_pem())
             .with_context(|| format!("could not write {}", ca.display()))?;
         println!(
@@ -177,6 +259,24 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         "Example: JIRA_URL={} JIRA_USER=admin JIRA_PASSWORD=admin jira-patrol check",
         sim.url()
     );
+    if let Running::Cluster(c) = &sim {
+        let logs: Vec<String> = c
+            .nodes()
+            .iter()
+            .map(|n| {
+                format!(
+                    "--log {}={}",
+                    n.node_id().unwrap_or("?"),
+                    crate::capture::plan::quote(&n.log_path().display().to_string())
+                )
+            })
+            .collect();
+        println!(
+            "Capture:  JIRA_URL={} JIRA_USER=admin JIRA_PASSWORD=admin jira-patrol capture --for 1m {}",
+            sim.url(),
+            logs.join(" ")
+        );
+    }
     use std::io::Write as _;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let traffic = args.traffic.map(|secs| {
@@ -221,6 +321,6 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         let _ = t.join();
     }
     eprintln!("stopping the simulated Jira");
-    sim.stop();
+    drop(sim);
     Ok(())
 }

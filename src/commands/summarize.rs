@@ -6,10 +6,12 @@ use super::output_args::ReportArgs;
 use crate::access::join::Http;
 use crate::output;
 use crate::scan::input::{
-    discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions,
+    discover, order_by_content, scan_streams_indexed, skip_duplicates, ReadOptions, Source,
 };
 use crate::scan::{Outcome, Request, Scanner, Zone};
+use crate::source::{Location, LogSource};
 use crate::summary::{Filter, Summary};
+use crate::untrusted::Untrusted;
 use anyhow::{Context, Result};
 use std::io;
 use std::path::PathBuf;
@@ -104,9 +106,11 @@ it picked an owner here. A --user that cannot be a login (no --inventory, or a t
 and no JIRA_PASSWORD is set) still does, with a note."
 )]
 pub struct SummarizeArgs {
-    /// Log files, directories holding atlassian-jira.log*, or '-' for standard input
-    #[arg(value_name = "PATH", required = true)]
-    pub paths: Vec<PathBuf>,
+    /// Log files, directories holding atlassian-jira.log*, '-' for standard input,
+    /// ssh://[user@]host[:port]/path (filtered on the node: only PAT lines cross the
+    /// network) or exec:COMMAND (its output); NODE=... names a node's logs (node2=/copy/of/node2)
+    #[arg(value_name = "[NODE=]PATH", required = true)]
+    pub paths: Vec<LogSource>,
     /// Format, file, SQL dialect, width.
     #[command(flatten)]
     pub report: ReportArgs,
@@ -140,6 +144,156 @@ pub struct SummarizeArgs {
     pub conn: ConnArgs,
 }
 
+/// One node's logs as `summarize` reads them.
+enum Input {
+    /// Local rotated sets (files read here).
+    Local(Vec<Source>),
+    /// A set on another host, filtered there.
+    Remote(
+        crate::source::SshPath,
+        Vec<crate::source::offline::RemoteFile>,
+    ),
+    /// A command's output, read to its end.
+    Exec(String),
+}
+
+struct Stream {
+    /// Its name in the report: the node given, else the host or the directory.
+    name: String,
+    /// The name was given (`NODE=...`).
+    given: bool,
+    input: Input,
+}
+
+/// The name a set of local files gets when none was given: the directory holding them,
+/// or the one above when that is `log` (`/srv/node2/log/atlassian-jira.log` → `node2`).
+fn local_name(files: &[Source]) -> String {
+    let Some(Source::File(p)) = files.first() else {
+        return "-".into();
+    };
+    let dir = p.parent().unwrap_or(std::path::Path::new("."));
+    let base = |d: &std::path::Path| d.file_name().map(|n| n.to_string_lossy().into_owned());
+    match base(dir) {
+        Some(n) if n == "log" || n == "logs" => dir.parent().and_then(base).unwrap_or(n),
+        Some(n) => n,
+        None => p.display().to_string(),
+    }
+}
+
+/// The streams the arguments name, in their order (consecutive local paths without a
+/// node are grouped together, as one `discover`, so files of one set may be given apart).
+fn streams(
+    args: &[LogSource],
+    net: &mut crate::source::tail::Transports,
+) -> Result<(Vec<Stream>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let mut batch: Vec<PathBuf> = Vec::new();
+    let flush =
+        |batch: &mut Vec<PathBuf>, out: &mut Vec<Stream>, notes: &mut Vec<String>| -> Result<()> {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let mut found = discover(batch)?;
+            notes.extend(skip_duplicates(&mut found));
+            notes.extend(order_by_content(&mut found));
+            for g in found {
+                out.push(Stream {
+                    name: local_name(&g),
+                    given: false,
+                    input: Input::Local(g),
+                });
+            }
+            batch.clear();
+            Ok(())
+        };
+    for a in args {
+        match (&a.node, &a.at) {
+            (None, Location::Local(p)) => batch.push(p.clone()),
+            (Some(n), Location::Local(p)) => {
+                flush(&mut batch, &mut out, &mut notes)?;
+                let mut found = discover(std::slice::from_ref(p))?;
+                notes.extend(skip_duplicates(&mut found));
+                notes.extend(order_by_content(&mut found));
+                let several = found.len() > 1;
+                for (i, g) in found.into_iter().enumerate() {
+                    out.push(Stream {
+                        name: if several {
+                            format!("{n} ({})", i + 1)
+                        } else {
+                            n.clone()
+                        },
+                        given: true,
+                        input: Input::Local(g),
+                    });
+                }
+            }
+            (n, Location::Ssh(t)) => {
+                flush(&mut batch, &mut out, &mut notes)?;
+                let ssh = net.ssh()?;
+                let (sets, more) = crate::source::offline::sets(&ssh, t)?;
+                notes.extend(more);
+                let several = sets.len() > 1;
+                for (i, g) in sets.into_iter().enumerate() {
+                    let name = n.clone().unwrap_or_else(|| t.host.clone());
+                    out.push(Stream {
+                        name: if several {
+                            format!("{name} ({})", i + 1)
+                        } else {
+                            name
+                        },
+                        given: n.is_some(),
+                        input: Input::Remote(t.clone(), g),
+                    });
+                }
+            }
+            (n, Location::Exec(c)) => {
+                flush(&mut batch, &mut out, &mut notes)?;
+                out.push(Stream {
+                    name: n.clone().unwrap_or_else(|| format!("exec:{c}")),
+                    given: n.is_some(),
+                    input: Input::Exec(c.clone()),
+                });
+            }
+        }
+    }
+    flush(&mut batch, &mut out, &mut notes)?;
+    Ok((out, notes))
+}
+
+/// A command's output, to its end, as one file.
+fn scan_exec(command: &str, scanner: &mut Scanner, out: &mut dyn FnMut(Request)) -> Result<()> {
+    use std::io::Read;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("exec:{command}: cannot run it"))?;
+    let mut buf = vec![0u8; 1 << 20];
+    scanner.begin_file();
+    if let Some(mut o) = child.stdout.take() {
+        loop {
+            let n = o
+                .read(&mut buf)
+                .with_context(|| format!("exec:{command}: reading its output"))?;
+            if n == 0 {
+                break;
+            }
+            scanner.feed(&buf[..n], out);
+        }
+    }
+    scanner.end_file(out);
+    let status = child.wait()?;
+    if !status.success() {
+        output::say(&format!(
+            "warning: exec:{command} ended with {status}: the report covers what it printed"
+        ));
+    }
+    Ok(())
+}
+
 /// Summarise the logs of `args.paths` and write the report (stdout or `--output`).
 pub fn run(args: SummarizeArgs) -> Result<()> {
     let zone = args.filter.who.zone()?;
@@ -155,20 +309,24 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     if let Some(d) = &args.jira_install {
         crate::paths::readable_dir("--jira-install", d)?;
     }
-    let mut streams = discover(&args.paths)?;
-    for note in skip_duplicates(&mut streams) {
-        output::say(&note);
-    }
-    for note in order_by_content(&mut streams) {
+    let mut net = crate::source::tail::Transports::new();
+    let (streams, notes) = streams(&args.paths, &mut net)?;
+    for note in notes {
         output::say(&note);
     }
     let install = args.jira_install.as_deref();
     let mut joins = if args.access.wanted(install) {
         let reading = args.access.reading(None, install)?;
-        match args.access.groups(&reading)? {
+        match args.access.groups(&reading, &mut net)? {
             Some(groups) => {
                 one_per_node(streams.len(), groups.len())?;
-                let j = Joins::new(reading, groups);
+                let ssh = groups
+                    .iter()
+                    .flatten()
+                    .any(|p| super::access::remote(p).is_some())
+                    .then(|| net.ssh())
+                    .transpose()?;
+                let j = Joins::new(reading, groups, ssh.as_ref());
                 output::say(&j.notice());
                 Some(j)
             }
@@ -206,20 +364,60 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             .map_or_else(crate::scan::input::default_threads, usize::from),
         chunk: 0,
     };
-    let run = scan_streams_indexed(&streams, &mut scanner, read, &mut |stream, r| {
-        if !filter.accepts(&r) {
-            return;
-        }
-        match &mut joins {
-            Some(j) if join_err.is_none() => {
-                if let Err(e) = j.push(stream, r, &mut take) {
-                    join_err = Some(e);
-                }
+    let mut run = crate::scan::input::ScanRun::default();
+    let mut cost = crate::source::offline::Cost::default();
+    let mut per_stream = vec![0u64; streams.len()];
+    for (index, st) in streams.iter().enumerate() {
+        let mut add = |r: Request| {
+            if !filter.accepts(&r) {
+                return;
             }
-            Some(_) => {}
-            None => take(r, None),
+            per_stream[index] += 1;
+            match &mut joins {
+                Some(j) if join_err.is_none() => {
+                    if let Err(e) = j.push(index, r, &mut take) {
+                        join_err = Some(e);
+                    }
+                }
+                Some(_) => {}
+                None => take(r, None),
+            }
+        };
+        match &st.input {
+            Input::Local(files) => {
+                let r = scan_streams_indexed(
+                    std::slice::from_ref(files),
+                    &mut scanner,
+                    read,
+                    &mut |_, r| add(r),
+                )?;
+                run.files.extend(r.files);
+                run.warnings.extend(r.warnings);
+                run.partial.extend(r.partial);
+            }
+            Input::Remote(t, files) => {
+                let ssh = net.ssh()?;
+                for f in files {
+                    let got =
+                        crate::source::offline::scan_file(&ssh, t, f, &mut scanner, &mut add)?;
+                    cost.read_on_nodes += f.size;
+                    cost.transferred += got.transferred;
+                    run.files.push(t.with_path(f.path.clone()).to_string());
+                    if let Some(p) = got.partial {
+                        run.warnings.push(p.clone());
+                        run.partial.push(p);
+                    }
+                }
+                scanner.end_stream(&mut add);
+            }
+            Input::Exec(c) => {
+                scan_exec(c, &mut scanner, &mut add)?;
+                run.files.push(format!("exec:{c}"));
+                scanner.end_stream(&mut add);
+            }
         }
-    })?;
+    }
+    net.close();
     if let Some(e) = join_err {
         return Err(e);
     }
@@ -235,6 +433,52 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     }
     let mut rep = summary.report(run.files, scanner.stats());
     rep.partial = run.partial;
+    let remote = streams.iter().any(|s| matches!(s.input, Input::Remote(..)));
+    if streams.len() > 1 || remote || streams.iter().any(|s| s.given) {
+        rep.coverage = Some(crate::cluster::Coverage {
+            jira: "logs".into(),
+            complete: rep.partial.is_empty(),
+            nodes: streams
+                .iter()
+                .map(|s| crate::cluster::NodeCoverage {
+                    node: s.name.as_str().into(),
+                    read: true,
+                    log: Some(Untrusted::new(match &s.input {
+                        Input::Local(f) => f
+                            .first()
+                            .map(|x| match x {
+                                Source::File(p) => p.parent().map_or_else(
+                                    || p.display().to_string(),
+                                    |d| d.display().to_string(),
+                                ),
+                                Source::Stdin => "-".into(),
+                            })
+                            .unwrap_or_default(),
+                        Input::Remote(t, _) => t.to_string(),
+                        Input::Exec(c) => format!("exec:{c}"),
+                    })),
+                    ..Default::default()
+                })
+                .collect(),
+            transfer: remote.then_some(crate::cluster::Transfer {
+                read_on_nodes: cost.read_on_nodes,
+                transferred: cost.transferred,
+            }),
+            ..Default::default()
+        });
+    }
+    if streams.len() > 1 {
+        rep.nodes = streams
+            .iter()
+            .zip(&per_stream)
+            .map(|(s, n)| crate::summary::NodeCount {
+                log: s.name.clone(),
+                requests: *n,
+                pat_lines: 0,
+                bytes: 0,
+            })
+            .collect();
+    }
     let no_verdict = if jsonl {
         jsonl_no_verdict
     } else {

@@ -7,6 +7,7 @@
 //! Secrets stay in [`Secret`] and leave it only as a header or form value.
 
 mod check;
+mod cluster;
 mod cookies;
 mod error;
 mod page;
@@ -16,6 +17,7 @@ mod search;
 mod version;
 
 pub use check::{check, Check, Checked, Outcome, Verdict};
+pub use cluster::{ClusterNode, ClusterView, CLUSTER_NODES};
 pub use error::{JiraError, SsoStage};
 pub use page::{
     is_hidden_logger, kind as page_kind, parse_levels, xsrf_token, LevelsPage, PageKind, Source,
@@ -137,6 +139,8 @@ struct State {
     use_password: bool,
     access: AdminAccess,
     node: Option<String>,
+    /// Every `X-ANODEID` answered with.
+    nodes_seen: std::collections::BTreeSet<String>,
     xsrf: Option<String>,
 }
 
@@ -166,7 +170,8 @@ pub struct Client {
 /// of what scripts did must not count them.
 #[derive(Default)]
 struct OwnRequests {
-    recent: std::collections::VecDeque<(String, String)>,
+    /// Request id, path, and the node that answered (`X-ANODEID`, if any).
+    recent: std::collections::VecDeque<(String, String, Option<String>)>,
 }
 
 /// Own calls remembered: a capture's polls make a few a minute, and a request is matched
@@ -221,8 +226,9 @@ enum PageVerdict {
 
 impl Client {
     /// Whether a logged request (its request id and path, the query left out) was one of
-    /// this client's own calls. Request ids repeat across nodes and restarts, so the path
-    /// must agree too; either side may carry Jira's context path.
+    /// this client's own calls, whichever node answered it (for a Jira of one node).
+    /// Request ids repeat across restarts, so the path must agree too; either side may
+    /// carry Jira's context path.
     pub fn is_own_request(&self, request_id: &str, path: &str) -> bool {
         if request_id.is_empty() {
             return false;
@@ -231,7 +237,39 @@ impl Client {
         own.recent
             .iter()
             .rev()
-            .any(|(id, p)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
+            .any(|(id, p, _)| id == request_id && (p.ends_with(path) || path.ends_with(p.as_str())))
+    }
+
+    /// [`Client::is_own_request`] for a request logged by `node` (`None`: a log whose node
+    /// is not known, or a Jira that names none). A call a named node answered is ours only
+    /// in that node's log: every node counts its requests from 1, so a script's request in
+    /// a log not yet tied to its node may carry the id and path of one of our calls to
+    /// another (`893x3x1 /rest/api/2/serverInfo`), and dropping it would lose a request
+    /// silently, where counting one of ours would show under our own token.
+    pub fn is_own_request_on(&self, request_id: &str, path: &str, node: Option<&str>) -> bool {
+        if request_id.is_empty() {
+            return false;
+        }
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        own.recent.iter().rev().any(|(id, p, n)| {
+            id == request_id
+                && (p.ends_with(path) || path.ends_with(p.as_str()))
+                && (n.is_none() || n.as_deref() == node)
+        })
+    }
+
+    /// Remember a request id (its path, the node that answered) as one of this client's
+    /// own calls.
+    fn note_own(&self, request_id: &str, path: &str, node: Option<&str>) {
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        if own.recent.len() == OWN_REQUESTS_KEPT {
+            own.recent.pop_front();
+        }
+        own.recent.push_back((
+            request_id.to_string(),
+            path.to_string(),
+            node.map(str::to_string),
+        ));
     }
 
     /// Check the URL and credentials and build the HTTP client (nothing is sent yet).
@@ -855,15 +893,13 @@ impl Client {
         let status = resp.status();
         let headers = resp.headers().clone();
         if let Some(n) = headers.get("x-anodeid").and_then(|v| v.to_str().ok()) {
-            self.state().node = Some(n.to_string());
+            let mut st = self.state();
+            st.node = Some(n.to_string());
+            st.nodes_seen.insert(n.to_string());
         }
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
-            let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
-            if own.recent.len() == OWN_REQUESTS_KEPT {
-                own.recent.pop_front();
-            }
-            own.recent
-                .push_back((id.to_string(), url.path().to_string()));
+            let node = headers.get("x-anodeid").and_then(|v| v.to_str().ok());
+            self.note_own(id, url.path(), node);
         }
         let body = resp.text().map_err(|e| self.transport_error(&e, started))?;
         let answer = Answer {
@@ -949,6 +985,25 @@ fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_a_named_node_answered_is_ours_only_in_that_nodes_log() {
+        let c = Client::new(ClientConfig::new("https://jira.example.com", creds())).unwrap();
+        c.note_own("893x3x1", "/rest/api/2/serverInfo", Some("node1"));
+        c.note_own("12x1x1", "/rest/api/2/myself", None);
+        let own = |id, path, node| c.is_own_request_on(id, path, node);
+        assert!(own("893x3x1", "/rest/api/2/serverInfo", Some("node1")));
+        assert!(!own("893x3x1", "/rest/api/2/serverInfo", Some("node2")));
+        // A log not yet tied to its node: node2's own 893x3x1 is a script's request.
+        assert!(!own("893x3x1", "/rest/api/2/serverInfo", None));
+        assert!(!own("893x3x1", "/rest/api/2/myself", Some("node1")));
+        // A Jira that names no node: the id and path decide, in any log.
+        assert!(own("12x1x1", "/rest/api/2/myself", None));
+        assert!(own("12x1x1", "/rest/api/2/myself", Some("node1")));
+        // One Jira (a single Data Center node names itself too): wherever it is logged.
+        assert!(c.is_own_request("893x3x1", "/rest/api/2/serverInfo"));
+        assert!(!c.is_own_request("893x3x1", "/rest/api/2/myself"));
+    }
 
     #[test]
     fn tls_failures_are_found_by_type_not_by_words() {

@@ -160,18 +160,7 @@ impl Client {
             .header("Accept", "application/json")
             .send()
             .map_err(|e| self.transport_error(&e, started))?;
-        let h = |n: &str| {
-            resp.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        Ok(ProbeAnswer {
-            status: resp.status().as_u16(),
-            request_id: h("x-arequestid"),
-            node: h("x-anodeid"),
-            username: h("x-ausername"),
-        })
+        Ok(self.probe_answer(&resp))
     }
 
     /// A REST call on the password session, logging in again once if it expired. A PAT-only

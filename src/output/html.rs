@@ -138,6 +138,9 @@ td.sts{min-width:9em}
 .st.s3{background:#e8eefa}.st.s4{background:#fdf0d5}.st.s5,.st.s429{background:#fbe0e0}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 3px 0 10px;vertical-align:-1px}
 .note{color:var(--mute);font-size:12px;margin:4px 0}
+.coverage{border:1px solid var(--line);border-left:4px solid var(--ok);padding:4px 10px;margin:8px 0}
+.coverage.partial{border-left-color:var(--fail);background:#fdf3f3}
+.coverage p{margin:2px 0}
 footer{color:var(--mute);font-size:11px;margin-top:20px;border-top:1px solid var(--line);padding-top:6px}
 @page{size:A4 landscape;margin:10mm}
 @media print{
@@ -353,6 +356,21 @@ fn seen_window(r: &Report) -> Option<String> {
 fn card(value: u64, label: &str, bad: bool) -> Markup {
     html! {
         div.card.bad[bad && value > 0] { b { (num(value)) } span { (label) } }
+    }
+}
+
+/// The banner saying which nodes the report covers (red when only a part, or with gaps).
+fn coverage(r: &Report) -> Markup {
+    let Some(c) = &r.coverage else {
+        return html! {};
+    };
+    let lines = super::coverage::lines(c);
+    html! {
+        @if !lines.is_empty() {
+            div.coverage.partial[!c.complete] role="note" {
+                @for l in &lines { p { (shown(l)) } }
+            }
+        }
     }
 }
 
@@ -805,6 +823,7 @@ pub fn html(r: &Report, meta: &HtmlMeta, out: &mut dyn Write) -> io::Result<()> 
             }
             body {
                 (header(r, meta))
+                (coverage(r))
                 @if r.is_empty() {
                     p.note { "No token request in these logs. Were the com.atlassian.pats loggers at TRACE or DEBUG when they were written? " code { "jira-patrol capture" } " sets that up for a window." }
                 }

@@ -6,6 +6,7 @@
 //! through the escaping of its destination.
 
 pub mod capture;
+pub mod coverage;
 pub mod html;
 pub mod json;
 pub mod records;

@@ -45,7 +45,13 @@ pub fn render(
         }
         SummaryFormat::Sql => sql(r, how.dialect, out)?,
         SummaryFormat::Html => super::html::html(r, meta, out)?,
-        SummaryFormat::Jsonl => {}
+        // The events were streamed; what they cover goes beside them.
+        SummaryFormat::Jsonl => {
+            return Ok(coverage_lines(r)
+                .into_iter()
+                .map(|l| format!("note: {l}"))
+                .collect())
+        }
     }
     Ok(Vec::new())
 }
@@ -70,8 +76,10 @@ pub fn csv_notes(r: &Report) -> Vec<String> {
     let not_pat = (n > 0).then(|| {
         format!("note: {n} request(s) carried Bearer credentials that are not personal access tokens; the CSV lists tokens only: --format json or table shows their IPs and paths.")
     });
-    not_pat
+    coverage_lines(r)
         .into_iter()
+        .map(|l| format!("note: {l}"))
+        .chain(not_pat)
         .chain(
             r.notes
                 .iter()
@@ -79,6 +87,15 @@ pub fn csv_notes(r: &Report) -> Vec<String> {
                 .map(|n| format!("note: {}", n.text)),
         )
         .collect()
+}
+
+/// What the report covers (nodes read and not, gaps, joins and departures): empty when
+/// there is nothing to say (one Jira, read whole).
+pub fn coverage_lines(r: &Report) -> Vec<String> {
+    r.coverage
+        .as_ref()
+        .map(super::coverage::lines)
+        .unwrap_or_default()
 }
 
 /// `--format csv`: one row per token seen (failed ids and not-PAT Bearer values have
@@ -243,6 +260,9 @@ pub fn sql(r: &Report, dialect: Dialect, out: &mut dyn Write) -> io::Result<()> 
         out,
         "-- Personal access tokens seen in the logs (jira-patrol). HASHED_TOKEN is not selected."
     )?;
+    for l in coverage_lines(r) {
+        writeln!(out, "-- {}", l.replace(['\n', '\r'], " "))?;
+    }
     if let Some(o) = &r.other_failed_token_ids {
         writeln!(out, "-- {}", other_failed_line(o))?;
     }
@@ -470,6 +490,13 @@ use super::table::write_prose as say;
 /// failed ids, not-PAT Bearer values, nodes, the join's counts, the inventory).
 pub fn table(r: &Report, out: &mut dyn Write, width: Option<usize>) -> io::Result<()> {
     let joined = r.access_log.is_some();
+    let covered = coverage_lines(r);
+    for l in &covered {
+        say(out, width, "", l)?;
+    }
+    if !covered.is_empty() {
+        writeln!(out)?;
+    }
     if r.tokens.is_empty() {
         writeln!(out, "No token-authenticated requests found.")?;
     } else {

@@ -250,7 +250,7 @@ impl Scanner {
 
     /// Whether lines may be prepared apart from this scanner (no watch holds lines back).
     pub(crate) fn parallel_ok(&self) -> bool {
-        self.watch.is_none()
+        self.watch.is_empty()
     }
 
     /// A preparer for a worker, reading times as this scanner does.

@@ -254,6 +254,31 @@ fn first_time(src: &Source) -> Option<i64> {
 /// file stays last. A set with a backup whose time cannot be read keeps its name order.
 /// Returns one note per set that was reordered, for the user.
 pub fn order_by_content(streams: &mut [Vec<Source>]) -> Vec<String> {
+    order_by_times(streams, &first_time)
+}
+
+/// Group file names (paths, or names on another host) into rotated sets ordered oldest
+/// first, as [`discover`] groups the files it finds.
+pub fn group_names(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
+    group(files.into_iter().map(Source::File).collect())
+        .into_iter()
+        .map(|g| {
+            g.into_iter()
+                .filter_map(|s| match s {
+                    Source::File(p) => Some(p),
+                    Source::Stdin => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// [`order_by_content`] with the first time of each file told by `first_time` (a remote
+/// set's are read on its node).
+pub fn order_by_times(
+    streams: &mut [Vec<Source>],
+    first_time: &dyn Fn(&Source) -> Option<i64>,
+) -> Vec<String> {
     let mut notes = Vec::new();
     for stream in streams.iter_mut().filter(|s| s.len() > 1) {
         let name = |s: &Source| match s {

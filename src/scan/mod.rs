@@ -24,8 +24,9 @@ pub use time::{Ts, Zone};
 use aho_corasick::{packed, AhoCorasick};
 
 /// Literals that every PAT plugin line holds (in its category), whatever the layout's
-/// abbreviation of class names.
-const PAT_LITERALS: [&str; 3] = [
+/// abbreviation of class names. A line holding none of them is never read further (a
+/// node filters on them before sending its lines: `source::offline`).
+pub const PAT_LITERALS: [&str; 3] = [
     "pats.",
     "TokenBasedAuthenticationFilter",
     "LastAccessedTimeBatcher",
@@ -157,7 +158,8 @@ pub struct Watched<'a> {
 
 /// The streaming scanner: bytes in, [`Request`]s out; see the module's text.
 pub struct Scanner {
-    watch: Option<Watch>,
+    /// One per probe this log may hold (a cluster's self-check probes every node).
+    watch: Vec<Watch>,
     prefilter: Prefilter,
     zone: Zone,
     correlator: correlate::Correlator,
@@ -184,7 +186,7 @@ impl Scanner {
     pub fn new(zone: Zone) -> Self {
         let prefilter = Prefilter::new();
         Scanner {
-            watch: None,
+            watch: Vec::new(),
             prefilter,
             correlator: correlate::Correlator::new(zone.clone()),
             zone,
@@ -203,9 +205,13 @@ impl Scanner {
         &self.stats
     }
 
-    /// Hold the PAT lines of `request_id` out of the correlator (see [`Watch`]).
+    /// Hold the PAT lines of `request_id` out of the correlator (see [`Watch`]); several
+    /// request ids may be watched at once.
     pub fn watch(&mut self, request_id: &str) {
-        self.watch = Some(Watch {
+        if self.watch.iter().any(|w| w.id == request_id.as_bytes()) {
+            return;
+        }
+        self.watch.push(Watch {
             id: request_id.as_bytes().to_vec(),
             held: Vec::new(),
             odd: None,
@@ -213,30 +219,70 @@ impl Scanner {
         });
     }
 
-    /// What the watch (see [`Scanner::watch`]) has seen, if one is set.
+    /// What the first watch (see [`Scanner::watch`]) has seen, if one is set.
     pub fn watched(&self) -> Option<Watched<'_>> {
-        self.watch.as_ref().map(|w| Watched {
-            lines: &w.held,
-            odd: w.odd.as_deref(),
-        })
+        self.watch.first().map(Watch::seen)
+    }
+
+    /// What the watch of `request_id` has seen, if it is watched.
+    pub fn watched_of(&self, request_id: &str) -> Option<Watched<'_>> {
+        self.watch
+            .iter()
+            .find(|w| w.id == request_id.as_bytes())
+            .map(Watch::seen)
     }
 
     /// The watched request is ours: its lines (held and to come) never reach a report.
     pub fn keep_out_watched(&mut self) {
-        let zone = &mut self.zone;
-        if let Some(w) = &mut self.watch {
-            let first = w
-                .held
-                .iter()
-                .find_map(|l| line::parse(l, zone).map(|l| l.ts.ms));
-            w.ours_from_ms = Some(first.unwrap_or(i64::MIN));
-            w.held = Vec::new();
+        for i in 0..self.watch.len() {
+            self.keep_out_at(i);
         }
     }
 
-    /// The watched request is not ours: feed what was held, as if never watched.
+    /// The request `request_id` is ours (see [`Scanner::keep_out_watched`]).
+    pub fn keep_out(&mut self, request_id: &str) {
+        if let Some(i) = self
+            .watch
+            .iter()
+            .position(|w| w.id == request_id.as_bytes())
+        {
+            self.keep_out_at(i);
+        }
+    }
+
+    fn keep_out_at(&mut self, i: usize) {
+        let zone = &mut self.zone;
+        let w = &mut self.watch[i];
+        let first = w
+            .held
+            .iter()
+            .find_map(|l| line::parse(l, zone).map(|l| l.ts.ms));
+        w.ours_from_ms = Some(first.unwrap_or(i64::MIN));
+        w.held = Vec::new();
+    }
+
+    /// The watched requests not decided ours are not ours: feed what was held, as if
+    /// never watched.
     pub fn release_watched(&mut self, out: &mut dyn FnMut(Request)) {
-        if let Some(w) = self.watch.take() {
+        let (ours, others): (Vec<Watch>, Vec<Watch>) = std::mem::take(&mut self.watch)
+            .into_iter()
+            .partition(|w| w.ours_from_ms.is_some());
+        self.watch = ours;
+        for w in others {
+            for l in &w.held {
+                self.line(l, out);
+            }
+        }
+    }
+
+    /// The request `request_id` is not ours here: feed what was held of it.
+    pub fn release(&mut self, request_id: &str, out: &mut dyn FnMut(Request)) {
+        if let Some(i) = self
+            .watch
+            .iter()
+            .position(|w| w.id == request_id.as_bytes() && w.ours_from_ms.is_none())
+        {
+            let w = self.watch.remove(i);
             for l in &w.held {
                 self.line(l, out);
             }
@@ -428,7 +474,7 @@ impl Scanner {
     fn line(&mut self, raw: &[u8], out: &mut dyn FnMut(Request)) {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let parsed = line::parse(raw, &mut self.zone);
-        if let Some(w) = &mut self.watch {
+        for w in &mut self.watch {
             if w.hold(raw, parsed.as_ref()) {
                 return;
             }
@@ -475,6 +521,13 @@ impl Scanner {
 }
 
 impl Watch {
+    fn seen(&self) -> Watched<'_> {
+        Watched {
+            lines: &self.held,
+            odd: self.odd.as_deref(),
+        }
+    }
+
     /// Whether the line is the watched request's (held or dropped) rather than the report's.
     fn hold(&mut self, raw: &[u8], l: Option<&line::LogLine<'_>>) -> bool {
         match l {

@@ -581,6 +581,7 @@ impl Summary {
                 log_bytes_per_hour: None,
             },
             nodes: Vec::new(),
+            coverage: None,
             users,
             access_log: None,
             timeline,
@@ -755,6 +756,10 @@ pub struct Report {
     /// Per Data Center node (one per followed log) in a capture; empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeCount>,
+    /// Which nodes the logs read cover, and what of them could not be read; absent when
+    /// nothing was known of nodes (one file summarised).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::cluster::Coverage>,
     /// Per user, all their tokens together: the view of Jira's per-user rate limiter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserRate>,

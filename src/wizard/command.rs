@@ -20,7 +20,7 @@ pub fn capture_plan(s: &SavedSetup) -> Plan {
     let mut p = Plan::new(
         ProfileChoice::Named(s.profile.clone()),
         Window::For(s.duration),
-        s.logs.clone(),
+        s.logs.iter().cloned().map(Into::into).collect(),
     )
     .with_rotation(rotation);
     p.keep = Some(s.keep);

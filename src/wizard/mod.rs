@@ -346,7 +346,9 @@ mod tests {
         );
         assert_eq!(
             p.logs,
-            vec![PathBuf::from("/var/jira/log/atlassian-jira.log")]
+            vec![crate::source::LogSource::local(
+                "/var/jira/log/atlassian-jira.log"
+            )]
         );
         assert_eq!(
             p.profile,

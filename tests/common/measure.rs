@@ -7,7 +7,9 @@
 //! `exec` — and a child spawned by this (large, multi-threaded) test process starts from
 //! ours. So the binary is started by `sh`, a small fresh process that forks it and leaves
 //! at once; this process, made a subreaper, inherits the binary and reaps it by the pid
-//! `sh` wrote down.
+//! `sh` wrote down. The fork waits for `sh` to leave before it becomes the binary: `sh`
+//! would otherwise reap a binary that ended first (a refusal at once), and the wait here
+//! would find no child.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -44,13 +46,17 @@ pub fn run(cmd: Command, feed: Option<Feed>, guard: Duration) -> Measured {
         0
     );
     let pid_file = tempfile::NamedTempFile::new().unwrap();
+    let gate = tempfile::tempdir().unwrap();
     // A background command of a script gets /dev/null as its standard input: it is
-    // handed ours again through fd 3.
+    // handed ours again through fd 3. It starts only once `sh` has left (its read of the
+    // gate ends when `sh`'s end of it closes): a command that ended first would be reaped
+    // by `sh` (dash does), never by us.
     let mut sh = super::through_sh(
-        "exec 3<&0; \"$0\" \"$@\" <&3 3<&- & echo $! > \"$MEASURE_PID_FILE\"",
+        "exec 3<&0; mkfifo \"$MEASURE_GATE\"; ( read _ < \"$MEASURE_GATE\"; exec \"$0\" \"$@\" <&3 3<&- ) & echo $! > \"$MEASURE_PID_FILE\"; exec 4> \"$MEASURE_GATE\"",
         &cmd,
     );
-    sh.env("MEASURE_PID_FILE", pid_file.path());
+    sh.env("MEASURE_PID_FILE", pid_file.path())
+        .env("MEASURE_GATE", gate.path().join("gate"));
     sh.stdin(if feed.is_some() {
         Stdio::piped()
     } else {

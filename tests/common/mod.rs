@@ -3,6 +3,7 @@
 
 pub mod genlog;
 pub mod measure;
+pub mod sshd;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -223,6 +224,42 @@ pub fn wait_raised(sim: &jira_sim::SimJira, within: Duration) {
         jira_sim::Level::Trace,
         within,
     );
+}
+
+/// Every token's successes and failures in a JSON summary equal what the clients of
+/// `sent` did (summed over all of them).
+pub fn assert_counts(j: &serde_json::Value, sent: &[&jira_sim::traffic::TrafficReport]) {
+    let mut want: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for s in sent {
+        for (id, t) in &s.by_token_id {
+            let e = want.entry(id.as_str()).or_default();
+            e.0 += t.ok;
+            e.1 += t.unauthorized;
+        }
+    }
+    for (id, (ok, unauthorized)) in want {
+        let t = j["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["token_id"] == id);
+        let got = match t {
+            Some(t) => (
+                t["requests"].as_u64().unwrap(),
+                t["failures"].as_u64().unwrap(),
+            ),
+            None => (
+                0,
+                j["failed_token_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["token_id"] == id)
+                    .map_or(0, |f| f["requests"].as_u64().unwrap()),
+            ),
+        };
+        assert_eq!(got, (ok, unauthorized), "token {id}");
+    }
 }
 
 /// A Data Center simulator (one whose token search answers) where jdoe has made one more

@@ -111,6 +111,20 @@ impl Reply {
     }
 }
 
+/// The client's address (127.0.0.1 when unknown) and the request's headers.
+pub(crate) fn peer_and_headers(rq: &tiny_http::Request) -> (String, Vec<(String, String)>) {
+    let remote = rq
+        .remote_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let headers = rq
+        .headers()
+        .iter()
+        .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
+        .collect();
+    (remote, headers)
+}
+
 impl State {
     /// Serves one tiny_http request on a worker thread and writes its access line.
     pub(super) fn handle(&self, thread: &str, mut rq: tiny_http::Request) {
@@ -123,15 +137,7 @@ impl State {
             None => (raw_url.clone(), String::new()),
         };
         let version = rq.http_version();
-        let remote = rq
-            .remote_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "127.0.0.1".into());
-        let headers: Vec<(String, String)> = rq
-            .headers()
-            .iter()
-            .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
-            .collect();
+        let (remote, headers) = peer_and_headers(&rq);
         let mut record = AccessRecord {
             remote_addr: remote.clone(),
             start: self.now(),

@@ -26,6 +26,8 @@ use crate::pages;
 use crate::Level;
 use crate::SimConfig;
 use auth::{rest_xsrf_refusal, Bucket, Session};
+/// What the balancer reads of a request as the nodes do.
+pub(crate) use http::peer_and_headers;
 use http::{Reply, Req};
 use jiff::Timestamp;
 /// Starting a node, and what the nodes of one Jira share.
@@ -185,6 +187,7 @@ impl State {
             ("GET", "/rest/api/2/serverInfo") => self.server_info(),
             ("GET", "/rest/api/2/myself") => self.myself(req, ctx),
             ("GET", "/rest/api/2/mypermissions") => self.my_permissions(req, ctx),
+            ("GET", "/rest/api/2/cluster/nodes") => self.cluster_nodes(ctx),
             ("GET" | "POST", "/rest/api/2/search") => self.search(req, ctx),
             ("GET", "/rest/api/2/project") => self.projects(ctx),
             ("GET", _) if p.starts_with("/rest/api/2/issue/") => self.issue(req, ctx),

@@ -38,6 +38,59 @@ pub(crate) struct Shared {
     /// Held for writing by a test, it makes level changes through the logging page wait:
     /// a capture's restore then cannot overtake the traffic the test is still sending.
     pub level_gate: std::sync::RwLock<()>,
+    /// The cluster's node table (`/rest/api/2/cluster/nodes`): every node that ever
+    /// started on this database, with its state; a stopped node stays listed.
+    pub(crate) members: Mutex<Vec<Member>>,
+}
+
+/// One row of the cluster's node table (jira-facts §3).
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    /// `nodeId`.
+    pub node_id: String,
+    /// `ip`: where the node says it lives.
+    pub ip: String,
+    /// `ACTIVE`, `OFFLINE`, ...
+    pub state: &'static str,
+    /// Whether its heartbeat is fresh.
+    pub alive: bool,
+    /// `lastStateChangeTimestamp`, epoch milliseconds.
+    pub changed_ms: i64,
+    /// `nodeVersion`.
+    pub version: String,
+}
+
+impl Shared {
+    /// A node starts (or starts again): ACTIVE and alive.
+    pub(crate) fn member_up(&self, node_id: &str, ip: &str, version: &str) {
+        let mut m = self.members.lock().unwrap();
+        let now = Timestamp::now().as_millisecond();
+        let row = Member {
+            node_id: node_id.to_string(),
+            ip: ip.to_string(),
+            state: "ACTIVE",
+            alive: true,
+            changed_ms: now,
+            version: version.to_string(),
+        };
+        match m.iter_mut().find(|r| r.node_id == node_id) {
+            Some(r) => *r = row,
+            None => m.push(row),
+        }
+    }
+
+    /// A node went away: cleanly (`OFFLINE`, not alive), or by crashing (still `ACTIVE`
+    /// in the table, its heartbeat stale: `alive` false), as Jira shows both.
+    pub(crate) fn member_down(&self, node_id: &str, clean: bool) {
+        let mut m = self.members.lock().unwrap();
+        if let Some(r) = m.iter_mut().find(|r| r.node_id == node_id) {
+            r.alive = false;
+            if clean {
+                r.state = "OFFLINE";
+                r.changed_ms = Timestamp::now().as_millisecond();
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -62,6 +115,7 @@ impl Shared {
             nodes: Mutex::new(Vec::new()),
             issued_cookies: Mutex::new(Vec::new()),
             level_gate: std::sync::RwLock::new(()),
+            members: Mutex::new(Vec::new()),
         })
     }
 }
@@ -73,7 +127,7 @@ pub(crate) fn start(
     install: PathBuf,
     shared: Arc<Shared>,
 ) -> std::io::Result<(Arc<State>, Vec<JoinHandle<()>>, String)> {
-    let public = TcpListener::bind(("127.0.0.1", cfg.port))?;
+    let public = TcpListener::bind((cfg.address, cfg.port))?;
     let public_addr = public.local_addr()?;
     let tls = cfg.tls.clone();
     let stop_flag = Arc::new(AtomicBool::new(false));
@@ -98,7 +152,7 @@ pub(crate) fn start(
     }
     .map_err(std::io::Error::other)?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let url = format!("{scheme}://127.0.0.1:{}", public_addr.port());
+    let url = format!("{scheme}://{}:{}", cfg.address, public_addr.port());
 
     let log_path = home.join("log").join("atlassian-jira.log");
     let log = LogFile::open(&log_path, cfg.log_max_bytes, cfg.log_backups, cfg.rotation)?;
@@ -165,6 +219,14 @@ pub(crate) fn start(
     });
     state.startup_lines();
     shared.nodes.lock().unwrap().push(Arc::downgrade(&state));
+    if let Some(id) = &state.cfg.node_id {
+        let ip = state
+            .cfg
+            .node_ip
+            .clone()
+            .unwrap_or_else(|| state.cfg.address.to_string());
+        shared.member_up(id, &ip, &state.cfg.version);
+    }
 
     let prefix = if state.tls {
         "https-jsse-nio-8443-exec-"
@@ -324,10 +386,20 @@ impl State {
         }
     }
 
-    /// Stops the worker threads (idempotent); the TLS front is woken to see it.
+    /// Stops the worker threads (idempotent); the TLS front is woken to see it. The
+    /// cluster's table shows the node OFFLINE.
     pub fn stop(&self) {
+        self.stop_as(true);
+    }
+
+    /// [`State::stop`], leaving the node `ACTIVE` but not alive in the cluster's table
+    /// when not `clean` (a crash).
+    pub fn stop_as(&self, clean: bool) {
         if self.stop_flag.swap(true, Ordering::SeqCst) {
             return;
+        }
+        if let Some(id) = &self.cfg.node_id {
+            self.shared.member_down(id, clean);
         }
         self.server.unblock();
         if let Some(l) = &self.listener {

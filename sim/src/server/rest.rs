@@ -69,6 +69,49 @@ impl State {
         Reply::json(200, json!({"permissions": perms}))
     }
 
+    /// `GET /rest/api/2/cluster/nodes` (administrators): every node of the cluster with its
+    /// state (jira-facts §3); a Jira that is not clustered has no nodes (`[]`).
+    pub(super) fn cluster_nodes(&self, ctx: &Ctx) -> Reply {
+        let Some(u) = &ctx.user else {
+            return Reply::errors(401, NOT_AUTHENTICATED);
+        };
+        if !(u.admin || u.jira_admin) {
+            return Reply::errors(
+                403,
+                "You do not have the permission to see the specified nodes.",
+            );
+        }
+        if self.cfg.node_id.is_none() {
+            return Reply::json(200, json!([]));
+        }
+        let rows: Vec<Value> = self
+            .shared
+            .members
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let v: Vec<u32> = m
+                    .version
+                    .split('.')
+                    .map(|p| p.parse().unwrap_or(0))
+                    .collect();
+                let num = |i: usize| v.get(i).copied().unwrap_or(0);
+                json!({
+                    "nodeId": m.node_id,
+                    "state": m.state,
+                    "alive": m.alive,
+                    "ip": m.ip,
+                    "cacheListenerPort": 40001,
+                    "nodeBuildNumber": num(0) * 100_000 + num(1) * 1_000 + num(2),
+                    "nodeVersion": m.version,
+                    "lastStateChangeTimestamp": m.changed_ms,
+                })
+            })
+            .collect();
+        Reply::json(200, Value::Array(rows))
+    }
+
     /// `GET /rest/api/2/myself` (`expand=groups` adds the groups), else 401.
     pub(super) fn myself(&self, req: &Req, ctx: &Ctx) -> Reply {
         let Some(u) = &ctx.user else {

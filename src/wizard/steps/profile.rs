@@ -25,7 +25,9 @@ impl Wizard {
             crate::human::duration(len)
         ));
         // Ctrl-C ends the sample at once; the next prompt then cancels.
-        let r = estimate::sample(c, &self.a.logs, len, &|| ui::check_cancel().is_err())
+        let logs: Vec<crate::source::LogSource> =
+            self.a.logs.iter().cloned().map(Into::into).collect();
+        let r = estimate::sample(c, &logs, len, &|| ui::check_cancel().is_err())
             // One line: the wizard goes on with the static texts whatever the cause.
             .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
         self.sampled = Some((self.a.logs.clone(), r.clone()));

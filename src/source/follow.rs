@@ -405,8 +405,43 @@ fn handle_starts_with(f: &mut File, head: &[u8]) -> io::Result<bool> {
     Ok(n == head.len() && b == head)
 }
 
+/// A log and its backups as the guard sees them, wherever they are: `k = 0` is the log,
+/// `k` its backup `.k`. A remote node's set answers from its follower's last listing.
+pub trait FileSet: Send {
+    /// How to call `.k` in messages.
+    fn name(&self, k: u32) -> PathBuf;
+    /// Its size, `None` when there is no such file.
+    fn len(&self, k: u32) -> Option<u64>;
+    /// Its first bytes (up to 256).
+    fn head(&self, k: u32) -> Option<Vec<u8>>;
+    /// When it was last written.
+    fn modified(&self, k: u32) -> Option<SystemTime>;
+}
+
+/// A set on this machine's file system.
+pub struct LocalSet(pub PathBuf);
+
+impl FileSet for LocalSet {
+    fn name(&self, k: u32) -> PathBuf {
+        backup_path(&self.0, k)
+    }
+    fn len(&self, k: u32) -> Option<u64> {
+        std::fs::metadata(backup_path(&self.0, k))
+            .ok()
+            .map(|m| m.len())
+    }
+    fn head(&self, k: u32) -> Option<Vec<u8>> {
+        head_of(&backup_path(&self.0, k)).ok()
+    }
+    fn modified(&self, k: u32) -> Option<SystemTime> {
+        std::fs::metadata(backup_path(&self.0, k))
+            .ok()
+            .and_then(|m| m.modified().ok())
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 
@@ -423,7 +458,8 @@ mod tests {
         got
     }
 
-    fn append(p: &Path, s: &str) {
+    /// Append `s` to the file `p` (made when missing).
+    pub(crate) fn append(p: &Path, s: &str) {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -473,7 +509,8 @@ mod tests {
         assert_eq!(f.rotations.truncated, 1);
     }
 
-    fn rotate_rename(d: &Path) {
+    /// Rotate `d/atlassian-jira.log` as log4j does: backups shift, the log is renamed `.1`.
+    pub(crate) fn rotate_rename(d: &Path) {
         for k in (1..5).rev() {
             let from = d.join(format!("atlassian-jira.log.{k}"));
             if from.exists() {
@@ -483,7 +520,8 @@ mod tests {
         std::fs::rename(d.join("atlassian-jira.log"), d.join("atlassian-jira.log.1")).unwrap();
     }
 
-    fn rotate_copytruncate(d: &Path) {
+    /// Rotate `d/atlassian-jira.log` as logrotate's copytruncate does.
+    pub(crate) fn rotate_copytruncate(d: &Path) {
         for k in (1..5).rev() {
             let from = d.join(format!("atlassian-jira.log.{k}"));
             if from.exists() {
