@@ -12,6 +12,13 @@
 #   SHARE=0.01 benches/remote.sh      # sparse: 1% PAT lines
 #   CIPHER=aes128-gcm@openssh.com benches/remote.sh   # as an admin's ssh_config may choose
 #   BIN=/tmp/jira-patrol-before benches/remote.sh
+#   PIN=1 benches/remote.sh           # node and admin machine one core each (taskset)
+#
+# Without PIN the node's grep and sshd share this machine's cores with the reading
+# process, which a real cluster never does: the node's work runs on the node. PIN=1
+# models that on a 2-core machine: sshd and what it runs (the grep) on core 1, the
+# reading jira-patrol and its ssh client on core 0, and the local read on core 1 alone
+# (the tool run on the node itself, one thread), so both sides have the same CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${BENCH_DIR:-target/bench-logs}
@@ -55,7 +62,15 @@ StrictModes no
 AllowUsers $user
 LogLevel ERROR
 EOF
-/usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
+node_cpu=()
+admin_cpu=()
+local_threads=()
+if [ -n "${PIN:-}" ]; then
+  node_cpu=(taskset -c 1)
+  admin_cpu=(taskset -c 0)
+  local_threads=(--threads 1)
+fi
+"${node_cpu[@]}" /usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
 sshd_pid=$!
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" >"$work/known_hosts"
 cat >"$work/ssh_config" <<EOF
@@ -78,15 +93,18 @@ done
 export JIRA_PATROL_SSH_COMMAND="ssh -F $work/ssh_config"
 
 cat "$log" >/dev/null
-echo "== $name: $(numfmt --to=iec "$bytes") ($log), $(nproc) cores"
+echo "== $name: $(numfmt --to=iec "$bytes") ($log), $(nproc) cores${PIN:+, pinned: node core 1, admin core 0, local read on core 1 with one thread}"
 secs() { awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }' <<<"$1"; }
 best_local=999999
 best_remote=999999
 for run in 1 2 3; do
   for where in local remote; do
-    target=$log
-    [ "$where" = remote ] && target="ssh://bench-node$log"
-    /usr/bin/time -v "$bin" summarize "$target" --format json >"$work/$where.json" 2>"$work/time.txt"
+    if [ "$where" = remote ]; then
+      run_as=("${admin_cpu[@]}" "$bin" summarize "ssh://bench-node$log")
+    else
+      run_as=("${node_cpu[@]}" "$bin" summarize "${local_threads[@]}" "$log")
+    fi
+    /usr/bin/time -v "${run_as[@]}" --format json >"$work/$where.json" 2>"$work/time.txt"
     wall=$(secs "$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}')")
     rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{print $NF}')
     awk -v b="$bytes" -v w="$wall" -v r="$rss" -v n="$run" -v where="$where" \
@@ -102,7 +120,7 @@ done
 # parsed here.
 floor=999999
 for run in 1 2 3; do
-  /usr/bin/time -f %e ssh -F "$work/ssh_config" bench-node \
+  /usr/bin/time -f %e "${admin_cpu[@]}" ssh -F "$work/ssh_config" bench-node \
     "LC_ALL=C grep -F -e pats. -e TokenBasedAuthenticationFilter -e LastAccessedTimeBatcher -- '$log' | LC_ALL=C grep '^[0-9]'" \
     2>"$work/time.txt" >/dev/null
   floor=$(awk -v a="$floor" -v b="$(tail -1 "$work/time.txt")" 'BEGIN { print (b < a) ? b : a }')
