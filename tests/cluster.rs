@@ -740,7 +740,9 @@ fn a_node_given_its_url_is_probed_there_and_a_log_read_through_a_command_counts_
     let cluster = SimCluster::start(2, quiet()).unwrap();
     let homes = Homes::new();
     let one = log(cluster.node(0));
-    let follow = format!("node1=exec:tail -F -n +1 {one}");
+    // `-s 0.1`: where tail cannot use inotify (a full inotify table) it polls, by default once
+    // a second, longer than the quiet the last read waits for.
+    let follow = format!("node1=exec:tail -F -s 0.1 -n +1 {one}");
     let direct = format!("node1={}", cluster.node(0).url());
     let (j, _, sent) = capture_during_traffic(
         &cluster,
