@@ -195,7 +195,7 @@ pub fn time(t: Timestamp) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::summary::{Summary, TokenReport, UserCount};
 
@@ -210,7 +210,13 @@ mod tests {
         t
     }
 
-    fn listed(id: u64, user_key: &str, name: &str, last_used_secs: Option<i64>) -> SearchedToken {
+    /// A token as Jira's token search lists it (also for the output layer's tests).
+    pub(crate) fn listed(
+        id: u64,
+        user_key: &str,
+        name: &str,
+        last_used_secs: Option<i64>,
+    ) -> SearchedToken {
         SearchedToken {
             id,
             name: name.into(),

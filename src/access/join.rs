@@ -408,7 +408,6 @@ fn unescaped(v: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::{Outcome, Ts};
     use std::collections::VecDeque;
 
     /// Lines handed out one by one, as a file would.
@@ -442,18 +441,8 @@ mod tests {
 
     fn request(id: &str, ms: i64) -> Request {
         Request {
-            ts: Ts { ms, offset_min: 0 },
-            request_id: id.into(),
             last_ms: ms + 20,
-            token_id: Some("355510638677".into()),
-            db_id: None,
-            info: None,
-            user_key: Some("admin".into()),
-            username: Some("admin".into()),
-            ip: "10.0.0.1".into(),
-            path: "/rest/api/2/myself".into(),
-            outcome: Some(Outcome::Success),
-            reason: None,
+            ..Request::success_for_tests(id, "355510638677", ms)
         }
     }
 

@@ -361,18 +361,8 @@ impl Guard {
 mod tests {
     use super::*;
     use crate::source::follow::backup_path as backup;
-    use std::io::Write;
+    use crate::source::follow::tests::append as write;
     use std::path::Path;
-
-    fn write(p: &Path, s: &str) {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .unwrap()
-            .write_all(s.as_bytes())
-            .unwrap();
-    }
 
     fn line(i: usize) -> String {
         format!(

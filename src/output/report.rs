@@ -882,18 +882,8 @@ mod tests {
 
     #[test]
     fn the_inventory_says_how_many_of_all_are_in_each_group() {
-        use crate::jira::SearchedToken;
         use jiff::Timestamp;
-        let listed = |id: u64, user_key: &str, name: &str| SearchedToken {
-            id,
-            name: name.into(),
-            user_key: user_key.into(),
-            username: Some(user_key.to_lowercase().into()),
-            full_name: None,
-            created_at: None,
-            last_accessed_at: None,
-            expires_at: None,
-        };
+        let listed = |id, user_key, name| crate::inventory::tests::listed(id, user_key, name, None);
         let mut r = crate::summary::Summary::new().report(Vec::new(), &Default::default());
         r.unidentified = vec![crate::summary::UserCount {
             user_key: "JIRAUSER10100".into(),

@@ -137,6 +137,28 @@ pub struct Request {
     pub reason: Option<String>,
 }
 
+#[cfg(test)]
+impl Request {
+    /// For unit tests elsewhere: admin's request `request_id` with token `token_id` at
+    /// `ms` (UTC), from 10.0.0.1 to `/rest/api/2/myself`, a success.
+    pub(crate) fn success_for_tests(request_id: &str, token_id: &str, ms: i64) -> Request {
+        Request {
+            ts: Ts { ms, offset_min: 0 },
+            request_id: request_id.into(),
+            last_ms: ms,
+            token_id: Some(token_id.into()),
+            db_id: None,
+            info: None,
+            user_key: Some("admin".into()),
+            username: Some("admin".into()),
+            ip: "10.0.0.1".into(),
+            path: "/rest/api/2/myself".into(),
+            outcome: Some(Outcome::Success),
+            reason: None,
+        }
+    }
+}
+
 /// Requests not heard of for this long (log time) are finalised as they stand.
 const QUIET_MS: i64 = 120_000;
 /// Filter lines seen this recently mean the filter logs at TRACE right now.

@@ -1213,20 +1213,7 @@ mod tests {
     use super::*;
 
     fn success(token: &str, ms: i64) -> Request {
-        Request {
-            ts: Ts { ms, offset_min: 0 },
-            request_id: format!("{ms}x1x1"),
-            last_ms: ms,
-            token_id: Some(token.into()),
-            db_id: None,
-            info: None,
-            user_key: Some("admin".into()),
-            username: Some("admin".into()),
-            ip: "10.0.0.1".into(),
-            path: "/rest/api/2/myself".into(),
-            outcome: Some(Outcome::Success),
-            reason: None,
-        }
+        Request::success_for_tests(&format!("{ms}x1x1"), token, ms)
     }
 
     /// About 60 bars whatever the window: 10 seconds, 15 minutes or a week.
